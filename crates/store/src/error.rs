@@ -1,0 +1,54 @@
+//! Store errors, each with a stable machine code.
+
+/// Why a storage operation could not be carried out.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A row with the same key exists already (e.g. an identifier issued twice).
+    #[error("already exists: {0}")]
+    Duplicate(String),
+    /// The row the operation needs does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The row changed since it was read (optimistic check failed); nothing was written.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database cannot be reached or refused the operation; nothing was acknowledged.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// A stored value could not be decoded: the database was changed outside elicense.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// The stable machine code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Duplicate(_) => "store.duplicate",
+            StoreError::NotFound(_) => "store.not_found",
+            StoreError::Conflict(_) => "store.conflict",
+            StoreError::Unavailable(_) => "store.unavailable",
+            StoreError::Corrupt(_) => "store.corrupt",
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match &e {
+            rusqlite::Error::SqliteFailure(f, msg)
+                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                StoreError::Duplicate(msg.clone().unwrap_or_else(|| e.to_string()))
+            }
+            rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::InvalidColumnType(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..) => StoreError::Corrupt(e.to_string()),
+            _ => StoreError::Unavailable(e.to_string()),
+        }
+    }
+}
+
+/// Shorthand for store results.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,168 @@
+//! Plain records as the store keeps them. Times are unix seconds (UTC); JSON columns are text.
+//! The app layer turns these into domain types and back; records never carry secrets in clear.
+
+use serde::{Deserialize, Serialize};
+
+/// One version of one license-type definition in the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogueEntry {
+    /// The 21-char GB/T 36904 type code.
+    pub code: String,
+    /// Catalogue version of this definition, from 1.
+    pub version: u32,
+    /// The definition as canonical JSON.
+    pub definition: String,
+    pub created_at: i64,
+}
+
+/// An issuing authority.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerRecord {
+    /// USCC of the authority.
+    pub code: String,
+    pub name: String,
+    /// 6-digit GB/T 2260 area code.
+    pub area: String,
+}
+
+/// An issuer's signing key: public part in clear, private part as encrypted PKCS#8 PEM.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub kid: String,
+    pub issuer: String,
+    /// CLI algorithm name: `sm2`, `ed25519` or `es256`.
+    pub alg: String,
+    /// Public JWK as JSON.
+    pub public_jwk: String,
+    /// `ENCRYPTED PRIVATE KEY` PEM; never decrypted by the store.
+    pub encrypted_pem: String,
+    /// SM2 signer ID when it is not the default.
+    pub sm2_signer_id: Option<String>,
+    pub not_before: i64,
+    pub not_after: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl std::fmt::Debug for KeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRecord")
+            .field("kid", &self.kid)
+            .field("issuer", &self.issuer)
+            .field("alg", &self.alg)
+            .field("encrypted_pem", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// An API key of an issuing authority, stored as a SHA-256 hash of the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyRecord {
+    /// Public key id (the part of the token before the dot).
+    pub id: String,
+    /// Hex SHA-256 of the whole token.
+    pub hash: String,
+    /// USCC of the issuer the key acts for.
+    pub issuer: String,
+    pub label: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// One version of one license.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenseRecord {
+    /// Full GB/T 36904 identifier of this version.
+    pub identifier: String,
+    /// The identifier without version and check char: the same for all versions of a license.
+    pub lineage: String,
+    pub version: u32,
+    pub type_code: String,
+    pub catalogue_version: u32,
+    pub issuer: String,
+    /// Keyed hash of the holder code (hex); the plain code stays inside `meta`.
+    pub holder_key: String,
+    /// Lifecycle status code (`valid`, `suspended`, ...).
+    pub status: String,
+    /// The status as its Token Status List value (0 valid, 1 invalid, 2 suspended).
+    pub status_value: u8,
+    pub pledged: bool,
+    /// GB/T 36903 metadata as JSON.
+    pub meta: String,
+    /// The signed SD-JWT VC as issued (with every disclosure).
+    pub credential: String,
+    pub alg: String,
+    pub kid: String,
+    pub status_list: u32,
+    pub status_idx: u32,
+    pub issued_at: i64,
+    /// End of validity as unix seconds, `None` for 长期 (long-term).
+    pub valid_until: Option<i64>,
+    pub updated_at: i64,
+}
+
+/// A lifecycle event or a use of a license.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// Position in the node's event sequence; assigned by the store (0 when new).
+    pub seq: i64,
+    /// Identifier of the license version the event is about.
+    pub identifier: String,
+    /// `issue` or an action code (`suspend`, `revoke`, ...).
+    pub kind: String,
+    pub actor: String,
+    pub at: i64,
+    pub reason: Option<String>,
+    /// Extra facts as JSON (e.g. new version, new holder).
+    pub detail: String,
+}
+
+/// Where a bulk-import row ended, journalled in the same transaction as its license.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRowRecord {
+    pub job: String,
+    /// 1-based data row number (the header is row 0).
+    pub row: u64,
+    pub identifier: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+/// Status-list slots and serial numbers reserved for new licenses of one type and issuer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reservation {
+    /// First serial number of the block (the block is `first_serial..first_serial + n`).
+    pub first_serial: u64,
+    /// Status-list slots, one per serial, in order.
+    pub slots: Vec<(u32, u32)>,
+}
+
+/// A new license version with its event (and, for imports, the journal row).
+#[derive(Debug, Clone)]
+pub struct NewLicense {
+    pub license: LicenseRecord,
+    pub event: EventRecord,
+    pub import_row: Option<ImportRowRecord>,
+}
+
+/// A lifecycle transition of one version, applied only if the version is still as read.
+#[derive(Debug, Clone)]
+pub struct TransitionRecord {
+    pub identifier: String,
+    /// Status the caller read; the write fails with `Conflict` if it changed meanwhile.
+    pub expected_status: String,
+    pub expected_pledged: bool,
+    pub new_status: String,
+    pub new_status_value: u8,
+    pub new_pledged: bool,
+    pub event: EventRecord,
+    /// The next version, for change, extend and transfer.
+    pub successor: Option<NewLicense>,
+    pub at: i64,
+}
+
+/// A status-list slot whose value is not 0 (valid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusEntry {
+    pub idx: u32,
+    pub status: u8,
+}

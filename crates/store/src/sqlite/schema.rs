@@ -1,0 +1,74 @@
+//! SQLite schema and its migrations, applied in order and recorded in `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+use crate::error::Result;
+
+/// Each entry migrates from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE catalogue (
+    code TEXT NOT NULL, version INTEGER NOT NULL, definition TEXT NOT NULL,
+    created_at INTEGER NOT NULL, PRIMARY KEY (code, version)
+) WITHOUT ROWID;
+CREATE TABLE issuers (code TEXT PRIMARY KEY, name TEXT NOT NULL, area TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE issuer_keys (
+    kid TEXT PRIMARY KEY, issuer TEXT NOT NULL REFERENCES issuers(code), alg TEXT NOT NULL,
+    public_jwk TEXT NOT NULL, encrypted_pem TEXT NOT NULL, sm2_signer_id TEXT,
+    not_before INTEGER NOT NULL, not_after INTEGER, revoked_at INTEGER
+);
+CREATE INDEX issuer_keys_issuer ON issuer_keys(issuer);
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY, hash TEXT NOT NULL, issuer TEXT NOT NULL REFERENCES issuers(code),
+    label TEXT NOT NULL, created_at INTEGER NOT NULL, revoked_at INTEGER
+) WITHOUT ROWID;
+CREATE TABLE serials (
+    type_code TEXT NOT NULL, issuer TEXT NOT NULL, next INTEGER NOT NULL,
+    PRIMARY KEY (type_code, issuer)
+) WITHOUT ROWID;
+CREATE TABLE status_lists (id INTEGER PRIMARY KEY, len INTEGER NOT NULL);
+CREATE TABLE licenses (
+    identifier TEXT PRIMARY KEY, lineage TEXT NOT NULL, version INTEGER NOT NULL,
+    type_code TEXT NOT NULL, catalogue_version INTEGER NOT NULL, issuer TEXT NOT NULL,
+    holder_key TEXT NOT NULL, status TEXT NOT NULL, status_value INTEGER NOT NULL,
+    pledged INTEGER NOT NULL, meta TEXT NOT NULL, credential TEXT NOT NULL, alg TEXT NOT NULL,
+    kid TEXT NOT NULL, status_list INTEGER NOT NULL, status_idx INTEGER NOT NULL,
+    issued_at INTEGER NOT NULL, valid_until INTEGER, updated_at INTEGER NOT NULL,
+    UNIQUE (lineage, version), UNIQUE (status_list, status_idx)
+);
+CREATE INDEX licenses_holder ON licenses(holder_key);
+CREATE INDEX licenses_non_valid ON licenses(status_list, status_idx, status_value)
+    WHERE status_value <> 0;
+CREATE INDEX licenses_expiry ON licenses(valid_until)
+    WHERE status IN ('valid', 'suspended') AND valid_until IS NOT NULL;
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY, identifier TEXT NOT NULL, lineage TEXT NOT NULL, kind TEXT NOT NULL,
+    actor TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT, detail TEXT NOT NULL
+);
+CREATE INDEX events_lineage ON events(lineage, seq);
+CREATE TABLE import_jobs (job TEXT PRIMARY KEY, source TEXT NOT NULL, started_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE import_rows (
+    job TEXT NOT NULL REFERENCES import_jobs(job), row INTEGER NOT NULL, identifier TEXT,
+    error_code TEXT, error_message TEXT, PRIMARY KEY (job, row)
+) WITHOUT ROWID;
+"#];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// Brings the database up to `SCHEMA_VERSION`; refuses a database from a newer build.
+pub fn migrate(conn: &mut Connection) -> Result<usize> {
+    let current: usize =
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    if current > SCHEMA_VERSION {
+        return Err(crate::StoreError::Unavailable(format!(
+            "database schema version {current} is newer than this build ({SCHEMA_VERSION})"
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(SCHEMA_VERSION)
+}

@@ -1,0 +1,87 @@
+//! The conformance suite on SQLite (a real file per test), plus SQLite-only checks.
+
+mod suite;
+
+use elicense_store::sqlite::SqliteOptions;
+use elicense_store::*;
+
+async fn fresh() -> (SqliteStore, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("db.sqlite"), SqliteOptions::default()).unwrap();
+    (store, dir)
+}
+
+conformance_tests!(fresh);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_roll_over_at_capacity() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SqliteOptions {
+        list_capacity: 4,
+        ..Default::default()
+    };
+    let s = SqliteStore::open(dir.path().join("db.sqlite"), opts).unwrap();
+    let r = s.reserve("T", "I", 6).await.unwrap();
+    assert_eq!(
+        r.slots,
+        vec![(1, 0), (1, 1), (1, 2), (1, 3), (2, 0), (2, 1)]
+    );
+    assert_eq!(s.lists().await.unwrap(), vec![1, 2]);
+    assert_eq!(s.list_len(2).await.unwrap(), 2);
+}
+
+/// Two stores on one file (as a node and a CLI command would be) allocate concurrently
+/// without handing out a slot or serial twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_writers_on_one_file_never_collide() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let a = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let b = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let ta = tokio::spawn(async move {
+        let mut v = Vec::new();
+        for _ in 0..100 {
+            v.push(a.reserve("T", "I", 3).await.unwrap());
+        }
+        v
+    });
+    let tb = tokio::spawn(async move {
+        let mut v = Vec::new();
+        for _ in 0..100 {
+            v.push(b.reserve("T", "I", 2).await.unwrap());
+        }
+        v
+    });
+    let all: Vec<Reservation> = ta
+        .await
+        .unwrap()
+        .into_iter()
+        .chain(tb.await.unwrap())
+        .collect();
+    let mut serials: Vec<u64> = all
+        .iter()
+        .flat_map(|r| r.first_serial..r.first_serial + r.slots.len() as u64)
+        .collect();
+    let mut slots: Vec<(u32, u32)> = all.iter().flat_map(|r| r.slots.clone()).collect();
+    let (ns, nl) = (serials.len(), slots.len());
+    serials.sort();
+    serials.dedup();
+    slots.sort();
+    slots.dedup();
+    assert_eq!((serials.len(), slots.len()), (ns, nl));
+    assert_eq!(ns, 500);
+}
+
+#[test]
+fn refuses_a_newer_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    drop(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let err = SqliteStore::open(&path, SqliteOptions::default())
+        .err()
+        .unwrap();
+    assert_eq!(err.code(), "store.unavailable");
+}

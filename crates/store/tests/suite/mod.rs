@@ -1,0 +1,364 @@
+//! The storage conformance suite: every back-end must pass each of these functions.
+//! A back-end's test file calls `conformance_tests!` with a constructor of fresh stores.
+
+#![allow(dead_code)]
+
+use elicense_store::*;
+
+pub fn license(
+    id: &str,
+    lineage: &str,
+    version: u32,
+    slot: (u32, u32),
+    holder: &str,
+) -> LicenseRecord {
+    LicenseRecord {
+        identifier: id.into(),
+        lineage: lineage.into(),
+        version,
+        type_code: "T".into(),
+        catalogue_version: 1,
+        issuer: "I".into(),
+        holder_key: holder.into(),
+        status: "valid".into(),
+        status_value: 0,
+        pledged: false,
+        meta: "{}".into(),
+        credential: format!("cred-{id}"),
+        alg: "sm2".into(),
+        kid: "k1".into(),
+        status_list: slot.0,
+        status_idx: slot.1,
+        issued_at: 100,
+        valid_until: Some(1_000),
+        updated_at: 100,
+    }
+}
+
+pub fn event(id: &str, kind: &str) -> EventRecord {
+    EventRecord {
+        seq: 0,
+        identifier: id.into(),
+        kind: kind.into(),
+        actor: "tester".into(),
+        at: 100,
+        reason: None,
+        detail: "{}".into(),
+    }
+}
+
+pub fn new_license(id: &str, slot: (u32, u32)) -> NewLicense {
+    NewLicense {
+        license: license(id, &format!("L-{id}"), 1, slot, "h1"),
+        event: event(id, "issue"),
+        import_row: None,
+    }
+}
+
+pub async fn catalogue_versions(s: &dyn Store) {
+    assert_eq!(s.put_type("A", "{\"v\":1}", 1).await.unwrap(), 1);
+    assert_eq!(
+        s.put_type("A", "{\"v\":1}", 2).await.unwrap(),
+        1,
+        "unchanged keeps version"
+    );
+    assert_eq!(
+        s.put_type("A", "{\"v\":2}", 3).await.unwrap(),
+        2,
+        "changed bumps version"
+    );
+    s.put_type("B", "{}", 4).await.unwrap();
+    let types = s.types().await.unwrap();
+    assert_eq!(
+        types
+            .iter()
+            .map(|t| (t.code.as_str(), t.version))
+            .collect::<Vec<_>>(),
+        [("A", 2), ("B", 1)]
+    );
+    assert_eq!(
+        s.type_version("A", Some(1))
+            .await
+            .unwrap()
+            .unwrap()
+            .definition,
+        "{\"v\":1}"
+    );
+    assert_eq!(s.type_version("A", None).await.unwrap().unwrap().version, 2);
+    assert!(s.type_version("C", None).await.unwrap().is_none());
+}
+
+pub async fn issuers_and_keys(s: &dyn Store) {
+    s.put_issuer(IssuerRecord {
+        code: "I".into(),
+        name: "n".into(),
+        area: "110000".into(),
+    })
+    .await
+    .unwrap();
+    s.put_issuer(IssuerRecord {
+        code: "I".into(),
+        name: "renamed".into(),
+        area: "110000".into(),
+    })
+    .await
+    .unwrap();
+    assert_eq!(s.issuer("I").await.unwrap().unwrap().name, "renamed");
+    let key = KeyRecord {
+        kid: "k1".into(),
+        issuer: "I".into(),
+        alg: "sm2".into(),
+        public_jwk: "{}".into(),
+        encrypted_pem: "SECRET".into(),
+        sm2_signer_id: None,
+        not_before: 5,
+        not_after: None,
+        revoked_at: None,
+    };
+    assert!(
+        !format!("{key:?}").contains("SECRET"),
+        "Debug must redact the private key"
+    );
+    s.put_key(key.clone()).await.unwrap();
+    let err = s.put_key(key.clone()).await.unwrap_err();
+    assert_eq!(err.code(), "store.duplicate");
+    let unknown_issuer = KeyRecord {
+        kid: "k2".into(),
+        issuer: "nobody".into(),
+        ..key.clone()
+    };
+    assert!(
+        s.put_key(unknown_issuer).await.is_err(),
+        "a key needs a known issuer"
+    );
+    assert_eq!(s.keys("I").await.unwrap(), vec![key.clone()]);
+    assert_eq!(s.all_keys().await.unwrap().len(), 1);
+    s.put_api_key(ApiKeyRecord {
+        id: "ak".into(),
+        hash: "h".into(),
+        issuer: "I".into(),
+        label: "l".into(),
+        created_at: 1,
+        revoked_at: None,
+    })
+    .await
+    .unwrap();
+    assert_eq!(s.api_key("ak").await.unwrap().unwrap().issuer, "I");
+    assert!(s.api_key("zz").await.unwrap().is_none());
+}
+
+pub async fn reservations_never_collide(s: &dyn Store) {
+    let a = s.reserve("T", "I", 3).await.unwrap();
+    let b = s.reserve("T", "I", 2).await.unwrap();
+    let c = s.reserve("T2", "I", 1).await.unwrap();
+    assert_eq!(a.first_serial, 1);
+    assert_eq!(b.first_serial, 4);
+    assert_eq!(c.first_serial, 1, "serials count per type and issuer");
+    let mut slots: Vec<_> = a
+        .slots
+        .iter()
+        .chain(&b.slots)
+        .chain(&c.slots)
+        .copied()
+        .collect();
+    assert_eq!(slots.len(), 6);
+    slots.sort();
+    slots.dedup();
+    assert_eq!(slots.len(), 6, "status slots are unique");
+}
+
+pub async fn insert_is_atomic(s: &dyn Store) {
+    let ev = s.insert(new_license("X1", (1, 0))).await.unwrap();
+    assert!(ev.seq > 0);
+    // Same identifier again: refused, and no second event appears.
+    let err = s.insert(new_license("X1", (1, 1))).await.unwrap_err();
+    assert_eq!(err.code(), "store.duplicate");
+    // Same status slot: refused.
+    let err = s.insert(new_license("X2", (1, 0))).await.unwrap_err();
+    assert_eq!(err.code(), "store.duplicate");
+    assert!(s.license("X2").await.unwrap().is_none());
+    assert_eq!(s.events("L-X1").await.unwrap().len(), 1);
+    assert_eq!(s.count().await.unwrap(), 1);
+    // An import row that collides rolls back the license written with it.
+    s.begin_job("job", "file.csv", 1).await.unwrap();
+    s.record_failure(ImportRowRecord {
+        job: "job".into(),
+        row: 7,
+        identifier: None,
+        error_code: Some("e".into()),
+        error_message: Some("m".into()),
+    })
+    .await
+    .unwrap();
+    let mut n = new_license("X3", (1, 2));
+    n.import_row = Some(ImportRowRecord {
+        job: "job".into(),
+        row: 7,
+        identifier: Some("X3".into()),
+        error_code: None,
+        error_message: None,
+    });
+    assert!(s.insert(n).await.is_err());
+    assert!(
+        s.license("X3").await.unwrap().is_none(),
+        "license rolled back with its journal row"
+    );
+    assert!(s.events("L-X3").await.unwrap().is_empty());
+}
+
+pub async fn group_commit_isolates_failures(s: &dyn Store) {
+    // Many concurrent writes, some of which fail: each succeeds or fails alone.
+    let mut tasks = Vec::new();
+    for i in 0..200u32 {
+        let id = if i % 10 == 9 {
+            "DUP".to_string()
+        } else {
+            format!("G{i}")
+        };
+        tasks.push(s.insert(new_license(&id, (9, i))));
+    }
+    let results = futures::future::join_all(tasks).await;
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    // 180 unique + the first "DUP" succeed; 19 later "DUP" fail.
+    assert_eq!(ok, 181);
+    assert_eq!(s.count().await.unwrap(), 181);
+    for (i, r) in results.iter().enumerate() {
+        if let Err(e) = r {
+            assert_eq!(e.code(), "store.duplicate", "row {i}");
+        }
+    }
+}
+
+pub async fn transitions_check_state(s: &dyn Store) {
+    s.insert(new_license("V1", (2, 0))).await.unwrap();
+    let epoch0 = s.status_epoch().await.unwrap();
+    let t = TransitionRecord {
+        identifier: "V1".into(),
+        expected_status: "valid".into(),
+        expected_pledged: false,
+        new_status: "suspended".into(),
+        new_status_value: 2,
+        new_pledged: false,
+        event: event("V1", "suspend"),
+        successor: None,
+        at: 200,
+    };
+    s.transition(t.clone()).await.unwrap();
+    assert!(s.status_epoch().await.unwrap() > epoch0);
+    assert_eq!(
+        s.non_valid(2).await.unwrap(),
+        vec![StatusEntry { idx: 0, status: 2 }]
+    );
+    // The same transition again: the license is no longer "valid" -> conflict, no event.
+    assert_eq!(
+        s.transition(t.clone()).await.unwrap_err().code(),
+        "store.conflict"
+    );
+    assert_eq!(s.events("L-V1").await.unwrap().len(), 2);
+    let missing = TransitionRecord {
+        identifier: "nope".into(),
+        ..t.clone()
+    };
+    assert_eq!(
+        s.transition(missing).await.unwrap_err().code(),
+        "store.not_found"
+    );
+    // A change with a successor whose slot collides rolls back the status change too.
+    s.insert(new_license("V2", (2, 1))).await.unwrap();
+    let mut succ = new_license("V1b", (2, 1));
+    succ.license.lineage = "L-V1".into();
+    succ.license.version = 2;
+    let change = TransitionRecord {
+        expected_status: "suspended".into(),
+        new_status: "superseded".into(),
+        new_status_value: 1,
+        event: event("V1", "change"),
+        successor: Some(succ.clone()),
+        ..t.clone()
+    };
+    assert!(s.transition(change.clone()).await.is_err());
+    assert_eq!(s.license("V1").await.unwrap().unwrap().status, "suspended");
+    succ.license.status_idx = 2;
+    let change = TransitionRecord {
+        successor: Some(succ),
+        ..change
+    };
+    s.transition(change).await.unwrap();
+    let versions = s.versions("L-V1").await.unwrap();
+    assert_eq!(
+        versions
+            .iter()
+            .map(|v| (v.version, v.status.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, "superseded"), (2, "valid")]
+    );
+    let kinds: Vec<_> = s
+        .events("L-V1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, ["issue", "suspend", "change", "issue"]);
+    let mut nv = s.non_valid(2).await.unwrap();
+    nv.sort_by_key(|e| e.idx);
+    assert_eq!(nv, vec![StatusEntry { idx: 0, status: 1 }]);
+}
+
+pub async fn queries(s: &dyn Store) {
+    let mut a = new_license("Q1", (3, 0));
+    a.license.valid_until = Some(50);
+    let mut b = new_license("Q2", (3, 1));
+    b.license.holder_key = "h2".into();
+    b.license.valid_until = None;
+    s.insert(a).await.unwrap();
+    s.insert(b).await.unwrap();
+    assert_eq!(s.expiring(60, 10).await.unwrap(), vec!["Q1".to_string()]);
+    assert!(s.expiring(40, 10).await.unwrap().is_empty());
+    assert_eq!(s.by_holder("h2").await.unwrap().len(), 1);
+    assert_eq!(s.by_holder("h1").await.unwrap()[0].identifier, "Q1");
+    let rows = s.begin_job("j2", "f", 1).await.unwrap();
+    assert!(rows.is_empty());
+    let mut c = new_license("Q3", (3, 2));
+    c.import_row = Some(ImportRowRecord {
+        job: "j2".into(),
+        row: 1,
+        identifier: Some("Q3".into()),
+        error_code: None,
+        error_message: None,
+    });
+    s.insert(c).await.unwrap();
+    s.record_failure(ImportRowRecord {
+        job: "j2".into(),
+        row: 2,
+        identifier: None,
+        error_code: Some("x".into()),
+        error_message: Some("bad".into()),
+    })
+    .await
+    .unwrap();
+    let rows = s.begin_job("j2", "f", 2).await.unwrap();
+    assert_eq!(
+        rows.len(),
+        2,
+        "resuming a job returns the rows already done"
+    );
+}
+
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make; catalogue_versions, issuers_and_keys,
+            reservations_never_collide, insert_is_atomic, group_commit_isolates_failures,
+            transitions_check_state, queries);
+    };
+    (@each $make:expr; $($name:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let (store, _guard) = $make().await;
+                suite::$name(&store).await;
+            }
+        )*
+    };
+}
