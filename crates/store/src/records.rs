@@ -160,6 +160,15 @@ pub struct TransitionRecord {
     pub at: i64,
 }
 
+/// One Token Status List: its slots belong to one issuer, who signs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusListRecord {
+    pub id: u32,
+    pub issuer: String,
+    /// Slots handed out so far.
+    pub len: u32,
+}
+
 /// A status-list slot whose value is not 0 (valid).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatusEntry {

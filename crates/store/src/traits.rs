@@ -44,7 +44,7 @@ pub trait ApiKeyStore: Send + Sync {
 /// Licenses and their lifecycle events.
 #[async_trait]
 pub trait LicenseStore: Send + Sync {
-    /// Reserves `n` serial numbers for (type, issuer) and `n` status-list slots.
+    /// Reserves `n` serial numbers for (type, issuer) and `n` slots in the issuer's lists.
     async fn reserve(&self, type_code: &str, issuer: &str, n: u32) -> Result<Reservation>;
     /// Stores a new license version, its event and journal row in one transaction.
     async fn insert(&self, new: NewLicense) -> Result<EventRecord>;
@@ -66,10 +66,9 @@ pub trait LicenseStore: Send + Sync {
 /// Token Status List contents, derived from license statuses.
 #[async_trait]
 pub trait StatusListStore: Send + Sync {
-    /// Ids of every list that has at least one slot.
-    async fn lists(&self) -> Result<Vec<u32>>;
-    /// Number of slots handed out in a list (its length so far).
-    async fn list_len(&self, list: u32) -> Result<u32>;
+    /// Every list that has at least one slot, by id.
+    async fn lists(&self) -> Result<Vec<StatusListRecord>>;
+    async fn list(&self, id: u32) -> Result<Option<StatusListRecord>>;
     /// Slots of a list whose value is not 0.
     async fn non_valid(&self, list: u32) -> Result<Vec<StatusEntry>>;
     /// A number that changes whenever any status changes (the last event sequence).

@@ -26,8 +26,22 @@ async fn lists_roll_over_at_capacity() {
         r.slots,
         vec![(1, 0), (1, 1), (1, 2), (1, 3), (2, 0), (2, 1)]
     );
-    assert_eq!(s.lists().await.unwrap(), vec![1, 2]);
-    assert_eq!(s.list_len(2).await.unwrap(), 2);
+    // Another issuer gets lists of its own.
+    let other = s.reserve("T", "J", 1).await.unwrap();
+    assert_eq!(other.slots, vec![(3, 0)]);
+    let lists: Vec<_> = s
+        .lists()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.id, l.issuer, l.len))
+        .collect();
+    assert_eq!(
+        lists,
+        vec![(1, "I".into(), 4), (2, "I".into(), 2), (3, "J".into(), 1)]
+    );
+    assert_eq!(s.list(2).await.unwrap().unwrap().len, 2);
+    assert!(s.list(9).await.unwrap().is_none());
 }
 
 /// Two stores on one file (as a node and a CLI command would be) allocate concurrently

@@ -67,6 +67,14 @@ fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     })
 }
 
+fn list_from_row(r: &Row<'_>) -> rusqlite::Result<StatusListRecord> {
+    Ok(StatusListRecord {
+        id: r.get(0)?,
+        issuer: r.get(1)?,
+        len: r.get(2)?,
+    })
+}
+
 fn import_row_from_row(r: &Row<'_>) -> rusqlite::Result<ImportRowRecord> {
     Ok(ImportRowRecord {
         job: r.get(0)?,
@@ -182,20 +190,26 @@ fn reserve(
     let mut slots = Vec::with_capacity(n as usize);
     while slots.len() < n as usize {
         let last: Option<(u32, u32)> = conn
-            .prepare_cached("SELECT id, len FROM status_lists ORDER BY id DESC LIMIT 1")?
-            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .prepare_cached(
+                "SELECT id, len FROM status_lists WHERE issuer = ?1 ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row(params![issuer], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let (list, len) = match last {
             Some((id, len)) if len < capacity => (id, len),
-            Some((id, _)) => (id + 1, 0),
-            None => (1, 0),
+            _ => {
+                let next: u32 = conn
+                    .prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM status_lists")?
+                    .query_row([], |r| r.get(0))?;
+                (next, 0)
+            }
         };
         let take = (capacity - len).min(n - slots.len() as u32);
         conn.prepare_cached(
-            "INSERT INTO status_lists (id, len) VALUES (?1, ?2) \
+            "INSERT INTO status_lists (id, issuer, len) VALUES (?1, ?2, ?3) \
              ON CONFLICT (id) DO UPDATE SET len = excluded.len",
         )?
-        .execute(params![list, len + take])?;
+        .execute(params![list, issuer, len + take])?;
         slots.extend((len..len + take).map(|idx| (list, idx)));
     }
     Ok(Reservation {
@@ -535,25 +549,21 @@ impl LicenseStore for SqliteStore {
 
 #[async_trait]
 impl StatusListStore for SqliteStore {
-    async fn lists(&self) -> Result<Vec<u32>> {
+    async fn lists(&self) -> Result<Vec<StatusListRecord>> {
         self.read(|conn| {
-            let mut st = conn.prepare("SELECT id FROM status_lists ORDER BY id")?;
-            let rows = st.query_map([], |r| r.get(0))?;
+            let mut st = conn.prepare("SELECT id, issuer, len FROM status_lists ORDER BY id")?;
+            let rows = st.query_map([], list_from_row)?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
         .await
     }
 
-    async fn list_len(&self, list: u32) -> Result<u32> {
+    async fn list(&self, id: u32) -> Result<Option<StatusListRecord>> {
         self.read(move |conn| {
             Ok(conn
-                .query_row(
-                    "SELECT len FROM status_lists WHERE id = ?1",
-                    params![list],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .unwrap_or(0))
+                .prepare_cached("SELECT id, issuer, len FROM status_lists WHERE id = ?1")?
+                .query_row(params![id], list_from_row)
+                .optional()?)
         })
         .await
     }

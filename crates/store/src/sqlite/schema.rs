@@ -25,7 +25,8 @@ CREATE TABLE serials (
     type_code TEXT NOT NULL, issuer TEXT NOT NULL, next INTEGER NOT NULL,
     PRIMARY KEY (type_code, issuer)
 ) WITHOUT ROWID;
-CREATE TABLE status_lists (id INTEGER PRIMARY KEY, len INTEGER NOT NULL);
+CREATE TABLE status_lists (id INTEGER PRIMARY KEY, issuer TEXT NOT NULL, len INTEGER NOT NULL);
+CREATE INDEX status_lists_issuer ON status_lists(issuer, id);
 CREATE TABLE licenses (
     identifier TEXT PRIMARY KEY, lineage TEXT NOT NULL, version INTEGER NOT NULL,
     type_code TEXT NOT NULL, catalogue_version INTEGER NOT NULL, issuer TEXT NOT NULL,
