@@ -1,0 +1,154 @@
+//! Loading a catalogue from TOML or JSON, and the rules a loaded catalogue must meet.
+//!
+//! Invariant: both loaders end in [`Catalogue::check`], so no unchecked catalogue comes out
+//! of them.
+
+use std::collections::BTreeSet;
+
+use super::item::compile_pattern;
+use super::{Catalogue, CatalogueError, DataItem, ItemType, LicenseType, ValidityRule};
+
+impl Catalogue {
+    /// Loads and checks a TOML catalogue.
+    pub fn from_toml_str(s: &str) -> Result<Self, CatalogueError> {
+        let catalogue: Self = toml::from_str(s)
+            .map_err(|e| CatalogueError::from_parser(e.message(), e.to_string()))?;
+        catalogue.check()?;
+        Ok(catalogue)
+    }
+
+    /// Loads and checks a JSON catalogue.
+    pub fn from_json_str(s: &str) -> Result<Self, CatalogueError> {
+        let catalogue: Self = serde_json::from_str(s)
+            .map_err(|e| CatalogueError::from_parser(&e.to_string(), e.to_string()))?;
+        catalogue.check()?;
+        Ok(catalogue)
+    }
+
+    /// Checks the rules of the module header of [`crate::catalogue`]; the loaders call it,
+    /// and so should code that builds or edits a catalogue in memory.
+    pub fn check(&self) -> Result<(), CatalogueError> {
+        let mut issuers = BTreeSet::new();
+        for issuer in &self.issuers {
+            if !issuers.insert(&issuer.code) {
+                return Err(CatalogueError::invalid(format!(
+                    "issuer {} is declared twice",
+                    issuer.code
+                )));
+            }
+            if issuer.name.trim().is_empty() {
+                return Err(CatalogueError::invalid(format!(
+                    "issuer {} has no name",
+                    issuer.code
+                )));
+            }
+        }
+        let mut versions = BTreeSet::new();
+        for ty in &self.types {
+            if !versions.insert((&ty.code, ty.version)) {
+                return Err(CatalogueError::invalid(format!(
+                    "license type {} version {} is defined twice",
+                    ty.code, ty.version
+                )));
+            }
+            check_type(ty).map_err(|e| match e {
+                CatalogueError::Invalid { message } => CatalogueError::invalid(format!(
+                    "license type {} ({}) version {}: {message}",
+                    ty.code, ty.name, ty.version
+                )),
+                other => other,
+            })?;
+            if let Some(undeclared) = ty.issuers.iter().find(|i| !issuers.contains(i)) {
+                return Err(CatalogueError::invalid(format!(
+                    "license type {} ({}) names issuer {undeclared}, which is not declared",
+                    ty.code, ty.name
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_type(ty: &LicenseType) -> Result<(), CatalogueError> {
+    let invalid = |m: String| Err(CatalogueError::invalid(m));
+    if ty.name.trim().is_empty() || ty.name_en.trim().is_empty() {
+        return invalid("name and name_en must not be empty".to_owned());
+    }
+    if ty.version == 0 {
+        return invalid("version starts at 1".to_owned());
+    }
+    if ty.issuers.is_empty() {
+        return invalid("no issuer may issue it".to_owned());
+    }
+    if matches!(
+        ty.validity,
+        ValidityRule::FixedYears(0) | ValidityRule::FixedMonths(0)
+    ) {
+        return invalid("a fixed validity must be at least one year or month".to_owned());
+    }
+    if ty.items.is_empty() {
+        return invalid("it has no data items".to_owned());
+    }
+    let mut names = BTreeSet::new();
+    for item in &ty.items {
+        if !names.insert(item.name.as_str()) {
+            return invalid(format!("item name {} is used twice", item.name));
+        }
+        check_item(item).map_err(|e| match e {
+            CatalogueError::Invalid { message } => {
+                CatalogueError::invalid(format!("item {}: {message}", item.name))
+            }
+            other => CatalogueError::invalid(format!(
+                "item {}: example {:?} does not validate: {other}",
+                item.name, item.example
+            )),
+        })?;
+    }
+    Ok(())
+}
+
+fn is_claim_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn check_item(item: &DataItem) -> Result<(), CatalogueError> {
+    let invalid = |m: String| Err(CatalogueError::invalid(m));
+    if !is_claim_name(&item.name) {
+        return invalid("name must match [a-z][a-z0-9_]*".to_owned());
+    }
+    if item.label.trim().is_empty() {
+        return invalid("label must not be empty".to_owned());
+    }
+    if item.max_length == Some(0) {
+        return invalid("max_length must be at least 1".to_owned());
+    }
+    if let ItemType::Enum(values) = &item.item_type {
+        let distinct: BTreeSet<&String> = values.iter().collect();
+        if values.is_empty() || distinct.len() != values.len() {
+            return invalid("enum values must be non-empty and distinct".to_owned());
+        }
+    }
+    if let Some(pattern) = &item.pattern {
+        if let Err(e) = compile_pattern(pattern) {
+            return invalid(format!("bad pattern {pattern:?}: {e}"));
+        }
+    }
+    if item.example.is_empty() {
+        return invalid("every item needs an example".to_owned());
+    }
+    item.check(&item.example).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claim_names() {
+        assert!(is_claim_name("a") && is_claim_name("birth_date") && is_claim_name("x2"));
+        assert!(!is_claim_name("") && !is_claim_name("2x") && !is_claim_name("Name"));
+        assert!(!is_claim_name("_x") && !is_claim_name("a-b"));
+    }
+}
