@@ -1,0 +1,240 @@
+//! Local private keys of any supported algorithm.
+//!
+//! Invariants: a [`KeyPair`] always holds a valid private key and its matching public key;
+//! its `kid` is the RFC 7638 thumbprint of the public JWK; the private key never shows in
+//! `Debug` output and is zeroized when the key pair is dropped (the SM2 key, which its
+//! crate does not zeroize, is overwritten in place by a fixed dummy key).
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use pkcs8::{EncodePrivateKey, SecretDocument};
+use zeroize::Zeroizing;
+
+use crate::keyfile;
+use crate::pubkey::PublicKey;
+use crate::{Alg, CryptoError, Jwk, Signer, Verifier, SM2_DEFAULT_SIGNER_ID};
+
+/// A private key held in this process. Implements [`Signer`] with `kid` = JWK thumbprint.
+pub struct KeyPair {
+    secret: Secret,
+    public: PublicKey,
+    kid: String,
+    sm2_signer_id: String,
+}
+
+enum Secret {
+    Sm2(Sm2Secret),
+    Ed25519(ed25519_dalek::SigningKey),
+    Es256(p256::ecdsa::SigningKey),
+}
+
+/// The `sm2` crate's signing key has no `Drop` that zeroizes; we keep it boxed and
+/// overwrite it in place with a dummy key on drop.
+struct Sm2Secret(Box<sm2::dsa::SigningKey>);
+
+fn sm2_dummy() -> &'static sm2::dsa::SigningKey {
+    static DUMMY: OnceLock<sm2::dsa::SigningKey> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        sm2::dsa::SigningKey::from_nonzero_scalar(
+            SM2_DEFAULT_SIGNER_ID,
+            sm2::NonZeroScalar::new(sm2::Scalar::ONE).expect("one is non-zero"),
+        )
+        .expect("the scalar one is a valid SM2 key")
+    })
+}
+
+impl Drop for Sm2Secret {
+    fn drop(&mut self) {
+        *self.0 = sm2_dummy().clone();
+        std::hint::black_box(&*self.0);
+    }
+}
+
+fn sm2_signing_key(id: &str, sk: &sm2::SecretKey) -> Result<sm2::dsa::SigningKey, CryptoError> {
+    sm2::dsa::SigningKey::new(id, sk)
+        .map_err(|_| CryptoError::MalformedKey("invalid SM2 key or signer ID".into()))
+}
+
+impl KeyPair {
+    /// Generates a fresh key.
+    pub fn generate(alg: Alg, rng: &mut impl rand_core::CryptoRngCore) -> Self {
+        match alg {
+            Alg::Sm2 => {
+                let sk = sm2::SecretKey::random(rng);
+                Self::from_sm2(&sk, SM2_DEFAULT_SIGNER_ID).expect("a random SM2 key is valid")
+            }
+            Alg::EdDSA => {
+                Self::from_secret(Secret::Ed25519(ed25519_dalek::SigningKey::generate(rng)))
+            }
+            Alg::Es256 => Self::from_secret(Secret::Es256(p256::ecdsa::SigningKey::random(rng))),
+        }
+    }
+
+    fn from_sm2(sk: &sm2::SecretKey, id: &str) -> Result<Self, CryptoError> {
+        let key = sm2_signing_key(id, sk)?;
+        let mut kp = Self::from_secret(Secret::Sm2(Sm2Secret(Box::new(key))));
+        kp.sm2_signer_id = id.to_owned();
+        Ok(kp)
+    }
+
+    fn from_secret(secret: Secret) -> Self {
+        let public = match &secret {
+            Secret::Sm2(k) => PublicKey::Sm2(
+                sm2::PublicKey::from_affine(*k.0.verifying_key().as_affine())
+                    .expect("a signing key's public point is valid"),
+            ),
+            Secret::Ed25519(k) => PublicKey::Ed25519(k.verifying_key()),
+            Secret::Es256(k) => PublicKey::Es256(k.verifying_key().into()),
+        };
+        let kid = public.to_jwk().thumbprint();
+        KeyPair {
+            secret,
+            public,
+            kid,
+            sm2_signer_id: SM2_DEFAULT_SIGNER_ID.to_owned(),
+        }
+    }
+
+    /// Sets the SM2 distinguishing ID used when signing (no effect on other algorithms;
+    /// the `kid` does not change). IDs longer than 8191 bytes are not representable and
+    /// leave the key unchanged.
+    pub fn with_sm2_signer_id(mut self, id: &str) -> Self {
+        if let Secret::Sm2(k) = &mut self.secret {
+            let sk = Zeroizing::new(k.0.to_bytes());
+            if let Ok(sk) = sm2::SecretKey::from_bytes(&sk) {
+                if let Ok(key) = sm2_signing_key(id, &sk) {
+                    *k.0 = key;
+                    self.sm2_signer_id = id.to_owned();
+                }
+            }
+        }
+        self
+    }
+
+    /// The SM2 distinguishing ID used when signing.
+    pub fn sm2_signer_id(&self) -> &str {
+        &self.sm2_signer_id
+    }
+
+    /// The public key as a JWK with `kid`, `alg` and `use` set.
+    pub fn public_jwk(&self) -> Jwk {
+        let mut jwk = self.public.to_jwk();
+        jwk.kid = Some(self.kid.clone());
+        jwk.alg = Some(self.alg().jws_name().to_owned());
+        jwk.use_ = Some("sig".to_owned());
+        jwk
+    }
+
+    /// A verifier for this key's signatures (SM2: with this key's signer ID).
+    pub fn verifier(&self) -> Box<dyn Verifier> {
+        self.public
+            .verifier(&self.sm2_signer_id)
+            .expect("the signer ID was accepted when the key was built")
+    }
+
+    /// SubjectPublicKeyInfo PEM (`PUBLIC KEY`), e.g. for OpenSSL.
+    pub fn public_spki_pem(&self) -> String {
+        self.public
+            .to_spki_pem()
+            .expect("SPKI encoding of a valid public key cannot fail")
+    }
+
+    /// Unencrypted PKCS#8 DER of the private key (zeroized when dropped).
+    fn to_pkcs8_der(&self) -> Result<SecretDocument, CryptoError> {
+        let r = match &self.secret {
+            Secret::Sm2(k) => {
+                let bytes = Zeroizing::new(k.0.to_bytes());
+                sm2::SecretKey::from_bytes(&bytes)
+                    .map_err(|_| CryptoError::Encoding("SM2 scalar".into()))?
+                    .to_pkcs8_der()
+            }
+            // PKCS#8 v1 (no embedded public key): OpenSSL 3.0 refuses the v2 form.
+            Secret::Ed25519(k) => ed25519_dalek::pkcs8::KeypairBytes {
+                secret_key: k.to_bytes(),
+                public_key: None,
+            }
+            .to_pkcs8_der(),
+            Secret::Es256(k) => k.to_pkcs8_der(),
+        };
+        r.map_err(|e| CryptoError::Encoding(e.to_string()))
+    }
+
+    /// PKCS#8 `EncryptedPrivateKeyInfo` PEM (`ENCRYPTED PRIVATE KEY`), PBES2 with
+    /// PBKDF2-HMAC-SHA256 and AES-256-CBC; see [`keyfile`] for the parameters.
+    pub fn to_encrypted_pem(
+        &self,
+        password: &[u8],
+        rng: &mut impl rand_core::CryptoRngCore,
+    ) -> Result<String, CryptoError> {
+        let der = self.to_pkcs8_der()?;
+        keyfile::encrypt(der.as_bytes(), password, rng)
+    }
+
+    /// Reads a key written by [`KeyPair::to_encrypted_pem`] (or by OpenSSL with PBES2).
+    /// The algorithm is taken from the key. A wrong password gives `key.bad_password`.
+    pub fn from_encrypted_pem(pem: &str, password: &[u8]) -> Result<Self, CryptoError> {
+        let der = keyfile::decrypt(pem, password)?;
+        Self::from_pkcs8_der(der.as_bytes()).map_err(|e| match e {
+            // Garbage that survived CBC padding checks: still a wrong password.
+            CryptoError::MalformedKey(_) => CryptoError::BadPassword,
+            e => e,
+        })
+    }
+
+    /// Reads an unencrypted PKCS#8 `PrivateKeyInfo` (v1 or v2) DER: Ed25519, P-256, or
+    /// SM2 (as id-ecPublicKey with the sm2p256v1 curve, or with the SM2 OID itself).
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, CryptoError> {
+        match keyfile::classify(der)? {
+            keyfile::KeyKind::Ed25519 => {
+                use pkcs8::DecodePrivateKey;
+                let k = ed25519_dalek::SigningKey::from_pkcs8_der(der)
+                    .map_err(|e| CryptoError::MalformedKey(e.to_string()))?;
+                Ok(Self::from_secret(Secret::Ed25519(k)))
+            }
+            keyfile::KeyKind::P256 => {
+                use pkcs8::DecodePrivateKey;
+                let k = p256::ecdsa::SigningKey::from_pkcs8_der(der)
+                    .map_err(|e| CryptoError::MalformedKey(e.to_string()))?;
+                Ok(Self::from_secret(Secret::Es256(k)))
+            }
+            keyfile::KeyKind::Sm2(sk) => Self::from_sm2(&sk, SM2_DEFAULT_SIGNER_ID),
+        }
+    }
+}
+
+impl Signer for KeyPair {
+    fn alg(&self) -> Alg {
+        self.public.alg()
+    }
+
+    fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        use signature::Signer as _;
+        let fail = |e: signature::Error| CryptoError::SignerFailed(e.to_string());
+        Ok(match &self.secret {
+            Secret::Sm2(k) => {
+                let sig: sm2::dsa::Signature = k.0.try_sign(msg).map_err(fail)?;
+                sig.to_bytes().to_vec()
+            }
+            Secret::Ed25519(k) => k.try_sign(msg).map_err(fail)?.to_bytes().to_vec(),
+            Secret::Es256(k) => {
+                let sig: p256::ecdsa::Signature = k.try_sign(msg).map_err(fail)?;
+                sig.to_bytes().to_vec()
+            }
+        })
+    }
+}
+
+impl fmt::Debug for KeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyPair")
+            .field("alg", &self.alg())
+            .field("kid", &self.kid)
+            .field("private_key", &"<redacted>")
+            .finish()
+    }
+}
