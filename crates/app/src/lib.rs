@@ -1,1 +1,25 @@
-//! placeholder
+//! Use cases of elicense. The app layer depends on the storage traits, never on a back-end,
+//! and on a `Clock`, never on the system time directly.
+//!
+//! A `Node` is what a running node (or one CLI command) holds: the store, the clock, the
+//! issuers' key ring, the catalogue cache and the status-list cache.
+
+pub mod apikeys;
+pub mod catalogue;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod import;
+pub mod issue;
+pub mod keys;
+pub mod lifecycle;
+pub mod node;
+pub mod seed;
+pub mod status;
+pub mod timeutil;
+pub mod verify;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::NodeConfig;
+pub use error::{AppError, ErrorKind};
+pub use node::Node;

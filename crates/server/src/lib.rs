@@ -1,1 +1,69 @@
-//! placeholder
+//! The HTTP face of an elicense node (axum). Handlers parse, call one use case, and map the
+//! result; HTTP status mapping lives in `error.rs`; the OpenAPI document is generated from the
+//! same route registrations (utoipa-axum), so it cannot drift from the router.
+
+pub mod auth;
+pub mod body;
+pub mod error;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use elicense_app::Node;
+
+pub use state::AppState;
+
+/// Largest request body accepted (a credential, a presentation, an issue request).
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// The node's router: API, well-known documents, status lists, OpenAPI.
+pub fn router(node: Arc<Node>) -> Router {
+    let state = AppState::new(node);
+    let (router, api) = routes::api_router().split_for_parts();
+    let api = Arc::new(api);
+    router
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let api = api.clone();
+                async move { axum::Json(api.as_ref().clone()) }
+            }),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(state::track))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .with_state(state)
+}
+
+/// Serves `node` on `listener` until `shutdown` resolves; runs the expiry sweeper meanwhile.
+pub async fn serve(
+    node: Arc<Node>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let sweeper = tokio::spawn(sweep_expired(node.clone()));
+    let app = router(node).into_make_service_with_connect_info::<SocketAddr>();
+    let out = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    sweeper.abort();
+    out
+}
+
+/// Moves licenses whose validity ended to `expired`, once a second.
+async fn sweep_expired(node: Arc<Node>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if let Err(e) = elicense_app::lifecycle::expire_due(&node, 1000).await {
+            tracing::warn!(code = e.code, error = %e.message, "expiry sweep failed");
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Node configuration: one typed struct, read from `DIR/elicense.toml` when present and from
+//! `ELICENSE_*` environment variables, with defaults that make `elicense demo` work with no
+//! file at all.
+//!
+//! Secrets live beside it in the data dir, created with mode 0600 on first use:
+//! `key-password` (encrypts issuer private keys; `ELICENSE_KEY_PASSWORD` overrides it) and
+//! `holder-secret` (keys the holder-code hash; `ELICENSE_HOLDER_SECRET` overrides it).
+
+use std::path::{Path, PathBuf};
+
+use elicense_crypto::Alg;
+use rand::RngCore;
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use crate::error::{AppError, ErrorKind, Result};
+
+/// Everything a node needs to know about itself.
+#[derive(Clone)]
+pub struct NodeConfig {
+    /// Public base URL of the node; credentials name their issuer and status list under it.
+    pub base_url: String,
+    /// Password of the issuers' encrypted private keys.
+    pub key_password: Zeroizing<String>,
+    /// Key of the holder-code hash (HMAC-SHA256).
+    pub holder_secret: Zeroizing<Vec<u8>>,
+    /// Signature algorithm when a request does not name one.
+    pub default_alg: Alg,
+    /// Where SQLite lives, when the node uses SQLite.
+    pub data_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for NodeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeConfig")
+            .field("base_url", &self.base_url)
+            .field("default_alg", &self.default_alg)
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The file form of the configuration (`DIR/elicense.toml`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    base_url: Option<String>,
+    default_alg: Option<String>,
+}
+
+/// Default public base URL.
+pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080";
+
+impl NodeConfig {
+    /// Loads (and on first use creates) the configuration of the data dir `dir`.
+    pub fn load(dir: &Path) -> Result<NodeConfig> {
+        std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+        let file_path = dir.join("elicense.toml");
+        let file: FileConfig = match std::fs::read_to_string(&file_path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                AppError::new(
+                    ErrorKind::Invalid,
+                    "config.invalid",
+                    format!("{}: {e}", file_path.display()),
+                )
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileConfig::default(),
+            Err(e) => return Err(io_error(&file_path, e)),
+        };
+        let base_url = std::env::var("ELICENSE_BASE_URL")
+            .ok()
+            .or(file.base_url)
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let default_alg = match std::env::var("ELICENSE_DEFAULT_ALG").ok().or(file.default_alg) {
+            Some(name) => name.parse::<Alg>().map_err(|_| {
+                AppError::new(
+                    ErrorKind::Invalid,
+                    "config.invalid",
+                    format!("unknown default_alg {name:?} (sm2, ed25519 or es256)"),
+                )
+            })?,
+            None => Alg::Sm2,
+        };
+        let key_password = match std::env::var("ELICENSE_KEY_PASSWORD") {
+            Ok(p) if !p.is_empty() => Zeroizing::new(p),
+            _ => password_file(&dir.join("key-password"))?,
+        };
+        let holder_secret = match std::env::var("ELICENSE_HOLDER_SECRET") {
+            Ok(s) if !s.is_empty() => Zeroizing::new(s.into_bytes()),
+            _ => secret_file(&dir.join("holder-secret"), 32)?,
+        };
+        Ok(NodeConfig {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            key_password,
+            holder_secret,
+            default_alg,
+            data_dir: Some(dir.to_path_buf()),
+        })
+    }
+
+    /// Writes `base_url` into `DIR/elicense.toml` (used by `demo` when it picks the address).
+    pub fn save_base_url(dir: &Path, base_url: &str) -> Result<()> {
+        let path = dir.join("elicense.toml");
+        let text = format!("base_url = {:?}\n", base_url.trim_end_matches('/'));
+        std::fs::write(&path, text).map_err(|e| io_error(&path, e))
+    }
+
+    /// A throw-away configuration with fresh random secrets (tests, benchmarks).
+    pub fn ephemeral(base_url: &str) -> NodeConfig {
+        let mut secret = vec![0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut secret);
+        let mut pw = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut pw);
+        NodeConfig {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            key_password: Zeroizing::new(hex::encode(pw)),
+            holder_secret: Zeroizing::new(secret),
+            default_alg: Alg::Sm2,
+            data_dir: None,
+        }
+    }
+
+    /// The SQLite file of this node's data dir.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        self.data_dir.as_ref().map(|d| d.join("elicense.db"))
+    }
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> AppError {
+    AppError::new(
+        ErrorKind::Unavailable,
+        "config.io",
+        format!("{}: {e}", path.display()),
+    )
+}
+
+/// Reads a secret file, creating it with `len` random bytes (mode 0600) if it is missing.
+fn secret_file(path: &Path, len: usize) -> Result<Zeroizing<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(bytes) if !bytes.is_empty() => Ok(Zeroizing::new(bytes)),
+        Ok(_) => Err(AppError::new(
+            ErrorKind::Invalid,
+            "config.secret_empty",
+            format!("{} is empty", path.display()),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut bytes = Zeroizing::new(vec![0u8; len]);
+            rand::rngs::OsRng.fill_bytes(&mut bytes);
+            write_private(path, &bytes)?;
+            Ok(bytes)
+        }
+        Err(e) => Err(io_error(path, e)),
+    }
+}
+
+/// Reads a password file (text, surrounding whitespace ignored), creating it with a random
+/// password if it is missing.
+fn password_file(path: &Path) -> Result<Zeroizing<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => Ok(Zeroizing::new(text.trim().to_string())),
+        Ok(_) => Err(AppError::new(
+            ErrorKind::Invalid,
+            "config.secret_empty",
+            format!("{} is empty", path.display()),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut raw = Zeroizing::new([0u8; 24]);
+            rand::rngs::OsRng.fill_bytes(&mut *raw);
+            let password = Zeroizing::new(hex::encode(*raw));
+            write_private(path, password.as_bytes())?;
+            Ok(password)
+        }
+        Err(e) => Err(io_error(path, e)),
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(|e| io_error(path, e))?;
+    f.write_all(bytes).map_err(|e| io_error(path, e))?;
+    f.sync_all().map_err(|e| io_error(path, e))
+}

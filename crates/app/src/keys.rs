@@ -1,0 +1,170 @@
+//! The issuers' key ring. Private keys are stored encrypted (PKCS#8, password from the
+//! configuration) and decrypted once per process, on first use; public keys are loaded from
+//! the store and turned into verifiers. No private key is ever logged or returned.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use elicense_crypto::{Alg, Jwk, Jwks, KeyPair, Signer, Verifier};
+use elicense_store::{KeyRecord, Store};
+use zeroize::Zeroizing;
+
+use crate::error::{AppError, ErrorKind, Result};
+
+/// A public key as the node knows it, ready to verify.
+#[derive(Clone)]
+pub struct PublicKey {
+    pub record: KeyRecord,
+    pub jwk: Jwk,
+    pub verifier: Arc<dyn Verifier>,
+}
+
+impl PublicKey {
+    /// Whether the key was usable for signing at `t` (after `not_before`, before expiry and
+    /// revocation).
+    pub fn valid_at(&self, t: i64) -> bool {
+        let r = &self.record;
+        r.not_before <= t
+            && r.not_after.is_none_or(|end| t < end)
+            && r.revoked_at.is_none_or(|rev| t < rev)
+    }
+}
+
+/// Signing keys (decrypted lazily) and verifying keys of every issuer of the node.
+pub struct KeyRing {
+    store: Arc<dyn Store>,
+    password: Zeroizing<String>,
+    signers: RwLock<HashMap<String, Arc<KeyPair>>>,
+    public: RwLock<HashMap<String, PublicKey>>,
+}
+
+impl KeyRing {
+    pub fn new(store: Arc<dyn Store>, password: Zeroizing<String>) -> Self {
+        KeyRing {
+            store,
+            password,
+            signers: RwLock::new(HashMap::new()),
+            public: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Generates a key for `issuer`, stores it encrypted, and returns its public record.
+    pub async fn generate(&self, issuer: &str, alg: Alg, now: i64) -> Result<KeyRecord> {
+        let mut rng = rand::rngs::OsRng;
+        let pair = KeyPair::generate(alg, &mut rng);
+        let pem = pair
+            .to_encrypted_pem(self.password.as_bytes(), &mut rng)
+            .map_err(AppError::crypto)?;
+        let jwk = pair.public_jwk();
+        let record = KeyRecord {
+            kid: pair.kid().to_string(),
+            issuer: issuer.to_string(),
+            alg: alg.cli_name().to_string(),
+            public_jwk: serde_json::to_string(&jwk).map_err(|e| AppError::internal(e.to_string()))?,
+            encrypted_pem: pem,
+            sm2_signer_id: None,
+            not_before: now,
+            not_after: None,
+            revoked_at: None,
+        };
+        self.store.put_key(record.clone()).await?;
+        self.signers
+            .write()
+            .expect("key ring lock")
+            .insert(record.kid.clone(), Arc::new(pair));
+        self.public.write().expect("key ring lock").clear();
+        Ok(record)
+    }
+
+    /// The newest key of `issuer` for `alg` that is valid at `now`, decrypted.
+    pub async fn signer(&self, issuer: &str, alg: Alg, now: i64) -> Result<Arc<KeyPair>> {
+        let keys = self.store.keys(issuer).await?;
+        let record = keys
+            .iter()
+            .rev()
+            .find(|k| {
+                k.alg == alg.cli_name()
+                    && k.not_before <= now
+                    && k.not_after.is_none_or(|e| now < e)
+                    && k.revoked_at.is_none_or(|r| now < r)
+            })
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorKind::Invalid,
+                    "issuer.no_key",
+                    format!("issuer {issuer} has no valid {} key", alg.cli_name()),
+                )
+            })?;
+        if let Some(pair) = self.signers.read().expect("key ring lock").get(&record.kid) {
+            return Ok(pair.clone());
+        }
+        let password = self.password.clone();
+        let pem = record.encrypted_pem.clone();
+        let signer_id = record.sm2_signer_id.clone();
+        let pair = tokio::task::spawn_blocking(move || {
+            KeyPair::from_encrypted_pem(&pem, password.as_bytes()).map(|p| match signer_id {
+                Some(id) => p.with_sm2_signer_id(&id),
+                None => p,
+            })
+        })
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))?
+        .map_err(|e| AppError::new(ErrorKind::Unavailable, e.code(), e.to_string()))?;
+        let pair = Arc::new(pair);
+        self.signers
+            .write()
+            .expect("key ring lock")
+            .insert(record.kid.clone(), pair.clone());
+        Ok(pair)
+    }
+
+    /// The public key with this kid, loading keys from the store when it is not cached.
+    pub async fn public_key(&self, kid: &str) -> Result<Option<PublicKey>> {
+        if let Some(k) = self.public.read().expect("key ring lock").get(kid) {
+            return Ok(Some(k.clone()));
+        }
+        self.reload().await?;
+        Ok(self.public.read().expect("key ring lock").get(kid).cloned())
+    }
+
+    /// Every public key of one issuer (the JWKS it publishes).
+    pub async fn jwks(&self, issuer: &str) -> Result<Jwks> {
+        let keys = self.store.keys(issuer).await?;
+        let mut out = Vec::new();
+        for k in keys.iter().filter(|k| k.revoked_at.is_none()) {
+            out.push(parse_jwk(k)?);
+        }
+        Ok(Jwks { keys: out })
+    }
+
+    async fn reload(&self) -> Result<()> {
+        let mut map = HashMap::new();
+        for record in self.store.all_keys().await? {
+            let jwk = parse_jwk(&record)?;
+            let verifier: Arc<dyn Verifier> = Arc::from(
+                jwk.verifier(record.sm2_signer_id.as_deref())
+                    .map_err(AppError::crypto)?,
+            );
+            map.insert(
+                record.kid.clone(),
+                PublicKey {
+                    record,
+                    jwk,
+                    verifier,
+                },
+            );
+        }
+        *self.public.write().expect("key ring lock") = map;
+        Ok(())
+    }
+}
+
+fn parse_jwk(k: &KeyRecord) -> Result<Jwk> {
+    serde_json::from_str(&k.public_jwk).map_err(|e| {
+        AppError::new(
+            ErrorKind::Internal,
+            "store.corrupt",
+            format!("public key {}: {e}", k.kid),
+        )
+    })
+}

@@ -1,0 +1,274 @@
+//! Lifecycle use cases: every action goes through the domain state machine
+//! (`elicense_core::lifecycle::transition`); the store applies it only if the license is still
+//! in the state that was read. Change, extend and transfer create the next version (new
+//! identifier version, new credential, new status slot) in the same transaction that marks the
+//! old version superseded.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use elicense_core::holder::{Holder, HolderCode};
+use elicense_core::ident::Identifier;
+use elicense_core::license::LicenseMeta;
+use elicense_core::lifecycle::{transition, Action, LifecycleState, Status};
+use elicense_crypto::{Alg, Jwk};
+use elicense_store::{EventRecord, LicenseRecord, TransitionRecord};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::error::{AppError, ErrorKind, Result};
+use crate::issue::{sign_and_record, Issued, StatusRef};
+use crate::node::Node;
+use crate::timeutil;
+
+/// An action on one license version.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct ActionRequest {
+    /// `change`, `suspend`, `reinstate`, `revoke`, `cancel`, `withdraw`, `extend`,
+    /// `annual_inspection`, `pledge`, `release`, `transfer` (`expire` is the node's own).
+    #[schema(value_type = String)]
+    pub action: Action,
+    pub reason: Option<String>,
+    #[serde(skip)]
+    pub actor: String,
+    /// When set, the license must have been issued by this issuer (API key scope).
+    #[serde(skip)]
+    pub acting_issuer: Option<String>,
+    /// Change: the data items to change.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// Extend: the new end of validity (`YYYY-MM-DD`); default per the catalogue rule.
+    pub valid_until: Option<String>,
+    /// Transfer: the new holder.
+    pub new_holder_name: Option<String>,
+    pub new_holder_id: Option<String>,
+    /// New versions: the holder key to bind (change and extend keep the old one by default).
+    #[schema(value_type = Option<Object>)]
+    pub holder_jwk: Option<Jwk>,
+    #[schema(value_type = Option<String>)]
+    pub alg: Option<Alg>,
+    /// Annual inspection: its result, e.g. 合格.
+    pub result: Option<String>,
+}
+
+impl ActionRequest {
+    pub fn new(action: Action, actor: &str) -> Self {
+        ActionRequest {
+            action,
+            reason: None,
+            actor: actor.to_string(),
+            acting_issuer: None,
+            fields: BTreeMap::new(),
+            valid_until: None,
+            new_holder_name: None,
+            new_holder_id: None,
+            holder_jwk: None,
+            alg: None,
+            result: None,
+        }
+    }
+}
+
+/// What an action did.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ActionOutcome {
+    pub identifier: String,
+    pub action: String,
+    /// Status of `identifier` afterwards.
+    pub status: String,
+    pub pledged: bool,
+    pub event_seq: i64,
+    /// The new version, for change, extend and transfer.
+    pub successor: Option<Issued>,
+}
+
+/// Applies `req` to the license version `identifier`.
+pub async fn apply(node: &Arc<Node>, identifier: &str, req: ActionRequest) -> Result<ActionOutcome> {
+    let id = Identifier::parse(identifier).map_err(AppError::invalid)?;
+    let record = node
+        .store
+        .license(id.as_str())
+        .await?
+        .ok_or_else(|| AppError::not_found("license.not_found", format!("no license {id}")))?;
+    if let Some(acting) = &req.acting_issuer {
+        if acting != &record.issuer {
+            return Err(AppError::forbidden(
+                "license.not_your_license",
+                format!("license {id} was issued by {}, not {acting}", record.issuer),
+            ));
+        }
+    }
+    let state = LifecycleState {
+        status: Status::parse(&record.status).ok_or_else(|| corrupt(&record, "status"))?,
+        pledged: record.pledged,
+    };
+    let next = transition(state, req.action)
+        .map_err(|e| AppError::new(ErrorKind::Conflict, elicense_core::error::ErrorCode::code(&e), e.to_string()))?;
+    let now = node.now();
+    let successor = if req.action.creates_version() {
+        Some(successor(node, &id, &record, &req, state.pledged, now).await?)
+    } else {
+        None
+    };
+    let mut detail = json!({});
+    if let Some(result) = &req.result {
+        detail["result"] = json!(result);
+    }
+    if let Some((issued, _)) = &successor {
+        detail["successor"] = json!(issued.record.identifier);
+    }
+    let t = TransitionRecord {
+        identifier: record.identifier.clone(),
+        expected_status: record.status.clone(),
+        expected_pledged: record.pledged,
+        new_status: next.status.code().to_string(),
+        new_status_value: next.status.status_list_value(),
+        new_pledged: next.pledged,
+        event: EventRecord {
+            seq: 0,
+            identifier: record.identifier.clone(),
+            kind: req.action.code().to_string(),
+            actor: req.actor.clone(),
+            at: now,
+            reason: req.reason.clone(),
+            detail: detail.to_string(),
+        },
+        successor: successor.as_ref().map(|(s, _)| {
+            let mut new = s.new_license(
+                "issue",
+                &req.actor,
+                req.reason.clone(),
+                json!({ "replaces": record.identifier, "by": req.action.code() }),
+            );
+            new.license.pledged = next.pledged && req.action != Action::Transfer;
+            new
+        }),
+        at: now,
+    };
+    let event = node.store.transition(t).await?;
+    Ok(ActionOutcome {
+        identifier: record.identifier,
+        action: req.action.code().to_string(),
+        status: next.status.code().to_string(),
+        pledged: next.pledged,
+        event_seq: event.seq,
+        successor: successor.map(|(s, list)| Issued {
+            status: StatusRef {
+                uri: node.status.uri(list),
+                idx: s.record.status_idx,
+            },
+            identifier: s.record.identifier,
+            credential: s.record.credential,
+            event_seq: event.seq + 1,
+        }),
+    })
+}
+
+/// Builds and signs the next version for change, extend and transfer.
+async fn successor(
+    node: &Arc<Node>,
+    id: &Identifier,
+    record: &LicenseRecord,
+    req: &ActionRequest,
+    pledged: bool,
+    now: i64,
+) -> Result<(crate::issue::Signed, u32)> {
+    let old: LicenseMeta = serde_json::from_str(&record.meta).map_err(|_| corrupt(record, "meta"))?;
+    // A new version is issued under the current catalogue definition.
+    let lt = node.catalogue.get(record.type_code.as_str(), None).await?;
+    let mut meta = old.clone();
+    meta.catalogue_version = lt.version;
+    meta.type_name = lt.name.clone();
+    let old_jwk: Option<Jwk> = old
+        .extension
+        .get("holder_jwk")
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let mut holder_jwk = req.holder_jwk.clone().or(old_jwk);
+    match req.action {
+        Action::Change => {
+            if req.fields.is_empty() {
+                return Err(AppError::new(ErrorKind::Invalid, "lifecycle.nothing_to_change", "a change names at least one field"));
+            }
+            let mut fields: BTreeMap<String, String> = old
+                .data
+                .iter()
+                .map(|(k, v)| (k.clone(), value_text(v)))
+                .collect();
+            fields.extend(req.fields.clone());
+            meta.data = lt.validate(&fields).map_err(AppError::invalid)?;
+        }
+        Action::Extend => {
+            let Some(old_until) = old.valid_until else {
+                return Err(AppError::new(ErrorKind::Conflict, "lifecycle.long_term", "a long-term (长期) license has nothing to extend"));
+            };
+            let requested = match &req.valid_until {
+                Some(s) => Some(timeutil::parse(s).ok_or_else(|| {
+                    AppError::new(ErrorKind::Invalid, "license.bad_date", format!("valid_until {s:?} is not a YYYY-MM-DD date"))
+                })?),
+                None => None,
+            };
+            let start = old_until.max(timeutil::date_at(now));
+            let v = lt.validity(start, requested).map_err(AppError::invalid)?;
+            if v.until.is_some_and(|u| u <= old_until) {
+                return Err(AppError::new(ErrorKind::Invalid, "lifecycle.not_later", "the new end of validity must be after the old one"));
+            }
+            meta.valid_until = v.until;
+        }
+        Action::Transfer => {
+            let (Some(name), Some(code)) = (&req.new_holder_name, &req.new_holder_id) else {
+                return Err(AppError::new(ErrorKind::Invalid, "lifecycle.new_holder_required", "a transfer names the new holder (name and id)"));
+            };
+            let code = HolderCode::parse(lt.holder_kind.clone(), code).map_err(AppError::invalid)?;
+            if code == old.holder.code {
+                return Err(AppError::new(ErrorKind::Invalid, "lifecycle.same_holder", "a transfer needs a different holder"));
+            }
+            meta.holder = Holder { name: name.trim().to_string(), code };
+            holder_jwk = req.holder_jwk.clone();
+        }
+        _ => unreachable!("only change, extend and transfer create versions"),
+    }
+    let _ = pledged;
+    meta.identifier = id.next_version().map_err(AppError::invalid)?;
+    meta.replaces = Some(id.clone());
+    meta.issue_date = timeutil::date_at(now);
+    meta.extension = json!({});
+    let slot = node.take_slot(record.type_code.as_str(), record.issuer.as_str()).await?;
+    let alg = match req.alg {
+        Some(a) => a,
+        None => record.alg.parse::<Alg>().map_err(|_| corrupt(record, "alg"))?,
+    };
+    let signed = sign_and_record(node, &lt, meta, slot, alg, holder_jwk, now).await?;
+    Ok((signed, slot.list))
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn corrupt(record: &LicenseRecord, what: &str) -> AppError {
+    AppError::new(
+        ErrorKind::Internal,
+        "store.corrupt",
+        format!("license {}: stored {what} does not parse", record.identifier),
+    )
+}
+
+/// Moves every license whose validity ended into `expired`; returns how many it moved.
+pub async fn expire_due(node: &Arc<Node>, limit: u32) -> Result<usize> {
+    let due = node.store.expiring(node.now(), limit).await?;
+    let mut n = 0;
+    for id in due {
+        let mut req = ActionRequest::new(Action::Expire, "system:expiry");
+        req.reason = Some("有效期届满 validity ended".into());
+        match apply(node, &id, req).await {
+            Ok(_) => n += 1,
+            // Another process moved it first, or an action raced: fine, it is not due now.
+            Err(e) if e.kind == ErrorKind::Conflict => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}

@@ -1,0 +1,124 @@
+//! A node: the store, the clock, keys, catalogue and status lists, shared by every use case.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use elicense_core::holder::HolderCode;
+use elicense_store::sqlite::SqliteOptions;
+use elicense_store::{SqliteStore, Store};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::catalogue::CatalogueCache;
+use crate::clock::{Clock, SystemClock};
+use crate::config::NodeConfig;
+use crate::error::Result;
+use crate::keys::KeyRing;
+use crate::status::StatusLists;
+
+/// Largest block of serials and status slots a node reserves at once.
+const MAX_RESERVATION: u32 = 256;
+
+/// One serial number and one status slot, reserved for one new license.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    pub serial: u64,
+    pub list: u32,
+    pub idx: u32,
+}
+
+#[derive(Default)]
+struct Reserved {
+    free: VecDeque<Slot>,
+    /// Size of the next block: grows while a process keeps issuing, so one-off CLI commands
+    /// waste no slots and bulk imports make few round trips.
+    next_block: u32,
+}
+
+/// Everything the use cases share.
+pub struct Node {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub config: NodeConfig,
+    pub keys: Arc<KeyRing>,
+    pub catalogue: CatalogueCache,
+    pub status: StatusLists,
+    reserved: Mutex<HashMap<(String, String), Reserved>>,
+}
+
+impl Node {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: NodeConfig) -> Arc<Node> {
+        let keys = Arc::new(KeyRing::new(store.clone(), config.key_password.clone()));
+        Arc::new(Node {
+            catalogue: CatalogueCache::new(store.clone()),
+            status: StatusLists::new(store.clone(), keys.clone(), &config.base_url),
+            keys,
+            store,
+            clock,
+            config,
+            reserved: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Opens the node whose data lives in `dir` (SQLite file `elicense.db`), system clock.
+    pub fn open_dir(dir: &Path) -> Result<Arc<Node>> {
+        let config = NodeConfig::load(dir)?;
+        let path = config.sqlite_path().expect("a data dir config has a path");
+        let store = SqliteStore::open(path, SqliteOptions::default())?;
+        Ok(Node::new(Arc::new(store), Arc::new(SystemClock), config))
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// The `iss` of credentials signed for issuer `uscc`.
+    pub fn issuer_url(&self, uscc: &str) -> String {
+        format!("{}/issuers/{uscc}", self.config.base_url)
+    }
+
+    /// The `vct` of credentials of a license type (stable across nodes).
+    pub fn vct(type_code: &str) -> String {
+        format!("urn:elicense:type:{type_code}")
+    }
+
+    /// The keyed hash under which a holder's licenses are found (hex HMAC-SHA256).
+    pub fn holder_key(&self, code: &HolderCode) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.config.holder_secret)
+            .expect("HMAC takes any key length");
+        mac.update(code.kind().code().as_bytes());
+        mac.update(b":");
+        mac.update(code.value().as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Takes one reserved serial and status slot for (type, issuer), reserving more as needed.
+    pub async fn take_slot(&self, type_code: &str, issuer: &str) -> Result<Slot> {
+        let key = (type_code.to_string(), issuer.to_string());
+        let block = {
+            let mut map = self.reserved.lock().expect("reservation lock");
+            let r = map.entry(key.clone()).or_default();
+            if let Some(s) = r.free.pop_front() {
+                return Ok(s);
+            }
+            let n = r.next_block.max(1);
+            r.next_block = (n * 2).min(MAX_RESERVATION);
+            n
+        };
+        let res = self.store.reserve(type_code, issuer, block).await?;
+        let mut slots = res
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, (list, idx))| Slot {
+                serial: res.first_serial + i as u64,
+                list: *list,
+                idx: *idx,
+            });
+        let first = slots.next().expect("a reservation has at least one slot");
+        let mut map = self.reserved.lock().expect("reservation lock");
+        map.entry(key).or_default().free.extend(slots);
+        Ok(first)
+    }
+}

@@ -1,0 +1,190 @@
+//! Token Status Lists as the node serves them.
+//!
+//! The store is the truth (each license version has a list, a slot and a status value); this
+//! cache holds every list in memory for verification and signs each list's token when it is
+//! asked for and its content changed. Freshness: the cache asks the store for its status epoch
+//! (the last event sequence) at most every `CHECK_INTERVAL`, and rebuilds the lists when it
+//! moved, so a status change is visible well within one second.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use elicense_crypto::{jws, status_list, Alg, Signer};
+use elicense_crypto::status_list::StatusList;
+use elicense_store::Store;
+use sha2::{Digest, Sha256};
+
+use crate::error::{AppError, Result};
+use crate::keys::KeyRing;
+
+/// How often the cache asks the store whether statuses changed.
+pub const CHECK_INTERVAL: Duration = Duration::from_millis(200);
+/// Bits per entry: 0 valid, 1 invalid, 2 suspended.
+pub const BITS: u8 = 2;
+/// Lists are published in whole blocks of this many entries, so their size says little about
+/// how many licenses an issuer has.
+pub const BLOCK: usize = 8 * 1024;
+/// A signed token is re-signed after this long even when nothing changed.
+pub const TOKEN_LIFETIME: i64 = 24 * 3600;
+/// `ttl` claim of the tokens: how long a relying party may cache a list.
+pub const TOKEN_TTL: i64 = 60;
+
+/// A signed status-list token and its entity tag.
+#[derive(Debug, Clone)]
+pub struct SignedList {
+    pub jwt: String,
+    pub etag: String,
+    pub iat: i64,
+}
+
+struct ListState {
+    issuer: String,
+    list: StatusList,
+    token: Option<SignedList>,
+}
+
+struct State {
+    epoch: i64,
+    checked: Option<Instant>,
+    lists: HashMap<u32, ListState>,
+}
+
+/// Every status list of the node.
+pub struct StatusLists {
+    store: Arc<dyn Store>,
+    keys: Arc<KeyRing>,
+    base_url: String,
+    state: RwLock<State>,
+    refresh: tokio::sync::Mutex<()>,
+}
+
+impl StatusLists {
+    pub fn new(store: Arc<dyn Store>, keys: Arc<KeyRing>, base_url: &str) -> Self {
+        StatusLists {
+            store,
+            keys,
+            base_url: base_url.to_string(),
+            state: RwLock::new(State {
+                epoch: -1,
+                checked: None,
+                lists: HashMap::new(),
+            }),
+            refresh: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The URI of list `id` (the `sub` of its token, the `uri` in credentials).
+    pub fn uri(&self, id: u32) -> String {
+        format!("{}/status-lists/{id}", self.base_url)
+    }
+
+    /// The list id named by `uri`, when it is one of this node's lists.
+    pub fn list_id(&self, uri: &str) -> Option<u32> {
+        uri.strip_prefix(&self.base_url)?
+            .strip_prefix("/status-lists/")?
+            .parse()
+            .ok()
+    }
+
+    /// Brings the cache up to date with the store, at most every `CHECK_INTERVAL`.
+    pub async fn refresh(&self) -> Result<()> {
+        let fresh = |s: &State| s.checked.is_some_and(|c| c.elapsed() < CHECK_INTERVAL);
+        if fresh(&self.state.read().expect("status lock")) {
+            return Ok(());
+        }
+        let _guard = self.refresh.lock().await;
+        if fresh(&self.state.read().expect("status lock")) {
+            return Ok(());
+        }
+        self.rebuild_if_moved().await
+    }
+
+    /// Rebuilds now if the store's epoch moved (ignores the check interval).
+    pub async fn rebuild_if_moved(&self) -> Result<()> {
+        let epoch = self.store.status_epoch().await?;
+        if epoch == self.state.read().expect("status lock").epoch {
+            self.state.write().expect("status lock").checked = Some(Instant::now());
+            return Ok(());
+        }
+        let mut lists = HashMap::new();
+        for rec in self.store.lists().await? {
+            let len = (rec.len as usize).div_ceil(BLOCK).max(1) * BLOCK;
+            let mut list = StatusList::new(BITS, len).map_err(|e| AppError::internal(e.to_string()))?;
+            for e in self.store.non_valid(rec.id).await? {
+                list.set(e.idx as usize, e.status)
+                    .map_err(|e| AppError::internal(e.to_string()))?;
+            }
+            lists.insert(
+                rec.id,
+                ListState {
+                    issuer: rec.issuer,
+                    list,
+                    token: None,
+                },
+            );
+        }
+        let mut state = self.state.write().expect("status lock");
+        // Keep tokens of lists whose content did not change.
+        for (id, new) in lists.iter_mut() {
+            if let Some(old) = state.lists.get(id) {
+                if old.list == new.list {
+                    new.token = old.token.clone();
+                }
+            }
+        }
+        state.lists = lists;
+        state.epoch = epoch;
+        state.checked = Some(Instant::now());
+        Ok(())
+    }
+
+    /// The status value of a slot (0 valid, 1 invalid, 2 suspended), `None` if unknown.
+    pub async fn value(&self, list: u32, idx: u32) -> Result<Option<u8>> {
+        self.refresh().await?;
+        let state = self.state.read().expect("status lock");
+        Ok(state.lists.get(&list).and_then(|l| l.list.get(idx as usize)))
+    }
+
+    /// The signed token of list `id` (signing it if its content changed), `None` if unknown.
+    pub async fn token(&self, id: u32, now: i64) -> Result<Option<SignedList>> {
+        self.refresh().await?;
+        let (issuer, list) = {
+            let state = self.state.read().expect("status lock");
+            let Some(l) = state.lists.get(&id) else {
+                return Ok(None);
+            };
+            if let Some(t) = &l.token {
+                if now - t.iat < TOKEN_LIFETIME {
+                    return Ok(Some(t.clone()));
+                }
+            }
+            (l.issuer.clone(), l.list.clone())
+        };
+        let signer = self.list_signer(&issuer, now).await?;
+        let payload = status_list::token_payload(&list, &self.uri(id), now, Some(now + TOKEN_LIFETIME), Some(TOKEN_TTL));
+        let header = status_list::token_header(signer.alg(), signer.kid());
+        let jwt = jws::sign(signer.as_ref(), &header, &payload).map_err(AppError::crypto)?;
+        let etag = format!("\"{}\"", &hex::encode(Sha256::digest(jwt.as_bytes()))[..32]);
+        let signed = SignedList { jwt, etag, iat: now };
+        let mut state = self.state.write().expect("status lock");
+        if let Some(l) = state.lists.get_mut(&id) {
+            if l.list == list {
+                l.token = Some(signed.clone());
+            }
+        }
+        Ok(Some(signed))
+    }
+
+    /// The issuer's key that signs its lists: SM2 when it has one, else the first it has.
+    async fn list_signer(&self, issuer: &str, now: i64) -> Result<Arc<elicense_crypto::KeyPair>> {
+        let mut last = None;
+        for alg in [Alg::Sm2, Alg::EdDSA, Alg::Es256] {
+            match self.keys.signer(issuer, alg, now).await {
+                Ok(s) => return Ok(s),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.expect("three algorithms tried"))
+    }
+}

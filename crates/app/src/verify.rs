@@ -1,0 +1,282 @@
+//! Verification of a credential or presentation, and status by identifier.
+//!
+//! `Err` means the input could not be checked (malformed, too large); a check that fails is a
+//! problem in an `Ok(Verdict { valid: false, .. })`. The checks: the JWS signature; the issuer
+//! and key are known and the key was valid when the credential was issued; disclosure digests,
+//! no duplicate or unreferenced disclosure; the validity window; the status-list entry; and
+//! holder binding (KB-JWT nonce, audience, sd_hash, freshness) when present or required.
+
+use std::sync::Arc;
+
+use elicense_core::lifecycle::Status;
+use elicense_crypto::sdjwt::{self, KbPolicy};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{AppError, ErrorKind, Result};
+use crate::node::Node;
+
+/// Largest credential or presentation accepted.
+pub const MAX_INPUT: usize = 256 * 1024;
+
+/// What the verifier expects of holder binding.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct VerifyOptions {
+    /// Expected KB-JWT nonce; when given (or `audience` is), a KB-JWT is required.
+    pub nonce: Option<String>,
+    pub audience: Option<String>,
+    /// Require a KB-JWT even without nonce and audience.
+    #[serde(default)]
+    pub require_key_binding: bool,
+    /// Oldest acceptable KB-JWT, in seconds (default 300).
+    pub max_age_secs: Option<i64>,
+}
+
+/// One failed check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    pub code: String,
+    pub message: String,
+}
+
+/// A license's status as the public may know it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StatusView {
+    /// `valid`, `suspended`, `revoked`, `cancelled`, `withdrawn`, `expired`, `superseded`.
+    pub code: String,
+    /// Chinese label: 有效, 暂扣, 撤销, 注销, 吊销, 过期, 变更.
+    pub label: String,
+    /// Token Status List value: 0 valid, 1 invalid, 2 suspended.
+    pub list_value: u8,
+    pub reason: Option<String>,
+    /// When the status was set (unix seconds).
+    pub since: Option<i64>,
+    /// The version that replaced this one, when superseded.
+    pub superseded_by: Option<String>,
+}
+
+/// The verdict on a credential or presentation.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Verdict {
+    pub valid: bool,
+    pub identifier: Option<String>,
+    pub issuer: Option<String>,
+    pub alg: Option<String>,
+    pub kid: Option<String>,
+    pub status: Option<StatusView>,
+    /// The disclosed claims (registered claims plus what the holder disclosed).
+    #[schema(value_type = Object)]
+    pub claims: Map<String, Value>,
+    pub key_binding: bool,
+    pub problems: Vec<Problem>,
+}
+
+fn problem(code: &str, message: impl Into<String>) -> Problem {
+    Problem {
+        code: code.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Verifies a credential or presentation against this node's keys and status lists.
+pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Result<Verdict> {
+    let input = input.trim();
+    if input.len() > MAX_INPUT {
+        return Err(AppError::new(
+            ErrorKind::Invalid,
+            "sdjwt.too_large",
+            format!("credential is {} bytes, more than {MAX_INPUT}", input.len()),
+        ));
+    }
+    let parsed = sdjwt::parse(input)
+        .map_err(|e| AppError::new(ErrorKind::Invalid, e.code(), e.to_string()))?;
+    let now = node.now();
+    let mut problems = Vec::new();
+    let kid = parsed.kid().map(str::to_string);
+    let iss = parsed.issuer().map(str::to_string);
+    let alg = parsed.jws.header.alg.jws_name().to_string();
+
+    let key = match &kid {
+        Some(kid) => node.keys.public_key(kid).await?,
+        None => None,
+    };
+    let Some(key) = key else {
+        problems.push(problem(
+            "issuer.unknown_key",
+            format!("no known issuer key {}", kid.as_deref().unwrap_or("(no kid)")),
+        ));
+        return Ok(Verdict {
+            valid: false,
+            identifier: parsed.jws.payload.get("jti").and_then(Value::as_str).map(str::to_string),
+            issuer: iss,
+            alg: Some(alg),
+            kid,
+            status: None,
+            claims: Map::new(),
+            key_binding: parsed.kb_jwt.is_some(),
+            problems,
+        });
+    };
+    let policy = KbPolicy {
+        require: opts.require_key_binding || opts.nonce.is_some() || opts.audience.is_some(),
+        aud: opts.audience.clone(),
+        nonce: opts.nonce.clone(),
+        now,
+        max_age_secs: opts.max_age_secs.unwrap_or(300),
+        leeway_secs: 60,
+    };
+    let verified = parsed
+        .verify(key.verifier.as_ref(), &policy)
+        .map_err(|e| AppError::new(ErrorKind::Invalid, e.code(), e.to_string()))?;
+    problems.extend(verified.problems.iter().map(|p| problem(p.code, p.message.clone())));
+    let claims = verified.claims;
+
+    // The issuer named in the credential must be the key's owner, and the key valid at iat.
+    let expected_iss = node.issuer_url(&key.record.issuer);
+    if iss.as_deref() != Some(expected_iss.as_str()) {
+        problems.push(problem(
+            "issuer.mismatch",
+            format!("iss {:?} is not the key owner {expected_iss}", iss.as_deref().unwrap_or("")),
+        ));
+    }
+    let iat = claims.get("iat").and_then(Value::as_i64);
+    match iat {
+        Some(t) if key.valid_at(t) => {}
+        Some(_) => problems.push(problem("issuer.key_not_valid", "the issuer key was not valid when the credential was issued")),
+        None => problems.push(problem("claims.missing_iat", "the credential has no iat")),
+    }
+    if let Some(nbf) = claims.get("nbf").and_then(Value::as_i64) {
+        if now < nbf {
+            problems.push(problem("license.not_yet_valid", "the license is not valid yet"));
+        }
+    }
+    if let Some(exp) = claims.get("exp").and_then(Value::as_i64) {
+        if now >= exp {
+            problems.push(problem("license.expired", "the license's validity has ended"));
+        }
+    }
+
+    let identifier = claims.get("jti").and_then(Value::as_str).map(str::to_string);
+    let status = match status_of_credential(node, &claims).await? {
+        Ok(value) => {
+            let view = match (&identifier, value) {
+                (Some(id), _) => status_view(node, id).await?,
+                (None, _) => None,
+            };
+            match value {
+                0 => {}
+                2 => problems.push(problem("status.suspended", describe(&view, "the license is suspended (暂扣)"))),
+                _ => problems.push(problem("status.invalid", describe(&view, "the license is no longer valid"))),
+            }
+            view
+        }
+        Err(p) => {
+            problems.push(p);
+            None
+        }
+    };
+    Ok(Verdict {
+        valid: problems.is_empty(),
+        identifier,
+        issuer: Some(key.record.issuer.clone()),
+        alg: Some(alg),
+        kid,
+        status,
+        claims,
+        key_binding: parsed.kb_jwt.is_some(),
+        problems,
+    })
+}
+
+fn describe(view: &Option<StatusView>, fallback: &str) -> String {
+    match view {
+        Some(v) => match &v.reason {
+            Some(r) => format!("{} ({}): {r}", v.label, v.code),
+            None => format!("{} ({})", v.label, v.code),
+        },
+        None => fallback.to_string(),
+    }
+}
+
+/// The status-list value the credential points at, or the problem that prevents reading it.
+async fn status_of_credential(node: &Arc<Node>, claims: &Map<String, Value>) -> Result<Result<u8, Problem>> {
+    let Some(sl) = claims.get("status").and_then(|s| s.get("status_list")) else {
+        return Ok(Err(problem("status.missing", "the credential names no status list")));
+    };
+    let (Some(uri), Some(idx)) = (sl.get("uri").and_then(Value::as_str), sl.get("idx").and_then(Value::as_u64)) else {
+        return Ok(Err(problem("status.malformed", "status_list needs uri and idx")));
+    };
+    let Some(list) = node.status.list_id(uri) else {
+        return Ok(Err(problem("status.foreign_list", format!("status list {uri} is not published by this node"))));
+    };
+    match node.status.value(list, idx as u32).await? {
+        Some(v) => Ok(Ok(v)),
+        None => Ok(Err(problem("status.unknown_entry", format!("no entry {idx} in {uri}")))),
+    }
+}
+
+/// Status of a license version by identifier, with the reason of the last status change.
+pub async fn status_view(node: &Arc<Node>, identifier: &str) -> Result<Option<StatusView>> {
+    let Some(rec) = node.store.license(identifier).await? else {
+        return Ok(None);
+    };
+    let status = Status::parse(&rec.status);
+    let events = node.store.events(&rec.lineage).await?;
+    let last = events.iter().rev().find(|e| e.identifier == rec.identifier && e.kind != "annual_inspection" && e.kind != "pledge" && e.kind != "release");
+    let superseded_by = events
+        .iter()
+        .find(|e| e.identifier == rec.identifier && serde_json::from_str::<Value>(&e.detail).ok().and_then(|d| d.get("successor").cloned()).is_some())
+        .and_then(|e| serde_json::from_str::<Value>(&e.detail).ok())
+        .and_then(|d| d.get("successor").and_then(Value::as_str).map(str::to_string));
+    Ok(Some(StatusView {
+        code: rec.status.clone(),
+        label: status.map(|s| s.label_zh().to_string()).unwrap_or_default(),
+        list_value: rec.status_value,
+        reason: last.filter(|e| e.kind != "issue").and_then(|e| e.reason.clone()),
+        since: last.map(|e| e.at),
+        superseded_by,
+    }))
+}
+
+/// Public facts about a license version, by identifier: no personal data.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicStatus {
+    pub identifier: String,
+    pub type_code: String,
+    pub type_name: String,
+    pub issuer: String,
+    pub issuer_name: String,
+    pub version: u32,
+    pub valid_from: Option<String>,
+    pub valid_until: Option<String>,
+    pub status: StatusView,
+    pub status_list: crate::issue::StatusRef,
+}
+
+/// `GET /api/v1/licenses/{identifier}/verification`: status by identifier, public.
+pub async fn public_status(node: &Arc<Node>, identifier: &str) -> Result<PublicStatus> {
+    let id = elicense_core::ident::Identifier::parse(identifier).map_err(AppError::invalid)?;
+    let rec = node
+        .store
+        .license(id.as_str())
+        .await?
+        .ok_or_else(|| AppError::not_found("license.not_found", format!("no license {id}")))?;
+    let meta: Value = serde_json::from_str(&rec.meta).unwrap_or_default();
+    let text = |k: &str| meta.get(k).and_then(Value::as_str).map(str::to_string);
+    let status = status_view(node, id.as_str()).await?.expect("record exists");
+    Ok(PublicStatus {
+        identifier: rec.identifier.clone(),
+        type_code: rec.type_code.clone(),
+        type_name: text("type_name").unwrap_or_default(),
+        issuer: rec.issuer.clone(),
+        issuer_name: text("issuer_name").unwrap_or_default(),
+        version: rec.version,
+        valid_from: text("valid_from"),
+        valid_until: text("valid_until"),
+        status,
+        status_list: crate::issue::StatusRef {
+            uri: node.status.uri(rec.status_list),
+            idx: rec.status_idx,
+        },
+    })
+}

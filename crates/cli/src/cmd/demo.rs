@@ -1,0 +1,122 @@
+//! `elicense demo` (seed a sample node, print what to try, serve) and `elicense serve`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use elicense_app::{AppError, ErrorKind, Node, NodeConfig};
+
+use super::open_node;
+use crate::cli::DataArgs;
+use crate::output;
+
+async fn bind(listen: &str) -> Result<(tokio::net::TcpListener, SocketAddr), AppError> {
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        AppError::new(ErrorKind::Unavailable, "serve.bind", format!("cannot listen on {listen}: {e}"))
+    })?;
+    let addr = listener.local_addr().map_err(|e| AppError::internal(e.to_string()))?;
+    Ok((listener, addr))
+}
+
+async fn run_server(node: Arc<Node>, listener: tokio::net::TcpListener) -> i32 {
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("shutting down");
+    };
+    match elicense_server::serve(node, listener, shutdown).await {
+        Ok(()) => 0,
+        Err(e) => output::error(&AppError::new(ErrorKind::Unavailable, "serve.io", e.to_string()), false),
+    }
+}
+
+pub async fn serve(data: &DataArgs, listen: &str) -> i32 {
+    let (listener, addr) = match bind(listen).await {
+        Ok(b) => b,
+        Err(e) => return output::error(&e, false),
+    };
+    let node = match open_node(data) {
+        Ok(n) => n,
+        Err(e) => return output::error(&e, false),
+    };
+    eprintln!("elicense node on http://{addr} (public base URL {})", node.config.base_url);
+    run_server(node, listener).await
+}
+
+pub async fn demo(data: &DataArgs, listen: &str) -> i32 {
+    let (listener, addr) = match bind(listen).await {
+        Ok(b) => b,
+        Err(e) => return output::error(&e, false),
+    };
+    let url = format!("http://{addr}");
+    let fresh = !data.data.join("elicense.toml").exists();
+    if fresh {
+        if let Err(e) = std::fs::create_dir_all(&data.data)
+            .map_err(|e| AppError::new(ErrorKind::Unavailable, "config.io", e.to_string()))
+            .and_then(|_| NodeConfig::save_base_url(&data.data, &url))
+        {
+            return output::error(&e, false);
+        }
+    }
+    let node = match open_node(data) {
+        Ok(n) => n,
+        Err(e) => return output::error(&e, false),
+    };
+    if node.config.base_url != url {
+        eprintln!(
+            "note: this data dir's public base URL is {} (from {}); credentials name it",
+            node.config.base_url,
+            data.data.join("elicense.toml").display()
+        );
+    }
+    eprintln!("seeding the demo node in {} ...", data.data.display());
+    let seeded = match elicense_app::seed::seed_demo(&node).await {
+        Ok(s) => s,
+        Err(e) => return output::error(&e, false),
+    };
+    print_banner(&node, &url, data, &seeded).await;
+    run_server(node, listener).await
+}
+
+async fn print_banner(node: &Arc<Node>, url: &str, data: &DataArgs, seeded: &elicense_app::seed::Seeded) {
+    let dir = data.data.display();
+    let count = node.store.count().await.unwrap_or(0);
+    println!("elicense demo node — {url}");
+    println!("  data dir:          {dir} ({count} license versions)");
+    println!("  health:            {url}/healthz");
+    println!("  catalogue:         {url}/api/v1/catalogue");
+    println!("  issuer keys:       {url}/.well-known/jwt-vc-issuer");
+    println!("  API (OpenAPI):     {url}/api/openapi.json");
+    println!("  metrics:           {url}/metrics");
+    println!();
+    println!("Issuing authorities and their API keys (shown once; `elicense apikey` makes more):");
+    for i in &seeded.issuers {
+        println!("  {}  {}\n      {}", i.code, i.name, i.api_key);
+    }
+    if !seeded.licenses.is_empty() {
+        println!();
+        println!("Sample licenses:");
+        for l in &seeded.licenses {
+            println!("  {}  {} {} [{}]", l.identifier, l.type_name, l.holder, l.status);
+        }
+    }
+    let example = seeded.licenses.iter().find(|l| l.status == "valid");
+    let issuer = seeded.issuers.first();
+    println!();
+    println!("Try:");
+    if let Some(l) = example {
+        println!("  curl -s {url}/api/v1/licenses/{}/verification", l.identifier);
+    }
+    println!("  elicense catalogue --data {dir}");
+    println!(
+        "  elicense issue --data {dir} --type 11100000000000002Q002 --issuer 11110000000000012X \\\n      --holder-name 张伟 --holder-id 11010519491231002X --field sex=男 --field nationality=中国 \\\n      --field birth_date=1949-12-31 --field address=北京市东城区示例路1号 --field first_issue_date=2010-06-15 \\\n      --field vehicle_class=C1 --field file_number=110100123456 --json > issued.json"
+    );
+    println!("  jq -r .credential issued.json | elicense verify --node {url}");
+    if let Some(i) = issuer {
+        println!(
+            "  curl -s -X POST {url}/api/v1/licenses/<identifier>/actions -H 'Authorization: Bearer {}' \\\n      -H 'Content-Type: application/json' -d '{{\"action\":\"suspend\",\"reason\":\"年检未通过\"}}'",
+            i.api_key
+        );
+    }
+    println!("  elicense id check 1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F 11010519491231002X");
+    println!();
+    println!("Press Ctrl-C to stop.");
+}

@@ -1,0 +1,119 @@
+//! Subcommands. Each returns the process exit code.
+
+mod bench;
+mod demo;
+mod id;
+mod import;
+mod issue;
+mod keys;
+mod lifecycle;
+mod verify;
+
+use std::sync::Arc;
+
+use elicense_app::{AppError, ErrorKind, Node};
+
+use crate::cli::{Command, DataArgs, IdCommand};
+use crate::output;
+
+pub async fn run(cli: crate::cli::Cli) -> i32 {
+    match cli.command {
+        Command::Demo { data, listen } => demo::demo(&data, &listen).await,
+        Command::Serve { data, listen } => demo::serve(&data, &listen).await,
+        Command::Issue(a) => issue::issue(a).await,
+        Command::Catalogue { data, load, json } => issue::catalogue(&data, load, json).await,
+        Command::Revoke(a) => lifecycle::simple(a, elicense_core::lifecycle::Action::Revoke).await,
+        Command::Suspend(a) => lifecycle::simple(a, elicense_core::lifecycle::Action::Suspend).await,
+        Command::Reinstate(a) => {
+            lifecycle::simple(a, elicense_core::lifecycle::Action::Reinstate).await
+        }
+        Command::Cancel(a) => lifecycle::simple(a, elicense_core::lifecycle::Action::Cancel).await,
+        Command::Withdraw(a) => {
+            lifecycle::simple(a, elicense_core::lifecycle::Action::Withdraw).await
+        }
+        Command::Pledge(a) => lifecycle::simple(a, elicense_core::lifecycle::Action::Pledge).await,
+        Command::Release(a) => lifecycle::simple(a, elicense_core::lifecycle::Action::Release).await,
+        Command::Change { action, fields } => lifecycle::change(action, fields).await,
+        Command::Extend {
+            action,
+            valid_until,
+        } => lifecycle::extend(action, valid_until).await,
+        Command::Transfer {
+            action,
+            holder_name,
+            holder_id,
+        } => lifecycle::transfer(action, holder_name, holder_id).await,
+        Command::Inspect { action, result } => lifecycle::inspect(action, result).await,
+        Command::Expire { data } => lifecycle::expire(&data).await,
+        Command::Status { data, identifier } => verify::status(&data, &identifier).await,
+        Command::Jwks { data, issuer } => keys::jwks(&data, &issuer).await,
+        Command::Keygen {
+            data,
+            alg,
+            issuer,
+            out,
+        } => keys::keygen(&data, alg.into(), issuer, out).await,
+        Command::Apikey {
+            data,
+            issuer,
+            label,
+        } => keys::apikey(&data, &issuer, &label).await,
+        Command::Verify {
+            data,
+            node,
+            nonce,
+            audience,
+        } => verify::verify(&data, node, nonce, audience).await,
+        Command::Import {
+            data,
+            csv,
+            report,
+            alg,
+            json,
+        } => import::import(&data, &csv, report, alg.map(Into::into), json).await,
+        Command::Id {
+            command: IdCommand::Check { values, json },
+        } => id::check(&values, json),
+        Command::Bench(a) => bench::bench(a).await,
+    }
+}
+
+/// Opens the node of `--data` / `--database`.
+pub fn open_node(data: &DataArgs) -> Result<Arc<Node>, AppError> {
+    match data.database.as_deref() {
+        None => Node::open_dir(&data.data),
+        Some(url) if url.starts_with("sqlite://") => {
+            let path = std::path::PathBuf::from(&url["sqlite://".len()..]);
+            let config = elicense_app::NodeConfig::load(&data.data)?;
+            let store = elicense_store::SqliteStore::open(path, Default::default())?;
+            Ok(Node::new(
+                Arc::new(store),
+                Arc::new(elicense_app::SystemClock),
+                config,
+            ))
+        }
+        Some(url) => Err(AppError::new(
+            ErrorKind::Invalid,
+            "config.unsupported_database",
+            format!(
+                "database {url:?}: this build supports sqlite://PATH (PostgreSQL support is tracked in issue 6)"
+            ),
+        )),
+    }
+}
+
+/// Runs `f` with the node of `data`, printing an error if anything fails.
+pub async fn with_node<F, Fut>(data: &DataArgs, as_json: bool, f: F) -> i32
+where
+    F: FnOnce(Arc<Node>) -> Fut,
+    Fut: std::future::Future<Output = Result<i32, AppError>>,
+{
+    let node = match open_node(data) {
+        Ok(n) => n,
+        Err(e) => return output::error(&e, as_json),
+    };
+    match f(node).await {
+        Ok(code) => code,
+        Err(e) => output::error(&e, as_json),
+    }
+}

@@ -1,0 +1,77 @@
+//! The one place where errors become HTTP responses: `{"error":{"code","message"}}` with a
+//! status chosen by the error's kind. Codes are stable; messages are for people.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use elicense_app::{AppError, ErrorKind};
+use serde::Serialize;
+
+/// An error as the API returns it.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+/// The error body.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine code, e.g. `identifier.bad_check`, `auth.invalid_key`.
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError(AppError::new(kind, code, message))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self.0.kind {
+            ErrorKind::Invalid => match self.0.code {
+                "request.too_large" | "sdjwt.too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+                "request.unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                _ => StatusCode::BAD_REQUEST,
+            },
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(code = self.0.code, error = %self.0.message, "request failed");
+        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.0.code.to_string(),
+                message: self.0.message,
+            },
+        };
+        let mut resp = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        resp
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

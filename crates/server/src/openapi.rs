@@ -1,0 +1,32 @@
+//! The OpenAPI document's frame; paths are added by the route registrations themselves.
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "elicense node API",
+        description = "Issue, manage and verify electronic licenses (电子证照): GB/T 36904 identifiers, SD-JWT VC credentials signed with SM2/Ed25519/ES256, Token Status Lists.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&IssuerKey),
+    tags(
+        (name = "public", description = "No account needed"),
+        (name = "issuer", description = "An issuing authority, authenticated with an API key"),
+        (name = "operations", description = "Health and metrics")
+    )
+)]
+pub struct ApiDoc;
+
+struct IssuerKey;
+
+impl Modify for IssuerKey {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}

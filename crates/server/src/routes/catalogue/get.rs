@@ -1,0 +1,24 @@
+//! `GET /api/v1/catalogue/{code}[?version=N]`: one license type.
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use elicense_app::catalogue::{type_code, TypeView};
+use serde::Deserialize;
+
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct VersionQuery {
+    /// Catalogue version; the latest when absent.
+    pub version: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/catalogue/{code}", tag = "public",
+    params(("code" = String, Path, description = "21-char GB/T 36904 type code"), VersionQuery),
+    responses((status = 200, body = TypeView), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn handler(State(s): State<AppState>, Path(code): Path<String>, Query(q): Query<VersionQuery>) -> ApiResult<Json<TypeView>> {
+    let code = type_code(&code)?;
+    let t = s.node.catalogue.get(code.as_str(), q.version).await?;
+    Ok(Json(TypeView::of(&t)))
+}

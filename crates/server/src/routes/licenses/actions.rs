@@ -1,0 +1,31 @@
+//! `POST /api/v1/licenses/{identifier}/actions`: a lifecycle action by the issuing authority
+//! (change, suspend, reinstate, revoke, cancel, withdraw, extend, annual_inspection, pledge,
+//! release, transfer).
+
+use axum::extract::{Path, State};
+use axum::Json;
+use elicense_app::lifecycle::{apply, ActionOutcome, ActionRequest};
+use elicense_app::AppError;
+use elicense_core::lifecycle::Action;
+
+use crate::auth::Issuer;
+use crate::body::JsonBody;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+#[utoipa::path(post, path = "/api/v1/licenses/{identifier}/actions", tag = "issuer",
+    security(("api_key" = [])),
+    params(("identifier" = String, Path, description = "GB/T 36904 identifier of the version acted on")),
+    request_body = ActionRequest,
+    responses((status = 200, body = ActionOutcome), (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody, description = "Not allowed from the current status")))]
+pub async fn handler(State(s): State<AppState>, Issuer(key): Issuer, Path(identifier): Path<String>, JsonBody(mut req): JsonBody<ActionRequest>) -> ApiResult<Json<ActionOutcome>> {
+    if req.action == Action::Expire {
+        return Err(AppError::forbidden("lifecycle.system_only", "expiry is applied by the node when validity ends").into());
+    }
+    req.actor = format!("api-key:{}", key.id);
+    req.acting_issuer = Some(key.issuer);
+    Ok(Json(apply(&s.node, &identifier, req).await?))
+}

@@ -1,0 +1,74 @@
+//! `GET /api/v1/licenses/{identifier}`: the issuer's full view of one license version: its
+//! metadata, credential, status and history. Only the issuing authority may read it.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use elicense_app::verify::{status_view, StatusView};
+use elicense_app::AppError;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::auth::Issuer;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LicenseView {
+    pub identifier: String,
+    pub version: u32,
+    /// GB/T 36903 metadata.
+    #[schema(value_type = Object)]
+    pub meta: Value,
+    pub credential: String,
+    pub status: StatusView,
+    pub pledged: bool,
+    pub events: Vec<EventView>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    pub seq: i64,
+    pub identifier: String,
+    pub kind: String,
+    pub actor: String,
+    pub at: i64,
+    pub reason: Option<String>,
+    #[schema(value_type = Object)]
+    pub detail: Value,
+}
+
+#[utoipa::path(get, path = "/api/v1/licenses/{identifier}", tag = "issuer",
+    security(("api_key" = [])),
+    params(("identifier" = String, Path, description = "GB/T 36904 identifier")),
+    responses((status = 200, body = LicenseView), (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn handler(State(s): State<AppState>, Issuer(key): Issuer, Path(identifier): Path<String>) -> ApiResult<Json<LicenseView>> {
+    let id = elicense_core::ident::Identifier::parse(&identifier).map_err(AppError::invalid)?;
+    let rec = s.node.store.license(id.as_str()).await.map_err(AppError::from)?
+        .ok_or_else(|| AppError::not_found("license.not_found", format!("no license {id}")))?;
+    if rec.issuer != key.issuer {
+        return Err(AppError::forbidden("license.not_your_license", "only the issuing authority may read this license").into());
+    }
+    let status = status_view(&s.node, id.as_str()).await?.expect("the license exists");
+    let events = s.node.store.events(&rec.lineage).await.map_err(AppError::from)?;
+    Ok(Json(LicenseView {
+        identifier: rec.identifier,
+        version: rec.version,
+        meta: serde_json::from_str(&rec.meta).unwrap_or(Value::Null),
+        credential: rec.credential,
+        status,
+        pledged: rec.pledged,
+        events: events
+            .into_iter()
+            .map(|e| EventView {
+                seq: e.seq,
+                identifier: e.identifier,
+                kind: e.kind,
+                actor: e.actor,
+                at: e.at,
+                reason: e.reason,
+                detail: serde_json::from_str(&e.detail).unwrap_or(Value::Null),
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,4 @@
+pub mod actions;
+pub mod create;
+pub mod get;
+pub mod verification;

@@ -1,0 +1,17 @@
+//! `GET /api/v1/licenses/{identifier}/verification`: public status by identifier (no personal
+//! data: type, issuer, validity, status with reason).
+
+use axum::extract::{Path, State};
+use axum::Json;
+use elicense_app::verify::{public_status, PublicStatus};
+
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+#[utoipa::path(get, path = "/api/v1/licenses/{identifier}/verification", tag = "public",
+    params(("identifier" = String, Path, description = "GB/T 36904 identifier")),
+    responses((status = 200, body = PublicStatus), (status = 400, body = crate::error::ErrorBody, description = "Not a valid identifier"),
+        (status = 404, body = crate::error::ErrorBody)))]
+pub async fn handler(State(s): State<AppState>, Path(identifier): Path<String>) -> ApiResult<Json<PublicStatus>> {
+    Ok(Json(public_status(&s.node, &identifier).await?))
+}

@@ -1,0 +1,35 @@
+//! Routes, one handler per file: `routes/<resource>/<verb>.rs`.
+
+pub mod catalogue;
+pub mod health;
+pub mod issuers;
+pub mod licenses;
+pub mod metrics;
+pub mod status_lists;
+pub mod verifications;
+pub mod wellknown;
+
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
+
+/// Every route of the node with its OpenAPI description.
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::get::handler))
+        .routes(routes!(metrics::get::handler))
+        .routes(routes!(wellknown::jwt_vc_issuer::node))
+        .routes(routes!(wellknown::jwt_vc_issuer::issuer))
+        .routes(routes!(status_lists::get::handler))
+        .routes(routes!(catalogue::list::handler))
+        .routes(routes!(catalogue::get::handler))
+        .routes(routes!(issuers::list::handler))
+        .routes(routes!(licenses::create::handler))
+        .routes(routes!(licenses::get::handler))
+        .routes(routes!(licenses::verification::handler))
+        .routes(routes!(licenses::actions::handler))
+        .routes(routes!(verifications::create::handler))
+}

@@ -1,0 +1,1 @@
+pub mod jwt_vc_issuer;
