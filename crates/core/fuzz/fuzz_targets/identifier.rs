@@ -1,6 +1,7 @@
 //! Fuzzes the parsers of untrusted identifiers: strict and lenient GB/T 36904 identifiers,
-//! GB 11643 resident IDs and GB 32100 codes. Run with `cargo +nightly fuzz run identifier`
-//! from crates/core.
+//! GB 11643 resident IDs and GB 32100 codes. Run with `scripts/fuzz.sh 60 identifier`
+//! (stable toolchain via RUSTC_BOOTSTRAP=1) or `cargo +nightly fuzz run identifier` from
+//! crates/core.
 #![no_main]
 
 use elicense_core::{HolderCode, Identifier, ResidentId, TypeCode, Uscc};
