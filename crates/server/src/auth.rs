@@ -14,7 +14,11 @@ use crate::state::AppState;
 pub struct Issuer(pub ApiKeyRecord);
 
 fn missing() -> ApiError {
-    ApiError::new(ErrorKind::Unauthorized, "auth.missing", "send Authorization: Bearer <API key>")
+    ApiError::new(
+        ErrorKind::Unauthorized,
+        "auth.missing",
+        "send Authorization: Bearer <API key>",
+    )
 }
 
 /// The token of a `Bearer` credential, if `header` is one.
@@ -26,14 +30,21 @@ fn bearer_token(header: &str) -> Option<&str> {
 impl FromRequestParts<AppState> for Issuer {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .ok_or_else(missing)?;
         // A header that is not visible ASCII cannot hold one of our keys.
         let header = header.to_str().map_err(|_| {
-            ApiError::new(ErrorKind::Unauthorized, "auth.invalid_key", "the API key is not valid")
+            ApiError::new(
+                ErrorKind::Unauthorized,
+                "auth.invalid_key",
+                "the API key is not valid",
+            )
         })?;
         let token = bearer_token(header).ok_or_else(missing)?;
         let rec = elicense_app::apikeys::authenticate(&state.node, token).await?;

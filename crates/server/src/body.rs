@@ -26,7 +26,11 @@ where
                 "request.unsupported_media_type",
                 "send the body as application/json",
             )),
-            Err(e) => Err(ApiError::new(ErrorKind::Invalid, "request.malformed", e.body_text())),
+            Err(e) => Err(ApiError::new(
+                ErrorKind::Invalid,
+                "request.malformed",
+                e.body_text(),
+            )),
         }
     }
 }

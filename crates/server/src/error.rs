@@ -33,6 +33,7 @@ impl ApiError {
             ErrorKind::Invalid => match self.0.code {
                 "request.too_large" | "sdjwt.too_large" => StatusCode::PAYLOAD_TOO_LARGE,
                 "request.unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "route.method_not_allowed" => StatusCode::METHOD_NOT_ALLOWED,
                 _ => StatusCode::BAD_REQUEST,
             },
             ErrorKind::NotFound => StatusCode::NOT_FOUND,

@@ -34,6 +34,8 @@ pub fn router(node: Arc<Node>) -> Router {
                 async move { axum::Json(api.as_ref().clone()) }
             }),
         )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(state::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -44,6 +46,24 @@ pub fn router(node: Arc<Node>) -> Router {
         .with_state(state)
 }
 
+/// Unknown paths: a JSON error like every other.
+async fn not_found() -> error::ApiError {
+    error::ApiError::new(
+        elicense_app::ErrorKind::NotFound,
+        "route.not_found",
+        "no such route",
+    )
+}
+
+/// Known path, wrong method.
+async fn method_not_allowed() -> error::ApiError {
+    error::ApiError::new(
+        elicense_app::ErrorKind::Invalid,
+        "route.method_not_allowed",
+        "this route does not take that method",
+    )
+}
+
 /// Serves `node` on `listener` until `shutdown` resolves; runs the expiry sweeper meanwhile.
 pub async fn serve(
     node: Arc<Node>,
@@ -52,7 +72,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweep_expired(node.clone()));
     let app = router(node).into_make_service_with_connect_info::<SocketAddr>();
-    let out = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let out = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
     sweeper.abort();
     out
 }

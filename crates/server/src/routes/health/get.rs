@@ -14,7 +14,9 @@ pub async fn handler(State(s): State<AppState>) -> (StatusCode, Json<Value>) {
         Ok(_) => (StatusCode::OK, Json(json!({"status": "ok"}))),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "unavailable", "error": {"code": e.code(), "message": e.to_string()}})),
+            Json(
+                json!({"status": "unavailable", "error": {"code": e.code(), "message": e.to_string()}}),
+            ),
         ),
     }
 }

@@ -20,12 +20,30 @@ use crate::state::AppState;
     responses((status = 200, body = ActionOutcome), (status = 400, body = crate::error::ErrorBody),
         (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody),
-        (status = 409, body = crate::error::ErrorBody, description = "Not allowed from the current status")))]
-pub async fn handler(State(s): State<AppState>, Issuer(key): Issuer, Path(identifier): Path<String>, JsonBody(mut req): JsonBody<ActionRequest>) -> ApiResult<Json<ActionOutcome>> {
+        (status = 409, body = crate::error::ErrorBody, description = "Not allowed from the current status"),
+        (status = 413, body = crate::error::ErrorBody, description = "Body over 256 KiB"),
+        (status = 415, body = crate::error::ErrorBody, description = "Body is not application/json")))]
+pub async fn handler(
+    State(s): State<AppState>,
+    Issuer(key): Issuer,
+    Path(identifier): Path<String>,
+    JsonBody(mut req): JsonBody<ActionRequest>,
+) -> ApiResult<Json<ActionOutcome>> {
     if req.action == Action::Expire {
-        return Err(AppError::forbidden("lifecycle.system_only", "expiry is applied by the node when validity ends").into());
+        return Err(AppError::forbidden(
+            "lifecycle.system_only",
+            "expiry is applied by the node when validity ends",
+        )
+        .into());
     }
     req.actor = format!("api-key:{}", key.id);
     req.acting_issuer = Some(key.issuer);
-    Ok(Json(apply(&s.node, &identifier, req).await?))
+    let outcome = apply(&s.node, &identifier, req).await?;
+    // The action is stored; make this node's status lists current before answering, so that a
+    // verification or list fetch that follows the response sees it (other processes' changes
+    // are picked up by the cache's periodic check).
+    if let Err(e) = s.node.status.rebuild_if_moved().await {
+        tracing::warn!(code = e.code, error = %e.message, "status lists not refreshed after an action");
+    }
+    Ok(Json(outcome))
 }

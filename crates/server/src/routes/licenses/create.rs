@@ -20,13 +20,23 @@ use crate::state::AppState;
         (status = 400, body = crate::error::ErrorBody, description = "Invalid data; nothing stored"),
         (status = 401, body = crate::error::ErrorBody),
         (status = 403, body = crate::error::ErrorBody, description = "Not this issuer's license type or identity"),
-        (status = 413, body = crate::error::ErrorBody)))]
-pub async fn handler(State(s): State<AppState>, Issuer(key): Issuer, JsonBody(mut req): JsonBody<IssueRequest>) -> ApiResult<(StatusCode, Json<Issued>)> {
+        (status = 404, body = crate::error::ErrorBody, description = "Unknown license type or issuer"),
+        (status = 413, body = crate::error::ErrorBody, description = "Body over 256 KiB"),
+        (status = 415, body = crate::error::ErrorBody, description = "Body is not application/json")))]
+pub async fn handler(
+    State(s): State<AppState>,
+    Issuer(key): Issuer,
+    JsonBody(mut req): JsonBody<IssueRequest>,
+) -> ApiResult<(StatusCode, Json<Issued>)> {
     if req.issuer.is_empty() {
         req.issuer = key.issuer.clone();
     }
     if req.issuer != key.issuer {
-        return Err(AppError::forbidden("auth.wrong_issuer", format!("this API key acts for {}, not {}", key.issuer, req.issuer)).into());
+        return Err(AppError::forbidden(
+            "auth.wrong_issuer",
+            format!("this API key acts for {}, not {}", key.issuer, req.issuer),
+        )
+        .into());
     }
     // A malformed type code is bad input (400), not an unknown type (404).
     type_code(&req.type_code)?;

@@ -40,17 +40,39 @@ pub struct EventView {
 #[utoipa::path(get, path = "/api/v1/licenses/{identifier}", tag = "issuer",
     security(("api_key" = [])),
     params(("identifier" = String, Path, description = "GB/T 36904 identifier")),
-    responses((status = 200, body = LicenseView), (status = 401, body = crate::error::ErrorBody),
+    responses((status = 200, body = LicenseView),
+        (status = 400, body = crate::error::ErrorBody, description = "Not a valid identifier"),
+        (status = 401, body = crate::error::ErrorBody),
         (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn handler(State(s): State<AppState>, Issuer(key): Issuer, Path(identifier): Path<String>) -> ApiResult<Json<LicenseView>> {
+pub async fn handler(
+    State(s): State<AppState>,
+    Issuer(key): Issuer,
+    Path(identifier): Path<String>,
+) -> ApiResult<Json<LicenseView>> {
     let id = elicense_core::ident::Identifier::parse(&identifier).map_err(AppError::invalid)?;
-    let rec = s.node.store.license(id.as_str()).await.map_err(AppError::from)?
+    let rec = s
+        .node
+        .store
+        .license(id.as_str())
+        .await
+        .map_err(AppError::from)?
         .ok_or_else(|| AppError::not_found("license.not_found", format!("no license {id}")))?;
     if rec.issuer != key.issuer {
-        return Err(AppError::forbidden("license.not_your_license", "only the issuing authority may read this license").into());
+        return Err(AppError::forbidden(
+            "license.not_your_license",
+            "only the issuing authority may read this license",
+        )
+        .into());
     }
-    let status = status_view(&s.node, id.as_str()).await?.expect("the license exists");
-    let events = s.node.store.events(&rec.lineage).await.map_err(AppError::from)?;
+    let status = status_view(&s.node, id.as_str())
+        .await?
+        .expect("the license exists");
+    let events = s
+        .node
+        .store
+        .events(&rec.lineage)
+        .await
+        .map_err(AppError::from)?;
     Ok(Json(LicenseView {
         identifier: rec.identifier,
         version: rec.version,

@@ -12,6 +12,9 @@ use crate::state::AppState;
     params(("identifier" = String, Path, description = "GB/T 36904 identifier")),
     responses((status = 200, body = PublicStatus), (status = 400, body = crate::error::ErrorBody, description = "Not a valid identifier"),
         (status = 404, body = crate::error::ErrorBody)))]
-pub async fn handler(State(s): State<AppState>, Path(identifier): Path<String>) -> ApiResult<Json<PublicStatus>> {
+pub async fn handler(
+    State(s): State<AppState>,
+    Path(identifier): Path<String>,
+) -> ApiResult<Json<PublicStatus>> {
     Ok(Json(public_status(&s.node, &identifier).await?))
 }

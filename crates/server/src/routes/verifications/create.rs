@@ -34,7 +34,11 @@ pub struct VerificationRequest {
         (status = 200, body = Verdict, description = "Checked: `valid` says whether every check passed; `problems` names the ones that failed"),
         (status = 400, body = crate::error::ErrorBody, description = "Malformed credential"),
         (status = 413, body = crate::error::ErrorBody)))]
-pub async fn handler(State(s): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<Json<Verdict>> {
+pub async fn handler(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Verdict>> {
     let body = body.map_err(bytes_error)?;
     let is_json = headers
         .get(header::CONTENT_TYPE)
@@ -45,11 +49,17 @@ pub async fn handler(State(s): State<AppState>, headers: HeaderMap, body: Result
             .map_err(|e| ApiError::new(ErrorKind::Invalid, "request.malformed", e.to_string()))?;
         (req.credential, req.options)
     } else {
-        let text = String::from_utf8(body.to_vec())
-            .map_err(|_| ApiError::new(ErrorKind::Invalid, "request.malformed", "the body is not UTF-8"))?;
+        let text = String::from_utf8(body.to_vec()).map_err(|_| {
+            ApiError::new(
+                ErrorKind::Invalid,
+                "request.malformed",
+                "the body is not UTF-8",
+            )
+        })?;
         (text, VerifyOptions::default())
     };
     let verdict = verify(&s.node, &credential, &options).await?;
-    metrics::counter!("elicense_verifications_total", "valid" => verdict.valid.to_string()).increment(1);
+    metrics::counter!("elicense_verifications_total", "valid" => verdict.valid.to_string())
+        .increment(1);
     Ok(Json(verdict))
 }

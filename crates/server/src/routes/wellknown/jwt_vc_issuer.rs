@@ -41,8 +41,17 @@ async fn metadata(s: &AppState, issuer: &str) -> ApiResult<IssuerMetadata> {
 #[utoipa::path(get, path = "/.well-known/jwt-vc-issuer/issuers/{uscc}", tag = "public",
     params(("uscc" = String, Path, description = "USCC of the issuing authority")),
     responses((status = 200, body = IssuerMetadata), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn issuer(State(s): State<AppState>, Path(uscc): Path<String>) -> ApiResult<Json<IssuerMetadata>> {
-    if s.node.store.issuer(&uscc).await.map_err(AppError::from)?.is_none() {
+pub async fn issuer(
+    State(s): State<AppState>,
+    Path(uscc): Path<String>,
+) -> ApiResult<Json<IssuerMetadata>> {
+    if s.node
+        .store
+        .issuer(&uscc)
+        .await
+        .map_err(AppError::from)?
+        .is_none()
+    {
         return Err(AppError::not_found("issuer.unknown", format!("no issuer {uscc}")).into());
     }
     Ok(Json(metadata(&s, &uscc).await?))

@@ -1,0 +1,203 @@
+//! A real node served on 127.0.0.1 for the HTTP tests: its own SQLite file in a temp dir,
+//! the sample catalogue, and an API key per issuer.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use elicense_app::seed::{example_fields, seed_catalogue};
+use elicense_app::{Clock, Node, NodeConfig, SystemClock};
+use elicense_core::sample;
+use elicense_store::SqliteStore;
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+/// Sample resident IDs (correct GB 11643 check characters).
+pub const CITIZEN: (&str, &str) = ("张伟", "11010519491231002X");
+pub const CITIZEN2: (&str, &str) = ("李娜", "110105200002290021");
+
+/// A running server; stops when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub node: Arc<Node>,
+    pub client: Client,
+    /// API key per issuer USCC.
+    pub keys: HashMap<String, String>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with_clock(Arc::new(SystemClock)).await
+    }
+
+    pub async fn start_with_clock(clock: Arc<dyn Clock>) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let base = format!("http://{addr}");
+        let store =
+            SqliteStore::open(dir.path().join("db"), Default::default()).expect("open store");
+        let node = Node::new(Arc::new(store), clock, NodeConfig::ephemeral(&base));
+        let seeded = seed_catalogue(&node).await.expect("seed catalogue");
+        let keys = seeded
+            .issuers
+            .into_iter()
+            .map(|i| (i.code, i.api_key))
+            .collect();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(elicense_server::serve(node.clone(), listener, async move {
+            let _ = stopped.await;
+        }));
+        let client = Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("client");
+        TestServer {
+            addr,
+            base,
+            node,
+            client,
+            keys,
+            stop: Some(stop),
+            task: Some(task),
+            _dir: dir,
+        }
+    }
+
+    /// Signals shutdown and waits for `serve` to return.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        let _ = self.stop.take().expect("running").send(());
+        self.task
+            .take()
+            .expect("running")
+            .await
+            .expect("server task")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn key(&self, issuer: &str) -> &str {
+        self.keys
+            .get(issuer)
+            .map(String::as_str)
+            .expect("an API key for the issuer")
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.client.post(self.url(path))
+    }
+
+    /// A driving-license issue request of Beijing's traffic police for `holder`.
+    pub async fn driving_request(&self, holder: (&str, &str), alg: &str) -> Value {
+        let t = self
+            .node
+            .catalogue
+            .get(sample::DRIVING_LICENSE, None)
+            .await
+            .expect("sample type");
+        json!({
+            "type_code": sample::DRIVING_LICENSE,
+            "issuer": sample::BEIJING_TRAFFIC_POLICE,
+            "holder_name": holder.0,
+            "holder_id": holder.1,
+            "fields": example_fields(&t, holder.0, holder.1),
+            "alg": alg,
+        })
+    }
+
+    /// Issues over HTTP and returns the 201 body.
+    pub async fn issue(&self, body: &Value) -> Value {
+        let issuer = body["issuer"].as_str().expect("issuer in request");
+        let resp = self
+            .post("/api/v1/licenses")
+            .bearer_auth(self.key(issuer))
+            .json(body)
+            .send()
+            .await
+            .expect("send");
+        let (status, json) = read(resp).await;
+        assert_eq!(status, StatusCode::CREATED, "issue failed: {json}");
+        json
+    }
+
+    /// Issues a driving license to `CITIZEN` signed with `alg`.
+    pub async fn issue_driving(&self, alg: &str) -> Value {
+        let req = self.driving_request(CITIZEN, alg).await;
+        self.issue(&req).await
+    }
+
+    /// Verifies a raw credential over HTTP; returns the 200 verdict.
+    pub async fn verify(&self, credential: &str) -> Value {
+        let resp = self
+            .post("/api/v1/verifications")
+            .header("content-type", "application/dc+sd-jwt")
+            .body(credential.to_string())
+            .send()
+            .await
+            .expect("send");
+        let (status, json) = read(resp).await;
+        assert_eq!(status, StatusCode::OK, "verification failed: {json}");
+        json
+    }
+
+    pub async fn count(&self) -> u64 {
+        self.node.store.count().await.expect("count")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Status and JSON body of a response (panics if the body is not JSON).
+pub async fn read(resp: Response) -> (StatusCode, Value) {
+    let status = resp.status();
+    let text = resp.text().await.expect("body");
+    let json = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{status}: body is not JSON ({e}): {text:?}"));
+    (status, json)
+}
+
+/// Asserts an error response: status and `error.code`.
+pub async fn expect_error(resp: Response, status: StatusCode, code: &str) -> Value {
+    let (got, json) = read(resp).await;
+    assert_eq!(got, status, "unexpected status, body {json}");
+    assert_eq!(json["error"]["code"], code, "unexpected error body {json}");
+    assert!(
+        json["error"]["message"].is_string(),
+        "error without message: {json}"
+    );
+    json
+}
+
+/// The codes of a verdict's problems.
+pub fn problem_codes(verdict: &Value) -> Vec<String> {
+    verdict["problems"]
+        .as_array()
+        .expect("problems array")
+        .iter()
+        .map(|p| p["code"].as_str().expect("problem code").to_string())
+        .collect()
+}

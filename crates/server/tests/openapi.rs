@@ -1,0 +1,78 @@
+//! `GET /api/openapi.json`: the OpenAPI document, generated from the route registrations,
+//! names every route; its full text is pinned by an insta snapshot.
+
+mod common;
+
+use common::{read, TestServer};
+use reqwest::StatusCode;
+
+const ROUTES: [(&str, &str); 13] = [
+    ("/healthz", "get"),
+    ("/metrics", "get"),
+    ("/.well-known/jwt-vc-issuer", "get"),
+    ("/.well-known/jwt-vc-issuer/issuers/{uscc}", "get"),
+    ("/status-lists/{id}", "get"),
+    ("/api/v1/catalogue", "get"),
+    ("/api/v1/catalogue/{code}", "get"),
+    ("/api/v1/issuers", "get"),
+    ("/api/v1/licenses", "post"),
+    ("/api/v1/licenses/{identifier}", "get"),
+    ("/api/v1/licenses/{identifier}/verification", "get"),
+    ("/api/v1/licenses/{identifier}/actions", "post"),
+    ("/api/v1/verifications", "post"),
+];
+
+#[tokio::test]
+async fn openapi_document_names_every_route() {
+    let s = TestServer::start().await;
+    let (status, doc) = read(s.get("/api/openapi.json").send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{doc}");
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, method) in ROUTES {
+        let item = paths
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} missing from the OpenAPI paths"));
+        assert!(item.get(method).is_some(), "{method} {path} missing");
+    }
+    assert_eq!(
+        paths.len(),
+        ROUTES.len(),
+        "unexpected paths: {:?}",
+        paths.keys().collect::<Vec<_>>()
+    );
+    // Every route that needs an API key says so.
+    for (path, method) in [
+        ("/api/v1/licenses", "post"),
+        ("/api/v1/licenses/{identifier}", "get"),
+        ("/api/v1/licenses/{identifier}/actions", "post"),
+    ] {
+        assert!(
+            paths[path][method]["security"].is_array(),
+            "{method} {path} has no security"
+        );
+    }
+    assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
+    // Every schema a response refers to is defined.
+    let text = doc.to_string();
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap();
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "schema {name} is referenced but not defined"
+        );
+    }
+    // The crate version changes with every release; the snapshot pins the rest.
+    let mut doc = doc;
+    doc["info"]["version"] = "[version]".into();
+    insta::assert_json_snapshot!("openapi", doc);
+}
+
+#[tokio::test]
+async fn openapi_document_matches_the_router_without_a_server() {
+    // The document served equals the one built from the route registrations.
+    let (_, api) = elicense_server::routes::api_router().split_for_parts();
+    let s = TestServer::start().await;
+    let (_, served) = read(s.get("/api/openapi.json").send().await.unwrap()).await;
+    assert_eq!(serde_json::to_value(&api).unwrap(), served);
+}
