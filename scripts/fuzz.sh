@@ -54,7 +54,7 @@ wanted() {
 
 failed=()
 ran=0
-for crate in core crypto; do
+for crate in core crypto log; do
     dir="$root/crates/$crate"
     [ -f "$dir/fuzz/Cargo.toml" ] || continue
     cd "$dir"

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "elicense", version, about = "Electronic licenses (电子证照): issue, hold, share, verify, trust")]
+#[command(
+    name = "elicense",
+    version,
+    about = "Electronic licenses (电子证照): issue, hold, share, verify, trust"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -141,7 +145,7 @@ pub enum Command {
         /// Issuer (USCC) whose new signing key this is.
         #[arg(long, conflicts_with = "out")]
         issuer: Option<String>,
-        /// Write an encrypted PKCS#8 PEM here instead (password from ELICENSE_KEY_PASSWORD).
+        /// Write an encrypted PKCS#8 PEM here instead (password from ELICENSE_KEYFILE_PASSWORD).
         #[arg(long)]
         out: Option<PathBuf>,
     },

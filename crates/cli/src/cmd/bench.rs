@@ -27,7 +27,8 @@ use crate::cli::{BenchArgs, BenchWhat};
 use crate::output;
 
 /// The default workload: a driving licence with 12 selectively disclosable claims.
-const DEFAULT_CLAIMS: &str = include_str!("../../../crypto/testdata/bench_driving_license_claims.json");
+const DEFAULT_CLAIMS: &str =
+    include_str!("../../../crypto/testdata/bench_driving_license_claims.json");
 const BENCH_ISSUER: &str = "11110000000000012X";
 const BENCH_TYPE: &str = "11100000000000002Q900";
 const BENCH_HOLDER: &str = "11010519491231002X";
@@ -95,24 +96,48 @@ fn workload(path: &Option<PathBuf>) -> Result<(String, Map<String, Value>), AppE
     let (name, text) = match path {
         Some(p) => (
             p.display().to_string(),
-            std::fs::read_to_string(p).map_err(|e| AppError::new(ErrorKind::Invalid, "bench.claims", format!("{}: {e}", p.display())))?,
+            std::fs::read_to_string(p).map_err(|e| {
+                AppError::new(
+                    ErrorKind::Invalid,
+                    "bench.claims",
+                    format!("{}: {e}", p.display()),
+                )
+            })?,
         ),
-        None => ("bench_driving_license_claims.json".to_string(), DEFAULT_CLAIMS.to_string()),
+        None => (
+            "bench_driving_license_claims.json".to_string(),
+            DEFAULT_CLAIMS.to_string(),
+        ),
     };
-    let v: Value = serde_json::from_str(&text).map_err(|e| AppError::new(ErrorKind::Invalid, "bench.claims", e.to_string()))?;
+    let v: Value = serde_json::from_str(&text)
+        .map_err(|e| AppError::new(ErrorKind::Invalid, "bench.claims", e.to_string()))?;
     let sd = v
         .get("sd")
         .and_then(Value::as_object)
         .cloned()
-        .ok_or_else(|| AppError::new(ErrorKind::Invalid, "bench.claims", "the workload needs an object \"sd\""))?;
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorKind::Invalid,
+                "bench.claims",
+                "the workload needs an object \"sd\"",
+            )
+        })?;
     Ok((name, sd))
 }
 
 /// A node in a temporary directory with one benchmark type whose items are the workload claims.
-async fn bench_node(alg: Alg, sd: &Map<String, Value>, base_url: &str) -> Result<(Arc<Node>, tempfile::TempDir), AppError> {
+async fn bench_node(
+    alg: Alg,
+    sd: &Map<String, Value>,
+    base_url: &str,
+) -> Result<(Arc<Node>, tempfile::TempDir), AppError> {
     let dir = tempfile::tempdir().map_err(|e| AppError::internal(e.to_string()))?;
     let store = SqliteStore::open(dir.path().join("bench.db"), Default::default())?;
-    let node = Node::new(Arc::new(store), Arc::new(SystemClock), NodeConfig::ephemeral(base_url));
+    let node = Node::new(
+        Arc::new(store),
+        Arc::new(SystemClock),
+        NodeConfig::ephemeral(base_url),
+    );
     let items: Vec<Value> = sd
         .iter()
         .map(|(k, v)| {
@@ -153,7 +178,13 @@ fn request(sd: &Map<String, Value>, alg: Alg) -> IssueRequest {
 }
 
 /// Issues `count` licenses with `tasks` concurrent tasks; returns the credentials.
-async fn issue_many(node: &Arc<Node>, sd: &Map<String, Value>, alg: Alg, count: usize, tasks: usize) -> Result<Vec<String>, AppError> {
+async fn issue_many(
+    node: &Arc<Node>,
+    sd: &Map<String, Value>,
+    alg: Alg,
+    count: usize,
+    tasks: usize,
+) -> Result<Vec<String>, AppError> {
     let mut handles = Vec::new();
     for t in 0..tasks {
         let (node, req) = (node.clone(), request(sd, alg));
@@ -205,7 +236,10 @@ async fn bench_verify(a: &BenchArgs) -> Result<Value, AppError> {
     // One core: a current-thread runtime on a thread of its own.
     let count = a.count;
     let e2e = tokio::task::spawn_blocking(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         rt.block_on(async {
             let opts = VerifyOptions::default();
             for c in creds.iter().take(20) {
@@ -215,7 +249,10 @@ async fn bench_verify(a: &BenchArgs) -> Result<Value, AppError> {
             for i in 0..count {
                 let v = verify(&node, &creds[i % creds.len()], &opts).await?;
                 if !v.valid {
-                    return Err(AppError::internal(format!("bench credential not valid: {:?}", v.problems)));
+                    return Err(AppError::internal(format!(
+                        "bench credential not valid: {:?}",
+                        v.problems
+                    )));
                 }
             }
             Ok::<f64, AppError>(count as f64 / start.elapsed().as_secs_f64())
@@ -231,9 +268,20 @@ async fn bench_verify(a: &BenchArgs) -> Result<Value, AppError> {
     }))
 }
 
-async fn bench_verify_http(a: &BenchArgs, alg: Alg, name: &str, sd: &Map<String, Value>, raw: f64, clients: usize) -> Result<Value, AppError> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| AppError::internal(e.to_string()))?;
-    let addr = listener.local_addr().map_err(|e| AppError::internal(e.to_string()))?;
+async fn bench_verify_http(
+    a: &BenchArgs,
+    alg: Alg,
+    name: &str,
+    sd: &Map<String, Value>,
+    raw: f64,
+    clients: usize,
+) -> Result<Value, AppError> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| AppError::internal(e.to_string()))?;
     let (node, _dir) = bench_node(alg, sd, &format!("http://{addr}")).await?;
     let cores = cores();
     let creds = Arc::new(issue_many(&node, sd, alg, a.count.min(500), cores * 2).await?);
@@ -255,9 +303,17 @@ async fn bench_verify_http(a: &BenchArgs, alg: Alg, name: &str, sd: &Map<String,
             tasks.push(tokio::spawn(async move {
                 for i in 0..share {
                     let body = creds[(c * 7919 + i) % creds.len()].clone();
-                    let resp = client.post(&url).header("content-type", "application/dc+sd-jwt").body(body).send().await
+                    let resp = client
+                        .post(&url)
+                        .header("content-type", "application/dc+sd-jwt")
+                        .body(body)
+                        .send()
+                        .await
                         .map_err(|e| AppError::internal(e.to_string()))?;
-                    let v: Value = resp.json().await.map_err(|e| AppError::internal(e.to_string()))?;
+                    let v: Value = resp
+                        .json()
+                        .await
+                        .map_err(|e| AppError::internal(e.to_string()))?;
                     if v["valid"] != Value::Bool(true) {
                         return Err(AppError::internal(format!("not valid over HTTP: {v}")));
                     }
@@ -295,7 +351,8 @@ fn bench_status_list(a: &BenchArgs) -> Result<Value, AppError> {
     while set < revoked {
         let i = rng.gen_range(0..a.entries);
         if list.get(i) == Some(0) {
-            list.set(i, 1).map_err(|e| AppError::internal(e.to_string()))?;
+            list.set(i, 1)
+                .map_err(|e| AppError::internal(e.to_string()))?;
             set += 1;
         }
     }
@@ -303,7 +360,13 @@ fn bench_status_list(a: &BenchArgs) -> Result<Value, AppError> {
     let lst = list.encode_lst();
     let encode_ms = start.elapsed().as_secs_f64() * 1000.0;
     let key = KeyPair::generate(alg, &mut rand::rngs::OsRng);
-    let payload = elicense_crypto::status_list::token_payload(&list, "https://example.invalid/status-lists/1", 0, None, Some(60));
+    let payload = elicense_crypto::status_list::token_payload(
+        &list,
+        "https://example.invalid/status-lists/1",
+        0,
+        None,
+        Some(60),
+    );
     let header = elicense_crypto::status_list::token_header(alg, key.kid());
     let jwt = elicense_crypto::jws::sign(&key, &header, &payload).map_err(AppError::crypto)?;
     let limit = 20 * 1024;

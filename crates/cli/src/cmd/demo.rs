@@ -11,9 +11,15 @@ use crate::output;
 
 async fn bind(listen: &str) -> Result<(tokio::net::TcpListener, SocketAddr), AppError> {
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
-        AppError::new(ErrorKind::Unavailable, "serve.bind", format!("cannot listen on {listen}: {e}"))
+        AppError::new(
+            ErrorKind::Unavailable,
+            "serve.bind",
+            format!("cannot listen on {listen}: {e}"),
+        )
     })?;
-    let addr = listener.local_addr().map_err(|e| AppError::internal(e.to_string()))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| AppError::internal(e.to_string()))?;
     Ok((listener, addr))
 }
 
@@ -24,7 +30,10 @@ async fn run_server(node: Arc<Node>, listener: tokio::net::TcpListener) -> i32 {
     };
     match elicense_server::serve(node, listener, shutdown).await {
         Ok(()) => 0,
-        Err(e) => output::error(&AppError::new(ErrorKind::Unavailable, "serve.io", e.to_string()), false),
+        Err(e) => output::error(
+            &AppError::new(ErrorKind::Unavailable, "serve.io", e.to_string()),
+            false,
+        ),
     }
 }
 
@@ -37,7 +46,10 @@ pub async fn serve(data: &DataArgs, listen: &str) -> i32 {
         Ok(n) => n,
         Err(e) => return output::error(&e, false),
     };
-    eprintln!("elicense node on http://{addr} (public base URL {})", node.config.base_url);
+    eprintln!(
+        "elicense node on http://{addr} (public base URL {})",
+        node.config.base_url
+    );
     run_server(node, listener).await
 }
 
@@ -76,7 +88,12 @@ pub async fn demo(data: &DataArgs, listen: &str) -> i32 {
     run_server(node, listener).await
 }
 
-async fn print_banner(node: &Arc<Node>, url: &str, data: &DataArgs, seeded: &elicense_app::seed::Seeded) {
+async fn print_banner(
+    node: &Arc<Node>,
+    url: &str,
+    data: &DataArgs,
+    seeded: &elicense_app::seed::Seeded,
+) {
     let dir = data.data.display();
     let count = node.store.count().await.unwrap_or(0);
     println!("elicense demo node — {url}");
@@ -95,7 +112,10 @@ async fn print_banner(node: &Arc<Node>, url: &str, data: &DataArgs, seeded: &eli
         println!();
         println!("Sample licenses:");
         for l in &seeded.licenses {
-            println!("  {}  {} {} [{}]", l.identifier, l.type_name, l.holder, l.status);
+            println!(
+                "  {}  {} {} [{}]",
+                l.identifier, l.type_name, l.holder, l.status
+            );
         }
     }
     let example = seeded.licenses.iter().find(|l| l.status == "valid");
@@ -103,7 +123,10 @@ async fn print_banner(node: &Arc<Node>, url: &str, data: &DataArgs, seeded: &eli
     println!();
     println!("Try:");
     if let Some(l) = example {
-        println!("  curl -s {url}/api/v1/licenses/{}/verification", l.identifier);
+        println!(
+            "  curl -s {url}/api/v1/licenses/{}/verification",
+            l.identifier
+        );
     }
     println!("  elicense catalogue --data {dir}");
     println!(

@@ -26,40 +26,80 @@ struct Checked {
 }
 
 fn ok(value: &str, kind: &'static str, details: Value) -> Checked {
-    Checked { value: value.into(), kind, valid: true, code: None, message: None, details }
+    Checked {
+        value: value.into(),
+        kind,
+        valid: true,
+        code: None,
+        message: None,
+        details,
+    }
 }
 
-fn bad<E: ErrorCode + std::fmt::Display>(value: &str, kind: &'static str, e: E, details: Value) -> Checked {
-    Checked { value: value.into(), kind, valid: false, code: Some(e.code()), message: Some(e.to_string()), details }
+fn bad<E: ErrorCode + std::fmt::Display>(
+    value: &str,
+    kind: &'static str,
+    e: E,
+    details: Value,
+) -> Checked {
+    Checked {
+        value: value.into(),
+        kind,
+        valid: false,
+        code: Some(e.code()),
+        message: Some(e.to_string()),
+        details,
+    }
 }
 
 fn check_one(v: &str) -> Checked {
     if v.contains('.') {
         return match Identifier::parse(v) {
-            Ok(id) => ok(v, "identifier", json!({
-                "type_code": id.type_code().as_str(),
-                "issuer": id.issuer().as_str(),
-                "serial": id.serial(),
-                "version": format!("{:03}", id.version()),
-                "check": id.check_char().to_string(),
-            })),
+            Ok(id) => ok(
+                v,
+                "identifier",
+                json!({
+                    "type_code": id.type_code().as_str(),
+                    "issuer": id.issuer().as_str(),
+                    "serial": id.serial(),
+                    "version": format!("{:03}", id.version()),
+                    "check": id.check_char().to_string(),
+                }),
+            ),
             Err(e) => {
                 let deviations = match Identifier::parse_lenient(v) {
-                    Ok(l) => json!(l.deviations.iter().map(|d| json!({"code": d.code(), "message": d.to_string()})).collect::<Vec<_>>()),
+                    Ok(l) => json!(l
+                        .deviations
+                        .iter()
+                        .map(|d| json!({"code": d.code(), "message": d.to_string()}))
+                        .collect::<Vec<_>>()),
                     Err(_) => Value::Null,
                 };
-                bad(v, "identifier", e, if deviations.is_null() { Value::Null } else { json!({ "deviations": deviations }) })
+                bad(
+                    v,
+                    "identifier",
+                    e,
+                    if deviations.is_null() {
+                        Value::Null
+                    } else {
+                        json!({ "deviations": deviations })
+                    },
+                )
             }
         };
     }
     let rid = ResidentId::parse(v);
     let uscc = Uscc::parse(v);
     match (rid, uscc) {
-        (Ok(r), _) => ok(v, "resident_id", json!({
-            "birth_date": elicense_core::date::format_date(r.birth_date()),
-            "region": r.region(),
-            "sex": if r.is_male() { "male" } else { "female" },
-        })),
+        (Ok(r), _) => ok(
+            v,
+            "resident_id",
+            json!({
+                "birth_date": elicense_core::date::format_date(r.birth_date()),
+                "region": r.region(),
+                "sex": if r.is_male() { "male" } else { "female" },
+            }),
+        ),
         (_, Ok(_)) => ok(v, "uscc", Value::Null),
         (Err(re), Err(ue)) => {
             if looks_like_resident_id(v) {
@@ -71,13 +111,25 @@ fn check_one(v: &str) -> Checked {
     }
 }
 
-/// A value whose first 17 characters are (mostly) digits reads as a resident ID, else a USCC.
+/// A value reads as a resident ID when its first 17 characters are digits (one slip allowed)
+/// and, from 17 characters on, characters 7-10 read as a birth year 1800-2099; else a USCC.
 fn looks_like_resident_id(v: &str) -> bool {
+    let digit = |c: char| {
+        c.to_digit(10)
+            .or_else(|| ('０'..='９').contains(&c).then(|| c as u32 - '０' as u32))
+    };
     let chars: Vec<char> = v.chars().collect();
     let body = &chars[..chars.len().min(17)];
-    let digits = body.iter().filter(|c| c.is_ascii_digit() || ('０'..='９').contains(*c)).count();
-    let last_x = chars.last().is_some_and(|c| *c == 'X' || *c == 'x');
-    digits + 1 >= body.len() && (last_x || chars.iter().all(|c| !c.is_ascii_uppercase() || *c == 'X'))
+    if body.iter().filter(|c| digit(**c).is_some()).count() + 1 < body.len() {
+        return false;
+    }
+    if chars.len() < 17 {
+        return true;
+    }
+    chars[6..10]
+        .iter()
+        .try_fold(0u32, |y, c| digit(*c).map(|d| y * 10 + d))
+        .is_some_and(|y| (1800..=2099).contains(&y))
 }
 
 pub fn check(values: &[String], as_json: bool) -> i32 {
@@ -89,10 +141,17 @@ pub fn check(values: &[String], as_json: bool) -> i32 {
             match (&r.code, &r.message) {
                 (None, _) => println!("ok       {:<12} {}", r.kind, r.value),
                 (Some(code), Some(msg)) => {
-                    println!("INVALID  {:<12} {}\n         [{code}] {msg}", r.kind, r.value);
+                    println!(
+                        "INVALID  {:<12} {}\n         [{code}] {msg}",
+                        r.kind, r.value
+                    );
                     if let Some(devs) = r.details.get("deviations").and_then(Value::as_array) {
                         for d in devs {
-                            println!("         - [{}] {}", d["code"].as_str().unwrap_or(""), d["message"].as_str().unwrap_or(""));
+                            println!(
+                                "         - [{}] {}",
+                                d["code"].as_str().unwrap_or(""),
+                                d["message"].as_str().unwrap_or("")
+                            );
                         }
                     }
                 }
@@ -114,15 +173,27 @@ mod tests {
     #[test]
     fn detects_kinds() {
         assert_eq!(check_one("11010519491231002X").kind, "resident_id");
-        assert_eq!(check_one("11010519491231002X").valid, true);
+        assert!(check_one("11010519491231002X").valid);
         assert_eq!(check_one("91330000755918469E").kind, "uscc");
         assert_eq!(check_one("113700000045030270").kind, "uscc");
         let bad_rid = check_one("110105194912310021");
-        assert_eq!((bad_rid.kind, bad_rid.code), ("resident_id", Some("resident_id.bad_check")));
+        assert_eq!(
+            (bad_rid.kind, bad_rid.code),
+            ("resident_id", Some("resident_id.bad_check"))
+        );
         let bad_uscc = check_one("11220000013544541K");
-        assert_eq!((bad_uscc.kind, bad_uscc.code), ("uscc", Some("uscc.bad_check")));
+        assert_eq!(
+            (bad_uscc.kind, bad_uscc.code),
+            ("uscc", Some("uscc.bad_check"))
+        );
         let id = check_one("1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.E");
-        assert_eq!((id.kind, id.code), ("identifier", Some("identifier.bad_check")));
-        assert!(check_one("1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F").valid);
+        assert_eq!(
+            (id.kind, id.code),
+            ("identifier", Some("identifier.bad_check"))
+        );
+        assert!(
+            check_one("1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F")
+                .valid
+        );
     }
 }

@@ -17,7 +17,9 @@ impl Progress for Bar {
         self.0.set_length(total);
         self.0.set_position(already_done);
         if already_done > 0 {
-            self.0.println(format!("resuming: {already_done} row(s) done by an earlier run"));
+            self.0.println(format!(
+                "resuming: {already_done} row(s) done by an earlier run"
+            ));
         }
     }
     fn advance(&self, n: u64) {
@@ -28,12 +30,20 @@ impl Progress for Bar {
     }
 }
 
-pub async fn import(data: &DataArgs, csv: &Path, report: Option<PathBuf>, alg: Option<Alg>, json: bool) -> i32 {
+pub async fn import(
+    data: &DataArgs,
+    csv: &Path,
+    report: Option<PathBuf>,
+    alg: Option<Alg>,
+    json: bool,
+) -> i32 {
     with_node(data, json, |node| async move {
         let bar = ProgressBar::new(0);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} rows ({per_sec}, eta {eta})")
-                .expect("valid template"),
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} rows ({per_sec}, eta {eta})",
+            )
+            .expect("valid template"),
         );
         if json {
             bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());

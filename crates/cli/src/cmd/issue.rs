@@ -16,10 +16,18 @@ pub async fn issue(a: IssueArgs) -> i32 {
         let holder_jwk = match &a.holder_jwk {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| {
-                    AppError::new(ErrorKind::Invalid, "holder.jwk_file", format!("{}: {e}", path.display()))
+                    AppError::new(
+                        ErrorKind::Invalid,
+                        "holder.jwk_file",
+                        format!("{}: {e}", path.display()),
+                    )
                 })?;
                 Some(serde_json::from_str(&text).map_err(|e| {
-                    AppError::new(ErrorKind::Invalid, "holder.bad_jwk", format!("{}: {e}", path.display()))
+                    AppError::new(
+                        ErrorKind::Invalid,
+                        "holder.bad_jwk",
+                        format!("{}: {e}", path.display()),
+                    )
                 })?)
             }
             None => None,

@@ -12,7 +12,10 @@ use crate::output;
 pub async fn jwks(data: &DataArgs, issuer: &str) -> i32 {
     with_node(data, true, |node| async move {
         if node.store.issuer(issuer).await?.is_none() {
-            return Err(AppError::not_found("issuer.unknown", format!("issuer {issuer} is not registered")));
+            return Err(AppError::not_found(
+                "issuer.unknown",
+                format!("issuer {issuer} is not registered"),
+            ));
         }
         output::json(&node.keys.jwks(issuer).await?);
         Ok(0)
@@ -20,20 +23,35 @@ pub async fn jwks(data: &DataArgs, issuer: &str) -> i32 {
     .await
 }
 
-pub async fn keygen(data: &DataArgs, alg: Alg, issuer: Option<String>, out: Option<PathBuf>) -> i32 {
+pub async fn keygen(
+    data: &DataArgs,
+    alg: Alg,
+    issuer: Option<String>,
+    out: Option<PathBuf>,
+) -> i32 {
     if let Some(out) = out {
         return keygen_file(alg, &out);
     }
     let Some(issuer) = issuer else {
-        let e = AppError::new(ErrorKind::Invalid, "keygen.target", "name --issuer USCC (a node key) or --out FILE (a key file)");
+        let e = AppError::new(
+            ErrorKind::Invalid,
+            "keygen.target",
+            "name --issuer USCC (a node key) or --out FILE (a key file)",
+        );
         return output::error(&e, false);
     };
     with_node(data, false, |node| async move {
         if node.store.issuer(&issuer).await?.is_none() {
-            return Err(AppError::not_found("issuer.unknown", format!("issuer {issuer} is not registered")));
+            return Err(AppError::not_found(
+                "issuer.unknown",
+                format!("issuer {issuer} is not registered"),
+            ));
         }
         let rec = node.keys.generate(&issuer, alg, node.now()).await?;
-        eprintln!("generated {} key {} for {issuer} (private key stored encrypted)", rec.alg, rec.kid);
+        eprintln!(
+            "generated {} key {} for {issuer} (private key stored encrypted)",
+            rec.alg, rec.kid
+        );
         println!("{}", rec.public_jwk);
         Ok(0)
     })
@@ -41,12 +59,17 @@ pub async fn keygen(data: &DataArgs, alg: Alg, issuer: Option<String>, out: Opti
 }
 
 /// Writes an encrypted PKCS#8 key file; prints its public JWK. The password comes from
-/// `ELICENSE_KEY_PASSWORD` (required: a key file is never written in clear).
+/// `ELICENSE_KEYFILE_PASSWORD` (required: a key file is never written in clear). It is not
+/// `ELICENSE_KEY_PASSWORD`, which unlocks a node's issuer keys.
 fn keygen_file(alg: Alg, out: &std::path::Path) -> i32 {
-    let password = match std::env::var("ELICENSE_KEY_PASSWORD") {
+    let password = match std::env::var("ELICENSE_KEYFILE_PASSWORD") {
         Ok(p) if !p.is_empty() => p,
         _ => {
-            let e = AppError::new(ErrorKind::Invalid, "key.password_required", "set ELICENSE_KEY_PASSWORD to encrypt the key file");
+            let e = AppError::new(
+                ErrorKind::Invalid,
+                "key.password_required",
+                "set ELICENSE_KEYFILE_PASSWORD to encrypt the key file",
+            );
             return output::error(&e, false);
         }
     };
@@ -57,11 +80,19 @@ fn keygen_file(alg: Alg, out: &std::path::Path) -> i32 {
         Err(e) => return output::error(&AppError::crypto(e), false),
     };
     if out.exists() {
-        let e = AppError::new(ErrorKind::Conflict, "key.file_exists", format!("{} exists; not overwriting a key", out.display()));
+        let e = AppError::new(
+            ErrorKind::Conflict,
+            "key.file_exists",
+            format!("{} exists; not overwriting a key", out.display()),
+        );
         return output::error(&e, false);
     }
     if let Err(e) = write_private(out, pem.as_bytes()) {
-        let e = AppError::new(ErrorKind::Unavailable, "key.io", format!("{}: {e}", out.display()));
+        let e = AppError::new(
+            ErrorKind::Unavailable,
+            "key.io",
+            format!("{}: {e}", out.display()),
+        );
         return output::error(&e, false);
     }
     output::json(&pair.public_jwk());

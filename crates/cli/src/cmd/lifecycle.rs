@@ -19,7 +19,10 @@ async fn run(a: ActionArgs, action: Action, fill: impl FnOnce(&mut ActionRequest
         if json {
             output::json(&outcome);
         } else {
-            println!("{} {}: now {}", outcome.action, outcome.identifier, outcome.status);
+            println!(
+                "{} {}: now {}",
+                outcome.action, outcome.identifier, outcome.status
+            );
             if let Some(s) = &outcome.successor {
                 println!("new version {}", s.identifier);
                 println!("{}", s.credential);
@@ -35,7 +38,10 @@ pub async fn simple(a: ActionArgs, action: Action) -> i32 {
 }
 
 pub async fn change(a: ActionArgs, fields: Vec<(String, String)>) -> i32 {
-    run(a, Action::Change, |r| r.fields = fields.into_iter().collect()).await
+    run(a, Action::Change, |r| {
+        r.fields = fields.into_iter().collect()
+    })
+    .await
 }
 
 pub async fn extend(a: ActionArgs, valid_until: Option<String>) -> i32 {

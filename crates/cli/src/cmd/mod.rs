@@ -23,7 +23,9 @@ pub async fn run(cli: crate::cli::Cli) -> i32 {
         Command::Issue(a) => issue::issue(a).await,
         Command::Catalogue { data, load, json } => issue::catalogue(&data, load, json).await,
         Command::Revoke(a) => lifecycle::simple(a, elicense_core::lifecycle::Action::Revoke).await,
-        Command::Suspend(a) => lifecycle::simple(a, elicense_core::lifecycle::Action::Suspend).await,
+        Command::Suspend(a) => {
+            lifecycle::simple(a, elicense_core::lifecycle::Action::Suspend).await
+        }
         Command::Reinstate(a) => {
             lifecycle::simple(a, elicense_core::lifecycle::Action::Reinstate).await
         }
@@ -32,7 +34,9 @@ pub async fn run(cli: crate::cli::Cli) -> i32 {
             lifecycle::simple(a, elicense_core::lifecycle::Action::Withdraw).await
         }
         Command::Pledge(a) => lifecycle::simple(a, elicense_core::lifecycle::Action::Pledge).await,
-        Command::Release(a) => lifecycle::simple(a, elicense_core::lifecycle::Action::Release).await,
+        Command::Release(a) => {
+            lifecycle::simple(a, elicense_core::lifecycle::Action::Release).await
+        }
         Command::Change { action, fields } => lifecycle::change(action, fields).await,
         Command::Extend {
             action,

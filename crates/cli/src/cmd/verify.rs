@@ -9,11 +9,20 @@ use super::with_node;
 use crate::cli::DataArgs;
 use crate::output;
 
-pub async fn verify(data: &DataArgs, node_url: Option<String>, nonce: Option<String>, audience: Option<String>) -> i32 {
+pub async fn verify(
+    data: &DataArgs,
+    node_url: Option<String>,
+    nonce: Option<String>,
+    audience: Option<String>,
+) -> i32 {
     let mut input = String::new();
     let limit = elicense_app::verify::MAX_INPUT as u64 + 1;
     if let Err(e) = std::io::stdin().take(limit).read_to_string(&mut input) {
-        let e = AppError::new(ErrorKind::Invalid, "input.unreadable", format!("stdin: {e}"));
+        let e = AppError::new(
+            ErrorKind::Invalid,
+            "input.unreadable",
+            format!("stdin: {e}"),
+        );
         return output::error(&e, true);
     }
     let opts = VerifyOptions {
@@ -43,29 +52,52 @@ pub async fn verify(data: &DataArgs, node_url: Option<String>, nonce: Option<Str
     }
 }
 
-async fn remote(url: &str, credential: &str, opts: &VerifyOptions) -> Result<serde_json::Value, AppError> {
+async fn remote(
+    url: &str,
+    credential: &str,
+    opts: &VerifyOptions,
+) -> Result<serde_json::Value, AppError> {
     let body = serde_json::json!({
         "credential": credential,
         "nonce": opts.nonce,
         "audience": opts.audience,
     });
     let resp = reqwest::Client::new()
-        .post(format!("{}/api/v1/verifications", url.trim_end_matches('/')))
+        .post(format!(
+            "{}/api/v1/verifications",
+            url.trim_end_matches('/')
+        ))
         .json(&body)
         .send()
         .await
-        .map_err(|e| AppError::new(ErrorKind::Unavailable, "node.unreachable", format!("{url}: {e}")))?;
+        .map_err(|e| {
+            AppError::new(
+                ErrorKind::Unavailable,
+                "node.unreachable",
+                format!("{url}: {e}"),
+            )
+        })?;
     let status = resp.status();
-    let value: serde_json::Value = resp
-        .json()
-        .await
-        .map_err(|e| AppError::new(ErrorKind::Unavailable, "node.bad_response", format!("{url}: {e}")))?;
+    let value: serde_json::Value = resp.json().await.map_err(|e| {
+        AppError::new(
+            ErrorKind::Unavailable,
+            "node.bad_response",
+            format!("{url}: {e}"),
+        )
+    })?;
     if status.is_success() {
         return Ok(value);
     }
-    let code = value["error"]["code"].as_str().unwrap_or("node.error").to_string();
+    let code = value["error"]["code"]
+        .as_str()
+        .unwrap_or("node.error")
+        .to_string();
     let message = value["error"]["message"].as_str().unwrap_or("").to_string();
-    Err(AppError::new(ErrorKind::Invalid, "node.refused", format!("{code}: {message}")))
+    Err(AppError::new(
+        ErrorKind::Invalid,
+        "node.refused",
+        format!("{code}: {message}"),
+    ))
 }
 
 pub async fn status(data: &DataArgs, identifier: &str) -> i32 {
