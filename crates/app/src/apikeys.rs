@@ -15,7 +15,10 @@ use crate::node::Node;
 /// Makes a key for `issuer`; returns the key itself (shown once) and its id.
 pub async fn create(node: &Arc<Node>, issuer: &str, label: &str) -> Result<(String, String)> {
     if node.store.issuer(issuer).await?.is_none() {
-        return Err(AppError::not_found("issuer.unknown", format!("issuer {issuer} is not registered")));
+        return Err(AppError::not_found(
+            "issuer.unknown",
+            format!("issuer {issuer} is not registered"),
+        ));
     }
     let mut id = [0u8; 6];
     let mut secret = [0u8; 20];
@@ -38,7 +41,13 @@ pub async fn create(node: &Arc<Node>, issuer: &str, label: &str) -> Result<(Stri
 
 /// The key record for a presented key, or `auth.invalid_key`.
 pub async fn authenticate(node: &Arc<Node>, token: &str) -> Result<ApiKeyRecord> {
-    let invalid = || AppError::new(ErrorKind::Unauthorized, "auth.invalid_key", "the API key is not valid");
+    let invalid = || {
+        AppError::new(
+            ErrorKind::Unauthorized,
+            "auth.invalid_key",
+            "the API key is not valid",
+        )
+    };
     let id = token
         .strip_prefix("elk_")
         .and_then(|rest| rest.split_once('_'))
@@ -48,7 +57,12 @@ pub async fn authenticate(node: &Arc<Node>, token: &str) -> Result<ApiKeyRecord>
     let presented = Sha256::digest(token.as_bytes());
     let stored = hex::decode(&rec.hash).map_err(|_| invalid())?;
     // Compare digests in constant time.
-    let diff = presented.iter().zip(stored.iter()).fold(stored.len() ^ presented.len(), |acc, (a, b)| acc | (a ^ b) as usize);
+    let diff = presented
+        .iter()
+        .zip(stored.iter())
+        .fold(stored.len() ^ presented.len(), |acc, (a, b)| {
+            acc | (a ^ b) as usize
+        });
     if diff != 0 || rec.revoked_at.is_some_and(|t| t <= node.now()) {
         return Err(invalid());
     }

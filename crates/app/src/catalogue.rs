@@ -81,7 +81,12 @@ impl CatalogueCache {
     /// One type, at a version or the latest.
     pub async fn get(&self, code: &str, version: Option<u32>) -> Result<Arc<LicenseType>> {
         if let Some(v) = version {
-            if let Some(t) = self.types.read().expect("catalogue lock").get(&(code.to_string(), v)) {
+            if let Some(t) = self
+                .types
+                .read()
+                .expect("catalogue lock")
+                .get(&(code.to_string(), v))
+            {
                 return Ok(t.clone());
             }
         }
@@ -180,7 +185,7 @@ impl TypeView {
             defining_body: t.defining_body.clone(),
             issuers: t.issuers.iter().map(|i| i.to_string()).collect(),
             holder_kind: t.holder_kind.code().to_string(),
-            validity: serde_json::to_value(&t.validity).unwrap_or_default(),
+            validity: serde_json::to_value(t.validity).unwrap_or_default(),
             face_template: t.face_template.clone(),
             items: t
                 .items
@@ -192,7 +197,7 @@ impl TypeView {
                     required: i.required,
                     max_length: i.max_length,
                     pattern: i.pattern.clone(),
-                    disclosure: serde_json::to_value(&i.disclosure).unwrap_or_default(),
+                    disclosure: serde_json::to_value(i.disclosure).unwrap_or_default(),
                     example: i.example.clone(),
                 })
                 .collect(),

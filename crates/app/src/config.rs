@@ -71,7 +71,10 @@ impl NodeConfig {
             .ok()
             .or(file.base_url)
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-        let default_alg = match std::env::var("ELICENSE_DEFAULT_ALG").ok().or(file.default_alg) {
+        let default_alg = match std::env::var("ELICENSE_DEFAULT_ALG")
+            .ok()
+            .or(file.default_alg)
+        {
             Some(name) => name.parse::<Alg>().map_err(|_| {
                 AppError::new(
                     ErrorKind::Invalid,

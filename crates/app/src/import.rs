@@ -83,9 +83,36 @@ pub async fn import_csv(
     progress: &dyn Progress,
 ) -> Result<ImportSummary> {
     let bytes = std::fs::read(path).map_err(|e| {
-        AppError::new(ErrorKind::Invalid, "import.io", format!("{}: {e}", path.display()))
+        AppError::new(
+            ErrorKind::Invalid,
+            "import.io",
+            format!("{}: {e}", path.display()),
+        )
     })?;
     let job = hex::encode(Sha256::digest(&bytes));
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(bytes.as_slice());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| AppError::new(ErrorKind::Invalid, "import.bad_header", e.to_string()))?
+        .iter()
+        // Spreadsheet programs put a UTF-8 byte-order mark before the first column name.
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+        .collect();
+    for col in REQUIRED {
+        if !headers.iter().any(|h| h == col) {
+            return Err(AppError::new(
+                ErrorKind::Invalid,
+                "import.missing_column",
+                format!(
+                    "the CSV header has no column {col:?} (needs {})",
+                    REQUIRED.join(", ")
+                ),
+            ));
+        }
+    }
+    // Only a file whose header is usable starts (or resumes) a job.
     let done: HashSet<u64> = node
         .store
         .begin_job(&job, &path.display().to_string(), node.now())
@@ -93,22 +120,6 @@ pub async fn import_csv(
         .into_iter()
         .map(|r| r.row)
         .collect();
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes.as_slice());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| AppError::new(ErrorKind::Invalid, "import.bad_header", e.to_string()))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    for col in REQUIRED {
-        if !headers.iter().any(|h| h == col) {
-            return Err(AppError::new(
-                ErrorKind::Invalid,
-                "import.missing_column",
-                format!("the CSV header has no column {col:?} (needs {})", REQUIRED.join(", ")),
-            ));
-        }
-    }
     let total = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(bytes.as_slice())
@@ -116,7 +127,9 @@ pub async fn import_csv(
         .count() as u64;
     progress.start(total, done.len() as u64);
 
-    let (tx, rx) = tokio::sync::mpsc::channel::<(u64, std::result::Result<IssueRequest, AppError>)>(opts.workers * 4);
+    let (tx, rx) = tokio::sync::mpsc::channel::<(u64, std::result::Result<IssueRequest, AppError>)>(
+        opts.workers * 4,
+    );
     let rx = Arc::new(tokio::sync::Mutex::new(rx));
     let mut workers = Vec::new();
     for _ in 0..opts.workers.max(1) {
@@ -124,9 +137,13 @@ pub async fn import_csv(
         workers.push(tokio::spawn(async move {
             loop {
                 let next = rx.lock().await.recv().await;
-                let Some((row, req)) = next else { return Ok::<u64, AppError>(0) };
+                let Some((row, req)) = next else {
+                    return Ok::<u64, AppError>(0);
+                };
                 let outcome = match req {
-                    Ok(req) => issue_with_journal(&node, req, Some((job.clone(), row))).await.map(|_| ()),
+                    Ok(req) => issue_with_journal(&node, req, Some((job.clone(), row)))
+                        .await
+                        .map(|_| ()),
                     Err(e) => Err(e),
                 };
                 if let Err(e) = outcome {
@@ -157,7 +174,11 @@ pub async fn import_csv(
         }
         let req = match record {
             Ok(r) => to_request(&headers, &r, alg, &actor),
-            Err(e) => Err(AppError::new(ErrorKind::Invalid, "import.bad_row", e.to_string())),
+            Err(e) => Err(AppError::new(
+                ErrorKind::Invalid,
+                "import.bad_row",
+                e.to_string(),
+            )),
         };
         if tx.send((row, req)).await.is_err() {
             break; // every worker stopped: its error is reported below
@@ -203,7 +224,11 @@ fn to_request(
         return Err(AppError::new(
             ErrorKind::Invalid,
             "import.bad_row",
-            format!("row has {} cells, the header {}", record.len(), headers.len()),
+            format!(
+                "row has {} cells, the header {}",
+                record.len(),
+                headers.len()
+            ),
         ));
     }
     let mut req = IssueRequest {
@@ -223,7 +248,11 @@ fn to_request(
             "related_matter" if !v.is_empty() => req.related_matter = Some(v.to_string()),
             "alg" if !v.is_empty() => {
                 req.alg = Some(v.parse().map_err(|_| {
-                    AppError::new(ErrorKind::Invalid, "import.bad_alg", format!("alg {v:?} is not sm2, ed25519 or es256"))
+                    AppError::new(
+                        ErrorKind::Invalid,
+                        "import.bad_alg",
+                        format!("alg {v:?} is not sm2, ed25519 or es256"),
+                    )
                 })?)
             }
             _ if OPTIONAL.contains(&h.as_str()) || v.is_empty() => {}
@@ -237,9 +266,16 @@ fn to_request(
 }
 
 fn write_report(path: &Path, rows: &[ImportRowRecord]) -> Result<()> {
-    let io = |e: std::io::Error| AppError::new(ErrorKind::Unavailable, "import.io", format!("{}: {e}", path.display()));
+    let io = |e: std::io::Error| {
+        AppError::new(
+            ErrorKind::Unavailable,
+            "import.io",
+            format!("{}: {e}", path.display()),
+        )
+    };
     let mut w = csv::Writer::from_path(path).map_err(|e| io(std::io::Error::other(e)))?;
-    w.write_record(["row", "code", "message"]).map_err(|e| io(std::io::Error::other(e)))?;
+    w.write_record(["row", "code", "message"])
+        .map_err(|e| io(std::io::Error::other(e)))?;
     for r in rows.iter().filter(|r| r.error_code.is_some()) {
         w.write_record([
             r.row.to_string(),

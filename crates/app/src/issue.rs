@@ -76,7 +76,10 @@ pub async fn issue_with_journal(
     let now = node.now();
     let prepared = prepare(node, &req, now).await?;
     let slot = node
-        .take_slot(prepared.license_type.code.as_str(), prepared.issuer.as_str())
+        .take_slot(
+            prepared.license_type.code.as_str(),
+            prepared.issuer.as_str(),
+        )
         .await?;
     let identifier = Identifier::new(
         prepared.license_type.code.clone(),
@@ -165,22 +168,39 @@ pub async fn prepare(node: &Arc<Node>, req: &IssueRequest, now: i64) -> Result<P
     let license_type = node.catalogue.get(&req.type_code, None).await?;
     let issuer = Uscc::parse(&req.issuer).map_err(AppError::invalid)?;
     let issuer_rec = node.store.issuer(issuer.as_str()).await?.ok_or_else(|| {
-        AppError::not_found("issuer.unknown", format!("issuer {issuer} is not registered"))
+        AppError::not_found(
+            "issuer.unknown",
+            format!("issuer {issuer} is not registered"),
+        )
     })?;
     if !license_type.may_issue(&issuer) {
         return Err(AppError::forbidden(
             "catalogue.issuer_not_allowed",
-            format!("{} may not issue {} ({})", issuer_rec.name, license_type.name, license_type.code),
+            format!(
+                "{} may not issue {} ({})",
+                issuer_rec.name, license_type.name, license_type.code
+            ),
         ));
     }
     if req.holder_name.trim().is_empty() {
-        return Err(AppError::new(ErrorKind::Invalid, "holder.name_required", "holder name is required"));
+        return Err(AppError::new(
+            ErrorKind::Invalid,
+            "holder.name_required",
+            "holder name is required",
+        ));
     }
-    let code = HolderCode::parse(license_type.holder_kind.clone(), &req.holder_id).map_err(AppError::invalid)?;
-    let data = license_type.validate(&req.fields).map_err(AppError::invalid)?;
+    let code = HolderCode::parse(license_type.holder_kind.clone(), &req.holder_id)
+        .map_err(AppError::invalid)?;
+    let data = license_type
+        .validate(&req.fields)
+        .map_err(AppError::invalid)?;
     let until = match &req.valid_until {
         Some(s) => Some(timeutil::parse(s).ok_or_else(|| {
-            AppError::new(ErrorKind::Invalid, "license.bad_date", format!("valid_until {s:?} is not a YYYY-MM-DD date"))
+            AppError::new(
+                ErrorKind::Invalid,
+                "license.bad_date",
+                format!("valid_until {s:?} is not a YYYY-MM-DD date"),
+            )
         })?),
         None => None,
     };
@@ -210,7 +230,13 @@ pub struct Signed {
 
 impl Signed {
     /// The license with its event, for the store.
-    pub fn new_license(&self, kind: &str, actor: &str, reason: Option<String>, detail: Value) -> NewLicense {
+    pub fn new_license(
+        &self,
+        kind: &str,
+        actor: &str,
+        reason: Option<String>,
+        detail: Value,
+    ) -> NewLicense {
         NewLicense {
             event: EventRecord {
                 seq: 0,
@@ -237,12 +263,16 @@ pub async fn sign_and_record(
     holder_jwk: Option<Jwk>,
     now: i64,
 ) -> Result<Signed> {
-    let signer = node.keys.signer(meta.issuer_code.as_str(), alg, now).await?;
+    let signer = node
+        .keys
+        .signer(meta.issuer_code.as_str(), alg, now)
+        .await?;
     if let Some(jwk) = &holder_jwk {
         meta.extension = json!({ "holder_jwk": jwk });
     }
     let issuance = issuance(node, license_type, &meta, slot, now, holder_jwk);
-    let credential = sdjwt::issue(signer.as_ref(), &issuance, &mut rand::rngs::OsRng).map_err(AppError::crypto)?;
+    let credential = sdjwt::issue(signer.as_ref(), &issuance, &mut rand::rngs::OsRng)
+        .map_err(AppError::crypto)?;
     let identifier = meta.identifier.clone();
     let record = LicenseRecord {
         identifier: identifier.to_string(),
@@ -279,7 +309,10 @@ fn issuance(
     holder_jwk: Option<Jwk>,
 ) -> Issuance {
     let mut plain = Map::new();
-    plain.insert("iss".into(), json!(node.issuer_url(meta.issuer_code.as_str())));
+    plain.insert(
+        "iss".into(),
+        json!(node.issuer_url(meta.issuer_code.as_str())),
+    );
     plain.insert("vct".into(), json!(Node::vct(meta.type_code.as_str())));
     plain.insert("jti".into(), json!(meta.identifier.to_string()));
     plain.insert("iat".into(), json!(now));
@@ -294,7 +327,10 @@ fn issuance(
     let mut selective = vec![
         ("holder_name".to_string(), json!(meta.holder.name)),
         ("holder_id".to_string(), json!(meta.holder.code.value())),
-        ("holder_id_type".to_string(), json!(meta.holder.code.kind().code())),
+        (
+            "holder_id_type".to_string(),
+            json!(meta.holder.code.kind().code()),
+        ),
     ];
     // The license number (证照编号) is selective unless the catalogue has an item of that name,
     // whose disclosure rule then decides.
@@ -302,7 +338,9 @@ fn issuance(
         selective.push(("license_number".to_string(), json!(meta.license_number)));
     }
     for item in &t.items {
-        let Some(value) = meta.data.get(&item.name) else { continue };
+        let Some(value) = meta.data.get(&item.name) else {
+            continue;
+        };
         match item.disclosure {
             Disclosure::Always => {
                 plain.insert(item.name.clone(), value.clone());

@@ -60,7 +60,8 @@ impl KeyRing {
             kid: pair.kid().to_string(),
             issuer: issuer.to_string(),
             alg: alg.cli_name().to_string(),
-            public_jwk: serde_json::to_string(&jwk).map_err(|e| AppError::internal(e.to_string()))?,
+            public_jwk: serde_json::to_string(&jwk)
+                .map_err(|e| AppError::internal(e.to_string()))?,
             encrypted_pem: pem,
             sm2_signer_id: None,
             not_before: now,

@@ -34,7 +34,7 @@ pub struct ActionRequest {
     /// When set, the license must have been issued by this issuer (API key scope).
     #[serde(skip)]
     pub acting_issuer: Option<String>,
-    /// Change: the data items to change.
+    /// Change (at least one), extend, transfer: the data items to change.
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
     /// Extend: the new end of validity (`YYYY-MM-DD`); default per the catalogue rule.
@@ -83,7 +83,11 @@ pub struct ActionOutcome {
 }
 
 /// Applies `req` to the license version `identifier`.
-pub async fn apply(node: &Arc<Node>, identifier: &str, req: ActionRequest) -> Result<ActionOutcome> {
+pub async fn apply(
+    node: &Arc<Node>,
+    identifier: &str,
+    req: ActionRequest,
+) -> Result<ActionOutcome> {
     let id = Identifier::parse(identifier).map_err(AppError::invalid)?;
     let record = node
         .store
@@ -102,8 +106,13 @@ pub async fn apply(node: &Arc<Node>, identifier: &str, req: ActionRequest) -> Re
         status: Status::parse(&record.status).ok_or_else(|| corrupt(&record, "status"))?,
         pledged: record.pledged,
     };
-    let next = transition(state, req.action)
-        .map_err(|e| AppError::new(ErrorKind::Conflict, elicense_core::error::ErrorCode::code(&e), e.to_string()))?;
+    let next = transition(state, req.action).map_err(|e| {
+        AppError::new(
+            ErrorKind::Conflict,
+            elicense_core::error::ErrorCode::code(&e),
+            e.to_string(),
+        )
+    })?;
     let now = node.now();
     let successor = if req.action.creates_version() {
         Some(successor(node, &id, &record, &req, state.pledged, now).await?)
@@ -146,6 +155,7 @@ pub async fn apply(node: &Arc<Node>, identifier: &str, req: ActionRequest) -> Re
         at: now,
     };
     let event = node.store.transition(t).await?;
+    node.status.invalidate();
     Ok(ActionOutcome {
         identifier: record.identifier,
         action: req.action.code().to_string(),
@@ -173,7 +183,8 @@ async fn successor(
     pledged: bool,
     now: i64,
 ) -> Result<(crate::issue::Signed, u32)> {
-    let old: LicenseMeta = serde_json::from_str(&record.meta).map_err(|_| corrupt(record, "meta"))?;
+    let old: LicenseMeta =
+        serde_json::from_str(&record.meta).map_err(|_| corrupt(record, "meta"))?;
     // A new version is issued under the current catalogue definition.
     let lt = node.catalogue.get(record.type_code.as_str(), None).await?;
     let mut meta = old.clone();
@@ -187,55 +198,102 @@ async fn successor(
     match req.action {
         Action::Change => {
             if req.fields.is_empty() {
-                return Err(AppError::new(ErrorKind::Invalid, "lifecycle.nothing_to_change", "a change names at least one field"));
+                return Err(AppError::new(
+                    ErrorKind::Invalid,
+                    "lifecycle.nothing_to_change",
+                    "a change names at least one field",
+                ));
             }
-            let mut fields: BTreeMap<String, String> = old
-                .data
-                .iter()
-                .map(|(k, v)| (k.clone(), value_text(v)))
-                .collect();
-            fields.extend(req.fields.clone());
-            meta.data = lt.validate(&fields).map_err(AppError::invalid)?;
         }
         Action::Extend => {
             let Some(old_until) = old.valid_until else {
-                return Err(AppError::new(ErrorKind::Conflict, "lifecycle.long_term", "a long-term (长期) license has nothing to extend"));
+                return Err(AppError::new(
+                    ErrorKind::Conflict,
+                    "lifecycle.long_term",
+                    "a long-term (长期) license has nothing to extend",
+                ));
             };
             let requested = match &req.valid_until {
                 Some(s) => Some(timeutil::parse(s).ok_or_else(|| {
-                    AppError::new(ErrorKind::Invalid, "license.bad_date", format!("valid_until {s:?} is not a YYYY-MM-DD date"))
+                    AppError::new(
+                        ErrorKind::Invalid,
+                        "license.bad_date",
+                        format!("valid_until {s:?} is not a YYYY-MM-DD date"),
+                    )
                 })?),
                 None => None,
             };
             let start = old_until.max(timeutil::date_at(now));
             let v = lt.validity(start, requested).map_err(AppError::invalid)?;
             if v.until.is_some_and(|u| u <= old_until) {
-                return Err(AppError::new(ErrorKind::Invalid, "lifecycle.not_later", "the new end of validity must be after the old one"));
+                return Err(AppError::new(
+                    ErrorKind::Invalid,
+                    "lifecycle.not_later",
+                    "the new end of validity must be after the old one",
+                ));
             }
             meta.valid_until = v.until;
         }
         Action::Transfer => {
             let (Some(name), Some(code)) = (&req.new_holder_name, &req.new_holder_id) else {
-                return Err(AppError::new(ErrorKind::Invalid, "lifecycle.new_holder_required", "a transfer names the new holder (name and id)"));
+                return Err(AppError::new(
+                    ErrorKind::Invalid,
+                    "lifecycle.new_holder_required",
+                    "a transfer names the new holder (name and id)",
+                ));
             };
-            let code = HolderCode::parse(lt.holder_kind.clone(), code).map_err(AppError::invalid)?;
+            let code =
+                HolderCode::parse(lt.holder_kind.clone(), code).map_err(AppError::invalid)?;
             if code == old.holder.code {
-                return Err(AppError::new(ErrorKind::Invalid, "lifecycle.same_holder", "a transfer needs a different holder"));
+                return Err(AppError::new(
+                    ErrorKind::Invalid,
+                    "lifecycle.same_holder",
+                    "a transfer needs a different holder",
+                ));
             }
-            meta.holder = Holder { name: name.trim().to_string(), code };
+            if name.trim().is_empty() {
+                return Err(AppError::new(
+                    ErrorKind::Invalid,
+                    "holder.name_required",
+                    "holder name is required",
+                ));
+            }
+            meta.holder = Holder {
+                name: name.trim().to_string(),
+                code,
+            };
             holder_jwk = req.holder_jwk.clone();
         }
         _ => unreachable!("only change, extend and transfer create versions"),
+    }
+    // Data items given with any of the three (a transfer usually renames the holder's items
+    // too) are validated together with the unchanged ones.
+    if !req.fields.is_empty() {
+        let mut fields: BTreeMap<String, String> = old
+            .data
+            .iter()
+            .map(|(k, v)| (k.clone(), value_text(v)))
+            .collect();
+        fields.extend(req.fields.clone());
+        meta.data = lt.validate(&fields).map_err(AppError::invalid)?;
+        if let Some(number) = meta.data.get("license_number").and_then(Value::as_str) {
+            meta.license_number = number.to_string();
+        }
     }
     let _ = pledged;
     meta.identifier = id.next_version().map_err(AppError::invalid)?;
     meta.replaces = Some(id.clone());
     meta.issue_date = timeutil::date_at(now);
     meta.extension = json!({});
-    let slot = node.take_slot(record.type_code.as_str(), record.issuer.as_str()).await?;
+    let slot = node
+        .take_slot(record.type_code.as_str(), record.issuer.as_str())
+        .await?;
     let alg = match req.alg {
         Some(a) => a,
-        None => record.alg.parse::<Alg>().map_err(|_| corrupt(record, "alg"))?,
+        None => record
+            .alg
+            .parse::<Alg>()
+            .map_err(|_| corrupt(record, "alg"))?,
     };
     let signed = sign_and_record(node, &lt, meta, slot, alg, holder_jwk, now).await?;
     Ok((signed, slot.list))
@@ -252,7 +310,10 @@ fn corrupt(record: &LicenseRecord, what: &str) -> AppError {
     AppError::new(
         ErrorKind::Internal,
         "store.corrupt",
-        format!("license {}: stored {what} does not parse", record.identifier),
+        format!(
+            "license {}: stored {what} does not parse",
+            record.identifier
+        ),
     )
 }
 

@@ -107,15 +107,11 @@ impl Node {
             n
         };
         let res = self.store.reserve(type_code, issuer, block).await?;
-        let mut slots = res
-            .slots
-            .iter()
-            .enumerate()
-            .map(|(i, (list, idx))| Slot {
-                serial: res.first_serial + i as u64,
-                list: *list,
-                idx: *idx,
-            });
+        let mut slots = res.slots.iter().enumerate().map(|(i, (list, idx))| Slot {
+            serial: res.first_serial + i as u64,
+            list: *list,
+            idx: *idx,
+        });
         let first = slots.next().expect("a reservation has at least one slot");
         let mut map = self.reserved.lock().expect("reservation lock");
         map.entry(key).or_default().free.extend(slots);

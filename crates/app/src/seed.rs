@@ -110,8 +110,24 @@ pub async fn seed_demo(node: &Arc<Node>) -> Result<Seeded> {
                 let issued = issue(node, req).await?;
                 // Show the lifecycle: every fifth license suspended, every seventh revoked.
                 let status = match n % 7 {
-                    3 => act(node, &issued.identifier, Action::Suspend, "年检未通过，暂扣 pending inspection").await?,
-                    5 => act(node, &issued.identifier, Action::Revoke, "以欺骗手段取得，撤销 obtained by deception").await?,
+                    3 => {
+                        act(
+                            node,
+                            &issued.identifier,
+                            Action::Suspend,
+                            "年检未通过，暂扣 pending inspection",
+                        )
+                        .await?
+                    }
+                    5 => {
+                        act(
+                            node,
+                            &issued.identifier,
+                            Action::Revoke,
+                            "以欺骗手段取得，撤销 obtained by deception",
+                        )
+                        .await?
+                    }
                     _ => "valid".to_string(),
                 };
                 seeded.licenses.push(SeededLicense {
@@ -134,13 +150,21 @@ async fn act(node: &Arc<Node>, id: &str, action: Action, reason: &str) -> Result
 }
 
 /// The catalogue's example values, with holder-identifying items set to the holder.
-pub fn example_fields(t: &LicenseType, name: &str, id: &str) -> std::collections::BTreeMap<String, String> {
+pub fn example_fields(
+    t: &LicenseType,
+    name: &str,
+    id: &str,
+) -> std::collections::BTreeMap<String, String> {
     t.items
         .iter()
         .map(|item| {
             let value = match (&item.item_type, item.name.as_str()) {
-                (ItemType::Uscc, _) if id.len() == 18 && t.holder_kind == HolderCodeType::Uscc => id.to_string(),
-                (ItemType::ResidentId, _) if t.holder_kind == HolderCodeType::ResidentId => id.to_string(),
+                (ItemType::Uscc, _) if id.len() == 18 && t.holder_kind == HolderCodeType::Uscc => {
+                    id.to_string()
+                }
+                (ItemType::ResidentId, _) if t.holder_kind == HolderCodeType::ResidentId => {
+                    id.to_string()
+                }
                 (_, "name") | (_, "operator_name") => name.to_string(),
                 _ => item.example.clone(),
             };

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use elicense_crypto::{jws, status_list, Alg, Signer};
 use elicense_crypto::status_list::StatusList;
+use elicense_crypto::{jws, status_list, Alg, Signer};
 use elicense_store::Store;
 use sha2::{Digest, Sha256};
 
@@ -100,6 +100,19 @@ impl StatusLists {
         self.rebuild_if_moved().await
     }
 
+    /// Makes the next read ask the store again (called after this node changed a status, so
+    /// that its own changes are visible at once rather than within `CHECK_INTERVAL`).
+    pub fn invalidate(&self) {
+        self.state.write().expect("status lock").checked = None;
+    }
+
+    /// Refreshes ignoring the check interval: for lists and slots the cache does not know yet
+    /// (a license issued by another process a moment ago).
+    async fn refresh_now(&self) -> Result<()> {
+        let _guard = self.refresh.lock().await;
+        self.rebuild_if_moved().await
+    }
+
     /// Rebuilds now if the store's epoch moved (ignores the check interval).
     pub async fn rebuild_if_moved(&self) -> Result<()> {
         let epoch = self.store.status_epoch().await?;
@@ -110,7 +123,8 @@ impl StatusLists {
         let mut lists = HashMap::new();
         for rec in self.store.lists().await? {
             let len = (rec.len as usize).div_ceil(BLOCK).max(1) * BLOCK;
-            let mut list = StatusList::new(BITS, len).map_err(|e| AppError::internal(e.to_string()))?;
+            let mut list =
+                StatusList::new(BITS, len).map_err(|e| AppError::internal(e.to_string()))?;
             for e in self.store.non_valid(rec.id).await? {
                 list.set(e.idx as usize, e.status)
                     .map_err(|e| AppError::internal(e.to_string()))?;
@@ -142,13 +156,32 @@ impl StatusLists {
     /// The status value of a slot (0 valid, 1 invalid, 2 suspended), `None` if unknown.
     pub async fn value(&self, list: u32, idx: u32) -> Result<Option<u8>> {
         self.refresh().await?;
-        let state = self.state.read().expect("status lock");
-        Ok(state.lists.get(&list).and_then(|l| l.list.get(idx as usize)))
+        let lookup = || {
+            let state = self.state.read().expect("status lock");
+            state
+                .lists
+                .get(&list)
+                .and_then(|l| l.list.get(idx as usize))
+        };
+        if let Some(v) = lookup() {
+            return Ok(Some(v));
+        }
+        self.refresh_now().await?;
+        Ok(lookup())
     }
 
     /// The signed token of list `id` (signing it if its content changed), `None` if unknown.
     pub async fn token(&self, id: u32, now: i64) -> Result<Option<SignedList>> {
         self.refresh().await?;
+        if !self
+            .state
+            .read()
+            .expect("status lock")
+            .lists
+            .contains_key(&id)
+        {
+            self.refresh_now().await?;
+        }
         let (issuer, list) = {
             let state = self.state.read().expect("status lock");
             let Some(l) = state.lists.get(&id) else {
@@ -162,11 +195,21 @@ impl StatusLists {
             (l.issuer.clone(), l.list.clone())
         };
         let signer = self.list_signer(&issuer, now).await?;
-        let payload = status_list::token_payload(&list, &self.uri(id), now, Some(now + TOKEN_LIFETIME), Some(TOKEN_TTL));
+        let payload = status_list::token_payload(
+            &list,
+            &self.uri(id),
+            now,
+            Some(now + TOKEN_LIFETIME),
+            Some(TOKEN_TTL),
+        );
         let header = status_list::token_header(signer.alg(), signer.kid());
         let jwt = jws::sign(signer.as_ref(), &header, &payload).map_err(AppError::crypto)?;
         let etag = format!("\"{}\"", &hex::encode(Sha256::digest(jwt.as_bytes()))[..32]);
-        let signed = SignedList { jwt, etag, iat: now };
+        let signed = SignedList {
+            jwt,
+            etag,
+            iat: now,
+        };
         let mut state = self.state.write().expect("status lock");
         if let Some(l) = state.lists.get_mut(&id) {
             if l.list == list {

@@ -1,7 +1,7 @@
 //! Verification of a credential or presentation, and status by identifier.
 //!
 //! `Err` means the input could not be checked (malformed, too large); a check that fails is a
-//! problem in an `Ok(Verdict { valid: false, .. })`. The checks: the JWS signature; the issuer
+//! problem in an `Ok(Verdict { valid: false, .. })`. The checks: the JWS signature and `typ`; the issuer
 //! and key are known and the key was valid when the credential was issued; disclosure digests,
 //! no duplicate or unreferenced disclosure; the validity window; the status-list entry; and
 //! holder binding (KB-JWT nonce, audience, sd_hash, freshness) when present or required.
@@ -103,11 +103,19 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
     let Some(key) = key else {
         problems.push(problem(
             "issuer.unknown_key",
-            format!("no known issuer key {}", kid.as_deref().unwrap_or("(no kid)")),
+            format!(
+                "no known issuer key {}",
+                kid.as_deref().unwrap_or("(no kid)")
+            ),
         ));
         return Ok(Verdict {
             valid: false,
-            identifier: parsed.jws.payload.get("jti").and_then(Value::as_str).map(str::to_string),
+            identifier: parsed
+                .jws
+                .payload
+                .get("jti")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             issuer: iss,
             alg: Some(alg),
             kid,
@@ -128,7 +136,26 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
     let verified = parsed
         .verify(key.verifier.as_ref(), &policy)
         .map_err(|e| AppError::new(ErrorKind::Invalid, e.code(), e.to_string()))?;
-    problems.extend(verified.problems.iter().map(|p| problem(p.code, p.message.clone())));
+    // The validity window is checked below against the license's calendar dates (exactly,
+    // with the license.* codes); the SD-JWT layer's leeway-based checks of the same claims
+    // would report the same fact twice.
+    problems.extend(
+        verified
+            .problems
+            .iter()
+            .filter(|p| p.code != "sdjwt.expired" && p.code != "sdjwt.not_yet_valid")
+            .map(|p| problem(p.code, p.message.clone())),
+    );
+    if parsed.jws.header.typ.as_deref() != Some(sdjwt::TYP_SD_JWT_VC) {
+        problems.push(problem(
+            "credential.typ",
+            format!(
+                "header typ {:?} is not {}",
+                parsed.jws.header.typ.as_deref().unwrap_or(""),
+                sdjwt::TYP_SD_JWT_VC
+            ),
+        ));
+    }
     let claims = verified.claims;
 
     // The issuer named in the credential must be the key's owner, and the key valid at iat.
@@ -136,27 +163,42 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
     if iss.as_deref() != Some(expected_iss.as_str()) {
         problems.push(problem(
             "issuer.mismatch",
-            format!("iss {:?} is not the key owner {expected_iss}", iss.as_deref().unwrap_or("")),
+            format!(
+                "iss {:?} is not the key owner {expected_iss}",
+                iss.as_deref().unwrap_or("")
+            ),
         ));
     }
     let iat = claims.get("iat").and_then(Value::as_i64);
     match iat {
         Some(t) if key.valid_at(t) => {}
-        Some(_) => problems.push(problem("issuer.key_not_valid", "the issuer key was not valid when the credential was issued")),
+        Some(_) => problems.push(problem(
+            "issuer.key_not_valid",
+            "the issuer key was not valid when the credential was issued",
+        )),
         None => problems.push(problem("claims.missing_iat", "the credential has no iat")),
     }
     if let Some(nbf) = claims.get("nbf").and_then(Value::as_i64) {
         if now < nbf {
-            problems.push(problem("license.not_yet_valid", "the license is not valid yet"));
+            problems.push(problem(
+                "license.not_yet_valid",
+                "the license is not valid yet",
+            ));
         }
     }
     if let Some(exp) = claims.get("exp").and_then(Value::as_i64) {
         if now >= exp {
-            problems.push(problem("license.expired", "the license's validity has ended"));
+            problems.push(problem(
+                "license.expired",
+                "the license's validity has ended",
+            ));
         }
     }
 
-    let identifier = claims.get("jti").and_then(Value::as_str).map(str::to_string);
+    let identifier = claims
+        .get("jti")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let status = match status_of_credential(node, &claims).await? {
         Ok(value) => {
             let view = match (&identifier, value) {
@@ -165,8 +207,14 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
             };
             match value {
                 0 => {}
-                2 => problems.push(problem("status.suspended", describe(&view, "the license is suspended (暂扣)"))),
-                _ => problems.push(problem("status.invalid", describe(&view, "the license is no longer valid"))),
+                2 => problems.push(problem(
+                    "status.suspended",
+                    describe(&view, "the license is suspended (暂扣)"),
+                )),
+                _ => problems.push(problem(
+                    "status.invalid",
+                    describe(&view, "the license is no longer valid"),
+                )),
             }
             view
         }
@@ -199,19 +247,43 @@ fn describe(view: &Option<StatusView>, fallback: &str) -> String {
 }
 
 /// The status-list value the credential points at, or the problem that prevents reading it.
-async fn status_of_credential(node: &Arc<Node>, claims: &Map<String, Value>) -> Result<Result<u8, Problem>> {
+async fn status_of_credential(
+    node: &Arc<Node>,
+    claims: &Map<String, Value>,
+) -> Result<Result<u8, Problem>> {
     let Some(sl) = claims.get("status").and_then(|s| s.get("status_list")) else {
-        return Ok(Err(problem("status.missing", "the credential names no status list")));
+        return Ok(Err(problem(
+            "status.missing",
+            "the credential names no status list",
+        )));
     };
-    let (Some(uri), Some(idx)) = (sl.get("uri").and_then(Value::as_str), sl.get("idx").and_then(Value::as_u64)) else {
-        return Ok(Err(problem("status.malformed", "status_list needs uri and idx")));
+    let (Some(uri), Some(idx)) = (
+        sl.get("uri").and_then(Value::as_str),
+        sl.get("idx").and_then(Value::as_u64),
+    ) else {
+        return Ok(Err(problem(
+            "status.malformed",
+            "status_list needs uri and idx",
+        )));
     };
     let Some(list) = node.status.list_id(uri) else {
-        return Ok(Err(problem("status.foreign_list", format!("status list {uri} is not published by this node"))));
+        return Ok(Err(problem(
+            "status.foreign_list",
+            format!("status list {uri} is not published by this node"),
+        )));
     };
-    match node.status.value(list, idx as u32).await? {
+    let Ok(idx) = u32::try_from(idx) else {
+        return Ok(Err(problem(
+            "status.unknown_entry",
+            format!("no entry {idx} in {uri}"),
+        )));
+    };
+    match node.status.value(list, idx).await? {
         Some(v) => Ok(Ok(v)),
-        None => Ok(Err(problem("status.unknown_entry", format!("no entry {idx} in {uri}")))),
+        None => Ok(Err(problem(
+            "status.unknown_entry",
+            format!("no entry {idx} in {uri}"),
+        ))),
     }
 }
 
@@ -222,17 +294,34 @@ pub async fn status_view(node: &Arc<Node>, identifier: &str) -> Result<Option<St
     };
     let status = Status::parse(&rec.status);
     let events = node.store.events(&rec.lineage).await?;
-    let last = events.iter().rev().find(|e| e.identifier == rec.identifier && e.kind != "annual_inspection" && e.kind != "pledge" && e.kind != "release");
+    let last = events.iter().rev().find(|e| {
+        e.identifier == rec.identifier
+            && e.kind != "annual_inspection"
+            && e.kind != "pledge"
+            && e.kind != "release"
+    });
     let superseded_by = events
         .iter()
-        .find(|e| e.identifier == rec.identifier && serde_json::from_str::<Value>(&e.detail).ok().and_then(|d| d.get("successor").cloned()).is_some())
+        .find(|e| {
+            e.identifier == rec.identifier
+                && serde_json::from_str::<Value>(&e.detail)
+                    .ok()
+                    .and_then(|d| d.get("successor").cloned())
+                    .is_some()
+        })
         .and_then(|e| serde_json::from_str::<Value>(&e.detail).ok())
-        .and_then(|d| d.get("successor").and_then(Value::as_str).map(str::to_string));
+        .and_then(|d| {
+            d.get("successor")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
     Ok(Some(StatusView {
         code: rec.status.clone(),
         label: status.map(|s| s.label_zh().to_string()).unwrap_or_default(),
         list_value: rec.status_value,
-        reason: last.filter(|e| e.kind != "issue").and_then(|e| e.reason.clone()),
+        reason: last
+            .filter(|e| e.kind != "issue")
+            .and_then(|e| e.reason.clone()),
         since: last.map(|e| e.at),
         superseded_by,
     }))
@@ -263,7 +352,9 @@ pub async fn public_status(node: &Arc<Node>, identifier: &str) -> Result<PublicS
         .ok_or_else(|| AppError::not_found("license.not_found", format!("no license {id}")))?;
     let meta: Value = serde_json::from_str(&rec.meta).unwrap_or_default();
     let text = |k: &str| meta.get(k).and_then(Value::as_str).map(str::to_string);
-    let status = status_view(node, id.as_str()).await?.expect("record exists");
+    let status = status_view(node, id.as_str())
+        .await?
+        .expect("record exists");
     Ok(PublicStatus {
         identifier: rec.identifier.clone(),
         type_code: rec.type_code.clone(),

@@ -1,0 +1,144 @@
+//! Shared set-up of the app integration tests: a node on a real SQLite file in a temp dir,
+//! a manual clock, and the sample catalogue with keys for every issuer.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use elicense_app::issue::{issue, IssueRequest, Issued};
+use elicense_app::seed::{self, SAMPLE_CITIZENS, SAMPLE_ENTERPRISES};
+use elicense_app::{AppError, ManualClock, Node, NodeConfig};
+use elicense_core::catalogue::{Catalogue, LicenseType};
+use elicense_core::holder::HolderCodeType;
+use elicense_crypto::Alg;
+use elicense_store::sqlite::SqliteOptions;
+use elicense_store::{SqliteStore, Store};
+use serde_json::Value;
+
+/// 2026-02-02 08:00 CST: a fixed "now" for every test.
+pub const T0: i64 = 1_769_990_400;
+
+pub const BASE_URL: &str = "http://127.0.0.1:8080";
+
+pub const BUSINESS: &str = "11100000000000001M001";
+pub const FOOD: &str = "11100000000000001M002";
+pub const RESIDENT_ID: &str = "11100000000000002Q001";
+pub const DRIVING: &str = "11100000000000002Q002";
+
+/// Beijing market regulation: issues business and food licenses.
+pub const BJ_SAMR: &str = "11110000000000011T";
+/// Beijing traffic police: issues driving licenses.
+pub const BJ_TRAFFIC: &str = "11110000000000012X";
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub node: Arc<Node>,
+    pub clock: Arc<ManualClock>,
+    pub store: Arc<dyn Store>,
+}
+
+/// A seeded node on a fresh SQLite file.
+pub async fn env() -> Env {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(dir.path().join("elicense.db"), SqliteOptions::default())
+            .expect("open sqlite"),
+    );
+    let clock = Arc::new(ManualClock::new(T0));
+    let node = Node::new(
+        store.clone(),
+        clock.clone(),
+        NodeConfig::ephemeral(BASE_URL),
+    );
+    seed::seed_catalogue(&node).await.expect("seed catalogue");
+    Env {
+        dir,
+        node,
+        clock,
+        store,
+    }
+}
+
+pub fn sample_type(code: &str) -> LicenseType {
+    Catalogue::sample()
+        .types
+        .into_iter()
+        .find(|t| t.code.as_str() == code)
+        .expect("sample type")
+}
+
+/// The first sample holder of the right kind for a type (`n` picks another one).
+pub fn holder(t: &LicenseType, n: usize) -> (&'static str, &'static str) {
+    match t.holder_kind {
+        HolderCodeType::Uscc => SAMPLE_ENTERPRISES[n],
+        _ => SAMPLE_CITIZENS[n],
+    }
+}
+
+/// A request that validates: the type's example values, holder `n`, the first issuer.
+pub fn request(code: &str, n: usize, alg: Alg) -> IssueRequest {
+    let t = sample_type(code);
+    let (name, id) = holder(&t, n);
+    IssueRequest {
+        type_code: code.to_string(),
+        issuer: t.issuers[0].to_string(),
+        holder_name: name.to_string(),
+        holder_id: id.to_string(),
+        fields: seed::example_fields(&t, name, id),
+        alg: Some(alg),
+        actor: "test".into(),
+        ..Default::default()
+    }
+}
+
+pub async fn issue_ok(env: &Env, req: IssueRequest) -> Issued {
+    issue(&env.node, req).await.expect("issue")
+}
+
+pub fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Asserts `r` is an error with `code`, returns it.
+#[track_caller]
+pub fn expect_code<T: std::fmt::Debug>(r: Result<T, AppError>, code: &str) -> AppError {
+    match r {
+        Ok(v) => panic!("expected error {code}, got Ok({v:?})"),
+        Err(e) => {
+            assert_eq!(e.code, code, "wrong code: {e}");
+            e
+        }
+    }
+}
+
+/// The JSON of one base64url part.
+pub fn b64_json(part: &str) -> Value {
+    let bytes = elicense_crypto::b64::decode(part).expect("base64url");
+    serde_json::from_slice(&bytes).expect("json")
+}
+
+pub fn b64_encode_json(v: &Value) -> String {
+    elicense_crypto::b64::encode(serde_json::to_vec(v).unwrap().as_slice())
+}
+
+/// The issuer JWT's header and payload of a credential.
+pub fn jwt_parts(credential: &str) -> (Value, Value) {
+    let jwt = credential.split('~').next().unwrap();
+    let mut parts = jwt.split('.');
+    let header = b64_json(parts.next().unwrap());
+    let payload = b64_json(parts.next().unwrap());
+    (header, payload)
+}
+
+/// The decoded disclosures `[salt, name, value]` of a credential.
+pub fn disclosures(credential: &str) -> Vec<Value> {
+    credential
+        .split('~')
+        .skip(1)
+        .filter(|d| !d.is_empty() && d.matches('.').count() != 2)
+        .map(b64_json)
+        .collect()
+}

@@ -1,0 +1,93 @@
+//! A node opened from a data dir: secrets created once (mode 0600) and reused, so a later
+//! process can sign with the keys an earlier one made.
+
+mod common;
+
+use common::*;
+use elicense_app::issue::issue;
+use elicense_app::verify::verify;
+use elicense_app::{Node, NodeConfig};
+use elicense_crypto::Alg;
+
+#[tokio::test]
+async fn reopening_a_data_dir_keeps_secrets_and_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::open_dir(dir.path()).unwrap();
+    elicense_app::seed::seed_catalogue(&node).await.unwrap();
+    let first = issue(&node, request(BUSINESS, 0, Alg::Sm2)).await.unwrap();
+    let holder_key = node
+        .store
+        .license(&first.identifier)
+        .await
+        .unwrap()
+        .unwrap()
+        .holder_key;
+    drop(node);
+
+    let node = Node::open_dir(dir.path()).unwrap();
+    let again = issue(&node, request(BUSINESS, 0, Alg::Sm2)).await.unwrap();
+    let rec = node
+        .store
+        .license(&again.identifier)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec.holder_key, holder_key, "same holder secret");
+    assert_eq!(node.store.by_holder(&holder_key).await.unwrap().len(), 2);
+    let v = verify(&node, &first.credential, &Default::default())
+        .await
+        .unwrap();
+    assert!(v.valid, "{:?}", v.problems);
+
+    #[cfg(unix)]
+    for name in ["key-password", "holder-secret"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join(name))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name}");
+    }
+}
+
+#[test]
+fn config_file_is_read_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("elicense.toml"),
+        "base_url = \"https://certs.example.gov.cn/\"\ndefault_alg = \"es256\"\n",
+    )
+    .unwrap();
+    let c = NodeConfig::load(dir.path()).unwrap();
+    if std::env::var_os("ELICENSE_BASE_URL").is_none() {
+        assert_eq!(c.base_url, "https://certs.example.gov.cn");
+    }
+    if std::env::var_os("ELICENSE_DEFAULT_ALG").is_none() {
+        assert_eq!(c.default_alg, Alg::Es256);
+    }
+
+    std::fs::write(dir.path().join("elicense.toml"), "base_ur = \"x\"\n").unwrap();
+    assert_eq!(
+        NodeConfig::load(dir.path()).unwrap_err().code,
+        "config.invalid"
+    );
+    std::fs::write(dir.path().join("elicense.toml"), "default_alg = \"rsa\"\n").unwrap();
+    if std::env::var_os("ELICENSE_DEFAULT_ALG").is_none() {
+        assert_eq!(
+            NodeConfig::load(dir.path()).unwrap_err().code,
+            "config.invalid"
+        );
+    }
+}
+
+#[test]
+fn an_empty_secret_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("holder-secret"), b"").unwrap();
+    if std::env::var_os("ELICENSE_HOLDER_SECRET").is_none() {
+        assert_eq!(
+            NodeConfig::load(dir.path()).unwrap_err().code,
+            "config.secret_empty"
+        );
+    }
+}
