@@ -10,12 +10,15 @@ use elicense_core::ident::TypeCode;
 use elicense_store::{IssuerRecord, Store};
 use serde::Serialize;
 
+use crate::cache::TtlCache;
 use crate::error::{AppError, ErrorKind, Result};
 
 /// Parsed catalogue definitions, by code and version.
 pub struct CatalogueCache {
     store: Arc<dyn Store>,
     types: RwLock<HashMap<(String, u32), Arc<LicenseType>>>,
+    /// Latest version per code.
+    latest: TtlCache<String, u32>,
 }
 
 /// What loading a catalogue did, per type.
@@ -31,11 +34,13 @@ impl CatalogueCache {
         CatalogueCache {
             store,
             types: RwLock::new(HashMap::new()),
+            latest: TtlCache::default(),
         }
     }
 
     /// Stores the issuers and types of `catalogue`.
     pub async fn load(&self, catalogue: &Catalogue, now: i64) -> Result<Vec<Loaded>> {
+        self.latest.clear();
         for i in &catalogue.issuers {
             self.store
                 .put_issuer(IssuerRecord {
@@ -80,6 +85,8 @@ impl CatalogueCache {
 
     /// One type, at a version or the latest.
     pub async fn get(&self, code: &str, version: Option<u32>) -> Result<Arc<LicenseType>> {
+        let asked_latest = version.is_none();
+        let version = version.or_else(|| self.latest.get(&code.to_string()));
         if let Some(v) = version {
             if let Some(t) = self
                 .types
@@ -102,6 +109,9 @@ impl CatalogueCache {
                 AppError::not_found("catalogue.unknown_type", what)
             })?;
         let key = (entry.code.clone(), entry.version);
+        if asked_latest {
+            self.latest.put(entry.code.clone(), entry.version);
+        }
         if let Some(t) = self.types.read().expect("catalogue lock").get(&key) {
             return Ok(t.clone());
         }

@@ -27,6 +27,8 @@ use crate::timeutil;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct IssueRequest {
     pub type_code: String,
+    /// USCC of the issuing authority; over the API it defaults to the API key's issuer.
+    #[serde(default)]
     pub issuer: String,
     pub holder_name: String,
     pub holder_id: String,
@@ -34,6 +36,7 @@ pub struct IssueRequest {
     pub fields: BTreeMap<String, String>,
     /// `sm2` (default), `ed25519` or `es256`.
     #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "deserialize_alg")]
     pub alg: Option<Alg>,
     /// Public JWK of the holder's device key, to bind the credential to it.
     #[schema(value_type = Option<Object>)]
@@ -44,6 +47,21 @@ pub struct IssueRequest {
     /// Who asks (API key id, CLI user, import job); recorded in the event.
     #[serde(skip)]
     pub actor: String,
+}
+
+/// Reads an algorithm by its CLI name (`sm2`, `ed25519`, `es256`) or its JWS name (`SM2`,
+/// `EdDSA`, `ES256`).
+pub fn deserialize_alg<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Alg>, D::Error> {
+    use serde::de::Error;
+    let name: Option<String> = Option::deserialize(d)?;
+    name.map(|n| {
+        n.parse::<Alg>()
+            .or_else(|_| Alg::from_jws_name(&n))
+            .map_err(|_| D::Error::custom(format!("unknown alg {n:?}: use sm2, ed25519 or es256")))
+    })
+    .transpose()
 }
 
 /// Where a credential's status is published.
@@ -167,7 +185,7 @@ impl Prepared {
 pub async fn prepare(node: &Arc<Node>, req: &IssueRequest, now: i64) -> Result<Prepared> {
     let license_type = node.catalogue.get(&req.type_code, None).await?;
     let issuer = Uscc::parse(&req.issuer).map_err(AppError::invalid)?;
-    let issuer_rec = node.store.issuer(issuer.as_str()).await?.ok_or_else(|| {
+    let issuer_rec = node.issuer(issuer.as_str()).await?.ok_or_else(|| {
         AppError::not_found(
             "issuer.unknown",
             format!("issuer {issuer} is not registered"),
@@ -271,7 +289,9 @@ pub async fn sign_and_record(
         meta.extension = json!({ "holder_jwk": jwk });
     }
     let issuance = issuance(node, license_type, &meta, slot, now, holder_jwk);
-    let credential = sdjwt::issue(signer.as_ref(), &issuance, &mut rand::rngs::OsRng)
+    // Salts come from the thread's CSPRNG (ChaCha, seeded and reseeded from the OS): as
+    // unpredictable as OsRng for 128-bit salts, without a system call per disclosure.
+    let credential = sdjwt::issue(signer.as_ref(), &issuance, &mut rand::thread_rng())
         .map_err(AppError::crypto)?;
     let identifier = meta.identifier.clone();
     let record = LicenseRecord {

@@ -4,6 +4,9 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use crate::cache::TtlCache;
 
 use elicense_crypto::{Alg, Jwk, Jwks, KeyPair, Signer, Verifier};
 use elicense_store::{KeyRecord, Store};
@@ -34,9 +37,18 @@ impl PublicKey {
 pub struct KeyRing {
     store: Arc<dyn Store>,
     password: Zeroizing<String>,
+    /// Decrypted private keys by kid.
     signers: RwLock<HashMap<String, Arc<KeyPair>>>,
-    public: RwLock<HashMap<String, PublicKey>>,
+    /// Which key signs for (issuer, alg) now.
+    chosen: TtlCache<(String, &'static str), Arc<KeyPair>>,
+    public: RwLock<HashMap<String, Arc<PublicKey>>>,
+    /// When the public keys were last read from the store: an unknown kid triggers a reload
+    /// at most once per `RELOAD_INTERVAL`, so random kids cannot make every request a scan.
+    reloaded: tokio::sync::Mutex<Option<Instant>>,
 }
+
+/// Shortest time between two reloads of the public keys caused by unknown kids.
+const RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 
 impl KeyRing {
     pub fn new(store: Arc<dyn Store>, password: Zeroizing<String>) -> Self {
@@ -44,7 +56,9 @@ impl KeyRing {
             store,
             password,
             signers: RwLock::new(HashMap::new()),
+            chosen: TtlCache::default(),
             public: RwLock::new(HashMap::new()),
+            reloaded: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -74,11 +88,23 @@ impl KeyRing {
             .expect("key ring lock")
             .insert(record.kid.clone(), Arc::new(pair));
         self.public.write().expect("key ring lock").clear();
+        *self.reloaded.lock().await = None;
+        self.chosen.clear();
         Ok(record)
     }
 
     /// The newest key of `issuer` for `alg` that is valid at `now`, decrypted.
     pub async fn signer(&self, issuer: &str, alg: Alg, now: i64) -> Result<Arc<KeyPair>> {
+        let key = (issuer.to_string(), alg.cli_name());
+        if let Some(pair) = self.chosen.get(&key) {
+            return Ok(pair);
+        }
+        let pair = self.choose(issuer, alg, now).await?;
+        self.chosen.put(key, pair.clone());
+        Ok(pair)
+    }
+
+    async fn choose(&self, issuer: &str, alg: Alg, now: i64) -> Result<Arc<KeyPair>> {
         let keys = self.store.keys(issuer).await?;
         let record = keys
             .iter()
@@ -120,11 +146,20 @@ impl KeyRing {
     }
 
     /// The public key with this kid, loading keys from the store when it is not cached.
-    pub async fn public_key(&self, kid: &str) -> Result<Option<PublicKey>> {
+    pub async fn public_key(&self, kid: &str) -> Result<Option<Arc<PublicKey>>> {
         if let Some(k) = self.public.read().expect("key ring lock").get(kid) {
             return Ok(Some(k.clone()));
         }
+        // One reload at a time; whoever waited finds the keys another request just loaded.
+        let mut last = self.reloaded.lock().await;
+        if let Some(k) = self.public.read().expect("key ring lock").get(kid) {
+            return Ok(Some(k.clone()));
+        }
+        if last.is_some_and(|t| t.elapsed() < RELOAD_INTERVAL) {
+            return Ok(None);
+        }
         self.reload().await?;
+        *last = Some(Instant::now());
         Ok(self.public.read().expect("key ring lock").get(kid).cloned())
     }
 
@@ -148,11 +183,11 @@ impl KeyRing {
             );
             map.insert(
                 record.kid.clone(),
-                PublicKey {
+                Arc::new(PublicKey {
                     record,
                     jwk,
                     verifier,
-                },
+                }),
             );
         }
         *self.public.write().expect("key ring lock") = map;

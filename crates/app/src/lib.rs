@@ -5,6 +5,7 @@
 //! issuers' key ring, the catalogue cache and the status-list cache.
 
 pub mod apikeys;
+pub mod cache;
 pub mod catalogue;
 pub mod clock;
 pub mod config;

@@ -46,6 +46,7 @@ pub struct ActionRequest {
     #[schema(value_type = Option<Object>)]
     pub holder_jwk: Option<Jwk>,
     #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "crate::issue::deserialize_alg")]
     pub alg: Option<Alg>,
     /// Annual inspection: its result, e.g. 合格.
     pub result: Option<String>,

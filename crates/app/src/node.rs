@@ -6,10 +6,11 @@ use std::sync::{Arc, Mutex};
 
 use elicense_core::holder::HolderCode;
 use elicense_store::sqlite::SqliteOptions;
-use elicense_store::{SqliteStore, Store};
+use elicense_store::{IssuerRecord, SqliteStore, Store};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::cache::TtlCache;
 use crate::catalogue::CatalogueCache;
 use crate::clock::{Clock, SystemClock};
 use crate::config::NodeConfig;
@@ -45,6 +46,7 @@ pub struct Node {
     pub catalogue: CatalogueCache,
     pub status: StatusLists,
     reserved: Mutex<HashMap<(String, String), Reserved>>,
+    issuers: TtlCache<String, IssuerRecord>,
 }
 
 impl Node {
@@ -58,6 +60,7 @@ impl Node {
             clock,
             config,
             reserved: Mutex::new(HashMap::new()),
+            issuers: TtlCache::default(),
         })
     }
 
@@ -67,6 +70,18 @@ impl Node {
         let path = config.sqlite_path().expect("a data dir config has a path");
         let store = SqliteStore::open(path, SqliteOptions::default())?;
         Ok(Node::new(Arc::new(store), Arc::new(SystemClock), config))
+    }
+
+    /// A registered issuing authority (cached briefly; unknown codes are always re-read).
+    pub async fn issuer(&self, code: &str) -> Result<Option<IssuerRecord>> {
+        if let Some(rec) = self.issuers.get(&code.to_string()) {
+            return Ok(Some(rec));
+        }
+        let rec = self.store.issuer(code).await?;
+        if let Some(r) = &rec {
+            self.issuers.put(code.to_string(), r.clone());
+        }
+        Ok(rec)
     }
 
     pub fn now(&self) -> i64 {

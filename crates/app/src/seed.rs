@@ -108,7 +108,7 @@ pub async fn seed_demo(node: &Arc<Node>) -> Result<Seeded> {
                     ..Default::default()
                 };
                 let issued = issue(node, req).await?;
-                // Show the lifecycle: every fifth license suspended, every seventh revoked.
+                // Show the lifecycle: of every seven licenses, one is suspended and one revoked.
                 let status = match n % 7 {
                     3 => {
                         act(

@@ -71,6 +71,20 @@ pub struct Verdict {
     pub problems: Vec<Problem>,
 }
 
+impl StatusView {
+    /// The view of a license whose status-list entry says valid.
+    fn valid() -> StatusView {
+        StatusView {
+            code: Status::Valid.code().to_string(),
+            label: Status::Valid.label_zh().to_string(),
+            list_value: 0,
+            reason: None,
+            since: None,
+            superseded_by: None,
+        }
+    }
+}
+
 fn problem(code: &str, message: impl Into<String>) -> Problem {
     Problem {
         code: code.to_string(),
@@ -200,21 +214,23 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
         .and_then(Value::as_str)
         .map(str::to_string);
     let status = match status_of_credential(node, &claims).await? {
+        // The status list is authoritative; the store only explains a status that is not valid.
+        Ok(0) => Some(StatusView::valid()),
         Ok(value) => {
-            let view = match (&identifier, value) {
-                (Some(id), _) => status_view(node, id).await?,
-                (None, _) => None,
+            let view = match &identifier {
+                Some(id) => status_view(node, id).await?,
+                None => None,
             };
-            match value {
-                0 => {}
-                2 => problems.push(problem(
+            if value == 2 {
+                problems.push(problem(
                     "status.suspended",
                     describe(&view, "the license is suspended (暂扣)"),
-                )),
-                _ => problems.push(problem(
+                ));
+            } else {
+                problems.push(problem(
                     "status.invalid",
                     describe(&view, "the license is no longer valid"),
-                )),
+                ));
             }
             view
         }
@@ -302,15 +318,9 @@ pub async fn status_view(node: &Arc<Node>, identifier: &str) -> Result<Option<St
     });
     let superseded_by = events
         .iter()
-        .find(|e| {
-            e.identifier == rec.identifier
-                && serde_json::from_str::<Value>(&e.detail)
-                    .ok()
-                    .and_then(|d| d.get("successor").cloned())
-                    .is_some()
-        })
-        .and_then(|e| serde_json::from_str::<Value>(&e.detail).ok())
-        .and_then(|d| {
+        .filter(|e| e.identifier == rec.identifier)
+        .filter_map(|e| serde_json::from_str::<Value>(&e.detail).ok())
+        .find_map(|d| {
             d.get("successor")
                 .and_then(Value::as_str)
                 .map(str::to_string)

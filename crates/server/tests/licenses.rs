@@ -407,3 +407,36 @@ async fn unknown_and_malformed_identifiers() {
         "{body}"
     );
 }
+
+/// The API takes algorithms by their CLI names as well as their JWS names, and the issuer
+/// defaults to the API key's own when the body leaves it out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alg_by_cli_name_and_issuer_from_the_key() {
+    let s = TestServer::start().await;
+    for (given, jws) in [("sm2", "SM2"), ("ed25519", "EdDSA"), ("es256", "ES256"), ("EdDSA", "EdDSA")] {
+        let mut req = s.driving_request(CITIZEN, given).await;
+        req.as_object_mut().unwrap().remove("issuer");
+        let resp = s
+            .post("/api/v1/licenses")
+            .bearer_auth(s.key(sample::BEIJING_TRAFFIC_POLICE))
+            .json(&req)
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = read(resp).await;
+        assert_eq!(status, StatusCode::CREATED, "{given}: {body}");
+        let verdict = s.verify(body["credential"].as_str().unwrap()).await;
+        assert_eq!(verdict["alg"], jws, "{given}");
+        assert_eq!(verdict["valid"], true);
+    }
+    let req = s.driving_request(CITIZEN, "rsa").await;
+    let resp = s
+        .post("/api/v1/licenses")
+        .bearer_auth(s.key(sample::BEIJING_TRAFFIC_POLICE))
+        .json(&req)
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::BAD_REQUEST, "request.malformed").await;
+    assert_eq!(s.count().await, 4);
+}

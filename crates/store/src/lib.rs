@@ -1,4 +1,5 @@
-//! Storage for elicense: one small trait per capability, plain record types, and back-ends.
+//! Storage for elicense: one small trait per capability, plain record types, and two back-ends
+//! that pass one conformance suite: SQLite (default, embedded) and PostgreSQL (a region's node).
 //!
 //! Invariants every back-end keeps:
 //! - A license version, its lifecycle event, its status-list slot and (for imports) its journal
@@ -9,11 +10,13 @@
 //!   beyond their text; the app layer maps records to domain types.
 
 pub mod error;
+pub mod postgres;
 pub mod records;
 pub mod sqlite;
 pub mod traits;
 
 pub use error::StoreError;
+pub use postgres::PgStore;
 pub use records::*;
 pub use sqlite::SqliteStore;
 pub use traits::*;

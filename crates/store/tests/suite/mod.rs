@@ -167,6 +167,43 @@ pub async fn reservations_never_collide(s: &dyn Store) {
     assert_eq!(slots.len(), 6, "status slots are unique");
 }
 
+pub async fn concurrent_reservations_never_collide(s: &dyn Store) {
+    // Many callers at once, for two issuers: serials stay unique and dense per (type, issuer),
+    // slots unique, and every list holds the slots of one issuer only.
+    let tasks = (0..60u32).map(|i| async move {
+        let issuer = if i % 3 == 0 { "J" } else { "I" };
+        (issuer, s.reserve("T", issuer, 1 + i % 4).await.unwrap())
+    });
+    let all = futures::future::join_all(tasks).await;
+    for issuer in ["I", "J"] {
+        let mut serials: Vec<u64> = all
+            .iter()
+            .filter(|(i, _)| *i == issuer)
+            .flat_map(|(_, r)| r.first_serial..r.first_serial + r.slots.len() as u64)
+            .collect();
+        serials.sort();
+        assert_eq!(serials, (1..=serials.len() as u64).collect::<Vec<_>>());
+    }
+    let mut owner = std::collections::BTreeMap::new();
+    let mut slots = Vec::new();
+    for (issuer, r) in &all {
+        for &(list, idx) in &r.slots {
+            assert_eq!(
+                *owner.entry(list).or_insert(*issuer),
+                *issuer,
+                "list {list}"
+            );
+            slots.push((list, idx));
+        }
+    }
+    let n = slots.len();
+    slots.sort();
+    slots.dedup();
+    assert_eq!(slots.len(), n, "status slots are unique");
+    let listed: u32 = s.lists().await.unwrap().iter().map(|l| l.len).sum();
+    assert_eq!(listed as usize, n);
+}
+
 pub async fn insert_is_atomic(s: &dyn Store) {
     let ev = s.insert(new_license("X1", (1, 0))).await.unwrap();
     assert!(ev.seq > 0);
@@ -349,7 +386,7 @@ pub async fn queries(s: &dyn Store) {
 macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each $make; catalogue_versions, issuers_and_keys,
-            reservations_never_collide, insert_is_atomic, group_commit_isolates_failures,
+            reservations_never_collide, concurrent_reservations_never_collide, insert_is_atomic, group_commit_isolates_failures,
             transitions_check_state, queries);
     };
     (@each $make:expr; $($name:ident),*) => {

@@ -1,0 +1,85 @@
+//! The hot read queries, as the store prepares them. Public so that tests (and operators)
+//! can `EXPLAIN` exactly what runs; each must be served by an index (see `schema`).
+
+macro_rules! license_columns {
+    ($p:literal) => {
+        concat!(
+            $p,
+            "identifier, ",
+            $p,
+            "lineage, ",
+            $p,
+            "version, ",
+            $p,
+            "type_code, ",
+            $p,
+            "catalogue_version, ",
+            $p,
+            "issuer, ",
+            $p,
+            "holder_key, ",
+            $p,
+            "status, ",
+            $p,
+            "status_value, ",
+            $p,
+            "pledged, ",
+            $p,
+            "meta, ",
+            $p,
+            "credential, ",
+            $p,
+            "alg, ",
+            $p,
+            "kid, ",
+            $p,
+            "status_list, ",
+            $p,
+            "status_idx, ",
+            $p,
+            "issued_at, ",
+            $p,
+            "valid_until, ",
+            $p,
+            "updated_at"
+        )
+    };
+}
+pub(super) use license_columns;
+
+/// One license version by identifier (`$1` text). The `license_ids` claim row gives the
+/// lineage, so the executor prunes `licenses` to the one partition that holds it (a join
+/// would not: the planner derives `l.identifier = $1` and probes every partition).
+pub const LICENSE: &str = concat!(
+    "SELECT ",
+    license_columns!(""),
+    " FROM licenses WHERE identifier = $1 \
+     AND lineage = (SELECT lineage FROM license_ids WHERE identifier = $1)"
+);
+
+/// Every version of a lineage (`$1` text), oldest first.
+pub const VERSIONS: &str = concat!(
+    "SELECT ",
+    license_columns!(""),
+    " FROM licenses WHERE lineage = $1 ORDER BY version"
+);
+
+/// Licenses of one holder (`$1` keyed hash), newest first.
+pub const BY_HOLDER: &str = concat!(
+    "SELECT ",
+    license_columns!(""),
+    " FROM licenses WHERE holder_key = $1 ORDER BY issued_at DESC, identifier"
+);
+
+/// Non-valid slots of one status list (`$1` bigint).
+pub const NON_VALID: &str = "SELECT status_idx, status_value FROM licenses \
+    WHERE status_list = $1 AND status_value <> 0";
+
+/// Live licenses whose validity ended before `$1`, at most `$2`.
+pub const EXPIRING: &str = "SELECT identifier FROM licenses \
+    WHERE status IN ('valid', 'suspended') AND valid_until IS NOT NULL AND valid_until < $1 \
+    ORDER BY valid_until LIMIT $2";
+
+/// Events of a lineage (`$1` text), in order.
+pub const EVENTS: &str = "SELECT seq, identifier, kind, actor, at, reason, detail FROM events \
+    WHERE lineage = $1 ORDER BY seq";

@@ -1,0 +1,222 @@
+//! PostgreSQL schema and its migrations, applied in order inside one schema (the store's
+//! `search_path`) and recorded in its `schema_migrations` table.
+//!
+//! # Layout, designed for a region's node (10^8..10^9 license versions)
+//!
+//! - `licenses` is hash-partitioned by `lineage` (16 partitions, as are the other partitioned
+//!   tables): every version of one license, and every query that names a lineage
+//!   (`versions`, a transition's UPDATE), lands in one partition. Its primary key is
+//!   `(lineage, version)`. More partitions later means a data-moving migration.
+//! - PostgreSQL only enforces a unique index on a partitioned table when it contains the
+//!   partition key, so the two other uniqueness rules cannot live on `licenses` itself. Each
+//!   gets a narrow claim table, written in the same transaction as the license:
+//!   - `license_ids (identifier PK, lineage)`, hash-partitioned by `identifier`: makes an
+//!     identifier unique across lineages, and routes a point lookup by identifier: the
+//!     lineage it gives prunes `licenses` to one partition as the executor starts;
+//!   - `license_slots ((status_list, status_idx) PK, identifier)`, hash-partitioned by
+//!     `status_list`: a status-list slot belongs to one license version only.
+//!
+//!   The alternative, partitioning `licenses` by identifier, would make every lineage query
+//!   visit every partition; not partitioning would leave one 10^9-row heap to vacuum.
+//! - Per-partition indexes cover the other hot queries: `identifier` (point lookup after
+//!   routing), `holder_key` (wallet) and `(status_list, status_idx) WHERE status_value <> 0`
+//!   (status-list rebuild reads only non-valid slots) are one index probe per partition;
+//!   `valid_until WHERE status IN ('valid','suspended')` (expiry sweep) is a merge of index
+//!   scans. `queries` lists them; a test checks their plans.
+//! - `events` is hash-partitioned by `lineage` too (primary key `(lineage, seq)`), so a
+//!   license's history is one partition's index range; `seq` comes from the `events_seq`
+//!   sequence (a bigserial shared by all partitions) and an index on `seq` makes
+//!   `max(seq)` (the status epoch) a backward index probe per partition.
+//! - Holder lookups use `holder_key`, a keyed hash of the holder code computed by the app:
+//!   no plaintext personal data is indexed.
+//! - Small tables (catalogue, issuers, keys, API keys, serials, status lists, import journal)
+//!   are plain tables.
+//!
+//! Integers are `bigint` because the records use `u32`/`u64`, which `integer` cannot hold.
+
+use tokio_postgres::Client;
+
+use crate::error::{Result, StoreError};
+
+/// Each entry migrates from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE catalogue (
+    code text NOT NULL, version bigint NOT NULL, definition text NOT NULL,
+    created_at bigint NOT NULL, PRIMARY KEY (code, version)
+);
+CREATE TABLE issuers (code text PRIMARY KEY, name text NOT NULL, area text NOT NULL);
+CREATE TABLE issuer_keys (
+    kid text PRIMARY KEY, issuer text NOT NULL REFERENCES issuers(code), alg text NOT NULL,
+    public_jwk text NOT NULL, encrypted_pem text NOT NULL, sm2_signer_id text,
+    not_before bigint NOT NULL, not_after bigint, revoked_at bigint,
+    ord bigint GENERATED ALWAYS AS IDENTITY
+);
+CREATE INDEX issuer_keys_issuer ON issuer_keys (issuer, not_before, ord);
+CREATE TABLE api_keys (
+    id text PRIMARY KEY, hash text NOT NULL, issuer text NOT NULL REFERENCES issuers(code),
+    label text NOT NULL, created_at bigint NOT NULL, revoked_at bigint
+);
+CREATE TABLE serials (
+    type_code text NOT NULL, issuer text NOT NULL, next bigint NOT NULL,
+    PRIMARY KEY (type_code, issuer)
+);
+CREATE TABLE status_lists (id bigint PRIMARY KEY, issuer text NOT NULL, len bigint NOT NULL);
+CREATE INDEX status_lists_issuer ON status_lists (issuer, id);
+
+CREATE TABLE licenses (
+    lineage text NOT NULL, version bigint NOT NULL, identifier text NOT NULL,
+    type_code text NOT NULL, catalogue_version bigint NOT NULL, issuer text NOT NULL,
+    holder_key text NOT NULL, status text NOT NULL, status_value smallint NOT NULL,
+    pledged boolean NOT NULL, meta text NOT NULL, credential text NOT NULL, alg text NOT NULL,
+    kid text NOT NULL, status_list bigint NOT NULL, status_idx bigint NOT NULL,
+    issued_at bigint NOT NULL, valid_until bigint, updated_at bigint NOT NULL,
+    PRIMARY KEY (lineage, version)
+) PARTITION BY HASH (lineage);
+CREATE INDEX licenses_identifier ON licenses (identifier);
+CREATE INDEX licenses_holder ON licenses (holder_key, issued_at DESC, identifier);
+CREATE INDEX licenses_non_valid ON licenses (status_list, status_idx) INCLUDE (status_value)
+    WHERE status_value <> 0;
+CREATE INDEX licenses_expiry ON licenses (valid_until)
+    WHERE status IN ('valid', 'suspended') AND valid_until IS NOT NULL;
+
+CREATE TABLE license_ids (identifier text PRIMARY KEY, lineage text NOT NULL)
+    PARTITION BY HASH (identifier);
+CREATE TABLE license_slots (
+    status_list bigint NOT NULL, status_idx bigint NOT NULL, identifier text NOT NULL,
+    PRIMARY KEY (status_list, status_idx)
+) PARTITION BY HASH (status_list);
+
+CREATE SEQUENCE events_seq AS bigint;
+CREATE TABLE events (
+    seq bigint NOT NULL DEFAULT nextval('events_seq'), lineage text NOT NULL,
+    identifier text NOT NULL, kind text NOT NULL, actor text NOT NULL, at bigint NOT NULL,
+    reason text, detail text NOT NULL, PRIMARY KEY (lineage, seq)
+) PARTITION BY HASH (lineage);
+CREATE INDEX events_seq_idx ON events (seq);
+
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['licenses', 'license_ids', 'license_slots', 'events'] LOOP
+        FOR i IN 0..15 LOOP
+            EXECUTE format(
+                'CREATE TABLE %I PARTITION OF %I FOR VALUES WITH (MODULUS 16, REMAINDER %s)',
+                t || '_p' || lpad(i::text, 2, '0'), t, i);
+        END LOOP;
+    END LOOP;
+END $$;
+
+CREATE TABLE import_jobs (job text PRIMARY KEY, source text NOT NULL, started_at bigint NOT NULL);
+CREATE TABLE import_rows (
+    job text NOT NULL REFERENCES import_jobs(job), row bigint NOT NULL, identifier text,
+    error_code text, error_message text, PRIMARY KEY (job, row)
+);
+"#];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// Where a schema stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// The schema the store uses.
+    pub schema: String,
+    /// Highest applied migration (0 for an empty schema).
+    pub current: usize,
+    /// The version this build writes ([`SCHEMA_VERSION`]).
+    pub latest: usize,
+    /// Applied migrations: (version, applied at as unix seconds).
+    pub applied: Vec<(usize, i64)>,
+}
+
+impl MigrationStatus {
+    /// Migrations this build would still apply.
+    pub fn pending(&self) -> usize {
+        self.latest.saturating_sub(self.current)
+    }
+}
+
+/// Advisory-lock class of migrations (second key: hash of the schema name).
+const MIGRATION_LOCK: i32 = 0x454c_0001;
+
+/// Creates `schema` if needed and brings it up to [`SCHEMA_VERSION`], under an advisory lock
+/// so that stores connecting at once migrate one after the other. Refuses a schema written by
+/// a newer build. Returns the number of migrations applied.
+pub async fn migrate(client: &mut Client, schema: &str) -> Result<usize> {
+    let tx = client.transaction().await?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+        &[&MIGRATION_LOCK, &schema],
+    )
+    .await?;
+    let exists = tx
+        .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema])
+        .await?
+        .is_some();
+    if !exists {
+        // `schema` was checked to be a plain lowercase identifier.
+        tx.batch_execute(&format!("CREATE SCHEMA {schema}")).await?;
+    }
+    tx.batch_execute(&format!(
+        "SET LOCAL search_path TO {schema};
+         CREATE TABLE IF NOT EXISTS schema_migrations (
+             version integer PRIMARY KEY,
+             applied_at timestamptz NOT NULL DEFAULT now())"
+    ))
+    .await?;
+    let current = current_version(&tx).await?;
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::Unavailable(format!(
+            "database schema version {current} is newer than this build ({SCHEMA_VERSION})"
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        tx.batch_execute(sql).await?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version) VALUES ($1)",
+            &[&((i + 1) as i32)],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(SCHEMA_VERSION - current)
+}
+
+/// Reads where `schema` stands without changing it.
+pub async fn status(client: &Client, schema: &str) -> Result<MigrationStatus> {
+    let table = format!("{schema}.schema_migrations");
+    let exists: bool = client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&table])
+        .await?
+        .get(0);
+    let mut applied = Vec::new();
+    if exists {
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT version, extract(epoch FROM applied_at)::bigint FROM {table} \
+                     ORDER BY version"
+                ),
+                &[],
+            )
+            .await?;
+        for r in rows {
+            let v: i32 = r.try_get(0)?;
+            applied.push((v as usize, r.try_get(1)?));
+        }
+    }
+    Ok(MigrationStatus {
+        schema: schema.to_owned(),
+        current: applied.last().map_or(0, |(v, _)| *v),
+        latest: SCHEMA_VERSION,
+        applied,
+    })
+}
+
+async fn current_version(tx: &tokio_postgres::Transaction<'_>) -> Result<usize> {
+    let v: Option<i32> = tx
+        .query_one("SELECT max(version) FROM schema_migrations", &[])
+        .await?
+        .try_get(0)?;
+    Ok(v.unwrap_or(0) as usize)
+}
