@@ -413,7 +413,12 @@ async fn unknown_and_malformed_identifiers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alg_by_cli_name_and_issuer_from_the_key() {
     let s = TestServer::start().await;
-    for (given, jws) in [("sm2", "SM2"), ("ed25519", "EdDSA"), ("es256", "ES256"), ("EdDSA", "EdDSA")] {
+    for (given, jws) in [
+        ("sm2", "SM2"),
+        ("ed25519", "EdDSA"),
+        ("es256", "ES256"),
+        ("EdDSA", "EdDSA"),
+    ] {
         let mut req = s.driving_request(CITIZEN, given).await;
         req.as_object_mut().unwrap().remove("issuer");
         let resp = s
