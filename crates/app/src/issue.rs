@@ -78,6 +78,8 @@ pub struct Issued {
     pub credential: String,
     pub status: StatusRef,
     pub event_seq: i64,
+    /// The issue event's place in the event log and its inclusion proof.
+    pub log: Option<crate::log::LogProof>,
 }
 
 /// Issues one license.
@@ -129,6 +131,7 @@ pub async fn issue_with_journal(
         });
     }
     let event = node.store.insert(new).await?;
+    let log = crate::log::proof_for_event(node, event.seq).await?;
     Ok(Issued {
         identifier: issued.record.identifier,
         credential: issued.record.credential,
@@ -137,6 +140,7 @@ pub async fn issue_with_journal(
             idx: slot.idx,
         },
         event_seq: event.seq,
+        log: Some(log),
     })
 }
 

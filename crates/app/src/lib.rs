@@ -14,6 +14,7 @@ pub mod import;
 pub mod issue;
 pub mod keys;
 pub mod lifecycle;
+pub mod log;
 pub mod node;
 pub mod seed;
 pub mod status;

@@ -79,6 +79,8 @@ pub struct ActionOutcome {
     pub status: String,
     pub pledged: bool,
     pub event_seq: i64,
+    /// The event's place in the event log and its inclusion proof.
+    pub log: crate::log::LogProof,
     /// The new version, for change, extend and transfer.
     pub successor: Option<Issued>,
 }
@@ -157,12 +159,19 @@ pub async fn apply(
     };
     let event = node.store.transition(t).await?;
     node.status.invalidate();
+    let log = crate::log::proof_for_event(node, event.seq).await?;
+    // The successor's issue event is the next entry, appended in the same transaction.
+    let successor_log = match &successor {
+        Some(_) => Some(crate::log::proof_for_index(node, log.index + 1).await?),
+        None => None,
+    };
     Ok(ActionOutcome {
         identifier: record.identifier,
         action: req.action.code().to_string(),
         status: next.status.code().to_string(),
         pledged: next.pledged,
         event_seq: event.seq,
+        log,
         successor: successor.map(|(s, list)| Issued {
             status: StatusRef {
                 uri: node.status.uri(list),
@@ -171,6 +180,7 @@ pub async fn apply(
             identifier: s.record.identifier,
             credential: s.record.credential,
             event_seq: event.seq + 1,
+            log: successor_log,
         }),
     })
 }

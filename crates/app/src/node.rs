@@ -45,6 +45,8 @@ pub struct Node {
     pub keys: Arc<KeyRing>,
     pub catalogue: CatalogueCache,
     pub status: StatusLists,
+    /// The event log: signers, checkpoints, proofs.
+    pub log: crate::log::EventLog,
     reserved: Mutex<HashMap<(String, String), Reserved>>,
     issuers: TtlCache<String, IssuerRecord>,
 }
@@ -55,6 +57,7 @@ impl Node {
         Arc::new(Node {
             catalogue: CatalogueCache::new(store.clone()),
             status: StatusLists::new(store.clone(), keys.clone(), &config.base_url),
+            log: crate::log::EventLog::new(&config),
             keys,
             store,
             clock,

@@ -21,7 +21,8 @@ pub struct DataArgs {
     /// Data directory (SQLite database, configuration, secrets).
     #[arg(long, default_value = "./elicense-data", env = "ELICENSE_DATA")]
     pub data: PathBuf,
-    /// Database URL: `sqlite://PATH` (default: DIR/elicense.db). PostgreSQL is not supported yet.
+    /// Database URL: `postgres://USER@HOST:PORT/DB?schema=NAME` (schema default `elicense`)
+    /// or `sqlite://PATH` (default: DIR/elicense.db). Configuration and secrets stay in DIR.
     #[arg(long, env = "ELICENSE_DATABASE")]
     pub database: Option<String>,
 }
@@ -193,6 +194,87 @@ pub enum Command {
     },
     /// Measure headline figures against the raw signature limit measured in the same run.
     Bench(BenchArgs),
+    /// The node's tamper-evident event log.
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+    /// Archives (BagIt, RFC 8493) of licenses, their events and log proofs.
+    Archive {
+        #[command(subcommand)]
+        command: ArchiveCommand,
+    },
+    /// The database: apply migrations, show where the schema stands.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Audit a node's log: checkpoint signatures, consistency with the last checkpoint seen,
+    /// the tree rebuilt from every entry, and the node's license states against the replay
+    /// of the log. Exit 1 when a check fails.
+    Verify {
+        /// Base URL of the node, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        node: String,
+        /// Where to keep the last verified checkpoint (and the node's keys) between runs.
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Check the log only (signatures, consistency, entries), not the license states.
+        #[arg(long)]
+        no_replay: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArchiveCommand {
+    /// Write a BagIt bag of the licenses of one issuer, one holder or one license: credentials,
+    /// events, log entries with inclusion proofs, the checkpoint and the log's keys.
+    Export {
+        #[command(flatten)]
+        data: DataArgs,
+        /// USCC of an issuing authority.
+        #[arg(long, group = "scope")]
+        issuer: Option<String>,
+        /// Holder code (resident ID or USCC).
+        #[arg(long, group = "scope")]
+        holder: Option<String>,
+        /// One license identifier (all its versions).
+        #[arg(long, group = "scope")]
+        license: Option<String>,
+        /// Output directory (must not exist or be empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check a bag offline: manifests, checkpoint signatures, inclusion proofs, credentials.
+    Verify {
+        /// The bag directory.
+        bag: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Apply pending migrations (every command also does this when it opens the database).
+    Migrate {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print applied and pending migrations, without changing anything.
+    Status {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -271,6 +353,18 @@ pub struct BenchArgs {
     pub entries: usize,
     #[arg(long, default_value_t = 0.01)]
     pub revoked_fraction: f64,
+    /// import: database URL (`postgres://…?schema=NAME` or `sqlite://PATH`); default: a SQLite
+    /// file in a temporary directory. Give a schema or file of its own: the benchmark adds its
+    /// own issuer, type and rows (`--keep` leaves them, for size measurements).
+    #[arg(long)]
+    pub database: Option<String>,
+    /// import: rows issued concurrently (default: the import's own default).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// import: keep the imported rows after the run (default: drop the PostgreSQL schema
+    /// or delete the SQLite file when the benchmark created it).
+    #[arg(long)]
+    pub keep: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -278,6 +372,8 @@ pub struct BenchArgs {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum BenchWhat {
     Issue,
+    /// Bulk import of `--count` generated licenses through the CSV import path.
+    Import,
     Verify,
     StatusList,
 }

@@ -6,7 +6,7 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 13] = [
+const ROUTES: [(&str, &str); 18] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
@@ -20,6 +20,11 @@ const ROUTES: [(&str, &str); 13] = [
     ("/api/v1/licenses/{identifier}/verification", "get"),
     ("/api/v1/licenses/{identifier}/actions", "post"),
     ("/api/v1/verifications", "post"),
+    ("/.well-known/elicense-log", "get"),
+    ("/log/checkpoint", "get"),
+    ("/log/tile/{*path}", "get"),
+    ("/api/v1/log/proof/inclusion", "get"),
+    ("/api/v1/log/proof/consistency", "get"),
 ];
 
 #[tokio::test]

@@ -3,19 +3,22 @@
 //!
 //! Invariants every back-end keeps:
 //! - A license version, its lifecycle event, its status-list slot and (for imports) its journal
-//!   row are written in one transaction: all of them or none.
+//!   row are written in one transaction: all of them or none; so is the event's log entry
+//!   (see [`log`]).
 //! - A write is acknowledged (its future resolves `Ok`) only after its transaction committed.
 //! - Status-list slots are never handed out twice, across processes.
 //! - Records are plain data: the store knows nothing of catalogues, signatures or identifiers
 //!   beyond their text; the app layer maps records to domain types.
 
 pub mod error;
+pub mod log;
 pub mod postgres;
 pub mod records;
 pub mod sqlite;
 pub mod traits;
 
 pub use error::StoreError;
+pub use log::{CheckpointRecord, EventLogStore, LogEntry, LogEntryRecord};
 pub use postgres::PgStore;
 pub use records::*;
 pub use sqlite::SqliteStore;

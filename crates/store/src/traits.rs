@@ -87,11 +87,23 @@ pub trait ImportJournal: Send + Sync {
 
 /// Everything a node needs from storage.
 pub trait Store:
-    CatalogueStore + IssuerStore + ApiKeyStore + LicenseStore + StatusListStore + ImportJournal
+    CatalogueStore
+    + IssuerStore
+    + ApiKeyStore
+    + LicenseStore
+    + StatusListStore
+    + ImportJournal
+    + crate::log::EventLogStore
 {
 }
 
 impl<T> Store for T where
-    T: CatalogueStore + IssuerStore + ApiKeyStore + LicenseStore + StatusListStore + ImportJournal
+    T: CatalogueStore
+        + IssuerStore
+        + ApiKeyStore
+        + LicenseStore
+        + StatusListStore
+        + ImportJournal
+        + crate::log::EventLogStore
 {
 }

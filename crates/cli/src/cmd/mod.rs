@@ -1,19 +1,23 @@
 //! Subcommands. Each returns the process exit code.
 
+mod archive;
 mod bench;
+mod bench_import;
+mod db;
 mod demo;
 mod id;
 mod import;
 mod issue;
 mod keys;
 mod lifecycle;
+mod log;
 mod verify;
 
 use std::sync::Arc;
 
 use elicense_app::{AppError, ErrorKind, Node};
 
-use crate::cli::{Command, DataArgs, IdCommand};
+use crate::cli::{Command, DataArgs, DbCommand, IdCommand};
 use crate::output;
 
 pub async fn run(cli: crate::cli::Cli) -> i32 {
@@ -79,30 +83,81 @@ pub async fn run(cli: crate::cli::Cli) -> i32 {
             command: IdCommand::Check { values, json },
         } => id::check(&values, json),
         Command::Bench(a) => bench::bench(a).await,
+        Command::Log {
+            command:
+                crate::cli::LogCommand::Verify {
+                    node,
+                    state,
+                    concurrency,
+                    no_replay,
+                },
+        } => log::verify(&node, state, concurrency, !no_replay).await,
+        Command::Archive { command } => archive::run(command).await,
+        Command::Db {
+            command: DbCommand::Migrate { data, json },
+        } => db::migrate(&data, json).await,
+        Command::Db {
+            command: DbCommand::Status { data, json },
+        } => db::status(&data, json).await,
     }
 }
 
-/// Opens the node of `--data` / `--database`.
+/// Opens the node of `--data` / `--database`: configuration and secrets from the data dir,
+/// the store from the URL (migrations applied). Synchronous for its callers; a PostgreSQL
+/// connect runs on the (multi-thread) runtime via `block_in_place`.
 pub fn open_node(data: &DataArgs) -> Result<Arc<Node>, AppError> {
     match data.database.as_deref() {
         None => Node::open_dir(&data.data),
-        Some(url) if url.starts_with("sqlite://") => {
-            let path = std::path::PathBuf::from(&url["sqlite://".len()..]);
+        Some(url) => {
             let config = elicense_app::NodeConfig::load(&data.data)?;
-            let store = elicense_store::SqliteStore::open(path, Default::default())?;
+            let store = open_store(url)?;
             Ok(Node::new(
-                Arc::new(store),
+                store,
                 Arc::new(elicense_app::SystemClock),
                 config,
             ))
         }
-        Some(url) => Err(AppError::new(
+    }
+}
+
+/// Which database a `--database` URL names.
+pub enum DatabaseUrl<'a> {
+    Sqlite(std::path::PathBuf),
+    Postgres(&'a str),
+}
+
+pub fn parse_database_url(url: &str) -> Result<DatabaseUrl<'_>, AppError> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        Ok(DatabaseUrl::Sqlite(path.into()))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(DatabaseUrl::Postgres(url))
+    } else {
+        Err(AppError::new(
             ErrorKind::Invalid,
             "config.unsupported_database",
             format!(
-                "database {url:?}: this build supports sqlite://PATH (PostgreSQL support is tracked in issue 6)"
+                "database {url:?}: use postgres://USER@HOST:PORT/DB?schema=NAME or sqlite://PATH"
             ),
-        )),
+        ))
+    }
+}
+
+/// Opens the store a `--database` URL names, applying pending migrations.
+pub fn open_store(url: &str) -> Result<Arc<dyn elicense_store::Store>, AppError> {
+    match parse_database_url(url)? {
+        DatabaseUrl::Sqlite(path) => Ok(Arc::new(elicense_store::SqliteStore::open(
+            path,
+            Default::default(),
+        )?)),
+        DatabaseUrl::Postgres(url) => {
+            let store = tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(elicense_store::PgStore::connect(
+                    url,
+                    elicense_store::postgres::PgOptions::default(),
+                ))
+            })?;
+            Ok(Arc::new(store))
+        }
     }
 }
 

@@ -4,6 +4,7 @@ pub mod catalogue;
 pub mod health;
 pub mod issuers;
 pub mod licenses;
+pub mod log;
 pub mod metrics;
 pub mod status_lists;
 pub mod verifications;
@@ -32,4 +33,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(licenses::verification::handler))
         .routes(routes!(licenses::actions::handler))
         .routes(routes!(verifications::create::handler))
+        .routes(routes!(log::wellknown::handler))
+        .routes(routes!(log::checkpoint::handler))
+        .routes(routes!(log::tile::handler))
+        .routes(routes!(log::inclusion::handler))
+        .routes(routes!(log::consistency::handler))
 }

@@ -18,7 +18,7 @@ use crate::traits::LicenseStore;
 
 /// Holds the event-order lock (shared) until the transaction ends: taken before a write
 /// transaction draws any event number (see the module doc of `postgres`).
-async fn hold_event_order(tx: &Transaction<'_>, key: &str) -> Result<()> {
+pub(super) async fn hold_event_order(tx: &Transaction<'_>, key: &str) -> Result<()> {
     let st = tx
         .prepare_cached("SELECT pg_advisory_xact_lock_shared($1, hashtext($2))")
         .await?;
@@ -140,9 +140,11 @@ pub(super) async fn insert_import_row(tx: &Transaction<'_>, r: &ImportRowRecord)
     Ok(())
 }
 
-async fn insert_new(tx: &Transaction<'_>, new: &NewLicense) -> Result<EventRecord> {
+pub(super) async fn insert_new(tx: &Transaction<'_>, new: &NewLicense) -> Result<EventRecord> {
     insert_license(tx, &new.license).await?;
     let event = insert_event(tx, &new.event).await?;
+    let l = &new.license;
+    super::log::append_event(tx, &event, &l.status, l.pledged, &l.credential).await?;
     if let Some(row) = &new.import_row {
         insert_import_row(tx, row).await?;
     }
@@ -233,11 +235,12 @@ async fn apply_transition(tx: &Transaction<'_>, t: &TransitionRecord) -> Result<
     let st = tx
         .prepare_cached(
             "UPDATE licenses SET status = $1, status_value = $2, pledged = $3, updated_at = $4 \
-             WHERE lineage = $5 AND identifier = $6 AND status = $7 AND pledged = $8",
+             WHERE lineage = $5 AND identifier = $6 AND status = $7 AND pledged = $8 \
+             RETURNING credential",
         )
         .await?;
     let changed = tx
-        .execute(
+        .query_opt(
             &st,
             &[
                 &t.new_status,
@@ -251,13 +254,15 @@ async fn apply_transition(tx: &Transaction<'_>, t: &TransitionRecord) -> Result<
             ],
         )
         .await?;
-    if changed == 0 {
+    let Some(row) = changed else {
         return Err(StoreError::Conflict(format!(
             "license {} changed meanwhile",
             t.identifier
         )));
-    }
+    };
+    let credential: String = get(&row, 0)?;
     let event = insert_event(tx, &t.event).await?;
+    super::log::append_event(tx, &event, &t.new_status, t.new_pledged, &credential).await?;
     if let Some(next) = &t.successor {
         insert_new(tx, next).await?;
     }
@@ -277,12 +282,8 @@ impl LicenseStore for PgStore {
     }
 
     async fn insert(&self, new: NewLicense) -> Result<EventRecord> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        hold_event_order(&tx, &self.lock_key("")).await?;
-        let event = insert_new(&tx, &new).await?;
-        tx.commit().await?;
-        Ok(event)
+        // Group commit: see `batch`.
+        self.group_insert(new).await
     }
 
     async fn transition(&self, t: TransitionRecord) -> Result<EventRecord> {

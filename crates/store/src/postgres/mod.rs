@@ -16,9 +16,11 @@
 //!
 //! The schema layout (hash partitions, claim tables, indexes) is described in [`schema`].
 
+mod batch;
 mod errors;
 mod impls;
 mod licenses;
+mod log;
 pub mod queries;
 mod rows;
 pub mod schema;
@@ -75,6 +77,8 @@ struct Inner {
     pool: Pool,
     schema: String,
     options: PgOptions,
+    /// New licenses waiting for the next group commit (`batch`).
+    group: batch::GroupState,
 }
 
 /// Advisory-lock classes (first key); the second key is a hash of the schema (and issuer or
@@ -88,6 +92,14 @@ impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/db?schema=name`, or a key=value string
     /// with `schema=name`), creates the schema if needed and applies pending migrations.
     pub async fn connect(url: &str, options: PgOptions) -> Result<PgStore> {
+        let store = PgStore::connect_unmigrated(url, options).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Like [`PgStore::connect`] but leaves the schema as it is (`elicense db status`); the
+    /// pool connects lazily, so this succeeds even while the server is down.
+    pub async fn connect_unmigrated(url: &str, options: PgOptions) -> Result<PgStore> {
         let (conninfo, url_schema) = split_schema(url);
         let schema = options
             .schema
@@ -128,9 +140,9 @@ impl PgStore {
                 pool,
                 schema,
                 options,
+                group: Default::default(),
             }),
         };
-        store.migrate().await?;
         Ok(store)
     }
 

@@ -31,6 +31,9 @@
 //!   no plaintext personal data is indexed.
 //! - Small tables (catalogue, issuers, keys, API keys, serials, status lists, import journal)
 //!   are plain tables.
+//! - The event log (migration 2: `log_entries`, `log_nodes`, `log_state`, `log_checkpoints`)
+//!   is plain tables: appends are serialised by the one `log_state` row (`FOR UPDATE`), reads
+//!   are primary-key point or range lookups. See `log`.
 //!
 //! Integers are `bigint` because the records use `u32`/`u64`, which `integer` cannot hold.
 
@@ -39,7 +42,8 @@ use tokio_postgres::Client;
 use crate::error::{Result, StoreError};
 
 /// Each entry migrates from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE catalogue (
     code text NOT NULL, version bigint NOT NULL, definition text NOT NULL,
     created_at bigint NOT NULL, PRIMARY KEY (code, version)
@@ -111,7 +115,66 @@ CREATE TABLE import_rows (
     job text NOT NULL REFERENCES import_jobs(job), row bigint NOT NULL, identifier text,
     error_code text, error_message text, PRIMARY KEY (job, row)
 );
-"#];
+"#,
+    r#"
+CREATE TABLE log_entries (idx bigint PRIMARY KEY, seq bigint NOT NULL UNIQUE, data bytea NOT NULL);
+CREATE TABLE log_nodes (
+    level smallint NOT NULL, idx bigint NOT NULL, hash bytea NOT NULL, PRIMARY KEY (level, idx)
+);
+CREATE TABLE log_state (id integer PRIMARY KEY CHECK (id = 1), size bigint NOT NULL, peaks bytea NOT NULL);
+INSERT INTO log_state (id, size, peaks) VALUES (1, 0, '\x');
+CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, created_at bigint NOT NULL);
+"#,
+    HUB_INDEX,
+];
+
+/// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
+/// what the hub knows of every license of every node, and never personal data in clear. The
+/// tables exist in every schema (empty on a region's node). When the `citus` extension is
+/// installed in the database, they are distributed: `hub_licenses` and `hub_status_changes`
+/// by `lineage` (co-located: a license and its history are on one shard), `hub_holders` by
+/// `holder_key`, and the small tables become reference tables (a copy on every worker). With
+/// plain PostgreSQL the Citus part is skipped.
+///
+/// Every hot lookup names its table's distribution column, so it hits one shard:
+/// - verification by identifier: the app derives `lineage` (type.issuer.serial) and `version`
+///   from the identifier's own segments: a primary-key probe, no identifier index;
+/// - a holder's licenses: `hub_holders` by `holder_key` (one shard), then `hub_licenses` by
+///   lineage (one shard per license).
+const HUB_INDEX: &str = r#"
+CREATE TABLE hub_nodes (
+    code text PRIMARY KEY, area text NOT NULL, name text NOT NULL, url text NOT NULL
+);
+CREATE TABLE hub_issuers (code text PRIMARY KEY, area text NOT NULL, node text NOT NULL);
+CREATE TABLE hub_types (code text PRIMARY KEY, name text NOT NULL);
+CREATE TABLE hub_licenses (
+    lineage text NOT NULL, version integer NOT NULL, identifier text NOT NULL,
+    type_code text NOT NULL, issuer text NOT NULL, status smallint NOT NULL,
+    node text NOT NULL, holder_key bytea NOT NULL, updated_at bigint NOT NULL,
+    PRIMARY KEY (lineage, version)
+);
+CREATE TABLE hub_status_changes (
+    lineage text NOT NULL, version integer NOT NULL, seq bigint NOT NULL,
+    status smallint NOT NULL, at bigint NOT NULL, PRIMARY KEY (lineage, version, seq)
+);
+CREATE TABLE hub_holders (
+    holder_key bytea NOT NULL, lineage text NOT NULL, PRIMARY KEY (holder_key, lineage)
+);
+
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        -- Tables created in this transaction are distributed over one connection per worker.
+        SET LOCAL citus.multi_shard_modify_mode TO 'sequential';
+        EXECUTE 'SELECT create_reference_table(''hub_nodes'')';
+        EXECUTE 'SELECT create_reference_table(''hub_issuers'')';
+        EXECUTE 'SELECT create_reference_table(''hub_types'')';
+        EXECUTE 'SELECT create_distributed_table(''hub_licenses'', ''lineage'', shard_count => 256)';
+        EXECUTE 'SELECT create_distributed_table(''hub_status_changes'', ''lineage'', colocate_with => ''hub_licenses'')';
+        EXECUTE 'SELECT create_distributed_table(''hub_holders'', ''holder_key'', shard_count => 256)';
+    END IF;
+END $$;
+"#;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();

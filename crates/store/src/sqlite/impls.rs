@@ -163,6 +163,8 @@ fn insert_import_row(conn: &Connection, r: &ImportRowRecord) -> Result<()> {
 fn insert_new(conn: &Connection, new: &NewLicense) -> Result<EventRecord> {
     insert_license(conn, &new.license)?;
     let event = insert_event(conn, &new.event)?;
+    let l = &new.license;
+    super::log::append_event(conn, &event, &l.status, l.pledged, &l.credential)?;
     if let Some(row) = &new.import_row {
         insert_import_row(conn, row)?;
     }
@@ -219,21 +221,25 @@ fn reserve(
 }
 
 fn apply_transition(conn: &Connection, t: &TransitionRecord) -> Result<EventRecord> {
-    let changed = conn
+    let credential: Option<String> = conn
         .prepare_cached(
             "UPDATE licenses SET status = ?1, status_value = ?2, pledged = ?3, updated_at = ?4 \
-             WHERE identifier = ?5 AND status = ?6 AND pledged = ?7",
+             WHERE identifier = ?5 AND status = ?6 AND pledged = ?7 RETURNING credential",
         )?
-        .execute(params![
-            t.new_status,
-            t.new_status_value,
-            t.new_pledged,
-            t.at,
-            t.identifier,
-            t.expected_status,
-            t.expected_pledged
-        ])?;
-    if changed == 0 {
+        .query_row(
+            params![
+                t.new_status,
+                t.new_status_value,
+                t.new_pledged,
+                t.at,
+                t.identifier,
+                t.expected_status,
+                t.expected_pledged
+            ],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(credential) = credential else {
         let exists: bool = conn
             .prepare_cached("SELECT 1 FROM licenses WHERE identifier = ?1")?
             .exists(params![t.identifier])?;
@@ -242,8 +248,9 @@ fn apply_transition(conn: &Connection, t: &TransitionRecord) -> Result<EventReco
         } else {
             StoreError::NotFound(format!("license {}", t.identifier))
         });
-    }
+    };
     let event = insert_event(conn, &t.event)?;
+    super::log::append_event(conn, &event, &t.new_status, t.new_pledged, &credential)?;
     if let Some(next) = &t.successor {
         insert_new(conn, next)?;
     }

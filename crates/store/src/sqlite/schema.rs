@@ -5,7 +5,8 @@ use rusqlite::Connection;
 use crate::error::Result;
 
 /// Each entry migrates from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE catalogue (
     code TEXT NOT NULL, version INTEGER NOT NULL, definition TEXT NOT NULL,
     created_at INTEGER NOT NULL, PRIMARY KEY (code, version)
@@ -51,7 +52,17 @@ CREATE TABLE import_rows (
     job TEXT NOT NULL REFERENCES import_jobs(job), row INTEGER NOT NULL, identifier TEXT,
     error_code TEXT, error_message TEXT, PRIMARY KEY (job, row)
 ) WITHOUT ROWID;
-"#];
+"#,
+    r#"
+CREATE TABLE log_entries (idx INTEGER PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, data BLOB NOT NULL);
+CREATE TABLE log_nodes (
+    level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE log_state (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, peaks BLOB NOT NULL);
+INSERT INTO log_state (id, size, peaks) VALUES (1, 0, x'');
+CREATE TABLE log_checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL, created_at INTEGER NOT NULL);
+"#,
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();

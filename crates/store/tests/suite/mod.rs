@@ -387,7 +387,7 @@ macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each $make; catalogue_versions, issuers_and_keys,
             reservations_never_collide, concurrent_reservations_never_collide, insert_is_atomic, group_commit_isolates_failures,
-            transitions_check_state, queries);
+            transitions_check_state, queries, log_appends_with_events, log_under_concurrency);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -398,4 +398,187 @@ macro_rules! conformance_tests {
             }
         )*
     };
+}
+
+/// A [`elicense_log::HashReader`] that records what a proof generator asks for (first pass);
+/// the second pass answers from hashes fetched from the store.
+struct Recorder(std::cell::RefCell<Vec<elicense_log::NodeId>>);
+
+impl elicense_log::HashReader for Recorder {
+    fn read_hashes(
+        &self,
+        nodes: &[elicense_log::NodeId],
+    ) -> Result<Vec<elicense_log::Hash>, elicense_log::TreeError> {
+        self.0.borrow_mut().extend_from_slice(nodes);
+        Ok(vec![elicense_log::Hash::default(); nodes.len()])
+    }
+}
+
+struct Fetched(std::collections::HashMap<elicense_log::NodeId, elicense_log::Hash>);
+
+impl elicense_log::HashReader for Fetched {
+    fn read_hashes(
+        &self,
+        nodes: &[elicense_log::NodeId],
+    ) -> Result<Vec<elicense_log::Hash>, elicense_log::TreeError> {
+        Ok(nodes.iter().map(|n| self.0[n]).collect())
+    }
+}
+
+async fn store_reader(
+    s: &dyn Store,
+    gen: impl Fn(
+        &dyn elicense_log::HashReader,
+    ) -> Result<Vec<elicense_log::Hash>, elicense_log::ProofError>,
+) -> Vec<elicense_log::Hash> {
+    let rec = Recorder(Default::default());
+    gen(&rec).unwrap();
+    let nodes = rec.0.into_inner();
+    let hashes = s.log_hashes(nodes.clone()).await.unwrap();
+    gen(&Fetched(nodes.into_iter().zip(hashes).collect())).unwrap()
+}
+
+/// Every event is in the log, written in its transaction; the stored tree agrees with an
+/// in-memory frontier over the stored entries, and proofs from stored hashes verify.
+pub async fn log_appends_with_events(s: &dyn Store) {
+    use elicense_log::{leaf_hash, verify_consistency, verify_inclusion, Frontier};
+    assert_eq!(s.log_frontier().await.unwrap().size(), 0);
+    let ev = s.insert(new_license("X1", (1, 0))).await.unwrap();
+    assert_eq!(s.log_index(ev.seq).await.unwrap(), Some(0));
+    // A failing license insert leaves no log entry.
+    assert!(s.insert(new_license("X1", (1, 1))).await.is_err());
+    assert!(s.insert(new_license("X2", (1, 0))).await.is_err());
+    assert_eq!(s.log_frontier().await.unwrap().size(), 1);
+    // Transitions log their event; a conflicting one logs nothing.
+    let t = TransitionRecord {
+        identifier: "X1".into(),
+        expected_status: "valid".into(),
+        expected_pledged: false,
+        new_status: "revoked".into(),
+        new_status_value: 1,
+        new_pledged: false,
+        event: EventRecord {
+            reason: Some("原因".into()),
+            ..event("X1", "revoke")
+        },
+        successor: None,
+        at: 200,
+    };
+    let rev = s.transition(t.clone()).await.unwrap();
+    assert!(s.transition(t).await.is_err());
+    assert_eq!(s.log_index(rev.seq).await.unwrap(), Some(1));
+    for i in 0..40u32 {
+        s.insert(new_license(&format!("Y{i}"), (3, i)))
+            .await
+            .unwrap();
+    }
+    let f = s.log_frontier().await.unwrap();
+    assert_eq!(f.size(), 42);
+    let entries = s.log_entries(0, 100).await.unwrap();
+    assert_eq!(entries.len(), 42);
+    let mut mem = Frontier::new();
+    let mut leaves = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        assert_eq!(e.index, i as u64);
+        let parsed = LogEntry::parse(&e.data).unwrap();
+        assert_eq!(parsed.event, e.seq);
+        leaves.push(leaf_hash(&e.data));
+        mem.append(leaf_hash(&e.data));
+    }
+    let second = LogEntry::parse(&entries[1].data).unwrap();
+    assert_eq!(
+        (
+            second.identifier.as_str(),
+            second.kind.as_str(),
+            second.status.as_str()
+        ),
+        ("X1", "revoke", "revoked")
+    );
+    assert_eq!(second.reason.as_deref(), Some("原因"));
+    assert_eq!(
+        second.credential_sha256,
+        elicense_store::log::credential_sha256("cred-X1")
+    );
+    assert_eq!(f.root(), mem.root());
+    assert_eq!(s.log_level(0, 0, 42).await.unwrap(), leaves);
+    assert_eq!(s.log_level(1, 0, 100).await.unwrap().len(), 21);
+    assert_eq!(s.log_entries(40, 41).await.unwrap().len(), 1);
+    // Proofs generated from stored hashes verify against the roots of an in-memory tree.
+    let mut roots = vec![elicense_log::empty_root()];
+    let mut g = Frontier::new();
+    for l in &leaves {
+        g.append(*l);
+        roots.push(g.root());
+    }
+    for size in [1u64, 2, 7, 8, 33, 42] {
+        for index in [0, size / 2, size - 1] {
+            let p = store_reader(s, |r| elicense_log::inclusion_proof(index, size, &r)).await;
+            verify_inclusion(
+                &leaves[index as usize],
+                index,
+                size,
+                &p,
+                &roots[size as usize],
+            )
+            .unwrap();
+        }
+        for old in [1u64, size / 3, size - 1] {
+            if old == 0 || old > size {
+                continue;
+            }
+            let p = store_reader(s, |r| elicense_log::consistency_proof(old, size, &r)).await;
+            verify_consistency(old, size, &roots[old as usize], &roots[size as usize], &p).unwrap();
+        }
+    }
+    assert_eq!(
+        s.log_hashes(vec![elicense_log::NodeId::new(0, 42)])
+            .await
+            .unwrap_err()
+            .code(),
+        "store.not_found"
+    );
+    // Checkpoints: the largest size wins; the same size twice is ignored.
+    assert!(s.latest_checkpoint().await.unwrap().is_none());
+    for (size, note) in [(5, "a"), (42, "b"), (42, "c"), (7, "d")] {
+        s.put_checkpoint(CheckpointRecord {
+            size,
+            note: note.into(),
+            created_at: 1,
+        })
+        .await
+        .unwrap();
+    }
+    let cp = s.latest_checkpoint().await.unwrap().unwrap();
+    assert_eq!((cp.size, cp.note.as_str()), (42, "b"));
+}
+
+/// Concurrent writes, some failing: the log holds exactly the committed events, once each.
+pub async fn log_under_concurrency(s: &dyn Store) {
+    let mut tasks = Vec::new();
+    for i in 0..100u32 {
+        let id = if i % 10 == 9 {
+            "DUP".to_string()
+        } else {
+            format!("C{i}")
+        };
+        tasks.push(s.insert(new_license(&id, (4, i))));
+    }
+    let ok: Vec<_> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .filter_map(|r| r.ok())
+        .collect();
+    assert_eq!(ok.len(), 91);
+    let entries = s.log_entries(0, 1000).await.unwrap();
+    assert_eq!(entries.len(), 91);
+    let mut seqs: Vec<_> = entries.iter().map(|e| e.seq).collect();
+    seqs.sort();
+    let mut want: Vec<_> = ok.iter().map(|e| e.seq).collect();
+    want.sort();
+    assert_eq!(seqs, want);
+    let mut f = elicense_log::Frontier::new();
+    for e in &entries {
+        f.append(elicense_log::leaf_hash(&e.data));
+    }
+    assert_eq!(s.log_frontier().await.unwrap().root(), f.root());
 }

@@ -1,0 +1,272 @@
+//! Group commit of new licenses on PostgreSQL: `LicenseStore::insert` queues the license and
+//! waits; one flush task at a time takes every queued license (up to [`MAX_BATCH`]) and writes
+//! them in one transaction with multi-row `INSERT .. SELECT * FROM unnest(..)` statements (one
+//! statement per table, not one per row), then answers each caller. Under load (bulk import,
+//! many HTTP clients) a batch grows to what arrived during the previous commit, so the round
+//! trips, the commit flush and the event-log lock are paid once per batch, not once per row.
+//!
+//! Atomicity is unchanged: each license's identifier and slot claims, its version row, its
+//! event, its log entry and its import-journal row are in the same transaction; a batch may
+//! commit many licenses at once, and `Ok` is answered only after that commit. A batch that
+//! fails on a row's data (a duplicate identifier or slot, a missing license) is rolled back
+//! and every license in it is retried alone, so the failing one fails alone with the error it
+//! would have had on its own (the same semantics as the SQLite writer's SAVEPOINTs). A batch
+//! that fails because the server is unavailable answers `Unavailable` to all of its callers:
+//! none of them was acknowledged.
+//!
+//! The flush task is spawned per burst (never a task that outlives its work), so a caller
+//! that gives up waiting (a dropped HTTP request) cannot strand the others.
+
+use std::sync::Mutex;
+
+use tokio::sync::oneshot;
+
+use super::licenses::{hold_event_order, insert_new};
+use super::rows::{self, get};
+use super::PgStore;
+use crate::error::{Result, StoreError};
+use crate::records::{EventRecord, NewLicense};
+
+/// Most licenses in one transaction (bounds its size and the time a lock is held).
+pub const MAX_BATCH: usize = 512;
+
+type Reply = oneshot::Sender<Result<EventRecord>>;
+
+/// Licenses waiting for the flush task, and whether one is running.
+#[derive(Default)]
+pub(super) struct Group {
+    pending: Vec<(NewLicense, Reply)>,
+    flushing: bool,
+}
+
+pub(super) type GroupState = Mutex<Group>;
+
+impl PgStore {
+    /// Queues `new` for the next group commit and waits for its outcome.
+    pub(super) async fn group_insert(&self, new: NewLicense) -> Result<EventRecord> {
+        let (tx, rx) = oneshot::channel();
+        let spawn = {
+            let mut g = self.inner.group.lock().expect("group lock");
+            g.pending.push((new, tx));
+            !std::mem::replace(&mut g.flushing, true)
+        };
+        if spawn {
+            let store = self.clone();
+            tokio::spawn(async move { store.flush().await });
+        }
+        rx.await.unwrap_or_else(|_| {
+            Err(StoreError::Unavailable(
+                "the PostgreSQL writer stopped before answering".into(),
+            ))
+        })
+    }
+
+    /// Writes queued batches until the queue is empty.
+    async fn flush(&self) {
+        loop {
+            let batch: Vec<(NewLicense, Reply)> = {
+                let mut g = self.inner.group.lock().expect("group lock");
+                if g.pending.is_empty() {
+                    g.flushing = false;
+                    return;
+                }
+                let n = g.pending.len().min(MAX_BATCH);
+                g.pending.drain(..n).collect()
+            };
+            self.write_batch(batch).await;
+        }
+    }
+
+    async fn write_batch(&self, batch: Vec<(NewLicense, Reply)>) {
+        if batch.len() > 1 && batch.iter().all(|(n, _)| batchable(n)) {
+            let news: Vec<&NewLicense> = batch.iter().map(|(n, _)| n).collect();
+            match self.insert_many(&news).await {
+                Ok(events) => {
+                    for ((_, reply), event) in batch.into_iter().zip(events) {
+                        let _ = reply.send(Ok(event));
+                    }
+                    return;
+                }
+                Err(StoreError::Unavailable(m)) => {
+                    for (_, reply) in batch {
+                        let _ = reply.send(Err(StoreError::Unavailable(m.clone())));
+                    }
+                    return;
+                }
+                // A row's data is at fault: retry each alone so that only it fails.
+                Err(_) => {}
+            }
+        }
+        for (new, reply) in batch {
+            let _ = reply.send(self.insert_one(&new).await);
+        }
+    }
+
+    /// One license in its own transaction.
+    pub(super) async fn insert_one(&self, new: &NewLicense) -> Result<EventRecord> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        hold_event_order(&tx, &self.lock_key("")).await?;
+        let event = insert_new(&tx, new).await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    /// Many licenses in one transaction; events in the order of `news`.
+    async fn insert_many(&self, news: &[&NewLicense]) -> Result<Vec<EventRecord>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        hold_event_order(&tx, &self.lock_key("")).await?;
+        let ls = news.iter().map(|n| &n.license);
+        let identifiers: Vec<&str> = ls.clone().map(|l| l.identifier.as_str()).collect();
+        let lineages: Vec<&str> = ls.clone().map(|l| l.lineage.as_str()).collect();
+        let lists: Vec<i64> = ls.clone().map(|l| i64::from(l.status_list)).collect();
+        let idxs: Vec<i64> = ls.clone().map(|l| i64::from(l.status_idx)).collect();
+        let st = tx
+            .prepare_cached(
+                "INSERT INTO license_ids (identifier, lineage) \
+                 SELECT * FROM unnest($1::text[], $2::text[])",
+            )
+            .await?;
+        tx.execute(&st, &[&identifiers, &lineages]).await?;
+        let st = tx
+            .prepare_cached(
+                "INSERT INTO license_slots (status_list, status_idx, identifier) \
+                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])",
+            )
+            .await?;
+        tx.execute(&st, &[&lists, &idxs, &identifiers]).await?;
+        let versions: Vec<i64> = ls.clone().map(|l| i64::from(l.version)).collect();
+        let types: Vec<&str> = ls.clone().map(|l| l.type_code.as_str()).collect();
+        let cat_versions: Vec<i64> = ls.clone().map(|l| i64::from(l.catalogue_version)).collect();
+        let issuers: Vec<&str> = ls.clone().map(|l| l.issuer.as_str()).collect();
+        let holders: Vec<&str> = ls.clone().map(|l| l.holder_key.as_str()).collect();
+        let statuses: Vec<&str> = ls.clone().map(|l| l.status.as_str()).collect();
+        let values: Vec<i16> = ls.clone().map(|l| i16::from(l.status_value)).collect();
+        let pledged: Vec<bool> = ls.clone().map(|l| l.pledged).collect();
+        let metas: Vec<&str> = ls.clone().map(|l| l.meta.as_str()).collect();
+        let creds: Vec<&str> = ls.clone().map(|l| l.credential.as_str()).collect();
+        let algs: Vec<&str> = ls.clone().map(|l| l.alg.as_str()).collect();
+        let kids: Vec<&str> = ls.clone().map(|l| l.kid.as_str()).collect();
+        let issued: Vec<i64> = ls.clone().map(|l| l.issued_at).collect();
+        let until: Vec<Option<i64>> = ls.clone().map(|l| l.valid_until).collect();
+        let updated: Vec<i64> = ls.clone().map(|l| l.updated_at).collect();
+        let st = tx
+            .prepare_cached(concat!(
+                "INSERT INTO licenses (",
+                super::queries::license_columns!(""),
+                ") SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], \
+                 $5::bigint[], $6::text[], $7::text[], $8::text[], $9::smallint[], \
+                 $10::boolean[], $11::text[], $12::text[], $13::text[], $14::text[], \
+                 $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[])"
+            ))
+            .await?;
+        tx.execute(
+            &st,
+            &[
+                &identifiers,
+                &lineages,
+                &versions,
+                &types,
+                &cat_versions,
+                &issuers,
+                &holders,
+                &statuses,
+                &values,
+                &pledged,
+                &metas,
+                &creds,
+                &algs,
+                &kids,
+                &lists,
+                &idxs,
+                &issued,
+                &until,
+                &updated,
+            ],
+        )
+        .await?;
+        // Sequence numbers in the order of `news` (ORDER BY ordinality draws them in order).
+        let es = news.iter().map(|n| &n.event);
+        let kinds: Vec<&str> = es.clone().map(|e| e.kind.as_str()).collect();
+        let actors: Vec<&str> = es.clone().map(|e| e.actor.as_str()).collect();
+        let ats: Vec<i64> = es.clone().map(|e| e.at).collect();
+        let reasons: Vec<Option<&str>> = es.clone().map(|e| e.reason.as_deref()).collect();
+        let details: Vec<&str> = es.clone().map(|e| e.detail.as_str()).collect();
+        let st = tx
+            .prepare_cached(
+                "INSERT INTO events (seq, lineage, identifier, kind, actor, at, reason, detail) \
+                 SELECT nextval('events_seq'), lineage, identifier, kind, actor, at, reason, \
+                 detail FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
+                 $5::bigint[], $6::text[], $7::text[]) WITH ORDINALITY \
+                 AS u(lineage, identifier, kind, actor, at, reason, detail, ord) ORDER BY ord \
+                 RETURNING seq, identifier",
+            )
+            .await?;
+        let rows = tx
+            .query(
+                &st,
+                &[
+                    &lineages,
+                    &identifiers,
+                    &kinds,
+                    &actors,
+                    &ats,
+                    &reasons,
+                    &details,
+                ],
+            )
+            .await?;
+        let mut seqs = std::collections::HashMap::with_capacity(rows.len());
+        for r in &rows {
+            seqs.insert(get::<String>(r, 1)?, get::<i64>(r, 0)?);
+        }
+        let mut events = Vec::with_capacity(news.len());
+        for n in news {
+            let seq = *seqs.get(&n.license.identifier).ok_or_else(|| {
+                StoreError::Corrupt(format!("no event for {}", n.license.identifier))
+            })?;
+            events.push(EventRecord {
+                seq,
+                ..n.event.clone()
+            });
+        }
+        let journal: Vec<_> = news.iter().filter_map(|n| n.import_row.as_ref()).collect();
+        if !journal.is_empty() {
+            let jobs: Vec<&str> = journal.iter().map(|r| r.job.as_str()).collect();
+            let nums = journal
+                .iter()
+                .map(|r| rows::param_u64(r.row, "import row"))
+                .collect::<Result<Vec<i64>>>()?;
+            let ids: Vec<Option<&str>> = journal.iter().map(|r| r.identifier.as_deref()).collect();
+            let codes: Vec<Option<&str>> =
+                journal.iter().map(|r| r.error_code.as_deref()).collect();
+            let msgs: Vec<Option<&str>> =
+                journal.iter().map(|r| r.error_message.as_deref()).collect();
+            let st = tx
+                .prepare_cached(
+                    "INSERT INTO import_rows (job, row, identifier, error_code, error_message) \
+                     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], \
+                     $5::text[])",
+                )
+                .await?;
+            tx.execute(&st, &[&jobs, &nums, &ids, &codes, &msgs])
+                .await?;
+        }
+        // The event log, in sequence order, inside the same transaction.
+        let mut order: Vec<usize> = (0..news.len()).collect();
+        order.sort_by_key(|&i| events[i].seq);
+        for i in order {
+            let l = &news[i].license;
+            super::log::append_event(&tx, &events[i], &l.status, l.pledged, &l.credential).await?;
+        }
+        tx.commit().await?;
+        Ok(events)
+    }
+}
+
+/// A license whose event is about itself (every issue and import): its lineage is known
+/// without a lookup, so it can join a multi-row batch.
+fn batchable(n: &NewLicense) -> bool {
+    n.event.identifier == n.license.identifier
+}
