@@ -53,7 +53,8 @@ impl Default for ImportOptions {
     fn default() -> Self {
         ImportOptions {
             alg: None,
-            workers: std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
+            // Many rows in flight keep both the signing cores and the group-commit writer busy.
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()) * 16,
             report: None,
             actor: "import".into(),
         }

@@ -83,11 +83,18 @@ pub struct Issued {
 }
 
 /// Issues one license.
+///
+/// The result carries the issue event's inclusion proof against a signed checkpoint (issue 5:
+/// the issuer can show the license's history is in the log). Signing that checkpoint is the
+/// price of the proof; bulk import (`issue_with_journal`) does not pay it per row.
 pub async fn issue(node: &Arc<Node>, req: IssueRequest) -> Result<Issued> {
-    issue_with_journal(node, req, None).await
+    let mut issued = issue_with_journal(node, req, None).await?;
+    issued.log = Some(crate::log::proof_for_event(node, issued.event_seq).await?);
+    Ok(issued)
 }
 
-/// Issues one license and journals it as an import row in the same transaction.
+/// Issues one license and journals it as an import row in the same transaction; no log proof
+/// (the journal row is the import's receipt; `log::proof_for_event` gives the proof later).
 pub async fn issue_with_journal(
     node: &Arc<Node>,
     req: IssueRequest,
@@ -131,7 +138,6 @@ pub async fn issue_with_journal(
         });
     }
     let event = node.store.insert(new).await?;
-    let log = crate::log::proof_for_event(node, event.seq).await?;
     Ok(Issued {
         identifier: issued.record.identifier,
         credential: issued.record.credential,
@@ -140,7 +146,7 @@ pub async fn issue_with_journal(
             idx: slot.idx,
         },
         event_seq: event.seq,
-        log: Some(log),
+        log: None,
     })
 }
 
@@ -216,16 +222,7 @@ pub async fn prepare(node: &Arc<Node>, req: &IssueRequest, now: i64) -> Result<P
     let data = license_type
         .validate(&req.fields)
         .map_err(AppError::invalid)?;
-    let until = match &req.valid_until {
-        Some(s) => Some(timeutil::parse(s).ok_or_else(|| {
-            AppError::new(
-                ErrorKind::Invalid,
-                "license.bad_date",
-                format!("valid_until {s:?} is not a YYYY-MM-DD date"),
-            )
-        })?),
-        None => None,
-    };
+    let until = timeutil::parse_valid_until(req.valid_until.as_deref())?;
     let validity = license_type
         .validity(timeutil::date_at(now), until)
         .map_err(AppError::invalid)?;

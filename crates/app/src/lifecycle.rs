@@ -224,16 +224,7 @@ async fn successor(
                     "a long-term (长期) license has nothing to extend",
                 ));
             };
-            let requested = match &req.valid_until {
-                Some(s) => Some(timeutil::parse(s).ok_or_else(|| {
-                    AppError::new(
-                        ErrorKind::Invalid,
-                        "license.bad_date",
-                        format!("valid_until {s:?} is not a YYYY-MM-DD date"),
-                    )
-                })?),
-                None => None,
-            };
+            let requested = timeutil::parse_valid_until(req.valid_until.as_deref())?;
             let start = old_until.max(timeutil::date_at(now));
             let v = lt.validity(start, requested).map_err(AppError::invalid)?;
             if v.until.is_some_and(|u| u <= old_until) {

@@ -37,6 +37,22 @@ pub fn parse(s: &str) -> Option<Date> {
     Date::parse(s, &fmt).ok()
 }
 
+/// Parses an optional requested end of validity (`valid_until`), `license.bad_date` if it is
+/// not a `YYYY-MM-DD` date.
+pub fn parse_valid_until(value: Option<&str>) -> crate::error::Result<Option<Date>> {
+    value
+        .map(|s| {
+            parse(s).ok_or_else(|| {
+                crate::error::AppError::new(
+                    crate::error::ErrorKind::Invalid,
+                    "license.bad_date",
+                    format!("valid_until {s:?} is not a YYYY-MM-DD date"),
+                )
+            })
+        })
+        .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

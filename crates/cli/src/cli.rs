@@ -345,6 +345,9 @@ pub struct BenchArgs {
     /// Seconds to measure the raw signature rate.
     #[arg(long, default_value_t = 2.0)]
     pub raw_secs: f64,
+    /// issue: concurrent issuing tasks (default 32 per core).
+    #[arg(long)]
+    pub tasks: Option<usize>,
     /// verify: over HTTP (keep-alive) with this many concurrent clients, instead of offline.
     #[arg(long)]
     pub http_clients: Option<usize>,

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use elicense_app::issue::{issue, IssueRequest};
+use elicense_app::issue::{issue, issue_with_journal, IssueRequest};
 use elicense_app::verify::{verify, VerifyOptions};
 use elicense_app::{AppError, ErrorKind, Node, NodeConfig, SystemClock};
 use elicense_core::catalogue::Catalogue;
@@ -208,13 +208,15 @@ fn request(sd: &Map<String, Value>, alg: Alg) -> IssueRequest {
     }
 }
 
-/// Issues `count` licenses with `tasks` concurrent tasks; returns the credentials.
+/// Issues `count` licenses with `tasks` concurrent tasks; returns the credentials. With
+/// `log_proof`, each result also carries its signed inclusion proof (what the API returns).
 async fn issue_many(
     node: &Arc<Node>,
     sd: &Map<String, Value>,
     alg: Alg,
     count: usize,
     tasks: usize,
+    log_proof: bool,
 ) -> Result<Vec<String>, AppError> {
     let mut handles = Vec::new();
     for t in 0..tasks {
@@ -223,7 +225,12 @@ async fn issue_many(
         handles.push(tokio::spawn(async move {
             let mut out = Vec::with_capacity(n);
             for _ in 0..n {
-                out.push(issue(&node, req.clone()).await?.credential);
+                let issued = if log_proof {
+                    issue(&node, req.clone()).await?
+                } else {
+                    issue_with_journal(&node, req.clone(), None).await?
+                };
+                out.push(issued.credential);
             }
             Ok::<_, AppError>(out)
         }));
@@ -241,16 +248,22 @@ async fn bench_issue(a: &BenchArgs) -> Result<Value, AppError> {
     let cores = cores();
     let raw = tokio::task::block_in_place(|| raw_sign_rate(alg, a.raw_secs, cores));
     let (node, _dir) = bench_node(alg, &sd, "http://127.0.0.1:8080").await?;
-    issue_many(&node, &sd, alg, 8, 1).await?; // warm up: key decryption, caches
+    issue_many(&node, &sd, alg, 8, 1, true).await?; // warm up: key decryption, caches
+                                                    // Concurrent issuers, as many API clients or import workers would be.
+    let tasks = a.tasks.unwrap_or(cores * 32);
     let start = Instant::now();
-    issue_many(&node, &sd, alg, a.count, cores * 4).await?;
+    issue_many(&node, &sd, alg, a.count, tasks, false).await?;
     let e2e = a.count as f64 / start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    issue_many(&node, &sd, alg, a.count, tasks, true).await?;
+    let with_proof = a.count as f64 / start.elapsed().as_secs_f64();
     Ok(json!({
         "bench": "issue", "alg": alg.cli_name(), "workload": name, "claims": sd.len(),
         "count": a.count, "cores": cores,
         "raw_per_s": round(raw), "raw_per_core_per_s": round(raw / cores as f64),
         "end_to_end_per_s": round(e2e), "ratio": round3(e2e / raw), "target_ratio": 0.5,
-        "what": "end to end = validate + sign + persist + status slot on all cores; raw = signature only, all cores signing at once"
+        "with_log_proof_per_s": round(with_proof), "with_log_proof_ratio": round3(with_proof / raw),
+        "what": "end to end = validate + sign + persist (license, event, log entry) + status slot on all cores; with_log_proof adds the signed inclusion proof the API returns; raw = signature only, all cores signing at once"
     }))
 }
 
@@ -264,7 +277,7 @@ async fn bench_verify(a: &BenchArgs) -> Result<Value, AppError> {
     }
     let raw = tokio::task::block_in_place(|| raw_verify_rate(alg, a.raw_secs, 1));
     let (node, _dir) = bench_node(alg, &sd, "http://127.0.0.1:8080").await?;
-    let creds = issue_many(&node, &sd, alg, a.count.min(500), cores * 2).await?;
+    let creds = issue_many(&node, &sd, alg, a.count.min(500), cores * 2, false).await?;
     // One core: a current-thread runtime on a thread of its own.
     let count = a.count;
     let e2e = tokio::task::spawn_blocking(move || {
@@ -316,7 +329,7 @@ async fn bench_verify_http(
         .map_err(|e| AppError::internal(e.to_string()))?;
     let (node, _dir) = bench_node(alg, sd, &format!("http://{addr}")).await?;
     let cores = cores();
-    let creds = Arc::new(issue_many(&node, sd, alg, a.count.min(500), cores * 2).await?);
+    let creds = Arc::new(issue_many(&node, sd, alg, a.count.min(500), cores * 2, false).await?);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(elicense_server::serve(node, listener, async {
         let _ = stop_rx.await;
