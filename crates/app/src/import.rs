@@ -165,6 +165,9 @@ pub async fn import_csv(
             }
         }));
     }
+    // Only the workers hold the receiver: once they have all stopped (the store is down), it
+    // is dropped and `send` below fails instead of waiting forever for room in the channel.
+    drop(rx);
     let alg = opts.alg;
     let actor = format!("{}:{}", opts.actor, &job[..12]);
     let mut fed = Ok(());
