@@ -149,7 +149,7 @@ fn secret_file(path: &Path, len: usize) -> Result<Zeroizing<Vec<u8>>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut bytes = Zeroizing::new(vec![0u8; len]);
             rand::rngs::OsRng.fill_bytes(&mut bytes);
-            write_private(path, &bytes)?;
+            write_private_file(path, &bytes).map_err(|e| io_error(path, e))?;
             Ok(bytes)
         }
         Err(e) => Err(io_error(path, e)),
@@ -170,14 +170,16 @@ fn password_file(path: &Path) -> Result<Zeroizing<String>> {
             let mut raw = Zeroizing::new([0u8; 24]);
             rand::rngs::OsRng.fill_bytes(&mut *raw);
             let password = Zeroizing::new(hex::encode(*raw));
-            write_private(path, password.as_bytes())?;
+            write_private_file(path, password.as_bytes()).map_err(|e| io_error(path, e))?;
             Ok(password)
         }
         Err(e) => Err(io_error(path, e)),
     }
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Creates `path` (it must not exist yet) readable and writable by its owner only, writes
+/// `bytes` and syncs them: how secrets and key files are written.
+pub fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -186,7 +188,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).map_err(|e| io_error(path, e))?;
-    f.write_all(bytes).map_err(|e| io_error(path, e))?;
-    f.sync_all().map_err(|e| io_error(path, e))
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
 }

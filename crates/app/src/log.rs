@@ -124,7 +124,10 @@ fn load_or_create_keys(path: Option<&Path>, name: &str, password: &str) -> Resul
                 );
                 // create_new: when two processes race, the loser reads the winner's keys.
                 let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-                write_private(&tmp, text.as_bytes())?;
+                // A temp file left by a crashed process with the same pid is stale.
+                let _ = std::fs::remove_file(&tmp);
+                crate::config::write_private_file(&tmp, text.as_bytes())
+                    .map_err(|e| key_error(format!("{}: {e}", tmp.display())))?;
                 match std::fs::hard_link(&tmp, path) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -143,22 +146,6 @@ fn load_or_create_keys(path: Option<&Path>, name: &str, password: &str) -> Resul
         ed25519: NoteSigner::from_keypair(name, ed).map_err(key_error)?,
         sm2: NoteSigner::from_keypair(name, sm2).map_err(key_error)?,
     })
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(path)
-        .map_err(|e| key_error(format!("{}: {e}", path.display())))?;
-    f.write_all(bytes)
-        .map_err(|e| key_error(format!("{}: {e}", path.display())))
 }
 
 /// A [`HashReader`] that records the nodes asked for and answers zeros: the first pass of

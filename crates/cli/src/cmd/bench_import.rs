@@ -74,7 +74,7 @@ pub async fn bench_import(a: &BenchArgs) -> Result<Value, AppError> {
             path,
         },
         Some(DatabaseUrl::Postgres(url)) => {
-            let (conninfo, schema) = split_schema(url);
+            let (conninfo, schema) = elicense_store::postgres::split_schema(url);
             match schema {
                 Some(schema) => Target::Postgres {
                     conninfo,
@@ -256,30 +256,6 @@ pub(super) fn resident_id(n: u64) -> String {
     format!("{body}{}", C[(sum % 11) as usize] as char)
 }
 
-/// Takes `schema=` out of a `postgres://` URL.
-pub(super) fn split_schema(url: &str) -> (String, Option<String>) {
-    let Some((base, query)) = url.split_once('?') else {
-        return (url.to_owned(), None);
-    };
-    let mut schema = None;
-    let rest: Vec<&str> = query
-        .split('&')
-        .filter(|kv| match kv.strip_prefix("schema=") {
-            Some(s) => {
-                schema = Some(s.to_owned());
-                false
-            }
-            None => !kv.is_empty(),
-        })
-        .collect();
-    let conninfo = if rest.is_empty() {
-        base.to_owned()
-    } else {
-        format!("{base}?{}", rest.join("&"))
-    };
-    (conninfo, schema)
-}
-
 pub(super) async fn raw_client(conninfo: &str) -> Result<tokio_postgres::Client, AppError> {
     let (client, conn) = tokio_postgres::connect(conninfo, tokio_postgres::NoTls)
         .await
@@ -391,11 +367,11 @@ mod tests {
     #[test]
     fn schema_is_taken_out_of_the_url() {
         assert_eq!(
-            split_schema("postgres://u@h/db?schema=x&a=b"),
+            elicense_store::postgres::split_schema("postgres://u@h/db?schema=x&a=b"),
             ("postgres://u@h/db?a=b".into(), Some("x".into()))
         );
         assert_eq!(
-            split_schema("postgres://u@h/db"),
+            elicense_store::postgres::split_schema("postgres://u@h/db"),
             ("postgres://u@h/db".into(), None)
         );
     }

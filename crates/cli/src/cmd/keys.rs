@@ -87,7 +87,7 @@ fn keygen_file(alg: Alg, out: &std::path::Path) -> i32 {
         );
         return output::error(&e, false);
     }
-    if let Err(e) = write_private(out, pem.as_bytes()) {
+    if let Err(e) = elicense_app::config::write_private_file(out, pem.as_bytes()) {
         let e = AppError::new(
             ErrorKind::Unavailable,
             "key.io",
@@ -97,18 +97,6 @@ fn keygen_file(alg: Alg, out: &std::path::Path) -> i32 {
     }
     output::json(&pair.public_jwk());
     0
-}
-
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path)?.write_all(bytes)
 }
 
 pub async fn apikey(data: &DataArgs, issuer: &str, label: &str) -> i32 {

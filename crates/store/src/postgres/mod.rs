@@ -179,8 +179,8 @@ impl PgStore {
 }
 
 /// Takes the `schema` parameter out of a connection string (tokio-postgres rejects unknown
-/// parameters).
-fn split_schema(url: &str) -> (String, Option<String>) {
+/// parameters): a `postgres://` URL's query or a keyword/value string.
+pub fn split_schema(url: &str) -> (String, Option<String>) {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let Some((base, query)) = url.split_once('?') else {
             return (url.to_owned(), None);
