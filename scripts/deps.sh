@@ -1,15 +1,38 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Rust toolchain, idempotently, on Debian:
-# - the OpenSSL command line (SM2 interoperability tests verify our signatures with it).
+# - the OpenSSL command line (SM2 interoperability tests verify our signatures with it);
+# - Debian's Chromium and its chromedriver (browser tests, crates/server/tests/browser.rs)
+#   and poppler-utils (pdftotext/pdftoppm read the PDFs the node serves);
+# - axe-core (the accessibility check the browser tests inject into each page), pinned,
+#   from npm into the git-ignored .cache/browser/.
+# No CJK font package on purpose: pages must render Chinese with the web font the node serves.
 # Run as root (CI is); does nothing when everything is present.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+AXE_VERSION=4.10.3
+AXE_DIR=.cache/browser
 
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq "${need[@]}"
+    apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+axe_pkg="$AXE_DIR/node_modules/axe-core/package.json"
+if [ ! -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ] \
+    || ! grep -q "\"version\": \"$AXE_VERSION\"" "$axe_pkg" 2>/dev/null; then
+    echo "installing: axe-core@$AXE_VERSION into $AXE_DIR"
+    mkdir -p "$AXE_DIR"
+    npm install --prefix "$AXE_DIR" --no-audit --no-fund --no-save --no-package-lock \
+        --loglevel=error "axe-core@$AXE_VERSION"
+    test -f "$AXE_DIR/node_modules/axe-core/axe.min.js"
 fi

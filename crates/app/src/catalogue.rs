@@ -167,6 +167,18 @@ pub struct TypeView {
     pub validity: serde_json::Value,
     pub face_template: String,
     pub items: Vec<ItemView>,
+    /// Matters that ask for this type and the fields each needs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub matters: Vec<MatterView>,
+}
+
+/// A matter (事项) and the fields it needs of a type.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MatterView {
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+    pub fields: Vec<String>,
 }
 
 /// One data item of a type.
@@ -209,6 +221,16 @@ impl TypeView {
                     pattern: i.pattern.clone(),
                     disclosure: serde_json::to_value(i.disclosure).unwrap_or_default(),
                     example: i.example.clone(),
+                })
+                .collect(),
+            matters: t
+                .matters
+                .iter()
+                .map(|m| MatterView {
+                    code: m.code.clone(),
+                    name: m.name.clone(),
+                    name_en: m.name_en.clone(),
+                    fields: m.fields.clone(),
                 })
                 .collect(),
         }

@@ -77,7 +77,7 @@ impl From<elicense_store::StoreError> for AppError {
     fn from(e: elicense_store::StoreError) -> Self {
         use elicense_store::StoreError as S;
         let kind = match &e {
-            S::Duplicate(_) | S::Conflict(_) => ErrorKind::Conflict,
+            S::Duplicate(_) | S::Conflict(_) | S::UsernameTaken(_) => ErrorKind::Conflict,
             S::NotFound(_) => ErrorKind::NotFound,
             S::Unavailable(_) => ErrorKind::Unavailable,
             _ => ErrorKind::Internal,

@@ -319,6 +319,31 @@ pub async fn sign_and_record(
     Ok(Signed { record })
 }
 
+/// A copy of a stored license's credential bound to a holder device key (`cnf.jwk`), signed
+/// now by the issuer with the license's algorithm: same claims, same status-list slot, so it
+/// is revoked and suspended with the license. The license itself is not changed.
+pub async fn bound_copy(
+    node: &Arc<Node>,
+    record: &LicenseRecord,
+    license_type: &LicenseType,
+    meta: &LicenseMeta,
+    holder_jwk: Jwk,
+) -> Result<String> {
+    let now = node.now();
+    let alg: Alg = record
+        .alg
+        .parse()
+        .map_err(|_| AppError::internal(format!("stored alg {}", record.alg)))?;
+    let signer = node.keys.signer(&record.issuer, alg, now).await?;
+    let slot = Slot {
+        serial: 0,
+        list: record.status_list,
+        idx: record.status_idx,
+    };
+    let issuance = issuance(node, license_type, meta, slot, now, Some(holder_jwk));
+    sdjwt::issue(signer.as_ref(), &issuance, &mut rand::thread_rng()).map_err(AppError::crypto)
+}
+
 /// The claims of the credential: registered claims always disclosed, holder data and the
 /// catalogue's selective items as disclosures, `never` items left out.
 fn issuance(

@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod face;
 pub mod import;
 pub mod issue;
 pub mod keys;
@@ -20,6 +21,7 @@ pub mod seed;
 pub mod status;
 pub mod timeutil;
 pub mod verify;
+pub mod wallet;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::NodeConfig;

@@ -341,6 +341,27 @@ pub async fn proof_for_event(node: &Node, seq: i64) -> Result<LogProof> {
     proof_for_index(node, index).await
 }
 
+/// The leaf index of event `seq` when its entry is in the log and its inclusion proof leads
+/// to the root of a signed checkpoint; `None` when the event is not in the log (or the proof
+/// fails, which only a database changed behind the node's back can cause).
+pub async fn event_in_log(node: &Node, seq: i64) -> Result<Option<u64>> {
+    let Some(index) = node.store.log_index(seq).await? else {
+        return Ok(None);
+    };
+    let Some(entry) = node.store.log_entries(index, index + 1).await?.pop() else {
+        return Ok(None);
+    };
+    let cp = checkpoint_at_least(node, index + 1).await?;
+    let size = cp.size;
+    let proof = from_store(node, |r| elicense_log::inclusion_proof(index, size, &r)).await?;
+    let leaf = elicense_log::leaf_hash(&entry.data);
+    Ok(
+        elicense_log::verify_inclusion(&leaf, index, size, &proof, &cp.root)
+            .is_ok()
+            .then_some(index),
+    )
+}
+
 /// The proof of leaf `index` against a checkpoint that includes it.
 pub async fn proof_for_index(node: &Node, index: u64) -> Result<LogProof> {
     let cp = checkpoint_at_least(node, index + 1).await?;

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use elicense_core::holder::HolderCode;
 use elicense_store::sqlite::SqliteOptions;
@@ -49,6 +49,7 @@ pub struct Node {
     pub log: crate::log::EventLog,
     reserved: Mutex<HashMap<(String, String), Reserved>>,
     issuers: TtlCache<String, IssuerRecord>,
+    faces: OnceLock<Arc<elicense_face::Faces>>,
 }
 
 impl Node {
@@ -64,6 +65,7 @@ impl Node {
             config,
             reserved: Mutex::new(HashMap::new()),
             issuers: TtlCache::default(),
+            faces: OnceLock::new(),
         })
     }
 
@@ -85,6 +87,18 @@ impl Node {
             self.issuers.put(code.to_string(), r.clone());
         }
         Ok(rec)
+    }
+
+    /// The face renderer (fonts loaded on first use; templates from the data dir's `faces/`
+    /// first, then the built-in ones).
+    pub fn faces(&self) -> &Arc<elicense_face::Faces> {
+        self.faces.get_or_init(|| {
+            let faces = elicense_face::Faces::new();
+            Arc::new(match &self.config.data_dir {
+                Some(dir) => faces.with_template_dir(dir),
+                None => faces,
+            })
+        })
     }
 
     pub fn now(&self) -> i64 {

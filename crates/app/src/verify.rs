@@ -305,17 +305,44 @@ async fn status_of_credential(
 
 /// Status of a license version by identifier, with the reason of the last status change.
 pub async fn status_view(node: &Arc<Node>, identifier: &str) -> Result<Option<StatusView>> {
-    let Some(rec) = node.store.license(identifier).await? else {
-        return Ok(None);
-    };
-    let status = Status::parse(&rec.status);
-    let events = node.store.events(&rec.lineage).await?;
-    let last = events.iter().rev().find(|e| {
+    match node.store.license(identifier).await? {
+        Some(rec) => Ok(Some(status_view_of(node, &rec).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The event that set a stored license version's current status: its issue or the last
+/// lifecycle action that changed it (not a use, nor an action that leaves the status alone).
+fn status_event<'a>(
+    rec: &elicense_store::LicenseRecord,
+    events: &'a [elicense_store::EventRecord],
+) -> Option<&'a elicense_store::EventRecord> {
+    events.iter().rev().find(|e| {
         e.identifier == rec.identifier
+            && (e.kind == "issue" || elicense_core::lifecycle::Action::parse(&e.kind).is_some())
             && e.kind != "annual_inspection"
             && e.kind != "pledge"
             && e.kind != "release"
-    });
+    })
+}
+
+/// Status of a stored license version, with the reason of the last status change.
+pub async fn status_view_of(
+    node: &Arc<Node>,
+    rec: &elicense_store::LicenseRecord,
+) -> Result<StatusView> {
+    Ok(status_view_parts(node, rec).await?.0)
+}
+
+/// The status view and the sequence number of the event that set the status (one read of
+/// the events).
+async fn status_view_parts(
+    node: &Arc<Node>,
+    rec: &elicense_store::LicenseRecord,
+) -> Result<(StatusView, Option<i64>)> {
+    let status = Status::parse(&rec.status);
+    let events = node.store.events(&rec.lineage).await?;
+    let last = status_event(rec, &events);
     let superseded_by = events
         .iter()
         .filter(|e| e.identifier == rec.identifier)
@@ -325,7 +352,7 @@ pub async fn status_view(node: &Arc<Node>, identifier: &str) -> Result<Option<St
                 .and_then(Value::as_str)
                 .map(str::to_string)
         });
-    Ok(Some(StatusView {
+    let view = StatusView {
         code: rec.status.clone(),
         label: status.map(|s| s.label_zh().to_string()).unwrap_or_default(),
         list_value: rec.status_value,
@@ -334,7 +361,8 @@ pub async fn status_view(node: &Arc<Node>, identifier: &str) -> Result<Option<St
             .and_then(|e| e.reason.clone()),
         since: last.map(|e| e.at),
         superseded_by,
-    }))
+    };
+    Ok((view, last.map(|e| e.seq)))
 }
 
 /// Public facts about a license version, by identifier: no personal data.
@@ -354,6 +382,27 @@ pub struct PublicStatus {
 
 /// `GET /api/v1/licenses/{identifier}/verification`: status by identifier, public.
 pub async fn public_status(node: &Arc<Node>, identifier: &str) -> Result<PublicStatus> {
+    Ok(public_status_parts(node, identifier).await?.0)
+}
+
+/// The public status and the log leaf index of the event that set it, when that event's
+/// inclusion in the signed log checks out (what the public page shows as "in the log").
+pub async fn public_status_in_log(
+    node: &Arc<Node>,
+    identifier: &str,
+) -> Result<(PublicStatus, Option<u64>)> {
+    let (public, seq) = public_status_parts(node, identifier).await?;
+    let index = match seq {
+        Some(seq) => crate::log::event_in_log(node, seq).await?,
+        None => None,
+    };
+    Ok((public, index))
+}
+
+async fn public_status_parts(
+    node: &Arc<Node>,
+    identifier: &str,
+) -> Result<(PublicStatus, Option<i64>)> {
     let id = elicense_core::ident::Identifier::parse(identifier).map_err(AppError::invalid)?;
     let rec = node
         .store
@@ -362,10 +411,8 @@ pub async fn public_status(node: &Arc<Node>, identifier: &str) -> Result<PublicS
         .ok_or_else(|| AppError::not_found("license.not_found", format!("no license {id}")))?;
     let meta: Value = serde_json::from_str(&rec.meta).unwrap_or_default();
     let text = |k: &str| meta.get(k).and_then(Value::as_str).map(str::to_string);
-    let status = status_view(node, id.as_str())
-        .await?
-        .expect("record exists");
-    Ok(PublicStatus {
+    let (status, seq) = status_view_parts(node, &rec).await?;
+    let public = PublicStatus {
         identifier: rec.identifier.clone(),
         type_code: rec.type_code.clone(),
         type_name: text("type_name").unwrap_or_default(),
@@ -379,5 +426,6 @@ pub async fn public_status(node: &Arc<Node>, identifier: &str) -> Result<PublicS
             uri: node.status.uri(rec.status_list),
             idx: rec.status_idx,
         },
-    })
+    };
+    Ok((public, seq))
 }

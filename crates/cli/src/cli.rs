@@ -60,6 +60,18 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
     },
+    /// Render a license's face (照面) as PDF, PNG or SVG.
+    Face {
+        #[command(flatten)]
+        data: DataArgs,
+        /// GB/T 36904 identifier of the license version.
+        identifier: String,
+        #[arg(long, value_parser = ["pdf", "png", "svg"], default_value = "pdf")]
+        format: String,
+        /// Output file (`-` for standard output).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Issue a license; prints {"identifier","credential","status":{"uri","idx"}}.
     Issue(IssueArgs),
     /// Print the catalogue, or load a catalogue file (TOML or JSON) into it.
@@ -351,7 +363,7 @@ pub struct BenchArgs {
     /// verify: over HTTP (keep-alive) with this many concurrent clients, instead of offline.
     #[arg(long)]
     pub http_clients: Option<usize>,
-    /// status-list: entries and fraction revoked.
+    /// status-list: entries and fraction revoked; verify-page: licenses in the store.
     #[arg(long, default_value_t = 1_000_000)]
     pub entries: usize,
     #[arg(long, default_value_t = 0.01)]
@@ -379,6 +391,8 @@ pub enum BenchWhat {
     Import,
     Verify,
     StatusList,
+    /// The public verification page with `--entries` licenses in the store (`--count` requests).
+    VerifyPage,
 }
 
 fn parse_field(s: &str) -> Result<(String, String), String> {

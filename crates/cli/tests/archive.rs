@@ -49,6 +49,11 @@ fn export_and_verify_bags() {
     ] {
         assert!(bag.join(f).exists(), "{f}");
     }
+    for entry in std::fs::read_dir(bag.join("data/licenses")).unwrap() {
+        let face =
+            std::fs::read(entry.unwrap().path().join("face.pdf")).expect("a face per license");
+        assert!(face.starts_with(b"%PDF"), "the face is a PDF");
+    }
     let info = std::fs::read_to_string(bag.join("bag-info.txt")).unwrap();
     assert!(info.contains("Payload-Oxum: "), "{info}");
     let out = run(&["archive", "verify", bag.to_str().unwrap()]);

@@ -116,7 +116,27 @@ pub struct LicenseType {
     pub validity: ValidityRule,
     /// Reference to the face (照面) template, e.g. `faces/business_license.svg`.
     pub face_template: String,
+    /// Matters (事项) that ask for this type, each with the fields it needs: what a holder's
+    /// wallet preselects when showing the license for that matter (minimal disclosure).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub matters: Vec<MatterNeed>,
 }
+
+/// What one matter (事项) needs of one license type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatterNeed {
+    /// Stable code of the matter, e.g. `hotel_check_in`.
+    pub code: String,
+    /// Chinese name, e.g. 旅馆住宿登记.
+    pub name: String,
+    pub name_en: String,
+    /// Claims the matter needs: `holder_name`, `holder_id`, `license_number` or item names.
+    pub fields: Vec<String>,
+}
+
+/// Claims of every license besides its data items (always selectively disclosable).
+pub const HOLDER_CLAIMS: [&str; 3] = ["holder_name", "holder_id", "license_number"];
 
 impl LicenseType {
     /// Checks license data: no unknown field, every required field present and non-empty,

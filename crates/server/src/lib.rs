@@ -6,6 +6,7 @@ pub mod auth;
 pub mod body;
 pub mod error;
 pub mod openapi;
+pub mod pages;
 pub mod routes;
 pub mod state;
 
@@ -27,6 +28,7 @@ pub fn router(node: Arc<Node>) -> Router {
     let (router, api) = routes::api_router().split_for_parts();
     let api = Arc::new(api);
     router
+        .merge(pages::router())
         .route(
             "/api/openapi.json",
             axum::routing::get(move || {

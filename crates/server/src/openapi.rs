@@ -14,6 +14,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "public", description = "No account needed"),
         (name = "issuer", description = "An issuing authority, authenticated with an API key"),
+        (name = "wallet", description = "A holder's wallet, authenticated with the session cookie of the wallet pages"),
         (name = "operations", description = "Health and metrics")
     )
 )]
@@ -27,6 +28,12 @@ impl Modify for IssuerKey {
         components.add_security_scheme(
             "api_key",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        components.add_security_scheme(
+            "wallet_session",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
+                utoipa::openapi::security::ApiKeyValue::new(elicense_app::wallet::session::COOKIE),
+            )),
         );
     }
 }

@@ -6,6 +6,7 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
+use elicense_app::wallet::{IdentityProvider, LocalAccounts};
 use elicense_app::Node;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
@@ -14,13 +15,22 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 pub struct AppState {
     pub node: Arc<Node>,
     pub metrics: PrometheusHandle,
+    /// Identity proofing of wallet holders (the node's own accounts unless another is plugged in).
+    pub identity: Arc<dyn IdentityProvider>,
 }
 
 impl AppState {
     pub fn new(node: Arc<Node>) -> Self {
+        let identity = Arc::new(LocalAccounts::new(node.store.clone()));
+        Self::with_identity(node, identity)
+    }
+
+    /// A state whose wallet signs holders in through `identity` (e.g. an OIDC provider).
+    pub fn with_identity(node: Arc<Node>, identity: Arc<dyn IdentityProvider>) -> Self {
         AppState {
             node,
             metrics: metrics_handle(),
+            identity,
         }
     }
 }

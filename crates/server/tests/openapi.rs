@@ -6,7 +6,7 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 18] = [
+const ROUTES: [(&str, &str); 21] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
@@ -25,6 +25,12 @@ const ROUTES: [(&str, &str); 18] = [
     ("/log/tile/{*path}", "get"),
     ("/api/v1/log/proof/inclusion", "get"),
     ("/api/v1/log/proof/consistency", "get"),
+    ("/api/v1/wallet/licenses/{identifier}/binding", "post"),
+    (
+        "/api/v1/wallet/licenses/{identifier}/presentations/prepare",
+        "post",
+    ),
+    ("/api/v1/wallet/licenses/{identifier}/presentations", "post"),
 ];
 
 #[tokio::test]
@@ -58,6 +64,20 @@ async fn openapi_document_names_every_route() {
         );
     }
     assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
+    // The wallet's JSON endpoints take the wallet session cookie.
+    for (path, method) in ROUTES
+        .iter()
+        .filter(|(p, _)| p.starts_with("/api/v1/wallet/"))
+    {
+        assert!(
+            paths[*path][*method]["security"][0]["wallet_session"].is_array(),
+            "{method} {path} has no wallet session"
+        );
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["wallet_session"]["in"],
+        "cookie"
+    );
     // Every schema a response refers to is defined.
     let text = doc.to_string();
     for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {

@@ -7,6 +7,10 @@ pub enum StoreError {
     /// A row with the same key exists already (e.g. an identifier issued twice).
     #[error("already exists: {0}")]
     Duplicate(String),
+    /// A new wallet account asked for a username another account has (a kind of
+    /// `Duplicate` a user can act on: choose another name).
+    #[error("username taken: {0}")]
+    UsernameTaken(String),
     /// The row the operation needs does not exist.
     #[error("not found: {0}")]
     NotFound(String),
@@ -26,6 +30,7 @@ impl StoreError {
     pub fn code(&self) -> &'static str {
         match self {
             StoreError::Duplicate(_) => "store.duplicate",
+            StoreError::UsernameTaken(_) => "account.username_taken",
             StoreError::NotFound(_) => "store.not_found",
             StoreError::Conflict(_) => "store.conflict",
             StoreError::Unavailable(_) => "store.unavailable",

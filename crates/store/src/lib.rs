@@ -4,7 +4,8 @@
 //! Invariants every back-end keeps:
 //! - A license version, its lifecycle event, its status-list slot and (for imports) its journal
 //!   row are written in one transaction: all of them or none; so is the event's log entry
-//!   (see [`log`]).
+//!   (see [`log`]). So are an authorization (or its withdrawal) and its event and log entry;
+//!   a use of a license is an event and a log entry, the license row unchanged.
 //! - A write is acknowledged (its future resolves `Ok`) only after its transaction committed.
 //! - Status-list slots are never handed out twice, across processes.
 //! - Records are plain data: the store knows nothing of catalogues, signatures or identifiers

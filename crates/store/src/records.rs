@@ -175,3 +175,97 @@ pub struct StatusEntry {
     pub idx: u32,
     pub status: u8,
 }
+
+/// A holder's wallet account. Lookups by holder go through keyed hashes only.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRecord {
+    /// Account id, chosen by the app.
+    pub id: String,
+    /// Login name, unique among accounts, stored as given (the app normalises it).
+    pub username: String,
+    /// The password hash as a PHC string (`$argon2id$...`); never the password.
+    pub password_hash: String,
+    /// App-defined profile as JSON (display name, contact, ...).
+    pub profile: String,
+    /// Keyed hashes of the holder codes whose licenses this account may see: the holder's own
+    /// and those of the enterprises the holder represents.
+    pub holder_keys: Vec<String>,
+    /// When it was stored, unix seconds.
+    pub created_at: i64,
+    /// When the account was disabled, `None` while it is usable.
+    pub disabled_at: Option<i64>,
+}
+
+impl std::fmt::Debug for AccountRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountRecord")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("password_hash", &"<redacted>")
+            .field("profile", &"<redacted>")
+            .field("holder_keys", &self.holder_keys)
+            .field("created_at", &self.created_at)
+            .field("disabled_at", &self.disabled_at)
+            .finish()
+    }
+}
+
+/// A license version bound to one of the holder's device keys: one row per (identifier, key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindingRecord {
+    /// Identifier of the license version.
+    pub identifier: String,
+    /// RFC 7638 JWK thumbprint (base64url) of the device key.
+    pub jkt: String,
+    /// The device's public key as a JWK (JSON).
+    pub jwk: String,
+    /// The SD-JWT VC issued bound to that key (`cnf.jwk`).
+    pub credential: String,
+    /// When it was stored, unix seconds.
+    pub created_at: i64,
+}
+
+/// A presentation the holder prepared for a verifier (e.g. behind a QR code), kept until it
+/// expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresentationRecord {
+    /// Random id, the handle the verifier fetches it by.
+    pub id: String,
+    /// Identifier of the license version presented.
+    pub identifier: String,
+    /// The presentation (SD-JWT with the chosen disclosures and key-binding JWT).
+    pub presentation: String,
+    /// The matter it was prepared for, when the holder named one.
+    pub matter: Option<String>,
+    /// When it was stored, unix seconds.
+    pub created_at: i64,
+    /// Unix seconds after which it is no longer served; `purge_presentations` deletes it.
+    pub expires_at: i64,
+}
+
+/// A holder's authorization of an agent to use a license for one matter, for a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationRecord {
+    /// Authorization id, chosen by the app.
+    pub id: String,
+    /// Lineage of the license (authorizations are listed per lineage).
+    pub lineage: String,
+    /// Identifier of the license version it was granted on.
+    pub identifier: String,
+    /// Keyed hash of the granting holder's code.
+    pub grantor_key: String,
+    /// Keyed hash of the agent's holder code.
+    pub agent_key: String,
+    /// The agent's name as the grantor gave it (display only).
+    pub agent_name: String,
+    /// The matter the agent may use the license for.
+    pub matter: String,
+    /// Start of validity, unix seconds.
+    pub valid_from: i64,
+    /// End of validity, unix seconds.
+    pub valid_until: i64,
+    /// When it was stored, unix seconds.
+    pub created_at: i64,
+    /// When the grantor withdrew it, `None` while it stands.
+    pub withdrawn_at: Option<i64>,
+}

@@ -71,7 +71,10 @@ pub trait StatusListStore: Send + Sync {
     async fn list(&self, id: u32) -> Result<Option<StatusListRecord>>;
     /// Slots of a list whose value is not 0.
     async fn non_valid(&self, list: u32) -> Result<Vec<StatusEntry>>;
-    /// A number that changes whenever any status changes (the last event sequence).
+    /// A number that changes whenever any status changes: the sequence number of the last
+    /// issue or lifecycle event. Events that leave every status as it was (uses and
+    /// authorizations, written by [`WalletStore`]) do not move it, so a status-list cache keyed
+    /// by it is not rebuilt because a license was presented or verified.
     async fn status_epoch(&self) -> Result<i64>;
 }
 
@@ -85,6 +88,55 @@ pub trait ImportJournal: Send + Sync {
     async fn job_rows(&self, job: &str) -> Result<Vec<ImportRowRecord>>;
 }
 
+/// The holder wallet: accounts, device-key bindings, prepared presentations and the holder's
+/// authorizations of agents. Authorizations and uses of a license are events: each is written
+/// with its event and log entry in one transaction, like a lifecycle event, but leaves the
+/// license (and so [`StatusListStore::status_epoch`]) as it is; the log entry carries the
+/// version's current status, pledge and credential hash.
+#[async_trait]
+pub trait WalletStore: Send + Sync {
+    /// Stores a new account. A username another account has is `UsernameTaken`
+    /// (`account.username_taken`); an id in use is `Duplicate`.
+    async fn put_account(&self, a: AccountRecord) -> Result<()>;
+    async fn account_by_username(&self, username: &str) -> Result<Option<AccountRecord>>;
+    async fn account(&self, id: &str) -> Result<Option<AccountRecord>>;
+    /// Inserts or replaces the binding for (identifier, jkt).
+    async fn put_binding(&self, b: BindingRecord) -> Result<()>;
+    async fn binding(&self, identifier: &str, jkt: &str) -> Result<Option<BindingRecord>>;
+    /// Stores a new presentation (an id in use is `Duplicate`).
+    async fn put_presentation(&self, p: PresentationRecord) -> Result<()>;
+    /// A presentation by id, expired or not (until purged).
+    async fn presentation(&self, id: &str) -> Result<Option<PresentationRecord>>;
+    /// Deletes presentations that expired before `before`; returns how many.
+    async fn purge_presentations(&self, before: i64) -> Result<u64>;
+    /// Stores a new authorization and appends `event` (kind e.g. `authorize`, about the
+    /// license version `a.identifier`) and its log entry in one transaction. `NotFound` if
+    /// the event's license does not exist, `Duplicate` if the id is in use. Returns the stored
+    /// event.
+    async fn put_authorization(
+        &self,
+        a: AuthorizationRecord,
+        event: EventRecord,
+    ) -> Result<EventRecord>;
+    /// Authorizations of every version of a lineage, newest first (withdrawn ones too).
+    async fn authorizations(&self, lineage: &str) -> Result<Vec<AuthorizationRecord>>;
+    /// Authorizations granted to an agent (by keyed hash), newest first (withdrawn ones too).
+    async fn authorizations_for_agent(&self, agent_key: &str) -> Result<Vec<AuthorizationRecord>>;
+    /// Marks an authorization withdrawn at `at` and appends `event` (`authorize_withdraw`)
+    /// and its log entry in one transaction. `NotFound` if there is no such id, `Conflict` if
+    /// it was withdrawn already (nothing is written then).
+    async fn withdraw_authorization(
+        &self,
+        id: &str,
+        at: i64,
+        event: EventRecord,
+    ) -> Result<EventRecord>;
+    /// Records a use of a license version (kind e.g. `present`, `verify`, `face_download`):
+    /// appends the event and its log entry in one transaction; the license is unchanged.
+    /// `NotFound` if the license does not exist.
+    async fn record_use(&self, event: EventRecord) -> Result<EventRecord>;
+}
+
 /// Everything a node needs from storage.
 pub trait Store:
     CatalogueStore
@@ -93,6 +145,7 @@ pub trait Store:
     + LicenseStore
     + StatusListStore
     + ImportJournal
+    + WalletStore
     + crate::log::EventLogStore
 {
 }
@@ -104,6 +157,7 @@ impl<T> Store for T where
         + LicenseStore
         + StatusListStore
         + ImportJournal
+        + WalletStore
         + crate::log::EventLogStore
 {
 }

@@ -406,6 +406,7 @@ async fn hot_queries_use_indexes() {
         ("non_valid", queries::NON_VALID, "(2)"),
         ("expiring", queries::EXPIRING, "(10010, 10)"),
         ("events", queries::EVENTS, "('L-ID-1234')"),
+        ("status_epoch", queries::STATUS_EPOCH, ""),
     ];
     for mode in ["force_custom_plan", "force_generic_plan"] {
         c.batch_execute(&format!("SET plan_cache_mode = {mode}"))
@@ -547,4 +548,54 @@ async fn hub_index_migration_skips_citus_when_absent() {
         .await
         .unwrap();
     assert_eq!(row.get::<_, i16>(0), 0);
+}
+
+/// A schema at migration 3 (before the wallet) upgrades in place: its events keep counting for
+/// the status epoch, wallet events do not, and the wallet works on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_4_upgrades_an_existing_schema() {
+    let (s, guard) = fresh().await;
+    let issued = s.insert(suite::new_license("W1", (1, 0))).await.unwrap();
+    // Undo migration 4 by hand: what a build of version 3 left.
+    raw(Some(&guard.schema))
+        .await
+        .unwrap()
+        .batch_execute(
+            "DROP TABLE accounts, bindings, presentations, authorizations;
+             DROP INDEX events_status_seq; ALTER TABLE events DROP COLUMN affects_status;
+             CREATE INDEX events_seq_idx ON events (seq);
+             DELETE FROM schema_migrations WHERE version = 4;",
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.status().await.unwrap().current, 3);
+    assert_eq!(s.migrate().await.unwrap(), SCHEMA_VERSION - 3);
+    assert_eq!(s.status().await.unwrap().current, SCHEMA_VERSION);
+    assert_eq!(s.status_epoch().await.unwrap(), issued.seq);
+    let used = s.record_use(suite::event("W1", "verify")).await.unwrap();
+    assert!(used.seq > issued.seq);
+    assert_eq!(s.status_epoch().await.unwrap(), issued.seq);
+    assert_eq!(s.events("L-W1").await.unwrap().len(), 2);
+    s.put_account(suite::account("a1", "u1")).await.unwrap();
+    assert_eq!(s.account_by_username("u1").await.unwrap().unwrap().id, "a1");
+}
+
+/// Two stores (two nodes) registering one username at once: exactly one gets it, the other
+/// is told the name is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_registrations_of_one_username() {
+    let (a, _guard) = fresh().await;
+    let b = connect(a.schema(), PgOptions::default()).await;
+    let tasks = (0..8).map(|i| {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        async move {
+            s.put_account(suite::account(&format!("id{i}"), "same"))
+                .await
+        }
+    });
+    let results = futures::future::join_all(tasks).await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    for r in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(r.code(), "account.username_taken");
+    }
 }

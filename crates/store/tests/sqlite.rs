@@ -99,3 +99,70 @@ fn refuses_a_newer_schema() {
         .unwrap();
     assert_eq!(err.code(), "store.unavailable");
 }
+
+/// A database of schema version 2 (before the wallet) upgrades in place: its events keep
+/// counting for the status epoch, and the wallet works on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn version_2_database_upgrades_to_the_wallet() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let s = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let issued = s.insert(suite::new_license("W1", (1, 0))).await.unwrap();
+    drop(s);
+    // Undo migration 3 by hand: what a build of version 2 left.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TABLE accounts; DROP TABLE bindings; DROP TABLE presentations;
+         DROP TABLE authorizations; DROP INDEX events_status_seq;
+         ALTER TABLE events DROP COLUMN affects_status; PRAGMA user_version = 2;",
+    )
+    .unwrap();
+    drop(conn);
+    let s = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    assert_eq!(s.status_epoch().await.unwrap(), issued.seq);
+    let used = s.record_use(suite::event("W1", "verify")).await.unwrap();
+    assert!(used.seq > issued.seq);
+    assert_eq!(s.status_epoch().await.unwrap(), issued.seq);
+    assert_eq!(s.events("L-W1").await.unwrap().len(), 2);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        version as usize,
+        elicense_store::sqlite::schema::SCHEMA_VERSION
+    );
+    // The epoch and the wallet's lists are index lookups.
+    for (sql, index) in [
+        (
+            "SELECT seq FROM events WHERE affects_status = 1 ORDER BY seq DESC LIMIT 1",
+            "events_status_seq",
+        ),
+        (
+            "SELECT * FROM authorizations WHERE agent_key = 'a' \
+             ORDER BY created_at DESC, rowid DESC",
+            "authorizations_agent",
+        ),
+        (
+            "SELECT * FROM authorizations WHERE lineage = 'a' \
+             ORDER BY created_at DESC, rowid DESC",
+            "authorizations_lineage",
+        ),
+        (
+            "DELETE FROM presentations WHERE expires_at < 5",
+            "presentations_expiry",
+        ),
+    ] {
+        let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let plan: Vec<String> = st
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert!(
+            plan.iter().any(|p| p.contains(index))
+                && !plan.iter().any(|p| p.contains("TEMP B-TREE")),
+            "{sql}: {plan:?}"
+        );
+    }
+}

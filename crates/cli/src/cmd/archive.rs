@@ -9,6 +9,7 @@
 //! data/licenses/<identifier>/credential.txt   the SD-JWT VC as issued
 //! data/licenses/<identifier>/meta.json        GB/T 36903 metadata, status
 //! data/licenses/<identifier>/events.json      the version's events as stored
+//! data/licenses/<identifier>/face.pdf         the face (照面), CJK font embedded
 //! data/licenses/<identifier>/log/<index>.json {"index","tree_size","entry","hashes"}
 //! ```
 //! `verify` checks: bagit.txt; every tag-manifest and manifest line; that every payload
@@ -227,6 +228,10 @@ async fn export(data: &DataArgs, scope: Scope, out: &Path) -> Result<ExportSumma
                 "issued_at": rec.issued_at, "valid_until": rec.valid_until, "meta": meta,
             })),
         );
+        let face =
+            elicense_app::face::render_identifier(&node, id, elicense_app::face::FaceFormat::Pdf)
+                .await?;
+        files.insert(format!("{dir}/face.pdf"), face);
         files.insert(
             format!("{dir}/events.json"),
             pretty(&serde_json::to_value(&events).expect("events serialise")),

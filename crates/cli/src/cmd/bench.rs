@@ -41,6 +41,7 @@ pub async fn bench(a: BenchArgs) -> i32 {
         BenchWhat::Import => super::bench_import::bench_import(&a).await,
         BenchWhat::Verify => bench_verify(&a).await,
         BenchWhat::StatusList => bench_status_list(&a),
+        BenchWhat::VerifyPage => super::bench_page::bench_verify_page(&a).await,
     };
     match result {
         Ok(v) => {
@@ -195,7 +196,7 @@ pub(super) fn text(v: &Value) -> String {
     }
 }
 
-fn request(sd: &Map<String, Value>, alg: Alg) -> IssueRequest {
+pub(super) fn request(sd: &Map<String, Value>, alg: Alg) -> IssueRequest {
     IssueRequest {
         type_code: BENCH_TYPE.into(),
         issuer: BENCH_ISSUER.into(),

@@ -84,7 +84,11 @@ pub async fn demo(data: &DataArgs, listen: &str) -> i32 {
         Ok(s) => s,
         Err(e) => return output::error(&e, false),
     };
-    print_banner(&node, &url, data, &seeded).await;
+    let accounts = match elicense_app::wallet::demo::seed_accounts(&node).await {
+        Ok(a) => a,
+        Err(e) => return output::error(&e, false),
+    };
+    print_banner(&node, &url, data, &seeded, &accounts).await;
     run_server(node, listener).await
 }
 
@@ -93,6 +97,7 @@ async fn print_banner(
     url: &str,
     data: &DataArgs,
     seeded: &elicense_app::seed::Seeded,
+    accounts: &[elicense_app::wallet::demo::DemoAccount],
 ) {
     let dir = data.data.display();
     let count = node.store.count().await.unwrap_or(0);
@@ -140,6 +145,24 @@ async fn print_banner(
         );
     }
     println!("  elicense id check 1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F 11010519491231002X");
+    println!();
+    println!();
+    println!("Holder wallet:       {url}/wallet");
+    println!("Public verification: {url}/verify  (or open {url}/verify/<identifier>)");
+    println!("Demo holder accounts (username / password):");
+    for a in accounts {
+        println!(
+            "  {} / {}  {}{}",
+            a.username,
+            a.password,
+            a.name,
+            a.represents
+                .as_deref()
+                .map(|e| format!(", legal representative of {e}"))
+                .unwrap_or_default()
+        );
+    }
+    println!("  elicense face --data {dir} <identifier> --format pdf --out face.pdf");
     println!();
     println!("Press Ctrl-C to stop.");
 }

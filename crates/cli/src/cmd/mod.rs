@@ -3,8 +3,10 @@
 mod archive;
 mod bench;
 mod bench_import;
+mod bench_page;
 mod db;
 mod demo;
+mod face;
 mod id;
 mod import;
 mod issue;
@@ -25,6 +27,12 @@ pub async fn run(cli: crate::cli::Cli) -> i32 {
         Command::Demo { data, listen } => demo::demo(&data, &listen).await,
         Command::Serve { data, listen } => demo::serve(&data, &listen).await,
         Command::Issue(a) => issue::issue(a).await,
+        Command::Face {
+            data,
+            identifier,
+            format,
+            out,
+        } => face::face(&data, &identifier, &format, &out).await,
         Command::Catalogue { data, load, json } => issue::catalogue(&data, load, json).await,
         Command::Revoke(a) => lifecycle::simple(a, elicense_core::lifecycle::Action::Revoke).await,
         Command::Suspend(a) => {

@@ -104,6 +104,25 @@ fn check_type(ty: &LicenseType) -> Result<(), CatalogueError> {
             )),
         })?;
     }
+    let mut matters = BTreeSet::new();
+    for m in &ty.matters {
+        if !is_claim_name(&m.code) || !matters.insert(m.code.as_str()) {
+            return invalid(format!(
+                "matter code {:?} is not a unique claim-style name",
+                m.code
+            ));
+        }
+        if m.fields.is_empty() {
+            return invalid(format!("matter {} needs no field", m.code));
+        }
+        if let Some(f) = m
+            .fields
+            .iter()
+            .find(|f| !names.contains(f.as_str()) && !super::HOLDER_CLAIMS.contains(&f.as_str()))
+        {
+            return invalid(format!("matter {} needs unknown field {f}", m.code));
+        }
+    }
     Ok(())
 }
 

@@ -8,6 +8,7 @@ pub mod log;
 pub mod metrics;
 pub mod status_lists;
 pub mod verifications;
+pub mod wallet;
 pub mod wellknown;
 
 use utoipa::OpenApi;
@@ -38,4 +39,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(log::tile::handler))
         .routes(routes!(log::inclusion::handler))
         .routes(routes!(log::consistency::handler))
+        .routes(routes!(wallet::binding::handler))
+        .routes(routes!(wallet::presentations::prepare))
+        .routes(routes!(wallet::presentations::complete))
 }

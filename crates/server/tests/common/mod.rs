@@ -201,3 +201,23 @@ pub fn problem_codes(verdict: &Value) -> Vec<String> {
         .map(|p| p["code"].as_str().expect("problem code").to_string())
         .collect()
 }
+
+/// Wallet accounts `zhangwei` (张伟) and `lina` (李娜), password `<user>-password`.
+pub async fn with_accounts(srv: &TestServer) {
+    use elicense_app::wallet::identity::{create_account, NewAccount};
+    use elicense_core::holder::{HolderCode, HolderCodeType};
+    for (user, who) in [("zhangwei", CITIZEN), ("lina", CITIZEN2)] {
+        create_account(
+            &srv.node,
+            NewAccount {
+                username: user.into(),
+                password: format!("{user}-password"),
+                name: who.0.into(),
+                person: HolderCode::parse(HolderCodeType::ResidentId, who.1).unwrap(),
+                enterprises: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    }
+}

@@ -236,9 +236,7 @@ impl StatusListStore for PgStore {
 
     async fn status_epoch(&self) -> Result<i64> {
         let mut client = self.client().await?;
-        let st = client
-            .prepare_cached("SELECT COALESCE(max(seq), 0) FROM events")
-            .await?;
+        let st = client.prepare_cached(super::queries::STATUS_EPOCH).await?;
         let epoch: i64 = get(&client.query_one(&st, &[]).await?, 0)?;
         // Wait for writers that drew an event number but have not committed yet: one of them
         // may hold a number below `epoch` (see the module doc of `postgres`).

@@ -95,13 +95,19 @@ async fn insert_license(tx: &Transaction<'_>, l: &LicenseRecord) -> Result<()> {
     Ok(())
 }
 
-/// Appends an event; its lineage is that of the license version it names.
-async fn insert_event(tx: &Transaction<'_>, e: &EventRecord) -> Result<EventRecord> {
+/// Appends an event; its lineage is that of the license version it names. `affects_status`
+/// is false for events that leave every status as it was (they do not move the status epoch).
+async fn insert_event(
+    tx: &Transaction<'_>,
+    e: &EventRecord,
+    affects_status: bool,
+) -> Result<EventRecord> {
     let st = tx
         .prepare_cached(
-            "INSERT INTO events (lineage, identifier, kind, actor, at, reason, detail) \
-             SELECT lineage, $1::text, $2::text, $3::text, $4::bigint, $5::text, $6::text \
-             FROM license_ids WHERE identifier = $1::text RETURNING seq",
+            "INSERT INTO events (lineage, identifier, kind, actor, at, reason, detail, \
+             affects_status) \
+             SELECT lineage, $1::text, $2::text, $3::text, $4::bigint, $5::text, $6::text, \
+             $7::boolean FROM license_ids WHERE identifier = $1::text RETURNING seq",
         )
         .await?;
     let row = tx
@@ -114,6 +120,7 @@ async fn insert_event(tx: &Transaction<'_>, e: &EventRecord) -> Result<EventReco
                 &e.at,
                 &e.reason,
                 &e.detail,
+                &affects_status,
             ],
         )
         .await?
@@ -142,7 +149,7 @@ pub(super) async fn insert_import_row(tx: &Transaction<'_>, r: &ImportRowRecord)
 
 pub(super) async fn insert_new(tx: &Transaction<'_>, new: &NewLicense) -> Result<EventRecord> {
     insert_license(tx, &new.license).await?;
-    let event = insert_event(tx, &new.event).await?;
+    let event = insert_event(tx, &new.event, true).await?;
     let l = &new.license;
     super::log::append_event(tx, &event, &l.status, l.pledged, &l.credential).await?;
     if let Some(row) = &new.import_row {
@@ -261,11 +268,33 @@ async fn apply_transition(tx: &Transaction<'_>, t: &TransitionRecord) -> Result<
         )));
     };
     let credential: String = get(&row, 0)?;
-    let event = insert_event(tx, &t.event).await?;
+    let event = insert_event(tx, &t.event, true).await?;
     super::log::append_event(tx, &event, &t.new_status, t.new_pledged, &credential).await?;
     if let Some(next) = &t.successor {
         insert_new(tx, next).await?;
     }
+    Ok(event)
+}
+
+/// Appends an event that leaves its license as it is (a use, an authorization) and its log
+/// entry, which carries the version's current status, pledge and credential. The license row
+/// is locked `FOR SHARE` until commit, so a transition of it commits wholly before this reads
+/// it or after this commits: the log never shows a status older than one it logged before.
+/// `NotFound` if the license does not exist. The caller holds the event-order lock.
+pub(super) async fn append_use_event(tx: &Transaction<'_>, e: &EventRecord) -> Result<EventRecord> {
+    let st = tx
+        .prepare_cached(
+            "SELECT status, pledged, credential FROM licenses WHERE identifier = $1 \
+             AND lineage = (SELECT lineage FROM license_ids WHERE identifier = $1) FOR SHARE",
+        )
+        .await?;
+    let Some(row) = tx.query_opt(&st, &[&e.identifier]).await? else {
+        return Err(StoreError::NotFound(format!("license {}", e.identifier)));
+    };
+    let (status, pledged, credential): (String, bool, String) =
+        (get(&row, 0)?, get(&row, 1)?, get(&row, 2)?);
+    let event = insert_event(tx, e, false).await?;
+    super::log::append_event(tx, &event, &status, pledged, &credential).await?;
     Ok(event)
 }
 

@@ -9,10 +9,15 @@
 //!   on the issuer's current status list; a new list id (max + 1) is chosen under a lock of its
 //!   own, so no slot or serial is ever handed out twice;
 //! - writers that append events hold a shared advisory "event order" lock until they commit;
-//!   `status_epoch` reads `max(seq)` and then takes that lock exclusively for an instant, so it
-//!   only answers once every event numbered below its answer has committed or rolled back
-//!   (sequence numbers are handed out in start order, not commit order; without this, a
-//!   status-list cache could record an epoch that a slower, lower-numbered commit never moves).
+//!   `status_epoch` reads `max(seq)` of the events that may change a status and then takes
+//!   that lock exclusively for an instant, so it only answers once every event numbered below
+//!   its answer has committed or rolled back (sequence numbers are handed out in start order,
+//!   not commit order; without this, a status-list cache could record an epoch that a slower,
+//!   lower-numbered commit never moves). Wallet events (uses, authorizations) take the lock
+//!   too, as every event writer does, but are not counted by the epoch;
+//! - an event that leaves its license as it is locks the license row `FOR SHARE` while it
+//!   reads the status its log entry carries, so a concurrent transition is wholly before or
+//!   after it in the log.
 //!
 //! The schema layout (hash partitions, claim tables, indexes) is described in [`schema`].
 
@@ -24,6 +29,7 @@ mod log;
 pub mod queries;
 mod rows;
 pub mod schema;
+mod wallet;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -83,3 +83,7 @@ pub const EXPIRING: &str = "SELECT identifier FROM licenses \
 /// Events of a lineage (`$1` text), in order.
 pub const EVENTS: &str = "SELECT seq, identifier, kind, actor, at, reason, detail FROM events \
     WHERE lineage = $1 ORDER BY seq";
+
+/// The status epoch: the last event that may change a status (uses and authorizations do
+/// not); a backward probe of the partial index `events_status_seq` per partition.
+pub const STATUS_EPOCH: &str = "SELECT COALESCE(max(seq), 0) FROM events WHERE affects_status";

@@ -144,3 +144,58 @@ pub fn import_row(r: &Row) -> Result<ImportRowRecord> {
         error_message: get(r, 4)?,
     })
 }
+
+pub const ACCOUNT_COLUMNS: &str =
+    "id, username, password_hash, profile, holder_keys, created_at, disabled_at";
+
+pub fn account(r: &Row) -> Result<AccountRecord> {
+    Ok(AccountRecord {
+        id: get(r, 0)?,
+        username: get(r, 1)?,
+        password_hash: get(r, 2)?,
+        profile: get(r, 3)?,
+        holder_keys: get(r, 4)?,
+        created_at: get(r, 5)?,
+        disabled_at: get(r, 6)?,
+    })
+}
+
+pub fn binding(r: &Row) -> Result<BindingRecord> {
+    Ok(BindingRecord {
+        identifier: get(r, 0)?,
+        jkt: get(r, 1)?,
+        jwk: get(r, 2)?,
+        credential: get(r, 3)?,
+        created_at: get(r, 4)?,
+    })
+}
+
+pub fn presentation(r: &Row) -> Result<PresentationRecord> {
+    Ok(PresentationRecord {
+        id: get(r, 0)?,
+        identifier: get(r, 1)?,
+        presentation: get(r, 2)?,
+        matter: get(r, 3)?,
+        created_at: get(r, 4)?,
+        expires_at: get(r, 5)?,
+    })
+}
+
+pub const AUTHORIZATION_COLUMNS: &str = "id, lineage, identifier, grantor_key, agent_key, \
+    agent_name, matter, valid_from, valid_until, created_at, withdrawn_at";
+
+pub fn authorization(r: &Row) -> Result<AuthorizationRecord> {
+    Ok(AuthorizationRecord {
+        id: get(r, 0)?,
+        lineage: get(r, 1)?,
+        identifier: get(r, 2)?,
+        grantor_key: get(r, 3)?,
+        agent_key: get(r, 4)?,
+        agent_name: get(r, 5)?,
+        matter: get(r, 6)?,
+        valid_from: get(r, 7)?,
+        valid_until: get(r, 8)?,
+        created_at: get(r, 9)?,
+        withdrawn_at: get(r, 10)?,
+    })
+}

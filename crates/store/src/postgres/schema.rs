@@ -25,8 +25,9 @@
 //!   scans. `queries` lists them; a test checks their plans.
 //! - `events` is hash-partitioned by `lineage` too (primary key `(lineage, seq)`), so a
 //!   license's history is one partition's index range; `seq` comes from the `events_seq`
-//!   sequence (a bigserial shared by all partitions) and an index on `seq` makes
-//!   `max(seq)` (the status epoch) a backward index probe per partition.
+//!   sequence (a bigserial shared by all partitions) and a partial index on `seq` (events
+//!   that may change a status, migration 4) makes the status epoch a backward index probe
+//!   per partition.
 //! - Holder lookups use `holder_key`, a keyed hash of the holder code computed by the app:
 //!   no plaintext personal data is indexed.
 //! - Small tables (catalogue, issuers, keys, API keys, serials, status lists, import journal)
@@ -34,6 +35,10 @@
 //! - The event log (migration 2: `log_entries`, `log_nodes`, `log_state`, `log_checkpoints`)
 //!   is plain tables: appends are serialised by the one `log_state` row (`FOR UPDATE`), reads
 //!   are primary-key point or range lookups. See `log`.
+//!
+//! - The holder wallet (migration 4) is plain tables; see `WALLET`.
+//!
+//! Migrations are append-only: an existing schema upgrades by running the ones it lacks.
 //!
 //! Integers are `bigint` because the records use `u32`/`u64`, which `integer` cannot hold.
 
@@ -126,6 +131,7 @@ INSERT INTO log_state (id, size, peaks) VALUES (1, 0, '\x');
 CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, created_at bigint NOT NULL);
 "#,
     HUB_INDEX,
+    WALLET,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -174,6 +180,44 @@ BEGIN
         EXECUTE 'SELECT create_distributed_table(''hub_holders'', ''holder_key'', shard_count => 256)';
     END IF;
 END $$;
+"#;
+
+/// Migration 4: the holder wallet (accounts, device-key bindings, prepared presentations,
+/// authorizations of agents), plain tables: per holder they are few rows, looked up by
+/// primary key or by one indexed column (`username`, `expires_at`, `lineage`, `agent_key`).
+///
+/// Events that leave every status as it was (uses of a license, authorizations) are marked
+/// `affects_status = false`; the status epoch is the largest `seq` of the others, served by a
+/// partial index (a backward probe per partition) that replaces `events_seq_idx`. Adding a
+/// column with a constant default does not rewrite `events`.
+const WALLET: &str = r#"
+CREATE TABLE accounts (
+    id text PRIMARY KEY, username text NOT NULL UNIQUE, password_hash text NOT NULL,
+    profile text NOT NULL, holder_keys text[] NOT NULL, created_at bigint NOT NULL,
+    disabled_at bigint
+);
+CREATE TABLE bindings (
+    identifier text NOT NULL, jkt text NOT NULL, jwk text NOT NULL, credential text NOT NULL,
+    created_at bigint NOT NULL, PRIMARY KEY (identifier, jkt)
+);
+CREATE TABLE presentations (
+    id text PRIMARY KEY, identifier text NOT NULL, presentation text NOT NULL, matter text,
+    created_at bigint NOT NULL, expires_at bigint NOT NULL
+);
+CREATE INDEX presentations_expiry ON presentations (expires_at);
+CREATE TABLE authorizations (
+    id text PRIMARY KEY, lineage text NOT NULL, identifier text NOT NULL,
+    grantor_key text NOT NULL, agent_key text NOT NULL, agent_name text NOT NULL,
+    matter text NOT NULL, valid_from bigint NOT NULL, valid_until bigint NOT NULL,
+    created_at bigint NOT NULL, withdrawn_at bigint,
+    ord bigint GENERATED ALWAYS AS IDENTITY
+);
+CREATE INDEX authorizations_lineage ON authorizations (lineage, created_at DESC, ord DESC);
+CREATE INDEX authorizations_agent ON authorizations (agent_key, created_at DESC, ord DESC);
+
+ALTER TABLE events ADD COLUMN affects_status boolean NOT NULL DEFAULT true;
+CREATE INDEX events_status_seq ON events (seq) WHERE affects_status;
+DROP INDEX events_seq_idx;
 "#;
 
 /// The schema version this build writes.

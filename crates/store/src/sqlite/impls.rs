@@ -121,12 +121,14 @@ fn insert_license(conn: &Connection, l: &LicenseRecord) -> Result<()> {
     Ok(())
 }
 
-/// Appends an event; its lineage is that of the license version it names.
-fn insert_event(conn: &Connection, e: &EventRecord) -> Result<EventRecord> {
+/// Appends an event; its lineage is that of the license version it names. `affects_status`
+/// is false for events that leave every status as it was (they do not move the status epoch).
+fn insert_event(conn: &Connection, e: &EventRecord, affects_status: bool) -> Result<EventRecord> {
     let n = conn
         .prepare_cached(
-            "INSERT INTO events (identifier, lineage, kind, actor, at, reason, detail) \
-             SELECT ?1, lineage, ?2, ?3, ?4, ?5, ?6 FROM licenses WHERE identifier = ?1",
+            "INSERT INTO events (identifier, lineage, kind, actor, at, reason, detail, \
+             affects_status) \
+             SELECT ?1, lineage, ?2, ?3, ?4, ?5, ?6, ?7 FROM licenses WHERE identifier = ?1",
         )?
         .execute(params![
             e.identifier,
@@ -134,7 +136,8 @@ fn insert_event(conn: &Connection, e: &EventRecord) -> Result<EventRecord> {
             e.actor,
             e.at,
             e.reason,
-            e.detail
+            e.detail,
+            affects_status
         ])?;
     if n == 0 {
         return Err(StoreError::NotFound(format!("license {}", e.identifier)));
@@ -162,7 +165,7 @@ fn insert_import_row(conn: &Connection, r: &ImportRowRecord) -> Result<()> {
 
 fn insert_new(conn: &Connection, new: &NewLicense) -> Result<EventRecord> {
     insert_license(conn, &new.license)?;
-    let event = insert_event(conn, &new.event)?;
+    let event = insert_event(conn, &new.event, true)?;
     let l = &new.license;
     super::log::append_event(conn, &event, &l.status, l.pledged, &l.credential)?;
     if let Some(row) = &new.import_row {
@@ -249,11 +252,29 @@ fn apply_transition(conn: &Connection, t: &TransitionRecord) -> Result<EventReco
             StoreError::NotFound(format!("license {}", t.identifier))
         });
     };
-    let event = insert_event(conn, &t.event)?;
+    let event = insert_event(conn, &t.event, true)?;
     super::log::append_event(conn, &event, &t.new_status, t.new_pledged, &credential)?;
     if let Some(next) = &t.successor {
         insert_new(conn, next)?;
     }
+    Ok(event)
+}
+
+/// Appends an event that leaves its license as it is (a use, an authorization) and its log
+/// entry, which carries the version's current status, pledge and credential. `NotFound` if the
+/// license does not exist. Runs on the writer, so no transition can come in between.
+pub(super) fn append_use_event(conn: &Connection, e: &EventRecord) -> Result<EventRecord> {
+    let current: Option<(String, bool, String)> = conn
+        .prepare_cached("SELECT status, pledged, credential FROM licenses WHERE identifier = ?1")?
+        .query_row(params![e.identifier], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    let Some((status, pledged, credential)) = current else {
+        return Err(StoreError::NotFound(format!("license {}", e.identifier)));
+    };
+    let event = insert_event(conn, e, false)?;
+    super::log::append_event(conn, &event, &status, pledged, &credential)?;
     Ok(event)
 }
 
@@ -594,7 +615,13 @@ impl StatusListStore for SqliteStore {
 
     async fn status_epoch(&self) -> Result<i64> {
         self.read(|conn| {
-            Ok(conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?)
+            Ok(conn
+                .prepare_cached(
+                    "SELECT seq FROM events WHERE affects_status = 1 ORDER BY seq DESC LIMIT 1",
+                )?
+                .query_row([], |r| r.get(0))
+                .optional()?
+                .unwrap_or(0))
         })
         .await
     }

@@ -7,6 +7,7 @@
 mod impls;
 mod log;
 pub mod schema;
+mod wallet;
 mod writer;
 
 use std::path::{Path, PathBuf};

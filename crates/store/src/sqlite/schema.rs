@@ -1,4 +1,5 @@
 //! SQLite schema and its migrations, applied in order and recorded in `PRAGMA user_version`.
+//! Migrations are append-only: an existing database upgrades by running the ones it lacks.
 
 use rusqlite::Connection;
 
@@ -61,6 +62,34 @@ CREATE TABLE log_nodes (
 CREATE TABLE log_state (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, peaks BLOB NOT NULL);
 INSERT INTO log_state (id, size, peaks) VALUES (1, 0, x'');
 CREATE TABLE log_checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL, created_at INTEGER NOT NULL);
+"#,
+    // 3: the holder wallet. Events that leave statuses as they are (uses, authorizations) are
+    // marked, and the status epoch is the last unmarked event.
+    r#"
+CREATE TABLE accounts (
+    id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+    profile TEXT NOT NULL, holder_keys TEXT NOT NULL, created_at INTEGER NOT NULL,
+    disabled_at INTEGER
+) WITHOUT ROWID;
+CREATE TABLE bindings (
+    identifier TEXT NOT NULL, jkt TEXT NOT NULL, jwk TEXT NOT NULL, credential TEXT NOT NULL,
+    created_at INTEGER NOT NULL, PRIMARY KEY (identifier, jkt)
+);
+CREATE TABLE presentations (
+    id TEXT NOT NULL PRIMARY KEY, identifier TEXT NOT NULL, presentation TEXT NOT NULL, matter TEXT,
+    created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
+);
+CREATE INDEX presentations_expiry ON presentations(expires_at);
+CREATE TABLE authorizations (
+    id TEXT NOT NULL PRIMARY KEY, lineage TEXT NOT NULL, identifier TEXT NOT NULL,
+    grantor_key TEXT NOT NULL, agent_key TEXT NOT NULL, agent_name TEXT NOT NULL,
+    matter TEXT NOT NULL, valid_from INTEGER NOT NULL, valid_until INTEGER NOT NULL,
+    created_at INTEGER NOT NULL, withdrawn_at INTEGER
+);
+CREATE INDEX authorizations_lineage ON authorizations(lineage, created_at);
+CREATE INDEX authorizations_agent ON authorizations(agent_key, created_at);
+ALTER TABLE events ADD COLUMN affects_status INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX events_status_seq ON events(seq) WHERE affects_status = 1;
 "#,
 ];
 

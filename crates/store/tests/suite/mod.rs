@@ -387,7 +387,9 @@ macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each $make; catalogue_versions, issuers_and_keys,
             reservations_never_collide, concurrent_reservations_never_collide, insert_is_atomic, group_commit_isolates_failures,
-            transitions_check_state, queries, log_appends_with_events, log_under_concurrency);
+            transitions_check_state, queries, log_appends_with_events, log_under_concurrency,
+            wallet_accounts, wallet_bindings_upsert, wallet_presentations_purge,
+            wallet_authorizations, wallet_uses, wallet_uses_interleave_with_transitions);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -581,4 +583,405 @@ pub async fn log_under_concurrency(s: &dyn Store) {
         f.append(elicense_log::leaf_hash(&e.data));
     }
     assert_eq!(s.log_frontier().await.unwrap().root(), f.root());
+}
+
+pub fn account(id: &str, username: &str) -> AccountRecord {
+    AccountRecord {
+        id: id.into(),
+        username: username.into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        profile: "{\"name\":\"张三\"}".into(),
+        holder_keys: vec!["hk-own".into(), "hk-enterprise".into()],
+        created_at: 10,
+        disabled_at: None,
+    }
+}
+
+pub fn authorization(
+    id: &str,
+    identifier: &str,
+    agent: &str,
+    created_at: i64,
+) -> AuthorizationRecord {
+    AuthorizationRecord {
+        id: id.into(),
+        lineage: format!("L-{identifier}"),
+        identifier: identifier.into(),
+        grantor_key: "h1".into(),
+        agent_key: agent.into(),
+        agent_name: "代理人".into(),
+        matter: "M1".into(),
+        valid_from: 100,
+        valid_until: 200,
+        created_at,
+        withdrawn_at: None,
+    }
+}
+
+/// The log entry of the last leaf.
+async fn last_log_entry(s: &dyn Store) -> (LogEntryRecord, LogEntry) {
+    let size = s.log_frontier().await.unwrap().size();
+    let e = s.log_entries(size - 1, size).await.unwrap().remove(0);
+    let parsed = LogEntry::parse(&e.data).unwrap();
+    (e, parsed)
+}
+
+pub async fn wallet_accounts(s: &dyn Store) {
+    let a = account("acc1", "zhangsan");
+    s.put_account(a.clone()).await.unwrap();
+    assert_eq!(s.account("acc1").await.unwrap(), Some(a.clone()));
+    assert_eq!(
+        s.account_by_username("zhangsan").await.unwrap(),
+        Some(a.clone())
+    );
+    assert!(s.account("nope").await.unwrap().is_none());
+    assert!(s.account_by_username("lisi").await.unwrap().is_none());
+    assert!(
+        !format!("{a:?}").contains("argon2"),
+        "Debug must redact the password hash"
+    );
+    // A taken username: its own code; nothing written.
+    let err = s
+        .put_account(account("acc2", "zhangsan"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "account.username_taken");
+    assert!(s.account("acc2").await.unwrap().is_none());
+    // A taken id with a free username is a plain duplicate.
+    let err = s.put_account(account("acc1", "lisi")).await.unwrap_err();
+    assert_eq!(err.code(), "store.duplicate");
+    // Optional fields and an empty key list round-trip.
+    let b = AccountRecord {
+        holder_keys: vec![],
+        disabled_at: Some(20),
+        ..account("acc3", "wangwu")
+    };
+    s.put_account(b.clone()).await.unwrap();
+    assert_eq!(s.account("acc3").await.unwrap(), Some(b));
+}
+
+pub async fn wallet_bindings_upsert(s: &dyn Store) {
+    let b = BindingRecord {
+        identifier: "B1".into(),
+        jkt: "thumb".into(),
+        jwk: "{\"kty\":\"EC\"}".into(),
+        credential: "sd-jwt-1".into(),
+        created_at: 1,
+    };
+    s.put_binding(b.clone()).await.unwrap();
+    assert_eq!(s.binding("B1", "thumb").await.unwrap(), Some(b.clone()));
+    let replaced = BindingRecord {
+        credential: "sd-jwt-2".into(),
+        created_at: 2,
+        ..b.clone()
+    };
+    s.put_binding(replaced.clone()).await.unwrap();
+    assert_eq!(s.binding("B1", "thumb").await.unwrap(), Some(replaced));
+    let other_key = BindingRecord {
+        jkt: "thumb2".into(),
+        ..b.clone()
+    };
+    s.put_binding(other_key.clone()).await.unwrap();
+    assert_eq!(s.binding("B1", "thumb2").await.unwrap(), Some(other_key));
+    assert_eq!(
+        s.binding("B1", "thumb").await.unwrap().unwrap().credential,
+        "sd-jwt-2",
+        "another key's binding is a row of its own"
+    );
+    assert!(s.binding("B2", "thumb").await.unwrap().is_none());
+}
+
+pub async fn wallet_presentations_purge(s: &dyn Store) {
+    let p = |id: &str, expires_at: i64| PresentationRecord {
+        id: id.into(),
+        identifier: "P1".into(),
+        presentation: format!("vp-{id}"),
+        matter: None,
+        created_at: 1,
+        expires_at,
+    };
+    let with_matter = PresentationRecord {
+        matter: Some("M1".into()),
+        ..p("a", 100)
+    };
+    s.put_presentation(with_matter.clone()).await.unwrap();
+    s.put_presentation(p("b", 150)).await.unwrap();
+    s.put_presentation(p("c", 200)).await.unwrap();
+    assert_eq!(
+        s.put_presentation(p("c", 300)).await.unwrap_err().code(),
+        "store.duplicate"
+    );
+    assert_eq!(s.presentation("a").await.unwrap(), Some(with_matter));
+    assert_eq!(s.presentation("b").await.unwrap(), Some(p("b", 150)));
+    // Expired before 150: only "a" (expiry is exclusive).
+    assert_eq!(s.purge_presentations(150).await.unwrap(), 1);
+    assert!(s.presentation("a").await.unwrap().is_none());
+    assert!(s.presentation("b").await.unwrap().is_some());
+    assert_eq!(s.purge_presentations(150).await.unwrap(), 0);
+    assert_eq!(s.purge_presentations(1_000).await.unwrap(), 2);
+    assert!(s.presentation("c").await.unwrap().is_none());
+}
+
+pub async fn wallet_authorizations(s: &dyn Store) {
+    s.insert(new_license("A1", (5, 0))).await.unwrap();
+    let size0 = s.log_frontier().await.unwrap().size();
+    let epoch0 = s.status_epoch().await.unwrap();
+    let ev = s
+        .put_authorization(
+            authorization("au1", "A1", "agent", 10),
+            event("A1", "authorize"),
+        )
+        .await
+        .unwrap();
+    assert!(ev.seq > 0);
+    assert_eq!(ev.kind, "authorize");
+    let kinds: Vec<_> = s
+        .events("L-A1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.seq, e.kind))
+        .collect();
+    assert_eq!(kinds.last().unwrap(), &(ev.seq, "authorize".to_string()));
+    assert_eq!(kinds.len(), 2);
+    assert_eq!(s.log_frontier().await.unwrap().size(), size0 + 1);
+    assert_eq!(s.log_index(ev.seq).await.unwrap(), Some(size0));
+    let (rec, entry) = last_log_entry(s).await;
+    assert_eq!(rec.seq, ev.seq);
+    assert_eq!(
+        (
+            entry.kind.as_str(),
+            entry.identifier.as_str(),
+            entry.status.as_str()
+        ),
+        ("authorize", "A1", "valid")
+    );
+    assert_eq!(entry.credential_sha256, log::credential_sha256("cred-A1"));
+    assert_eq!(
+        s.status_epoch().await.unwrap(),
+        epoch0,
+        "an authorization changes no status"
+    );
+    // A second, later one to another agent; one on an unknown license writes nothing.
+    s.put_authorization(
+        authorization("au2", "A1", "agent2", 20),
+        event("A1", "authorize"),
+    )
+    .await
+    .unwrap();
+    let err = s
+        .put_authorization(
+            authorization("au3", "nope", "agent", 30),
+            event("nope", "authorize"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "store.not_found");
+    assert!(s.authorizations("L-nope").await.unwrap().is_empty());
+    let err = s
+        .put_authorization(
+            authorization("au1", "A1", "agent", 40),
+            event("A1", "authorize"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "store.duplicate");
+    assert_eq!(s.log_frontier().await.unwrap().size(), size0 + 2);
+    let ids = |v: Vec<AuthorizationRecord>| v.into_iter().map(|a| a.id).collect::<Vec<_>>();
+    assert_eq!(ids(s.authorizations("L-A1").await.unwrap()), ["au2", "au1"]);
+    assert_eq!(
+        s.authorizations_for_agent("agent").await.unwrap(),
+        vec![authorization("au1", "A1", "agent", 10)]
+    );
+    assert!(s.authorizations_for_agent("h1").await.unwrap().is_empty());
+
+    // Withdraw: marked, logged; a second time is a conflict, an unknown id not found.
+    let w = s
+        .withdraw_authorization("au1", 150, event("A1", "authorize_withdraw"))
+        .await
+        .unwrap();
+    assert!(w.seq > ev.seq);
+    assert_eq!(
+        s.authorizations_for_agent("agent").await.unwrap()[0].withdrawn_at,
+        Some(150)
+    );
+    let (_, entry) = last_log_entry(s).await;
+    assert_eq!(entry.kind, "authorize_withdraw");
+    let size = s.log_frontier().await.unwrap().size();
+    assert_eq!(
+        s.withdraw_authorization("au1", 160, event("A1", "authorize_withdraw"))
+            .await
+            .unwrap_err()
+            .code(),
+        "store.conflict"
+    );
+    assert_eq!(
+        s.withdraw_authorization("zz", 160, event("A1", "authorize_withdraw"))
+            .await
+            .unwrap_err()
+            .code(),
+        "store.not_found"
+    );
+    assert_eq!(
+        s.log_frontier().await.unwrap().size(),
+        size,
+        "nothing logged"
+    );
+    assert_eq!(
+        s.authorizations_for_agent("agent").await.unwrap()[0].withdrawn_at,
+        Some(150),
+        "the first withdrawal stands"
+    );
+    // A withdrawal whose event names an unknown license rolls back.
+    assert_eq!(
+        s.withdraw_authorization("au2", 170, event("nope", "authorize_withdraw"))
+            .await
+            .unwrap_err()
+            .code(),
+        "store.not_found"
+    );
+    assert_eq!(
+        s.authorizations("L-A1").await.unwrap()[0].withdrawn_at,
+        None
+    );
+    assert_eq!(s.events("L-A1").await.unwrap().len(), 4);
+    assert_eq!(s.status_epoch().await.unwrap(), epoch0);
+}
+
+pub async fn wallet_uses(s: &dyn Store) {
+    assert_eq!(
+        s.record_use(event("nope", "verify"))
+            .await
+            .unwrap_err()
+            .code(),
+        "store.not_found"
+    );
+    assert_eq!(s.log_frontier().await.unwrap().size(), 0);
+    s.insert(new_license("U1", (6, 0))).await.unwrap();
+    // Suspend it first: a use logs the status as it stands.
+    s.transition(TransitionRecord {
+        identifier: "U1".into(),
+        expected_status: "valid".into(),
+        expected_pledged: false,
+        new_status: "suspended".into(),
+        new_status_value: 2,
+        new_pledged: true,
+        event: event("U1", "suspend"),
+        successor: None,
+        at: 200,
+    })
+    .await
+    .unwrap();
+    let before = s.license("U1").await.unwrap().unwrap();
+    let epoch = s.status_epoch().await.unwrap();
+    let size = s.log_frontier().await.unwrap().size();
+    let ev = s.record_use(event("U1", "present")).await.unwrap();
+    assert_eq!(s.log_frontier().await.unwrap().size(), size + 1);
+    let (rec, entry) = last_log_entry(s).await;
+    assert_eq!(rec.seq, ev.seq);
+    assert_eq!(
+        (entry.kind.as_str(), entry.status.as_str(), entry.pledged),
+        ("present", "suspended", true)
+    );
+    assert_eq!(
+        s.license("U1").await.unwrap().unwrap(),
+        before,
+        "license unchanged"
+    );
+    assert_eq!(
+        s.non_valid(6).await.unwrap(),
+        vec![StatusEntry { idx: 0, status: 2 }]
+    );
+    assert_eq!(
+        s.status_epoch().await.unwrap(),
+        epoch,
+        "a use moves no status"
+    );
+    // Two at once both land, with distinct sequence numbers, each logged once.
+    let (a, b) = futures::join!(
+        s.record_use(event("U1", "verify")),
+        s.record_use(event("U1", "face_download"))
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_ne!(a.seq, b.seq);
+    assert_eq!(s.log_frontier().await.unwrap().size(), size + 3);
+    let mut logged: Vec<_> = s
+        .log_entries(size, size + 3)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.seq)
+        .collect();
+    logged.sort();
+    let mut want = vec![ev.seq, a.seq, b.seq];
+    want.sort();
+    assert_eq!(logged, want);
+    let kinds: Vec<_> = s
+        .events("L-U1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds.len(), 5);
+    assert_eq!(&kinds[..3], ["issue", "suspend", "present"]);
+    assert_eq!(s.status_epoch().await.unwrap(), epoch);
+    // A status change after uses still moves the epoch.
+    s.transition(TransitionRecord {
+        identifier: "U1".into(),
+        expected_status: "suspended".into(),
+        expected_pledged: true,
+        new_status: "valid".into(),
+        new_status_value: 0,
+        new_pledged: true,
+        event: event("U1", "resume"),
+        successor: None,
+        at: 300,
+    })
+    .await
+    .unwrap();
+    assert!(s.status_epoch().await.unwrap() > b.seq.max(a.seq));
+}
+
+/// Uses racing with transitions of the same license: in the log, every use carries the status
+/// the last transition before it set (a use never logs a status that was already replaced).
+pub async fn wallet_uses_interleave_with_transitions(s: &dyn Store) {
+    s.insert(new_license("R1", (7, 0))).await.unwrap();
+    let flips = async {
+        let mut status = ("valid", 0u8);
+        for _ in 0..10 {
+            let next = if status.0 == "valid" {
+                ("suspended", 2)
+            } else {
+                ("valid", 0)
+            };
+            s.transition(TransitionRecord {
+                identifier: "R1".into(),
+                expected_status: status.0.into(),
+                expected_pledged: false,
+                new_status: next.0.into(),
+                new_status_value: next.1,
+                new_pledged: false,
+                event: event("R1", "flip"),
+                successor: None,
+                at: 200,
+            })
+            .await
+            .unwrap();
+            status = next;
+        }
+    };
+    let uses = futures::future::join_all((0..40).map(|_| s.record_use(event("R1", "verify"))));
+    let (_, used) = futures::join!(flips, uses);
+    assert!(used.iter().all(|r| r.is_ok()));
+    let entries = s.log_entries(0, 1_000).await.unwrap();
+    assert_eq!(entries.len(), 1 + 10 + 40);
+    let mut current = String::new();
+    for e in &entries {
+        let e = LogEntry::parse(&e.data).unwrap();
+        match e.kind.as_str() {
+            "verify" => assert_eq!(e.status, current, "use at event {}", e.event),
+            _ => current = e.status,
+        }
+    }
 }

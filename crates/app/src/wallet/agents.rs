@@ -1,0 +1,190 @@
+//! Authorizing an agent (代办): the holder names a person (name and resident ID), a matter and
+//! a period; during that period the agent's wallet shows the license and may present, for
+//! that matter only, the fields the matter needs. The holder can withdraw it at any time.
+//! Granting and withdrawing are events in the license's history and in the log.
+
+use std::sync::Arc;
+
+use elicense_core::holder::{HolderCode, HolderCodeType};
+use elicense_store::{AuthorizationRecord, EventRecord};
+use serde::Serialize;
+use serde_json::json;
+
+use super::identity::{mask, Identity};
+use super::licenses::{open, Access, Opened};
+use crate::error::{AppError, ErrorKind, Result};
+use crate::node::Node;
+
+/// Longest authorization, seconds (one year).
+pub const MAX_AUTHORIZATION_SECS: i64 = 366 * 86_400;
+
+/// A request to authorize an agent.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub agent_name: String,
+    /// The agent's resident ID number (GB 11643).
+    pub agent_id: String,
+    pub matter: String,
+    pub valid_from: i64,
+    pub valid_until: i64,
+}
+
+/// An authorization as the holder sees it (the agent's ID masked).
+#[derive(Debug, Clone, Serialize)]
+pub struct AuthorizationView {
+    pub id: String,
+    pub agent_name: String,
+    pub matter: String,
+    pub valid_from: i64,
+    pub valid_until: i64,
+    pub withdrawn_at: Option<i64>,
+    /// `active`, `pending`, `ended` or `withdrawn`.
+    pub state: &'static str,
+}
+
+/// An event of the holder's (or representative's) about an opened license.
+fn event(opened: &Opened, kind: &str, at: i64, detail: serde_json::Value) -> EventRecord {
+    EventRecord {
+        seq: 0,
+        identifier: opened.record.identifier.clone(),
+        kind: kind.into(),
+        actor: opened.access.kind().into(),
+        at,
+        reason: None,
+        detail: detail.to_string(),
+    }
+}
+
+fn invalid(code: &'static str, message: impl Into<String>) -> AppError {
+    AppError::new(ErrorKind::Invalid, code, message)
+}
+
+/// Grants an authorization on a license the identity holds (or holds for its enterprise).
+pub async fn authorize(
+    node: &Arc<Node>,
+    id: &Identity,
+    identifier: &str,
+    g: Grant,
+) -> Result<AuthorizationView> {
+    let opened = open(node, id, identifier).await?;
+    if matches!(opened.access, Access::Agent(_)) {
+        return Err(AppError::forbidden(
+            "wallet.agent_cannot_delegate",
+            "an agent cannot authorize another agent",
+        ));
+    }
+    let agent = HolderCode::parse(HolderCodeType::ResidentId, g.agent_id.trim())
+        .map_err(AppError::invalid)?;
+    let name = g.agent_name.trim();
+    if name.is_empty() || name.chars().count() > 50 {
+        return Err(invalid("wallet.bad_agent", "the agent's name is required"));
+    }
+    if !opened
+        .license_type
+        .matters
+        .iter()
+        .any(|m| m.code == g.matter)
+    {
+        return Err(invalid(
+            "wallet.unknown_matter",
+            format!("no matter {} for this license type", g.matter),
+        ));
+    }
+    if g.valid_until <= g.valid_from || g.valid_until - g.valid_from > MAX_AUTHORIZATION_SECS {
+        return Err(invalid(
+            "wallet.bad_period",
+            "the period must end after it starts and last at most a year",
+        ));
+    }
+    let agent_key = node.holder_key(&agent);
+    if agent_key == opened.record.holder_key || agent_key == id.person_key {
+        return Err(invalid("wallet.bad_agent", "one cannot be one's own agent"));
+    }
+    let now = node.now();
+    let rec = AuthorizationRecord {
+        id: super::random_id(),
+        lineage: opened.record.lineage.clone(),
+        identifier: opened.record.identifier.clone(),
+        grantor_key: id.person_key.clone(),
+        agent_key,
+        agent_name: name.to_owned(),
+        matter: g.matter.clone(),
+        valid_from: g.valid_from,
+        valid_until: g.valid_until,
+        created_at: now,
+        withdrawn_at: None,
+    };
+    let event = event(
+        &opened,
+        "authorize",
+        now,
+        json!({"matter": g.matter, "agent": mask(agent.value()),
+            "from": g.valid_from, "until": g.valid_until, "authorization": rec.id}),
+    );
+    node.store.put_authorization(rec.clone(), event).await?;
+    Ok(view(&rec, now))
+}
+
+/// Withdraws an authorization of a license the identity holds.
+pub async fn withdraw(node: &Arc<Node>, id: &Identity, identifier: &str, auth: &str) -> Result<()> {
+    let opened = open(node, id, identifier).await?;
+    if matches!(opened.access, Access::Agent(_)) {
+        return Err(AppError::forbidden(
+            "wallet.agent_cannot_delegate",
+            "only the holder can withdraw an authorization",
+        ));
+    }
+    let known = node
+        .store
+        .authorizations(&opened.record.lineage)
+        .await?
+        .into_iter()
+        .find(|a| a.id == auth)
+        .ok_or_else(|| AppError::not_found("wallet.no_authorization", "no such authorization"))?;
+    let now = node.now();
+    let event = event(
+        &opened,
+        "authorize_withdraw",
+        now,
+        json!({"matter": known.matter, "authorization": known.id}),
+    );
+    node.store.withdraw_authorization(auth, now, event).await?;
+    Ok(())
+}
+
+/// Authorizations of an opened license, newest first (none for an agent: only the holder
+/// manages them).
+pub async fn list(node: &Arc<Node>, opened: &Opened) -> Result<Vec<AuthorizationView>> {
+    if matches!(opened.access, Access::Agent(_)) {
+        return Ok(Vec::new());
+    }
+    let now = node.now();
+    Ok(node
+        .store
+        .authorizations(&opened.record.lineage)
+        .await?
+        .iter()
+        .map(|a| view(a, now))
+        .collect())
+}
+
+fn view(a: &AuthorizationRecord, now: i64) -> AuthorizationView {
+    let state = if a.withdrawn_at.is_some() {
+        "withdrawn"
+    } else if now < a.valid_from {
+        "pending"
+    } else if now >= a.valid_until {
+        "ended"
+    } else {
+        "active"
+    };
+    AuthorizationView {
+        id: a.id.clone(),
+        agent_name: a.agent_name.clone(),
+        matter: a.matter.clone(),
+        valid_from: a.valid_from,
+        valid_until: a.valid_until,
+        withdrawn_at: a.withdrawn_at,
+        state,
+    }
+}

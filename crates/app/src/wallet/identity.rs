@@ -1,0 +1,251 @@
+//! Who a holder is: identity proofing behind [`IdentityProvider`], so that a real identity
+//! provider (an OIDC provider, a government single sign-on) can replace the node's own
+//! password accounts without touching the wallet.
+//!
+//! Invariants: an [`Identity`] carries keyed hashes of holder codes, never the codes
+//! themselves (the person's ID number is kept masked, for display only); an account sees the
+//! licenses of its own holder code and of the enterprises it represents (法定代表人).
+
+use std::sync::Arc;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use async_trait::async_trait;
+use elicense_core::holder::HolderCode;
+use elicense_store::{AccountRecord, Store, StoreError};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, ErrorKind, Result};
+use crate::node::Node;
+
+/// An enterprise an account represents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enterprise {
+    pub uscc: String,
+    pub name: String,
+}
+
+/// A signed-in holder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub account: String,
+    pub username: String,
+    pub name: String,
+    /// The person's code, masked (`110105********002X`).
+    pub person_masked: String,
+    /// Keyed hash of the person's own holder code (authorizations name agents by it).
+    pub person_key: String,
+    /// Enterprises the person represents, with the keyed hash of each USCC.
+    pub enterprises: Vec<(Enterprise, String)>,
+}
+
+impl Identity {
+    /// Every holder key whose licenses this identity may see as holder.
+    pub fn holder_keys(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.person_key.as_str())
+            .chain(self.enterprises.iter().map(|(_, k)| k.as_str()))
+    }
+}
+
+/// Identity proofing: turns credentials into an [`Identity`].
+#[async_trait]
+pub trait IdentityProvider: Send + Sync {
+    /// Checks a username and password; `Ok(None)` when they do not match an active account.
+    async fn sign_in(&self, username: &str, password: &str) -> Result<Option<Identity>>;
+    /// The identity of an account named in a session, if it is still active.
+    async fn identity(&self, account: &str) -> Result<Option<Identity>>;
+}
+
+/// What the node keeps in an account's profile (JSON in the store).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Profile {
+    name: String,
+    person_masked: String,
+    person_key: String,
+    enterprises: Vec<(Enterprise, String)>,
+}
+
+/// The node's own password accounts (Argon2id hashes in the store).
+pub struct LocalAccounts {
+    store: Arc<dyn Store>,
+}
+
+impl LocalAccounts {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        LocalAccounts { store }
+    }
+}
+
+fn identity_of(rec: AccountRecord) -> Result<Option<Identity>> {
+    if rec.disabled_at.is_some() {
+        return Ok(None);
+    }
+    let p: Profile = serde_json::from_str(&rec.profile)
+        .map_err(|e| AppError::internal(format!("account profile: {e}")))?;
+    Ok(Some(Identity {
+        account: rec.id,
+        username: rec.username,
+        name: p.name,
+        person_masked: p.person_masked,
+        person_key: p.person_key,
+        enterprises: p.enterprises,
+    }))
+}
+
+/// A hash to check against when the username is unknown, so that both paths cost the same.
+fn dummy_hash() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| hash_password("not a password").expect("hashing works"))
+}
+
+#[async_trait]
+impl IdentityProvider for LocalAccounts {
+    async fn sign_in(&self, username: &str, password: &str) -> Result<Option<Identity>> {
+        let rec = self.store.account_by_username(username.trim()).await?;
+        let hash = rec
+            .as_ref()
+            .map(|r| r.password_hash.clone())
+            .unwrap_or_else(|| dummy_hash().to_owned());
+        let password = password.to_owned();
+        let ok = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&hash)
+                .map(|h| {
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &h)
+                        .is_ok()
+                })
+                .unwrap_or(false)
+        })
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))?;
+        match rec {
+            Some(r) if ok => identity_of(r),
+            _ => Ok(None),
+        }
+    }
+
+    async fn identity(&self, account: &str) -> Result<Option<Identity>> {
+        match self.store.account(account).await? {
+            Some(r) => identity_of(r),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Argon2id (default parameters) PHC string of a password.
+pub fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::internal(format!("password hash: {e}")))
+}
+
+/// Masks a holder code for display: keeps the first 6 and the last 4 characters.
+pub fn mask(code: &str) -> String {
+    let chars: Vec<char> = code.chars().collect();
+    if chars.len() <= 10 {
+        return "*".repeat(chars.len());
+    }
+    let mut out: String = chars[..6].iter().collect();
+    out.push_str(&"*".repeat(chars.len() - 10));
+    out.extend(&chars[chars.len() - 4..]);
+    out
+}
+
+/// A new password account for a person, who may represent enterprises.
+pub struct NewAccount {
+    pub username: String,
+    pub password: String,
+    pub name: String,
+    pub person: HolderCode,
+    pub enterprises: Vec<(String, HolderCode)>,
+}
+
+/// Creates a password account; a taken username is `account.username_taken`.
+pub async fn create_account(node: &Node, a: NewAccount) -> Result<Identity> {
+    let username = a.username.trim().to_owned();
+    if username.is_empty() || username.len() > 64 || a.password.chars().count() < 8 {
+        return Err(AppError::new(
+            ErrorKind::Invalid,
+            "account.invalid",
+            "a username of 1 to 64 characters and a password of at least 8 are required",
+        ));
+    }
+    let person_key = node.holder_key(&a.person);
+    let enterprises = a
+        .enterprises
+        .iter()
+        .map(|(name, code)| {
+            (
+                Enterprise {
+                    uscc: code.value().to_owned(),
+                    name: name.clone(),
+                },
+                node.holder_key(code),
+            )
+        })
+        .collect::<Vec<_>>();
+    let profile = Profile {
+        name: a.name.clone(),
+        person_masked: mask(a.person.value()),
+        person_key: person_key.clone(),
+        enterprises: enterprises.clone(),
+    };
+    let password = a.password.clone();
+    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))??;
+    let rec = AccountRecord {
+        id: crate::wallet::random_id(),
+        username: username.clone(),
+        password_hash,
+        profile: serde_json::to_string(&profile).map_err(|e| AppError::internal(e.to_string()))?,
+        holder_keys: std::iter::once(person_key.clone())
+            .chain(enterprises.iter().map(|(_, k)| k.clone()))
+            .collect(),
+        created_at: node.now(),
+        disabled_at: None,
+    };
+    let id = rec.id.clone();
+    node.store.put_account(rec).await.map_err(|e| match e {
+        StoreError::UsernameTaken(_) => AppError::new(
+            ErrorKind::Conflict,
+            "account.username_taken",
+            format!("the username {username} is taken"),
+        ),
+        other => other.into(),
+    })?;
+    Ok(Identity {
+        account: id,
+        username,
+        name: a.name,
+        person_masked: profile.person_masked,
+        person_key,
+        enterprises,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_keep_ends_only() {
+        assert_eq!(mask("11010519491231002X"), "110105********002X");
+        assert_eq!(mask("12345"), "*****");
+    }
+
+    #[test]
+    fn password_hashes_verify_and_differ() {
+        let a = hash_password("correct horse").unwrap();
+        let b = hash_password("correct horse").unwrap();
+        assert_ne!(a, b, "salted");
+        let h = PasswordHash::new(&a).unwrap();
+        assert!(Argon2::default()
+            .verify_password(b"correct horse", &h)
+            .is_ok());
+        assert!(Argon2::default().verify_password(b"wrong", &h).is_err());
+    }
+}

@@ -1,0 +1,21 @@
+//! The holder wallet: sign-in ([`identity`], [`session`]), the holder's licenses and their
+//! history ([`licenses`]), showing a license as a short-lived holder-bound presentation
+//! ([`present`]) and authorizing agents ([`agents`]).
+
+pub mod agents;
+pub mod demo;
+pub mod identity;
+pub mod licenses;
+pub mod present;
+pub mod session;
+
+pub use identity::{Identity, IdentityProvider, LocalAccounts};
+
+/// A random 128-bit identifier, base64url (22 characters).
+pub fn random_id() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}

@@ -1,0 +1,367 @@
+//! The holder wallet end to end on a real SQLite node: accounts, what each identity may see,
+//! device binding, holder-bound presentations signed like the browser signs them (P-256 raw
+//! r‖s), their 60-second life, agents (代办), and the history in the log.
+
+mod common;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use common::*;
+use elicense_app::lifecycle::{apply, ActionRequest};
+use elicense_app::wallet::agents::{self, Grant};
+use elicense_app::wallet::identity::{create_account, NewAccount};
+use elicense_app::wallet::Identity;
+use elicense_app::wallet::{licenses, present, IdentityProvider, LocalAccounts};
+use elicense_core::holder::{HolderCode, HolderCodeType};
+use elicense_core::lifecycle::Action;
+use elicense_crypto::Alg;
+use p256::ecdsa::signature::Signer as _;
+use p256::ecdsa::{Signature, SigningKey};
+
+const ZHANG: (&str, &str) = ("张伟", "11010519491231002X");
+const LI: (&str, &str) = ("李娜", "110105200002290021");
+const COMPANY: (&str, &str) = ("北京示例科技有限公司", "91330000755918469E");
+
+async fn account(
+    env: &Env,
+    user: &str,
+    who: (&str, &str),
+    company: Option<(&str, &str)>,
+) -> Identity {
+    create_account(
+        &env.node,
+        NewAccount {
+            username: user.into(),
+            password: format!("{user}-password"),
+            name: who.0.into(),
+            person: HolderCode::parse(HolderCodeType::ResidentId, who.1).unwrap(),
+            enterprises: company
+                .map(|(n, c)| {
+                    vec![(
+                        n.to_string(),
+                        HolderCode::parse(HolderCodeType::Uscc, c).unwrap(),
+                    )]
+                })
+                .unwrap_or_default(),
+        },
+    )
+    .await
+    .expect("account")
+}
+
+struct Device(SigningKey);
+
+impl Device {
+    fn new() -> Self {
+        Device(SigningKey::random(&mut rand::thread_rng()))
+    }
+    fn jwk(&self) -> String {
+        let point = self.0.verifying_key().to_encoded_point(false);
+        serde_json::json!({"kty": "EC", "crv": "P-256",
+            "x": B64.encode(point.x().unwrap()), "y": B64.encode(point.y().unwrap())})
+        .to_string()
+    }
+    fn sign(&self, input: &str) -> String {
+        let sig: Signature = self.0.sign(input.as_bytes());
+        B64.encode(sig.to_bytes())
+    }
+}
+
+/// Binds `device`, prepares, signs and completes a presentation.
+async fn show(
+    env: &Env,
+    id: &Identity,
+    identifier: &str,
+    device: &Device,
+    fields: &[&str],
+    matter: Option<&str>,
+) -> Result<present::Shown, elicense_app::AppError> {
+    let jkt = present::bind(&env.node, id, identifier, &device.jwk()).await?;
+    let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+    let prep = present::prepare(&env.node, id, identifier, &jkt, &fields, matter).await?;
+    let sig = device.sign(&prep.signing_input);
+    present::complete(&env.node, id, identifier, &prep, &sig, matter).await
+}
+
+#[tokio::test]
+async fn sign_in_checks_the_password_and_usernames_are_unique() {
+    let env = env().await;
+    let zhang = account(&env, "zhangwei", ZHANG, Some(COMPANY)).await;
+    let idp = LocalAccounts::new(env.store.clone());
+    let got = idp
+        .sign_in("zhangwei", "zhangwei-password")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, zhang);
+    assert_eq!(got.person_masked, "110105********002X");
+    assert!(idp.sign_in("zhangwei", "wrong").await.unwrap().is_none());
+    assert!(idp
+        .sign_in("nobody", "zhangwei-password")
+        .await
+        .unwrap()
+        .is_none());
+    let again = create_account(
+        &env.node,
+        NewAccount {
+            username: "zhangwei".into(),
+            password: "another-password".into(),
+            name: "someone".into(),
+            person: HolderCode::parse(HolderCodeType::ResidentId, LI.1).unwrap(),
+            enterprises: vec![],
+        },
+    )
+    .await;
+    expect_code(again, "account.username_taken");
+}
+
+#[tokio::test]
+async fn a_holder_sees_own_and_company_licenses_and_nobody_else_does() {
+    let env = env().await;
+    let own = issue_ok(&env, request(DRIVING, 0, Alg::Sm2)).await; // 张伟
+    let company = issue_ok(&env, request(BUSINESS, 0, Alg::Sm2)).await; // 北京示例科技
+    let other = issue_ok(&env, request(DRIVING, 1, Alg::Sm2)).await; // 李娜
+    let zhang = account(&env, "zhangwei", ZHANG, Some(COMPANY)).await;
+    let li = account(&env, "lina", LI, None).await;
+
+    let groups = licenses::list(&env.node, &zhang).await.unwrap();
+    let seen: Vec<&str> = groups
+        .iter()
+        .flat_map(|g| g.licenses.iter().map(|l| l.identifier.as_str()))
+        .collect();
+    assert!(seen.contains(&own.identifier.as_str()));
+    assert!(seen.contains(&company.identifier.as_str()));
+    assert!(!seen.contains(&other.identifier.as_str()));
+    assert_eq!(groups.len(), 2, "grouped by type");
+
+    // Someone else's license does not exist for this identity (same answer as unknown).
+    expect_code(
+        licenses::open(&env.node, &li, &own.identifier).await,
+        "wallet.not_found",
+    );
+    expect_code(
+        licenses::open(&env.node, &li, "1.2.156.3005.2.x").await,
+        "wallet.not_found",
+    );
+    let opened = licenses::open(&env.node, &zhang, &company.identifier)
+        .await
+        .unwrap();
+    assert_eq!(
+        opened.access,
+        licenses::Access::Enterprise(COMPANY.0.into())
+    );
+}
+
+#[tokio::test]
+async fn a_presentation_discloses_only_the_chosen_fields_and_expires_after_60_seconds() {
+    let env = env().await;
+    let lic = issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2)).await;
+    let zhang = account(&env, "zhangwei", ZHANG, None).await;
+    let device = Device::new();
+    let shown = show(
+        &env,
+        &zhang,
+        &lic.identifier,
+        &device,
+        &["holder_name", "birth_date"],
+        Some("hotel_check_in"),
+    )
+    .await
+    .unwrap();
+    assert!(shown.url.starts_with(&format!("{BASE_URL}/verify/p/")));
+    assert_eq!(shown.expires_at, T0 + 60);
+
+    let opening = present::open(&env.node, &shown.id).await.unwrap();
+    assert!(opening.verdict.valid, "{:?}", opening.verdict.problems);
+    assert!(opening.verdict.key_binding);
+    assert_eq!(opening.verdict.claims["holder_name"], "张伟");
+    assert!(opening.verdict.claims.contains_key("birth_date"));
+    assert!(
+        !opening.verdict.claims.contains_key("holder_id"),
+        "not chosen, not shown"
+    );
+    assert!(!opening.verdict.claims.contains_key("address"));
+    assert_eq!(opening.matter.as_deref(), Some("hotel_check_in"));
+
+    env.clock.advance(61);
+    let late = present::open(&env.node, &shown.id).await.unwrap();
+    assert!(!late.verdict.valid);
+    assert_eq!(late.verdict.problems[0].code, "presentation.expired");
+    assert!(
+        late.verdict.claims.is_empty(),
+        "an expired presentation shows no personal data"
+    );
+    expect_code(
+        present::open(&env.node, "no-such-id").await,
+        "presentation.not_found",
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_license_presents_as_revoked_and_a_forged_signature_is_refused() {
+    let env = env().await;
+    let lic = issue_ok(&env, request(DRIVING, 0, Alg::Es256)).await;
+    let zhang = account(&env, "zhangwei", ZHANG, None).await;
+    let device = Device::new();
+    let jkt = present::bind(&env.node, &zhang, &lic.identifier, &device.jwk())
+        .await
+        .unwrap();
+    let prep = present::prepare(
+        &env.node,
+        &zhang,
+        &lic.identifier,
+        &jkt,
+        &["holder_name".into()],
+        None,
+    )
+    .await
+    .unwrap();
+    // Signed by another key: the node refuses to keep it.
+    let forged = Device::new().sign(&prep.signing_input);
+    expect_code(
+        present::complete(&env.node, &zhang, &lic.identifier, &prep, &forged, None).await,
+        "wallet.presentation_invalid",
+    );
+    expect_code(
+        present::complete(&env.node, &zhang, &lic.identifier, &prep, "!!", None).await,
+        "wallet.bad_signature",
+    );
+    // A private key is never taken.
+    let mut with_d: serde_json::Value = serde_json::from_str(&device.jwk()).unwrap();
+    with_d["d"] = "AAAA".into();
+    expect_code(
+        present::bind(&env.node, &zhang, &lic.identifier, &with_d.to_string()).await,
+        "wallet.bad_jwk",
+    );
+    // Fields outside the credential are refused.
+    expect_code(
+        present::prepare(
+            &env.node,
+            &zhang,
+            &lic.identifier,
+            &jkt,
+            &["file_number".into()],
+            None,
+        )
+        .await,
+        "wallet.field_not_disclosable",
+    );
+
+    let shown = show(
+        &env,
+        &zhang,
+        &lic.identifier,
+        &device,
+        &["holder_name"],
+        None,
+    )
+    .await
+    .unwrap();
+    let mut req = ActionRequest::new(Action::Revoke, "test");
+    req.reason = Some("以欺骗手段取得".into());
+    apply(&env.node, &lic.identifier, req).await.unwrap();
+    env.node.status.invalidate();
+    let opening = present::open(&env.node, &shown.id).await.unwrap();
+    assert!(!opening.verdict.valid);
+    let status = opening.verdict.status.expect("status");
+    assert_eq!(status.code, "revoked");
+    assert_eq!(status.reason.as_deref(), Some("以欺骗手段取得"));
+}
+
+#[tokio::test]
+async fn an_agent_sees_and_shows_only_what_the_matter_needs_until_withdrawn() {
+    let env = env().await;
+    let lic = issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2)).await;
+    let zhang = account(&env, "zhangwei", ZHANG, None).await;
+    let li = account(&env, "lina", LI, None).await;
+    let grant = Grant {
+        agent_name: LI.0.into(),
+        agent_id: LI.1.into(),
+        matter: "age_check".into(),
+        valid_from: T0 - 10,
+        valid_until: T0 + 86_400,
+    };
+    let view = agents::authorize(&env.node, &zhang, &lic.identifier, grant.clone())
+        .await
+        .unwrap();
+    assert_eq!(view.state, "active");
+
+    let opened = licenses::open(&env.node, &li, &lic.identifier)
+        .await
+        .unwrap();
+    assert!(matches!(opened.access, licenses::Access::Agent(_)));
+    let device = Device::new();
+    expect_code(
+        show(
+            &env,
+            &li,
+            &lic.identifier,
+            &device,
+            &["holder_id"],
+            Some("age_check"),
+        )
+        .await,
+        "wallet.agent_scope",
+    );
+    let shown = show(
+        &env,
+        &li,
+        &lic.identifier,
+        &device,
+        &["birth_date"],
+        Some("age_check"),
+    )
+    .await
+    .unwrap();
+    assert!(
+        present::open(&env.node, &shown.id)
+            .await
+            .unwrap()
+            .verdict
+            .valid
+    );
+    // An agent cannot delegate further; bad requests have codes.
+    expect_code(
+        agents::authorize(&env.node, &li, &lic.identifier, grant.clone()).await,
+        "wallet.agent_cannot_delegate",
+    );
+    let mut bad = grant.clone();
+    bad.matter = "no_such_matter".into();
+    expect_code(
+        agents::authorize(&env.node, &zhang, &lic.identifier, bad).await,
+        "wallet.unknown_matter",
+    );
+    let mut bad = grant.clone();
+    bad.agent_id = "110105200002290022".into();
+    assert!(agents::authorize(&env.node, &zhang, &lic.identifier, bad)
+        .await
+        .is_err());
+
+    agents::withdraw(&env.node, &zhang, &lic.identifier, &view.id)
+        .await
+        .unwrap();
+    expect_code(
+        licenses::open(&env.node, &li, &lic.identifier).await,
+        "wallet.not_found",
+    );
+    let again = agents::withdraw(&env.node, &zhang, &lic.identifier, &view.id).await;
+    assert!(again.is_err(), "withdrawn twice");
+
+    // The history names every use and authorization, and each event is in the signed log.
+    let history = licenses::history(&env.node, &opened.record.lineage)
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = history.iter().map(|h| h.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "issue",
+            "authorize",
+            "present",
+            "verify",
+            "authorize_withdraw"
+        ]
+    );
+    assert!(history.iter().all(|h| h.log_index.is_some()), "{history:?}");
+    assert_eq!(history[2].matter.as_deref(), Some("age_check"));
+}

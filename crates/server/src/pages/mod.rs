@@ -1,0 +1,249 @@
+//! Server-rendered pages (askama templates, htmx for small interactions, no front-end build):
+//! the holder wallet under `/wallet`, the public verification pages under `/verify`, and
+//! their static assets. Pages speak Simplified Chinese by default with an English switch.
+//!
+//! Invariants: a page shows personal data only to a signed-in holder who may see the license
+//! (see `elicense_app::wallet::licenses`), or the fields a holder chose to disclose in a
+//! presentation; errors render as a page with a stable code, never a stack trace; every page
+//! carries a strict Content-Security-Policy (scripts and styles from this origin only).
+
+pub mod assets;
+pub mod auth;
+pub mod i18n;
+pub mod verify;
+pub mod wallet;
+
+use askama::Template;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use elicense_app::AppError;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+pub use i18n::{Lang, T};
+
+/// The page routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(index))
+        .route("/prefs", get(prefs))
+        .route("/assets/{file}", get(assets::handler))
+        .route("/wallet/login", get(auth::login_form).post(auth::login))
+        .route("/wallet/logout", post(auth::logout))
+        .route("/wallet", get(wallet::list))
+        .route("/wallet/licenses/{identifier}", get(wallet::detail))
+        .route(
+            "/wallet/licenses/{identifier}/face/{format}",
+            get(wallet::face),
+        )
+        .route(
+            "/wallet/licenses/{identifier}/present",
+            get(wallet::present),
+        )
+        .route(
+            "/wallet/licenses/{identifier}/authorizations",
+            post(wallet::authorize),
+        )
+        .route(
+            "/wallet/licenses/{identifier}/authorizations/{id}/withdraw",
+            post(wallet::withdraw),
+        )
+        .route("/verify", get(verify::form))
+        .route("/verify/go", get(verify::go))
+        .route(
+            "/verify/scan",
+            post(verify::scan).layer(axum::extract::DefaultBodyLimit::max(verify::MAX_SCAN_BYTES)),
+        )
+        .route("/verify/p/{id}", get(verify::presentation))
+        .route("/verify/{identifier}", get(verify::by_identifier))
+        .layer(axum::middleware::from_fn(security_headers))
+}
+
+/// Headers every page and asset gets.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; \
+             style-src 'self'; script-src 'self'; connect-src 'self'; font-src 'self'; \
+             frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    // Server time, for `elicense bench verify-page` and browsers' dev tools.
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "app;dur={:.3}",
+        started.elapsed().as_secs_f64() * 1000.0
+    )) {
+        h.insert("server-timing", v);
+    }
+    resp
+}
+
+/// The value of cookie `name`.
+pub fn cookie<'a>(parts: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    parts
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for T {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        // Simplified Chinese unless the viewer switched to English (a cookie).
+        let lang = match cookie(&parts.headers, "lang") {
+            Some("en") => Lang::En,
+            _ => Lang::Zh,
+        };
+        Ok(T {
+            lang,
+            large: cookie(&parts.headers, "text") == Some("large"),
+        })
+    }
+}
+
+/// The page's own path and query: where a preference switch returns to.
+pub struct Back(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Back {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Back(
+            parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "/".into()),
+        ))
+    }
+}
+
+/// Renders a template as an HTML response.
+pub fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "page.render_failed").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    t: T,
+    back: String,
+    title: &'a str,
+    message: String,
+    code: &'a str,
+    back_link: &'a str,
+}
+
+/// An error shown as a page: the status of the API's mapping, the stable code, a way back.
+pub struct PageError {
+    pub t: T,
+    pub error: AppError,
+    pub back: &'static str,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let api = ApiError(self.error);
+        let status = api.status();
+        if status.is_server_error() {
+            tracing::error!(code = api.0.code, error = %api.0.message, "page failed");
+        }
+        let title = if status == StatusCode::NOT_FOUND {
+            self.t.s("not_found_title")
+        } else {
+            self.t.s("error_title")
+        };
+        let message = if status.is_server_error() {
+            // Details of internal failures stay in the log.
+            "internal error".to_owned()
+        } else {
+            api.0.message.clone()
+        };
+        let page = ErrorPage {
+            t: self.t,
+            back: "/".into(),
+            title,
+            message,
+            code: api.0.code,
+            back_link: self.back,
+        };
+        (status, render(&page)).into_response()
+    }
+}
+
+/// Turns an app result into a page result.
+pub trait OrPage<V> {
+    fn or_page(self, t: T, back: &'static str) -> Result<V, PageError>;
+}
+
+impl<V> OrPage<V> for Result<V, AppError> {
+    fn or_page(self, t: T, back: &'static str) -> Result<V, PageError> {
+        self.map_err(|error| PageError { t, error, back })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "index.html")]
+struct Index {
+    t: T,
+    back: String,
+}
+
+async fn index(t: T, Back(back): Back) -> Response {
+    render(&Index { t, back })
+}
+
+#[derive(serde::Deserialize)]
+struct PrefsQuery {
+    lang: Option<String>,
+    text: Option<String>,
+    back: Option<String>,
+}
+
+/// Sets the language or text-size cookie and returns to the page (local paths only).
+async fn prefs(axum::extract::Query(q): axum::extract::Query<PrefsQuery>) -> Response {
+    let back = q
+        .back
+        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .unwrap_or_else(|| "/".into());
+    let mut resp = Redirect::to(&back).into_response();
+    let year = "; Path=/; Max-Age=31536000; SameSite=Lax";
+    if let Some(lang) = q.lang.filter(|l| l == "en" || l == "zh") {
+        if let Ok(v) = HeaderValue::from_str(&format!("lang={lang}{year}")) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    if let Some(text) = q.text.filter(|l| l == "large" || l == "normal") {
+        if let Ok(v) = HeaderValue::from_str(&format!("text={text}{year}")) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    resp
+}
