@@ -344,6 +344,52 @@ pub async fn bound_copy(
     sdjwt::issue(signer.as_ref(), &issuance, &mut rand::thread_rng()).map_err(AppError::crypto)
 }
 
+/// Claims every credential carries in the clear, whatever a matter needs.
+const REGISTERED: [&str; 7] = ["iss", "vct", "jti", "iat", "nbf", "exp", "status"];
+
+/// An annotated copy (加注件) of a license for one matter: a credential signed by the issuer's
+/// key, with the license's registered claims and status entry (so revoking the license voids
+/// the copy), only the claims in `fields` (as disclosures, all attached), the plain claim
+/// `annotation` (who, why, until when), and `exp` at the end of the copy's use or of the
+/// license's validity, whichever comes first.
+pub async fn annotated_copy(
+    node: &Arc<Node>,
+    record: &LicenseRecord,
+    license_type: &LicenseType,
+    meta: &LicenseMeta,
+    fields: &[String],
+    annotation: serde_json::Value,
+    until: i64,
+) -> Result<String> {
+    let now = node.now();
+    let alg: Alg = record
+        .alg
+        .parse()
+        .map_err(|_| AppError::internal(format!("stored alg {}", record.alg)))?;
+    let signer = node.keys.signer(&record.issuer, alg, now).await?;
+    let slot = Slot {
+        serial: 0,
+        list: record.status_list,
+        idx: record.status_idx,
+    };
+    let mut issuance = issuance(node, license_type, meta, slot, now, None);
+    issuance
+        .plain
+        .retain(|k, _| REGISTERED.contains(&k.as_str()) || fields.contains(k));
+    issuance.selective.retain(|(k, _)| fields.contains(k));
+    let exp = match issuance
+        .plain
+        .get("exp")
+        .and_then(serde_json::Value::as_i64)
+    {
+        Some(license_end) => license_end.min(until),
+        None => until,
+    };
+    issuance.plain.insert("exp".into(), json!(exp));
+    issuance.plain.insert("annotation".into(), annotation);
+    sdjwt::issue(signer.as_ref(), &issuance, &mut rand::thread_rng()).map_err(AppError::crypto)
+}
+
 /// The claims of the credential: registered claims always disclosed, holder data and the
 /// catalogue's selective items as disclosures, `never` items left out.
 fn issuance(

@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod face;
 pub mod import;
+pub mod institutions;
 pub mod issue;
 pub mod keys;
 pub mod lifecycle;

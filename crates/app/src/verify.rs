@@ -68,6 +68,10 @@ pub struct Verdict {
     #[schema(value_type = Object)]
     pub claims: Map<String, Value>,
     pub key_binding: bool,
+    /// Set when the credential is an annotated copy (加注件) made for an institution: who
+    /// received it, for which matter and purpose, and until when it may be used.
+    #[schema(value_type = Option<Object>)]
+    pub annotation: Option<Value>,
     pub problems: Vec<Problem>,
 }
 
@@ -136,6 +140,7 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
             status: None,
             claims: Map::new(),
             key_binding: parsed.kb_jwt.is_some(),
+            annotation: None,
             problems,
         });
     };
@@ -200,8 +205,18 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
             ));
         }
     }
+    let annotation = claims.get("annotation").cloned();
     if let Some(exp) = claims.get("exp").and_then(Value::as_i64) {
-        if now >= exp {
+        let copy_until = annotation
+            .as_ref()
+            .and_then(|a| a.get("until"))
+            .and_then(Value::as_i64);
+        if now >= exp && copy_until.is_some_and(|u| now >= u) {
+            problems.push(problem(
+                "copy.expired",
+                "the annotated copy's period of use has ended",
+            ));
+        } else if now >= exp {
             problems.push(problem(
                 "license.expired",
                 "the license's validity has ended",
@@ -248,6 +263,7 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
         status,
         claims,
         key_binding: parsed.kb_jwt.is_some(),
+        annotation,
         problems,
     })
 }

@@ -18,37 +18,6 @@ use elicense_crypto::Alg;
 use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey};
 
-const ZHANG: (&str, &str) = ("张伟", "11010519491231002X");
-const LI: (&str, &str) = ("李娜", "110105200002290021");
-const COMPANY: (&str, &str) = ("北京示例科技有限公司", "91330000755918469E");
-
-async fn account(
-    env: &Env,
-    user: &str,
-    who: (&str, &str),
-    company: Option<(&str, &str)>,
-) -> Identity {
-    create_account(
-        &env.node,
-        NewAccount {
-            username: user.into(),
-            password: format!("{user}-password"),
-            name: who.0.into(),
-            person: HolderCode::parse(HolderCodeType::ResidentId, who.1).unwrap(),
-            enterprises: company
-                .map(|(n, c)| {
-                    vec![(
-                        n.to_string(),
-                        HolderCode::parse(HolderCodeType::Uscc, c).unwrap(),
-                    )]
-                })
-                .unwrap_or_default(),
-        },
-    )
-    .await
-    .expect("account")
-}
-
 struct Device(SigningKey);
 
 impl Device {

@@ -162,6 +162,9 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Relying institutions (用证单位): register one with its matters, list them, make keys.
+    #[command(subcommand)]
+    Institution(InstitutionCommand),
     /// Make an API key for an issuer (shown once).
     Apikey {
         #[command(flatten)]
@@ -399,4 +402,41 @@ fn parse_field(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.trim().to_string(), v.to_string()))
         .ok_or_else(|| format!("expected name=value, got {s:?}"))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InstitutionCommand {
+    /// Register an institution (or replace its name, area and matters); prints its first API
+    /// key as JSON (shown once).
+    Add {
+        #[command(flatten)]
+        data: DataArgs,
+        /// USCC of the institution.
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// 6-digit area code.
+        #[arg(long)]
+        area: String,
+        /// A matter code of its business scope (repeat for more).
+        #[arg(long, required = true)]
+        matter: Vec<String>,
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+    /// Print every institution as JSON.
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Make another API key for an institution (shown once).
+    Key {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        code: String,
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
 }

@@ -133,6 +133,11 @@ pub struct MatterNeed {
     pub name_en: String,
     /// Claims the matter needs: `holder_name`, `holder_id`, `license_number` or item names.
     pub fields: Vec<String>,
+    /// The law or regulation that lets an institution handling this matter obtain those
+    /// fields without asking the holder (法定依据). Without one, every sharing request needs
+    /// the holder's consent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_basis: Option<String>,
 }
 
 /// Claims of every license besides its data items (always selectively disclosable).

@@ -1,11 +1,12 @@
-//! Issuer authentication: `Authorization: Bearer <API key>` (scheme name case-insensitive,
-//! RFC 9110 §11.1). No or another scheme is `auth.missing`; a key that is not one of ours
-//! (or revoked) is `auth.invalid_key`; both are 401.
+//! Issuer and institution authentication: `Authorization: Bearer <API key>` (scheme name
+//! case-insensitive, RFC 9110 §11.1). No or another scheme is `auth.missing`; a key that is
+//! not one of ours (or revoked) is `auth.invalid_key`; both are 401. Issuer keys start with
+//! `elk_`, institution keys with `eli_`.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use elicense_app::ErrorKind;
-use elicense_store::ApiKeyRecord;
+use elicense_store::{ApiKeyRecord, InstitutionRecord};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -27,6 +28,22 @@ fn bearer_token(header: &str) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The Bearer token of a request, `None` without an Authorization header.
+fn request_token(parts: &Parts) -> Result<Option<&str>, ApiError> {
+    let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    // A header that is not visible ASCII cannot hold one of our keys.
+    let header = header.to_str().map_err(|_| {
+        ApiError::new(
+            ErrorKind::Unauthorized,
+            "auth.invalid_key",
+            "the API key is not valid",
+        )
+    })?;
+    bearer_token(header).map(Some).ok_or_else(missing)
+}
+
 impl FromRequestParts<AppState> for Issuer {
     type Rejection = ApiError;
 
@@ -34,21 +51,45 @@ impl FromRequestParts<AppState> for Issuer {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(missing)?;
-        // A header that is not visible ASCII cannot hold one of our keys.
-        let header = header.to_str().map_err(|_| {
-            ApiError::new(
-                ErrorKind::Unauthorized,
-                "auth.invalid_key",
-                "the API key is not valid",
-            )
-        })?;
-        let token = bearer_token(header).ok_or_else(missing)?;
+        let token = request_token(parts)?.ok_or_else(missing)?;
         let rec = elicense_app::apikeys::authenticate(&state.node, token).await?;
         Ok(Issuer(rec))
+    }
+}
+
+/// An authenticated relying institution (through one of its API keys).
+pub struct Institution(pub InstitutionRecord);
+
+impl FromRequestParts<AppState> for Institution {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = request_token(parts)?.ok_or_else(missing)?;
+        let rec = elicense_app::institutions::authenticate(&state.node, token).await?;
+        Ok(Institution(rec))
+    }
+}
+
+/// An institution when the request carries an institution key, `None` when it carries no
+/// Authorization header (public callers). A key that does not authenticate is still 401.
+pub struct MaybeInstitution(pub Option<InstitutionRecord>);
+
+impl FromRequestParts<AppState> for MaybeInstitution {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match request_token(parts)? {
+            None => Ok(MaybeInstitution(None)),
+            Some(token) => Ok(MaybeInstitution(Some(
+                elicense_app::institutions::authenticate(&state.node, token).await?,
+            ))),
+        }
     }
 }
 

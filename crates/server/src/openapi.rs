@@ -14,6 +14,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "public", description = "No account needed"),
         (name = "issuer", description = "An issuing authority, authenticated with an API key"),
+        (name = "institution", description = "A relying institution (用证单位), authenticated with its API key: sharing requests and annotated copies"),
         (name = "wallet", description = "A holder's wallet, authenticated with the session cookie of the wallet pages"),
         (name = "operations", description = "Health and metrics")
     )
@@ -27,6 +28,10 @@ impl Modify for IssuerKey {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "api_key",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        components.add_security_scheme(
+            "institution_key",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
         components.add_security_scheme(

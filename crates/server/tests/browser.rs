@@ -665,6 +665,43 @@ enum Visit {
 
 /// axe-core (serious and critical) on every page, in Chinese, in English and in large text,
 /// at 390 px; and no page scrolls sideways at 360 px.
+/// Registers a car-rental company, lets it ask twice for 张伟's driving license, and grants
+/// the second request as 张伟; returns the granted request's id.
+async fn sharing_requests(srv: &TestServer) -> String {
+    use elicense_app::institutions::{self, Ask, NewInstitution};
+    use elicense_app::wallet::IdentityProvider;
+    let inst = institutions::register(
+        &srv.node,
+        NewInstitution {
+            code: "91110105MA01B2C3DL".into(),
+            name: "示例汽车租赁有限公司".into(),
+            area: "110105".into(),
+            matters: vec!["car_rental".into()],
+        },
+    )
+    .await
+    .unwrap();
+    let ask = || Ask {
+        matter: "car_rental".into(),
+        holder_id: CITIZEN.1.into(),
+        holder_name: None,
+        purpose: "租车合同".into(),
+        staff: "门店 3".into(),
+        keep_days: None,
+    };
+    institutions::ask(&srv.node, &inst, ask()).await.unwrap();
+    let granted = institutions::ask(&srv.node, &inst, ask()).await.unwrap();
+    let zhang = elicense_app::wallet::LocalAccounts::new(srv.node.store.clone())
+        .sign_in("zhangwei", "zhangwei-password")
+        .await
+        .unwrap()
+        .unwrap();
+    institutions::decide(&srv.node, &zhang, &granted.id, true)
+        .await
+        .unwrap();
+    granted.id
+}
+
 #[tokio::test]
 async fn every_page_passes_axe() {
     let (srv, _clock) = start_node().await;
@@ -706,7 +743,13 @@ async fn every_page_passes_axe() {
         .expect("authorize");
     assert_eq!(status, json!(200), "authorization");
 
+    // Two sharing requests of a car-rental company: one pending (consent buttons on the
+    // requests page), one granted (its annotated copy has a public check page).
+    let copy = sharing_requests(&srv).await;
+
     let visits = vec![
+        Visit::Path("/wallet/requests".into()),
+        Visit::Path(format!("/verify/c/{copy}")),
         Visit::Path("/".into()),
         Visit::Path("/verify".into()),
         Visit::Path(format!("/verify/{valid}")),

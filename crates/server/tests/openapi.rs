@@ -6,7 +6,7 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 21] = [
+const ROUTES: [(&str, &str); 28] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
@@ -31,6 +31,13 @@ const ROUTES: [(&str, &str); 21] = [
         "post",
     ),
     ("/api/v1/wallet/licenses/{identifier}/presentations", "post"),
+    ("/api/v1/wallet/shares", "get"),
+    ("/api/v1/wallet/shares/{id}/consent", "post"),
+    ("/api/v1/wallet/shares/{id}/refusal", "post"),
+    ("/api/v1/shares", "post"),
+    ("/api/v1/shares", "get"),
+    ("/api/v1/shares/{id}", "get"),
+    ("/api/v1/shares/{id}/face/{format}", "get"),
 ];
 
 #[tokio::test]
@@ -46,9 +53,11 @@ async fn openapi_document_names_every_route() {
             .unwrap_or_else(|| panic!("{path} missing from the OpenAPI paths"));
         assert!(item.get(method).is_some(), "{method} {path} missing");
     }
+    let mut distinct: Vec<&str> = ROUTES.iter().map(|(p, _)| *p).collect();
+    distinct.dedup();
     assert_eq!(
         paths.len(),
-        ROUTES.len(),
+        distinct.len(),
         "unexpected paths: {:?}",
         paths.keys().collect::<Vec<_>>()
     );
@@ -74,6 +83,24 @@ async fn openapi_document_names_every_route() {
             "{method} {path} has no wallet session"
         );
     }
+    // The institution routes take an institution key; verification takes one optionally.
+    for (path, method) in ROUTES
+        .iter()
+        .filter(|(p, _)| p.starts_with("/api/v1/shares"))
+    {
+        assert!(
+            paths[*path][*method]["security"][0]["institution_key"].is_array(),
+            "{method} {path} has no institution key"
+        );
+    }
+    assert!(doc["components"]["securitySchemes"]["institution_key"].is_object());
+    let optional: Vec<&serde_json::Value> = paths["/api/v1/verifications"]["post"]["security"]
+        .as_array()
+        .expect("verification security")
+        .iter()
+        .collect();
+    assert!(optional.iter().any(|s| s.as_object().unwrap().is_empty()));
+    assert!(optional.iter().any(|s| s["institution_key"].is_array()));
     assert_eq!(
         doc["components"]["securitySchemes"]["wallet_session"]["in"],
         "cookie"

@@ -11,46 +11,10 @@ use common::*;
 use elicense_app::ManualClock;
 use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey};
-use reqwest::redirect::Policy;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const T0: i64 = 1_769_990_400;
-
-fn no_redirect() -> Client {
-    Client::builder().redirect(Policy::none()).build().unwrap()
-}
-
-/// Signs in; returns the Cookie header value.
-async fn sign_in(srv: &TestServer, user: &str) -> String {
-    let resp = no_redirect()
-        .post(srv.url("/wallet/login"))
-        .form(&[
-            ("username", user),
-            ("password", &format!("{user}-password")),
-            ("next", "/wallet"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-        "{cookie}"
-    );
-    cookie.split(';').next().unwrap().to_owned()
-}
-
-async fn page(srv: &TestServer, path: &str, cookie: Option<&str>) -> (StatusCode, String) {
-    let mut req = no_redirect().get(srv.url(path));
-    if let Some(c) = cookie {
-        req = req.header("cookie", c);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    (status, resp.text().await.unwrap())
-}
 
 async fn issue_for(srv: &TestServer, holder: (&str, &str)) -> String {
     let body = srv.driving_request(holder, "es256").await;

@@ -269,3 +269,56 @@ pub struct AuthorizationRecord {
     /// When the grantor withdrew it, `None` while it stands.
     pub withdrawn_at: Option<i64>,
 }
+
+/// A relying institution (用证单位): a counter, a bank, a hotel, an employer. It may ask only
+/// for the matters in its business scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstitutionRecord {
+    /// USCC of the institution.
+    pub code: String,
+    pub name: String,
+    /// 6-digit GB/T 2260 area code.
+    pub area: String,
+    /// Codes of the matters (事项) it may handle: its business scope.
+    pub matters: Vec<String>,
+    /// When it was first stored, unix seconds.
+    pub created_at: i64,
+    /// When it was disabled, `None` while it may ask.
+    pub disabled_at: Option<i64>,
+}
+
+/// An institution's request for a holder's license for one matter (a sharing query), and
+/// what became of it: the holder's consent or refusal, or the matter's legal basis, and the
+/// annotated copy (加注件) the institution received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareRecord {
+    /// Random id, chosen by the app.
+    pub id: String,
+    /// USCC of the asking institution.
+    pub institution: String,
+    /// The staff member (or system) who asked, as the institution names them.
+    pub staff: String,
+    /// The matter code the request is for.
+    pub matter: String,
+    /// Why, in the institution's words.
+    pub purpose: String,
+    /// Identifier of the license version the request concerns.
+    pub identifier: String,
+    /// Lineage of that license.
+    pub lineage: String,
+    /// Keyed hash of the holder code (the wallet lists requests by it).
+    pub holder_key: String,
+    /// `consent` (the holder decides) or `legal` (the matter's legal basis allows it).
+    pub basis: String,
+    /// `pending`, `granted` or `refused`.
+    pub state: String,
+    pub created_at: i64,
+    /// A pending request that is not answered by then lapses (unix seconds).
+    pub expires_at: i64,
+    /// When the holder (or the legal basis) decided, unix seconds.
+    pub decided_at: Option<i64>,
+    /// The annotated copy (an SD-JWT VC), once granted.
+    pub copy: Option<String>,
+    /// End of the annotated copy's use, unix seconds.
+    pub copy_until: Option<i64>,
+}

@@ -137,6 +137,49 @@ pub trait WalletStore: Send + Sync {
     async fn record_use(&self, event: EventRecord) -> Result<EventRecord>;
 }
 
+/// Relying institutions, their API keys and their sharing requests. Like authorizations, a
+/// request and its decision are uses of a license: each write stores the row and appends its
+/// events (`share_query`, `consent`, `refusal`, `annotated_copy`) with their log entries in
+/// one transaction, leaving the license (and [`StatusListStore::status_epoch`]) as it is.
+#[async_trait]
+pub trait InstitutionStore: Send + Sync {
+    /// Inserts an institution or replaces its name, area, matters and `disabled_at` (the
+    /// first `created_at` stays).
+    async fn put_institution(&self, i: InstitutionRecord) -> Result<()>;
+    async fn institution(&self, code: &str) -> Result<Option<InstitutionRecord>>;
+    /// Every institution, ordered by code.
+    async fn institutions(&self) -> Result<Vec<InstitutionRecord>>;
+    /// Stores an API key of an institution (`key.issuer` is the institution's code).
+    /// `NotFound` if the institution does not exist, `Duplicate` if the id is in use.
+    async fn put_institution_key(&self, key: ApiKeyRecord) -> Result<()>;
+    async fn institution_key(&self, id: &str) -> Result<Option<ApiKeyRecord>>;
+    /// Stores a new request and appends `events` (in order; `share_query`, and for a legal
+    /// basis also `annotated_copy`) in one transaction. `NotFound` if an event's license does
+    /// not exist, `Duplicate` if the id is in use. Returns the stored events.
+    async fn put_share(&self, s: ShareRecord, events: Vec<EventRecord>)
+        -> Result<Vec<EventRecord>>;
+    async fn share(&self, id: &str) -> Result<Option<ShareRecord>>;
+    /// Requests about licenses of these holders (keyed hashes), newest first.
+    async fn shares_for_holders(&self, holder_keys: &[String]) -> Result<Vec<ShareRecord>>;
+    /// Requests of one institution, newest first, at most `limit`.
+    async fn shares_of_institution(
+        &self,
+        institution: &str,
+        limit: u32,
+    ) -> Result<Vec<ShareRecord>>;
+    /// Decides a pending request: sets `state`, `decided_at`, `copy` and `copy_until` and
+    /// appends `events` in one transaction. `NotFound` if there is no such id, `Conflict` if
+    /// it is no longer `pending` (nothing is written then). Returns the stored events.
+    async fn decide_share(
+        &self,
+        id: &str,
+        state: &str,
+        at: i64,
+        copy: Option<(String, i64)>,
+        events: Vec<EventRecord>,
+    ) -> Result<Vec<EventRecord>>;
+}
+
 /// Everything a node needs from storage.
 pub trait Store:
     CatalogueStore
@@ -146,6 +189,7 @@ pub trait Store:
     + StatusListStore
     + ImportJournal
     + WalletStore
+    + InstitutionStore
     + crate::log::EventLogStore
 {
 }
@@ -158,6 +202,7 @@ impl<T> Store for T where
         + StatusListStore
         + ImportJournal
         + WalletStore
+        + InstitutionStore
         + crate::log::EventLogStore
 {
 }

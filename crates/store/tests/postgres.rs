@@ -556,15 +556,16 @@ async fn hub_index_migration_skips_citus_when_absent() {
 async fn migration_4_upgrades_an_existing_schema() {
     let (s, guard) = fresh().await;
     let issued = s.insert(suite::new_license("W1", (1, 0))).await.unwrap();
-    // Undo migration 4 by hand: what a build of version 3 left.
+    // Undo migrations 5 and 4 by hand: what a build of version 3 left.
     raw(Some(&guard.schema))
         .await
         .unwrap()
         .batch_execute(
-            "DROP TABLE accounts, bindings, presentations, authorizations;
+            "DROP TABLE shares, institution_keys, institutions;
+             DROP TABLE accounts, bindings, presentations, authorizations;
              DROP INDEX events_status_seq; ALTER TABLE events DROP COLUMN affects_status;
              CREATE INDEX events_seq_idx ON events (seq);
-             DELETE FROM schema_migrations WHERE version = 4;",
+             DELETE FROM schema_migrations WHERE version >= 4;",
         )
         .await
         .unwrap();

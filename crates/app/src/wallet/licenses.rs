@@ -239,6 +239,8 @@ pub struct HistoryEntry {
     pub reason: Option<String>,
     /// The matter of a use or an authorization.
     pub matter: Option<String>,
+    /// The institution that asked, received or verified, by name (uses by institutions).
+    pub institution: Option<String>,
     /// The version the event is about.
     pub identifier: String,
     /// Leaf index in the event log, when the event's inclusion was checked against a signed
@@ -259,9 +261,14 @@ pub async fn history(node: &Arc<Node>, lineage: &str) -> Result<Vec<HistoryEntry
 }
 
 fn entry(e: EventRecord, log_index: Option<u64>) -> HistoryEntry {
-    let matter = serde_json::from_str::<serde_json::Value>(&e.detail)
-        .ok()
-        .and_then(|d| d.get("matter").and_then(|m| m.as_str()).map(str::to_owned));
+    let detail = serde_json::from_str::<serde_json::Value>(&e.detail).ok();
+    let text = |key: &str| {
+        detail
+            .as_ref()
+            .and_then(|d| d.get(key).and_then(|m| m.as_str()).map(str::to_owned))
+    };
+    let matter = text("matter");
+    let institution = text("institution_name");
     HistoryEntry {
         seq: e.seq,
         at: e.at,
@@ -269,6 +276,7 @@ fn entry(e: EventRecord, log_index: Option<u64>) -> HistoryEntry {
         actor: e.actor,
         reason: e.reason,
         matter,
+        institution,
         identifier: e.identifier,
         log_index,
     }

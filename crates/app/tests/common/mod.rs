@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use elicense_app::issue::{issue, IssueRequest, Issued};
 use elicense_app::seed::{self, SAMPLE_CITIZENS, SAMPLE_ENTERPRISES};
+use elicense_app::wallet::identity::{create_account, NewAccount};
+use elicense_app::wallet::Identity;
 use elicense_app::{AppError, ManualClock, Node, NodeConfig};
 use elicense_core::catalogue::{Catalogue, LicenseType};
-use elicense_core::holder::HolderCodeType;
+use elicense_core::holder::{HolderCode, HolderCodeType};
 use elicense_crypto::Alg;
 use elicense_store::sqlite::SqliteOptions;
 use elicense_store::{SqliteStore, Store};
@@ -141,4 +143,37 @@ pub fn disclosures(credential: &str) -> Vec<Value> {
         .filter(|d| !d.is_empty() && d.matches('.').count() != 2)
         .map(b64_json)
         .collect()
+}
+
+pub const ZHANG: (&str, &str) = ("张伟", "11010519491231002X");
+pub const LI: (&str, &str) = ("李娜", "110105200002290021");
+pub const COMPANY: (&str, &str) = ("北京示例科技有限公司", "91330000755918469E");
+
+/// A password account (`{user}-password`) for a person, optionally legal representative of
+/// one enterprise.
+pub async fn account(
+    env: &Env,
+    user: &str,
+    who: (&str, &str),
+    company: Option<(&str, &str)>,
+) -> Identity {
+    create_account(
+        &env.node,
+        NewAccount {
+            username: user.into(),
+            password: format!("{user}-password"),
+            name: who.0.into(),
+            person: HolderCode::parse(HolderCodeType::ResidentId, who.1).unwrap(),
+            enterprises: company
+                .map(|(n, c)| {
+                    vec![(
+                        n.to_string(),
+                        HolderCode::parse(HolderCodeType::Uscc, c).unwrap(),
+                    )]
+                })
+                .unwrap_or_default(),
+        },
+    )
+    .await
+    .expect("account")
 }

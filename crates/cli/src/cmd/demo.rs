@@ -88,8 +88,34 @@ pub async fn demo(data: &DataArgs, listen: &str) -> i32 {
         Ok(a) => a,
         Err(e) => return output::error(&e, false),
     };
+    let institutions = match elicense_app::institutions::seed_demo(&node).await {
+        Ok(i) => i,
+        Err(e) => return output::error(&e, false),
+    };
     print_banner(&node, &url, data, &seeded, &accounts).await;
+    print_institutions(&url, &institutions);
     run_server(node, listener).await
+}
+
+fn print_institutions(url: &str, institutions: &[elicense_app::institutions::DemoInstitution]) {
+    println!();
+    println!("Relying institutions and their API keys (`elicense institution` adds more):");
+    for i in institutions {
+        println!(
+            "  {}  {}  matters: {}\n      {}",
+            i.code,
+            i.name,
+            i.matters.join(", "),
+            i.api_key
+        );
+    }
+    if let Some(bank) = institutions.first() {
+        println!(
+            "  curl -s -X POST {url}/api/v1/shares -H 'Authorization: Bearer {}' \\\n      -H 'Content-Type: application/json' -d '{{\"matter\":\"bank_account_opening\",\"holder_id\":\"91330000755918469E\",\"purpose\":\"开立基本存款账户\",\"staff\":\"柜员 001\"}}'",
+            bank.api_key
+        );
+        println!("  (zhangwei answers it at {url}/wallet/requests)");
+    }
 }
 
 async fn print_banner(

@@ -9,6 +9,7 @@ mod demo;
 mod face;
 mod id;
 mod import;
+mod institution;
 mod issue;
 mod keys;
 mod lifecycle;
@@ -69,6 +70,7 @@ pub async fn run(cli: crate::cli::Cli) -> i32 {
             issuer,
             out,
         } => keys::keygen(&data, alg.into(), issuer, out).await,
+        Command::Institution(cmd) => institution::run(cmd).await,
         Command::Apikey {
             data,
             issuer,

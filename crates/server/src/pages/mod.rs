@@ -10,6 +10,7 @@
 pub mod assets;
 pub mod auth;
 pub mod i18n;
+pub mod shares;
 pub mod verify;
 pub mod wallet;
 
@@ -53,6 +54,10 @@ pub fn router() -> Router<AppState> {
             "/wallet/licenses/{identifier}/authorizations/{id}/withdraw",
             post(wallet::withdraw),
         )
+        .route("/wallet/requests", get(shares::list))
+        .route("/wallet/requests/{id}/consent", post(shares::consent))
+        .route("/wallet/requests/{id}/refuse", post(shares::refuse))
+        .route("/verify/c/{id}", get(shares::copy))
         .route("/verify", get(verify::form))
         .route("/verify/go", get(verify::go))
         .route(

@@ -6,6 +6,7 @@ pub mod issuers;
 pub mod licenses;
 pub mod log;
 pub mod metrics;
+pub mod shares;
 pub mod status_lists;
 pub mod verifications;
 pub mod wallet;
@@ -42,4 +43,10 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(wallet::binding::handler))
         .routes(routes!(wallet::presentations::prepare))
         .routes(routes!(wallet::presentations::complete))
+        .routes(routes!(wallet::shares::list))
+        .routes(routes!(wallet::shares::consent))
+        .routes(routes!(wallet::shares::refusal))
+        .routes(routes!(shares::create::handler, shares::list::handler))
+        .routes(routes!(shares::get::handler))
+        .routes(routes!(shares::face::handler))
 }

@@ -11,6 +11,7 @@ use elicense_app::seed::{example_fields, seed_catalogue};
 use elicense_app::{Clock, Node, NodeConfig, SystemClock};
 use elicense_core::sample;
 use elicense_store::SqliteStore;
+use reqwest::redirect::Policy;
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
@@ -220,4 +221,41 @@ pub async fn with_accounts(srv: &TestServer) {
         .await
         .unwrap();
     }
+}
+
+/// A client that does not follow redirects.
+pub fn no_redirect() -> Client {
+    Client::builder().redirect(Policy::none()).build().unwrap()
+}
+
+/// Signs in; returns the Cookie header value.
+pub async fn sign_in(srv: &TestServer, user: &str) -> String {
+    let resp = no_redirect()
+        .post(srv.url("/wallet/login"))
+        .form(&[
+            ("username", user),
+            ("password", &format!("{user}-password")),
+            ("next", "/wallet"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+/// GETs a page (with the Cookie header when given); status and body.
+pub async fn page(srv: &TestServer, path: &str, cookie: Option<&str>) -> (StatusCode, String) {
+    let mut req = no_redirect().get(srv.url(path));
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    (status, resp.text().await.unwrap())
 }

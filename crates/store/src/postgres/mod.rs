@@ -14,7 +14,8 @@
 //!   its answer has committed or rolled back (sequence numbers are handed out in start order,
 //!   not commit order; without this, a status-list cache could record an epoch that a slower,
 //!   lower-numbered commit never moves). Wallet events (uses, authorizations) take the lock
-//!   too, as every event writer does, but are not counted by the epoch;
+//!   too, as every event writer does, but are not counted by the epoch; so do the events of
+//!   institutions' sharing requests and their decisions;
 //! - an event that leaves its license as it is locks the license row `FOR SHARE` while it
 //!   reads the status its log entry carries, so a concurrent transition is wholly before or
 //!   after it in the log.
@@ -24,6 +25,7 @@
 mod batch;
 mod errors;
 mod impls;
+mod institutions;
 mod licenses;
 mod log;
 pub mod queries;

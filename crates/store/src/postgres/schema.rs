@@ -37,6 +37,8 @@
 //!   are primary-key point or range lookups. See `log`.
 //!
 //! - The holder wallet (migration 4) is plain tables; see `WALLET`.
+//! - Relying institutions, their keys and their sharing requests (migration 5) are plain
+//!   tables; see `INSTITUTIONS`.
 //!
 //! Migrations are append-only: an existing schema upgrades by running the ones it lacks.
 //!
@@ -132,6 +134,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
 "#,
     HUB_INDEX,
     WALLET,
+    INSTITUTIONS,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -218,6 +221,31 @@ CREATE INDEX authorizations_agent ON authorizations (agent_key, created_at DESC,
 ALTER TABLE events ADD COLUMN affects_status boolean NOT NULL DEFAULT true;
 CREATE INDEX events_status_seq ON events (seq) WHERE affects_status;
 DROP INDEX events_seq_idx;
+"#;
+
+/// Migration 5: relying institutions (`matters` as `text[]`), their API keys and their
+/// sharing requests, plain tables: requests are read by primary key, by holder (`= ANY` of a
+/// holder's few keyed hashes) and by institution, newest first (`created_at`, then `id`),
+/// each served by an index in that order. Their events are uses (`affects_status = false`).
+const INSTITUTIONS: &str = r#"
+CREATE TABLE institutions (
+    code text PRIMARY KEY, name text NOT NULL, area text NOT NULL, matters text[] NOT NULL,
+    created_at bigint NOT NULL, disabled_at bigint
+);
+CREATE TABLE institution_keys (
+    id text PRIMARY KEY, hash text NOT NULL,
+    institution text NOT NULL REFERENCES institutions(code), label text NOT NULL,
+    created_at bigint NOT NULL, revoked_at bigint
+);
+CREATE TABLE shares (
+    id text PRIMARY KEY, institution text NOT NULL, staff text NOT NULL, matter text NOT NULL,
+    purpose text NOT NULL, identifier text NOT NULL, lineage text NOT NULL,
+    holder_key text NOT NULL, basis text NOT NULL, state text NOT NULL,
+    created_at bigint NOT NULL, expires_at bigint NOT NULL, decided_at bigint, copy text,
+    copy_until bigint
+);
+CREATE INDEX shares_holder ON shares (holder_key, created_at DESC, id DESC);
+CREATE INDEX shares_institution ON shares (institution, created_at DESC, id DESC);
 "#;
 
 /// The schema version this build writes.

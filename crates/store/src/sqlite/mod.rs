@@ -5,6 +5,7 @@
 //! serialise their writers, and `busy_timeout` makes them wait instead of failing.
 
 mod impls;
+mod institutions;
 mod log;
 pub mod schema;
 mod wallet;

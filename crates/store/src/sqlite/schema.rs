@@ -91,6 +91,29 @@ CREATE INDEX authorizations_agent ON authorizations(agent_key, created_at);
 ALTER TABLE events ADD COLUMN affects_status INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX events_status_seq ON events(seq) WHERE affects_status = 1;
 "#,
+    // 4: relying institutions, their API keys and their sharing requests. `matters` is a JSON
+    // array of strings. Requests are listed newest first (`created_at`, then `id`) per holder
+    // and per institution; their events are uses (`affects_status = 0`).
+    r#"
+CREATE TABLE institutions (
+    code TEXT PRIMARY KEY, name TEXT NOT NULL, area TEXT NOT NULL, matters TEXT NOT NULL,
+    created_at INTEGER NOT NULL, disabled_at INTEGER
+) WITHOUT ROWID;
+CREATE TABLE institution_keys (
+    id TEXT PRIMARY KEY, hash TEXT NOT NULL,
+    institution TEXT NOT NULL REFERENCES institutions(code), label TEXT NOT NULL,
+    created_at INTEGER NOT NULL, revoked_at INTEGER
+) WITHOUT ROWID;
+CREATE TABLE shares (
+    id TEXT NOT NULL PRIMARY KEY, institution TEXT NOT NULL, staff TEXT NOT NULL,
+    matter TEXT NOT NULL, purpose TEXT NOT NULL, identifier TEXT NOT NULL,
+    lineage TEXT NOT NULL, holder_key TEXT NOT NULL, basis TEXT NOT NULL, state TEXT NOT NULL,
+    created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, decided_at INTEGER, copy TEXT,
+    copy_until INTEGER
+);
+CREATE INDEX shares_holder ON shares(holder_key, created_at DESC, id DESC);
+CREATE INDEX shares_institution ON shares(institution, created_at DESC, id DESC);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -389,7 +389,10 @@ macro_rules! conformance_tests {
             reservations_never_collide, concurrent_reservations_never_collide, insert_is_atomic, group_commit_isolates_failures,
             transitions_check_state, queries, log_appends_with_events, log_under_concurrency,
             wallet_accounts, wallet_bindings_upsert, wallet_presentations_purge,
-            wallet_authorizations, wallet_uses, wallet_uses_interleave_with_transitions);
+            wallet_authorizations, wallet_uses, wallet_uses_interleave_with_transitions,
+            institutions_upsert, institution_keys, shares_append_events, shares_need_a_license,
+            shares_for_holders_newest_first, shares_decide_once,
+            shares_of_institution_newest_first);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -984,4 +987,398 @@ pub async fn wallet_uses_interleave_with_transitions(s: &dyn Store) {
             _ => current = e.status,
         }
     }
+}
+
+pub fn institution(code: &str, matters: &[&str]) -> InstitutionRecord {
+    InstitutionRecord {
+        code: code.into(),
+        name: "某银行".into(),
+        area: "110000".into(),
+        matters: matters.iter().map(|m| m.to_string()).collect(),
+        created_at: 10,
+        disabled_at: None,
+    }
+}
+
+pub fn institution_key(id: &str, institution: &str) -> ApiKeyRecord {
+    ApiKeyRecord {
+        id: id.into(),
+        hash: format!("hash-{id}"),
+        issuer: institution.into(),
+        label: "counter".into(),
+        created_at: 20,
+        revoked_at: None,
+    }
+}
+
+/// A pending consent request about license `identifier` (lineage `L-{identifier}`).
+pub fn share(
+    id: &str,
+    institution: &str,
+    identifier: &str,
+    holder_key: &str,
+    created_at: i64,
+) -> ShareRecord {
+    ShareRecord {
+        id: id.into(),
+        institution: institution.into(),
+        staff: "柜员01".into(),
+        matter: "M1".into(),
+        purpose: "开户".into(),
+        identifier: identifier.into(),
+        lineage: format!("L-{identifier}"),
+        holder_key: holder_key.into(),
+        basis: "consent".into(),
+        state: "pending".into(),
+        created_at,
+        expires_at: created_at + 600,
+        decided_at: None,
+        copy: None,
+        copy_until: None,
+    }
+}
+
+fn share_ids(v: Vec<ShareRecord>) -> Vec<String> {
+    v.into_iter().map(|s| s.id).collect()
+}
+
+pub async fn institutions_upsert(s: &dyn Store) {
+    assert!(s.institution("B").await.unwrap().is_none());
+    assert!(s.institutions().await.unwrap().is_empty());
+    let b = institution("B", &["M1", "M2"]);
+    s.put_institution(b.clone()).await.unwrap();
+    assert_eq!(s.institution("B").await.unwrap(), Some(b.clone()));
+    // Replaced: name, area, matters, disabled_at; the first created_at stays.
+    let replaced = InstitutionRecord {
+        name: "改名".into(),
+        area: "310000".into(),
+        matters: vec!["M3".into()],
+        created_at: 99,
+        disabled_at: Some(50),
+        ..b.clone()
+    };
+    s.put_institution(replaced.clone()).await.unwrap();
+    assert_eq!(
+        s.institution("B").await.unwrap(),
+        Some(InstitutionRecord {
+            created_at: 10,
+            ..replaced.clone()
+        })
+    );
+    // Enabled again, with an empty scope.
+    let enabled = InstitutionRecord {
+        matters: vec![],
+        disabled_at: None,
+        ..replaced
+    };
+    s.put_institution(enabled).await.unwrap();
+    let got = s.institution("B").await.unwrap().unwrap();
+    assert_eq!(
+        (got.matters.len(), got.disabled_at, got.created_at),
+        (0, None, 10)
+    );
+    s.put_institution(institution("A", &["M1"])).await.unwrap();
+    s.put_institution(institution("C", &[])).await.unwrap();
+    let codes: Vec<_> = s
+        .institutions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.code)
+        .collect();
+    assert_eq!(codes, ["A", "B", "C"]);
+}
+
+pub async fn institution_keys(s: &dyn Store) {
+    let err = s
+        .put_institution_key(institution_key("ik1", "B"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "store.not_found", "unknown institution");
+    assert!(s.institution_key("ik1").await.unwrap().is_none());
+    s.put_institution(institution("B", &["M1"])).await.unwrap();
+    let k = institution_key("ik1", "B");
+    s.put_institution_key(k.clone()).await.unwrap();
+    assert_eq!(s.institution_key("ik1").await.unwrap(), Some(k.clone()));
+    let err = s
+        .put_institution_key(ApiKeyRecord {
+            hash: "other".into(),
+            ..k.clone()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "store.duplicate");
+    assert_eq!(s.institution_key("ik1").await.unwrap(), Some(k));
+    let revoked = ApiKeyRecord {
+        revoked_at: Some(30),
+        ..institution_key("ik2", "B")
+    };
+    s.put_institution_key(revoked.clone()).await.unwrap();
+    assert_eq!(s.institution_key("ik2").await.unwrap(), Some(revoked));
+    assert!(s.institution_key("zz").await.unwrap().is_none());
+    // Institution keys and issuers' API keys are apart.
+    assert!(s.api_key("ik1").await.unwrap().is_none());
+}
+
+pub async fn shares_append_events(s: &dyn Store) {
+    s.insert(new_license("S1", (8, 0))).await.unwrap();
+    let size0 = s.log_frontier().await.unwrap().size();
+    let epoch0 = s.status_epoch().await.unwrap();
+    let legal = ShareRecord {
+        basis: "legal".into(),
+        state: "granted".into(),
+        decided_at: Some(100),
+        copy: Some("annotated-sd-jwt".into()),
+        copy_until: Some(700),
+        ..share("sh1", "B", "S1", "h1", 100)
+    };
+    let stored = s
+        .put_share(
+            legal.clone(),
+            vec![event("S1", "share_query"), event("S1", "annotated_copy")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["share_query", "annotated_copy"]
+    );
+    assert!(stored[0].seq > 0 && stored[1].seq > stored[0].seq);
+    assert_eq!(s.share("sh1").await.unwrap(), Some(legal));
+    let events: Vec<_> = s
+        .events("L-S1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.seq, e.kind))
+        .collect();
+    assert_eq!(events.len(), 3);
+    assert_eq!(
+        events[1..],
+        [
+            (stored[0].seq, "share_query".to_string()),
+            (stored[1].seq, "annotated_copy".to_string())
+        ]
+    );
+    assert_eq!(s.log_frontier().await.unwrap().size(), size0 + 2);
+    assert_eq!(s.log_index(stored[0].seq).await.unwrap(), Some(size0));
+    assert_eq!(s.log_index(stored[1].seq).await.unwrap(), Some(size0 + 1));
+    let (rec, entry) = last_log_entry(s).await;
+    assert_eq!(rec.seq, stored[1].seq);
+    assert_eq!(
+        (
+            entry.kind.as_str(),
+            entry.identifier.as_str(),
+            entry.status.as_str()
+        ),
+        ("annotated_copy", "S1", "valid")
+    );
+    assert_eq!(
+        s.status_epoch().await.unwrap(),
+        epoch0,
+        "a sharing request changes no status"
+    );
+    // The same id again: refused, nothing appended.
+    let err = s
+        .put_share(
+            share("sh1", "B", "S1", "h1", 200),
+            vec![event("S1", "share_query")],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "store.duplicate");
+    assert_eq!(s.events("L-S1").await.unwrap().len(), 3);
+    assert_eq!(s.log_frontier().await.unwrap().size(), size0 + 2);
+    assert_eq!(s.share("sh1").await.unwrap().unwrap().created_at, 100);
+}
+
+pub async fn shares_need_a_license(s: &dyn Store) {
+    let err = s
+        .put_share(
+            share("sh1", "B", "nope", "h1", 100),
+            vec![event("nope", "share_query")],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "store.not_found");
+    assert!(
+        s.share("sh1").await.unwrap().is_none(),
+        "no share row stays"
+    );
+    // A later event that fails rolls back the row and the events before it.
+    s.insert(new_license("S2", (8, 1))).await.unwrap();
+    let size = s.log_frontier().await.unwrap().size();
+    let err = s
+        .put_share(
+            share("sh2", "B", "S2", "h1", 100),
+            vec![event("S2", "share_query"), event("nope", "annotated_copy")],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "store.not_found");
+    assert!(s.share("sh2").await.unwrap().is_none());
+    assert_eq!(s.events("L-S2").await.unwrap().len(), 1);
+    assert_eq!(s.log_frontier().await.unwrap().size(), size);
+    assert!(s
+        .shares_for_holders(&["h1".into()])
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+pub async fn shares_for_holders_newest_first(s: &dyn Store) {
+    s.insert(new_license("H1", (8, 2))).await.unwrap();
+    for (id, holder, at) in [
+        ("a", "h1", 100),
+        ("b", "h2", 300),
+        ("c", "h1", 200),
+        ("d", "h3", 400),
+        ("e", "h1", 200),
+    ] {
+        s.put_share(
+            share(id, "B", "H1", holder, at),
+            vec![event("H1", "share_query")],
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(
+        share_ids(s.shares_for_holders(&["h1".into()]).await.unwrap()),
+        ["e", "c", "a"],
+        "newest first, the id breaks ties"
+    );
+    assert_eq!(
+        share_ids(
+            s.shares_for_holders(&["h1".into(), "h2".into(), "hx".into()])
+                .await
+                .unwrap()
+        ),
+        ["b", "e", "c", "a"]
+    );
+    assert!(s
+        .shares_for_holders(&["hx".into()])
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s.shares_for_holders(&[]).await.unwrap().is_empty());
+}
+
+pub async fn shares_decide_once(s: &dyn Store) {
+    s.insert(new_license("D1", (8, 3))).await.unwrap();
+    s.put_share(
+        share("sh1", "B", "D1", "h1", 100),
+        vec![event("D1", "share_query")],
+    )
+    .await
+    .unwrap();
+    s.put_share(
+        share("sh2", "B", "D1", "h1", 110),
+        vec![event("D1", "share_query")],
+    )
+    .await
+    .unwrap();
+    let epoch0 = s.status_epoch().await.unwrap();
+    let size0 = s.log_frontier().await.unwrap().size();
+    let stored = s
+        .decide_share(
+            "sh1",
+            "granted",
+            150,
+            Some(("annotated-sd-jwt".into(), 900)),
+            vec![event("D1", "consent"), event("D1", "annotated_copy")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["consent", "annotated_copy"]
+    );
+    assert!(stored[1].seq > stored[0].seq);
+    assert_eq!(
+        s.share("sh1").await.unwrap(),
+        Some(ShareRecord {
+            state: "granted".into(),
+            decided_at: Some(150),
+            copy: Some("annotated-sd-jwt".into()),
+            copy_until: Some(900),
+            ..share("sh1", "B", "D1", "h1", 100)
+        })
+    );
+    assert_eq!(s.log_frontier().await.unwrap().size(), size0 + 2);
+    assert_eq!(s.events("L-D1").await.unwrap().len(), 5);
+    assert_eq!(s.status_epoch().await.unwrap(), epoch0);
+    // Deciding again: a conflict, and nothing written.
+    let err = s
+        .decide_share("sh1", "refused", 160, None, vec![event("D1", "refusal")])
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "store.conflict");
+    let err = s
+        .decide_share("zz", "refused", 160, None, vec![event("D1", "refusal")])
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "store.not_found");
+    assert_eq!(s.share("sh1").await.unwrap().unwrap().state, "granted");
+    assert_eq!(s.events("L-D1").await.unwrap().len(), 5);
+    assert_eq!(s.log_frontier().await.unwrap().size(), size0 + 2);
+    // A decision whose event names an unknown license rolls back: still pending.
+    let err = s
+        .decide_share("sh2", "refused", 170, None, vec![event("nope", "refusal")])
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "store.not_found");
+    assert_eq!(
+        s.share("sh2").await.unwrap(),
+        Some(share("sh2", "B", "D1", "h1", 110))
+    );
+    // A refusal: no copy.
+    let stored = s
+        .decide_share("sh2", "refused", 180, None, vec![event("D1", "refusal")])
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    let refused = s.share("sh2").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            refused.state.as_str(),
+            refused.decided_at,
+            refused.copy,
+            refused.copy_until
+        ),
+        ("refused", Some(180), None, None)
+    );
+    assert_eq!(s.log_frontier().await.unwrap().size(), size0 + 3);
+    assert_eq!(s.status_epoch().await.unwrap(), epoch0);
+}
+
+pub async fn shares_of_institution_newest_first(s: &dyn Store) {
+    s.insert(new_license("N1", (8, 4))).await.unwrap();
+    for (id, inst, at) in [
+        ("a", "B", 100),
+        ("b", "B", 300),
+        ("c", "X", 350),
+        ("d", "B", 200),
+        ("e", "B", 300),
+    ] {
+        s.put_share(
+            share(id, inst, "N1", "h1", at),
+            vec![event("N1", "share_query")],
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(
+        share_ids(s.shares_of_institution("B", 10).await.unwrap()),
+        ["e", "b", "d", "a"]
+    );
+    assert_eq!(
+        share_ids(s.shares_of_institution("B", 2).await.unwrap()),
+        ["e", "b"]
+    );
+    assert_eq!(
+        share_ids(s.shares_of_institution("X", 10).await.unwrap()),
+        ["c"]
+    );
+    assert!(s.shares_of_institution("B", 0).await.unwrap().is_empty());
+    assert!(s.shares_of_institution("Y", 10).await.unwrap().is_empty());
 }

@@ -2,6 +2,8 @@
 //!
 //! The body is the compact SD-JWT itself (`application/dc+sd-jwt`, `application/sd-jwt` or
 //! `text/plain`), or JSON `{"credential": "...", "nonce": "...", "audience": "..."}`.
+//! Anyone may call it; an institution that sends its API key has its verification recorded
+//! as a use of the license (event `verify`, in the holder's history and the log).
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -12,6 +14,7 @@ use elicense_app::verify::{verify, Verdict, VerifyOptions};
 use elicense_app::ErrorKind;
 use serde::Deserialize;
 
+use crate::auth::MaybeInstitution;
 use crate::body::bytes_error;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -26,6 +29,7 @@ pub struct VerificationRequest {
 }
 
 #[utoipa::path(post, path = "/api/v1/verifications", tag = "public",
+    security((), ("institution_key" = [])),
     request_body(content(
         (VerificationRequest = "application/json"),
         (String = "application/dc+sd-jwt"),
@@ -33,9 +37,11 @@ pub struct VerificationRequest {
     responses(
         (status = 200, body = Verdict, description = "Checked: `valid` says whether every check passed; `problems` names the ones that failed"),
         (status = 400, body = crate::error::ErrorBody, description = "Malformed credential"),
+        (status = 401, body = crate::error::ErrorBody, description = "An Authorization header whose key is not valid"),
         (status = 413, body = crate::error::ErrorBody)))]
 pub async fn handler(
     State(s): State<AppState>,
+    MaybeInstitution(institution): MaybeInstitution,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Verdict>> {
@@ -59,6 +65,9 @@ pub async fn handler(
         (text, VerifyOptions::default())
     };
     let verdict = verify(&s.node, &credential, &options).await?;
+    if let Some(inst) = &institution {
+        elicense_app::institutions::record_verification(&s.node, inst, &verdict).await?;
+    }
     metrics::counter!("elicense_verifications_total", "valid" => verdict.valid.to_string())
         .increment(1);
     Ok(Json(verdict))

@@ -1,4 +1,5 @@
-//! The wallet's JSON endpoints, called by the present page's script with the session cookie.
+//! The wallet's JSON endpoints, called by the wallet pages' scripts with the session cookie.
 
 pub mod binding;
 pub mod presentations;
+pub mod shares;

@@ -1,0 +1,617 @@
+//! Relying institutions on a real SQLite node: registration with a business scope, API keys,
+//! sharing requests answered by the matter's legal basis or by the holder's consent or
+//! refusal, annotated copies (加注件) that carry only the matter's fields and die with the
+//! license, and every use in the license's history and the signed log.
+
+mod common;
+
+use common::*;
+use elicense_app::face::FaceFormat;
+use elicense_app::institutions::{self, Ask, NewInstitution};
+use elicense_app::lifecycle::{apply, ActionRequest};
+use elicense_app::verify::{verify, VerifyOptions};
+use elicense_app::wallet::licenses;
+use elicense_core::lifecycle::Action;
+use elicense_crypto::Alg;
+use elicense_store::InstitutionRecord;
+
+/// A bank (no legal basis for its matter: the holder consents) and a hotel (legal basis).
+const BANK: &str = "91110105MA01B2C3DL";
+const HOTEL: &str = "91310101MA1FPX0Q1Y";
+
+async fn register(env: &Env, code: &str, name: &str, matters: &[&str]) -> InstitutionRecord {
+    institutions::register(
+        &env.node,
+        NewInstitution {
+            code: code.into(),
+            name: name.into(),
+            area: "110105".into(),
+            matters: matters.iter().map(|m| m.to_string()).collect(),
+        },
+    )
+    .await
+    .expect("register")
+}
+
+async fn bank(env: &Env) -> InstitutionRecord {
+    register(env, BANK, "示例商业银行北京分行", &["bank_account_opening"]).await
+}
+
+async fn hotel(env: &Env) -> InstitutionRecord {
+    register(
+        env,
+        HOTEL,
+        "上海样本大酒店",
+        &["hotel_check_in", "age_check"],
+    )
+    .await
+}
+
+fn ask(matter: &str, holder_id: &str) -> Ask {
+    Ask {
+        matter: matter.into(),
+        holder_id: holder_id.into(),
+        holder_name: None,
+        purpose: "办理业务".into(),
+        staff: "柜员 001".into(),
+        keep_days: None,
+    }
+}
+
+async fn kinds(env: &Env, identifier: &str) -> Vec<(String, String, Option<u64>)> {
+    let lineage = env
+        .store
+        .license(identifier)
+        .await
+        .unwrap()
+        .unwrap()
+        .lineage;
+    licenses::history(&env.node, &lineage)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| (h.kind, h.actor, h.log_index))
+        .collect()
+}
+
+#[tokio::test]
+async fn registration_checks_code_area_name_and_scope() {
+    let env = env().await;
+    let new = |code: &str, area: &str, name: &str, matters: &[&str]| NewInstitution {
+        code: code.into(),
+        area: area.into(),
+        name: name.into(),
+        matters: matters.iter().map(|m| m.to_string()).collect(),
+    };
+    for (bad, code) in [
+        (
+            new("91110105MA01B2C3DX", "110105", "x", &["age_check"]),
+            "uscc.bad_check",
+        ),
+        (
+            new(BANK, "999999", "x", &["age_check"]),
+            "area.bad_province",
+        ),
+        (
+            new(BANK, "110105", " ", &["age_check"]),
+            "institution.no_name",
+        ),
+        (new(BANK, "110105", "x", &[]), "institution.no_matters"),
+        (
+            new(BANK, "110105", "x", &["no_such_matter"]),
+            "institution.unknown_matter",
+        ),
+    ] {
+        expect_code(institutions::register(&env.node, bad).await, code);
+    }
+    assert!(institutions::list(&env.node).await.unwrap().is_empty());
+
+    // Re-registering replaces the scope and keeps the first registration time.
+    let first = register(
+        &env,
+        BANK,
+        "银行",
+        &["bank_account_opening", "bank_account_opening"],
+    )
+    .await;
+    assert_eq!(first.matters, ["bank_account_opening"], "duplicates merged");
+    env.clock.advance(100);
+    let again = register(&env, BANK, "银行北京分行", &["age_check"]).await;
+    assert_eq!(again.created_at, first.created_at);
+    assert_eq!(again.name, "银行北京分行");
+    assert_eq!(again.matters, ["age_check"]);
+    assert_eq!(institutions::list(&env.node).await.unwrap(), [again]);
+}
+
+#[tokio::test]
+async fn institution_keys_authenticate_only_their_institution() {
+    let env = env().await;
+    let b = bank(&env).await;
+    let (token, _id) = institutions::create_key(&env.node, BANK, "core banking")
+        .await
+        .unwrap();
+    assert!(token.starts_with("eli_"));
+    assert_eq!(
+        institutions::authenticate(&env.node, &token).await.unwrap(),
+        b
+    );
+    // A wrong secret, an issuer key, garbage: all the same 401 code.
+    let tampered = format!("{}0", &token[..token.len() - 1]);
+    let issuer_key = elicense_app::apikeys::create(&env.node, BJ_SAMR, "t")
+        .await
+        .unwrap()
+        .0;
+    for bad in [tampered.as_str(), issuer_key.as_str(), "eli_", "nonsense"] {
+        expect_code(
+            institutions::authenticate(&env.node, bad).await,
+            "auth.invalid_key",
+        );
+    }
+    // An institution key is no issuer key either.
+    expect_code(
+        elicense_app::apikeys::authenticate(&env.node, &token).await,
+        "auth.invalid_key",
+    );
+    expect_code(
+        institutions::create_key(&env.node, HOTEL, "x").await,
+        "institution.unknown",
+    );
+    // A disabled institution is refused with its own code.
+    let mut disabled = b.clone();
+    disabled.disabled_at = Some(env.node.now());
+    env.store.put_institution(disabled).await.unwrap();
+    expect_code(
+        institutions::authenticate(&env.node, &token).await,
+        "institution.disabled",
+    );
+}
+
+#[tokio::test]
+async fn a_matter_with_a_legal_basis_gets_its_annotated_copy_at_once() {
+    let env = env().await;
+    let lic = issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2)).await; // 张伟
+    let h = hotel(&env).await;
+    let mut a = ask("hotel_check_in", ZHANG.1);
+    a.holder_name = Some(ZHANG.0.into());
+    a.keep_days = Some(7);
+    let v = institutions::ask(&env.node, &h, a).await.unwrap();
+    assert_eq!((v.state.as_str(), v.basis.as_str()), ("granted", "legal"));
+    assert!(v
+        .legal_basis
+        .as_deref()
+        .unwrap()
+        .contains("旅馆业治安管理办法"));
+    assert_eq!(
+        v.identifier, None,
+        "the institution is not told the identifier"
+    );
+    let copy = v.copy.expect("copy");
+    assert_eq!(copy.until, T0 + 7 * 86_400);
+    assert_eq!(copy.verify_url, format!("{BASE_URL}/verify/c/{}", v.id));
+
+    // Exactly the matter's fields, nothing else.
+    let mut names: Vec<&str> = copy.fields.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["address", "ethnicity", "holder_id", "holder_name", "sex"]
+    );
+    assert_eq!(copy.fields["holder_name"], ZHANG.0);
+
+    // The copy verifies like a license and says what it is.
+    let verdict = verify(&env.node, &copy.credential, &VerifyOptions::default())
+        .await
+        .unwrap();
+    assert!(verdict.valid, "{:?}", verdict.problems);
+    assert_eq!(verdict.identifier.as_deref(), Some(lic.identifier.as_str()));
+    assert!(!verdict.claims.contains_key("birth_date"));
+    let ann = verdict.annotation.expect("annotation claim");
+    assert_eq!(ann["institution"]["code"], HOTEL);
+    assert_eq!(ann["matter"]["code"], "hotel_check_in");
+    assert_eq!(ann["staff"], "柜员 001");
+    assert_eq!(ann["share"], v.id.as_str());
+
+    // The history names the query and the copy, by the institution, each in the signed log.
+    let h = kinds(&env, &lic.identifier).await;
+    let tail: Vec<(&str, &str)> = h[1..]
+        .iter()
+        .map(|(k, a, _)| (k.as_str(), a.as_str()))
+        .collect();
+    let actor = format!("institution:{HOTEL}");
+    assert_eq!(
+        tail,
+        [
+            ("share_query", actor.as_str()),
+            ("annotated_copy", actor.as_str())
+        ]
+    );
+    assert!(h.iter().all(|(_, _, log)| log.is_some()), "{h:?}");
+    let full = licenses::history(
+        &env.node,
+        &env.store
+            .license(&lic.identifier)
+            .await
+            .unwrap()
+            .unwrap()
+            .lineage,
+    )
+    .await
+    .unwrap();
+    assert_eq!(full[1].institution.as_deref(), Some("上海样本大酒店"));
+    assert_eq!(full[1].matter.as_deref(), Some("hotel_check_in"));
+    // A use moves no status.
+    assert_eq!(
+        env.store
+            .license(&lic.identifier)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "valid"
+    );
+}
+
+#[tokio::test]
+async fn without_a_legal_basis_the_holder_consents_or_refuses() {
+    let env = env().await;
+    let company = issue_ok(&env, request(BUSINESS, 0, Alg::Sm2)).await; // 北京示例科技
+    let b = bank(&env).await;
+    let zhang = account(&env, "zhangwei", ZHANG, Some(COMPANY)).await;
+    let li = account(&env, "lina", LI, None).await;
+
+    let pending = institutions::ask(&env.node, &b, ask("bank_account_opening", COMPANY.1))
+        .await
+        .unwrap();
+    assert_eq!(
+        (pending.state.as_str(), pending.basis.as_str()),
+        ("pending", "consent")
+    );
+    assert!(pending.copy.is_none());
+    assert_eq!(pending.expires_at, T0 + institutions::PENDING_SECS);
+
+    // The legal representative sees it (with the identifier); someone else sees nothing and
+    // cannot decide it.
+    let seen = institutions::for_holder(&env.node, &zhang).await.unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        seen[0].identifier.as_deref(),
+        Some(company.identifier.as_str())
+    );
+    assert_eq!(seen[0].institution_name, "示例商业银行北京分行");
+    assert!(seen[0].copy.is_none(), "the holder's view carries no copy");
+    assert!(institutions::for_holder(&env.node, &li)
+        .await
+        .unwrap()
+        .is_empty());
+    expect_code(
+        institutions::decide(&env.node, &li, &pending.id, true).await,
+        "share.not_found",
+    );
+
+    env.clock.advance(30);
+    let granted = institutions::decide(&env.node, &zhang, &pending.id, true)
+        .await
+        .unwrap();
+    assert_eq!(granted.state, "granted");
+    assert_eq!(granted.decided_at, Some(T0 + 30));
+    expect_code(
+        institutions::decide(&env.node, &zhang, &pending.id, false).await,
+        "share.decided",
+    );
+
+    // The bank now gets the copy: the matter's fields only.
+    let got = institutions::get(&env.node, &b, &pending.id).await.unwrap();
+    let copy = got.copy.expect("copy after consent");
+    let mut names: Vec<&str> = copy.fields.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "address",
+            "entity_type",
+            "legal_representative",
+            "name",
+            "uscc"
+        ]
+    );
+    assert_eq!(copy.until, T0 + 30 + 30 * 86_400, "default period 30 days");
+    // Another institution does not see the bank's request.
+    let h = hotel(&env).await;
+    expect_code(
+        institutions::get(&env.node, &h, &pending.id).await,
+        "share.not_found",
+    );
+
+    // A second request, refused: the bank gets nothing.
+    let second = institutions::ask(&env.node, &b, ask("bank_account_opening", COMPANY.1))
+        .await
+        .unwrap();
+    let refused = institutions::decide(&env.node, &zhang, &second.id, false)
+        .await
+        .unwrap();
+    assert_eq!(refused.state, "refused");
+    assert!(institutions::get(&env.node, &b, &second.id)
+        .await
+        .unwrap()
+        .copy
+        .is_none());
+    let list = institutions::of_institution(&env.node, &b, 10)
+        .await
+        .unwrap();
+    let states: Vec<&str> = list.iter().map(|v| v.state.as_str()).collect();
+    assert_eq!(states, ["refused", "granted"], "newest first");
+
+    let h = kinds(&env, &company.identifier).await;
+    let kinds: Vec<(&str, &str)> = h[1..]
+        .iter()
+        .map(|(k, a, _)| (k.as_str(), a.as_str()))
+        .collect();
+    let bank_actor = format!("institution:{BANK}");
+    assert_eq!(
+        kinds,
+        [
+            ("share_query", bank_actor.as_str()),
+            ("consent", "holder"),
+            ("annotated_copy", bank_actor.as_str()),
+            ("share_query", bank_actor.as_str()),
+            ("refusal", "holder"),
+        ]
+    );
+    assert!(h.iter().all(|(_, _, log)| log.is_some()));
+}
+
+#[tokio::test]
+async fn a_pending_request_lapses_after_a_day() {
+    let env = env().await;
+    issue_ok(&env, request(BUSINESS, 0, Alg::Sm2)).await;
+    let b = bank(&env).await;
+    let zhang = account(&env, "zhangwei", ZHANG, Some(COMPANY)).await;
+    let pending = institutions::ask(&env.node, &b, ask("bank_account_opening", COMPANY.1))
+        .await
+        .unwrap();
+    env.clock.advance(institutions::PENDING_SECS);
+    assert_eq!(
+        institutions::get(&env.node, &b, &pending.id)
+            .await
+            .unwrap()
+            .state,
+        "expired"
+    );
+    let err = expect_code(
+        institutions::decide(&env.node, &zhang, &pending.id, true).await,
+        "share.decided",
+    );
+    assert!(err.message.contains("expired"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_with_their_code_and_store_nothing() {
+    let env = env().await;
+    let lic = issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2)).await;
+    let h = hotel(&env).await;
+    let cases = [
+        (ask("bank_account_opening", COMPANY.1), "share.out_of_scope"),
+        (
+            ask("hotel_check_in", "11010519491231002Y"),
+            "share.bad_holder_id",
+        ),
+        (ask("hotel_check_in", LI.1), "share.no_license"),
+        (
+            Ask {
+                holder_name: Some("李四".into()),
+                ..ask("hotel_check_in", ZHANG.1)
+            },
+            "share.no_license",
+        ),
+        (
+            Ask {
+                purpose: " ".into(),
+                ..ask("hotel_check_in", ZHANG.1)
+            },
+            "share.missing_purpose",
+        ),
+        (
+            Ask {
+                staff: "".into(),
+                ..ask("hotel_check_in", ZHANG.1)
+            },
+            "share.missing_purpose",
+        ),
+        (
+            Ask {
+                keep_days: Some(0),
+                ..ask("hotel_check_in", ZHANG.1)
+            },
+            "share.bad_period",
+        ),
+        (
+            Ask {
+                keep_days: Some(institutions::MAX_KEEP_DAYS + 1),
+                ..ask("hotel_check_in", ZHANG.1)
+            },
+            "share.bad_period",
+        ),
+    ];
+    for (a, code) in cases {
+        expect_code(institutions::ask(&env.node, &h, a).await, code);
+    }
+    assert!(institutions::of_institution(&env.node, &h, 100)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        kinds(&env, &lic.identifier).await.len(),
+        1,
+        "only the issue"
+    );
+
+    // A revoked license is not in force: no copy of it is made.
+    apply(
+        &env.node,
+        &lic.identifier,
+        ActionRequest::new(Action::Revoke, "test"),
+    )
+    .await
+    .unwrap();
+    expect_code(
+        institutions::ask(&env.node, &h, ask("hotel_check_in", ZHANG.1)).await,
+        "share.no_license",
+    );
+}
+
+#[tokio::test]
+async fn a_copy_ends_with_its_period_and_with_the_license() {
+    let env = env().await;
+    let lic = issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2)).await;
+    let h = hotel(&env).await;
+    let v = institutions::ask(
+        &env.node,
+        &h,
+        Ask {
+            keep_days: Some(1),
+            ..ask("age_check", ZHANG.1)
+        },
+    )
+    .await;
+    // age_check has no legal basis: it waits for the holder.
+    let v = v.unwrap();
+    assert_eq!(v.state, "pending");
+    let zhang = account(&env, "zhangwei", ZHANG, None).await;
+    institutions::decide(&env.node, &zhang, &v.id, true)
+        .await
+        .unwrap();
+    let copy = institutions::get(&env.node, &h, &v.id)
+        .await
+        .unwrap()
+        .copy
+        .unwrap();
+    assert_eq!(copy.fields.keys().collect::<Vec<_>>(), ["birth_date"]);
+
+    let public = institutions::public_copy(&env.node, &v.id).await.unwrap();
+    assert!(public.usable);
+    assert_eq!(public.institution_name, "上海样本大酒店");
+    let text = serde_json::to_string(&public).unwrap();
+    for personal in [ZHANG.0, ZHANG.1, "1949-12-31"] {
+        assert!(!text.contains(personal), "public view leaks {personal}");
+    }
+    expect_code(
+        institutions::public_copy(&env.node, "nope").await,
+        "copy.not_found",
+    );
+
+    // After its day the copy no longer verifies, with its own problem code.
+    env.clock.advance(86_400);
+    let late = verify(&env.node, &copy.credential, &VerifyOptions::default())
+        .await
+        .unwrap();
+    assert!(!late.valid);
+    let codes: Vec<&str> = late.problems.iter().map(|p| p.code.as_str()).collect();
+    assert_eq!(codes, ["copy.expired"]);
+    assert!(
+        !institutions::public_copy(&env.node, &v.id)
+            .await
+            .unwrap()
+            .usable
+    );
+
+    // A fresh copy dies with the license it was made from.
+    let again = institutions::ask(&env.node, &h, ask("hotel_check_in", ZHANG.1))
+        .await
+        .unwrap()
+        .copy
+        .unwrap();
+    let mut req = ActionRequest::new(Action::Revoke, "test");
+    req.reason = Some("证件遗失".into());
+    apply(&env.node, &lic.identifier, req).await.unwrap();
+    env.node.status.invalidate();
+    let revoked = verify(&env.node, &again.credential, &VerifyOptions::default())
+        .await
+        .unwrap();
+    assert!(!revoked.valid);
+    assert_eq!(revoked.status.unwrap().code, "revoked");
+}
+
+#[tokio::test]
+async fn an_institutions_verification_is_a_use_in_the_history() {
+    let env = env().await;
+    let lic = issue_ok(&env, request(DRIVING, 0, Alg::Sm2)).await;
+    let b = bank(&env).await;
+    let verdict = verify(&env.node, &lic.credential, &VerifyOptions::default())
+        .await
+        .unwrap();
+    institutions::record_verification(&env.node, &b, &verdict)
+        .await
+        .unwrap();
+    let h = kinds(&env, &lic.identifier).await;
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[1].0, "verify");
+    assert_eq!(h[1].1, format!("institution:{BANK}"));
+    assert!(h[1].2.is_some(), "in the log");
+    // A credential of a license this node does not hold is not recorded (and is no error).
+    let mut foreign = verdict.clone();
+    foreign.identifier = Some("1.2.156.3005.2.unknown".into());
+    institutions::record_verification(&env.node, &b, &foreign)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_copys_face_shows_only_the_matters_fields_with_a_watermark() {
+    let env = env().await;
+    issue_ok(&env, request(BUSINESS, 0, Alg::Sm2)).await;
+    let b = bank(&env).await;
+    let zhang = account(&env, "zhangwei", ZHANG, Some(COMPANY)).await;
+    let v = institutions::ask(&env.node, &b, ask("bank_account_opening", COMPANY.1))
+        .await
+        .unwrap();
+    // No copy yet, no face.
+    expect_code(
+        institutions::copy_face(&env.node, &b, &v.id, FaceFormat::Svg).await,
+        "share.not_found",
+    );
+    institutions::decide(&env.node, &zhang, &v.id, true)
+        .await
+        .unwrap();
+    let svg = institutions::copy_face(&env.node, &b, &v.id, FaceFormat::Svg)
+        .await
+        .unwrap();
+    let svg = String::from_utf8(svg).unwrap();
+    assert!(
+        svg.contains("北京示例科技有限公司"),
+        "a field the matter needs"
+    );
+    assert!(svg.contains("加注件"), "watermark");
+    assert!(svg.contains("示例商业银行北京分行"));
+    assert!(
+        !svg.contains("100万元人民币"),
+        "registered capital is not needed"
+    );
+    assert!(
+        !svg.contains("技术开发、技术咨询"),
+        "business scope is not needed"
+    );
+    let pdf = institutions::copy_face(&env.node, &b, &v.id, FaceFormat::Pdf)
+        .await
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let h = hotel(&env).await;
+    expect_code(
+        institutions::copy_face(&env.node, &h, &v.id, FaceFormat::Pdf).await,
+        "share.not_found",
+    );
+}
+
+#[tokio::test]
+async fn demo_institutions_keep_their_keys_across_restarts() {
+    let env = env().await;
+    let first = institutions::seed_demo(&env.node).await.unwrap();
+    let again = institutions::seed_demo(&env.node).await.unwrap();
+    assert_eq!(first.len(), 2);
+    for (a, b) in first.iter().zip(&again) {
+        assert_eq!(a.api_key, b.api_key);
+        let inst = institutions::authenticate(&env.node, &a.api_key)
+            .await
+            .unwrap();
+        assert_eq!(inst.code, a.code);
+    }
+}
