@@ -329,6 +329,19 @@ pub async fn bound_copy(
     meta: &LicenseMeta,
     holder_jwk: Jwk,
 ) -> Result<String> {
+    resign(node, record, license_type, meta, Some(holder_jwk), |_| {}).await
+}
+
+/// Signs now, with the issuer's key and the license's algorithm, a credential of a stored
+/// license with its status-list slot and the claims `edit` leaves.
+async fn resign(
+    node: &Arc<Node>,
+    record: &LicenseRecord,
+    license_type: &LicenseType,
+    meta: &LicenseMeta,
+    holder_jwk: Option<Jwk>,
+    edit: impl FnOnce(&mut Issuance),
+) -> Result<String> {
     let now = node.now();
     let alg: Alg = record
         .alg
@@ -340,7 +353,8 @@ pub async fn bound_copy(
         list: record.status_list,
         idx: record.status_idx,
     };
-    let issuance = issuance(node, license_type, meta, slot, now, Some(holder_jwk));
+    let mut issuance = issuance(node, license_type, meta, slot, now, holder_jwk);
+    edit(&mut issuance);
     sdjwt::issue(signer.as_ref(), &issuance, &mut rand::thread_rng()).map_err(AppError::crypto)
 }
 
@@ -361,33 +375,23 @@ pub async fn annotated_copy(
     annotation: serde_json::Value,
     until: i64,
 ) -> Result<String> {
-    let now = node.now();
-    let alg: Alg = record
-        .alg
-        .parse()
-        .map_err(|_| AppError::internal(format!("stored alg {}", record.alg)))?;
-    let signer = node.keys.signer(&record.issuer, alg, now).await?;
-    let slot = Slot {
-        serial: 0,
-        list: record.status_list,
-        idx: record.status_idx,
-    };
-    let mut issuance = issuance(node, license_type, meta, slot, now, None);
-    issuance
-        .plain
-        .retain(|k, _| REGISTERED.contains(&k.as_str()) || fields.contains(k));
-    issuance.selective.retain(|(k, _)| fields.contains(k));
-    let exp = match issuance
-        .plain
-        .get("exp")
-        .and_then(serde_json::Value::as_i64)
-    {
-        Some(license_end) => license_end.min(until),
-        None => until,
-    };
-    issuance.plain.insert("exp".into(), json!(exp));
-    issuance.plain.insert("annotation".into(), annotation);
-    sdjwt::issue(signer.as_ref(), &issuance, &mut rand::thread_rng()).map_err(AppError::crypto)
+    resign(node, record, license_type, meta, None, |issuance| {
+        issuance
+            .plain
+            .retain(|k, _| REGISTERED.contains(&k.as_str()) || fields.contains(k));
+        issuance.selective.retain(|(k, _)| fields.contains(k));
+        let exp = match issuance
+            .plain
+            .get("exp")
+            .and_then(serde_json::Value::as_i64)
+        {
+            Some(license_end) => license_end.min(until),
+            None => until,
+        };
+        issuance.plain.insert("exp".into(), json!(exp));
+        issuance.plain.insert("annotation".into(), annotation);
+    })
+    .await
 }
 
 /// The claims of the credential: registered claims always disclosed, holder data and the
