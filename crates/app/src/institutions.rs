@@ -373,6 +373,26 @@ async fn license_for(
     Ok(None)
 }
 
+/// The stored license version a request concerns, its metadata and its type as issued.
+async fn license_of(
+    node: &Node,
+    identifier: &str,
+) -> Result<(
+    LicenseRecord,
+    elicense_core::license::LicenseMeta,
+    Arc<LicenseType>,
+)> {
+    let record = node.store.license(identifier).await?.ok_or_else(|| {
+        AppError::not_found("license.not_found", format!("no license {identifier}"))
+    })?;
+    let meta = meta_of(&record)?;
+    let t = node
+        .catalogue
+        .get(&record.type_code, Some(record.catalogue_version))
+        .await?;
+    Ok((record, meta, t))
+}
+
 /// Makes the annotated copy of a request's license.
 async fn make_copy(
     node: &Arc<Node>,
@@ -382,14 +402,7 @@ async fn make_copy(
     keep_days: u32,
     at: i64,
 ) -> Result<(String, i64)> {
-    let record = node.store.license(&s.identifier).await?.ok_or_else(|| {
-        AppError::not_found("license.not_found", format!("no license {}", s.identifier))
-    })?;
-    let meta = meta_of(&record)?;
-    let t = node
-        .catalogue
-        .get(&record.type_code, Some(record.catalogue_version))
-        .await?;
+    let (record, meta, t) = license_of(node, &s.identifier).await?;
     let until = at + i64::from(keep_days) * 86_400;
     let annotation = json!({
         "kind": "annotated_copy",
@@ -672,22 +685,11 @@ pub async fn copy_face(
                 format!("no annotated copy for request {share_id}"),
             )
         })?;
-    let record = node.store.license(&s.identifier).await?.ok_or_else(|| {
-        AppError::not_found("license.not_found", format!("no license {}", s.identifier))
-    })?;
-    let meta = meta_of(&record)?;
-    let t = node
-        .catalogue
-        .get(&record.type_code, Some(record.catalogue_version))
-        .await?;
-    let fields = matter(node, &s.matter)
-        .await?
-        .map(|m| m.need.fields)
-        .unwrap_or_default();
-    let matter_name = matter(node, &s.matter)
-        .await?
-        .map(|m| m.need.name)
-        .unwrap_or_else(|| s.matter.clone());
+    let (record, meta, t) = license_of(node, &s.identifier).await?;
+    let (fields, matter_name) = match matter(node, &s.matter).await? {
+        Some(m) => (m.need.fields, m.need.name),
+        None => (Vec::new(), s.matter.clone()),
+    };
     let mut input = face::input(node, &record, &meta, &t);
     minimise(&mut input, &t, &fields);
     input.qr = copy_url(node, &s.id);
