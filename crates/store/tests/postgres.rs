@@ -600,3 +600,49 @@ async fn concurrent_registrations_of_one_username() {
         assert_eq!(r.code(), "account.username_taken");
     }
 }
+
+/// A license of the size the node writes (a ~2.7 KB SD-JWT VC and ~1 KB of metadata, base64url
+/// and JSON that barely compress) stays in its heap page: its partition's TOAST table gets no
+/// chunk, and reading it back gives the same bytes (migration 6).
+#[tokio::test]
+async fn license_rows_stay_inline() {
+    let (s, guard) = fresh().await;
+    let mut rng_state = 0x2545_f491_4f6c_dd1du64;
+    let mut noise = |n: usize| -> String {
+        (0..n)
+            .map(|_| {
+                rng_state ^= rng_state << 13;
+                rng_state ^= rng_state >> 7;
+                rng_state ^= rng_state << 17;
+                let a = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+                a[(rng_state % 64) as usize] as char
+            })
+            .collect()
+    };
+    let mut ids = Vec::new();
+    for i in 0..32u32 {
+        let mut new = suite::new_license(&format!("INLINE{i}"), (9, i));
+        new.license.credential = format!("{}.{}.{}~", noise(40), noise(2200), noise(88));
+        new.license.meta = format!("{{\"holder\":\"{}\"}}", noise(900));
+        ids.push((
+            new.license.identifier.clone(),
+            new.license.credential.clone(),
+        ));
+        s.insert(new).await.unwrap();
+    }
+    let c = raw(Some(&guard.schema)).await.unwrap();
+    let toast: i64 = c
+        .query_one(
+            "SELECT COALESCE(sum(pg_relation_size(c.reltoastrelid)), 0)::bigint FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relname LIKE 'licenses\\_p%'",
+            &[&guard.schema],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(toast, 0, "license rows were moved out of line");
+    for (id, cred) in ids {
+        assert_eq!(s.license(&id).await.unwrap().unwrap().credential, cred);
+    }
+}

@@ -3,7 +3,8 @@
 //! them in one transaction with multi-row `INSERT .. SELECT * FROM unnest(..)` statements (one
 //! statement per table, not one per row), then answers each caller. Under load (bulk import,
 //! many HTTP clients) a batch grows to what arrived during the previous commit, so the round
-//! trips, the commit flush and the event-log lock are paid once per batch, not once per row.
+//! trips, the commit flush, the event-log lock and the log append (one frontier read and write)
+//! are paid once per batch, not once per row.
 //!
 //! Atomicity is unchanged: each license's identifier and slot claims, its version row, its
 //! event, its log entry and its import-journal row are in the same transaction; a batch may
@@ -25,6 +26,7 @@ use super::licenses::{hold_event_order, insert_new};
 use super::rows::{self, get};
 use super::PgStore;
 use crate::error::{Result, StoreError};
+use crate::log::LogEntry;
 use crate::records::{EventRecord, NewLicense};
 
 /// Most licenses in one transaction (bounds its size and the time a lock is held).
@@ -253,13 +255,18 @@ impl PgStore {
             tx.execute(&st, &[&jobs, &nums, &ids, &codes, &msgs])
                 .await?;
         }
-        // The event log, in sequence order, inside the same transaction.
+        // The event log, in sequence order, inside the same transaction: one append (one
+        // frontier read and write, one insert per table) for the whole batch.
         let mut order: Vec<usize> = (0..news.len()).collect();
         order.sort_by_key(|&i| events[i].seq);
-        for i in order {
-            let l = &news[i].license;
-            super::log::append_event(&tx, &events[i], &l.status, l.pledged, &l.credential).await?;
-        }
+        let entries: Vec<LogEntry> = order
+            .into_iter()
+            .map(|i| {
+                let l = &news[i].license;
+                LogEntry::new(&events[i], &l.status, l.pledged, &l.credential)
+            })
+            .collect();
+        super::log::append_events(&tx, &entries).await?;
         tx.commit().await?;
         Ok(events)
     }

@@ -1,7 +1,8 @@
 //! The event log on PostgreSQL: the same tables as SQLite (`log_entries`, `log_nodes`,
 //! `log_state`, `log_checkpoints`), plain (not partitioned) tables. An append locks the one
 //! `log_state` row (`FOR UPDATE`) inside the event's transaction, so appends are serialised
-//! in commit order and a rolled-back write leaves neither a gap nor an entry.
+//! in commit order and a rolled-back write leaves neither a gap nor an entry. A group commit
+//! appends its whole batch with one frontier read and write ([`append_events`]).
 
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
@@ -22,25 +23,41 @@ pub(super) async fn append_event(
     pledged: bool,
     credential: &str,
 ) -> Result<u64> {
-    let data = LogEntry::new(event, status, pledged, credential).to_bytes();
+    append_events(tx, &[LogEntry::new(event, status, pledged, credential)]).await
+}
+
+/// Appends `entries` (their events already inserted, in sequence order) inside their
+/// transaction with one frontier read and write and one multi-row insert per table, however
+/// many there are; returns the leaf index of the first.
+pub(super) async fn append_events(tx: &Transaction<'_>, entries: &[LogEntry]) -> Result<u64> {
     let st = tx
         .prepare_cached("SELECT size, peaks FROM log_state WHERE id = 1 FOR UPDATE")
         .await?;
     let row = tx.query_one(&st, &[]).await?;
     let mut f = decode_frontier(get(&row, 0)?, get::<&[u8]>(&row, 1)?)?;
-    let index = f.size();
-    let mut levels: Vec<i16> = Vec::with_capacity(2);
-    let mut idxs: Vec<i64> = Vec::with_capacity(2);
-    let mut hashes: Vec<Vec<u8>> = Vec::with_capacity(2);
+    let first = f.size();
+    let n = entries.len();
+    let mut levels: Vec<i16> = Vec::with_capacity(2 * n);
+    let mut idxs: Vec<i64> = Vec::with_capacity(2 * n);
+    let mut hashes: Vec<Vec<u8>> = Vec::with_capacity(2 * n);
+    let mut leaves: Vec<i64> = Vec::with_capacity(n);
+    let mut seqs: Vec<i64> = Vec::with_capacity(n);
+    let mut datas: Vec<Vec<u8>> = Vec::with_capacity(n);
     let mut bad = false;
-    f.append_with(leaf_hash(&data), |n, h| {
-        levels.push(i16::from(n.level));
-        idxs.push(i64::try_from(n.index).unwrap_or_else(|_| {
-            bad = true;
-            0
-        }));
-        hashes.push(h.0.to_vec());
-    });
+    for e in entries {
+        let data = e.to_bytes();
+        leaves.push(to_i64(f.size(), "leaf")?);
+        f.append_with(leaf_hash(&data), |node, h| {
+            levels.push(i16::from(node.level));
+            idxs.push(i64::try_from(node.index).unwrap_or_else(|_| {
+                bad = true;
+                0
+            }));
+            hashes.push(h.0.to_vec());
+        });
+        seqs.push(e.event);
+        datas.push(data);
+    }
     if bad {
         return Err(StoreError::Unavailable("log is full".into()));
     }
@@ -52,16 +69,18 @@ pub(super) async fn append_event(
         .await?;
     tx.execute(&st, &[&levels, &idxs, &hashes]).await?;
     let st = tx
-        .prepare_cached("INSERT INTO log_entries (idx, seq, data) VALUES ($1, $2, $3)")
+        .prepare_cached(
+            "INSERT INTO log_entries (idx, seq, data) \
+             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[])",
+        )
         .await?;
-    tx.execute(&st, &[&to_i64(index, "leaf")?, &event.seq, &data])
-        .await?;
+    tx.execute(&st, &[&leaves, &seqs, &datas]).await?;
     let st = tx
         .prepare_cached("UPDATE log_state SET size = $1, peaks = $2 WHERE id = 1")
         .await?;
     tx.execute(&st, &[&to_i64(f.size(), "size")?, &encode_peaks(&f)])
         .await?;
-    Ok(index)
+    Ok(first)
 }
 
 #[async_trait]

@@ -61,6 +61,12 @@ pub struct PgOptions {
     pub connect_timeout: Duration,
     /// How long a caller waits for a free (or new) pooled connection.
     pub wait_timeout: Duration,
+    /// How long sent data may stay unacknowledged (`TCP_USER_TIMEOUT`), and roughly how soon
+    /// TCP keepalives find a silent peer, before a connection to a server that vanished (host
+    /// down, cable cut: no RST ever arrives) fails with `store.unavailable` instead of
+    /// hanging for the kernel's ~15 minutes of retransmissions. A URL's own `tcp_user_timeout`
+    /// or `keepalives_idle` wins.
+    pub io_timeout: Duration,
 }
 
 impl Default for PgOptions {
@@ -71,6 +77,7 @@ impl Default for PgOptions {
             list_capacity: DEFAULT_LIST_CAPACITY,
             connect_timeout: Duration::from_secs(5),
             wait_timeout: Duration::from_secs(10),
+            io_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -119,6 +126,7 @@ impl PgStore {
             .parse()
             .map_err(|e| StoreError::Unavailable(format!("bad PostgreSQL URL: {e}")))?;
         config.connect_timeout(options.connect_timeout);
+        apply_io_timeout(&mut config, options.io_timeout);
         let search_path = format!("-c search_path={schema}");
         let pg_options = match config.get_options() {
             Some(o) if !o.is_empty() => format!("{o} {search_path}"),
@@ -244,9 +252,40 @@ fn check_schema_name(schema: &str) -> Result<()> {
     }
 }
 
+/// Keepalives and `TCP_USER_TIMEOUT` from `io_timeout`, unless the URL chose its own.
+fn apply_io_timeout(config: &mut tokio_postgres::Config, io_timeout: Duration) {
+    if config.get_tcp_user_timeout().is_none() {
+        config.tcp_user_timeout(io_timeout);
+    }
+    config.keepalives(true);
+    // The library's default idle time is two hours: a URL that set a shorter one keeps it.
+    let idle = (io_timeout / 3).max(Duration::from_secs(1));
+    if config.get_keepalives_idle() > idle {
+        config.keepalives_idle(idle);
+        config.keepalives_interval((io_timeout / 10).max(Duration::from_secs(1)));
+        config.keepalives_retries(3);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dead_peers_time_out_unless_the_url_says_otherwise() {
+        let mut c: tokio_postgres::Config = "postgres://u@h/db".parse().unwrap();
+        apply_io_timeout(&mut c, Duration::from_secs(30));
+        assert_eq!(c.get_tcp_user_timeout(), Some(&Duration::from_secs(30)));
+        assert!(c.get_keepalives());
+        assert_eq!(c.get_keepalives_idle(), Duration::from_secs(10));
+        let mut c: tokio_postgres::Config =
+            "postgres://u@h/db?tcp_user_timeout=5&keepalives_idle=2"
+                .parse()
+                .unwrap();
+        apply_io_timeout(&mut c, Duration::from_secs(30));
+        assert_eq!(c.get_tcp_user_timeout(), Some(&Duration::from_secs(5)));
+        assert_eq!(c.get_keepalives_idle(), Duration::from_secs(2));
+    }
 
     #[test]
     fn schema_comes_out_of_the_url() {

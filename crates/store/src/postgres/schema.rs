@@ -39,6 +39,8 @@
 //! - The holder wallet (migration 4) is plain tables; see `WALLET`.
 //! - Relying institutions, their keys and their sharing requests (migration 5) are plain
 //!   tables; see `INSTITUTIONS`.
+//! - License partitions keep their rows inline (`toast_tuple_target = 8160`, migration 6):
+//!   a credential is never compressed or moved to TOAST; see `INLINE_LICENSES`.
 //!
 //! Migrations are append-only: an existing schema upgrades by running the ones it lacks.
 //!
@@ -135,6 +137,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     HUB_INDEX,
     WALLET,
     INSTITUTIONS,
+    INLINE_LICENSES,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -246,6 +249,23 @@ CREATE TABLE shares (
 );
 CREATE INDEX shares_holder ON shares (holder_key, created_at DESC, id DESC);
 CREATE INDEX shares_institution ON shares (institution, created_at DESC, id DESC);
+"#;
+
+/// Migration 6: a license row (credential ~2.7 KB of base64url, metadata ~0.8 KB) stays in its
+/// heap page. With the default 2 KB `toast_tuple_target` every insert first tried to compress
+/// the credential (base64url of signed JSON barely compresses, so pglz gave up after spending
+/// the CPU) and then moved it out of line: a second tuple and an index entry in the partition's
+/// TOAST table, and a second lookup on every read. `toast_tuple_target` is a storage parameter
+/// of each partition (a partitioned table has no storage of its own); rows written before this
+/// migration stay as they are.
+const INLINE_LICENSES: &str = r#"
+DO $$
+BEGIN
+    FOR i IN 0..15 LOOP
+        EXECUTE format('ALTER TABLE %I SET (toast_tuple_target = 8160)',
+                       'licenses_p' || lpad(i::text, 2, '0'));
+    END LOOP;
+END $$;
 "#;
 
 /// The schema version this build writes.

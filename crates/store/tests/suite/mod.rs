@@ -586,6 +586,26 @@ pub async fn log_under_concurrency(s: &dyn Store) {
         f.append(elicense_log::leaf_hash(&e.data));
     }
     assert_eq!(s.log_frontier().await.unwrap().root(), f.root());
+    // Every perfect node the store keeps (what proofs and tiles read) is the hash of its two
+    // children, level by level, however the appends were grouped into transactions.
+    let mut level: Vec<_> = entries
+        .iter()
+        .map(|e| elicense_log::leaf_hash(&e.data))
+        .collect();
+    for l in 0u8.. {
+        assert_eq!(
+            s.log_level(l, 0, level.len() as u64).await.unwrap(),
+            level,
+            "level {l}"
+        );
+        if level.len() < 2 {
+            break;
+        }
+        level = level
+            .chunks_exact(2)
+            .map(|p| elicense_log::node_hash(&p[0], &p[1]))
+            .collect();
+    }
 }
 
 pub fn account(id: &str, username: &str) -> AccountRecord {
