@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use elicense_store::postgres::{queries, PgOptions, SCHEMA_VERSION};
 use elicense_store::*;
+use rand::{Rng, SeedableRng};
 use tokio_postgres::NoTls;
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -607,16 +608,12 @@ async fn concurrent_registrations_of_one_username() {
 #[tokio::test]
 async fn license_rows_stay_inline() {
     let (s, guard) = fresh().await;
-    let mut rng_state = 0x2545_f491_4f6c_dd1du64;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let mut noise = |n: usize| -> String {
-        (0..n)
-            .map(|_| {
-                rng_state ^= rng_state << 13;
-                rng_state ^= rng_state >> 7;
-                rng_state ^= rng_state << 17;
-                let a = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-                a[(rng_state % 64) as usize] as char
-            })
+        (&mut rng)
+            .sample_iter(rand::distributions::Alphanumeric)
+            .take(n)
+            .map(char::from)
             .collect()
     };
     let mut ids = Vec::new();

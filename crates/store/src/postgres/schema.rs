@@ -256,14 +256,15 @@ CREATE INDEX shares_institution ON shares (institution, created_at DESC, id DESC
 /// the credential (base64url of signed JSON barely compresses, so pglz gave up after spending
 /// the CPU) and then moved it out of line: a second tuple and an index entry in the partition's
 /// TOAST table, and a second lookup on every read. `toast_tuple_target` is a storage parameter
-/// of each partition (a partitioned table has no storage of its own); rows written before this
-/// migration stay as they are.
+/// of each partition (a partitioned table has no storage of its own), so it is set on every
+/// partition `licenses` has; rows written before this migration stay as they are.
 const INLINE_LICENSES: &str = r#"
 DO $$
+DECLARE p regclass;
 BEGIN
-    FOR i IN 0..15 LOOP
-        EXECUTE format('ALTER TABLE %I SET (toast_tuple_target = 8160)',
-                       'licenses_p' || lpad(i::text, 2, '0'));
+    FOR p IN SELECT inhrelid::regclass FROM pg_inherits
+             WHERE inhparent = 'licenses'::regclass LOOP
+        EXECUTE format('ALTER TABLE %s SET (toast_tuple_target = 8160)', p);
     END LOOP;
 END $$;
 "#;
