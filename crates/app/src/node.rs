@@ -4,6 +4,8 @@ use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use tokio::sync::Notify;
+
 use elicense_core::holder::HolderCode;
 use elicense_store::sqlite::SqliteOptions;
 use elicense_store::{IssuerRecord, SqliteStore, Store};
@@ -19,7 +21,7 @@ use crate::keys::KeyRing;
 use crate::status::StatusLists;
 
 /// Largest block of serials and status slots a node reserves at once.
-const MAX_RESERVATION: u32 = 256;
+const MAX_RESERVATION: u32 = 1024;
 
 /// One serial number and one status slot, reserved for one new license.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +37,35 @@ struct Reserved {
     /// Size of the next block: grows while a process keeps issuing, so one-off CLI commands
     /// waste no slots and bulk imports make few round trips.
     next_block: u32,
+    /// A caller is reserving the next block: the others take what is left or wait for it.
+    refilling: bool,
+    /// Woken when a reservation ends (with slots or with an error).
+    refilled: Arc<Notify>,
+}
+
+impl Reserved {
+    /// Reserve the next block when none is left or fewer than half of its size, so that a
+    /// busy (type, issuer) does not wait for the store.
+    fn wants_refill(&self) -> bool {
+        !self.refilling && (self.free.is_empty() || (self.free.len() as u32) < self.next_block / 2)
+    }
+}
+
+/// Ends a reservation however its caller stops (an error, a dropped request): clears the flag
+/// and wakes the waiters, one of whom then reserves again.
+struct RefillGuard<'a> {
+    node: &'a Node,
+    key: &'a (String, String),
+}
+
+impl Drop for RefillGuard<'_> {
+    fn drop(&mut self) {
+        let mut map = self.node.reserved.lock().expect("reservation lock");
+        if let Some(r) = map.get_mut(self.key) {
+            r.refilling = false;
+            r.refilled.notify_waiters();
+        }
+    }
 }
 
 /// Everything the use cases share.
@@ -126,27 +157,79 @@ impl Node {
     }
 
     /// Takes one reserved serial and status slot for (type, issuer), reserving more as needed.
+    ///
+    /// One reservation per (type, issuer) is in flight at a time: when a block runs low one
+    /// caller reserves the next while the others go on taking what is left, and callers that
+    /// find none left wait for it instead of each reserving a block of their own (hundreds of
+    /// concurrent import rows would otherwise reserve hundreds of blocks at once, each its own
+    /// transaction, and leave most of their slots unused).
     pub async fn take_slot(&self, type_code: &str, issuer: &str) -> Result<Slot> {
         let key = (type_code.to_string(), issuer.to_string());
-        let block = {
-            let mut map = self.reserved.lock().expect("reservation lock");
-            let r = map.entry(key.clone()).or_default();
-            if let Some(s) = r.free.pop_front() {
+        loop {
+            let (slot, refill, refilled) = {
+                let mut map = self.reserved.lock().expect("reservation lock");
+                let r = map.entry(key.clone()).or_default();
+                let slot = r.free.pop_front();
+                let refill = r.wants_refill();
+                if refill {
+                    r.refilling = true;
+                }
+                (slot, refill, r.refilled.clone())
+            };
+            if refill {
+                let reserved = self.reserve_block(&key).await;
+                match (slot, reserved) {
+                    (Some(s), Err(e)) => {
+                        // This caller has its slot; the next one to run low tries again.
+                        tracing::warn!(error = %e, "reserving status slots ahead failed");
+                        return Ok(s);
+                    }
+                    (None, Err(e)) => return Err(e),
+                    (Some(s), Ok(())) => return Ok(s),
+                    (None, Ok(())) => continue,
+                }
+            }
+            if let Some(s) = slot {
                 return Ok(s);
             }
+            // None left and another caller is reserving: wait for it. `enable` registers the
+            // waiter before the check, so a reservation that ends in between is not missed.
+            let notified = refilled.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let map = self.reserved.lock().expect("reservation lock");
+                let r = &map[&key];
+                if !r.free.is_empty() || !r.refilling {
+                    continue;
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Reserves the next block for `key` (whose `refilling` flag the caller has set) and adds
+    /// it to the free slots.
+    async fn reserve_block(&self, key: &(String, String)) -> Result<()> {
+        let _guard = RefillGuard { node: self, key };
+        let block = {
+            let mut map = self.reserved.lock().expect("reservation lock");
+            let r = map.get_mut(key).expect("the caller created the entry");
             let n = r.next_block.max(1);
             r.next_block = (n * 2).min(MAX_RESERVATION);
             n
         };
-        let res = self.store.reserve(type_code, issuer, block).await?;
-        let mut slots = res.slots.iter().enumerate().map(|(i, (list, idx))| Slot {
+        let res = self.store.reserve(&key.0, &key.1, block).await?;
+        let slots = res.slots.iter().enumerate().map(|(i, (list, idx))| Slot {
             serial: res.first_serial + i as u64,
             list: *list,
             idx: *idx,
         });
-        let first = slots.next().expect("a reservation has at least one slot");
         let mut map = self.reserved.lock().expect("reservation lock");
-        map.entry(key).or_default().free.extend(slots);
-        Ok(first)
+        map.get_mut(key)
+            .expect("entries are never removed")
+            .free
+            .extend(slots);
+        Ok(())
     }
 }

@@ -7,6 +7,12 @@ mod output;
 
 use clap::Parser;
 
+/// mimalloc instead of the C library's allocator: with thousands of import rows in flight the
+/// glibc allocator spent ~10 % of the cores in `malloc`/`free` and bin consolidation
+/// (`perf`, docs/SCALE.md); mimalloc's per-thread free lists keep that to a fraction.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args = cli::Cli::parse();
     tracing_subscriber::fmt()
