@@ -360,13 +360,14 @@ pub struct BenchArgs {
     /// Seconds to measure the raw signature rate.
     #[arg(long, default_value_t = 2.0)]
     pub raw_secs: f64,
-    /// issue: concurrent issuing tasks (default 32 per core).
+    /// issue: concurrent issuing tasks (default 32 per core); lookup: concurrent lookups
+    /// (default 1).
     #[arg(long)]
     pub tasks: Option<usize>,
     /// verify: over HTTP (keep-alive) with this many concurrent clients, instead of offline.
     #[arg(long)]
     pub http_clients: Option<usize>,
-    /// status-list: entries and fraction revoked; verify-page: licenses in the store.
+    /// status-list: entries and fraction revoked; verify-page, lookup: licenses in the store.
     #[arg(long, default_value_t = 1_000_000)]
     pub entries: usize,
     #[arg(long, default_value_t = 0.01)]
@@ -396,6 +397,9 @@ pub enum BenchWhat {
     StatusList,
     /// The public verification page with `--entries` licenses in the store (`--count` requests).
     VerifyPage,
+    /// Point lookup by identifier with `--entries` licenses in the store (`--count` lookups from
+    /// `--tasks` concurrent clients, default 1); the store is topped up, not refilled.
+    Lookup,
 }
 
 fn parse_field(s: &str) -> Result<(String, String), String> {

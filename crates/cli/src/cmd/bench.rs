@@ -42,6 +42,7 @@ pub async fn bench(a: BenchArgs) -> i32 {
         BenchWhat::Verify => bench_verify(&a).await,
         BenchWhat::StatusList => bench_status_list(&a),
         BenchWhat::VerifyPage => super::bench_page::bench_verify_page(&a).await,
+        BenchWhat::Lookup => super::bench_lookup::bench_lookup(&a).await,
     };
     match result {
         Ok(v) => {

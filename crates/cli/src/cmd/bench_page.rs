@@ -13,71 +13,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use elicense_app::issue::issue_with_journal;
-use elicense_app::{AppError, Node};
-use elicense_core::ident::{Identifier, TypeCode};
-use elicense_crypto::Alg;
-use elicense_store::{NewLicense, SqliteStore, Store};
+use elicense_app::AppError;
 use rand::Rng;
 use serde_json::{json, Value};
 
-use super::bench::{bench_node_on, cores, round, round3, workload, BENCH_ISSUER, BENCH_TYPE};
+use super::bench::{cores, round, round3};
+use super::bench_lookup::{filled_node, lookup_sample, percentile};
 use crate::cli::BenchArgs;
 
 fn internal(e: impl std::fmt::Display) -> AppError {
     AppError::internal(e.to_string())
-}
-
-/// Fills the store to `n` licenses; returns up to 20,000 of their identifiers.
-async fn fill(node: &Arc<Node>, template: NewLicense, n: usize) -> Result<Vec<String>, AppError> {
-    let tasks = (cores() * 32).max(8);
-    let template = Arc::new(template);
-    let mut handles = Vec::new();
-    for t in 0..tasks {
-        let (node, template) = (node.clone(), template.clone());
-        let share = n / tasks + usize::from(t < n % tasks);
-        handles.push(tokio::spawn(async move {
-            let mut ids = Vec::new();
-            let type_code = TypeCode::parse(BENCH_TYPE).map_err(AppError::invalid)?;
-            let issuer =
-                elicense_core::gb32100::Uscc::parse(BENCH_ISSUER).map_err(AppError::invalid)?;
-            for _ in 0..share {
-                let slot = node.take_slot(BENCH_TYPE, BENCH_ISSUER).await?;
-                let id = Identifier::new(
-                    type_code.clone(),
-                    issuer.clone(),
-                    &format!("{:010}", slot.serial),
-                    1,
-                )
-                .map_err(AppError::invalid)?;
-                let mut new = (*template).clone();
-                let old = new.license.identifier.clone();
-                new.license.meta = new.license.meta.replace(&old, id.as_str());
-                new.license.identifier = id.to_string();
-                new.license.lineage = elicense_app::issue::lineage(&id);
-                new.license.status_list = slot.list;
-                new.license.status_idx = slot.idx;
-                new.event.identifier = id.to_string();
-                node.store.insert(new).await?;
-                if ids.len() < 20_000 / tasks + 1 {
-                    ids.push(id.to_string());
-                }
-            }
-            Ok::<_, AppError>(ids)
-        }));
-    }
-    let mut ids = Vec::new();
-    for h in handles {
-        ids.extend(h.await.map_err(internal)??);
-    }
-    Ok(ids)
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
 pub async fn bench_verify_page(a: &BenchArgs) -> Result<Value, AppError> {
@@ -87,41 +32,7 @@ pub async fn bench_verify_page(a: &BenchArgs) -> Result<Value, AppError> {
     let addr = listener.local_addr().map_err(internal)?;
     let base = format!("http://{addr}");
     let tmp = tempfile::tempdir().map_err(internal)?;
-    let store: Arc<dyn Store> = match a.database.as_deref() {
-        Some(url) => super::open_store(url)?,
-        None => Arc::new(SqliteStore::open(
-            tmp.path().join("bench.db"),
-            Default::default(),
-        )?),
-    };
-    let (_, sd) = workload(&a.claims)?;
-    let node = bench_node_on(store, Alg::Sm2, &sd, &base).await?;
-    let entries = a.entries.max(1);
-    let have = node.store.count().await? as usize;
-    let mut req = super::bench::request(&sd, Alg::Sm2);
-    req.actor = "bench".into();
-    let first = issue_with_journal(&node, req, None).await?;
-    let record = node
-        .store
-        .license(&first.identifier)
-        .await?
-        .ok_or_else(|| internal("issued license missing"))?;
-    let event = node
-        .store
-        .events(&record.lineage)
-        .await?
-        .pop()
-        .ok_or_else(|| internal("no event"))?;
-    let template = NewLicense {
-        license: record,
-        event,
-        import_row: None,
-    };
-    let fill_start = Instant::now();
-    let mut ids = fill(&node, template, entries.saturating_sub(have + 1)).await?;
-    let fill_secs = fill_start.elapsed().as_secs_f64();
-    ids.push(first.identifier.clone());
-    let total = node.store.count().await?;
+    let (node, total, ids, fill_secs) = filled_node(a, tmp.path(), &base).await?;
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(elicense_server::serve(node.clone(), listener, async {
@@ -182,30 +93,8 @@ pub async fn bench_verify_page(a: &BenchArgs) -> Result<Value, AppError> {
     let _ = server.await;
 
     // The limit: the store's point lookup alone, same concurrency.
-    let mut lookups = Vec::new();
-    let mut handles = Vec::new();
-    for c in 0..clients {
-        let (node, ids) = (node.clone(), ids.clone());
-        let share = a.count / clients + usize::from(c < a.count % clients);
-        handles.push(tokio::spawn(async move {
-            let mut times = Vec::with_capacity(share);
-            for _ in 0..share {
-                let id = ids[rand::thread_rng().gen_range(0..ids.len())].clone();
-                let t = Instant::now();
-                node.store
-                    .license(&id)
-                    .await?
-                    .ok_or_else(|| internal("missing"))?;
-                times.push(t.elapsed().as_secs_f64() * 1000.0);
-            }
-            Ok::<_, AppError>(times)
-        }));
-    }
-    for h in handles {
-        lookups.extend(h.await.map_err(internal)??);
-    }
+    let lookups = lookup_sample(&node, &ids, a.count, clients).await?;
     page.sort_by(f64::total_cmp);
-    lookups.sort_by(f64::total_cmp);
     let p99 = percentile(&page, 0.99);
     let lookup_p99 = percentile(&lookups, 0.99);
     Ok(json!({

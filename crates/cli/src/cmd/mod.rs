@@ -3,6 +3,7 @@
 mod archive;
 mod bench;
 mod bench_import;
+mod bench_lookup;
 mod bench_page;
 mod db;
 mod demo;
