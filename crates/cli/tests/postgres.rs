@@ -387,6 +387,45 @@ async fn import_into_postgres_resumes() {
     );
 }
 
+/// `bench lookup` fills a store to `--entries` through its own insert and finds every license it
+/// looks up, on PostgreSQL and SQLite alike; run again on the same store it adds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_lookup_fills_once_and_finds_every_license_on_both_back_ends() {
+    let n = PgNode::new(&base_url(), None);
+    let sqlite = tempfile::tempdir().unwrap();
+    let sqlite_url = format!("sqlite://{}", sqlite.path().join("bench.db").display());
+    for url in [n.url.as_str(), sqlite_url.as_str()] {
+        for run_no in 0..2 {
+            let out = run(&[
+                "bench",
+                "lookup",
+                "--database",
+                url,
+                "--entries",
+                "300",
+                "--count",
+                "400",
+                "--json",
+            ]);
+            out.ok();
+            let v = out.json();
+            assert_eq!(v["licenses"].as_u64(), Some(300), "{url} run {run_no}: {v}");
+            assert_eq!(v["lookups"].as_u64(), Some(400), "{v}");
+            assert_eq!(
+                v["misses"].as_u64(),
+                Some(0),
+                "{url}: every serial is a license: {v}"
+            );
+            let (p50, p99) = (&v["lookup_ms"]["p50"], &v["lookup_ms"]["p99"]);
+            assert!(p50.as_f64().unwrap() > 0.0, "{v}");
+            assert!(p99.as_f64().unwrap() >= p50.as_f64().unwrap(), "{v}");
+            assert!(v["floor_ms"]["p99"].as_f64().unwrap() > 0.0, "{v}");
+        }
+    }
+    assert_eq!(n.count("SELECT count(*) FROM licenses").await, 300);
+    assert_eq!(n.count("SELECT count(*) FROM events").await, 300);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Outage: a throw-away cluster of our own.
 
