@@ -136,7 +136,9 @@ async fn institution_keys_authenticate_only_their_institution() {
         b
     );
     // A wrong secret, an issuer key, garbage: all the same 401 code.
-    let tampered = format!("{}0", &token[..token.len() - 1]);
+    // (The last character is replaced by a different one: `0`, or `1` where it already is `0`.)
+    let last = if token.ends_with('0') { '1' } else { '0' };
+    let tampered = format!("{}{last}", &token[..token.len() - 1]);
     let issuer_key = elicense_app::apikeys::create(&env.node, BJ_SAMR, "t")
         .await
         .unwrap()
