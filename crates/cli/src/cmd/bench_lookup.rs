@@ -56,10 +56,36 @@ fn bench_codes() -> Result<(TypeCode, Uscc), AppError> {
     ))
 }
 
+/// The benchmark identifier of a serial drawn uniformly from `1..=max_serial`.
+fn random_identifier(
+    (type_code, issuer): &(TypeCode, Uscc),
+    max_serial: u64,
+) -> Result<String, AppError> {
+    let serial = rand::thread_rng().gen_range(1..=max_serial.max(1));
+    Ok(identifier(type_code, issuer, serial)?.to_string())
+}
+
+/// Identifiers known to be in a store of `total` benchmark licenses that this run did not fill:
+/// random serials, each kept once a lookup finds it.
+pub(super) async fn present_sample(node: &Node, total: u64) -> Result<Vec<String>, AppError> {
+    let codes = bench_codes()?;
+    let mut ids = Vec::new();
+    for _ in 0..(SAMPLE as u64 / 10).min(total) * 2 {
+        let id = random_identifier(&codes, total)?;
+        if node.store.license(&id).await?.is_some() {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() {
+        return Err(internal("the store holds no benchmark licenses"));
+    }
+    Ok(ids)
+}
+
 /// A node on `--database` (or a SQLite file in `tmp`) with the benchmark's type, issuer and
 /// key, topped up to `--entries` licenses. Returns the node, the licenses it holds, a uniform
-/// sample of the identifiers written in this run (with the one really issued license), and the
-/// seconds the fill took.
+/// sample of the identifiers written in this run (with the one really issued license; empty
+/// when the store was already full, see [`present_sample`]), and the seconds the fill took.
 pub(super) async fn filled_node(
     a: &BenchArgs,
     tmp: &std::path::Path,
@@ -98,19 +124,6 @@ pub(super) async fn filled_node(
         ids = fill(&node, template, entries - have - 1, !a.json).await?;
         fill_secs = start.elapsed().as_secs_f64();
         ids.push(first.identifier.clone());
-    } else {
-        // Already full: a sample of present identifiers, drawn from all serials.
-        let (type_code, issuer) = bench_codes()?;
-        for _ in 0..(SAMPLE / 10).min(have) * 2 {
-            let serial = rand::thread_rng().gen_range(1..=have as u64);
-            let id = identifier(&type_code, &issuer, serial)?.to_string();
-            if node.store.license(&id).await?.is_some() {
-                ids.push(id);
-            }
-        }
-        if ids.is_empty() {
-            return Err(internal("the store holds no benchmark licenses"));
-        }
     }
     let total = node.store.count().await?;
     Ok((node, total, ids, fill_secs))
@@ -267,15 +280,14 @@ pub async fn bench_lookup(a: &BenchArgs) -> Result<Value, AppError> {
     // Serials run from 1 to about the number of licenses; a serial left unused by an
     // interrupted fill is a miss (an index probe that finds nothing), counted apart.
     let max_serial = total.max(1);
+    let codes = Arc::new(bench_codes()?);
     let lookup = {
         let node = node.clone();
         move || {
-            let node = node.clone();
+            let (node, codes) = (node.clone(), codes.clone());
             async move {
-                let (type_code, issuer) = bench_codes()?;
-                let serial = rand::thread_rng().gen_range(1..=max_serial);
-                let id = identifier(&type_code, &issuer, serial)?;
-                Ok(node.store.license(id.as_str()).await?.is_some())
+                let id = random_identifier(&codes, max_serial)?;
+                Ok(node.store.license(&id).await?.is_some())
             }
         }
     };

@@ -18,7 +18,7 @@ use rand::Rng;
 use serde_json::{json, Value};
 
 use super::bench::{cores, round, round3};
-use super::bench_lookup::{filled_node, lookup_sample, percentile};
+use super::bench_lookup::{filled_node, lookup_sample, percentile, present_sample};
 use crate::cli::BenchArgs;
 
 fn internal(e: impl std::fmt::Display) -> AppError {
@@ -32,7 +32,10 @@ pub async fn bench_verify_page(a: &BenchArgs) -> Result<Value, AppError> {
     let addr = listener.local_addr().map_err(internal)?;
     let base = format!("http://{addr}");
     let tmp = tempfile::tempdir().map_err(internal)?;
-    let (node, total, ids, fill_secs) = filled_node(a, tmp.path(), &base).await?;
+    let (node, total, mut ids, fill_secs) = filled_node(a, tmp.path(), &base).await?;
+    if ids.is_empty() {
+        ids = present_sample(&node, total).await?;
+    }
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(elicense_server::serve(node.clone(), listener, async {
