@@ -323,15 +323,12 @@ async fn unreachable_server_is_unavailable() {
     drop(silent);
 }
 
-/// Walks an `EXPLAIN (FORMAT JSON)` plan: (node type, relation) of every node.
-fn plan_nodes(plan: &serde_json::Value, out: &mut Vec<(String, String)>) {
+/// Walks an `EXPLAIN (FORMAT JSON)` plan: (node type, relation, index) of every node.
+fn plan_nodes(plan: &serde_json::Value, out: &mut Vec<(String, String, String)>) {
     if let Some(obj) = plan.as_object() {
         if let Some(t) = obj.get("Node Type").and_then(|t| t.as_str()) {
-            let rel = obj
-                .get("Relation Name")
-                .and_then(|r| r.as_str())
-                .unwrap_or("");
-            out.push((t.to_owned(), rel.to_owned()));
+            let field = |k: &str| obj.get(k).and_then(|r| r.as_str()).unwrap_or("").to_owned();
+            out.push((t.to_owned(), field("Relation Name"), field("Index Name")));
         }
         for v in obj.values() {
             plan_nodes(v, out);
@@ -426,16 +423,30 @@ async fn hot_queries_use_indexes() {
             plan_nodes(&plan, &mut nodes);
             let seq: Vec<_> = nodes
                 .iter()
-                .filter(|(t, rel)| {
+                .filter(|(t, rel, _)| {
                     t == "Seq Scan" && (rel.starts_with("licenses") || rel.starts_with("events"))
                 })
                 .collect();
             assert!(seq.is_empty(), "{name} ({mode}) scans {seq:?}: {plan:#}");
             assert!(
-                nodes.iter().any(|(t, rel)| t.contains("Index")
+                nodes.iter().any(|(t, rel, _)| t.contains("Index")
                     && (rel.starts_with("licenses_p") || rel.starts_with("events_p"))),
                 "{name} ({mode}) uses no index of licenses/events: {plan:#}"
             );
+            if *name == "license" {
+                // Routed by `license_ids` to the primary key: every probe of a `licenses`
+                // partition is a plain scan of its (lineage, version) index, nothing else.
+                let probes: Vec<_> = nodes
+                    .iter()
+                    .filter(|(_, rel, _)| rel.starts_with("licenses_p"))
+                    .collect();
+                assert!(
+                    probes
+                        .iter()
+                        .all(|(t, rel, ix)| t == "Index Scan" && *ix == format!("{rel}_pkey")),
+                    "license ({mode}) probes {probes:?}: {plan:#}"
+                );
+            }
             if ["license", "versions", "events"].contains(name) {
                 // Routed queries touch one partition (the others are pruned, at plan time or
                 // as the executor starts: "never executed").
@@ -557,12 +568,17 @@ async fn hub_index_migration_skips_citus_when_absent() {
 async fn migration_4_upgrades_an_existing_schema() {
     let (s, guard) = fresh().await;
     let issued = s.insert(suite::new_license("W1", (1, 0))).await.unwrap();
-    // Undo migrations 5 and 4 by hand: what a build of version 3 left.
+    // Undo migrations 7, 5 and 4 by hand (6 is a storage setting that may run again): what a
+    // build of version 3 left.
     raw(Some(&guard.schema))
         .await
         .unwrap()
         .batch_execute(
-            "DROP TABLE shares, institution_keys, institutions;
+            "ALTER TABLE license_ids DROP CONSTRAINT license_ids_pkey;
+             ALTER TABLE license_ids DROP COLUMN version;
+             ALTER TABLE license_ids ADD PRIMARY KEY (identifier);
+             CREATE INDEX licenses_identifier ON licenses (identifier);
+             DROP TABLE shares, institution_keys, institutions;
              DROP TABLE accounts, bindings, presentations, authorizations;
              DROP INDEX events_status_seq; ALTER TABLE events DROP COLUMN affects_status;
              CREATE INDEX events_seq_idx ON events (seq);
@@ -580,6 +596,90 @@ async fn migration_4_upgrades_an_existing_schema() {
     assert_eq!(s.events("L-W1").await.unwrap().len(), 2);
     s.put_account(suite::account("a1", "u1")).await.unwrap();
     assert_eq!(s.account_by_username("u1").await.unwrap().unwrap().id, "a1");
+}
+
+/// A schema at migration 6 (claim rows without a version, an identifier index on `licenses`)
+/// upgrades in place: every claim row gets the version of the license it names, the
+/// identifier index goes, and lookups, transitions and uses find every version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_7_routes_existing_claims_by_primary_key() {
+    let (s, guard) = fresh().await;
+    s.insert(suite::new_license("R1", (1, 0))).await.unwrap();
+    let mut second = suite::new_license("R1v2", (1, 1));
+    second.license.lineage = "L-R1".into();
+    second.license.version = 2;
+    second.event.identifier = "R1v2".into();
+    s.insert(second).await.unwrap();
+    for i in 0..40u32 {
+        s.insert(suite::new_license(&format!("R{}", i + 2), (2, i)))
+            .await
+            .unwrap();
+    }
+    let c = raw(Some(&guard.schema)).await.unwrap();
+    c.batch_execute(
+        "ALTER TABLE license_ids DROP CONSTRAINT license_ids_pkey;
+         ALTER TABLE license_ids DROP COLUMN version;
+         ALTER TABLE license_ids ADD PRIMARY KEY (identifier);
+         CREATE INDEX licenses_identifier ON licenses (identifier);
+         DELETE FROM schema_migrations WHERE version = 7;",
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.status().await.unwrap().current, 6);
+    assert_eq!(s.migrate().await.unwrap(), 1);
+    assert_eq!(s.status().await.unwrap().current, SCHEMA_VERSION);
+    let wrong: i64 = c
+        .query_one(
+            "SELECT count(*) FROM license_ids i JOIN licenses l USING (identifier) \
+             WHERE i.version IS DISTINCT FROM l.version OR i.lineage <> l.lineage",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(wrong, 0);
+    let claims: i64 = c
+        .query_one("SELECT count(*) FROM license_ids", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(claims, 42);
+    let left: Option<String> = c
+        .query_one(
+            "SELECT string_agg(indexname, ' ') FROM pg_indexes \
+             WHERE schemaname = current_schema() AND tablename LIKE 'licenses%' \
+             AND indexdef LIKE '%(identifier)%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        left, None,
+        "licenses_identifier and its partitions are dropped"
+    );
+    assert_eq!(s.license("R1").await.unwrap().unwrap().version, 1);
+    let v2 = s.license("R1v2").await.unwrap().unwrap();
+    assert_eq!((v2.lineage.as_str(), v2.version), ("L-R1", 2));
+    assert_eq!(s.license("R41").await.unwrap().unwrap().identifier, "R41");
+    assert!(s.license("R1v3").await.unwrap().is_none());
+    s.transition(TransitionRecord {
+        identifier: "R1v2".into(),
+        expected_status: "valid".into(),
+        expected_pledged: false,
+        new_status: "revoked".into(),
+        new_status_value: 1,
+        new_pledged: false,
+        event: suite::event("R1v2", "revoke"),
+        successor: None,
+        at: 300,
+    })
+    .await
+    .unwrap();
+    assert_eq!(s.license("R1v2").await.unwrap().unwrap().status, "revoked");
+    assert_eq!(s.license("R1").await.unwrap().unwrap().status, "valid");
+    s.record_use(suite::event("R7", "verify")).await.unwrap();
+    assert_eq!(s.events("L-R7").await.unwrap().len(), 2);
 }
 
 /// Two stores (two nodes) registering one username at once: exactly one gets it, the other

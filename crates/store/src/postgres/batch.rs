@@ -124,13 +124,15 @@ impl PgStore {
         let lineages: Vec<&str> = ls.clone().map(|l| l.lineage.as_str()).collect();
         let lists: Vec<i64> = ls.clone().map(|l| i64::from(l.status_list)).collect();
         let idxs: Vec<i64> = ls.clone().map(|l| i64::from(l.status_idx)).collect();
+        let versions: Vec<i64> = ls.clone().map(|l| i64::from(l.version)).collect();
         let st = tx
             .prepare_cached(
-                "INSERT INTO license_ids (identifier, lineage) \
-                 SELECT * FROM unnest($1::text[], $2::text[])",
+                "INSERT INTO license_ids (identifier, lineage, version) \
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])",
             )
             .await?;
-        tx.execute(&st, &[&identifiers, &lineages]).await?;
+        tx.execute(&st, &[&identifiers, &lineages, &versions])
+            .await?;
         let st = tx
             .prepare_cached(
                 "INSERT INTO license_slots (status_list, status_idx, identifier) \
@@ -138,7 +140,6 @@ impl PgStore {
             )
             .await?;
         tx.execute(&st, &[&lists, &idxs, &identifiers]).await?;
-        let versions: Vec<i64> = ls.clone().map(|l| i64::from(l.version)).collect();
         let types: Vec<&str> = ls.clone().map(|l| l.type_code.as_str()).collect();
         let cat_versions: Vec<i64> = ls.clone().map(|l| i64::from(l.catalogue_version)).collect();
         let issuers: Vec<&str> = ls.clone().map(|l| l.issuer.as_str()).collect();

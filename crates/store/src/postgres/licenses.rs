@@ -36,9 +36,11 @@ fn duplicate_as(e: StoreError, what: impl FnOnce() -> String) -> StoreError {
 
 async fn insert_license(tx: &Transaction<'_>, l: &LicenseRecord) -> Result<()> {
     let st = tx
-        .prepare_cached("INSERT INTO license_ids (identifier, lineage) VALUES ($1, $2)")
+        .prepare_cached(
+            "INSERT INTO license_ids (identifier, lineage, version) VALUES ($1, $2, $3)",
+        )
         .await?;
-    tx.execute(&st, &[&l.identifier, &l.lineage])
+    tx.execute(&st, &[&l.identifier, &l.lineage, &i64::from(l.version)])
         .await
         .map_err(|e| duplicate_as(e.into(), || format!("license {}", l.identifier)))?;
     let (list, idx) = (i64::from(l.status_list), i64::from(l.status_idx));
@@ -233,17 +235,17 @@ async fn reserve(
 
 async fn apply_transition(tx: &Transaction<'_>, t: &TransitionRecord) -> Result<EventRecord> {
     let st = tx
-        .prepare_cached("SELECT lineage FROM license_ids WHERE identifier = $1")
+        .prepare_cached("SELECT lineage, version FROM license_ids WHERE identifier = $1")
         .await?;
-    let lineage: String = match tx.query_opt(&st, &[&t.identifier]).await? {
-        Some(r) => get(&r, 0)?,
+    let (lineage, version): (String, i64) = match tx.query_opt(&st, &[&t.identifier]).await? {
+        Some(r) => (get(&r, 0)?, get(&r, 1)?),
         None => return Err(StoreError::NotFound(format!("license {}", t.identifier))),
     };
     let st = tx
         .prepare_cached(
             "UPDATE licenses SET status = $1, status_value = $2, pledged = $3, updated_at = $4 \
-             WHERE lineage = $5 AND identifier = $6 AND status = $7 AND pledged = $8 \
-             RETURNING credential",
+             WHERE lineage = $5 AND version = $9 AND identifier = $6 AND status = $7 \
+             AND pledged = $8 RETURNING credential",
         )
         .await?;
     let changed = tx
@@ -258,6 +260,7 @@ async fn apply_transition(tx: &Transaction<'_>, t: &TransitionRecord) -> Result<
                 &t.identifier,
                 &t.expected_status,
                 &t.expected_pledged,
+                &version,
             ],
         )
         .await?;
@@ -283,10 +286,11 @@ async fn apply_transition(tx: &Transaction<'_>, t: &TransitionRecord) -> Result<
 /// `NotFound` if the license does not exist. The caller holds the event-order lock.
 pub(super) async fn append_use_event(tx: &Transaction<'_>, e: &EventRecord) -> Result<EventRecord> {
     let st = tx
-        .prepare_cached(
-            "SELECT status, pledged, credential FROM licenses WHERE identifier = $1 \
-             AND lineage = (SELECT lineage FROM license_ids WHERE identifier = $1) FOR SHARE",
-        )
+        .prepare_cached(concat!(
+            "SELECT status, pledged, credential FROM licenses WHERE ",
+            queries::route!("$1"),
+            " AND identifier = $1 FOR SHARE"
+        ))
         .await?;
     let Some(row) = tx.query_opt(&st, &[&e.identifier]).await? else {
         return Err(StoreError::NotFound(format!("license {}", e.identifier)));

@@ -47,14 +47,30 @@ macro_rules! license_columns {
 }
 pub(super) use license_columns;
 
-/// One license version by identifier (`$1` text). The `license_ids` claim row gives the
-/// lineage, so the executor prunes `licenses` to the one partition that holds it (a join
-/// would not: the planner derives `l.identifier = $1` and probes every partition).
+/// The condition that finds the license version named by an identifier (the SQL expression
+/// `$id`) through its `license_ids` claim row: see [`LICENSE`].
+macro_rules! route {
+    ($id:literal) => {
+        concat!(
+            "(lineage, version) = (SELECT lineage, version FROM license_ids WHERE identifier = ",
+            $id,
+            ")"
+        )
+    };
+}
+pub(super) use route;
+
+/// One license version by identifier (`$1` text). The `license_ids` claim row gives its
+/// primary key `(lineage, version)` (an index-only probe), so the executor prunes `licenses`
+/// to the one partition that holds it and probes that partition's primary key (a join would
+/// not prune: the planner derives `l.identifier = $1` and probes every partition). The
+/// identifier is checked again on the row it finds.
 pub const LICENSE: &str = concat!(
     "SELECT ",
     license_columns!(""),
-    " FROM licenses WHERE identifier = $1 \
-     AND lineage = (SELECT lineage FROM license_ids WHERE identifier = $1)"
+    " FROM licenses WHERE ",
+    route!("$1"),
+    " AND identifier = $1"
 );
 
 /// Every version of a lineage (`$1` text), oldest first.
