@@ -4,7 +4,8 @@
 //! SQLite or PostgreSQL, beside the raw signature rate measured in the same run.
 //!
 //! ratio = end_to_end / (raw single-core sign rate × cores); target ≥ 0.5. The database server,
-//! when it runs on the same machine, shares those cores.
+//! when it runs on the same machine, shares those cores. The raw rate is measured before and
+//! after the import and the higher of the two is the limit (`raw_per_s`).
 //!
 //! The storage figures (bytes per license version, per event, per journal row, including their
 //! indexes and claim tables) are measured after the import: `pg_total_relation_size` on
@@ -154,7 +155,7 @@ async fn run(
 
     let csv_path = tmp.join("bench-import.csv");
     write_csv(&csv_path, sd, a.count)?;
-    let raw = tokio::task::block_in_place(|| raw_sign_rate(alg, a.raw_secs, cores()));
+    let raw_before = tokio::task::block_in_place(|| raw_sign_rate(alg, a.raw_secs, cores()));
     let cores = cores();
     let mut opts = ImportOptions {
         alg: Some(alg),
@@ -178,6 +179,11 @@ async fn run(
     }
     let after = store.count().await?;
     let e2e = summary.issued as f64 / secs;
+    // The limit is the better of two raw measurements, before and after the import: noise on a
+    // shared machine (a schema being dropped, a checkpoint, a neighbour) only ever lowers a
+    // rate, and one short window taken at a noisy moment would flatter the ratio.
+    let raw_after = tokio::task::block_in_place(|| raw_sign_rate(alg, a.raw_secs, cores));
+    let raw = raw_before.max(raw_after);
     let sizes = match target {
         Target::Sqlite { path, .. } => sqlite_sizes(path)?,
         Target::Postgres {
@@ -189,6 +195,7 @@ async fn run(
         "claims": sd.len(), "count": a.count, "cores": cores, "workers": opts.workers,
         "seconds": round3(secs), "licenses_before": before, "licenses_after": after,
         "raw_per_s": round(raw), "raw_per_core_per_s": round(raw / cores as f64),
+        "raw_before_per_s": round(raw_before), "raw_after_per_s": round(raw_after),
         "end_to_end_per_s": round(e2e), "ratio": round3(e2e / raw),
         "target_ratio": 0.5, "storage": sizes,
         "what": "end to end = CSV import (validate + identifier + status slot + SD-JWT VC signature + license, event and journal row committed together) on all cores; raw = signature only, all cores signing at once"
@@ -220,7 +227,10 @@ fn write_csv(path: &std::path::Path, sd: &Map<String, Value>, n: usize) -> Resul
         }
         writeln!(w, "{line}").map_err(internal)?;
     }
-    w.flush().map_err(internal)
+    w.flush().map_err(internal)?;
+    // On disk before the raw rate is measured: a 1M-row file still being written back would
+    // take CPU from it.
+    w.get_ref().sync_all().map_err(internal)
 }
 
 fn csv_cell(s: &str) -> String {
