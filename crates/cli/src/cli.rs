@@ -384,6 +384,11 @@ pub struct BenchArgs {
     /// or delete the SQLite file when the benchmark created it).
     #[arg(long)]
     pub keep: bool,
+    /// lookup (PostgreSQL): before the timed lookups, read the lookup path's indexes (the
+    /// primary keys of `license_ids` and `licenses`) into the operating system's cache, as a
+    /// node serving traffic keeps them, instead of starting with them on disk.
+    #[arg(long)]
+    pub prewarm: bool,
     #[arg(long)]
     pub json: bool,
 }

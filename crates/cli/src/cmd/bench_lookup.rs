@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use elicense_app::issue::issue_with_journal;
-use elicense_app::{AppError, Node};
+use elicense_app::{AppError, ErrorKind, Node};
 use elicense_core::gb32100::Uscc;
 use elicense_core::ident::{Identifier, TypeCode};
 use elicense_crypto::Alg;
@@ -29,6 +29,8 @@ use rand::Rng;
 use serde_json::{json, Value};
 
 use super::bench::{bench_node_on, cores, round, round3, workload, BENCH_ISSUER, BENCH_TYPE};
+use super::bench_import::raw_client;
+use super::{parse_database_url, DatabaseUrl};
 use crate::cli::BenchArgs;
 
 fn internal(e: impl std::fmt::Display) -> AppError {
@@ -272,6 +274,50 @@ fn summary(times: &[f64]) -> Value {
     })
 }
 
+/// `--prewarm`: reads every block of the primary keys a lookup walks (`license_ids`, which
+/// routes the identifier, and `licenses`) with `pg_prewarm` in `read` mode, so that they are in
+/// the operating system's page cache whatever `shared_buffers` is; the heap pages stay where
+/// they are. Returns the indexes read and their size. PostgreSQL only: `bench.prewarm`
+/// otherwise, or when the `pg_prewarm` extension (PostgreSQL's contrib) cannot be created.
+async fn prewarm(a: &BenchArgs) -> Result<Value, AppError> {
+    let Some(Ok(DatabaseUrl::Postgres(url))) = a.database.as_deref().map(parse_database_url) else {
+        return Err(AppError::new(
+            ErrorKind::Invalid,
+            "bench.prewarm",
+            "--prewarm needs --database postgres://… (it reads PostgreSQL indexes with pg_prewarm)",
+        ));
+    };
+    let (conninfo, schema) = elicense_store::postgres::split_schema(url);
+    let schema = schema.unwrap_or_else(|| elicense_store::postgres::DEFAULT_SCHEMA.to_owned());
+    let c = raw_client(&conninfo).await?;
+    c.batch_execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        .await
+        .map_err(|e| {
+            AppError::new(
+                ErrorKind::Invalid,
+                "bench.prewarm",
+                format!("pg_prewarm is not available on this server: {e}"),
+            )
+        })?;
+    let row = c
+        .query_one(
+            "SELECT count(*), COALESCE(sum(pg_prewarm(i.indexrelid, 'read')), 0)::bigint \
+             * current_setting('block_size')::bigint \
+             FROM pg_index i JOIN pg_inherits h ON h.inhrelid = i.indrelid \
+             JOIN pg_class p ON p.oid = h.inhparent \
+             JOIN pg_namespace n ON n.oid = p.relnamespace \
+             WHERE i.indisprimary AND n.nspname = $1 \
+             AND p.relname IN ('license_ids', 'licenses')",
+            &[&schema],
+        )
+        .await
+        .map_err(internal)?;
+    let (indexes, bytes): (i64, i64) = (row.get(0), row.get(1));
+    Ok(json!({
+        "indexes": indexes, "bytes": bytes, "mode": "read (operating system cache)",
+    }))
+}
+
 pub async fn bench_lookup(a: &BenchArgs) -> Result<Value, AppError> {
     let tmp = tempfile::tempdir().map_err(internal)?;
     let (node, total, _, fill_secs) = filled_node(a, tmp.path(), "http://127.0.0.1:8080").await?;
@@ -298,6 +344,11 @@ pub async fn bench_lookup(a: &BenchArgs) -> Result<Value, AppError> {
             async move { Ok(node.store.issuer(BENCH_ISSUER).await?.is_some()) }
         }
     };
+    let prewarmed = if a.prewarm {
+        prewarm(a).await?
+    } else {
+        Value::Null
+    };
     // Warm the pool's connections and prepared statements, not the data: a few hundred
     // random lookups against millions of rows.
     timed(clients * 20, clients, lookup.clone()).await?;
@@ -312,7 +363,7 @@ pub async fn bench_lookup(a: &BenchArgs) -> Result<Value, AppError> {
         "bench": "lookup", "licenses": total, "lookups": count, "misses": misses,
         "clients": clients, "cores": cores(),
         "database": if a.database.is_some() { "given" } else { "sqlite (temporary file)" },
-        "fill_secs": round(fill_secs),
+        "fill_secs": round(fill_secs), "prewarmed": prewarmed,
         "lookup_ms": summary(&times),
         "floor_ms": summary(&floor_times),
         "ratio": round3(if p99 > 0.0 { floor_p99 / p99 } else { 0.0 }),
