@@ -19,8 +19,9 @@
 //!
 //!   The alternative, partitioning `licenses` by identifier, would make every lineage query
 //!   visit every partition; not partitioning would leave one 10^9-row heap to vacuum.
-//! - Per-partition indexes cover the other hot queries: `holder_key` (wallet) and `(status_list, status_idx) WHERE status_value <> 0`
-//!   (status-list rebuild reads only non-valid slots) are one index probe per partition;
+//! - Per-partition indexes cover the other hot queries: `holder_key` (wallet) and
+//!   `(status_list, status_idx) WHERE status_value <> 0` (status-list rebuild reads only
+//!   non-valid slots) are one index probe per partition;
 //!   `valid_until WHERE status IN ('valid','suspended')` (expiry sweep) is a merge of index
 //!   scans. `queries` lists them; a test checks their plans.
 //! - `events` is hash-partitioned by `lineage` too (primary key `(lineage, seq)`), so a
