@@ -570,6 +570,13 @@ async fn hub_index_migration_skips_citus_when_absent() {
     assert_eq!(row.get::<_, i16>(0), 0);
 }
 
+/// What migration 7 changed, undone by hand: claim rows without a version, an identifier index
+/// on `licenses`.
+const UNDO_MIGRATION_7: &str = "ALTER TABLE license_ids DROP CONSTRAINT license_ids_pkey;
+    ALTER TABLE license_ids DROP COLUMN version;
+    ALTER TABLE license_ids ADD PRIMARY KEY (identifier);
+    CREATE INDEX licenses_identifier ON licenses (identifier);";
+
 /// A schema at migration 3 (before the wallet) upgrades in place: its events keep counting for
 /// the status epoch, wallet events do not, and the wallet works on it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -581,17 +588,14 @@ async fn migration_4_upgrades_an_existing_schema() {
     raw(Some(&guard.schema))
         .await
         .unwrap()
-        .batch_execute(
-            "ALTER TABLE license_ids DROP CONSTRAINT license_ids_pkey;
-             ALTER TABLE license_ids DROP COLUMN version;
-             ALTER TABLE license_ids ADD PRIMARY KEY (identifier);
-             CREATE INDEX licenses_identifier ON licenses (identifier);
+        .batch_execute(&format!(
+            "{UNDO_MIGRATION_7}
              DROP TABLE shares, institution_keys, institutions;
              DROP TABLE accounts, bindings, presentations, authorizations;
              DROP INDEX events_status_seq; ALTER TABLE events DROP COLUMN affects_status;
              CREATE INDEX events_seq_idx ON events (seq);
-             DELETE FROM schema_migrations WHERE version >= 4;",
-        )
+             DELETE FROM schema_migrations WHERE version >= 4;"
+        ))
         .await
         .unwrap();
     assert_eq!(s.status().await.unwrap().current, 3);
@@ -624,13 +628,9 @@ async fn migration_7_routes_existing_claims_by_primary_key() {
             .unwrap();
     }
     let c = raw(Some(&guard.schema)).await.unwrap();
-    c.batch_execute(
-        "ALTER TABLE license_ids DROP CONSTRAINT license_ids_pkey;
-         ALTER TABLE license_ids DROP COLUMN version;
-         ALTER TABLE license_ids ADD PRIMARY KEY (identifier);
-         CREATE INDEX licenses_identifier ON licenses (identifier);
-         DELETE FROM schema_migrations WHERE version = 7;",
-    )
+    c.batch_execute(&format!(
+        "{UNDO_MIGRATION_7} DELETE FROM schema_migrations WHERE version = 7;"
+    ))
     .await
     .unwrap();
     assert_eq!(s.status().await.unwrap().current, 6);
