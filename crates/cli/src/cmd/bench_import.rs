@@ -155,8 +155,8 @@ async fn run(
 
     let csv_path = tmp.join("bench-import.csv");
     write_csv(&csv_path, sd, a.count)?;
-    let raw_before = tokio::task::block_in_place(|| raw_sign_rate(alg, a.raw_secs, cores()));
     let cores = cores();
+    let raw_before = tokio::task::block_in_place(|| raw_sign_rate(alg, a.raw_secs, cores));
     let mut opts = ImportOptions {
         alg: Some(alg),
         report: Some(tmp.join("bench-import.errors.csv")),
