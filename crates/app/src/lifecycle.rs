@@ -155,6 +155,8 @@ pub async fn apply(
             new.license.pledged = next.pledged && req.action != Action::Transfer;
             new
         }),
+        // A new holder: every authorization the former holder granted ends with the transfer.
+        end_authorizations: req.action == Action::Transfer,
         at: now,
     };
     let event = node.store.transition(t).await?;

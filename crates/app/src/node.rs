@@ -69,6 +69,9 @@ impl Drop for RefillGuard<'_> {
 }
 
 /// Everything the use cases share.
+/// Most checked inclusions a node remembers.
+pub const INCLUDED_CACHE: usize = 100_000;
+
 pub struct Node {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
@@ -81,6 +84,9 @@ pub struct Node {
     reserved: Mutex<HashMap<(String, String), Reserved>>,
     issuers: TtlCache<String, IssuerRecord>,
     faces: OnceLock<Arc<elicense_face::Faces>>,
+    /// Events whose inclusion in a signed checkpoint was checked, by seq: the log is
+    /// append-only, so a checked inclusion stays true.
+    included: Mutex<HashMap<i64, u64>>,
 }
 
 impl Node {
@@ -97,7 +103,25 @@ impl Node {
             reserved: Mutex::new(HashMap::new()),
             issuers: TtlCache::default(),
             faces: OnceLock::new(),
+            included: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// [`crate::log::event_in_log`], remembered once found (at most [`INCLUDED_CACHE`]
+    /// events; the cache starts over when full).
+    pub async fn event_in_log_cached(&self, seq: i64) -> crate::error::Result<Option<u64>> {
+        if let Some(i) = self.included.lock().expect("cache lock").get(&seq) {
+            return Ok(Some(*i));
+        }
+        let found = crate::log::event_in_log(self, seq).await?;
+        if let Some(i) = found {
+            let mut m = self.included.lock().expect("cache lock");
+            if m.len() >= INCLUDED_CACHE {
+                m.clear();
+            }
+            m.insert(seq, i);
+        }
+        Ok(found)
     }
 
     /// Opens the node whose data lives in `dir` (SQLite file `elicense.db`), system clock.

@@ -58,17 +58,29 @@ fn ask(matter: &str, holder_id: &str) -> Ask {
     }
 }
 
+/// The history of license `identifier` as its holder sees it, oldest first.
+async fn history_of(env: &Env, identifier: &str) -> Vec<licenses::HistoryEntry> {
+    let record = env.store.license(identifier).await.unwrap().unwrap();
+    let holder = elicense_app::wallet::Identity {
+        account: "holder".into(),
+        username: "holder".into(),
+        name: "holder".into(),
+        person_masked: String::new(),
+        person_key: record.holder_key,
+        enterprises: vec![],
+    };
+    let opened = licenses::open(&env.node, &holder, identifier).await.unwrap();
+    let mut h = licenses::history(&env.node, &opened, 0)
+        .await
+        .unwrap()
+        .entries;
+    h.reverse();
+    h
+}
+
 async fn kinds(env: &Env, identifier: &str) -> Vec<(String, String, Option<u64>)> {
-    let lineage = env
-        .store
-        .license(identifier)
+    history_of(env, identifier)
         .await
-        .unwrap()
-        .unwrap()
-        .lineage;
-    licenses::history(&env.node, &lineage)
-        .await
-        .unwrap()
         .into_iter()
         .map(|h| (h.kind, h.actor, h.log_index))
         .collect()
@@ -228,17 +240,7 @@ async fn a_matter_with_a_legal_basis_gets_its_annotated_copy_at_once() {
         ]
     );
     assert!(h.iter().all(|(_, _, log)| log.is_some()), "{h:?}");
-    let full = licenses::history(
-        &env.node,
-        &env.store
-            .license(&lic.identifier)
-            .await
-            .unwrap()
-            .unwrap()
-            .lineage,
-    )
-    .await
-    .unwrap();
+    let full = history_of(&env, &lic.identifier).await;
     assert_eq!(full[1].institution.as_deref(), Some("上海样本大酒店"));
     assert_eq!(full[1].matter.as_deref(), Some("hotel_check_in"));
     // A use moves no status.

@@ -12,6 +12,7 @@ use elicense_app::wallet::agents::{self, Grant};
 use elicense_app::wallet::identity::{create_account, NewAccount};
 use elicense_app::wallet::Identity;
 use elicense_app::wallet::{licenses, present, IdentityProvider, LocalAccounts};
+use elicense_core::agency::GrantState;
 use elicense_core::holder::{HolderCode, HolderCodeType};
 use elicense_core::lifecycle::Action;
 use elicense_crypto::Alg;
@@ -49,7 +50,7 @@ async fn show(
     let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
     let prep = present::prepare(&env.node, id, identifier, &jkt, &fields, matter).await?;
     let sig = device.sign(&prep.signing_input);
-    present::complete(&env.node, id, identifier, &prep, &sig, matter).await
+    present::complete(&env.node, id, identifier, &prep.id, &sig).await
 }
 
 #[tokio::test]
@@ -188,11 +189,11 @@ async fn a_revoked_license_presents_as_revoked_and_a_forged_signature_is_refused
     // Signed by another key: the node refuses to keep it.
     let forged = Device::new().sign(&prep.signing_input);
     expect_code(
-        present::complete(&env.node, &zhang, &lic.identifier, &prep, &forged, None).await,
+        present::complete(&env.node, &zhang, &lic.identifier, &prep.id, &forged).await,
         "wallet.presentation_invalid",
     );
     expect_code(
-        present::complete(&env.node, &zhang, &lic.identifier, &prep, "!!", None).await,
+        present::complete(&env.node, &zhang, &lic.identifier, &prep.id, "!!").await,
         "wallet.bad_signature",
     );
     // A private key is never taken.
@@ -253,7 +254,7 @@ async fn an_agent_sees_and_shows_only_what_the_matter_needs_until_withdrawn() {
     let view = agents::authorize(&env.node, &zhang, &lic.identifier, grant.clone())
         .await
         .unwrap();
-    assert_eq!(view.state, "active");
+    assert_eq!(view.state, GrantState::Active);
 
     let opened = licenses::open(&env.node, &li, &lic.identifier)
         .await
@@ -317,19 +318,21 @@ async fn an_agent_sees_and_shows_only_what_the_matter_needs_until_withdrawn() {
     assert!(again.is_err(), "withdrawn twice");
 
     // The history names every use and authorization, and each event is in the signed log.
-    let history = licenses::history(&env.node, &opened.record.lineage)
+    let own = licenses::open(&env.node, &zhang, &lic.identifier)
         .await
         .unwrap();
+    let history = licenses::history(&env.node, &own, 0).await.unwrap().entries;
     let kinds: Vec<&str> = history.iter().map(|h| h.kind.as_str()).collect();
     assert_eq!(
         kinds,
         [
-            "issue",
-            "authorize",
-            "present",
+            "authorize_withdraw",
             "verify",
-            "authorize_withdraw"
-        ]
+            "present",
+            "authorize",
+            "issue",
+        ],
+        "newest first"
     );
     assert!(history.iter().all(|h| h.log_index.is_some()), "{history:?}");
     assert_eq!(history[2].matter.as_deref(), Some("age_check"));

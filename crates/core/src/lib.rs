@@ -4,6 +4,7 @@
 //! Invariant of the whole crate: it is pure. No I/O, no clock, no randomness; callers pass
 //! dates and text in, and get checked values or errors with stable codes ([`ErrorCode`]) out.
 
+pub mod agency;
 pub mod area;
 pub mod catalogue;
 pub mod date;

@@ -98,7 +98,7 @@
     const sig = await crypto.subtle.sign(
       { name: "ECDSA", hash: "SHA-256" }, pair.privateKey, new TextEncoder().encode(prep.signing_input));
     const done = await post("/presentations", {
-      presentation: prep.presentation, signing_input: prep.signing_input, signature: b64url(sig), matter: m,
+      id: prep.id, signature: b64url(sig),
     });
     qr.innerHTML = done.qr_svg;
     const svg = qr.querySelector("svg");

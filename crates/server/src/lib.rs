@@ -81,13 +81,17 @@ pub async fn serve(
     out
 }
 
-/// Moves licenses whose validity ended to `expired`, once a second.
+/// Once a second: moves licenses whose validity ended to `expired` and deletes presentations
+/// that expired a while ago (they hold disclosed personal data).
 async fn sweep_expired(node: Arc<Node>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
         if let Err(e) = elicense_app::lifecycle::expire_due(&node, 1000).await {
             tracing::warn!(code = e.code, error = %e.message, "expiry sweep failed");
+        }
+        if let Err(e) = elicense_app::wallet::present::purge_expired(&node).await {
+            tracing::warn!(code = e.code, error = %e.message, "presentation purge failed");
         }
     }
 }

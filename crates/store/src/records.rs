@@ -157,6 +157,9 @@ pub struct TransitionRecord {
     pub event: EventRecord,
     /// The next version, for change, extend and transfer.
     pub successor: Option<NewLicense>,
+    /// End every open authorization of the lineage (`ended_at = at`) in the same transaction:
+    /// set for a transfer, whose successor has another holder.
+    pub end_authorizations: bool,
     pub at: i64,
 }
 
@@ -225,22 +228,34 @@ pub struct BindingRecord {
     pub created_at: i64,
 }
 
-/// A presentation the holder prepared for a verifier (e.g. behind a QR code), kept until it
-/// expires.
+/// A presentation the holder prepares for a verifier (e.g. behind a QR code), kept until it
+/// expires. It is stored when prepared (with the matter and nonce the node chose, which the
+/// browser cannot change), completed once with the device key's signature, and opened by
+/// verifiers; only its first opening is a use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PresentationRecord {
     /// Random id, the handle the verifier fetches it by.
     pub id: String,
     /// Identifier of the license version presented.
     pub identifier: String,
-    /// The presentation (SD-JWT with the chosen disclosures and key-binding JWT).
+    /// While prepared: the SD-JWT with the chosen disclosures followed by the KB-JWT signing
+    /// input; once completed: the whole presentation (SD-JWT and key-binding JWT).
     pub presentation: String,
     /// The matter it was prepared for, when the holder named one.
     pub matter: Option<String>,
+    /// Thumbprint of the device key that must sign it.
+    pub jkt: String,
+    /// The KB-JWT nonce the node chose.
+    pub nonce: String,
     /// When it was stored, unix seconds.
     pub created_at: i64,
-    /// Unix seconds after which it is no longer served; `purge_presentations` deletes it.
+    /// Unix seconds after which it is no longer served (or, while prepared, no longer
+    /// completed); `purge_presentations` deletes it.
     pub expires_at: i64,
+    /// When the holder's signature completed it.
+    pub completed_at: Option<i64>,
+    /// When a verifier first opened it.
+    pub opened_at: Option<i64>,
 }
 
 /// A holder's authorization of an agent to use a license for one matter, for a period.
@@ -252,8 +267,12 @@ pub struct AuthorizationRecord {
     pub lineage: String,
     /// Identifier of the license version it was granted on.
     pub identifier: String,
-    /// Keyed hash of the granting holder's code.
+    /// Keyed hash of the code of the person who granted it (the holder, or the legal
+    /// representative of an enterprise holder).
     pub grantor_key: String,
+    /// Keyed hash of the license holder's code when it was granted: the authorization reaches
+    /// only versions with this holder.
+    pub holder_key: String,
     /// Keyed hash of the agent's holder code.
     pub agent_key: String,
     /// The agent's name as the grantor gave it (display only).
@@ -268,6 +287,8 @@ pub struct AuthorizationRecord {
     pub created_at: i64,
     /// When the grantor withdrew it, `None` while it stands.
     pub withdrawn_at: Option<i64>,
+    /// When a transfer of the license ended it.
+    pub ended_at: Option<i64>,
 }
 
 /// A relying institution (用证单位): a counter, a bank, a hotel, an employer. It may ask only

@@ -5,6 +5,9 @@ use async_trait::async_trait;
 use crate::error::Result;
 use crate::records::*;
 
+/// Most device-key bindings one license version keeps (the oldest is dropped).
+pub const MAX_BINDINGS: usize = 5;
+
 /// The license-type catalogue, versioned per type code.
 #[async_trait]
 pub trait CatalogueStore: Send + Sync {
@@ -100,11 +103,34 @@ pub trait WalletStore: Send + Sync {
     async fn put_account(&self, a: AccountRecord) -> Result<()>;
     async fn account_by_username(&self, username: &str) -> Result<Option<AccountRecord>>;
     async fn account(&self, id: &str) -> Result<Option<AccountRecord>>;
-    /// Inserts or replaces the binding for (identifier, jkt).
+    /// Inserts or replaces the binding for (identifier, jkt), then keeps only the
+    /// [`MAX_BINDINGS`] newest bindings of the identifier (the oldest are dropped), in one
+    /// transaction.
     async fn put_binding(&self, b: BindingRecord) -> Result<()>;
     async fn binding(&self, identifier: &str, jkt: &str) -> Result<Option<BindingRecord>>;
-    /// Stores a new presentation (an id in use is `Duplicate`).
+    /// Stores a new (prepared) presentation (an id in use is `Duplicate`).
     async fn put_presentation(&self, p: PresentationRecord) -> Result<()>;
+    /// Completes a prepared presentation: stores the whole `presentation`, `completed_at = at`
+    /// and the new `expires_at`, and appends `event` (`present`) and its log entry, in one
+    /// transaction. `NotFound` if there is no such id, `Conflict` if it was completed already
+    /// (nothing is written then).
+    async fn complete_presentation(
+        &self,
+        id: &str,
+        presentation: &str,
+        at: i64,
+        expires_at: i64,
+        event: EventRecord,
+    ) -> Result<EventRecord>;
+    /// Records the first opening of a completed presentation: sets `opened_at = at` and
+    /// appends `event` (`verify`) in one transaction, if it was never opened; `Ok(None)` (and
+    /// nothing written) if it was. `NotFound` if there is no such id.
+    async fn open_presentation(
+        &self,
+        id: &str,
+        at: i64,
+        event: EventRecord,
+    ) -> Result<Option<EventRecord>>;
     /// A presentation by id, expired or not (until purged).
     async fn presentation(&self, id: &str) -> Result<Option<PresentationRecord>>;
     /// Deletes presentations that expired before `before`; returns how many.

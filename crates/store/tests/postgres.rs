@@ -680,6 +680,7 @@ async fn migration_7_routes_existing_claims_by_primary_key() {
         new_pledged: false,
         event: suite::event("R1v2", "revoke"),
         successor: None,
+        end_authorizations: false,
         at: 300,
     })
     .await

@@ -2,16 +2,21 @@
 //! a period; during that period the agent's wallet shows the license and may present, for
 //! that matter only, the fields the matter needs. The holder can withdraw it at any time.
 //! Granting and withdrawing are events in the license's history and in the log.
+//!
+//! An authorization is bound to the holder who granted it (`holder_key`): it reaches only
+//! current versions with that holder (`elicense_core::agency`), and a transfer ends it in the
+//! transfer's own transaction. Authorizing and withdrawing need the current version.
 
 use std::sync::Arc;
 
+use elicense_core::agency::{Act, GrantState};
 use elicense_core::holder::{HolderCode, HolderCodeType};
 use elicense_store::{AuthorizationRecord, EventRecord};
 use serde::Serialize;
 use serde_json::json;
 
 use super::identity::{mask, Identity};
-use super::licenses::{open, Access, Opened};
+use super::licenses::{open_for, Opened};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::node::Node;
 
@@ -38,8 +43,28 @@ pub struct AuthorizationView {
     pub valid_from: i64,
     pub valid_until: i64,
     pub withdrawn_at: Option<i64>,
-    /// `active`, `pending`, `ended` or `withdrawn`.
-    pub state: &'static str,
+    pub state: GrantState,
+}
+
+impl AuthorizationView {
+    /// Whether the holder may still withdraw it (active or not yet begun).
+    pub fn withdrawable(&self) -> bool {
+        matches!(self.state, GrantState::Active | GrantState::Pending)
+    }
+}
+
+/// The core's view of a stored authorization (the one place the record is mapped).
+pub fn grant_of(a: &AuthorizationRecord) -> elicense_core::agency::Grant {
+    elicense_core::agency::Grant {
+        lineage: a.lineage.clone(),
+        holder_key: a.holder_key.clone(),
+        agent_key: a.agent_key.clone(),
+        matter: a.matter.clone(),
+        valid_from: a.valid_from,
+        valid_until: a.valid_until,
+        withdrawn_at: a.withdrawn_at,
+        ended_at: a.ended_at,
+    }
 }
 
 /// An event of the holder's (or representative's) about an opened license.
@@ -66,13 +91,7 @@ pub async fn authorize(
     identifier: &str,
     g: Grant,
 ) -> Result<AuthorizationView> {
-    let opened = open(node, id, identifier).await?;
-    if matches!(opened.access, Access::Agent(_)) {
-        return Err(AppError::forbidden(
-            "wallet.agent_cannot_delegate",
-            "an agent cannot authorize another agent",
-        ));
-    }
+    let opened = open_for(node, id, identifier, Act::ManageAgents).await?;
     let agent = HolderCode::parse(HolderCodeType::ResidentId, g.agent_id.trim())
         .map_err(AppError::invalid)?;
     let name = g.agent_name.trim();
@@ -106,6 +125,7 @@ pub async fn authorize(
         lineage: opened.record.lineage.clone(),
         identifier: opened.record.identifier.clone(),
         grantor_key: id.person_key.clone(),
+        holder_key: opened.record.holder_key.clone(),
         agent_key,
         agent_name: name.to_owned(),
         matter: g.matter.clone(),
@@ -113,6 +133,7 @@ pub async fn authorize(
         valid_until: g.valid_until,
         created_at: now,
         withdrawn_at: None,
+        ended_at: None,
     };
     let event = event(
         &opened,
@@ -127,16 +148,8 @@ pub async fn authorize(
 
 /// Withdraws an authorization of a license the identity holds.
 pub async fn withdraw(node: &Arc<Node>, id: &Identity, identifier: &str, auth: &str) -> Result<()> {
-    let opened = open(node, id, identifier).await?;
-    if matches!(opened.access, Access::Agent(_)) {
-        return Err(AppError::forbidden(
-            "wallet.agent_cannot_delegate",
-            "only the holder can withdraw an authorization",
-        ));
-    }
-    let known = node
-        .store
-        .authorizations(&opened.record.lineage)
+    let opened = open_for(node, id, identifier, Act::ManageAgents).await?;
+    let known = granted(node, &opened)
         .await?
         .into_iter()
         .find(|a| a.id == auth)
@@ -152,16 +165,26 @@ pub async fn withdraw(node: &Arc<Node>, id: &Identity, identifier: &str, auth: &
     Ok(())
 }
 
-/// Authorizations of an opened license, newest first (none for an agent: only the holder
-/// manages them).
-pub async fn list(node: &Arc<Node>, opened: &Opened) -> Result<Vec<AuthorizationView>> {
-    if matches!(opened.access, Access::Agent(_)) {
-        return Ok(Vec::new());
-    }
-    let now = node.now();
+/// The authorizations the holder of `opened` granted on its lineage, newest first.
+async fn granted(node: &Arc<Node>, opened: &Opened) -> Result<Vec<AuthorizationRecord>> {
     Ok(node
         .store
         .authorizations(&opened.record.lineage)
+        .await?
+        .into_iter()
+        .filter(|a| a.holder_key == opened.record.holder_key)
+        .collect())
+}
+
+/// Authorizations of an opened license that its opener may manage, newest first: those its
+/// holder granted (none for an agent, or on a superseded version: only the current holder
+/// manages them).
+pub async fn list(node: &Arc<Node>, opened: &Opened) -> Result<Vec<AuthorizationView>> {
+    if !opened.may(Act::ManageAgents) {
+        return Ok(Vec::new());
+    }
+    let now = node.now();
+    Ok(granted(node, opened)
         .await?
         .iter()
         .map(|a| view(a, now))
@@ -169,15 +192,6 @@ pub async fn list(node: &Arc<Node>, opened: &Opened) -> Result<Vec<Authorization
 }
 
 fn view(a: &AuthorizationRecord, now: i64) -> AuthorizationView {
-    let state = if a.withdrawn_at.is_some() {
-        "withdrawn"
-    } else if now < a.valid_from {
-        "pending"
-    } else if now >= a.valid_until {
-        "ended"
-    } else {
-        "active"
-    };
     AuthorizationView {
         id: a.id.clone(),
         agent_name: a.agent_name.clone(),
@@ -185,6 +199,6 @@ fn view(a: &AuthorizationRecord, now: i64) -> AuthorizationView {
         valid_from: a.valid_from,
         valid_until: a.valid_until,
         withdrawn_at: a.withdrawn_at,
-        state,
+        state: grant_of(a).state(now),
     }
 }

@@ -1,20 +1,27 @@
 //! The holder's view of licenses: what a signed-in identity may see, grouped by type, with
 //! status in words, one license's details and its history from the event log.
 //!
-//! Invariant: a license is shown only to its holder, to the legal representative of the
-//! enterprise that holds it, or to an agent with an authorization in force; to anyone else it
-//! does not exist (`wallet.not_found`, the same answer as for an unknown identifier).
+//! Invariants (decided by `elicense_core::agency`, never by comparing keys here):
+//! - a license version is shown only to its holder, to the legal representative of the
+//!   enterprise that holds it, or to an agent whose authorization, granted by that same
+//!   holder, is in force (current versions only); to anyone else it does not exist
+//!   (`wallet.not_found`, the same answer as for an unknown identifier);
+//! - nothing but viewing is possible on a superseded version (`wallet.superseded`);
+//! - a viewer sees the history of the versions they held, and only those; an agent sees only
+//!   the public lifecycle events.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use elicense_core::agency::{standing, Act, Grant, GrantState, Refusal, Standing, Version, Viewer};
 use elicense_core::catalogue::LicenseType;
 use elicense_core::license::LicenseMeta;
+use elicense_core::lifecycle::Status;
 use elicense_store::{AuthorizationRecord, EventRecord, LicenseRecord};
 use serde::Serialize;
 
 use super::identity::Identity;
-use crate::error::{AppError, Result};
+use crate::error::{AppError, ErrorKind, Result};
 use crate::node::Node;
 use crate::timeutil;
 
@@ -39,6 +46,15 @@ impl Access {
             Access::Holder => "holder",
             Access::Enterprise(_) => "enterprise",
             Access::Agent(_) => "agent",
+        }
+    }
+
+    /// The same access as the core's decision sees it.
+    fn standing<'g>(&self, grant: &'g Grant) -> Standing<'g> {
+        match self {
+            Access::Holder => Standing::Holder,
+            Access::Enterprise(_) => Standing::Representative,
+            Access::Agent(_) => Standing::Agent(grant),
         }
     }
 }
@@ -81,6 +97,45 @@ pub struct Opened {
 }
 
 impl Opened {
+    /// Not superseded by a later version.
+    pub fn current(&self) -> bool {
+        is_current(&self.record)
+    }
+
+    /// Whether the opener may do `act` with this version.
+    pub fn may(&self, act: Act) -> bool {
+        self.check(act).is_ok()
+    }
+
+    /// `Ok` if the opener may do `act` with this version, else the refusal as an error.
+    pub fn check(&self, act: Act) -> Result<()> {
+        let grant = match &self.access {
+            Access::Agent(a) => super::agents::grant_of(a),
+            _ => Grant::default(),
+        };
+        self.access
+            .standing(&grant)
+            .may(act, self.current())
+            .map_err(|r| match r {
+                Refusal::Superseded => AppError::new(
+                    ErrorKind::Conflict,
+                    r.code(),
+                    format!(
+                        "license {} was superseded: act on its current version",
+                        self.record.identifier
+                    ),
+                ),
+                Refusal::AgentCannot => AppError::forbidden(r.code(), "an agent cannot do this"),
+            })
+    }
+}
+
+/// Not superseded by a later version.
+fn is_current(r: &LicenseRecord) -> bool {
+    r.status != Status::Superseded.code()
+}
+
+impl Opened {
     /// The list entry of this license.
     pub fn summary(&self, now: i64) -> WalletLicense {
         WalletLicense {
@@ -120,13 +175,21 @@ fn not_found(identifier: &str) -> AppError {
     )
 }
 
-/// An authorization in force at `now`.
-fn in_force(a: &AuthorizationRecord, now: i64) -> bool {
-    a.withdrawn_at.is_none() && a.valid_from <= now && now < a.valid_until
+/// Opens a license version the identity may see, for viewing (superseded versions the
+/// identity held included).
+pub async fn open(node: &Arc<Node>, id: &Identity, identifier: &str) -> Result<Opened> {
+    open_for(node, id, identifier, Act::View).await
 }
 
-/// Opens a license the identity may see (the current version of its lineage).
-pub async fn open(node: &Arc<Node>, id: &Identity, identifier: &str) -> Result<Opened> {
+/// Opens a license version the identity may see and checks it may do `act` with it
+/// (`wallet.superseded` for anything but viewing a superseded version,
+/// `wallet.agent_cannot_delegate` for what only the holder may do).
+pub async fn open_for(
+    node: &Arc<Node>,
+    id: &Identity,
+    identifier: &str,
+    act: Act,
+) -> Result<Opened> {
     let record = node
         .store
         .license(identifier)
@@ -140,29 +203,47 @@ pub async fn open(node: &Arc<Node>, id: &Identity, identifier: &str) -> Result<O
         .catalogue
         .get(&record.type_code, Some(record.catalogue_version))
         .await?;
-    Ok(Opened {
+    let opened = Opened {
         record,
         meta,
         license_type,
         access,
-    })
+    };
+    opened.check(act)?;
+    Ok(opened)
 }
 
+/// Who the identity is to license version `r`, decided by `agency::standing`.
 async fn access(node: &Arc<Node>, id: &Identity, r: &LicenseRecord) -> Result<Option<Access>> {
-    if r.holder_key == id.person_key {
-        return Ok(Some(Access::Holder));
-    }
-    if let Some((e, _)) = id.enterprises.iter().find(|(_, k)| *k == r.holder_key) {
-        return Ok(Some(Access::Enterprise(e.name.clone())));
-    }
-    let now = node.now();
-    Ok(node
-        .store
-        .authorizations_for_agent(&id.person_key)
-        .await?
-        .into_iter()
-        .find(|a| a.lineage == r.lineage && in_force(a, now))
-        .map(Access::Agent))
+    let represented: Vec<&str> = id.enterprises.iter().map(|(_, k)| k.as_str()).collect();
+    let viewer = Viewer {
+        person_key: &id.person_key,
+        represented: &represented,
+    };
+    let version = Version {
+        lineage: &r.lineage,
+        holder_key: &r.holder_key,
+        current: is_current(r),
+    };
+    let records = if version.current {
+        node.store.authorizations_for_agent(&id.person_key).await?
+    } else {
+        Vec::new()
+    };
+    let grants: Vec<Grant> = records.iter().map(super::agents::grant_of).collect();
+    Ok(match standing(viewer, version, &grants, node.now()) {
+        None => None,
+        Some(Standing::Holder) => Some(Access::Holder),
+        Some(Standing::Representative) => id
+            .enterprises
+            .iter()
+            .find(|(_, k)| *k == r.holder_key)
+            .map(|(e, _)| Access::Enterprise(e.name.clone())),
+        Some(Standing::Agent(g)) => {
+            let i = grants.iter().position(|x| std::ptr::eq(x, g)).unwrap_or(0);
+            records.into_iter().nth(i).map(Access::Agent)
+        }
+    })
 }
 
 /// Every license the identity may see, current versions only, grouped by type (catalogue
@@ -179,12 +260,24 @@ pub async fn list(node: &Arc<Node>, id: &Identity) -> Result<Vec<Group>> {
             records.push((r, access.clone()));
         }
     }
-    for a in node.store.authorizations_for_agent(&id.person_key).await? {
-        if !in_force(&a, now) {
+    // An agent sees the current version of each lineage it holds a grant for, if the grant
+    // reaches it (same holder, in force): the core decides, as for `open`.
+    let mut lineages: Vec<String> = node
+        .store
+        .authorizations_for_agent(&id.person_key)
+        .await?
+        .into_iter()
+        .filter(|a| super::agents::grant_of(a).state(now) == GrantState::Active)
+        .map(|a| a.lineage)
+        .collect();
+    lineages.sort();
+    lineages.dedup();
+    for lineage in lineages {
+        let Some(r) = node.store.versions(&lineage).await?.pop() else {
             continue;
-        }
-        if let Some(r) = node.store.license(&a.identifier).await? {
-            records.push((r, Access::Agent(a)));
+        };
+        if let Some(a @ Access::Agent(_)) = access(node, id, &r).await? {
+            records.push((r, a));
         }
     }
     // Keep the newest version of each lineage (older versions were superseded).
@@ -248,16 +341,58 @@ pub struct HistoryEntry {
     pub log_index: Option<u64>,
 }
 
-/// The history of a license (every version), oldest first, each event checked to be in the
-/// signed log.
-pub async fn history(node: &Arc<Node>, lineage: &str) -> Result<Vec<HistoryEntry>> {
-    let events = node.store.events(lineage).await?;
-    let mut out = Vec::with_capacity(events.len());
-    for e in events {
-        let log_index = crate::log::event_in_log(node, e.seq).await?;
-        out.push(entry(e, log_index));
+/// Events shown per page of a license's history.
+pub const HISTORY_PAGE: usize = 50;
+
+/// One page of a license's history, newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct History {
+    pub entries: Vec<HistoryEntry>,
+    /// Page number, from 0 (the newest events).
+    pub page: usize,
+    /// Number of pages (at least 1).
+    pub pages: usize,
+}
+
+/// Whether an event kind is a public lifecycle fact (issue or an action), not a use.
+fn is_lifecycle(kind: &str) -> bool {
+    kind == "issue" || elicense_core::lifecycle::Action::parse(kind).is_some()
+}
+
+/// Page `page` (0 = newest) of the history the opener of `opened` may see, newest first, each
+/// event checked to be in the signed log: the events of the versions of the lineage held by
+/// the same holder as `opened` (a former holder never sees the new holder's events; the new
+/// holder never sees the former holder's uses); for an agent, only their lifecycle events.
+pub async fn history(node: &Arc<Node>, opened: &Opened, page: usize) -> Result<History> {
+    let held: Vec<String> = node
+        .store
+        .versions(&opened.record.lineage)
+        .await?
+        .into_iter()
+        .filter(|v| v.holder_key == opened.record.holder_key)
+        .map(|v| v.identifier)
+        .collect();
+    let uses = opened.may(Act::SeeUses);
+    let mut events: Vec<EventRecord> = node
+        .store
+        .events(&opened.record.lineage)
+        .await?
+        .into_iter()
+        .filter(|e| held.contains(&e.identifier) && (uses || is_lifecycle(&e.kind)))
+        .collect();
+    events.reverse();
+    let pages = events.len().div_ceil(HISTORY_PAGE).max(1);
+    let page = page.min(pages - 1);
+    let mut entries = Vec::with_capacity(HISTORY_PAGE);
+    for e in events.into_iter().skip(page * HISTORY_PAGE).take(HISTORY_PAGE) {
+        let log_index = node.event_in_log_cached(e.seq).await?;
+        entries.push(entry(e, log_index));
     }
-    Ok(out)
+    Ok(History {
+        entries,
+        page,
+        pages,
+    })
 }
 
 fn entry(e: EventRecord, log_index: Option<u64>) -> HistoryEntry {

@@ -4,13 +4,22 @@
 //!
 //! Flow (the device key never leaves the browser; WebCrypto P-256, non-extractable):
 //! 1. [`bind`]: the wallet registers the device's public JWK for a license; the issuer signs a
-//!    copy of the credential bound to it (`cnf.jwk`), kept per (license, key thumbprint).
+//!    copy of the credential bound to it (`cnf.jwk`), kept per (license, key thumbprint), at
+//!    most `MAX_BINDINGS` per license (the oldest is dropped).
 //! 2. [`prepare`]: the node selects the disclosures the holder chose and builds the KB-JWT
 //!    header and payload (`aud` = the node's verification page, fresh `nonce`, `iat` = now,
-//!    `sd_hash`); the browser signs the signing input.
-//! 3. [`complete`]: the node checks the whole presentation (issuer signature, key binding by
-//!    the bound key, freshness) and stores it until `iat + 60 s`; the use is logged.
-//! 4. [`open`]: anyone with the reference gets the verdict; after 60 s, `presentation.expired`.
+//!    `sd_hash`) and stores them with the matter, under a new reference; the browser signs
+//!    the signing input.
+//! 3. [`complete`]: the browser sends the reference and the signature only; the node adds
+//!    the signature to what it stored, checks the whole presentation (issuer signature, key
+//!    binding by the bound key, its own nonce, freshness) and keeps it until `iat + 60 s`;
+//!    the use is logged. The matter and nonce are the ones stored at `prepare`: the browser
+//!    cannot change them, and an agent cannot label a presentation with another matter.
+//! 4. [`open`]: anyone with the reference gets the verdict; after 60 s,
+//!    `presentation.expired`. Only the first opening is a use (logged); later openings have
+//!    no side effect.
+//!
+//! Every step but `open` needs the current version of the license (`wallet.superseded`).
 
 use std::sync::Arc;
 
@@ -23,13 +32,28 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::identity::Identity;
-use super::licenses::{open as open_license, Access, Opened};
+use super::licenses::{open_for, Access, Opened};
+use elicense_core::agency::Act;
 use crate::error::{AppError, ErrorKind, Result};
 use crate::node::Node;
 use crate::verify::{verify, Problem, Verdict, VerifyOptions};
 
 /// How long a shown presentation stays valid, seconds.
 pub const PRESENTATION_SECS: i64 = 60;
+
+/// How long an expired presentation (which holds the disclosed personal data) is kept before
+/// the sweeper deletes it, seconds: meanwhile a verifier who opens it learns that it expired
+/// rather than that it never existed.
+pub const PURGE_AFTER_SECS: i64 = 300;
+
+/// Deletes presentations that expired more than [`PURGE_AFTER_SECS`] ago (the node's
+/// sweeper calls it); returns how many.
+pub async fn purge_expired(node: &Node) -> Result<u64> {
+    Ok(node
+        .store
+        .purge_presentations(node.now() - PURGE_AFTER_SECS)
+        .await?)
+}
 
 /// The `aud` of wallet presentations: this node's verification page.
 pub fn audience(node: &Node) -> String {
@@ -47,7 +71,7 @@ fn invalid(code: &'static str, message: impl Into<String>) -> AppError {
 
 /// Registers a device key for a license; returns its thumbprint. Idempotent per key.
 pub async fn bind(node: &Arc<Node>, id: &Identity, identifier: &str, jwk: &str) -> Result<String> {
-    let opened = open_license(node, id, identifier).await?;
+    let opened = open_for(node, id, identifier, Act::Bind).await?;
     let value: serde_json::Value =
         serde_json::from_str(jwk).map_err(|e| invalid("wallet.bad_jwk", e.to_string()))?;
     if value.get("d").is_some() {
@@ -119,13 +143,16 @@ pub fn disclosable(opened: &Opened) -> Vec<String> {
 /// What the browser signs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Prepared {
+    /// Reference of the prepared presentation: [`complete`] takes it with the signature.
+    pub id: String,
     /// The SD-JWT with the chosen disclosures, ending with `~`.
     pub presentation: String,
     /// The KB-JWT signing input (`header.payload`, base64url) to sign with ES256.
     pub signing_input: String,
 }
 
-/// Prepares a presentation of the chosen fields for the device key `jkt`.
+/// Prepares a presentation of the chosen fields for the device key `jkt`, for `matter`
+/// (an agent must name the matter of its authorization and show only what it needs).
 pub async fn prepare(
     node: &Arc<Node>,
     id: &Identity,
@@ -134,7 +161,7 @@ pub async fn prepare(
     fields: &[String],
     matter: Option<&str>,
 ) -> Result<Prepared> {
-    let opened = open_license(node, id, identifier).await?;
+    let opened = open_for(node, id, identifier, Act::Present).await?;
     let allowed = disclosable(&opened);
     if let Some(f) = fields.iter().find(|f| !allowed.contains(f)) {
         return Err(invalid(
@@ -177,16 +204,26 @@ pub async fn prepare(
     let presentation =
         sdjwt::present(&binding.credential, &names).map_err(|e| AppError::crypto(e.into()))?;
     let nonce = super::random_id();
-    let prepared = sdjwt::key_binding_prepare(
-        &presentation,
-        &audience(node),
-        &nonce,
-        node.now(),
-        Alg::Es256,
-    );
+    let now = node.now();
+    let prepared =
+        sdjwt::key_binding_prepare(&presentation, &audience(node), &nonce, now, Alg::Es256);
     let signing_input = String::from_utf8(prepared.signing_input().to_vec())
         .map_err(|e| AppError::internal(e.to_string()))?;
+    let rec = PresentationRecord {
+        id: super::random_id(),
+        identifier: opened.record.identifier.clone(),
+        presentation: format!("{presentation}{signing_input}"),
+        matter: matter.map(str::to_owned),
+        jkt: jkt.to_owned(),
+        nonce,
+        created_at: now,
+        expires_at: now + PRESENTATION_SECS,
+        completed_at: None,
+        opened_at: None,
+    };
+    node.store.put_presentation(rec.clone()).await?;
     Ok(Prepared {
+        id: rec.id,
         presentation,
         signing_input,
     })
@@ -201,33 +238,57 @@ pub struct Shown {
     pub expires_at: i64,
 }
 
-/// Checks and stores a signed presentation (`presentation` + `signing_input` + `.` + base64url
-/// of the raw 64-byte ES256 signature) and logs the use.
+fn no_prepared() -> AppError {
+    AppError::not_found(
+        "wallet.no_prepared_presentation",
+        "no such prepared presentation: prepare it again",
+    )
+}
+
+/// Completes prepared presentation `pid` of license `identifier` with the device key's
+/// signature (base64url of the raw 64-byte ES256 signature of the stored signing input),
+/// checks it and logs the use.
 pub async fn complete(
     node: &Arc<Node>,
     id: &Identity,
     identifier: &str,
-    prepared: &Prepared,
+    pid: &str,
     signature_b64: &str,
-    matter: Option<&str>,
 ) -> Result<Shown> {
-    let opened = open_license(node, id, identifier).await?;
+    let opened = open_for(node, id, identifier, Act::Present).await?;
+    let now = node.now();
+    let rec = node
+        .store
+        .presentation(pid)
+        .await?
+        .filter(|p| p.identifier == opened.record.identifier && p.completed_at.is_none())
+        .ok_or_else(no_prepared)?;
+    if now >= rec.expires_at {
+        return Err(AppError::new(
+            ErrorKind::Conflict,
+            "wallet.prepared_expired",
+            "the prepared presentation expired: prepare it again",
+        ));
+    }
+    if let Access::Agent(a) = &opened.access {
+        if rec.matter.as_deref() != Some(a.matter.as_str()) {
+            return Err(AppError::forbidden(
+                "wallet.agent_scope",
+                format!("an agent may show only for the matter {}", a.matter),
+            ));
+        }
+    }
     let sig = B64
         .decode(signature_b64.trim())
         .map_err(|_| invalid("wallet.bad_signature", "the signature is not base64url"))?;
-    if sig.len() != 64 || !prepared.presentation.ends_with('~') {
+    if sig.len() != 64 {
         return Err(invalid(
             "wallet.bad_signature",
             "expected a 64-byte ES256 signature over the prepared input",
         ));
     }
-    let full = format!(
-        "{}{}.{}",
-        prepared.presentation,
-        prepared.signing_input,
-        B64.encode(&sig)
-    );
-    let verdict = check(node, &full).await?;
+    let full = format!("{}.{}", rec.presentation, B64.encode(&sig));
+    let verdict = check(node, &full, Some(&rec.nonce)).await?;
     if let Some(p) = verdict.problems.iter().find(|p| {
         p.code.starts_with("kb.") || p.code.starts_with("signature") || p.code.starts_with("sdjwt")
     }) {
@@ -242,41 +303,37 @@ pub async fn complete(
             "the presentation is of another license",
         ));
     }
-    let now = node.now();
-    let rec = PresentationRecord {
-        id: super::random_id(),
-        identifier: opened.record.identifier.clone(),
-        presentation: full,
-        matter: matter.map(str::to_owned),
-        created_at: now,
-        expires_at: now + PRESENTATION_SECS,
-    };
-    node.store.put_presentation(rec.clone()).await?;
     let fields: Vec<&str> = verdict.claims.keys().map(String::as_str).collect();
+    let expires_at = now + PRESENTATION_SECS;
+    let event = EventRecord {
+        seq: 0,
+        identifier: opened.record.identifier.clone(),
+        kind: "present".into(),
+        actor: opened.access.kind().into(),
+        at: now,
+        reason: None,
+        detail: json!({"matter": rec.matter, "fields": fields}).to_string(),
+    };
     node.store
-        .record_use(EventRecord {
-            seq: 0,
-            identifier: opened.record.identifier.clone(),
-            kind: "present".into(),
-            actor: opened.access.kind().into(),
-            at: now,
-            reason: None,
-            detail: json!({"matter": matter, "fields": fields}).to_string(),
-        })
-        .await?;
+        .complete_presentation(&rec.id, &full, now, expires_at, event)
+        .await
+        .map_err(|e| match e {
+            elicense_store::StoreError::Conflict(_) => no_prepared(),
+            e => e.into(),
+        })?;
     Ok(Shown {
         url: presentation_url(node, &rec.id),
         id: rec.id,
-        expires_at: rec.expires_at,
+        expires_at,
     })
 }
 
-async fn check(node: &Arc<Node>, full: &str) -> Result<Verdict> {
+async fn check(node: &Arc<Node>, full: &str, nonce: Option<&str>) -> Result<Verdict> {
     verify(
         node,
         full,
         &VerifyOptions {
-            nonce: None,
+            nonce: nonce.map(str::to_owned),
             audience: Some(audience(node)),
             require_key_binding: true,
             max_age_secs: Some(PRESENTATION_SECS),
@@ -294,16 +351,22 @@ pub struct Opening {
 }
 
 /// Opens presentation `pid` for a verifier: `presentation.not_found` if there is none (or it
-/// was purged), a verdict with the problem `presentation.expired` once its 60 s are over.
+/// was purged, or never completed), a verdict with the problem `presentation.expired` once
+/// its 60 s are over. The first opening is logged as a use; later ones change nothing.
 pub async fn open(node: &Arc<Node>, pid: &str) -> Result<Opening> {
-    let rec = node.store.presentation(pid).await?.ok_or_else(|| {
-        AppError::not_found(
-            "presentation.not_found",
-            "no such presentation: it was never made or has been cleared",
-        )
-    })?;
+    let rec = node
+        .store
+        .presentation(pid)
+        .await?
+        .filter(|p| p.completed_at.is_some())
+        .ok_or_else(|| {
+            AppError::not_found(
+                "presentation.not_found",
+                "no such presentation: it was never made or has been cleared",
+            )
+        })?;
     let now = node.now();
-    let mut verdict = check(node, &rec.presentation).await?;
+    let mut verdict = check(node, &rec.presentation, Some(&rec.nonce)).await?;
     if now >= rec.expires_at {
         verdict.valid = false;
         verdict.claims.clear();
@@ -315,17 +378,22 @@ pub async fn open(node: &Arc<Node>, pid: &str) -> Result<Opening> {
                     .into(),
             },
         );
-    } else {
+    } else if rec.opened_at.is_none() {
+        // Two verifiers opening at once: the store lets exactly one record the use.
         node.store
-            .record_use(EventRecord {
-                seq: 0,
-                identifier: rec.identifier.clone(),
-                kind: "verify".into(),
-                actor: "verifier".into(),
-                at: now,
-                reason: None,
-                detail: json!({"matter": rec.matter, "presentation": rec.id}).to_string(),
-            })
+            .open_presentation(
+                &rec.id,
+                now,
+                EventRecord {
+                    seq: 0,
+                    identifier: rec.identifier.clone(),
+                    kind: "verify".into(),
+                    actor: "verifier".into(),
+                    at: now,
+                    reason: None,
+                    detail: json!({"matter": rec.matter, "presentation": rec.id}).to_string(),
+                },
+            )
             .await?;
     }
     Ok(Opening {

@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use elicense_app::face::{self, FaceFormat};
 use elicense_app::timeutil;
 use elicense_app::wallet::agents::{self, AuthorizationView, Grant};
-use elicense_app::wallet::licenses::{self, Access, Group, HistoryEntry, Opened, WalletLicense};
+use elicense_app::wallet::licenses::{self, Access, Group, History, Opened, WalletLicense};
+use elicense_core::agency::Act;
 use elicense_app::wallet::present::disclosable;
 use elicense_app::{AppError, ErrorKind};
 use serde::Deserialize;
@@ -138,7 +139,7 @@ struct DetailPage {
     status_reason: Option<String>,
     validity: String,
     items: Vec<(String, String)>,
-    history: Vec<HistoryEntry>,
+    history: History,
     log_size: u64,
     can_authorize: bool,
     agents: Vec<AuthorizationView>,
@@ -162,18 +163,24 @@ fn base(identifier: &str) -> String {
     format!("/wallet/licenses/{identifier}")
 }
 
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<usize>,
+}
+
 pub async fn detail(
     State(s): State<AppState>,
     t: T,
     Back(back): Back,
     Holder(id): Holder,
     Path(identifier): Path<String>,
+    Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let node = &s.node;
     let o = licenses::open(node, &id, &identifier)
         .await
         .or_page(t, "/wallet")?;
-    let history = licenses::history(node, &o.record.lineage)
+    let history = licenses::history(node, &o, q.page.unwrap_or(0))
         .await
         .or_page(t, "/wallet")?;
     let log_size = elicense_app::log::checkpoint(node)
@@ -183,7 +190,7 @@ pub async fn detail(
     let status = elicense_app::verify::status_view_of(node, &o.record)
         .await
         .or_page(t, "/wallet")?;
-    let can_authorize = !matches!(o.access, Access::Agent(_));
+    let can_authorize = o.may(Act::ManageAgents);
     let agents = agents::list(node, &o).await.or_page(t, "/wallet")?;
     let items = o
         .license_type
@@ -292,7 +299,7 @@ pub async fn present(
     Holder(id): Holder,
     Path(identifier): Path<String>,
 ) -> Result<Response, PageError> {
-    let o = licenses::open(&s.node, &id, &identifier)
+    let o = licenses::open_for(&s.node, &id, &identifier, Act::Present)
         .await
         .or_page(t, "/wallet")?;
     let fixed_matter = match &o.access {

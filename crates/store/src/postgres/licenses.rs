@@ -276,6 +276,15 @@ async fn apply_transition(tx: &Transaction<'_>, t: &TransitionRecord) -> Result<
     if let Some(next) = &t.successor {
         insert_new(tx, next).await?;
     }
+    if t.end_authorizations {
+        let st = tx
+            .prepare_cached(
+                "UPDATE authorizations SET ended_at = $1 \
+                 WHERE lineage = $2 AND withdrawn_at IS NULL AND ended_at IS NULL",
+            )
+            .await?;
+        tx.execute(&st, &[&t.at, &lineage]).await?;
+    }
     Ok(event)
 }
 

@@ -170,19 +170,26 @@ pub fn binding(r: &Row) -> Result<BindingRecord> {
     })
 }
 
+pub const PRESENTATION_COLUMNS: &str = "id, identifier, presentation, matter, jkt, nonce, \
+    created_at, expires_at, completed_at, opened_at";
+
 pub fn presentation(r: &Row) -> Result<PresentationRecord> {
     Ok(PresentationRecord {
         id: get(r, 0)?,
         identifier: get(r, 1)?,
         presentation: get(r, 2)?,
         matter: get(r, 3)?,
-        created_at: get(r, 4)?,
-        expires_at: get(r, 5)?,
+        jkt: get(r, 4)?,
+        nonce: get(r, 5)?,
+        created_at: get(r, 6)?,
+        expires_at: get(r, 7)?,
+        completed_at: get(r, 8)?,
+        opened_at: get(r, 9)?,
     })
 }
 
-pub const AUTHORIZATION_COLUMNS: &str = "id, lineage, identifier, grantor_key, agent_key, \
-    agent_name, matter, valid_from, valid_until, created_at, withdrawn_at";
+pub const AUTHORIZATION_COLUMNS: &str = "id, lineage, identifier, grantor_key, holder_key, \
+    agent_key, agent_name, matter, valid_from, valid_until, created_at, withdrawn_at, ended_at";
 
 pub fn authorization(r: &Row) -> Result<AuthorizationRecord> {
     Ok(AuthorizationRecord {
@@ -190,12 +197,14 @@ pub fn authorization(r: &Row) -> Result<AuthorizationRecord> {
         lineage: get(r, 1)?,
         identifier: get(r, 2)?,
         grantor_key: get(r, 3)?,
-        agent_key: get(r, 4)?,
-        agent_name: get(r, 5)?,
-        matter: get(r, 6)?,
-        valid_from: get(r, 7)?,
-        valid_until: get(r, 8)?,
-        created_at: get(r, 9)?,
-        withdrawn_at: get(r, 10)?,
+        holder_key: get(r, 4)?,
+        agent_key: get(r, 5)?,
+        agent_name: get(r, 6)?,
+        matter: get(r, 7)?,
+        valid_from: get(r, 8)?,
+        valid_until: get(r, 9)?,
+        created_at: get(r, 10)?,
+        withdrawn_at: get(r, 11)?,
+        ended_at: get(r, 12)?,
     })
 }

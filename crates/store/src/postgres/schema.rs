@@ -140,6 +140,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     INSTITUTIONS,
     INLINE_LICENSES,
     ROUTE_BY_KEY,
+    HOLDER_BOUND,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -287,6 +288,26 @@ ALTER TABLE license_ids ALTER COLUMN version SET NOT NULL;
 ALTER TABLE license_ids DROP CONSTRAINT license_ids_pkey;
 ALTER TABLE license_ids ADD PRIMARY KEY (identifier) INCLUDE (lineage, version);
 DROP INDEX licenses_identifier;
+"#;
+
+/// Migration 8: access bound to the holder. An authorization names the license holder who
+/// granted it (filled from the version it was granted on, found through `license_ids`) and may
+/// be ended by a transfer; a presentation is stored when prepared (its device key and nonce
+/// chosen by the node), completed once and opened once as a use; bindings are capped per
+/// license version, oldest dropped (`bindings_age`).
+const HOLDER_BOUND: &str = r#"
+ALTER TABLE authorizations ADD COLUMN holder_key text;
+ALTER TABLE authorizations ADD COLUMN ended_at bigint;
+UPDATE authorizations a SET holder_key = l.holder_key
+    FROM license_ids i JOIN licenses l ON l.lineage = i.lineage AND l.version = i.version
+    WHERE i.identifier = a.identifier;
+ALTER TABLE authorizations ALTER COLUMN holder_key SET NOT NULL;
+ALTER TABLE presentations ADD COLUMN jkt text NOT NULL DEFAULT '';
+ALTER TABLE presentations ADD COLUMN nonce text NOT NULL DEFAULT '';
+ALTER TABLE presentations ADD COLUMN completed_at bigint;
+ALTER TABLE presentations ADD COLUMN opened_at bigint;
+UPDATE presentations SET completed_at = created_at;
+CREATE INDEX bindings_age ON bindings (identifier, created_at);
 "#;
 
 /// The schema version this build writes.

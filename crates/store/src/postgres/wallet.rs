@@ -8,11 +8,11 @@
 use async_trait::async_trait;
 
 use super::licenses::{append_use_event, hold_event_order};
-use super::rows::{self, ACCOUNT_COLUMNS, AUTHORIZATION_COLUMNS};
+use super::rows::{self, ACCOUNT_COLUMNS, AUTHORIZATION_COLUMNS, PRESENTATION_COLUMNS};
 use super::PgStore;
 use crate::error::{Result, StoreError};
 use crate::records::*;
-use crate::traits::WalletStore;
+use crate::traits::{WalletStore, MAX_BINDINGS};
 
 const AUTHORIZATIONS_ORDER: &str = "ORDER BY created_at DESC, ord DESC";
 
@@ -36,6 +36,29 @@ impl PgStore {
         let st = client.prepare_cached(sql).await?;
         rows::all(&client.query(&st, &[&value]).await?, rows::authorization)
     }
+}
+
+/// Why an update of presentation `id` guarded by a state matched no row: `NotFound` if there is
+/// no such presentation (or, for an opening, it was never completed), else `Conflict`.
+async fn missing_or_done(
+    tx: &deadpool_postgres::Transaction<'_>,
+    id: &str,
+    opening: bool,
+) -> Result<StoreError> {
+    let st = tx
+        .prepare_cached("SELECT completed_at FROM presentations WHERE id = $1")
+        .await?;
+    let completed: Option<Option<i64>> = tx.query_opt(&st, &[&id]).await?.map(|r| r.get(0));
+    Ok(match completed {
+        None => StoreError::NotFound(format!("presentation {id}")),
+        Some(None) if opening => {
+            StoreError::NotFound(format!("presentation {id} was never completed"))
+        }
+        Some(_) => StoreError::Conflict(format!(
+            "presentation {id} was {} already",
+            if opening { "opened" } else { "completed" }
+        )),
+    })
 }
 
 #[async_trait]
@@ -81,8 +104,9 @@ impl WalletStore for PgStore {
     }
 
     async fn put_binding(&self, b: BindingRecord) -> Result<()> {
-        let client = self.client().await?;
-        let st = client
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let st = tx
             .prepare_cached(
                 "INSERT INTO bindings (identifier, jkt, jwk, credential, created_at) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (identifier, jkt) DO UPDATE SET \
@@ -90,12 +114,21 @@ impl WalletStore for PgStore {
                  created_at = excluded.created_at",
             )
             .await?;
-        client
-            .execute(
-                &st,
-                &[&b.identifier, &b.jkt, &b.jwk, &b.credential, &b.created_at],
+        tx.execute(
+            &st,
+            &[&b.identifier, &b.jkt, &b.jwk, &b.credential, &b.created_at],
+        )
+        .await?;
+        let st = tx
+            .prepare_cached(
+                "DELETE FROM bindings WHERE identifier = $1 AND jkt NOT IN \
+                 (SELECT jkt FROM bindings WHERE identifier = $1 \
+                  ORDER BY created_at DESC, jkt DESC LIMIT $2)",
             )
             .await?;
+        tx.execute(&st, &[&b.identifier, &(MAX_BINDINGS as i64)])
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -117,11 +150,10 @@ impl WalletStore for PgStore {
     async fn put_presentation(&self, p: PresentationRecord) -> Result<()> {
         let client = self.client().await?;
         let st = client
-            .prepare_cached(
-                "INSERT INTO presentations \
-                 (id, identifier, presentation, matter, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
+            .prepare_cached(&format!(
+                "INSERT INTO presentations ({PRESENTATION_COLUMNS}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            ))
             .await?;
         client
             .execute(
@@ -131,8 +163,12 @@ impl WalletStore for PgStore {
                     &p.identifier,
                     &p.presentation,
                     &p.matter,
+                    &p.jkt,
+                    &p.nonce,
                     &p.created_at,
                     &p.expires_at,
+                    &p.completed_at,
+                    &p.opened_at,
                 ],
             )
             .await?;
@@ -142,16 +178,70 @@ impl WalletStore for PgStore {
     async fn presentation(&self, id: &str) -> Result<Option<PresentationRecord>> {
         let client = self.client().await?;
         let st = client
-            .prepare_cached(
-                "SELECT id, identifier, presentation, matter, created_at, expires_at \
-                 FROM presentations WHERE id = $1",
-            )
+            .prepare_cached(&format!(
+                "SELECT {PRESENTATION_COLUMNS} FROM presentations WHERE id = $1"
+            ))
             .await?;
         client
             .query_opt(&st, &[&id])
             .await?
             .map(|r| rows::presentation(&r))
             .transpose()
+    }
+
+    async fn complete_presentation(
+        &self,
+        id: &str,
+        presentation: &str,
+        at: i64,
+        expires_at: i64,
+        event: EventRecord,
+    ) -> Result<EventRecord> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        hold_event_order(&tx, &self.lock_key("")).await?;
+        let st = tx
+            .prepare_cached(
+                "UPDATE presentations SET presentation = $2, completed_at = $3, \
+                 expires_at = $4 WHERE id = $1 AND completed_at IS NULL",
+            )
+            .await?;
+        if tx
+            .execute(&st, &[&id, &presentation, &at, &expires_at])
+            .await?
+            == 0
+        {
+            return Err(missing_or_done(&tx, id, false).await?);
+        }
+        let event = append_use_event(&tx, &event).await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    async fn open_presentation(
+        &self,
+        id: &str,
+        at: i64,
+        event: EventRecord,
+    ) -> Result<Option<EventRecord>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        hold_event_order(&tx, &self.lock_key("")).await?;
+        let st = tx
+            .prepare_cached(
+                "UPDATE presentations SET opened_at = $2 \
+                 WHERE id = $1 AND opened_at IS NULL AND completed_at IS NOT NULL",
+            )
+            .await?;
+        if tx.execute(&st, &[&id, &at]).await? == 0 {
+            return match missing_or_done(&tx, id, true).await? {
+                StoreError::Conflict(_) => Ok(None),
+                e => Err(e),
+            };
+        }
+        let event = append_use_event(&tx, &event).await?;
+        tx.commit().await?;
+        Ok(Some(event))
     }
 
     async fn purge_presentations(&self, before: i64) -> Result<u64> {
@@ -173,7 +263,7 @@ impl WalletStore for PgStore {
         let st = tx
             .prepare_cached(&format!(
                 "INSERT INTO authorizations ({AUTHORIZATION_COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
             ))
             .await?;
         tx.execute(
@@ -183,6 +273,7 @@ impl WalletStore for PgStore {
                 &a.lineage,
                 &a.identifier,
                 &a.grantor_key,
+                &a.holder_key,
                 &a.agent_key,
                 &a.agent_name,
                 &a.matter,
@@ -190,6 +281,7 @@ impl WalletStore for PgStore {
                 &a.valid_until,
                 &a.created_at,
                 &a.withdrawn_at,
+                &a.ended_at,
             ],
         )
         .await?;

@@ -257,6 +257,14 @@ fn apply_transition(conn: &Connection, t: &TransitionRecord) -> Result<EventReco
     if let Some(next) = &t.successor {
         insert_new(conn, next)?;
     }
+    if t.end_authorizations {
+        conn.prepare_cached(
+            "UPDATE authorizations SET ended_at = ?1 WHERE withdrawn_at IS NULL \
+             AND ended_at IS NULL \
+             AND lineage = (SELECT lineage FROM licenses WHERE identifier = ?2)",
+        )?
+        .execute(params![t.at, t.identifier])?;
+    }
     Ok(event)
 }
 

@@ -114,6 +114,22 @@ CREATE TABLE shares (
 CREATE INDEX shares_holder ON shares(holder_key, created_at DESC, id DESC);
 CREATE INDEX shares_institution ON shares(institution, created_at DESC, id DESC);
 "#,
+    // 5: access bound to the holder. An authorization names the license holder who granted
+    // it (filled from the version it was granted on) and may be ended by a transfer; a
+    // presentation is stored when prepared (its device key and nonce chosen by the node),
+    // completed once and opened once as a use.
+    r#"
+ALTER TABLE authorizations ADD COLUMN holder_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE authorizations ADD COLUMN ended_at INTEGER;
+UPDATE authorizations SET holder_key =
+    (SELECT l.holder_key FROM licenses l WHERE l.identifier = authorizations.identifier);
+ALTER TABLE presentations ADD COLUMN jkt TEXT NOT NULL DEFAULT '';
+ALTER TABLE presentations ADD COLUMN nonce TEXT NOT NULL DEFAULT '';
+ALTER TABLE presentations ADD COLUMN completed_at INTEGER;
+ALTER TABLE presentations ADD COLUMN opened_at INTEGER;
+UPDATE presentations SET completed_at = created_at;
+CREATE INDEX bindings_age ON bindings(identifier, created_at);
+"#,
 ];
 
 /// The schema version this build writes.

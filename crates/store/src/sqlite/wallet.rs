@@ -11,7 +11,7 @@ use super::impls::append_use_event;
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
 use crate::records::*;
-use crate::traits::WalletStore;
+use crate::traits::{WalletStore, MAX_BINDINGS};
 
 const ACCOUNT_COLUMNS: &str =
     "id, username, password_hash, profile, holder_keys, created_at, disabled_at";
@@ -53,19 +53,26 @@ fn binding_from_row(r: &Row<'_>) -> rusqlite::Result<BindingRecord> {
     })
 }
 
+const PRESENTATION_COLUMNS: &str = "id, identifier, presentation, matter, jkt, nonce, \
+    created_at, expires_at, completed_at, opened_at";
+
 fn presentation_from_row(r: &Row<'_>) -> rusqlite::Result<PresentationRecord> {
     Ok(PresentationRecord {
         id: r.get(0)?,
         identifier: r.get(1)?,
         presentation: r.get(2)?,
         matter: r.get(3)?,
-        created_at: r.get(4)?,
-        expires_at: r.get(5)?,
+        jkt: r.get(4)?,
+        nonce: r.get(5)?,
+        created_at: r.get(6)?,
+        expires_at: r.get(7)?,
+        completed_at: r.get(8)?,
+        opened_at: r.get(9)?,
     })
 }
 
-const AUTHORIZATION_COLUMNS: &str = "id, lineage, identifier, grantor_key, agent_key, \
-    agent_name, matter, valid_from, valid_until, created_at, withdrawn_at";
+const AUTHORIZATION_COLUMNS: &str = "id, lineage, identifier, grantor_key, holder_key, \
+    agent_key, agent_name, matter, valid_from, valid_until, created_at, withdrawn_at, ended_at";
 
 fn authorization_from_row(r: &Row<'_>) -> rusqlite::Result<AuthorizationRecord> {
     Ok(AuthorizationRecord {
@@ -73,13 +80,15 @@ fn authorization_from_row(r: &Row<'_>) -> rusqlite::Result<AuthorizationRecord> 
         lineage: r.get(1)?,
         identifier: r.get(2)?,
         grantor_key: r.get(3)?,
-        agent_key: r.get(4)?,
-        agent_name: r.get(5)?,
-        matter: r.get(6)?,
-        valid_from: r.get(7)?,
-        valid_until: r.get(8)?,
-        created_at: r.get(9)?,
-        withdrawn_at: r.get(10)?,
+        holder_key: r.get(4)?,
+        agent_key: r.get(5)?,
+        agent_name: r.get(6)?,
+        matter: r.get(7)?,
+        valid_from: r.get(8)?,
+        valid_until: r.get(9)?,
+        created_at: r.get(10)?,
+        withdrawn_at: r.get(11)?,
+        ended_at: r.get(12)?,
     })
 }
 
@@ -100,20 +109,22 @@ fn authorizations_where(
 fn insert_authorization(conn: &Connection, a: &AuthorizationRecord) -> Result<()> {
     conn.prepare_cached(&format!(
         "INSERT INTO authorizations ({AUTHORIZATION_COLUMNS}) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
     ))?
     .execute(params![
         a.id,
         a.lineage,
         a.identifier,
         a.grantor_key,
+        a.holder_key,
         a.agent_key,
         a.agent_name,
         a.matter,
         a.valid_from,
         a.valid_until,
         a.created_at,
-        a.withdrawn_at
+        a.withdrawn_at,
+        a.ended_at
     ])?;
     Ok(())
 }
@@ -135,6 +146,25 @@ fn withdraw(conn: &Connection, id: &str, at: i64, event: &EventRecord) -> Result
         });
     }
     append_use_event(conn, event)
+}
+
+/// Why an update of presentation `id` guarded by a state matched no row: `NotFound` if there is
+/// no such presentation (or, for an opening, it was never completed), else `Conflict`.
+fn missing_or_done(conn: &Connection, id: &str, opening: bool) -> Result<StoreError> {
+    let completed: Option<Option<i64>> = conn
+        .prepare_cached("SELECT completed_at FROM presentations WHERE id = ?1")?
+        .query_row(params![id], |r| r.get(0))
+        .optional()?;
+    Ok(match completed {
+        None => StoreError::NotFound(format!("presentation {id}")),
+        Some(None) if opening => {
+            StoreError::NotFound(format!("presentation {id} was never completed"))
+        }
+        Some(_) => StoreError::Conflict(format!(
+            "presentation {id} was {} already",
+            if opening { "opened" } else { "completed" }
+        )),
+    })
 }
 
 #[async_trait]
@@ -191,6 +221,12 @@ impl WalletStore for SqliteStore {
                 b.credential,
                 b.created_at
             ])?;
+            conn.prepare_cached(
+                "DELETE FROM bindings WHERE identifier = ?1 AND rowid NOT IN \
+                 (SELECT rowid FROM bindings WHERE identifier = ?1 \
+                  ORDER BY created_at DESC, rowid DESC LIMIT ?2)",
+            )?
+            .execute(params![b.identifier, MAX_BINDINGS as i64])?;
             Ok(())
         })
         .await
@@ -212,18 +248,21 @@ impl WalletStore for SqliteStore {
 
     async fn put_presentation(&self, p: PresentationRecord) -> Result<()> {
         self.write(move |conn| {
-            conn.prepare_cached(
-                "INSERT INTO presentations \
-                 (id, identifier, presentation, matter, created_at, expires_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
+            conn.prepare_cached(&format!(
+                "INSERT INTO presentations ({PRESENTATION_COLUMNS}) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+            ))?
             .execute(params![
                 p.id,
                 p.identifier,
                 p.presentation,
                 p.matter,
+                p.jkt,
+                p.nonce,
                 p.created_at,
-                p.expires_at
+                p.expires_at,
+                p.completed_at,
+                p.opened_at
             ])?;
             Ok(())
         })
@@ -234,12 +273,60 @@ impl WalletStore for SqliteStore {
         let id = id.to_owned();
         self.read(move |conn| {
             Ok(conn
-                .prepare_cached(
-                    "SELECT id, identifier, presentation, matter, created_at, expires_at \
-                     FROM presentations WHERE id = ?1",
-                )?
+                .prepare_cached(&format!(
+                    "SELECT {PRESENTATION_COLUMNS} FROM presentations WHERE id = ?1"
+                ))?
                 .query_row(params![id], presentation_from_row)
                 .optional()?)
+        })
+        .await
+    }
+
+    async fn complete_presentation(
+        &self,
+        id: &str,
+        presentation: &str,
+        at: i64,
+        expires_at: i64,
+        event: EventRecord,
+    ) -> Result<EventRecord> {
+        let (id, presentation) = (id.to_owned(), presentation.to_owned());
+        self.write(move |conn| {
+            let n = conn
+                .prepare_cached(
+                    "UPDATE presentations SET presentation = ?2, completed_at = ?3, \
+                     expires_at = ?4 WHERE id = ?1 AND completed_at IS NULL",
+                )?
+                .execute(params![id, presentation, at, expires_at])?;
+            if n == 0 {
+                return Err(missing_or_done(conn, &id, false)?);
+            }
+            append_use_event(conn, &event)
+        })
+        .await
+    }
+
+    async fn open_presentation(
+        &self,
+        id: &str,
+        at: i64,
+        event: EventRecord,
+    ) -> Result<Option<EventRecord>> {
+        let id = id.to_owned();
+        self.write(move |conn| {
+            let n = conn
+                .prepare_cached(
+                    "UPDATE presentations SET opened_at = ?2 \
+                     WHERE id = ?1 AND opened_at IS NULL AND completed_at IS NOT NULL",
+                )?
+                .execute(params![id, at])?;
+            if n == 0 {
+                return match missing_or_done(conn, &id, true)? {
+                    StoreError::Conflict(_) => Ok(None),
+                    e => Err(e),
+                };
+            }
+            append_use_event(conn, &event).map(Some)
         })
         .await
     }

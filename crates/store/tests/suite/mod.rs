@@ -278,6 +278,7 @@ pub async fn transitions_check_state(s: &dyn Store) {
         new_pledged: false,
         event: event("V1", "suspend"),
         successor: None,
+        end_authorizations: false,
         at: 200,
     };
     s.transition(t.clone()).await.unwrap();
@@ -389,6 +390,8 @@ macro_rules! conformance_tests {
             reservations_never_collide, concurrent_reservations_never_collide, insert_is_atomic, group_commit_isolates_failures,
             transitions_check_state, queries, log_appends_with_events, log_under_concurrency,
             wallet_accounts, wallet_bindings_upsert, wallet_presentations_purge,
+            wallet_presentations_complete_once_and_open_once, wallet_bindings_keep_the_newest,
+            transfer_ends_authorizations,
             wallet_authorizations, wallet_uses, wallet_uses_interleave_with_transitions,
             institutions_upsert, institution_keys, shares_append_events, shares_need_a_license,
             shares_for_holders_newest_first, shares_decide_once,
@@ -467,6 +470,7 @@ pub async fn log_appends_with_events(s: &dyn Store) {
             ..event("X1", "revoke")
         },
         successor: None,
+        end_authorizations: false,
         at: 200,
     };
     let rev = s.transition(t.clone()).await.unwrap();
@@ -631,6 +635,7 @@ pub fn authorization(
         lineage: format!("L-{identifier}"),
         identifier: identifier.into(),
         grantor_key: "h1".into(),
+        holder_key: "h1".into(),
         agent_key: agent.into(),
         agent_name: "代理人".into(),
         matter: "M1".into(),
@@ -638,6 +643,7 @@ pub fn authorization(
         valid_until: 200,
         created_at,
         withdrawn_at: None,
+        ended_at: None,
     }
 }
 
@@ -714,15 +720,179 @@ pub async fn wallet_bindings_upsert(s: &dyn Store) {
     assert!(s.binding("B2", "thumb").await.unwrap().is_none());
 }
 
-pub async fn wallet_presentations_purge(s: &dyn Store) {
-    let p = |id: &str, expires_at: i64| PresentationRecord {
+pub fn presentation(id: &str, identifier: &str, expires_at: i64) -> PresentationRecord {
+    PresentationRecord {
         id: id.into(),
-        identifier: "P1".into(),
+        identifier: identifier.into(),
         presentation: format!("vp-{id}"),
         matter: None,
+        jkt: "thumb".into(),
+        nonce: format!("nonce-{id}"),
         created_at: 1,
         expires_at,
+        completed_at: None,
+        opened_at: None,
+    }
+}
+
+pub async fn wallet_presentations_complete_once_and_open_once(s: &dyn Store) {
+    s.insert(new_license("PR1", (6, 0))).await.unwrap();
+    s.put_presentation(presentation("p1", "PR1", 100))
+        .await
+        .unwrap();
+    let size0 = s.log_frontier().await.unwrap().size();
+    // Not completed: an opening finds nothing and writes nothing.
+    assert_eq!(
+        s.open_presentation("p1", 10, event("PR1", "verify"))
+            .await
+            .unwrap_err()
+            .code(),
+        "store.not_found"
+    );
+    let ev = s
+        .complete_presentation("p1", "vp-full", 5, 65, event("PR1", "present"))
+        .await
+        .unwrap();
+    assert_eq!(ev.kind, "present");
+    let stored = s.presentation("p1").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            stored.presentation.as_str(),
+            stored.completed_at,
+            stored.expires_at
+        ),
+        ("vp-full", Some(5), 65)
+    );
+    assert_eq!(stored.nonce, "nonce-p1");
+    // Completed twice: a conflict, nothing written.
+    assert_eq!(
+        s.complete_presentation("p1", "vp-other", 6, 66, event("PR1", "present"))
+            .await
+            .unwrap_err()
+            .code(),
+        "store.conflict"
+    );
+    assert_eq!(s.log_frontier().await.unwrap().size(), size0 + 1);
+    // Opened: the first opening is a use, later ones are nothing.
+    let first = s
+        .open_presentation("p1", 10, event("PR1", "verify"))
+        .await
+        .unwrap();
+    assert!(first.is_some());
+    for at in 11..15 {
+        assert!(s
+            .open_presentation("p1", at, event("PR1", "verify"))
+            .await
+            .unwrap()
+            .is_none());
+    }
+    assert_eq!(s.presentation("p1").await.unwrap().unwrap().opened_at, Some(10));
+    assert_eq!(s.log_frontier().await.unwrap().size(), size0 + 2);
+    assert_eq!(
+        s.complete_presentation("nope", "x", 1, 2, event("PR1", "present"))
+            .await
+            .unwrap_err()
+            .code(),
+        "store.not_found"
+    );
+}
+
+pub async fn wallet_bindings_keep_the_newest(s: &dyn Store) {
+    let b = |jkt: &str, at: i64| BindingRecord {
+        identifier: "BN".into(),
+        jkt: jkt.into(),
+        jwk: "{}".into(),
+        credential: "c".into(),
+        created_at: at,
     };
+    for i in 0..(MAX_BINDINGS as i64 + 3) {
+        s.put_binding(b(&format!("k{i}"), i)).await.unwrap();
+    }
+    for i in 0..(MAX_BINDINGS as i64 + 3) {
+        assert_eq!(
+            s.binding("BN", &format!("k{i}")).await.unwrap().is_some(),
+            i >= 3,
+            "binding k{i}"
+        );
+    }
+    // Re-binding an old key refreshes it instead of adding one.
+    s.put_binding(b("k3", 100)).await.unwrap();
+    s.put_binding(b("new", 101)).await.unwrap();
+    assert!(s.binding("BN", "k3").await.unwrap().is_some());
+    assert!(s.binding("BN", "k4").await.unwrap().is_none());
+}
+
+pub async fn transfer_ends_authorizations(s: &dyn Store) {
+    s.insert(new_license("TR1", (7, 0))).await.unwrap();
+    s.put_authorization(
+        authorization("t1", "TR1", "agent", 10),
+        event("TR1", "authorize"),
+    )
+    .await
+    .unwrap();
+    s.put_authorization(
+        authorization("t2", "TR1", "agent2", 11),
+        event("TR1", "authorize"),
+    )
+    .await
+    .unwrap();
+    s.withdraw_authorization("t2", 12, event("TR1", "authorize_withdraw"))
+        .await
+        .unwrap();
+    let mut next = new_license("TR1b", (7, 1));
+    next.license.lineage = "L-TR1".into();
+    next.license.version = 2;
+    next.license.holder_key = "h2".into();
+    s.transition(TransitionRecord {
+        identifier: "TR1".into(),
+        expected_status: "valid".into(),
+        expected_pledged: false,
+        new_status: "superseded".into(),
+        new_status_value: 1,
+        new_pledged: false,
+        event: event("TR1", "transfer"),
+        successor: Some(next),
+        end_authorizations: true,
+        at: 300,
+    })
+    .await
+    .unwrap();
+    let all = s.authorizations("L-TR1").await.unwrap();
+    let t1 = all.iter().find(|a| a.id == "t1").unwrap();
+    let t2 = all.iter().find(|a| a.id == "t2").unwrap();
+    assert_eq!((t1.ended_at, t1.withdrawn_at), (Some(300), None));
+    assert_eq!(
+        (t2.ended_at, t2.withdrawn_at),
+        (None, Some(12)),
+        "a withdrawn one stays withdrawn"
+    );
+    // A transition that does not end them (a change) leaves them as they are.
+    s.insert(new_license("TR2", (7, 2))).await.unwrap();
+    s.put_authorization(
+        authorization("t3", "TR2", "agent", 10),
+        event("TR2", "authorize"),
+    )
+    .await
+    .unwrap();
+    s.transition(TransitionRecord {
+        identifier: "TR2".into(),
+        expected_status: "valid".into(),
+        expected_pledged: false,
+        new_status: "suspended".into(),
+        new_status_value: 2,
+        new_pledged: false,
+        event: event("TR2", "suspend"),
+        successor: None,
+        end_authorizations: false,
+        at: 300,
+    })
+    .await
+    .unwrap();
+    assert_eq!(s.authorizations("L-TR2").await.unwrap()[0].ended_at, None);
+}
+
+pub async fn wallet_presentations_purge(s: &dyn Store) {
+    let p = |id: &str, expires_at: i64| presentation(id, "P1", expires_at);
     let with_matter = PresentationRecord {
         matter: Some("M1".into()),
         ..p("a", 100)
@@ -891,6 +1061,7 @@ pub async fn wallet_uses(s: &dyn Store) {
         new_pledged: true,
         event: event("U1", "suspend"),
         successor: None,
+        end_authorizations: false,
         at: 200,
     })
     .await
@@ -959,6 +1130,7 @@ pub async fn wallet_uses(s: &dyn Store) {
         new_pledged: true,
         event: event("U1", "resume"),
         successor: None,
+        end_authorizations: false,
         at: 300,
     })
     .await
@@ -987,6 +1159,7 @@ pub async fn wallet_uses_interleave_with_transitions(s: &dyn Store) {
                 new_pledged: false,
                 event: event("R1", "flip"),
                 successor: None,
+                end_authorizations: false,
                 at: 200,
             })
             .await

@@ -4,7 +4,7 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use elicense_app::wallet::present::{self, Prepared};
+use elicense_app::wallet::present;
 use serde::{Deserialize, Serialize};
 
 use crate::body::JsonBody;
@@ -24,6 +24,8 @@ pub struct PrepareRequest {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PrepareResponse {
+    /// Reference of the prepared presentation, to complete with the signature.
+    pub id: String,
     /// The SD-JWT with the chosen disclosures, ending with `~`.
     pub presentation: String,
     /// The KB-JWT signing input to sign with the device key (ES256, raw r‖s).
@@ -53,18 +55,20 @@ pub async fn prepare(
     )
     .await?;
     Ok(Json(PrepareResponse {
+        id: p.id,
         presentation: p.presentation,
         signing_input: p.signing_input,
     }))
 }
 
+/// The signature of a prepared presentation. The node signs nothing else in: the disclosures,
+/// the nonce and the matter are the ones it stored at `prepare`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CompleteRequest {
-    pub presentation: String,
-    pub signing_input: String,
+    /// `id` from the prepare step.
+    pub id: String,
     /// base64url of the 64-byte ES256 signature (r‖s) of `signing_input`.
     pub signature: String,
-    pub matter: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -86,20 +90,16 @@ pub struct CompleteResponse {
     params(("identifier" = String, Path, description = "GB/T 36904 identifier")),
     request_body = CompleteRequest,
     responses((status = 200, body = CompleteResponse), (status = 400, body = crate::error::ErrorBody),
-        (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+        (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody, description = "No such prepared presentation"),
+        (status = 409, body = crate::error::ErrorBody, description = "The license was superseded, or the prepared presentation expired")))]
 pub async fn complete(
     State(s): State<AppState>,
     ApiHolder(id): ApiHolder,
     Path(identifier): Path<String>,
     JsonBody(req): JsonBody<CompleteRequest>,
 ) -> ApiResult<Json<CompleteResponse>> {
-    let prepared = Prepared {
-        presentation: req.presentation,
-        signing_input: req.signing_input,
-    };
-    let matter = req.matter.as_deref().filter(|m| !m.is_empty());
-    let shown =
-        present::complete(&s.node, &id, &identifier, &prepared, &req.signature, matter).await?;
+    let shown = present::complete(&s.node, &id, &identifier, &req.id, &req.signature).await?;
     let qr_svg = elicense_face::qr_svg(&shown.url).map_err(|e| {
         elicense_app::AppError::new(elicense_app::ErrorKind::Internal, e.code(), e.to_string())
     })?;
