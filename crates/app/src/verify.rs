@@ -32,11 +32,49 @@ pub struct VerifyOptions {
     pub max_age_secs: Option<i64>,
 }
 
+/// What a failed check is about. Pages and callers ask the verdict by category instead of
+/// reading code prefixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// The data is not what a known key of the issuer signed (signature, digests, issuer,
+    /// key validity, format).
+    Authenticity,
+    /// Outside its validity period (a license's dates, an annotated copy's period of use, a
+    /// presentation's minute).
+    Validity,
+    /// The status list says it is not in force, or its status cannot be read.
+    Status,
+    /// Holder binding (KB-JWT) failed or is missing.
+    Binding,
+}
+
 /// One failed check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     pub code: String,
     pub message: String,
+    pub category: Category,
+}
+
+impl Problem {
+    /// A problem of `category` with a stable `code`.
+    pub fn new(category: Category, code: &str, message: impl Into<String>) -> Problem {
+        problem(category, code, message)
+    }
+}
+
+impl Verdict {
+    /// Whether any problem is of `category`.
+    pub fn has(&self, category: Category) -> bool {
+        self.problems.iter().any(|p| p.category == category)
+    }
+
+    /// The credential is what a known key of its issuer signed (it may still be expired,
+    /// revoked or badly bound).
+    pub fn genuine(&self) -> bool {
+        !self.has(Category::Authenticity)
+    }
 }
 
 /// A license's status as the public may know it.
@@ -89,10 +127,20 @@ impl StatusView {
     }
 }
 
-fn problem(code: &str, message: impl Into<String>) -> Problem {
+fn problem(category: Category, code: &str, message: impl Into<String>) -> Problem {
     Problem {
         code: code.to_string(),
         message: message.into(),
+        category,
+    }
+}
+
+/// The category of a problem the SD-JWT layer found: key binding, or the credential itself.
+fn sdjwt_category(p: &sdjwt::Problem) -> Category {
+    if p.code.starts_with("kb.") {
+        Category::Binding
+    } else {
+        Category::Authenticity
     }
 }
 
@@ -120,6 +168,7 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
     };
     let Some(key) = key else {
         problems.push(problem(
+            Category::Authenticity,
             "issuer.unknown_key",
             format!(
                 "no known issuer key {}",
@@ -163,10 +212,11 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
             .problems
             .iter()
             .filter(|p| p.code != "sdjwt.expired" && p.code != "sdjwt.not_yet_valid")
-            .map(|p| problem(p.code, p.message.clone())),
+            .map(|p| problem(sdjwt_category(p), p.code, p.message.clone())),
     );
     if parsed.jws.header.typ.as_deref() != Some(sdjwt::TYP_SD_JWT_VC) {
         problems.push(problem(
+            Category::Authenticity,
             "credential.typ",
             format!(
                 "header typ {:?} is not {}",
@@ -181,6 +231,7 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
     let expected_iss = node.issuer_url(&key.record.issuer);
     if iss.as_deref() != Some(expected_iss.as_str()) {
         problems.push(problem(
+            Category::Authenticity,
             "issuer.mismatch",
             format!(
                 "iss {:?} is not the key owner {expected_iss}",
@@ -192,14 +243,20 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
     match iat {
         Some(t) if key.valid_at(t) => {}
         Some(_) => problems.push(problem(
+            Category::Authenticity,
             "issuer.key_not_valid",
             "the issuer key was not valid when the credential was issued",
         )),
-        None => problems.push(problem("claims.missing_iat", "the credential has no iat")),
+        None => problems.push(problem(
+            Category::Authenticity,
+            "claims.missing_iat",
+            "the credential has no iat",
+        )),
     }
     if let Some(nbf) = claims.get("nbf").and_then(Value::as_i64) {
         if now < nbf {
             problems.push(problem(
+                Category::Validity,
                 "license.not_yet_valid",
                 "the license is not valid yet",
             ));
@@ -213,11 +270,13 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
             .and_then(Value::as_i64);
         if now >= exp && copy_until.is_some_and(|u| now >= u) {
             problems.push(problem(
+                Category::Validity,
                 "copy.expired",
                 "the annotated copy's period of use has ended",
             ));
         } else if now >= exp {
             problems.push(problem(
+                Category::Validity,
                 "license.expired",
                 "the license's validity has ended",
             ));
@@ -238,11 +297,13 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
             };
             if value == 2 {
                 problems.push(problem(
+                    Category::Status,
                     "status.suspended",
                     describe(&view, "the license is suspended (暂扣)"),
                 ));
             } else {
                 problems.push(problem(
+                    Category::Status,
                     "status.invalid",
                     describe(&view, "the license is no longer valid"),
                 ));
@@ -285,6 +346,7 @@ async fn status_of_credential(
 ) -> Result<Result<u8, Problem>> {
     let Some(sl) = claims.get("status").and_then(|s| s.get("status_list")) else {
         return Ok(Err(problem(
+            Category::Status,
             "status.missing",
             "the credential names no status list",
         )));
@@ -294,18 +356,21 @@ async fn status_of_credential(
         sl.get("idx").and_then(Value::as_u64),
     ) else {
         return Ok(Err(problem(
+            Category::Status,
             "status.malformed",
             "status_list needs uri and idx",
         )));
     };
     let Some(list) = node.status.list_id(uri) else {
         return Ok(Err(problem(
+            Category::Status,
             "status.foreign_list",
             format!("status list {uri} is not published by this node"),
         )));
     };
     let Ok(idx) = u32::try_from(idx) else {
         return Ok(Err(problem(
+            Category::Status,
             "status.unknown_entry",
             format!("no entry {idx} in {uri}"),
         )));
@@ -313,6 +378,7 @@ async fn status_of_credential(
     match node.status.value(list, idx).await? {
         Some(v) => Ok(Ok(v)),
         None => Ok(Err(problem(
+            Category::Status,
             "status.unknown_entry",
             format!("no entry {idx} in {uri}"),
         ))),

@@ -89,7 +89,9 @@ fn seen(groups: &[licenses::Group]) -> Vec<String> {
 #[tokio::test]
 async fn a_transfer_ends_the_former_holders_authorizations_and_they_never_reach_the_new_holder() {
     let env = env().await;
-    let old = issue_ok(&env, request(BUSINESS, 0, Alg::Sm2)).await.identifier; // 北京示例科技
+    let old = issue_ok(&env, request(BUSINESS, 0, Alg::Sm2))
+        .await
+        .identifier; // 北京示例科技
     let zhang = account(&env, "zhangwei", ZHANG, Some(COMPANY)).await;
     let li = account(&env, "lina", LI, None).await;
     let wang = account(&env, "wangfang", WANG, Some(NEW_OWNER)).await;
@@ -175,7 +177,9 @@ fn li_key(env: &Env) -> String {
 #[tokio::test]
 async fn a_former_holder_sees_only_the_history_of_the_version_they_held() {
     let env = env().await;
-    let old = issue_ok(&env, request(BUSINESS, 0, Alg::Sm2)).await.identifier;
+    let old = issue_ok(&env, request(BUSINESS, 0, Alg::Sm2))
+        .await
+        .identifier;
     let zhang = account(&env, "zhangwei", ZHANG, Some(COMPANY)).await;
     let wang = account(&env, "wangfang", WANG, Some(NEW_OWNER)).await;
     agents::authorize(&env.node, &zhang, &old, bank_grant())
@@ -183,16 +187,9 @@ async fn a_former_holder_sees_only_the_history_of_the_version_they_held() {
         .unwrap();
     let new = transfer(&env, &old).await;
     // The new holder uses the license.
-    show(
-        &env,
-        &wang,
-        &new,
-        &Device::new(),
-        &["holder_name"],
-        None,
-    )
-    .await
-    .unwrap();
+    show(&env, &wang, &new, &Device::new(), &["holder_name"], None)
+        .await
+        .unwrap();
 
     let former = licenses::open(&env.node, &zhang, &old).await.unwrap();
     let h = licenses::history(&env.node, &former, 0).await.unwrap();
@@ -332,7 +329,14 @@ async fn the_matter_and_nonce_of_a_presentation_are_the_nodes() {
         B64.encode(serde_json::to_vec(&claims).unwrap())
     );
     expect_code(
-        present::complete(&env.node, &zhang, &lic, &prep.id, &device.sign(&forged_input)).await,
+        present::complete(
+            &env.node,
+            &zhang,
+            &lic,
+            &prep.id,
+            &device.sign(&forged_input),
+        )
+        .await,
         "wallet.presentation_invalid",
     );
     // Someone else cannot complete it.
@@ -371,16 +375,9 @@ async fn the_matter_and_nonce_of_a_presentation_are_the_nodes() {
     let opening = present::open(&env.node, &shown.id).await.unwrap();
     assert_eq!(opening.matter.as_deref(), Some("hotel_check_in"));
     // A prepared presentation that was never completed is nothing to a verifier.
-    let unfinished = present::prepare(
-        &env.node,
-        &zhang,
-        &lic,
-        &jkt,
-        &["holder_name".into()],
-        None,
-    )
-    .await
-    .unwrap();
+    let unfinished = present::prepare(&env.node, &zhang, &lic, &jkt, &["holder_name".into()], None)
+        .await
+        .unwrap();
     expect_code(
         present::open(&env.node, &unfinished.id).await,
         "presentation.not_found",
@@ -407,20 +404,18 @@ async fn expired_presentations_are_purged() {
         .await
         .identifier;
     let zhang = account(&env, "zhangwei", ZHANG, None).await;
-    let shown = show(
-        &env,
-        &zhang,
-        &lic,
-        &Device::new(),
-        &["holder_name"],
-        None,
-    )
-    .await
-    .unwrap();
+    let shown = show(&env, &zhang, &lic, &Device::new(), &["holder_name"], None)
+        .await
+        .unwrap();
     env.clock.advance(present::PRESENTATION_SECS + 1);
     assert_eq!(present::purge_expired(&env.node).await.unwrap(), 0);
     assert_eq!(
-        present::open(&env.node, &shown.id).await.unwrap().verdict.problems[0].code,
+        present::open(&env.node, &shown.id)
+            .await
+            .unwrap()
+            .verdict
+            .problems[0]
+            .code,
         "presentation.expired"
     );
     env.clock.advance(present::PURGE_AFTER_SECS);

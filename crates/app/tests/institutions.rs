@@ -69,7 +69,9 @@ async fn history_of(env: &Env, identifier: &str) -> Vec<licenses::HistoryEntry> 
         person_key: record.holder_key,
         enterprises: vec![],
     };
-    let opened = licenses::open(&env.node, &holder, identifier).await.unwrap();
+    let opened = licenses::open(&env.node, &holder, identifier)
+        .await
+        .unwrap();
     let mut h = licenses::history(&env.node, &opened, 0)
         .await
         .unwrap()

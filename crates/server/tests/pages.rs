@@ -217,8 +217,7 @@ async fn a_presentation_verifies_for_60_seconds_then_says_expired() {
         &srv,
         &format!("{api}/presentations"),
         &cookie,
-        json!({"presentation": prep["presentation"], "signing_input": input,
-               "signature": B64.encode(sig.to_bytes()), "matter": "car_rental"}),
+        json!({"id": prep["id"], "signature": B64.encode(sig.to_bytes())}),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{done}");

@@ -572,10 +572,49 @@ async fn hub_index_migration_skips_citus_when_absent() {
 
 /// What migration 7 changed, undone by hand: claim rows without a version, an identifier index
 /// on `licenses`.
+/// Migration 8 undone by hand (what a build of version 7 left).
+const UNDO_MIGRATION_8: &str = "ALTER TABLE authorizations DROP COLUMN holder_key;
+    ALTER TABLE authorizations DROP COLUMN ended_at;
+    ALTER TABLE presentations DROP COLUMN jkt, DROP COLUMN nonce, DROP COLUMN completed_at,
+        DROP COLUMN opened_at;
+    DROP INDEX bindings_age;";
+
 const UNDO_MIGRATION_7: &str = "ALTER TABLE license_ids DROP CONSTRAINT license_ids_pkey;
     ALTER TABLE license_ids DROP COLUMN version;
     ALTER TABLE license_ids ADD PRIMARY KEY (identifier);
     CREATE INDEX licenses_identifier ON licenses (identifier);";
+
+/// Authorizations and presentations written before migration 8 upgrade in place: each
+/// authorization is bound to the holder of the version it was granted on, a stored
+/// presentation counts as completed, and the cap on bindings works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_8_binds_existing_authorizations_to_their_holder() {
+    let (s, guard) = fresh().await;
+    let mut lic = suite::new_license("M8", (1, 0));
+    lic.license.holder_key = "holder-m8".into();
+    s.insert(lic).await.unwrap();
+    s.put_authorization(
+        suite::authorization("a8", "M8", "agent", 10),
+        suite::event("M8", "authorize"),
+    )
+    .await
+    .unwrap();
+    s.put_presentation(suite::presentation("p8", "M8", 100))
+        .await
+        .unwrap();
+    let c = raw(Some(&guard.schema)).await.unwrap();
+    c.batch_execute(&format!(
+        "{UNDO_MIGRATION_8} DELETE FROM schema_migrations WHERE version >= 8;"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(s.migrate().await.unwrap(), SCHEMA_VERSION - 7);
+    let a = s.authorizations("L-M8").await.unwrap().remove(0);
+    assert_eq!((a.holder_key.as_str(), a.ended_at), ("holder-m8", None));
+    let p = s.presentation("p8").await.unwrap().unwrap();
+    assert_eq!(p.completed_at, Some(p.created_at));
+    assert_eq!(p.opened_at, None);
+}
 
 /// A schema at migration 3 (before the wallet) upgrades in place: its events keep counting for
 /// the status epoch, wallet events do not, and the wallet works on it.
@@ -629,12 +668,12 @@ async fn migration_7_routes_existing_claims_by_primary_key() {
     }
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_MIGRATION_7} DELETE FROM schema_migrations WHERE version = 7;"
+        "{UNDO_MIGRATION_8} {UNDO_MIGRATION_7} DELETE FROM schema_migrations WHERE version >= 7;"
     ))
     .await
     .unwrap();
     assert_eq!(s.status().await.unwrap().current, 6);
-    assert_eq!(s.migrate().await.unwrap(), 1);
+    assert_eq!(s.migrate().await.unwrap(), SCHEMA_VERSION - 6);
     assert_eq!(s.status().await.unwrap().current, SCHEMA_VERSION);
     let wrong: i64 = c
         .query_one(

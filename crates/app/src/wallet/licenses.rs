@@ -36,7 +36,7 @@ pub enum Access {
     /// The identity represents the enterprise that holds it (its name).
     Enterprise(String),
     /// The identity is an agent (代办) for one matter, under this authorization.
-    Agent(AuthorizationRecord),
+    Agent(Box<AuthorizationRecord>),
 }
 
 impl Access {
@@ -241,7 +241,10 @@ async fn access(node: &Arc<Node>, id: &Identity, r: &LicenseRecord) -> Result<Op
             .map(|(e, _)| Access::Enterprise(e.name.clone())),
         Some(Standing::Agent(g)) => {
             let i = grants.iter().position(|x| std::ptr::eq(x, g)).unwrap_or(0);
-            records.into_iter().nth(i).map(Access::Agent)
+            records
+                .into_iter()
+                .nth(i)
+                .map(|r| Access::Agent(Box::new(r)))
         }
     })
 }
@@ -384,7 +387,11 @@ pub async fn history(node: &Arc<Node>, opened: &Opened, page: usize) -> Result<H
     let pages = events.len().div_ceil(HISTORY_PAGE).max(1);
     let page = page.min(pages - 1);
     let mut entries = Vec::with_capacity(HISTORY_PAGE);
-    for e in events.into_iter().skip(page * HISTORY_PAGE).take(HISTORY_PAGE) {
+    for e in events
+        .into_iter()
+        .skip(page * HISTORY_PAGE)
+        .take(HISTORY_PAGE)
+    {
         let log_index = node.event_in_log_cached(e.seq).await?;
         entries.push(entry(e, log_index));
     }

@@ -33,10 +33,10 @@ use serde_json::json;
 
 use super::identity::Identity;
 use super::licenses::{open_for, Access, Opened};
-use elicense_core::agency::Act;
 use crate::error::{AppError, ErrorKind, Result};
 use crate::node::Node;
-use crate::verify::{verify, Problem, Verdict, VerifyOptions};
+use crate::verify::{verify, Category, Problem, Verdict, VerifyOptions};
+use elicense_core::agency::Act;
 
 /// How long a shown presentation stays valid, seconds.
 pub const PRESENTATION_SECS: i64 = 60;
@@ -289,9 +289,11 @@ pub async fn complete(
     }
     let full = format!("{}.{}", rec.presentation, B64.encode(&sig));
     let verdict = check(node, &full, Some(&rec.nonce)).await?;
-    if let Some(p) = verdict.problems.iter().find(|p| {
-        p.code.starts_with("kb.") || p.code.starts_with("signature") || p.code.starts_with("sdjwt")
-    }) {
+    if let Some(p) = verdict
+        .problems
+        .iter()
+        .find(|p| matches!(p.category, Category::Authenticity | Category::Binding))
+    {
         return Err(invalid(
             "wallet.presentation_invalid",
             format!("{}: {}", p.code, p.message),
@@ -372,11 +374,11 @@ pub async fn open(node: &Arc<Node>, pid: &str) -> Result<Opening> {
         verdict.claims.clear();
         verdict.problems.insert(
             0,
-            Problem {
-                code: "presentation.expired".into(),
-                message: "this presentation has expired: ask the holder to show a fresh QR code"
-                    .into(),
-            },
+            Problem::new(
+                Category::Validity,
+                "presentation.expired",
+                "this presentation has expired: ask the holder to show a fresh QR code",
+            ),
         );
     } else if rec.opened_at.is_none() {
         // Two verifiers opening at once: the store lets exactly one record the use.

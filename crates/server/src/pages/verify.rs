@@ -133,9 +133,7 @@ pub async fn presentation(
     let opening = present::open(node, &pid).await.or_page(t, "/verify")?;
     let v = opening.verdict;
     let expired = v.problems.iter().any(|p| p.code == "presentation.expired");
-    let genuine = !v.problems.iter().any(|p| {
-        p.code.starts_with("signature") || p.code.starts_with("sdjwt") || p.code.starts_with("key.")
-    });
+    let genuine = v.genuine();
     let public = match &v.identifier {
         Some(id) => public_status(node, id).await.ok(),
         None => None,

@@ -9,9 +9,9 @@ use elicense_app::face::{self, FaceFormat};
 use elicense_app::timeutil;
 use elicense_app::wallet::agents::{self, AuthorizationView, Grant};
 use elicense_app::wallet::licenses::{self, Access, Group, History, Opened, WalletLicense};
-use elicense_core::agency::Act;
 use elicense_app::wallet::present::disclosable;
 use elicense_app::{AppError, ErrorKind};
+use elicense_core::agency::Act;
 use serde::Deserialize;
 
 use super::auth::Holder;

@@ -786,7 +786,10 @@ pub async fn wallet_presentations_complete_once_and_open_once(s: &dyn Store) {
             .unwrap()
             .is_none());
     }
-    assert_eq!(s.presentation("p1").await.unwrap().unwrap().opened_at, Some(10));
+    assert_eq!(
+        s.presentation("p1").await.unwrap().unwrap().opened_at,
+        Some(10)
+    );
     assert_eq!(s.log_frontier().await.unwrap().size(), size0 + 2);
     assert_eq!(
         s.complete_presentation("nope", "x", 1, 2, event("PR1", "present"))
