@@ -19,8 +19,10 @@ use std::sync::Arc;
 
 use elicense_core::area::AreaCode;
 use elicense_core::catalogue::{LicenseType, MatterNeed};
+use elicense_core::error::ErrorCode;
 use elicense_core::gb32100::Uscc;
 use elicense_core::holder::HolderCode;
+use elicense_core::share::{self, Basis, Decision, ShareState};
 use elicense_store::{EventRecord, InstitutionRecord, LicenseRecord, ShareRecord};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -232,12 +234,19 @@ pub fn copy_url(node: &Node, share: &str) -> String {
     format!("{}/verify/c/{share}", node.config.base_url)
 }
 
-fn share_state(s: &ShareRecord, now: i64) -> String {
-    if s.state == "pending" && now >= s.expires_at {
-        "expired".into()
-    } else {
-        s.state.clone()
-    }
+/// A stored request's basis and state at `now`, decided by `elicense_core::share`; a value
+/// the store should never hold is `store.corrupt`.
+fn share_facts(s: &ShareRecord, now: i64) -> Result<(Basis, ShareState)> {
+    let corrupt = |what: &str| {
+        AppError::new(
+            ErrorKind::Internal,
+            "store.corrupt",
+            format!("request {}: stored {what} is not known", s.id),
+        )
+    };
+    let basis = Basis::parse(&s.basis).ok_or_else(|| corrupt("basis"))?;
+    let stored = ShareState::parse(&s.state).ok_or_else(|| corrupt("state"))?;
+    Ok((basis, share::state_at(stored, s.expires_at, now)))
 }
 
 /// Whose view: the institution gets the copy, the holder the identifier.
@@ -286,7 +295,7 @@ async fn view(node: &Node, s: &ShareRecord, viewer: Viewer) -> Result<ShareView>
         fields,
         basis: s.basis.clone(),
         legal_basis: m.and_then(|m| m.need.legal_basis),
-        state: share_state(s, node.now()),
+        state: share_facts(s, node.now())?.1.code().to_string(),
         created_at: s.created_at,
         expires_at: s.expires_at,
         decided_at: s.decided_at,
@@ -469,7 +478,12 @@ pub async fn ask(node: &Arc<Node>, inst: &InstitutionRecord, ask: Ask) -> Result
             )
         })?;
     let now = node.now();
-    let legal = m.need.legal_basis.is_some();
+    let basis = if m.need.legal_basis.is_some() {
+        Basis::Legal
+    } else {
+        Basis::Consent
+    };
+    let state = share::open(basis);
     let mut share = ShareRecord {
         id: crate::wallet::random_id(),
         institution: inst.code.clone(),
@@ -479,13 +493,14 @@ pub async fn ask(node: &Arc<Node>, inst: &InstitutionRecord, ask: Ask) -> Result
         identifier: record.identifier.clone(),
         lineage: record.lineage.clone(),
         holder_key: record.holder_key.clone(),
-        basis: if legal { "legal" } else { "consent" }.into(),
-        state: "pending".into(),
+        basis: basis.code().into(),
+        state: state.code().into(),
         created_at: now,
         expires_at: now + PENDING_SECS,
         decided_at: None,
         copy: None,
         copy_until: None,
+        keep_days,
     };
     let actor = institution_actor(&inst.code);
     let mut events = vec![use_event(
@@ -496,9 +511,8 @@ pub async fn ask(node: &Arc<Node>, inst: &InstitutionRecord, ask: Ask) -> Result
         now,
         Some(share.purpose.clone()),
     )];
-    if legal {
+    if state == ShareState::Granted {
         let (copy, until) = make_copy(node, &share, inst, &m, keep_days, now).await?;
-        share.state = "granted".into();
         share.decided_at = Some(now);
         share.copy = Some(copy);
         share.copy_until = Some(until);
@@ -510,10 +524,6 @@ pub async fn ask(node: &Arc<Node>, inst: &InstitutionRecord, ask: Ask) -> Result
             now,
             None,
         ));
-    } else {
-        // The period the institution asked for travels with the request until the holder
-        // decides.
-        share.copy_until = Some(i64::from(keep_days));
     }
     node.store.put_share(share.clone(), events).await?;
     view(node, &share, Viewer::Institution).await
@@ -572,27 +582,35 @@ pub async fn decide(
         return Err(not_found());
     }
     let now = node.now();
-    if share_state(&s, now) != "pending" {
-        return Err(AppError::new(
+    let stored = ShareState::parse(&s.state).ok_or_else(|| {
+        AppError::new(
+            ErrorKind::Internal,
+            "store.corrupt",
+            format!("request {share_id}: stored state is not known"),
+        )
+    })?;
+    let decision = if consent {
+        Decision::Consent
+    } else {
+        Decision::Refuse
+    };
+    let next = share::decide(stored, s.expires_at, decision, now).map_err(|e| {
+        AppError::new(
             ErrorKind::Conflict,
-            "share.decided",
-            format!("the request {share_id} is {} already", share_state(&s, now)),
-        ));
-    }
+            e.code(),
+            format!("the request {share_id}: {e}"),
+        )
+    })?;
     let actor = "holder".to_string();
     let inst = existing(node, &s.institution).await?;
-    let (state, copy, events) = if consent {
+    let (copy, events) = if next == ShareState::Granted {
         let m = matter(node, &s.matter).await?.ok_or_else(|| {
             invalid(
                 "share.unknown_matter",
                 format!("the catalogue no longer names the matter {}", s.matter),
             )
         })?;
-        let keep_days = s
-            .copy_until
-            .and_then(|d| u32::try_from(d).ok())
-            .unwrap_or(DEFAULT_KEEP_DAYS);
-        let copy = make_copy(node, &s, &inst, &m, keep_days, now).await?;
+        let copy = make_copy(node, &s, &inst, &m, s.keep_days, now).await?;
         let events = vec![
             use_event(&s, &inst.name, "consent", actor, now, None),
             use_event(
@@ -604,14 +622,14 @@ pub async fn decide(
                 None,
             ),
         ];
-        ("granted", Some(copy), events)
+        (Some(copy), events)
     } else {
         let refusal = use_event(&s, &inst.name, "refusal", actor, now, None);
-        ("refused", None, vec![refusal])
+        (None, vec![refusal])
     };
     match node
         .store
-        .decide_share(share_id, state, now, copy, events)
+        .decide_share(share_id, next.code(), now, copy, events)
         .await
     {
         Ok(_) => {}
@@ -749,7 +767,7 @@ pub async fn public_copy(node: &Arc<Node>, share_id: &str) -> Result<PublicCopy>
         .store
         .share(share_id)
         .await?
-        .filter(|s| s.state == "granted" && s.copy.is_some())
+        .filter(|s| s.state == ShareState::Granted.code() && s.copy.is_some())
         .ok_or_else(|| {
             AppError::not_found("copy.not_found", format!("no annotated copy {share_id}"))
         })?;

@@ -17,6 +17,7 @@ pub mod license;
 pub mod lifecycle;
 mod macros;
 pub mod sample;
+pub mod share;
 
 pub use area::{is_province, AreaCode, AreaCodeError};
 pub use catalogue::{

@@ -340,6 +340,8 @@ pub struct ShareRecord {
     pub decided_at: Option<i64>,
     /// The annotated copy (an SD-JWT VC), once granted.
     pub copy: Option<String>,
-    /// End of the annotated copy's use, unix seconds.
+    /// End of the annotated copy's use, unix seconds, once granted.
     pub copy_until: Option<i64>,
+    /// How many days the institution asked to keep the copy.
+    pub keep_days: u32,
 }

@@ -572,6 +572,9 @@ async fn hub_index_migration_skips_citus_when_absent() {
 
 /// What migration 7 changed, undone by hand: claim rows without a version, an identifier index
 /// on `licenses`.
+/// Migration 9 undone by hand.
+const UNDO_MIGRATION_9: &str = "ALTER TABLE shares DROP COLUMN keep_days;";
+
 /// Migration 8 undone by hand (what a build of version 7 left).
 const UNDO_MIGRATION_8: &str = "ALTER TABLE authorizations DROP COLUMN holder_key;
     ALTER TABLE authorizations DROP COLUMN ended_at;
@@ -604,7 +607,7 @@ async fn migration_8_binds_existing_authorizations_to_their_holder() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_MIGRATION_8} DELETE FROM schema_migrations WHERE version >= 8;"
+        "{UNDO_MIGRATION_9} {UNDO_MIGRATION_8} DELETE FROM schema_migrations WHERE version >= 8;"
     ))
     .await
     .unwrap();
@@ -614,6 +617,40 @@ async fn migration_8_binds_existing_authorizations_to_their_holder() {
     let p = s.presentation("p8").await.unwrap().unwrap();
     assert_eq!(p.completed_at, Some(p.created_at));
     assert_eq!(p.opened_at, None);
+}
+
+/// A pending request written before migration 9 carried the period it asked for in
+/// `copy_until`; the migration moves it to `keep_days`, and a granted one keeps its end of use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_9_moves_the_asked_period_out_of_copy_until() {
+    let (s, guard) = fresh().await;
+    s.insert(suite::new_license("S9", (1, 0))).await.unwrap();
+    s.put_institution(suite::institution("B9", &["M1"]))
+        .await
+        .unwrap();
+    let pending = suite::share("s9p", "B9", "S9", "h1", 100);
+    s.put_share(pending, vec![suite::event("S9", "share_query")])
+        .await
+        .unwrap();
+    let granted = suite::share("s9g", "B9", "S9", "h1", 100);
+    s.put_share(granted, vec![suite::event("S9", "share_query")])
+        .await
+        .unwrap();
+    let c = raw(Some(&guard.schema)).await.unwrap();
+    c.batch_execute(
+        "ALTER TABLE shares DROP COLUMN keep_days;
+         UPDATE shares SET copy_until = 14 WHERE id = 's9p';
+         UPDATE shares SET state = 'granted', decided_at = 1000, copy = 'c',
+             copy_until = 1000 + 3 * 86400 WHERE id = 's9g';
+         DELETE FROM schema_migrations WHERE version >= 9;",
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.migrate().await.unwrap(), SCHEMA_VERSION - 8);
+    let p = s.share("s9p").await.unwrap().unwrap();
+    assert_eq!((p.keep_days, p.copy_until), (14, None));
+    let g = s.share("s9g").await.unwrap().unwrap();
+    assert_eq!((g.keep_days, g.copy_until), (3, Some(1000 + 3 * 86400)));
 }
 
 /// A schema at migration 3 (before the wallet) upgrades in place: its events keep counting for
@@ -668,7 +705,8 @@ async fn migration_7_routes_existing_claims_by_primary_key() {
     }
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_MIGRATION_8} {UNDO_MIGRATION_7} DELETE FROM schema_migrations WHERE version >= 7;"
+        "{UNDO_MIGRATION_9} {UNDO_MIGRATION_8} {UNDO_MIGRATION_7}
+         DELETE FROM schema_migrations WHERE version >= 7;"
     ))
     .await
     .unwrap();

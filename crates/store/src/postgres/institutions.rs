@@ -30,7 +30,7 @@ fn institution(r: &Row) -> Result<InstitutionRecord> {
 }
 
 const SHARE_COLUMNS: &str = "id, institution, staff, matter, purpose, identifier, lineage, \
-    holder_key, basis, state, created_at, expires_at, decided_at, copy, copy_until";
+    holder_key, basis, state, created_at, expires_at, decided_at, copy, copy_until, keep_days";
 
 /// Newest first; the id breaks ties.
 const SHARES_ORDER: &str = "ORDER BY created_at DESC, id DESC";
@@ -52,6 +52,7 @@ fn share(r: &Row) -> Result<ShareRecord> {
         decided_at: get(r, 12)?,
         copy: get(r, 13)?,
         copy_until: get(r, 14)?,
+        keep_days: rows::get_u32(r, 15)?,
     })
 }
 
@@ -175,7 +176,7 @@ impl InstitutionStore for PgStore {
         let st = tx
             .prepare_cached(&format!(
                 "INSERT INTO shares ({SHARE_COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
             ))
             .await?;
         tx.execute(
@@ -196,6 +197,7 @@ impl InstitutionStore for PgStore {
                 &s.decided_at,
                 &s.copy,
                 &s.copy_until,
+                &i64::from(s.keep_days),
             ],
         )
         .await?;

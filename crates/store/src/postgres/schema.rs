@@ -141,6 +141,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     INLINE_LICENSES,
     ROUTE_BY_KEY,
     HOLDER_BOUND,
+    SHARE_KEEP_DAYS,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -308,6 +309,16 @@ ALTER TABLE presentations ADD COLUMN completed_at bigint;
 ALTER TABLE presentations ADD COLUMN opened_at bigint;
 UPDATE presentations SET completed_at = created_at;
 CREATE INDEX bindings_age ON bindings (identifier, created_at);
+"#;
+
+/// Migration 9: a sharing request keeps the period the institution asked for in its own
+/// column; `copy_until` is only ever the end of a granted copy's use (a pending request
+/// carried the day count there before).
+const SHARE_KEEP_DAYS: &str = r#"
+ALTER TABLE shares ADD COLUMN keep_days bigint NOT NULL DEFAULT 30;
+UPDATE shares SET keep_days = copy_until, copy_until = NULL WHERE state = 'pending';
+UPDATE shares SET keep_days = GREATEST(1, (copy_until - decided_at + 86399) / 86400)
+    WHERE state = 'granted' AND copy_until IS NOT NULL AND decided_at IS NOT NULL;
 "#;
 
 /// The schema version this build writes.

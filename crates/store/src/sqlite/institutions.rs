@@ -45,7 +45,7 @@ fn key_from_row(r: &Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
 }
 
 const SHARE_COLUMNS: &str = "id, institution, staff, matter, purpose, identifier, lineage, \
-    holder_key, basis, state, created_at, expires_at, decided_at, copy, copy_until";
+    holder_key, basis, state, created_at, expires_at, decided_at, copy, copy_until, keep_days";
 
 /// Newest first; the id breaks ties.
 const SHARES_ORDER: &str = "ORDER BY created_at DESC, id DESC";
@@ -67,13 +67,14 @@ fn share_from_row(r: &Row<'_>) -> rusqlite::Result<ShareRecord> {
         decided_at: r.get(12)?,
         copy: r.get(13)?,
         copy_until: r.get(14)?,
+        keep_days: r.get(15)?,
     })
 }
 
 fn insert_share(conn: &Connection, s: &ShareRecord) -> Result<()> {
     conn.prepare_cached(&format!(
         "INSERT INTO shares ({SHARE_COLUMNS}) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
     ))?
     .execute(params![
         s.id,
@@ -90,7 +91,8 @@ fn insert_share(conn: &Connection, s: &ShareRecord) -> Result<()> {
         s.expires_at,
         s.decided_at,
         s.copy,
-        s.copy_until
+        s.copy_until,
+        s.keep_days
     ])?;
     Ok(())
 }

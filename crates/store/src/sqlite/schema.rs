@@ -130,6 +130,15 @@ ALTER TABLE presentations ADD COLUMN opened_at INTEGER;
 UPDATE presentations SET completed_at = created_at;
 CREATE INDEX bindings_age ON bindings(identifier, created_at);
 "#,
+    // 6: a sharing request keeps the period the institution asked for in its own column;
+    // `copy_until` is only ever the end of a granted copy's use (a pending request carried
+    // the day count there before).
+    r#"
+ALTER TABLE shares ADD COLUMN keep_days INTEGER NOT NULL DEFAULT 30;
+UPDATE shares SET keep_days = copy_until, copy_until = NULL WHERE state = 'pending';
+UPDATE shares SET keep_days = MAX(1, (copy_until - decided_at + 86399) / 86400)
+    WHERE state = 'granted' AND copy_until IS NOT NULL AND decided_at IS NOT NULL;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -1231,6 +1231,7 @@ pub fn share(
         decided_at: None,
         copy: None,
         copy_until: None,
+        keep_days: 7,
     }
 }
 

@@ -1,0 +1,146 @@
+//! A sharing request (用证请求): an institution asks for a holder's license for one matter.
+//! [`open`] decides the state a new request starts in, [`state_at`] what a stored request is
+//! at a moment, [`decide`] whether the holder's decision applies. Pure and total, like
+//! `lifecycle::transition`; property-tested in `tests/share.rs`.
+//!
+//! Invariants:
+//! - A request under a legal basis (法定依据) is granted when made; nobody decides it.
+//! - A request that needs consent is pending until the holder consents or refuses, or until
+//!   it lapses at its deadline; a lapsed request is `Expired` and accepts no decision.
+//! - Granted, refused and expired are final.
+
+use std::fmt;
+
+use crate::error::ErrorCode;
+
+/// Why an institution may have the license.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Basis {
+    /// A law or regulation requires the holder to show it for this matter (e.g. hotel
+    /// registration): no consent is asked.
+    Legal,
+    /// The holder's consent.
+    Consent,
+}
+
+impl Basis {
+    /// Stable code: `legal` or `consent`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Legal => "legal",
+            Self::Consent => "consent",
+        }
+    }
+
+    /// Parses a [`Basis::code`].
+    pub fn parse(code: &str) -> Option<Self> {
+        match code {
+            "legal" => Some(Self::Legal),
+            "consent" => Some(Self::Consent),
+            _ => None,
+        }
+    }
+}
+
+/// Where a request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ShareState {
+    /// Waiting for the holder.
+    Pending,
+    /// The institution has (or had) an annotated copy.
+    Granted,
+    /// The holder refused.
+    Refused,
+    /// Nobody decided before the deadline (never stored: a pending request past its deadline).
+    Expired,
+}
+
+impl ShareState {
+    /// Stable code: `pending`, `granted`, `refused`, `expired`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Granted => "granted",
+            Self::Refused => "refused",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// Parses a [`ShareState::code`].
+    pub fn parse(code: &str) -> Option<Self> {
+        match code {
+            "pending" => Some(Self::Pending),
+            "granted" => Some(Self::Granted),
+            "refused" => Some(Self::Refused),
+            "expired" => Some(Self::Expired),
+            _ => None,
+        }
+    }
+
+    /// No decision can change it any more.
+    pub fn is_final(self) -> bool {
+        self != Self::Pending
+    }
+}
+
+impl fmt::Display for ShareState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// The holder's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Decision {
+    Consent,
+    Refuse,
+}
+
+/// Why a decision does not apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShareError {
+    /// The request is granted, refused or expired already.
+    #[error("the request is {0} already")]
+    Decided(ShareState),
+}
+
+impl ErrorCode for ShareError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Decided(_) => "share.decided",
+        }
+    }
+}
+
+/// The state a new request starts in.
+pub fn open(basis: Basis) -> ShareState {
+    match basis {
+        Basis::Legal => ShareState::Granted,
+        Basis::Consent => ShareState::Pending,
+    }
+}
+
+/// The state of a stored request at `now`: a pending request past its deadline is expired.
+pub fn state_at(stored: ShareState, deadline: i64, now: i64) -> ShareState {
+    match stored {
+        ShareState::Pending if now >= deadline => ShareState::Expired,
+        s => s,
+    }
+}
+
+/// The state after the holder's `decision` at `now`, if it applies.
+pub fn decide(
+    stored: ShareState,
+    deadline: i64,
+    decision: Decision,
+    now: i64,
+) -> Result<ShareState, ShareError> {
+    match state_at(stored, deadline, now) {
+        ShareState::Pending => Ok(match decision {
+            Decision::Consent => ShareState::Granted,
+            Decision::Refuse => ShareState::Refused,
+        }),
+        s => Err(ShareError::Decided(s)),
+    }
+}
