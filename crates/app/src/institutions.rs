@@ -319,7 +319,7 @@ fn copy_fields(credential: &str, fields: &[String]) -> Result<Map<String, Value>
 fn use_event(
     s: &ShareRecord,
     institution_name: &str,
-    kind: &str,
+    kind: elicense_core::EventKind,
     actor: String,
     at: i64,
     reason: Option<String>,
@@ -327,7 +327,7 @@ fn use_event(
     EventRecord {
         seq: 0,
         identifier: s.identifier.clone(),
-        kind: kind.into(),
+        kind: kind.to_string(),
         actor,
         at,
         reason,
@@ -491,7 +491,7 @@ pub async fn ask(node: &Arc<Node>, inst: &InstitutionRecord, ask: Ask) -> Result
     let mut events = vec![use_event(
         &share,
         &inst.name,
-        "share_query",
+        elicense_core::EventKind::ShareQuery,
         actor.clone(),
         now,
         Some(share.purpose.clone()),
@@ -505,7 +505,7 @@ pub async fn ask(node: &Arc<Node>, inst: &InstitutionRecord, ask: Ask) -> Result
         events.push(use_event(
             &share,
             &inst.name,
-            "annotated_copy",
+            elicense_core::EventKind::AnnotatedCopy,
             actor,
             now,
             None,
@@ -594,11 +594,18 @@ pub async fn decide(
             .unwrap_or(DEFAULT_KEEP_DAYS);
         let copy = make_copy(node, &s, &inst, &m, keep_days, now).await?;
         let events = vec![
-            use_event(&s, &inst.name, "consent", actor, now, None),
             use_event(
                 &s,
                 &inst.name,
-                "annotated_copy",
+                elicense_core::EventKind::Consent,
+                actor,
+                now,
+                None,
+            ),
+            use_event(
+                &s,
+                &inst.name,
+                elicense_core::EventKind::AnnotatedCopy,
                 institution_actor(&s.institution),
                 now,
                 None,
@@ -606,7 +613,14 @@ pub async fn decide(
         ];
         ("granted", Some(copy), events)
     } else {
-        let refusal = use_event(&s, &inst.name, "refusal", actor, now, None);
+        let refusal = use_event(
+            &s,
+            &inst.name,
+            elicense_core::EventKind::Refusal,
+            actor,
+            now,
+            None,
+        );
         ("refused", None, vec![refusal])
     };
     match node
@@ -650,7 +664,7 @@ pub async fn record_verification(
         .record_use(EventRecord {
             seq: 0,
             identifier: identifier.to_string(),
-            kind: "verify".into(),
+            kind: elicense_core::EventKind::Verify.to_string(),
             actor: institution_actor(&inst.code),
             at: node.now(),
             reason: None,

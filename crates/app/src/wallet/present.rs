@@ -257,7 +257,7 @@ pub async fn complete(
         .record_use(EventRecord {
             seq: 0,
             identifier: opened.record.identifier.clone(),
-            kind: "present".into(),
+            kind: elicense_core::EventKind::Present.to_string(),
             actor: opened.access.kind().into(),
             at: now,
             reason: None,
@@ -320,7 +320,7 @@ pub async fn open(node: &Arc<Node>, pid: &str) -> Result<Opening> {
             .record_use(EventRecord {
                 seq: 0,
                 identifier: rec.identifier.clone(),
-                kind: "verify".into(),
+                kind: elicense_core::EventKind::Verify.to_string(),
                 actor: "verifier".into(),
                 at: now,
                 reason: None,
