@@ -328,7 +328,7 @@ fn copy_fields(credential: &str, fields: &[String]) -> Result<Map<String, Value>
 fn use_event(
     s: &ShareRecord,
     institution_name: &str,
-    kind: &str,
+    kind: elicense_core::EventKind,
     actor: String,
     at: i64,
     reason: Option<String>,
@@ -336,7 +336,7 @@ fn use_event(
     EventRecord {
         seq: 0,
         identifier: s.identifier.clone(),
-        kind: kind.into(),
+        kind: kind.to_string(),
         actor,
         at,
         reason,
@@ -506,7 +506,7 @@ pub async fn ask(node: &Arc<Node>, inst: &InstitutionRecord, ask: Ask) -> Result
     let mut events = vec![use_event(
         &share,
         &inst.name,
-        "share_query",
+        elicense_core::EventKind::ShareQuery,
         actor.clone(),
         now,
         Some(share.purpose.clone()),
@@ -519,7 +519,7 @@ pub async fn ask(node: &Arc<Node>, inst: &InstitutionRecord, ask: Ask) -> Result
         events.push(use_event(
             &share,
             &inst.name,
-            "annotated_copy",
+            elicense_core::EventKind::AnnotatedCopy,
             actor,
             now,
             None,
@@ -612,11 +612,18 @@ pub async fn decide(
         })?;
         let copy = make_copy(node, &s, &inst, &m, s.keep_days, now).await?;
         let events = vec![
-            use_event(&s, &inst.name, "consent", actor, now, None),
             use_event(
                 &s,
                 &inst.name,
-                "annotated_copy",
+                elicense_core::EventKind::Consent,
+                actor,
+                now,
+                None,
+            ),
+            use_event(
+                &s,
+                &inst.name,
+                elicense_core::EventKind::AnnotatedCopy,
                 institution_actor(&s.institution),
                 now,
                 None,
@@ -624,7 +631,14 @@ pub async fn decide(
         ];
         (Some(copy), events)
     } else {
-        let refusal = use_event(&s, &inst.name, "refusal", actor, now, None);
+        let refusal = use_event(
+            &s,
+            &inst.name,
+            elicense_core::EventKind::Refusal,
+            actor,
+            now,
+            None,
+        );
         (None, vec![refusal])
     };
     match node
@@ -668,7 +682,7 @@ pub async fn record_verification(
         .record_use(EventRecord {
             seq: 0,
             identifier: identifier.to_string(),
-            kind: "verify".into(),
+            kind: elicense_core::EventKind::Verify.to_string(),
             actor: institution_actor(&inst.code),
             at: node.now(),
             reason: None,

@@ -13,6 +13,7 @@ use elicense_core::holder::{Holder, HolderCode};
 use elicense_core::ident::Identifier;
 use elicense_core::license::LicenseMeta;
 use elicense_core::lifecycle::Status;
+use elicense_core::EventKind;
 use elicense_crypto::sdjwt::{self, Issuance};
 use elicense_crypto::{Alg, Jwk, Signer};
 use elicense_store::{EventRecord, ImportRowRecord, LicenseRecord, NewLicense};
@@ -127,7 +128,7 @@ pub async fn issue_with_journal(
         now,
     )
     .await?;
-    let mut new = issued.new_license("issue", &req.actor, None, json!({}));
+    let mut new = issued.new_license(EventKind::Issue, &req.actor, None, json!({}));
     if let Some((job, row)) = import {
         new.import_row = Some(ImportRowRecord {
             job,
@@ -251,7 +252,7 @@ impl Signed {
     /// The license with its event, for the store.
     pub fn new_license(
         &self,
-        kind: &str,
+        kind: EventKind,
         actor: &str,
         reason: Option<String>,
         detail: Value,

@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod face;
 pub mod import;
 pub mod institutions;

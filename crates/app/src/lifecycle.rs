@@ -11,6 +11,7 @@ use elicense_core::holder::{Holder, HolderCode};
 use elicense_core::ident::Identifier;
 use elicense_core::license::LicenseMeta;
 use elicense_core::lifecycle::{transition, Action, LifecycleState, Status};
+use elicense_core::EventKind;
 use elicense_crypto::{Alg, Jwk};
 use elicense_store::{EventRecord, LicenseRecord, TransitionRecord};
 use serde::{Deserialize, Serialize};
@@ -139,7 +140,7 @@ pub async fn apply(
         event: EventRecord {
             seq: 0,
             identifier: record.identifier.clone(),
-            kind: req.action.code().to_string(),
+            kind: EventKind::Lifecycle(req.action).to_string(),
             actor: req.actor.clone(),
             at: now,
             reason: req.reason.clone(),
@@ -147,7 +148,7 @@ pub async fn apply(
         },
         successor: successor.as_ref().map(|(s, _)| {
             let mut new = s.new_license(
-                "issue",
+                EventKind::Issue,
                 &req.actor,
                 req.reason.clone(),
                 json!({ "replaces": record.identifier, "by": req.action.code() }),

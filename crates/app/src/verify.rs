@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use elicense_core::lifecycle::Status;
+use elicense_core::EventKind;
 use elicense_crypto::sdjwt::{self, KbPolicy};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -393,19 +394,23 @@ pub async fn status_view(node: &Arc<Node>, identifier: &str) -> Result<Option<St
     }
 }
 
-/// The event that set a stored license version's current status: its issue or the last
-/// lifecycle action that changed it (not a use, nor an action that leaves the status alone).
+/// The event that set a stored license version's current status, with its kind: its issue
+/// or the last lifecycle action that changed it ([`EventKind::sets_status`]).
 fn status_event<'a>(
     rec: &elicense_store::LicenseRecord,
     events: &'a [elicense_store::EventRecord],
-) -> Option<&'a elicense_store::EventRecord> {
-    events.iter().rev().find(|e| {
-        e.identifier == rec.identifier
-            && (e.kind == "issue" || elicense_core::lifecycle::Action::parse(&e.kind).is_some())
-            && e.kind != "annual_inspection"
-            && e.kind != "pledge"
-            && e.kind != "release"
-    })
+) -> Result<Option<(&'a elicense_store::EventRecord, EventKind)>> {
+    for e in events
+        .iter()
+        .rev()
+        .filter(|e| e.identifier == rec.identifier)
+    {
+        let kind = crate::events::kind(e)?;
+        if kind.sets_status() {
+            return Ok(Some((e, kind)));
+        }
+    }
+    Ok(None)
 }
 
 /// Status of a stored license version, with the reason of the last status change.
@@ -424,7 +429,7 @@ async fn status_view_parts(
 ) -> Result<(StatusView, Option<i64>)> {
     let status = Status::parse(&rec.status);
     let events = node.store.events(&rec.lineage).await?;
-    let last = status_event(rec, &events);
+    let last = status_event(rec, &events)?;
     let superseded_by = events
         .iter()
         .filter(|e| e.identifier == rec.identifier)
@@ -439,12 +444,12 @@ async fn status_view_parts(
         label: status.map(|s| s.label_zh().to_string()).unwrap_or_default(),
         list_value: rec.status_value,
         reason: last
-            .filter(|e| e.kind != "issue")
-            .and_then(|e| e.reason.clone()),
-        since: last.map(|e| e.at),
+            .filter(|(_, k)| *k != EventKind::Issue)
+            .and_then(|(e, _)| e.reason.clone()),
+        since: last.map(|(e, _)| e.at),
         superseded_by,
     };
-    Ok((view, last.map(|e| e.seq)))
+    Ok((view, last.map(|(e, _)| e.seq)))
 }
 
 /// Public facts about a license version, by identifier: no personal data.

@@ -9,6 +9,7 @@ pub mod area;
 pub mod catalogue;
 pub mod date;
 pub mod error;
+pub mod event;
 pub mod gb11643;
 pub mod gb32100;
 pub mod holder;
@@ -25,6 +26,7 @@ pub use catalogue::{
     ValidityRule,
 };
 pub use error::ErrorCode;
+pub use event::{EventKind, UnknownEventKind};
 pub use gb11643::{ResidentId, ResidentIdError};
 pub use gb32100::{Uscc, UsccError};
 pub use holder::{Holder, HolderCode, HolderCodeType, HolderError};

@@ -194,6 +194,13 @@ impl Action {
         Self::ALL.into_iter().find(|a| a.code() == code)
     }
 
+    /// True for the actions that set the status a version shows (the one the public
+    /// verification names with its reason and date): every action but annual inspection,
+    /// pledge and release, which record a fact and leave the status as it was.
+    pub fn sets_status(&self) -> bool {
+        !matches!(self, Self::AnnualInspection | Self::Pledge | Self::Release)
+    }
+
     /// The statuses from which this action is allowed (pledge conditions aside).
     pub fn allowed_from(&self) -> &'static [Status] {
         use Status::*;

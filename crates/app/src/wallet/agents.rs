@@ -68,11 +68,16 @@ pub fn grant_of(a: &AuthorizationRecord) -> elicense_core::agency::Grant {
 }
 
 /// An event of the holder's (or representative's) about an opened license.
-fn event(opened: &Opened, kind: &str, at: i64, detail: serde_json::Value) -> EventRecord {
+fn event(
+    opened: &Opened,
+    kind: elicense_core::EventKind,
+    at: i64,
+    detail: serde_json::Value,
+) -> EventRecord {
     EventRecord {
         seq: 0,
         identifier: opened.record.identifier.clone(),
-        kind: kind.into(),
+        kind: kind.to_string(),
         actor: opened.access.kind().into(),
         at,
         reason: None,
@@ -137,7 +142,7 @@ pub async fn authorize(
     };
     let event = event(
         &opened,
-        "authorize",
+        elicense_core::EventKind::Authorize,
         now,
         json!({"matter": g.matter, "agent": mask(agent.value()),
             "from": g.valid_from, "until": g.valid_until, "authorization": rec.id}),
@@ -157,7 +162,7 @@ pub async fn withdraw(node: &Arc<Node>, id: &Identity, identifier: &str, auth: &
     let now = node.now();
     let event = event(
         &opened,
-        "authorize_withdraw",
+        elicense_core::EventKind::AuthorizeWithdraw,
         now,
         json!({"matter": known.matter, "authorization": known.id}),
     );

@@ -357,11 +357,6 @@ pub struct History {
     pub pages: usize,
 }
 
-/// Whether an event kind is a public lifecycle fact (issue or an action), not a use.
-fn is_lifecycle(kind: &str) -> bool {
-    kind == "issue" || elicense_core::lifecycle::Action::parse(kind).is_some()
-}
-
 /// Page `page` (0 = newest) of the history the opener of `opened` may see, newest first, each
 /// event checked to be in the signed log: the events of the versions of the lineage held by
 /// the same holder as `opened` (a former holder never sees the new holder's events; the new
@@ -376,13 +371,12 @@ pub async fn history(node: &Arc<Node>, opened: &Opened, page: usize) -> Result<H
         .map(|v| v.identifier)
         .collect();
     let uses = opened.may(Act::SeeUses);
-    let mut events: Vec<EventRecord> = node
-        .store
-        .events(&opened.record.lineage)
-        .await?
-        .into_iter()
-        .filter(|e| held.contains(&e.identifier) && (uses || is_lifecycle(&e.kind)))
-        .collect();
+    let mut events = Vec::new();
+    for e in node.store.events(&opened.record.lineage).await? {
+        if held.contains(&e.identifier) && (uses || !crate::events::kind(&e)?.is_use()) {
+            events.push(e);
+        }
+    }
     events.reverse();
     let pages = events.len().div_ceil(HISTORY_PAGE).max(1);
     let page = page.min(pages - 1);

@@ -310,7 +310,7 @@ pub async fn complete(
     let event = EventRecord {
         seq: 0,
         identifier: opened.record.identifier.clone(),
-        kind: "present".into(),
+        kind: elicense_core::EventKind::Present.to_string(),
         actor: opened.access.kind().into(),
         at: now,
         reason: None,
@@ -389,7 +389,7 @@ pub async fn open(node: &Arc<Node>, pid: &str) -> Result<Opening> {
                 EventRecord {
                     seq: 0,
                     identifier: rec.identifier.clone(),
-                    kind: "verify".into(),
+                    kind: elicense_core::EventKind::Verify.to_string(),
                     actor: "verifier".into(),
                     at: now,
                     reason: None,

@@ -119,6 +119,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_event_kind_has_a_text() {
+        let (zh, en) = tables();
+        for k in elicense_core::EventKind::all() {
+            let key = format!("event_{k}");
+            assert!(zh.contains_key(&key) && en.contains_key(&key), "{key}");
+        }
+    }
+
+    #[test]
     fn both_languages_have_the_same_keys() {
         let (zh, en) = tables();
         let mut a: Vec<_> = zh.keys().collect();

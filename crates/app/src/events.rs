@@ -1,0 +1,23 @@
+//! Stored events as the app reads them: the one place where a record's kind (and reason
+//! category) text becomes a domain value.
+//!
+//! Invariant: a stored value that does not parse is `store.corrupt` (the database was changed
+//! outside elicense), never skipped or guessed.
+
+use elicense_core::EventKind;
+use elicense_store::EventRecord;
+
+use crate::error::{AppError, ErrorKind, Result};
+
+fn corrupt(e: &EventRecord, what: &str, value: &str) -> AppError {
+    AppError::new(
+        ErrorKind::Internal,
+        "store.corrupt",
+        format!("event {}: stored {what} {value:?} is not known", e.seq),
+    )
+}
+
+/// The kind of a stored event.
+pub fn kind(e: &EventRecord) -> Result<EventKind> {
+    EventKind::parse(&e.kind).map_err(|_| corrupt(e, "kind", &e.kind))
+}
