@@ -1,0 +1,74 @@
+//! The demo institutions of `elicense demo`: a bank (consent needed) and a hotel (legal basis).
+
+use std::sync::Arc;
+
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use sha2::Sha256;
+
+use super::*;
+use crate::apikeys::{self, INSTITUTION_PREFIX};
+use crate::error::Result;
+use crate::node::Node;
+
+/// Demo institutions of `elicense demo`: a bank (consent needed) and a hotel (legal basis).
+/// Their keys are derived from the node's secret, so the demo can print them on every start.
+pub async fn seed_demo(node: &Arc<Node>) -> Result<Vec<DemoInstitution>> {
+    const DEMO: [(&str, &str, &str, &[&str]); 2] = [
+        (
+            "91110105MA01B2C3DL",
+            "示例商业银行北京分行",
+            "110105",
+            &["bank_account_opening"],
+        ),
+        (
+            "91310101MA1FPX0Q1Y",
+            "上海样本大酒店",
+            "310101",
+            &["hotel_check_in", "age_check"],
+        ),
+    ];
+    let mut out = Vec::new();
+    for (code, name, area, matters) in DEMO {
+        let inst = register(
+            node,
+            NewInstitution {
+                code: code.into(),
+                name: name.into(),
+                area: area.into(),
+                matters: matters.iter().map(|m| m.to_string()).collect(),
+            },
+        )
+        .await?;
+        let mut m = Hmac::<Sha256>::new_from_slice(&node.config.holder_secret)
+            .expect("HMAC takes any key length");
+        m.update(b"elicense demo institution key\0");
+        m.update(code.as_bytes());
+        let bytes = m.finalize().into_bytes();
+        let mut id = [0u8; 6];
+        let mut secret = [0u8; 20];
+        id.copy_from_slice(&bytes[..6]);
+        secret.copy_from_slice(&bytes[6..26]);
+        let (token, record) =
+            apikeys::new_key(INSTITUTION_PREFIX, id, secret, code, "demo", node.now());
+        if node.store.institution_key(&record.id).await?.is_none() {
+            node.store.put_institution_key(record).await?;
+        }
+        out.push(DemoInstitution {
+            code: inst.code,
+            name: inst.name,
+            matters: inst.matters,
+            api_key: token,
+        });
+    }
+    Ok(out)
+}
+
+/// A demo institution as `elicense demo` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoInstitution {
+    pub code: String,
+    pub name: String,
+    pub matters: Vec<String>,
+    pub api_key: String,
+}

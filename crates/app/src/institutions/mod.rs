@@ -1,0 +1,176 @@
+//! Relying institutions (用证单位) and their use of licenses: sharing requests, the holder's
+//! consent or refusal, and annotated copies (加注件).
+//!
+//! An institution is registered with its business scope: the matters (事项) it may handle.
+//! Its systems call the node with an API key (`eli_…`). For a matter in scope it asks for one
+//! holder's license (a sharing query). What it receives is never the license itself but an
+//! annotated copy: only the fields the matter needs, with who received it, why and until
+//! when, signed by the issuer's key and checkable like a license (its status is the
+//! license's). The copy is made at once when the matter has a legal basis (法定依据) in the
+//! catalogue; otherwise the request waits for the holder, who sees it in the wallet and
+//! consents or refuses. A request not answered within [`PENDING_SECS`] lapses.
+//!
+//! Every step is an event of the license, in its history and in the signed log:
+//! `share_query` (the institution asked), `consent` / `refusal` (the holder answered),
+//! `annotated_copy` (the copy was made). Events name the institution, the staff member, the
+//! matter and the request; the holder sees who used their data and why.
+
+mod copies;
+mod demo;
+mod shares;
+mod verifications;
+
+pub use copies::*;
+pub use demo::*;
+pub use shares::*;
+pub use verifications::*;
+
+use std::sync::Arc;
+
+use elicense_core::area::AreaCode;
+use elicense_core::catalogue::{LicenseType, MatterNeed};
+use elicense_core::gb32100::Uscc;
+use elicense_store::InstitutionRecord;
+use serde::Deserialize;
+
+use crate::apikeys::{self, INSTITUTION_PREFIX};
+use crate::error::{AppError, ErrorKind, Result};
+use crate::node::Node;
+
+/// How long a request waits for the holder's answer, seconds.
+pub const PENDING_SECS: i64 = 86_400;
+
+/// Days an annotated copy may be used when the request names none.
+pub const DEFAULT_KEEP_DAYS: u32 = 30;
+
+/// Longest period of use of an annotated copy, days.
+pub const MAX_KEEP_DAYS: u32 = 366;
+
+pub(super) fn invalid(code: &'static str, message: impl Into<String>) -> AppError {
+    AppError::new(ErrorKind::Invalid, code, message)
+}
+
+/// An institution to register (or re-register with a new scope).
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewInstitution {
+    /// USCC (GB 32100).
+    pub code: String,
+    pub name: String,
+    /// 6-digit area code.
+    pub area: String,
+    /// Matter codes it may handle.
+    pub matters: Vec<String>,
+}
+
+/// A matter as the catalogue defines it, with the license type that carries it.
+#[derive(Debug, Clone)]
+pub struct Matter {
+    pub license_type: Arc<LicenseType>,
+    pub need: MatterNeed,
+}
+
+/// The matter with this code, from the latest catalogue.
+pub async fn matter(node: &Node, code: &str) -> Result<Option<Matter>> {
+    for t in node.catalogue.all().await? {
+        if let Some(need) = t.matters.iter().find(|m| m.code == code) {
+            return Ok(Some(Matter {
+                need: need.clone(),
+                license_type: t.clone(),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// Registers an institution or replaces its name, area and scope.
+pub async fn register(node: &Arc<Node>, new: NewInstitution) -> Result<InstitutionRecord> {
+    let code = Uscc::parse(new.code.trim()).map_err(AppError::invalid)?;
+    let area = AreaCode::parse(new.area.trim()).map_err(AppError::invalid)?;
+    let name = new.name.trim();
+    if name.is_empty() {
+        return Err(invalid(
+            "institution.no_name",
+            "an institution needs a name",
+        ));
+    }
+    if new.matters.is_empty() {
+        return Err(invalid(
+            "institution.no_matters",
+            "an institution needs at least one matter in its scope",
+        ));
+    }
+    let mut matters = Vec::new();
+    for m in &new.matters {
+        let m = m.trim();
+        if matter(node, m).await?.is_none() {
+            return Err(invalid(
+                "institution.unknown_matter",
+                format!("no license type of the catalogue names the matter {m}"),
+            ));
+        }
+        if !matters.iter().any(|x: &String| x == m) {
+            matters.push(m.to_string());
+        }
+    }
+    let record = InstitutionRecord {
+        code: code.to_string(),
+        name: name.to_string(),
+        area: area.to_string(),
+        matters,
+        created_at: node.now(),
+        disabled_at: None,
+    };
+    node.store.put_institution(record.clone()).await?;
+    Ok(node
+        .store
+        .institution(record.code.as_str())
+        .await?
+        .unwrap_or(record))
+}
+
+/// Every registered institution, by code.
+pub async fn list(node: &Node) -> Result<Vec<InstitutionRecord>> {
+    Ok(node.store.institutions().await?)
+}
+
+pub(super) async fn existing(node: &Node, code: &str) -> Result<InstitutionRecord> {
+    node.store.institution(code).await?.ok_or_else(|| {
+        AppError::not_found(
+            "institution.unknown",
+            format!("institution {code} is not registered"),
+        )
+    })
+}
+
+/// Makes an API key for an institution; returns the key (shown once) and its id.
+pub async fn create_key(node: &Arc<Node>, code: &str, label: &str) -> Result<(String, String)> {
+    existing(node, code).await?;
+    let (token, record) = apikeys::random_key(INSTITUTION_PREFIX, code, label, node.now());
+    let id = record.id.clone();
+    node.store.put_institution_key(record).await?;
+    Ok((token, id))
+}
+
+/// The institution a presented key acts for: `auth.invalid_key` for an unknown or revoked
+/// key, `institution.disabled` (forbidden) for a disabled institution.
+pub async fn authenticate(node: &Arc<Node>, token: &str) -> Result<InstitutionRecord> {
+    let id = apikeys::key_id(INSTITUTION_PREFIX, token)?;
+    let rec = node
+        .store
+        .institution_key(id)
+        .await?
+        .ok_or_else(apikeys::invalid_key)?;
+    apikeys::check(token, &rec, node.now())?;
+    let inst = existing(node, &rec.issuer).await?;
+    if inst.disabled_at.is_some_and(|t| t <= node.now()) {
+        return Err(AppError::forbidden(
+            "institution.disabled",
+            format!("institution {} is disabled", inst.code),
+        ));
+    }
+    Ok(inst)
+}
+
+pub(super) fn institution_actor(code: &str) -> String {
+    format!("institution:{code}")
+}

@@ -1,0 +1,417 @@
+//! Sharing requests: an institution asks for a holder's license for a matter in its scope;
+//! the request is granted at once under a legal basis, else the holder consents or refuses
+//! (the state machine is `elicense_core::share`). Each step is a use event of the license,
+//! written with the request in one transaction.
+
+use std::sync::Arc;
+
+use elicense_core::error::ErrorCode;
+use elicense_core::holder::HolderCode;
+use elicense_core::share::{self, Basis, Decision, ShareState};
+use elicense_store::{EventRecord, InstitutionRecord, LicenseRecord, ShareRecord};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::*;
+use crate::error::{AppError, ErrorKind, Result};
+use crate::node::Node;
+use crate::wallet::identity::Identity;
+use crate::wallet::licenses::meta_of;
+
+/// What an institution asks for.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct Ask {
+    /// Matter code, one of the institution's scope.
+    pub matter: String,
+    /// The holder's resident ID (GB 11643) or USCC (GB 32100).
+    pub holder_id: String,
+    /// When given, must equal the holder's name on the license.
+    pub holder_name: Option<String>,
+    /// Why, in the institution's words (shown to the holder and logged).
+    pub purpose: String,
+    /// The staff member or system asking (shown to the holder and logged).
+    pub staff: String,
+    /// Days the annotated copy may be used (default 30, at most 366).
+    pub keep_days: Option<u32>,
+}
+
+/// A sharing request as the institution or the holder sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ShareView {
+    pub id: String,
+    pub institution: String,
+    pub institution_name: String,
+    pub staff: String,
+    pub matter: String,
+    pub matter_name: String,
+    pub purpose: String,
+    /// License type name (what is asked for).
+    pub type_name: String,
+    /// Fields the matter needs.
+    pub fields: Vec<String>,
+    /// `consent` or `legal`.
+    pub basis: String,
+    /// The legal basis, when the matter has one.
+    pub legal_basis: Option<String>,
+    /// `pending`, `granted`, `refused` or `expired` (a pending request past `expires_at`).
+    pub state: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub decided_at: Option<i64>,
+    /// The license version concerned (the holder's view only).
+    pub identifier: Option<String>,
+    /// The annotated copy (the institution's view, once granted).
+    pub copy: Option<CopyView>,
+}
+
+/// A stored request's basis and state at `now`, decided by `elicense_core::share`; a value
+/// the store should never hold is `store.corrupt`.
+pub(super) fn share_facts(s: &ShareRecord, now: i64) -> Result<(Basis, ShareState)> {
+    let corrupt = |what: &str| {
+        AppError::new(
+            ErrorKind::Internal,
+            "store.corrupt",
+            format!("request {}: stored {what} is not known", s.id),
+        )
+    };
+    let basis = Basis::parse(&s.basis).ok_or_else(|| corrupt("basis"))?;
+    let stored = ShareState::parse(&s.state).ok_or_else(|| corrupt("state"))?;
+    Ok((basis, share::state_at(stored, s.expires_at, now)))
+}
+
+/// Whose view: the institution gets the copy, the holder the identifier.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Viewer {
+    Institution,
+    Holder,
+}
+
+pub(super) async fn view(node: &Node, s: &ShareRecord, viewer: Viewer) -> Result<ShareView> {
+    let m = matter(node, &s.matter).await?;
+    let institution_name = node
+        .store
+        .institution(&s.institution)
+        .await?
+        .map(|i| i.name)
+        .unwrap_or_else(|| s.institution.clone());
+    let fields = m
+        .as_ref()
+        .map(|m| m.need.fields.clone())
+        .unwrap_or_default();
+    let copy = match (&s.copy, s.copy_until, viewer) {
+        (Some(credential), Some(until), Viewer::Institution) => Some(CopyView {
+            fields: copy_fields(credential, &fields)?,
+            credential: credential.clone(),
+            until,
+            verify_url: copy_url(node, &s.id),
+        }),
+        _ => None,
+    };
+    Ok(ShareView {
+        id: s.id.clone(),
+        institution: s.institution.clone(),
+        institution_name,
+        staff: s.staff.clone(),
+        matter: s.matter.clone(),
+        matter_name: m
+            .as_ref()
+            .map(|m| m.need.name.clone())
+            .unwrap_or_else(|| s.matter.clone()),
+        purpose: s.purpose.clone(),
+        type_name: m
+            .as_ref()
+            .map(|m| m.license_type.name.clone())
+            .unwrap_or_default(),
+        fields,
+        basis: s.basis.clone(),
+        legal_basis: m.and_then(|m| m.need.legal_basis),
+        state: share_facts(s, node.now())?.1.code().to_string(),
+        created_at: s.created_at,
+        expires_at: s.expires_at,
+        decided_at: s.decided_at,
+        identifier: (viewer == Viewer::Holder).then(|| s.identifier.clone()),
+        copy,
+    })
+}
+
+pub(super) fn use_event(
+    s: &ShareRecord,
+    institution_name: &str,
+    kind: elicense_core::EventKind,
+    actor: String,
+    at: i64,
+    reason: Option<String>,
+) -> EventRecord {
+    EventRecord {
+        seq: 0,
+        identifier: s.identifier.clone(),
+        kind: kind.to_string(),
+        actor,
+        at,
+        reason,
+        detail: json!({
+            "share": s.id,
+            "institution": s.institution,
+            "institution_name": institution_name,
+            "staff": s.staff,
+            "matter": s.matter,
+            "basis": s.basis,
+        })
+        .to_string(),
+    }
+}
+
+/// The holder's license in force of the matter's type, newest first.
+pub(super) async fn license_for(
+    node: &Node,
+    m: &Matter,
+    holder: &HolderCode,
+    name: Option<&str>,
+) -> Result<Option<LicenseRecord>> {
+    let now = node.now();
+    let type_code = m.license_type.code.to_string();
+    for r in node.store.by_holder(&node.holder_key(holder)).await? {
+        if r.type_code != type_code || r.status != "valid" {
+            continue;
+        }
+        if r.valid_until.is_some_and(|u| u <= now) {
+            continue;
+        }
+        if let Some(name) = name {
+            if meta_of(&r)?.holder.name != name.trim() {
+                continue;
+            }
+        }
+        return Ok(Some(r));
+    }
+    Ok(None)
+}
+
+/// An institution asks for a holder's license for a matter in its scope.
+pub async fn ask(node: &Arc<Node>, inst: &InstitutionRecord, ask: Ask) -> Result<ShareView> {
+    let matter_code = ask.matter.trim();
+    if !inst.matters.iter().any(|m| m == matter_code) {
+        return Err(AppError::forbidden(
+            "share.out_of_scope",
+            format!(
+                "the matter {matter_code} is not in the business scope of {}",
+                inst.code
+            ),
+        ));
+    }
+    let m = matter(node, matter_code).await?.ok_or_else(|| {
+        invalid(
+            "share.unknown_matter",
+            format!("the catalogue no longer names the matter {matter_code}"),
+        )
+    })?;
+    let holder = HolderCode::detect(ask.holder_id.trim())
+        .map_err(|e| invalid("share.bad_holder_id", e.to_string()))?;
+    let (purpose, staff) = (ask.purpose.trim(), ask.staff.trim());
+    if purpose.is_empty() || staff.is_empty() {
+        return Err(invalid(
+            "share.missing_purpose",
+            "a request names its purpose and the staff member asking",
+        ));
+    }
+    let keep_days = ask.keep_days.unwrap_or(DEFAULT_KEEP_DAYS);
+    if keep_days == 0 || keep_days > MAX_KEEP_DAYS {
+        return Err(invalid(
+            "share.bad_period",
+            format!("keep_days must be 1 to {MAX_KEEP_DAYS}"),
+        ));
+    }
+    // The same answer whether the holder is unknown or has no such license in force.
+    let record = license_for(node, &m, &holder, ask.holder_name.as_deref())
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found(
+                "share.no_license",
+                format!(
+                    "the holder has no {} in force on this node",
+                    m.license_type.name
+                ),
+            )
+        })?;
+    let now = node.now();
+    let basis = if m.need.legal_basis.is_some() {
+        Basis::Legal
+    } else {
+        Basis::Consent
+    };
+    let state = share::open(basis);
+    let mut share = ShareRecord {
+        id: crate::wallet::random_id(),
+        institution: inst.code.clone(),
+        staff: staff.to_string(),
+        matter: m.need.code.clone(),
+        purpose: purpose.to_string(),
+        identifier: record.identifier.clone(),
+        lineage: record.lineage.clone(),
+        holder_key: record.holder_key.clone(),
+        basis: basis.code().into(),
+        state: state.code().into(),
+        created_at: now,
+        expires_at: now + PENDING_SECS,
+        decided_at: None,
+        copy: None,
+        copy_until: None,
+        keep_days,
+    };
+    let actor = institution_actor(&inst.code);
+    let mut events = vec![use_event(
+        &share,
+        &inst.name,
+        elicense_core::EventKind::ShareQuery,
+        actor.clone(),
+        now,
+        Some(share.purpose.clone()),
+    )];
+    if state == ShareState::Granted {
+        let (copy, until) = make_copy(node, &share, inst, &m, keep_days, now).await?;
+        share.decided_at = Some(now);
+        share.copy = Some(copy);
+        share.copy_until = Some(until);
+        events.push(use_event(
+            &share,
+            &inst.name,
+            elicense_core::EventKind::AnnotatedCopy,
+            actor,
+            now,
+            None,
+        ));
+    }
+    node.store.put_share(share.clone(), events).await?;
+    view(node, &share, Viewer::Institution).await
+}
+
+/// A request of this institution; another institution's is `share.not_found`.
+pub async fn get(node: &Arc<Node>, inst: &InstitutionRecord, id: &str) -> Result<ShareView> {
+    let s = node
+        .store
+        .share(id)
+        .await?
+        .filter(|s| s.institution == inst.code)
+        .ok_or_else(|| AppError::not_found("share.not_found", format!("no request {id}")))?;
+    view(node, &s, Viewer::Institution).await
+}
+
+/// The institution's requests, newest first.
+pub async fn of_institution(
+    node: &Arc<Node>,
+    inst: &InstitutionRecord,
+    limit: u32,
+) -> Result<Vec<ShareView>> {
+    let mut out = Vec::new();
+    for s in node
+        .store
+        .shares_of_institution(&inst.code, limit.clamp(1, 1000))
+        .await?
+    {
+        out.push(view(node, &s, Viewer::Institution).await?);
+    }
+    Ok(out)
+}
+
+/// Requests about the licenses the signed-in holder holds (or represents), newest first.
+pub async fn for_holder(node: &Arc<Node>, id: &Identity) -> Result<Vec<ShareView>> {
+    let keys: Vec<String> = id.holder_keys().map(str::to_owned).collect();
+    let mut out = Vec::new();
+    for s in node.store.shares_for_holders(&keys).await? {
+        out.push(view(node, &s, Viewer::Holder).await?);
+    }
+    Ok(out)
+}
+
+/// The holder consents to or refuses a pending request. Only the holder (or the enterprise's
+/// representative) decides; anyone else gets `share.not_found`. A decided or lapsed request
+/// is `share.decided` (conflict).
+pub async fn decide(
+    node: &Arc<Node>,
+    id: &Identity,
+    share_id: &str,
+    consent: bool,
+) -> Result<ShareView> {
+    let not_found = || AppError::not_found("share.not_found", format!("no request {share_id}"));
+    let s = node.store.share(share_id).await?.ok_or_else(not_found)?;
+    if !id.holder_keys().any(|k| k == s.holder_key) {
+        return Err(not_found());
+    }
+    let now = node.now();
+    let stored = ShareState::parse(&s.state).ok_or_else(|| {
+        AppError::new(
+            ErrorKind::Internal,
+            "store.corrupt",
+            format!("request {share_id}: stored state is not known"),
+        )
+    })?;
+    let decision = if consent {
+        Decision::Consent
+    } else {
+        Decision::Refuse
+    };
+    let next = share::decide(stored, s.expires_at, decision, now).map_err(|e| {
+        AppError::new(
+            ErrorKind::Conflict,
+            e.code(),
+            format!("the request {share_id}: {e}"),
+        )
+    })?;
+    let actor = "holder".to_string();
+    let inst = existing(node, &s.institution).await?;
+    let (copy, events) = if next == ShareState::Granted {
+        let m = matter(node, &s.matter).await?.ok_or_else(|| {
+            invalid(
+                "share.unknown_matter",
+                format!("the catalogue no longer names the matter {}", s.matter),
+            )
+        })?;
+        let copy = make_copy(node, &s, &inst, &m, s.keep_days, now).await?;
+        let events = vec![
+            use_event(
+                &s,
+                &inst.name,
+                elicense_core::EventKind::Consent,
+                actor,
+                now,
+                None,
+            ),
+            use_event(
+                &s,
+                &inst.name,
+                elicense_core::EventKind::AnnotatedCopy,
+                institution_actor(&s.institution),
+                now,
+                None,
+            ),
+        ];
+        (Some(copy), events)
+    } else {
+        let refusal = use_event(
+            &s,
+            &inst.name,
+            elicense_core::EventKind::Refusal,
+            actor,
+            now,
+            None,
+        );
+        (None, vec![refusal])
+    };
+    match node
+        .store
+        .decide_share(share_id, next.code(), now, copy, events)
+        .await
+    {
+        Ok(_) => {}
+        Err(elicense_store::StoreError::Conflict(_)) => {
+            return Err(AppError::new(
+                ErrorKind::Conflict,
+                "share.decided",
+                format!("the request {share_id} was decided meanwhile"),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let s = node.store.share(share_id).await?.ok_or_else(not_found)?;
+    view(node, &s, Viewer::Holder).await
+}
