@@ -55,10 +55,7 @@ fn assert_split(main: u16, metrics: u16) {
 fn metrics_listen_flag_moves_metrics_to_their_own_port() {
     let (main, metrics) = (free_port(), free_port());
     let d = DataDir::with_base_url(&format!("http://127.0.0.1:{main}")).setup(&[]);
-    let (listen, metrics_listen) = (
-        format!("127.0.0.1:{main}"),
-        format!("127.0.0.1:{metrics}"),
-    );
+    let (listen, metrics_listen) = (format!("127.0.0.1:{main}"), format!("127.0.0.1:{metrics}"));
     let _p = start(
         command(&[
             "serve",

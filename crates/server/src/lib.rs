@@ -47,9 +47,9 @@ fn app_router(state: AppState, with_metrics: bool) -> Router {
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn(move |req: Request, next: Next| {
-            hide_metrics(with_metrics, req, next)
-        }))
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: Next| hide_metrics(with_metrics, req, next),
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(state::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -141,8 +141,7 @@ pub async fn serve_with(
     );
     let out = match options.metrics {
         Some(metrics) => {
-            let metrics =
-                serve::accept_loop(metrics, metrics_router(state), limits, shutdown);
+            let metrics = serve::accept_loop(metrics, metrics_router(state), limits, shutdown);
             let (a, b) = tokio::join!(main, metrics);
             a.and(b)
         }

@@ -17,7 +17,9 @@ async fn corrupt_stored_metadata_is_store_corrupt_not_null() {
     let s = TestServer::start().await;
     let issued = s.issue_driving("ed25519").await;
     let id = issued["identifier"].as_str().unwrap();
-    let key = s.key(elicense_core::sample::BEIJING_TRAFFIC_POLICE).to_owned();
+    let key = s
+        .key(elicense_core::sample::BEIJING_TRAFFIC_POLICE)
+        .to_owned();
     let (status, view) = read(
         s.get(&format!("/api/v1/licenses/{id}"))
             .bearer_auth(&key)
@@ -49,7 +51,9 @@ async fn corrupt_stored_metadata_is_store_corrupt_not_null() {
 #[tokio::test]
 async fn corrupt_event_detail_and_unknown_status_are_store_corrupt() {
     let s = TestServer::start().await;
-    let key = s.key(elicense_core::sample::BEIJING_TRAFFIC_POLICE).to_owned();
+    let key = s
+        .key(elicense_core::sample::BEIJING_TRAFFIC_POLICE)
+        .to_owned();
     let a = s.issue_driving("ed25519").await;
     let a = a["identifier"].as_str().unwrap().to_owned();
     let req = s.driving_request(common::CITIZEN2, "ed25519").await;
@@ -91,7 +95,13 @@ async fn healthz_names_a_store_failure_by_code_without_its_text() {
     let body: serde_json::Value = serde_json::from_str(&text).expect("JSON");
     assert_eq!(body["status"], "unavailable", "{text}");
     assert_eq!(body["error"]["code"], "store.unavailable", "{text}");
-    for leak in ["no such table", "events", "SELECT", "sqlite", "storage unavailable"] {
+    for leak in [
+        "no such table",
+        "events",
+        "SELECT",
+        "sqlite",
+        "storage unavailable",
+    ] {
         assert!(
             !text.to_lowercase().contains(&leak.to_lowercase()),
             "the health body leaks {leak:?}: {text}"

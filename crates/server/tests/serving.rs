@@ -51,7 +51,11 @@ async fn request(conn: &mut TcpStream, path: &str) -> String {
     let mut buf = [0u8; 4096];
     loop {
         let n = conn.read(&mut buf).await.unwrap();
-        assert!(n > 0, "closed before a response: {:?}", String::from_utf8_lossy(&got));
+        assert!(
+            n > 0,
+            "closed before a response: {:?}",
+            String::from_utf8_lossy(&got)
+        );
         got.extend_from_slice(&buf[..n]);
         let text = String::from_utf8_lossy(&got).to_string();
         if let Some((head, body)) = text.split_once("\r\n\r\n") {
@@ -118,7 +122,10 @@ async fn connections_over_the_cap_are_refused_busy_until_one_closes() {
         .expect("refusal");
     let refused = String::from_utf8_lossy(&refused).to_string();
     assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
-    assert!(refused.to_ascii_lowercase().contains("retry-after: 1"), "{refused}");
+    assert!(
+        refused.to_ascii_lowercase().contains("retry-after: 1"),
+        "{refused}"
+    );
     assert!(refused.contains(r#""code":"server.busy""#), "{refused}");
     // The held ones still work.
     let again = request(&mut held[0], "/healthz").await;
@@ -170,7 +177,14 @@ async fn odd_request_methods_add_at_most_one_other_series() {
         assert!(resp.status().is_client_error(), "{}", resp.status());
     }
     s.get("/healthz").send().await.unwrap();
-    let metrics = s.get("/metrics").send().await.unwrap().text().await.unwrap();
+    let metrics = s
+        .get("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let labels = method_labels(&metrics);
     let allowed = [
         "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other",

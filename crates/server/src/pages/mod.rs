@@ -235,7 +235,11 @@ struct PrefsQuery {
 
 /// Sets the language or text-size cookie and returns to the page (local paths only).
 async fn prefs(axum::extract::Query(q): axum::extract::Query<PrefsQuery>) -> Response {
-    let back = q.back.as_deref().and_then(redirect::local_path).unwrap_or("/");
+    let back = q
+        .back
+        .as_deref()
+        .and_then(redirect::local_path)
+        .unwrap_or("/");
     let mut resp = Redirect::to(back).into_response();
     let year = "; Path=/; Max-Age=31536000; SameSite=Lax";
     if let Some(lang) = q.lang.filter(|l| l == "en" || l == "zh") {

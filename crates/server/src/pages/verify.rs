@@ -440,14 +440,27 @@ mod tests {
     fn sizes_over_the_limits_are_refused() {
         assert!(check_size(4000, 3000).is_ok(), "a 12 MP phone photo");
         assert!(check_size(1, MAX_SCAN_SIDE).is_ok());
-        for (w, h) in [(4001, 3000), (MAX_SCAN_SIDE + 1, 1), (1, MAX_SCAN_SIDE + 1), (20_000, 20_000), (u32::MAX, u32::MAX)] {
-            assert_eq!(check_size(w, h).unwrap_err().code, "verify.image_too_large", "{w}×{h}");
+        for (w, h) in [
+            (4001, 3000),
+            (MAX_SCAN_SIDE + 1, 1),
+            (1, MAX_SCAN_SIDE + 1),
+            (20_000, 20_000),
+            (u32::MAX, u32::MAX),
+        ] {
+            assert_eq!(
+                check_size(w, h).unwrap_err().code,
+                "verify.image_too_large",
+                "{w}×{h}"
+            );
         }
     }
 
     #[test]
     fn a_busy_answer_says_when_to_retry() {
-        let resp = busy(T { lang: Lang::En, large: false });
+        let resp = busy(T {
+            lang: Lang::En,
+            large: false,
+        });
         assert_eq!(resp.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(resp.headers()[axum::http::header::RETRY_AFTER], "2");
     }
