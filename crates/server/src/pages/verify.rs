@@ -408,7 +408,12 @@ pub fn decode_qr(bytes: &[u8]) -> Result<Vec<String>, AppError> {
     if w.max(h) > DETECT_SIDE {
         // Phone photos: a scaled-down copy is enough for a code that fills part of the frame.
         let scale = |side: u32| (side * DETECT_SIDE / w.max(h)).max(1);
-        texts = detect(image::imageops::thumbnail(&img, scale(w), scale(h)));
+        texts = detect(image::imageops::resize(
+            &img,
+            scale(w),
+            scale(h),
+            image::imageops::FilterType::Triangle,
+        ));
     }
     if texts.is_empty() {
         texts = detect(img);
