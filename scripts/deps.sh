@@ -36,3 +36,20 @@ if [ ! -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ] \
         --loglevel=error "axe-core@$AXE_VERSION"
     test -f "$AXE_DIR/node_modules/axe-core/axe.min.js"
 fi
+
+# An independent OpenAPI validator (crates/server/tests/openapi.rs validates the served
+# document with it) and the API fuzzer (crates/server/tests/fuzz.rs, scripts/fuzz-api.sh),
+# pinned, from PyPI into a venv in the git-ignored .cache/openapi/.
+OPENAPI_VALIDATOR_VERSION=0.9.0
+SCHEMATHESIS_VERSION=4.32.5
+OPENAPI_VENV=.cache/openapi
+want_py=("openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION" "schemathesis==$SCHEMATHESIS_VERSION")
+if [ ! -x "$OPENAPI_VENV/bin/python" ] \
+    || ! "$OPENAPI_VENV/bin/python" -m pip freeze 2>/dev/null | grep -qx "${want_py[0]}" \
+    || ! "$OPENAPI_VENV/bin/python" -m pip freeze 2>/dev/null | grep -qx "${want_py[1]}"; then
+    echo "installing: ${want_py[*]} into $OPENAPI_VENV"
+    python3 -m venv "$OPENAPI_VENV"
+    "$OPENAPI_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${want_py[@]}"
+    test -x "$OPENAPI_VENV/bin/openapi-spec-validator"
+    test -x "$OPENAPI_VENV/bin/schemathesis"
+fi

@@ -28,6 +28,36 @@ pub struct NodeConfig {
     pub default_alg: Alg,
     /// Where SQLite lives, when the node uses SQLite.
     pub data_dir: Option<PathBuf>,
+    /// Serving limits and the metrics address (`serve`).
+    pub serving: Serving,
+}
+
+/// How `elicense serve` serves: `metrics_listen`, `max_connections` and
+/// `header_read_timeout_secs` in `elicense.toml`, or `ELICENSE_METRICS_LISTEN`,
+/// `ELICENSE_MAX_CONNECTIONS`, `ELICENSE_HEADER_READ_TIMEOUT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Serving {
+    /// A listen address of its own for `/metrics` (the main one then answers 404 there).
+    pub metrics_listen: Option<String>,
+    /// Connections served at once per listener; more get `503 server.busy`.
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's line and headers (and to start the next).
+    pub header_read_timeout_secs: u64,
+}
+
+/// Default connection cap per listener.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+/// Default header-read timeout, in seconds.
+pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
+
+impl Default for Serving {
+    fn default() -> Self {
+        Serving {
+            metrics_listen: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_read_timeout_secs: DEFAULT_HEADER_READ_TIMEOUT_SECS,
+        }
+    }
 }
 
 impl std::fmt::Debug for NodeConfig {
@@ -36,6 +66,7 @@ impl std::fmt::Debug for NodeConfig {
             .field("base_url", &self.base_url)
             .field("default_alg", &self.default_alg)
             .field("data_dir", &self.data_dir)
+            .field("serving", &self.serving)
             .finish_non_exhaustive()
     }
 }
@@ -46,6 +77,9 @@ impl std::fmt::Debug for NodeConfig {
 struct FileConfig {
     base_url: Option<String>,
     default_alg: Option<String>,
+    metrics_listen: Option<String>,
+    max_connections: Option<usize>,
+    header_read_timeout_secs: Option<u64>,
 }
 
 /// Default public base URL.
@@ -92,12 +126,32 @@ impl NodeConfig {
             Ok(s) if !s.is_empty() => Zeroizing::new(s.into_bytes()),
             _ => secret_file(&dir.join("holder-secret"), 32)?,
         };
+        let serving = Serving {
+            metrics_listen: std::env::var("ELICENSE_METRICS_LISTEN")
+                .ok()
+                .filter(|a| !a.is_empty())
+                .or(file.metrics_listen),
+            max_connections: env_number("ELICENSE_MAX_CONNECTIONS")?
+                .or(file.max_connections)
+                .unwrap_or(DEFAULT_MAX_CONNECTIONS),
+            header_read_timeout_secs: env_number("ELICENSE_HEADER_READ_TIMEOUT")?
+                .or(file.header_read_timeout_secs)
+                .unwrap_or(DEFAULT_HEADER_READ_TIMEOUT_SECS),
+        };
+        if serving.max_connections == 0 || serving.header_read_timeout_secs == 0 {
+            return Err(AppError::new(
+                ErrorKind::Invalid,
+                "config.invalid",
+                "max_connections and header_read_timeout_secs must be at least 1",
+            ));
+        }
         Ok(NodeConfig {
             base_url: base_url.trim_end_matches('/').to_string(),
             key_password,
             holder_secret,
             default_alg,
             data_dir: Some(dir.to_path_buf()),
+            serving,
         })
     }
 
@@ -120,12 +174,27 @@ impl NodeConfig {
             holder_secret: Zeroizing::new(secret),
             default_alg: Alg::Sm2,
             data_dir: None,
+            serving: Serving::default(),
         }
     }
 
     /// The SQLite file of this node's data dir.
     pub fn sqlite_path(&self) -> Option<PathBuf> {
         self.data_dir.as_ref().map(|d| d.join("elicense.db"))
+    }
+}
+
+/// A whole number from the environment variable `name`, if set.
+fn env_number<N: std::str::FromStr>(name: &str) -> Result<Option<N>> {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => v.trim().parse().map(Some).map_err(|_| {
+            AppError::new(
+                ErrorKind::Invalid,
+                "config.invalid",
+                format!("{name}={v:?} is not a whole number"),
+            )
+        }),
+        _ => Ok(None),
     }
 }
 

@@ -27,6 +27,21 @@ pub struct DataArgs {
     pub database: Option<String>,
 }
 
+/// How `serve` serves; each overrides `elicense.toml` and `ELICENSE_*` (see `NodeConfig`).
+#[derive(Debug, Clone, Args)]
+pub struct ServingArgs {
+    /// Serve `/metrics` only on this address (e.g. 127.0.0.1:9090); the main listener then
+    /// answers 404 there. Config `metrics_listen`, env `ELICENSE_METRICS_LISTEN`.
+    #[arg(long)]
+    pub metrics_listen: Option<String>,
+    /// Connections served at once per listener; more get 503 `server.busy` (default 4096).
+    #[arg(long)]
+    pub max_connections: Option<usize>,
+    /// Seconds a client has to send a request's headers before it is disconnected (default 10).
+    #[arg(long)]
+    pub header_read_timeout: Option<u64>,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum AlgArg {
     Sm2,
@@ -59,6 +74,8 @@ pub enum Command {
         data: DataArgs,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        #[command(flatten)]
+        serving: ServingArgs,
     },
     /// Render a license's face (照面) as PDF, PNG or SVG.
     Face {

@@ -8,25 +8,34 @@ pub mod error;
 pub mod openapi;
 pub mod pages;
 pub mod routes;
+pub mod serve;
 pub mod state;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use elicense_app::Node;
 
+pub use serve::Limits;
 pub use state::AppState;
 
 /// Largest request body accepted (a credential, a presentation, an issue request).
 pub const MAX_BODY: usize = 256 * 1024;
 
-/// The node's router: API, well-known documents, status lists, OpenAPI.
+/// The node's router: API, well-known documents, status lists, OpenAPI, pages, `/metrics`.
 pub fn router(node: Arc<Node>) -> Router {
-    let state = AppState::new(node);
+    app_router(AppState::new(node), true)
+}
+
+/// The router on `state`; without `/metrics` (a JSON 404 like any unknown path) when
+/// `with_metrics` is false, i.e. when the metrics have a listener of their own.
+fn app_router(state: AppState, with_metrics: bool) -> Router {
     let (router, api) = routes::api_router().split_for_parts();
-    let api = Arc::new(api);
+    let api = Arc::new(openapi::finish(api));
     router
         .merge(pages::router())
         .route(
@@ -38,6 +47,9 @@ pub fn router(node: Arc<Node>) -> Router {
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: Next| hide_metrics(with_metrics, req, next),
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(state::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -46,6 +58,32 @@ pub fn router(node: Arc<Node>) -> Router {
             Duration::from_secs(30),
         ))
         .with_state(state)
+}
+
+/// The OpenAPI document `/api/openapi.json` serves.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    openapi::finish(routes::api_router().split_for_parts().1)
+}
+
+/// The router of a separate metrics listener: `/metrics` only.
+fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            METRICS_PATH,
+            axum::routing::get(routes::metrics::get::handler),
+        )
+        .fallback(not_found)
+        .with_state(state)
+}
+
+const METRICS_PATH: &str = "/metrics";
+
+/// `/metrics` answers as an unknown path unless this listener serves the metrics.
+async fn hide_metrics(with_metrics: bool, req: Request, next: Next) -> Response {
+    if !with_metrics && req.uri().path() == METRICS_PATH {
+        return not_found().await.into_response();
+    }
+    next.run(req).await
 }
 
 /// Unknown paths: a JSON error like every other.
@@ -66,17 +104,49 @@ async fn method_not_allowed() -> error::ApiError {
     )
 }
 
-/// Serves `node` on `listener` until `shutdown` resolves; runs the expiry sweeper meanwhile.
+/// How a node is served (see `serve.rs` for the limits' invariants).
+#[derive(Debug, Default)]
+pub struct ServeOptions {
+    pub limits: Limits,
+    /// A listener of its own for `/metrics`; the main listener then answers 404 there.
+    pub metrics: Option<tokio::net::TcpListener>,
+}
+
+/// Serves `node` on `listener` with the default options until `shutdown` resolves.
 pub async fn serve(
     node: Arc<Node>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(node, listener, ServeOptions::default(), shutdown).await
+}
+
+/// Serves `node` on `listener` (and its metrics on `options.metrics`) until `shutdown`
+/// resolves and every connection has closed; runs the expiry sweeper meanwhile.
+pub async fn serve_with(
+    node: Arc<Node>,
+    listener: tokio::net::TcpListener,
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweep_expired(node.clone()));
-    let app = router(node).into_make_service_with_connect_info::<SocketAddr>();
-    let out = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let state = AppState::new(node);
+    let shutdown = serve::Shutdown::on(shutdown);
+    let limits = options.limits;
+    let main = serve::accept_loop(
+        listener,
+        app_router(state.clone(), options.metrics.is_none()),
+        limits,
+        shutdown.clone(),
+    );
+    let out = match options.metrics {
+        Some(metrics) => {
+            let metrics = serve::accept_loop(metrics, metrics_router(state), limits, shutdown);
+            let (a, b) = tokio::join!(main, metrics);
+            a.and(b)
+        }
+        None => main.await,
+    };
     sweeper.abort();
     out
 }

@@ -1,6 +1,11 @@
-//! The OpenAPI document's frame; paths are added by the route registrations themselves.
+//! The OpenAPI document's frame; paths are added by the route registrations themselves, and
+//! `finish` makes the result a valid OpenAPI 3.1 document.
 
+use elicense_app::face::FaceFormat;
+use elicense_core::lifecycle::{Action, Status};
+use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -39,6 +44,159 @@ impl Modify for IssuerKey {
             SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
                 utoipa::openapi::security::ApiKeyValue::new(elicense_app::wallet::session::COOKIE),
             )),
+        );
+    }
+}
+
+/// The document of the route registrations `api`, made valid and precise; what
+/// `/api/openapi.json` serves.
+///
+/// Invariants of the result: every path is an OpenAPI path template (the router's wildcard
+/// `{*name}` becomes `{name}`, a parameter whose value may contain `/`); every operation has
+/// a unique `operationId` (`<method>_<path>`); the closed sets of values listed in
+/// `field_enums` and `param_enums` are enums, taken from the domain types where those exist.
+pub fn finish(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    let paths = std::mem::take(&mut api.paths.paths);
+    api.paths.paths = paths
+        .into_iter()
+        .map(|(path, mut item)| {
+            let path = template(&path);
+            for (method, op) in operations(&mut item) {
+                op.operation_id = Some(operation_id(method, &path));
+            }
+            (path, item)
+        })
+        .collect();
+    for (path, name, values) in param_enums() {
+        let Some(item) = api.paths.paths.get_mut(path) else {
+            continue;
+        };
+        for (_, op) in operations(item) {
+            for p in op.parameters.iter_mut().flatten() {
+                if p.name == name {
+                    if let Some(schema) = p.schema.as_mut() {
+                        set_enum(schema, &values);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(components) = api.components.as_mut() {
+        for (schema, field, values) in field_enums() {
+            if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut(schema) {
+                if let Some(p) = o.properties.get_mut(field) {
+                    set_enum(p, &values);
+                }
+            }
+        }
+    }
+    api
+}
+
+/// An axum route path as an OpenAPI path template: `{*rest}` → `{rest}`.
+pub fn template(route: &str) -> String {
+    route.replace("{*", "{")
+}
+
+/// `<method>_<path>` with every run of other characters than letters and digits as one `_`:
+/// `GET /api/v1/licenses/{identifier}` → `get_api_v1_licenses_identifier`.
+pub fn operation_id(method: &str, path: &str) -> String {
+    let mut id = method.to_ascii_lowercase();
+    for part in path.split(|c: char| !c.is_ascii_alphanumeric()) {
+        if !part.is_empty() {
+            id.push('_');
+            id.push_str(part);
+        }
+    }
+    id
+}
+
+fn operations(item: &mut PathItem) -> Vec<(&'static str, &mut Operation)> {
+    [
+        ("get", item.get.as_mut()),
+        ("put", item.put.as_mut()),
+        ("post", item.post.as_mut()),
+        ("delete", item.delete.as_mut()),
+        ("options", item.options.as_mut()),
+        ("head", item.head.as_mut()),
+        ("patch", item.patch.as_mut()),
+        ("trace", item.trace.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(m, op)| op.map(|op| (m, op)))
+    .collect()
+}
+
+/// Makes `schema` (an inline string schema) an enum of `values`; `null` stays allowed when it
+/// was.
+fn set_enum(schema: &mut RefOr<Schema>, values: &[&str]) {
+    if let RefOr::T(Schema::Object(o)) = schema {
+        let mut all: Vec<serde_json::Value> = values.iter().map(|v| (*v).into()).collect();
+        let nullable = matches!(
+            &o.schema_type,
+            utoipa::openapi::schema::SchemaType::Array(types)
+                if types.contains(&utoipa::openapi::schema::Type::Null)
+        );
+        if nullable {
+            all.push(serde_json::Value::Null);
+        }
+        o.enum_values = Some(all);
+    }
+}
+
+/// The actions a client may ask for (`expire` is the node's own).
+fn requestable_actions() -> Vec<&'static str> {
+    Action::ALL
+        .into_iter()
+        .filter(|a| *a != Action::Expire)
+        .map(|a| a.code())
+        .collect()
+}
+
+/// Component fields (schema, property) that hold one of a closed set of values.
+pub fn field_enums() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
+    let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.code()).collect();
+    vec![
+        ("StatusView", "code", statuses.clone()),
+        ("ActionOutcome", "status", statuses),
+        ("ActionOutcome", "action", requestable_actions()),
+        ("ActionRequest", "action", requestable_actions()),
+        // The sharing request's states and bases, as `institutions` stores them today.
+        (
+            "ShareView",
+            "state",
+            vec!["pending", "granted", "refused", "expired"],
+        ),
+        ("ShareView", "basis", vec!["consent", "legal"]),
+    ]
+}
+
+/// Path parameters (path template, name) that hold one of a closed set of values.
+pub fn param_enums() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
+    vec![(
+        "/api/v1/shares/{id}/face/{format}",
+        "format",
+        [FaceFormat::Pdf, FaceFormat::Png, FaceFormat::Svg]
+            .map(FaceFormat::extension)
+            .to_vec(),
+    )]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{operation_id, template};
+
+    #[test]
+    fn wildcards_become_templates_and_ids_are_method_and_path() {
+        assert_eq!(template("/log/tile/{*path}"), "/log/tile/{path}");
+        assert_eq!(template("/a/{b}/c"), "/a/{b}/c");
+        assert_eq!(
+            operation_id("GET", "/api/v1/licenses/{identifier}"),
+            "get_api_v1_licenses_identifier"
+        );
+        assert_eq!(
+            operation_id("get", "/.well-known/jwt-vc-issuer"),
+            "get_well_known_jwt_vc_issuer"
         );
     }
 }

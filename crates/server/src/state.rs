@@ -1,4 +1,8 @@
 //! Shared state of the handlers and the request-metrics middleware.
+//!
+//! Invariant: every label of the request metrics comes from a bounded set (the router's
+//! route templates or `unmatched`, `method_label`'s eight labels, HTTP status codes), so no
+//! request can add series at will.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -57,11 +61,26 @@ pub async fn track(req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();
-    metrics::counter!("elicense_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::counter!("elicense_http_requests_total", "method" => method, "route" => route.clone(), "status" => status).increment(1);
     metrics::histogram!("elicense_http_request_seconds", "method" => method, "route" => route)
         .record(start.elapsed().as_secs_f64());
     resp
+}
+
+/// The metrics label of a request method: one of seven methods, or `other`.
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method as M;
+    match *method {
+        M::GET => "GET",
+        M::HEAD => "HEAD",
+        M::POST => "POST",
+        M::PUT => "PUT",
+        M::PATCH => "PATCH",
+        M::DELETE => "DELETE",
+        M::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }

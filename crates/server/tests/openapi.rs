@@ -1,5 +1,6 @@
 //! `GET /api/openapi.json`: the OpenAPI document, generated from the route registrations,
-//! names every route; its full text is pinned by an insta snapshot.
+//! names every route; its full text is pinned by an insta snapshot; an independent validator
+//! (openapi-spec-validator, installed pinned by `scripts/deps.sh`) accepts it.
 
 mod common;
 
@@ -22,7 +23,7 @@ const ROUTES: [(&str, &str); 28] = [
     ("/api/v1/verifications", "post"),
     ("/.well-known/elicense-log", "get"),
     ("/log/checkpoint", "get"),
-    ("/log/tile/{*path}", "get"),
+    ("/log/tile/{path}", "get"),
     ("/api/v1/log/proof/inclusion", "get"),
     ("/api/v1/log/proof/consistency", "get"),
     ("/api/v1/wallet/licenses/{identifier}/binding", "post"),
@@ -123,8 +124,102 @@ async fn openapi_document_names_every_route() {
 #[tokio::test]
 async fn openapi_document_matches_the_router_without_a_server() {
     // The document served equals the one built from the route registrations.
-    let (_, api) = elicense_server::routes::api_router().split_for_parts();
+    let api = elicense_server::openapi_document();
     let s = TestServer::start().await;
     let (_, served) = read(s.get("/api/openapi.json").send().await.unwrap()).await;
     assert_eq!(serde_json::to_value(&api).unwrap(), served);
+}
+
+/// The pinned validator `scripts/deps.sh` installs into the git-ignored `.cache/`.
+fn validator() -> std::path::PathBuf {
+    let exe = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../.cache/openapi/bin/openapi-spec-validator");
+    assert!(
+        exe.exists(),
+        "{} is missing: run scripts/deps.sh",
+        exe.display()
+    );
+    exe
+}
+
+#[tokio::test]
+async fn an_independent_validator_accepts_the_served_document() {
+    let s = TestServer::start().await;
+    let resp = s.get("/api/openapi.json").send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let text = resp.text().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, &text).unwrap();
+    let out = std::process::Command::new(validator())
+        .arg(&file)
+        .output()
+        .expect("run openapi-spec-validator");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "the document is not valid: {said}");
+    assert!(said.contains("OK"), "{said}");
+}
+
+#[tokio::test]
+async fn every_path_is_a_template_with_its_parameters_and_closed_sets_are_enums() {
+    let doc = serde_json::to_value(elicense_server::openapi_document()).unwrap();
+    let mut ids = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        assert!(!path.contains("{*"), "router wildcard in {path}");
+        let names: Vec<&str> = path
+            .split('{')
+            .skip(1)
+            .map(|rest| rest.split('}').next().unwrap())
+            .collect();
+        for (method, op) in item.as_object().unwrap() {
+            let declared: Vec<&str> = op["parameters"]
+                .as_array()
+                .map(|ps| {
+                    ps.iter()
+                        .filter(|p| p["in"] == "path")
+                        .map(|p| p["name"].as_str().unwrap())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut a = names.clone();
+            let mut b = declared.clone();
+            a.sort();
+            b.sort();
+            assert_eq!(a, b, "{method} {path}: template and path parameters differ");
+            let id = op["operationId"].as_str().expect("operationId");
+            assert!(ids.insert(id.to_owned()), "operationId {id} twice");
+        }
+    }
+    let schemas = &doc["components"]["schemas"];
+    let statuses: Vec<&str> = elicense_core::lifecycle::Status::ALL
+        .iter()
+        .map(|s| s.code())
+        .collect();
+    for (schema, field) in [("StatusView", "code"), ("ActionOutcome", "status")] {
+        let values: Vec<&str> = schemas[schema]["properties"][field]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{schema}.{field} is not an enum"))
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(values, statuses, "{schema}.{field}");
+    }
+    for (schema, field) in [
+        ("ActionRequest", "action"),
+        ("ActionOutcome", "action"),
+        ("ShareView", "state"),
+        ("ShareView", "basis"),
+    ] {
+        assert!(
+            schemas[schema]["properties"][field]["enum"].is_array(),
+            "{schema}.{field} is not an enum"
+        );
+    }
+    let actions = &schemas["ActionRequest"]["properties"]["action"]["enum"];
+    assert!(actions.as_array().unwrap().contains(&"revoke".into()));
+    assert!(!actions.as_array().unwrap().contains(&"expire".into()));
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use elicense_app::{AppError, ErrorKind, Node, NodeConfig};
 
 use super::open_node;
-use crate::cli::DataArgs;
+use crate::cli::{DataArgs, ServingArgs};
 use crate::output;
 
 async fn bind(listen: &str) -> Result<(tokio::net::TcpListener, SocketAddr), AppError> {
@@ -23,12 +23,50 @@ async fn bind(listen: &str) -> Result<(tokio::net::TcpListener, SocketAddr), App
     Ok((listener, addr))
 }
 
-async fn run_server(node: Arc<Node>, listener: tokio::net::TcpListener) -> i32 {
+/// The node's serving configuration with the command line's overrides applied.
+fn serving(node: &Node, args: Option<&ServingArgs>) -> elicense_app::config::Serving {
+    let mut s = node.config.serving.clone();
+    if let Some(a) = args {
+        if let Some(m) = &a.metrics_listen {
+            s.metrics_listen = Some(m.clone());
+        }
+        if let Some(n) = a.max_connections {
+            s.max_connections = n.max(1);
+        }
+        if let Some(t) = a.header_read_timeout {
+            s.header_read_timeout_secs = t.max(1);
+        }
+    }
+    s
+}
+
+async fn run_server(
+    node: Arc<Node>,
+    listener: tokio::net::TcpListener,
+    serving: elicense_app::config::Serving,
+) -> i32 {
+    let metrics = match &serving.metrics_listen {
+        Some(addr) => match bind(addr).await {
+            Ok((l, a)) => {
+                eprintln!("metrics on http://{a}/metrics");
+                Some(l)
+            }
+            Err(e) => return output::error(&e, false),
+        },
+        None => None,
+    };
+    let options = elicense_server::ServeOptions {
+        limits: elicense_server::Limits {
+            header_read_timeout: std::time::Duration::from_secs(serving.header_read_timeout_secs),
+            max_connections: serving.max_connections,
+        },
+        metrics,
+    };
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
         eprintln!("shutting down");
     };
-    match elicense_server::serve(node, listener, shutdown).await {
+    match elicense_server::serve_with(node, listener, options, shutdown).await {
         Ok(()) => 0,
         Err(e) => output::error(
             &AppError::new(ErrorKind::Unavailable, "serve.io", e.to_string()),
@@ -37,7 +75,7 @@ async fn run_server(node: Arc<Node>, listener: tokio::net::TcpListener) -> i32 {
     }
 }
 
-pub async fn serve(data: &DataArgs, listen: &str) -> i32 {
+pub async fn serve(data: &DataArgs, listen: &str, args: &ServingArgs) -> i32 {
     let (listener, addr) = match bind(listen).await {
         Ok(b) => b,
         Err(e) => return output::error(&e, false),
@@ -50,7 +88,8 @@ pub async fn serve(data: &DataArgs, listen: &str) -> i32 {
         "elicense node on http://{addr} (public base URL {})",
         node.config.base_url
     );
-    run_server(node, listener).await
+    let serving = serving(&node, Some(args));
+    run_server(node, listener, serving).await
 }
 
 pub async fn demo(data: &DataArgs, listen: &str) -> i32 {
@@ -94,7 +133,8 @@ pub async fn demo(data: &DataArgs, listen: &str) -> i32 {
     };
     print_banner(&node, &url, data, &seeded, &accounts).await;
     print_institutions(&url, &institutions);
-    run_server(node, listener).await
+    let serving = serving(&node, None);
+    run_server(node, listener, serving).await
 }
 
 fn print_institutions(url: &str, institutions: &[elicense_app::institutions::DemoInstitution]) {
@@ -133,7 +173,10 @@ async fn print_banner(
     println!("  catalogue:         {url}/api/v1/catalogue");
     println!("  issuer keys:       {url}/.well-known/jwt-vc-issuer");
     println!("  API (OpenAPI):     {url}/api/openapi.json");
-    println!("  metrics:           {url}/metrics");
+    match &node.config.serving.metrics_listen {
+        Some(addr) => println!("  metrics:           http://{addr}/metrics"),
+        None => println!("  metrics:           {url}/metrics"),
+    }
     println!();
     println!("Issuing authorities and their API keys (shown once; `elicense apikey` makes more):");
     for i in &seeded.issuers {

@@ -27,7 +27,11 @@ use crate::output;
 pub async fn run(cli: crate::cli::Cli) -> i32 {
     match cli.command {
         Command::Demo { data, listen } => demo::demo(&data, &listen).await,
-        Command::Serve { data, listen } => demo::serve(&data, &listen).await,
+        Command::Serve {
+            data,
+            listen,
+            serving,
+        } => demo::serve(&data, &listen, &serving).await,
         Command::Issue(a) => issue::issue(a).await,
         Command::Face {
             data,

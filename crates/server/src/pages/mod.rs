@@ -10,6 +10,7 @@
 pub mod assets;
 pub mod auth;
 pub mod i18n;
+pub mod redirect;
 pub mod shares;
 pub mod verify;
 pub mod wallet;
@@ -236,9 +237,10 @@ struct PrefsQuery {
 async fn prefs(axum::extract::Query(q): axum::extract::Query<PrefsQuery>) -> Response {
     let back = q
         .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
-        .unwrap_or_else(|| "/".into());
-    let mut resp = Redirect::to(&back).into_response();
+        .as_deref()
+        .and_then(redirect::local_path)
+        .unwrap_or("/");
+    let mut resp = Redirect::to(back).into_response();
     let year = "; Path=/; Max-Age=31536000; SameSite=Lax";
     if let Some(lang) = q.lang.filter(|l| l == "en" || l == "zh") {
         if let Ok(v) = HeaderValue::from_str(&format!("lang={lang}{year}")) {

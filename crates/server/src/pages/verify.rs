@@ -261,10 +261,23 @@ pub async fn go(
     Ok(Redirect::to(&to).into_response())
 }
 
-/// Largest QR photo accepted.
+/// Largest QR photo accepted, in bytes.
 pub const MAX_SCAN_BYTES: usize = 8 * 1024 * 1024;
+/// Largest QR photo decoded, in pixels (a 12-megapixel phone photo) ...
+pub const MAX_SCAN_PIXELS: u64 = 12_000_000;
+/// ... and its longest side.
+pub const MAX_SCAN_SIDE: u32 = 8192;
+/// Larger images are scaled down to this longest side before QR detection first.
+const DETECT_SIDE: u32 = 1600;
+/// Photos decoded at once; others wait up to `DECODE_WAIT`, then get `verify.busy`.
+const MAX_DECODES: usize = 2;
+const DECODE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+static DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_DECODES);
 
 /// `POST /verify/scan`: a photo or screenshot of a QR code.
+///
+/// Invariant: an image is decoded only after its declared size passed `check_size`, under
+/// decoder allocation limits, and at most `MAX_DECODES` at a time.
 pub async fn scan(
     State(s): State<AppState>,
     t: T,
@@ -292,11 +305,20 @@ pub async fn scan(
     let bytes = bytes
         .ok_or_else(|| AppError::new(ErrorKind::Invalid, "verify.bad_upload", "no image sent"))
         .or_page(t, "/verify")?;
-    let texts = tokio::task::spawn_blocking(move || decode_qr(&bytes))
-        .await
-        .map_err(|e| AppError::internal(e.to_string()))
-        .or_page(t, "/verify")?
-        .or_page(t, "/verify")?;
+    // Cheap refusal first: the declared size, read from the header only.
+    image_size(&bytes).or_page(t, "/verify")?;
+    let Ok(Ok(permit)) = tokio::time::timeout(DECODE_WAIT, DECODES.acquire()).await else {
+        return Ok(busy(t));
+    };
+    let texts = tokio::task::spawn_blocking(move || {
+        let texts = decode_qr(&bytes);
+        drop(permit);
+        texts
+    })
+    .await
+    .map_err(|e| AppError::internal(e.to_string()))
+    .or_page(t, "/verify")?
+    .or_page(t, "/verify")?;
     let to = texts
         .iter()
         .find_map(|x| target(&s.node.config.base_url, x))
@@ -305,23 +327,95 @@ pub async fn scan(
     Ok(Redirect::to(&to).into_response())
 }
 
-/// Every QR code found in an image (PNG or JPEG).
+/// `503 verify.busy` with `Retry-After`: every decoding slot stayed taken.
+fn busy(t: T) -> Response {
+    let error = AppError::new(
+        ErrorKind::Unavailable,
+        "verify.busy",
+        "too many images are being read; retry in a few seconds",
+    );
+    let mut resp = PageError {
+        t,
+        error,
+        back: "/verify",
+    }
+    .into_response();
+    resp.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("2"),
+    );
+    resp
+}
+
+fn bad_image(e: impl std::fmt::Display) -> AppError {
+    AppError::new(
+        ErrorKind::Invalid,
+        "verify.bad_image",
+        format!("not a PNG or JPEG image: {e}"),
+    )
+}
+
+/// A reader of `bytes` as PNG or JPEG (nothing else is decoded).
+fn reader(bytes: &[u8]) -> Result<image::ImageReader<std::io::Cursor<&[u8]>>, AppError> {
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(bad_image)?;
+    match reader.format() {
+        Some(image::ImageFormat::Png | image::ImageFormat::Jpeg) => Ok(reader),
+        _ => Err(bad_image("unknown format")),
+    }
+}
+
+/// Whether an image of `width` × `height` may be decoded.
+pub fn check_size(width: u32, height: u32) -> Result<(), AppError> {
+    let pixels = u64::from(width) * u64::from(height);
+    if width > MAX_SCAN_SIDE || height > MAX_SCAN_SIDE || pixels > MAX_SCAN_PIXELS {
+        return Err(AppError::new(
+            ErrorKind::Invalid,
+            "verify.image_too_large",
+            format!(
+                "the image is {width}×{height} pixels; at most {} megapixels and {MAX_SCAN_SIDE} \
+                 pixels a side are read",
+                MAX_SCAN_PIXELS / 1_000_000
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The declared size of a PNG or JPEG, read from its header (nothing decoded), if allowed.
+fn image_size(bytes: &[u8]) -> Result<(u32, u32), AppError> {
+    let (w, h) = reader(bytes)?.into_dimensions().map_err(bad_image)?;
+    check_size(w, h)?;
+    Ok((w, h))
+}
+
+/// Every QR code found in an image (PNG or JPEG) of an allowed size.
 pub fn decode_qr(bytes: &[u8]) -> Result<Vec<String>, AppError> {
-    let img = image::load_from_memory(bytes)
-        .map_err(|e| {
-            AppError::new(
-                ErrorKind::Invalid,
-                "verify.bad_image",
-                format!("not a PNG or JPEG image: {e}"),
-            )
-        })?
-        .to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(img);
-    let texts: Vec<String> = prepared
-        .detect_grids()
-        .into_iter()
-        .filter_map(|g| g.decode().ok().map(|(_, text)| text))
-        .collect();
+    image_size(bytes)?;
+    let mut reader = reader(bytes)?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SCAN_SIDE);
+    limits.max_image_height = Some(MAX_SCAN_SIDE);
+    // The largest allowed image at 16 bits per channel, RGBA, with some slack.
+    limits.max_alloc = Some(MAX_SCAN_PIXELS * 8 + (4 << 20));
+    reader.limits(limits);
+    let img = reader.decode().map_err(bad_image)?.to_luma8();
+    let (w, h) = img.dimensions();
+    let mut texts = Vec::new();
+    if w.max(h) > DETECT_SIDE {
+        // Phone photos: a scaled-down copy is enough for a code that fills part of the frame.
+        let scale = |side: u32| (side * DETECT_SIDE / w.max(h)).max(1);
+        texts = detect(image::imageops::resize(
+            &img,
+            scale(w),
+            scale(h),
+            image::imageops::FilterType::Triangle,
+        ));
+    }
+    if texts.is_empty() {
+        texts = detect(img);
+    }
     if texts.is_empty() {
         return Err(AppError::new(
             ErrorKind::Invalid,
@@ -332,9 +426,47 @@ pub fn decode_qr(bytes: &[u8]) -> Result<Vec<String>, AppError> {
     Ok(texts)
 }
 
+fn detect(img: image::GrayImage) -> Vec<String> {
+    rqrr::PreparedImage::prepare(img)
+        .detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, text)| text))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::target;
+    use super::{busy, check_size, target, MAX_SCAN_SIDE};
+    use crate::pages::{Lang, T};
+
+    #[test]
+    fn sizes_over_the_limits_are_refused() {
+        assert!(check_size(4000, 3000).is_ok(), "a 12 MP phone photo");
+        assert!(check_size(1, MAX_SCAN_SIDE).is_ok());
+        for (w, h) in [
+            (4001, 3000),
+            (MAX_SCAN_SIDE + 1, 1),
+            (1, MAX_SCAN_SIDE + 1),
+            (20_000, 20_000),
+            (u32::MAX, u32::MAX),
+        ] {
+            assert_eq!(
+                check_size(w, h).unwrap_err().code,
+                "verify.image_too_large",
+                "{w}×{h}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_busy_answer_says_when_to_retry() {
+        let resp = busy(T {
+            lang: Lang::En,
+            large: false,
+        });
+        assert_eq!(resp.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(resp.headers()[axum::http::header::RETRY_AFTER], "2");
+    }
 
     #[test]
     fn targets_are_local_verification_paths_or_identifiers() {

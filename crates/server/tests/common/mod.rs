@@ -39,6 +39,14 @@ impl TestServer {
     }
 
     pub async fn start_with_clock(clock: Arc<dyn Clock>) -> TestServer {
+        TestServer::start_with(clock, elicense_server::ServeOptions::default()).await
+    }
+
+    /// A server with serving options of the test's choosing (limits, a metrics listener).
+    pub async fn start_with(
+        clock: Arc<dyn Clock>,
+        options: elicense_server::ServeOptions,
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -55,9 +63,14 @@ impl TestServer {
             .map(|i| (i.code, i.api_key))
             .collect();
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(elicense_server::serve(node.clone(), listener, async move {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(elicense_server::serve_with(
+            node.clone(),
+            listener,
+            options,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
         let client = Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
@@ -82,6 +95,11 @@ impl TestServer {
             .expect("running")
             .await
             .expect("server task")
+    }
+
+    /// The SQLite file of this node's store (tests that damage it on purpose open it).
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("db")
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -10,6 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VersionQuery {
     /// Catalogue version; the latest when absent.
     pub version: Option<u32>,

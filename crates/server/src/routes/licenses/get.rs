@@ -1,10 +1,16 @@
 //! `GET /api/v1/licenses/{identifier}`: the issuer's full view of one license version: its
 //! metadata, credential, status and history. Only the issuing authority may read it.
+//!
+//! Invariants: the license is read once (its status view is built from that record, so a
+//! license removed meanwhile cannot make the handler fail half-way); stored JSON (metadata,
+//! event details) or a stored status that does not parse is `store.corrupt` (500), never
+//! `null` or an empty label.
 
 use axum::extract::{Path, State};
 use axum::Json;
-use elicense_app::verify::{status_view, StatusView};
-use elicense_app::AppError;
+use elicense_app::verify::{status_view_of, StatusView};
+use elicense_app::{AppError, ErrorKind};
+use elicense_core::lifecycle::Status;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -43,7 +49,8 @@ pub struct EventView {
     responses((status = 200, body = LicenseView),
         (status = 400, body = crate::error::ErrorBody, description = "Not a valid identifier"),
         (status = 401, body = crate::error::ErrorBody),
-        (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+        (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 500, body = crate::error::ErrorBody, description = "Stored data does not parse (`store.corrupt`)")))]
 pub async fn handler(
     State(s): State<AppState>,
     Issuer(key): Issuer,
@@ -64,33 +71,53 @@ pub async fn handler(
         )
         .into());
     }
-    let status = status_view(&s.node, id.as_str())
-        .await?
-        .expect("the license exists");
+    if Status::parse(&rec.status).is_none() {
+        return Err(corrupt(&rec.identifier, "status").into());
+    }
+    let meta = stored_json(&rec.meta).ok_or_else(|| corrupt(&rec.identifier, "metadata"))?;
+    let status = status_view_of(&s.node, &rec).await?;
     let events = s
         .node
         .store
         .events(&rec.lineage)
         .await
         .map_err(AppError::from)?;
-    Ok(Json(LicenseView {
-        identifier: rec.identifier,
-        version: rec.version,
-        meta: serde_json::from_str(&rec.meta).unwrap_or(Value::Null),
-        credential: rec.credential,
-        status,
-        pledged: rec.pledged,
-        events: events
-            .into_iter()
-            .map(|e| EventView {
+    let events = events
+        .into_iter()
+        .map(|e| {
+            let detail = stored_json(&e.detail)
+                .ok_or_else(|| corrupt(&e.identifier, &format!("detail of event {}", e.seq)))?;
+            Ok(EventView {
                 seq: e.seq,
                 identifier: e.identifier,
                 kind: e.kind,
                 actor: e.actor,
                 at: e.at,
                 reason: e.reason,
-                detail: serde_json::from_str(&e.detail).unwrap_or(Value::Null),
+                detail,
             })
-            .collect(),
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    Ok(Json(LicenseView {
+        identifier: rec.identifier,
+        version: rec.version,
+        meta,
+        credential: rec.credential,
+        status,
+        pledged: rec.pledged,
+        events,
     }))
+}
+
+/// A stored JSON text as a value; `None` when it does not parse.
+fn stored_json(text: &str) -> Option<Value> {
+    serde_json::from_str(text).ok()
+}
+
+fn corrupt(identifier: &str, what: &str) -> AppError {
+    AppError::new(
+        ErrorKind::Internal,
+        "store.corrupt",
+        format!("license {identifier}: stored {what} does not parse"),
+    )
 }

@@ -13,7 +13,9 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 
 #[utoipa::path(get, path = "/log/tile/{*path}", tag = "public",
-    params(("path" = String, Path, description = "`<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`, N in C2SP x-groups")),
+    params(("path" = String, Path,
+        pattern = r"^(entries|[0-9]{1,2})/(x[0-9]{3}/)*[0-9]{3}(\.p/[0-9]{1,3})?$",
+        description = "The rest of the path, over several segments: `<L>/<N>[.p/<W>]` (hashes at level L) or `entries/<N>[.p/<W>]` (an entry bundle), N in C2SP x-groups (`x001/234`). Its `/` may be sent as is (C2SP tlog-tiles) or percent-encoded as `%2F`; the document names it `{path}`, the router `{*path}`.")),
     responses(
         (status = 200, description = "Tile (hashes) or entry bundle", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 400, body = crate::error::ErrorBody, description = "Not a tile path"),

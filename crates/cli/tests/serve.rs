@@ -1,0 +1,103 @@
+//! `elicense serve` as a process: `/metrics` on a listen address of its own (flag, environment
+//! or `elicense.toml`), and the main listener then answers 404 there.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// Status code and body of `GET path` on 127.0.0.1:`port` (`None` if nothing answers).
+fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let status = text.split(' ').nth(1)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())?;
+    Some((status, body))
+}
+
+/// Spawns `cmd` and waits until both ports answer.
+fn start(cmd: std::process::Command, d: &DataDir, main: u16, metrics: u16) -> Running {
+    let mut proc = Running::spawn(cmd, d.tmp.path(), "serve");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !(http_ok(main, "/healthz") && http_ok(metrics, "/metrics")) {
+        if let Some(code) = proc.exited() {
+            panic!("serve exited with {code}:\n{}", proc.stderr());
+        }
+        assert!(Instant::now() < deadline, "not ready:\n{}", proc.stderr());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    proc
+}
+
+fn assert_split(main: u16, metrics: u16) {
+    let (status, body) = get(main, "/metrics").expect("main answers");
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("route.not_found"), "{body}");
+    let (status, body) = get(metrics, "/metrics").expect("metrics answer");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("elicense_http_requests_total"), "{body}");
+    let (status, _) = get(metrics, "/api/v1/catalogue").expect("metrics answer");
+    assert_eq!(status, 404, "the metrics listener serves only /metrics");
+    let (status, _) = get(main, "/api/v1/catalogue").expect("main answers");
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn metrics_listen_flag_moves_metrics_to_their_own_port() {
+    let (main, metrics) = (free_port(), free_port());
+    let d = DataDir::with_base_url(&format!("http://127.0.0.1:{main}")).setup(&[]);
+    let (listen, metrics_listen) = (format!("127.0.0.1:{main}"), format!("127.0.0.1:{metrics}"));
+    let _p = start(
+        command(&[
+            "serve",
+            "--data",
+            d.data(),
+            "--listen",
+            &listen,
+            "--metrics-listen",
+            &metrics_listen,
+        ]),
+        &d,
+        main,
+        metrics,
+    );
+    assert_split(main, metrics);
+}
+
+#[test]
+fn metrics_listen_comes_from_the_environment_or_the_config_file() {
+    let (main, metrics) = (free_port(), free_port());
+    let d = DataDir::with_base_url(&format!("http://127.0.0.1:{main}")).setup(&[]);
+    let listen = format!("127.0.0.1:{main}");
+    let mut cmd = command(&["serve", "--data", d.data(), "--listen", &listen]);
+    cmd.env("ELICENSE_METRICS_LISTEN", format!("127.0.0.1:{metrics}"));
+    let p = start(cmd, &d, main, metrics);
+    assert_split(main, metrics);
+    drop(p);
+
+    let (main, metrics) = (free_port(), free_port());
+    std::fs::write(
+        d.dir.join("elicense.toml"),
+        format!(
+            "base_url = \"http://127.0.0.1:{main}\"\nmetrics_listen = \"127.0.0.1:{metrics}\"\n"
+        ),
+    )
+    .unwrap();
+    let listen = format!("127.0.0.1:{main}");
+    let _p = start(
+        command(&["serve", "--data", d.data(), "--listen", &listen]),
+        &d,
+        main,
+        metrics,
+    );
+    assert_split(main, metrics);
+}

@@ -1,0 +1,148 @@
+//! A bounded property-based fuzz run of the node's own OpenAPI document (schemathesis,
+//! installed pinned by `scripts/deps.sh`) against a real node on 127.0.0.1, with an issuer
+//! key, an institution key and a wallet session, so that every operation is reached past its
+//! authentication: no request may get a 5xx answer.
+//!
+//! Bounded: a fixed seed, a few examples per operation, one worker (a few hundred requests).
+//! `scripts/fuzz-api.sh` runs the same check with larger numbers against a node of your own.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use elicense_app::institutions::{self, NewInstitution};
+
+/// A hotel: its matter (旅馆住宿登记) has a legal basis.
+const HOTEL: &str = "91310101MA1FPX0Q1Y";
+
+fn schemathesis() -> PathBuf {
+    let exe = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/openapi/bin/schemathesis");
+    assert!(
+        exe.exists(),
+        "{} is missing: run scripts/deps.sh",
+        exe.display()
+    );
+    exe
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_fuzzer_finds_no_server_error() {
+    let s = TestServer::start().await;
+    with_accounts(&s).await;
+    s.issue_driving("es256").await;
+    let issuer_key = s
+        .key(elicense_core::sample::BEIJING_TRAFFIC_POLICE)
+        .to_owned();
+    institutions::register(
+        &s.node,
+        NewInstitution {
+            code: HOTEL.into(),
+            name: "示例酒店".into(),
+            area: "310101".into(),
+            matters: vec!["hotel_check_in".into()],
+        },
+    )
+    .await
+    .unwrap();
+    let institution_key = institutions::create_key(&s.node, HOTEL, "fuzz")
+        .await
+        .unwrap()
+        .0;
+    let cookie = sign_in(&s, "zhangwei").await;
+    let session = cookie.split_once('=').expect("name=value").1.to_owned();
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("schemathesis.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[auth.openapi.api_key]\nbearer = \"{issuer_key}\"\n\n\
+             [auth.openapi.institution_key]\nbearer = \"{institution_key}\"\n\n\
+             [auth.openapi.wallet_session]\napi_key = \"{session}\"\n"
+        ),
+    )
+    .unwrap();
+    let examples = std::env::var("ELICENSE_FUZZ_EXAMPLES").unwrap_or_else(|_| "8".into());
+    let seed = std::env::var("ELICENSE_FUZZ_SEED").unwrap_or_else(|_| "16".into());
+    let schema = s.url("/api/openapi.json");
+    let base = s.base.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(schemathesis())
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .args(["--config-file", config.to_str().unwrap(), "run", &schema])
+            .args(["--url", &base])
+            .args(["--checks", "not_a_server_error,ignored_auth"])
+            .args(["--phases", "examples,coverage,fuzzing"])
+            .args([
+                "--max-examples",
+                &examples,
+                "--seed",
+                &seed,
+                "--workers",
+                "1",
+            ])
+            .args(["--request-timeout", "60", "--suppress-health-check", "all"])
+            .args(["--warnings", "off"])
+            .output()
+            .expect("run schemathesis")
+    })
+    .await
+    .unwrap();
+    let said = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{said}");
+    assert!(out.status.success(), "the fuzzer found problems:\n{said}");
+    // Every operation of the document was exercised.
+    let doc: serde_json::Value = serde_json::to_value(elicense_server::openapi_document()).unwrap();
+    let operations: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+    assert!(
+        said.contains(&format!("Tested: {operations}\n")),
+        "not every one of the {operations} operations ran:\n{said}"
+    );
+    // And each got past its authentication at least once: the node's own request metrics
+    // show an answer other than 401 for every (method, route) of the document.
+    let metrics = s
+        .get("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let answered: std::collections::BTreeSet<(String, String)> = metrics
+        .lines()
+        .filter(|l| l.starts_with("elicense_http_requests_total{"))
+        .filter(|l| !l.contains("status=\"401\""))
+        .filter_map(|l| {
+            let label = |name: &str| {
+                l.split(&format!("{name}=\""))
+                    .nth(1)?
+                    .split('"')
+                    .next()
+                    .map(str::to_owned)
+            };
+            Some((
+                label("method")?.to_lowercase(),
+                label("route")?.replace("{*", "{"),
+            ))
+        })
+        .collect();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            assert!(
+                answered.contains(&(method.clone(), path.clone())),
+                "{method} {path} never got past authentication:\n{said}"
+            );
+        }
+    }
+}
