@@ -3,6 +3,8 @@
 
 use elicense_app::face::FaceFormat;
 use elicense_core::lifecycle::{Action, Status};
+use elicense_core::share::{Basis, ShareState};
+use elicense_core::EventKind;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{RefOr, Schema};
@@ -161,13 +163,28 @@ pub fn field_enums() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         ("ActionOutcome", "status", statuses),
         ("ActionOutcome", "action", requestable_actions()),
         ("ActionRequest", "action", requestable_actions()),
-        // The sharing request's states and bases, as `institutions` stores them today.
         (
             "ShareView",
             "state",
-            vec!["pending", "granted", "refused", "expired"],
+            [
+                ShareState::Pending,
+                ShareState::Granted,
+                ShareState::Refused,
+                ShareState::Expired,
+            ]
+            .map(ShareState::code)
+            .to_vec(),
         ),
-        ("ShareView", "basis", vec!["consent", "legal"]),
+        (
+            "ShareView",
+            "basis",
+            [Basis::Consent, Basis::Legal].map(Basis::code).to_vec(),
+        ),
+        (
+            "EventView",
+            "kind",
+            EventKind::all().map(|k| k.as_str()).collect(),
+        ),
     ]
 }
 
