@@ -31,7 +31,11 @@ fn failure(r: &Row) -> Result<SignInFailureRecord> {
 
 impl PgStore {
     /// Runs one statement with `params`; returns the number of rows it changed.
-    async fn run(&self, sql: &str, params: &[&(dyn tokio_postgres::types::ToSql + Sync)]) -> Result<u64> {
+    async fn run(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<u64> {
         let client = self.client().await?;
         let st = client.prepare_cached(sql).await?;
         Ok(client.execute(&st, params).await?)

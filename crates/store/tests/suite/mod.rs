@@ -700,10 +700,16 @@ pub async fn sessions_end_and_disable(s: &dyn Store) {
     for (id, acc) in [("s1", "acc1"), ("s2", "acc1"), ("s3", "acc2")] {
         s.put_session(session(id, acc, 100)).await.unwrap();
     }
-    assert_eq!(s.session("s1").await.unwrap(), Some(session("s1", "acc1", 100)));
+    assert_eq!(
+        s.session("s1").await.unwrap(),
+        Some(session("s1", "acc1", 100))
+    );
     assert!(s.session("nope").await.unwrap().is_none());
     assert_eq!(
-        s.put_session(session("s1", "acc2", 5)).await.unwrap_err().code(),
+        s.put_session(session("s1", "acc2", 5))
+            .await
+            .unwrap_err()
+            .code(),
         "store.duplicate"
     );
     // Sign-out ends one session, once.
@@ -715,7 +721,10 @@ pub async fn sessions_end_and_disable(s: &dyn Store) {
 
     // Disabling ends every open session of the account, and only of that account.
     s.set_account_disabled("acc1", Some(130)).await.unwrap();
-    assert_eq!(s.account("acc1").await.unwrap().unwrap().disabled_at, Some(130));
+    assert_eq!(
+        s.account("acc1").await.unwrap().unwrap().disabled_at,
+        Some(130)
+    );
     assert_eq!(s.session("s1").await.unwrap().unwrap().ended_at, Some(110));
     assert_eq!(s.session("s2").await.unwrap().unwrap().ended_at, Some(130));
     assert_eq!(s.session("s3").await.unwrap().unwrap().ended_at, None);
@@ -724,7 +733,10 @@ pub async fn sessions_end_and_disable(s: &dyn Store) {
     assert_eq!(s.account("acc1").await.unwrap().unwrap().disabled_at, None);
     assert_eq!(s.session("s2").await.unwrap().unwrap().ended_at, Some(130));
     assert_eq!(
-        s.set_account_disabled("nobody", Some(1)).await.unwrap_err().code(),
+        s.set_account_disabled("nobody", Some(1))
+            .await
+            .unwrap_err()
+            .code(),
         "store.not_found"
     );
 }
