@@ -65,6 +65,29 @@ async fn sign_out_ends_the_session_and_its_cookie_stops_working() {
         signed_in(&srv, &elsewhere).await,
         "the account's other session goes on"
     );
+
+    // Signing in again in a browser that has a session replaces it.
+    let (_, html) = page(&srv, "/wallet/login", Some(&elsewhere)).await;
+    let token = page_token(&html).expect("the form's token, bound to the session");
+    let resp = no_redirect()
+        .post(srv.url("/wallet/login"))
+        .header("cookie", &elsewhere)
+        .form(&[
+            ("username", "lina"),
+            ("password", "lina-password"),
+            ("csrf", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let new = set_cookie(&resp, "elicense_session").unwrap();
+    let new = new.split(';').next().unwrap();
+    assert!(signed_in(&srv, new).await);
+    assert!(
+        !signed_in(&srv, &elsewhere).await,
+        "the replaced session ended"
+    );
 }
 
 #[tokio::test]

@@ -176,10 +176,19 @@ pub async fn login(
     t: T,
     Back(back): Back,
     Client(client): Client,
+    headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
     let signed_in = match s.identity.sign_in(&f.username, &f.password, client).await {
-        Ok(Some(id)) => session::start(&s.node, &id.account).await,
+        Ok(Some(id)) => {
+            // A session this browser had is replaced, not left open beside the new one.
+            if let Some(old) = session_id(&headers, &s) {
+                if let Err(e) = session::end(&s.node, &old).await {
+                    tracing::warn!(code = e.code, "ending the replaced session failed");
+                }
+            }
+            session::start(&s.node, &id.account).await
+        }
         Ok(None) => {
             let page = Login {
                 t,
