@@ -6,9 +6,9 @@
 //! Invariants:
 //! - [`layer`] runs before every route. An unsafe request (not GET, HEAD or OPTIONS) that
 //!   carries the session or the pre-session cookie is refused with 403 `csrf.cross_origin`
-//!   when its `Origin`, or without one its `Sec-Fetch-Site`, says it comes from another
-//!   origin than the node's own (`base_url`). A request with neither header is not from a
-//!   current browser and goes on to the token check.
+//!   when its `Origin`, or without one (or with `Origin: null`) its `Sec-Fetch-Site`, says
+//!   it comes from another origin than the node's own (`base_url`). A request with neither
+//!   header is not from a current browser and goes on to the token check.
 //! - [`layer`] takes the token from the `X-CSRF-Token` header or from the `csrf` field of a
 //!   url-encoded form, and marks the request [`Verified`] only when it is the token of the
 //!   request's session (or, without a session cookie, of its pre-session).
@@ -92,11 +92,18 @@ fn origin_of(url: &str) -> Option<String> {
 }
 
 /// Whether a browser request comes from the node's own origin: its `Origin` header when it
-/// has one, else its `Sec-Fetch-Site`; a request with neither is not a browser's.
+/// names one, else its `Sec-Fetch-Site`; a request with neither is not a browser's.
+///
+/// `Origin: null` names none: browsers send it for the pages' own form posts, because the
+/// pages' `Referrer-Policy` is `no-referrer` (Fetch, "serializing a request origin"), and
+/// also from sandboxed frames; `Sec-Fetch-Site` tells them apart, and without it the
+/// request is refused.
 pub fn same_origin(base_url: &str, origin: Option<&str>, fetch_site: Option<&str>) -> bool {
+    let site_ok = |site: &str| matches!(site, "same-origin" | "none");
     match (origin, fetch_site) {
+        (Some("null"), site) => site.is_some_and(site_ok),
         (Some(o), _) => origin_of(o).is_some_and(|o| Some(o) == origin_of(base_url)),
-        (None, Some(site)) => matches!(site, "same-origin" | "none"),
+        (None, Some(site)) => site_ok(site),
         (None, None) => true,
     }
 }
@@ -225,6 +232,11 @@ mod tests {
         assert!(!same_origin(base, Some("http://127.0.0.1:8081"), None));
         assert!(!same_origin(base, Some("http://localhost:8080"), None));
         assert!(!same_origin(base, Some("null"), None));
+        assert!(!same_origin(base, Some("null"), Some("cross-site")));
+        assert!(
+            same_origin(base, Some("null"), Some("same-origin")),
+            "no-referrer pages"
+        );
         assert!(!same_origin(base, Some("https://127.0.0.1:8080"), None));
         let https = "https://zwfw.example.gov.cn/elicense";
         assert!(same_origin(

@@ -81,6 +81,7 @@ async fn a_consent_from_another_origin_is_refused_and_the_request_stays_pending(
         (Some("http://attacker.127.0.0.1.nip.io"), None),
         (Some("http://127.0.0.1:1"), None),
         (Some("null"), None),
+        (Some("null"), Some("cross-site")),
         (None, Some("same-site")),
         (None, Some("cross-site")),
     ];
@@ -111,11 +112,12 @@ async fn a_consent_from_another_origin_is_refused_and_the_request_stays_pending(
     expect_error(resp, StatusCode::FORBIDDEN, "csrf.cross_origin").await;
     assert_eq!(state(&srv, &key, &id).await, "pending");
 
-    // The node's own page, as a browser sends it: granted.
+    // The node's own page, as a browser sends its form (the pages' `no-referrer` policy makes
+    // the origin `null`): granted.
     let resp = no_redirect()
         .post(&consent)
         .header("cookie", &cookie)
-        .header("origin", &srv.base)
+        .header("origin", "null")
         .header("sec-fetch-site", "same-origin")
         .form(&[("csrf", &token)])
         .send()
