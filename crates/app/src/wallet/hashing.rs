@@ -1,7 +1,7 @@
-//! Password hashing (Argon2id, default parameters: 19 MiB and two passes per hash) off the
-//! async threads, at most a few at once.
+//! Password hashing (Argon2id, default parameters: 19 MiB and two passes per hash), and the
+//! gate through which sign-ins check passwords off the async threads, a few at once.
 //!
-//! Invariants: at most `permits` hashes run at a time (one per core by default), so parallel
+//! Invariants: through a [`HashGate`], at most `permits` checks run at a time (one per core by default), so parallel
 //! sign-ins cannot take the node's memory; at most `max_waiting` more wait for a turn, and any
 //! further one is refused at once with `signin.busy` (503) instead of queueing without bound.
 //! A waiter that gives up (its request dropped) leaves the queue.
@@ -102,18 +102,6 @@ impl HashGate {
         })
         .await
         .map_err(|e| AppError::internal(e.to_string()))
-    }
-
-    /// Hashes a new password, in its turn.
-    pub async fn hash(&self, password: Zeroizing<String>) -> Result<String> {
-        let permit = self.turn().await?;
-        tokio::task::spawn_blocking(move || {
-            let h = hash_password(&password);
-            drop(permit);
-            h
-        })
-        .await
-        .map_err(|e| AppError::internal(e.to_string()))?
     }
 }
 

@@ -147,18 +147,18 @@ impl IdentityProvider for LocalAccounts {
             .verify(hash, Zeroizing::new(password.to_owned()))
             .await?;
         let now = self.clock.now();
-        let reason = match &rec {
+        let failed = match rec {
             Some(r) if ok && r.disabled_at.is_none() => {
                 self.throttle.succeeded(username);
-                return identity_of(rec.expect("matched Some"));
+                return identity_of(r);
             }
-            Some(_) if ok => Some(FailureReason::AccountDisabled),
-            Some(_) => Some(FailureReason::BadPassword),
+            Some(r) if ok => Some((r.id, FailureReason::AccountDisabled)),
+            Some(r) => Some((r.id, FailureReason::BadPassword)),
             None => None,
         };
         self.throttle.failed(username, client, now);
-        if let (Some(r), Some(reason)) = (&rec, reason) {
-            record_failure(self.store.as_ref(), &r.id, now, client, reason).await?;
+        if let Some((account, reason)) = failed {
+            record_failure(self.store.as_ref(), &account, now, client, reason).await?;
         }
         Ok(None)
     }
