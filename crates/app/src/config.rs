@@ -5,7 +5,12 @@
 //! Secrets live beside it in the data dir, created with mode 0600 on first use:
 //! `key-password` (encrypts issuer private keys; `ELICENSE_KEY_PASSWORD` overrides it) and
 //! `holder-secret` (keys the holder-code hash; `ELICENSE_HOLDER_SECRET` overrides it).
+//!
+//! Wallet sign-in: `session_idle_secs` (`ELICENSE_SESSION_IDLE_SECS`, default 1800) and
+//! `trusted_proxies` (`ELICENSE_TRUSTED_PROXIES`, comma-separated): only a request from one of
+//! these addresses may name its client in `X-Forwarded-For`.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use elicense_crypto::Alg;
@@ -30,6 +35,11 @@ pub struct NodeConfig {
     pub data_dir: Option<PathBuf>,
     /// Serving limits and the metrics address (`serve`).
     pub serving: Serving,
+    /// A wallet session ends after this many seconds without a request.
+    pub session_idle_secs: i64,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (sign-in throttling); empty:
+    /// the connection's peer address is the client.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// How `elicense serve` serves: `metrics_listen`, `max_connections` and
@@ -67,6 +77,8 @@ impl std::fmt::Debug for NodeConfig {
             .field("default_alg", &self.default_alg)
             .field("data_dir", &self.data_dir)
             .field("serving", &self.serving)
+            .field("session_idle_secs", &self.session_idle_secs)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -80,10 +92,56 @@ struct FileConfig {
     metrics_listen: Option<String>,
     max_connections: Option<usize>,
     header_read_timeout_secs: Option<u64>,
+    session_idle_secs: Option<i64>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 /// Default public base URL.
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080";
+
+/// Default idle timeout of a wallet session: 30 minutes.
+pub const DEFAULT_SESSION_IDLE_SECS: i64 = 30 * 60;
+
+fn invalid(message: String) -> AppError {
+    AppError::new(ErrorKind::Invalid, "config.invalid", message)
+}
+
+/// The idle timeout: `ELICENSE_SESSION_IDLE_SECS`, else the file's, else the default; at
+/// least a minute (sessions record activity once a minute).
+fn session_idle_secs(file: Option<i64>) -> Result<i64> {
+    let secs = match std::env::var("ELICENSE_SESSION_IDLE_SECS") {
+        Ok(v) => v
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| invalid(format!("ELICENSE_SESSION_IDLE_SECS {v:?} is not a number")))?,
+        Err(_) => file.unwrap_or(DEFAULT_SESSION_IDLE_SECS),
+    };
+    if secs < 60 {
+        return Err(invalid(format!(
+            "session_idle_secs {secs} is below 60 seconds"
+        )));
+    }
+    Ok(secs)
+}
+
+/// Trusted proxy addresses: `ELICENSE_TRUSTED_PROXIES` (comma-separated), else the file's.
+fn trusted_proxies(file: Option<Vec<String>>) -> Result<Vec<IpAddr>> {
+    let list = match std::env::var("ELICENSE_TRUSTED_PROXIES") {
+        Ok(v) => v
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Err(_) => file.unwrap_or_default(),
+    };
+    list.iter()
+        .map(|a| {
+            a.parse::<IpAddr>()
+                .map_err(|_| invalid(format!("trusted proxy {a:?} is not an IP address")))
+        })
+        .collect()
+}
 
 impl NodeConfig {
     /// Loads (and on first use creates) the configuration of the data dir `dir`.
@@ -152,6 +210,8 @@ impl NodeConfig {
             default_alg,
             data_dir: Some(dir.to_path_buf()),
             serving,
+            session_idle_secs: session_idle_secs(file.session_idle_secs)?,
+            trusted_proxies: trusted_proxies(file.trusted_proxies)?,
         })
     }
 
@@ -175,6 +235,8 @@ impl NodeConfig {
             default_alg: Alg::Sm2,
             data_dir: None,
             serving: Serving::default(),
+            session_idle_secs: DEFAULT_SESSION_IDLE_SECS,
+            trusted_proxies: Vec::new(),
         }
     }
 

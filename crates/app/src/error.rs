@@ -19,7 +19,10 @@ pub enum ErrorKind {
     Forbidden,
     /// The current state does not allow this (illegal transition, changed meanwhile).
     Conflict,
-    /// A dependency (database) is unavailable; retry later.
+    /// Too many attempts (sign-in throttling): refused without looking at them; the caller
+    /// may try again after `retry_after_secs`.
+    Throttled { retry_after_secs: u64 },
+    /// A dependency (database) is unavailable, or the node is too busy; retry later.
     Unavailable,
     /// A bug or corrupted data.
     Internal,

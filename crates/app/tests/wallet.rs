@@ -11,7 +11,7 @@ use elicense_app::lifecycle::{apply, ActionRequest};
 use elicense_app::wallet::agents::{self, Grant};
 use elicense_app::wallet::identity::{create_account, NewAccount};
 use elicense_app::wallet::Identity;
-use elicense_app::wallet::{licenses, present, IdentityProvider, LocalAccounts};
+use elicense_app::wallet::{licenses, present, ClientAddr, IdentityProvider, LocalAccounts};
 use elicense_core::agency::GrantState;
 use elicense_core::holder::{HolderCode, HolderCodeType};
 use elicense_core::lifecycle::Action;
@@ -57,17 +57,22 @@ async fn show(
 async fn sign_in_checks_the_password_and_usernames_are_unique() {
     let env = env().await;
     let zhang = account(&env, "zhangwei", ZHANG, Some(COMPANY)).await;
-    let idp = LocalAccounts::new(env.store.clone());
+    let idp = LocalAccounts::new(&env.node);
+    let client = ClientAddr::unknown();
     let got = idp
-        .sign_in("zhangwei", "zhangwei-password")
+        .sign_in("zhangwei", "zhangwei-password", client)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(got, zhang);
     assert_eq!(got.person_masked, "110105********002X");
-    assert!(idp.sign_in("zhangwei", "wrong").await.unwrap().is_none());
     assert!(idp
-        .sign_in("nobody", "zhangwei-password")
+        .sign_in("zhangwei", "wrong", client)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(idp
+        .sign_in("nobody", "zhangwei-password", client)
         .await
         .unwrap()
         .is_none());

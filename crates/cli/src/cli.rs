@@ -182,6 +182,10 @@ pub enum Command {
     /// Relying institutions (用证单位): register one with its matters, list them, make keys.
     #[command(subcommand)]
     Institution(InstitutionCommand),
+    /// Wallet accounts: disable one (ends its sessions at once, also on a running node) or
+    /// enable it again.
+    #[command(subcommand)]
+    Account(AccountCommand),
     /// Make an API key for an issuer (shown once).
     Apikey {
         #[command(flatten)]
@@ -428,6 +432,24 @@ fn parse_field(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.trim().to_string(), v.to_string()))
         .ok_or_else(|| format!("expected name=value, got {s:?}"))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Disable an account: it cannot sign in, and every session of it ends at once.
+    Disable {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The account's username.
+        username: String,
+    },
+    /// Enable a disabled account (its ended sessions stay ended).
+    Enable {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The account's username.
+        username: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -50,11 +50,15 @@
     return pair;
   }
 
+  // The session's CSRF token, rendered by the node into the page (no inline script).
+  const tokenMeta = document.querySelector('meta[name="csrf-token"]');
+  const csrfToken = tokenMeta ? tokenMeta.content : "";
+
   async function post(path, body) {
     const resp = await fetch(api + path, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", "x-csrf-token": csrfToken },
       body: JSON.stringify(body),
     });
     const json = await resp.json().catch(() => ({}));

@@ -42,6 +42,7 @@ impl ApiError {
             ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
             ErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -57,6 +58,7 @@ impl From<AppError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry_after = retry_after(&self.0);
         if status.is_server_error() {
             tracing::error!(code = self.0.code, error = %self.0.message, "request failed");
         }
@@ -73,7 +75,19 @@ impl IntoResponse for ApiError {
                 axum::http::HeaderValue::from_static("Bearer"),
             );
         }
+        if let Some(v) = retry_after {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
         resp
+    }
+}
+
+/// The `Retry-After` header of a throttled request (seconds).
+pub fn retry_after(e: &AppError) -> Option<axum::http::HeaderValue> {
+    match e.kind {
+        ErrorKind::Throttled { retry_after_secs } => Some(retry_after_secs.max(1).into()),
+        _ => None,
     }
 }
 

@@ -4,6 +4,8 @@
 
 pub mod auth;
 pub mod body;
+pub mod client;
+pub mod csrf;
 pub mod error;
 pub mod openapi;
 pub mod pages;
@@ -49,6 +51,10 @@ fn app_router(state: AppState, with_metrics: bool) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(
             move |req: Request, next: Next| hide_metrics(with_metrics, req, next),
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::layer,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(state::track))
@@ -130,6 +136,7 @@ pub async fn serve_with(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweep_expired(node.clone()));
+    let sessions = tokio::spawn(sweep_sessions(node.clone()));
     let state = AppState::new(node);
     let shutdown = serve::Shutdown::on(shutdown);
     let limits = options.limits;
@@ -148,7 +155,31 @@ pub async fn serve_with(
         None => main.await,
     };
     sweeper.abort();
+    sessions.abort();
     out
+}
+
+/// Failed sign-ins are kept this long for their owner, seconds.
+const FAILURES_KEPT_SECS: i64 = 90 * 86_400;
+
+/// Deletes sessions past their lifetime and old failed sign-ins, every ten minutes.
+async fn sweep_sessions(node: Arc<Node>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let now = node.now();
+        let session_life = elicense_app::wallet::session::SESSION_SECS;
+        if let Err(e) = node.store.purge_sessions(now - session_life).await {
+            tracing::warn!(code = e.code(), error = %e, "session sweep failed");
+        }
+        if let Err(e) = node
+            .store
+            .purge_sign_in_failures(now - FAILURES_KEPT_SECS)
+            .await
+        {
+            tracing::warn!(code = e.code(), error = %e, "sign-in failure sweep failed");
+        }
+    }
 }
 
 /// Once a second: moves licenses whose validity ended to `expired` and deletes presentations

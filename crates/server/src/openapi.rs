@@ -44,7 +44,24 @@ impl Modify for IssuerKey {
         components.add_security_scheme(
             "wallet_session",
             SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
-                utoipa::openapi::security::ApiKeyValue::new(elicense_app::wallet::session::COOKIE),
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    elicense_app::wallet::session::COOKIE,
+                    "The wallet session (`__Host-elicense_session` when the node is served \
+                     over https). Ends at sign-out, when the account is disabled, after 30 \
+                     minutes without a request or 8 hours.",
+                ),
+            )),
+        );
+        components.add_security_scheme(
+            "wallet_csrf",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    "X-CSRF-Token",
+                    "The session's CSRF token (`<meta name=\"csrf-token\">` of a wallet \
+                     page); required with the session cookie on every POST, else 403 \
+                     `csrf.bad_token`; a request from another origin is 403 \
+                     `csrf.cross_origin`.",
+                ),
             )),
         );
     }

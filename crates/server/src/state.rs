@@ -25,7 +25,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(node: Arc<Node>) -> Self {
-        let identity = Arc::new(LocalAccounts::new(node.store.clone()));
+        let identity = Arc::new(LocalAccounts::new(&node));
         Self::with_identity(node, identity)
     }
 

@@ -691,8 +691,12 @@ async fn sharing_requests(srv: &TestServer) -> String {
     };
     institutions::ask(&srv.node, &inst, ask()).await.unwrap();
     let granted = institutions::ask(&srv.node, &inst, ask()).await.unwrap();
-    let zhang = elicense_app::wallet::LocalAccounts::new(srv.node.store.clone())
-        .sign_in("zhangwei", "zhangwei-password")
+    let zhang = elicense_app::wallet::LocalAccounts::new(&srv.node)
+        .sign_in(
+            "zhangwei",
+            "zhangwei-password",
+            elicense_app::wallet::ClientAddr::unknown(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -723,8 +727,10 @@ async fn every_page_passes_axe() {
     let until = timeutil::format(timeutil::date_at(srv.node.now() + 30 * 86_400));
     let script = r#"
         const [url, body, done] = arguments;
+        const token = document.querySelector('meta[name="csrf-token"]').content;
         fetch(url, { method: 'POST', credentials: 'same-origin',
-            headers: { 'content-type': 'application/x-www-form-urlencoded' }, body })
+            headers: { 'content-type': 'application/x-www-form-urlencoded',
+                       'x-csrf-token': token }, body })
           .then(r => done(r.status)).catch(e => done(String(e)));
     "#;
     let form = format!(
@@ -757,6 +763,7 @@ async fn every_page_passes_axe() {
         Visit::Path("/wallet/login".into()),
         Visit::FailedSignIn,
         Visit::Path("/wallet".into()),
+        Visit::Path("/wallet/security".into()),
         Visit::Path(format!("/wallet/licenses/{valid}")),
         Visit::Present(valid.clone()),
         Visit::LastPresentation,

@@ -51,6 +51,7 @@ async fn the_api_fuzzer_finds_no_server_error() {
         .0;
     let cookie = sign_in(&s, "zhangwei").await;
     let session = cookie.split_once('=').expect("name=value").1.to_owned();
+    let token = csrf(&s, &cookie).await;
 
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("schemathesis.toml");
@@ -59,7 +60,8 @@ async fn the_api_fuzzer_finds_no_server_error() {
         format!(
             "[auth.openapi.api_key]\nbearer = \"{issuer_key}\"\n\n\
              [auth.openapi.institution_key]\nbearer = \"{institution_key}\"\n\n\
-             [auth.openapi.wallet_session]\napi_key = \"{session}\"\n"
+             [auth.openapi.wallet_session]\napi_key = \"{session}\"\n\n\
+             [auth.openapi.wallet_csrf]\napi_key = \"{token}\"\n"
         ),
     )
     .unwrap();
@@ -73,6 +75,8 @@ async fn the_api_fuzzer_finds_no_server_error() {
             .env("NO_COLOR", "1")
             .args(["--config-file", config.to_str().unwrap(), "run", &schema])
             .args(["--url", &base])
+            // What a browser on the node's own pages sends with a cookie request.
+            .args(["--header", &format!("Origin: {base}")])
             .args(["--checks", "not_a_server_error,ignored_auth"])
             .args(["--phases", "examples,coverage,fuzzing"])
             .args([

@@ -89,12 +89,7 @@ async fn wallet_needs_sign_in_and_shows_only_the_holders_licenses() {
         StatusCode::SEE_OTHER,
         "signed out: to the sign-in page"
     );
-    let resp = no_redirect()
-        .post(srv.url("/wallet/login"))
-        .form(&[("username", "zhangwei"), ("password", "wrong")])
-        .send()
-        .await
-        .unwrap();
+    let resp = post_sign_in(&srv, "zhangwei", "wrong").await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert!(resp.text().await.unwrap().contains(r#"id="login-error""#));
 
@@ -175,6 +170,7 @@ async fn post_json(srv: &TestServer, path: &str, cookie: &str, body: Value) -> (
     let resp = no_redirect()
         .post(srv.url(path))
         .header("cookie", cookie)
+        .header("x-csrf-token", csrf(srv, cookie).await)
         .json(&body)
         .send()
         .await

@@ -54,6 +54,7 @@ async fn wallet_post(srv: &TestServer, path: &str, cookie: &str) -> (StatusCode,
         no_redirect()
             .post(srv.url(path))
             .header("cookie", cookie)
+            .header("x-csrf-token", csrf(srv, cookie).await)
             .send()
             .await
             .unwrap(),
@@ -275,9 +276,11 @@ async fn a_legal_basis_grants_at_once_and_the_page_form_refuses_without_script()
     srv.issue_driving("es256").await;
     let (_, pending) = ask(&srv, &rental, rental_ask()).await;
     let id = pending["id"].as_str().unwrap();
+    let token = csrf(&srv, &zhang).await;
     let resp = no_redirect()
         .post(srv.url(&format!("/wallet/requests/{id}/refuse")))
         .header("cookie", &zhang)
+        .form(&[("csrf", &token)])
         .send()
         .await
         .unwrap();
@@ -288,6 +291,7 @@ async fn a_legal_basis_grants_at_once_and_the_page_form_refuses_without_script()
         .post(srv.url(&format!("/wallet/requests/{id}/consent")))
         .header("cookie", &zhang)
         .header("hx-request", "true")
+        .header("x-csrf-token", &token)
         .send()
         .await
         .unwrap();

@@ -213,6 +213,34 @@ impl std::fmt::Debug for AccountRecord {
     }
 }
 
+/// A wallet session. The app keys it by a hash of the secret the cookie carries, never the
+/// secret itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    /// Hash of the session secret (hex), chosen by the app.
+    pub id: String,
+    /// The account signed in.
+    pub account: String,
+    /// When the session started, unix seconds.
+    pub created_at: i64,
+    /// The last request seen in the session (the app writes it at most once a minute).
+    pub last_seen: i64,
+    /// When the session was ended (sign-out, account disabled); `None` while open.
+    pub ended_at: Option<i64>,
+}
+
+/// A failed sign-in to an existing account, kept to show its owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInFailureRecord {
+    pub account: String,
+    /// Unix seconds.
+    pub at: i64,
+    /// The client's network, truncated by the app (`203.0.113.0/24`), never a full address.
+    pub client: String,
+    /// Stable reason code (`signin.bad_password`, ...), defined by the app.
+    pub reason: String,
+}
+
 /// A license version bound to one of the holder's device keys: one row per (identifier, key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BindingRecord {

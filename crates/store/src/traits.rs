@@ -163,6 +163,33 @@ pub trait WalletStore: Send + Sync {
     async fn record_use(&self, event: EventRecord) -> Result<EventRecord>;
 }
 
+/// Wallet sessions and the record of failed sign-ins. Sessions are rows so that they can be
+/// ended at once (sign-out, a disabled account) and time out when idle.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores a new session; an id in use is `Duplicate`.
+    async fn put_session(&self, s: SessionRecord) -> Result<()>;
+    async fn session(&self, id: &str) -> Result<Option<SessionRecord>>;
+    /// Moves `last_seen` of an open session forward to `at` (never back); an ended or unknown
+    /// session is left as it is.
+    async fn touch_session(&self, id: &str, at: i64) -> Result<()>;
+    /// Ends an open session at `at`; `false` when it was ended already or does not exist.
+    async fn end_session(&self, id: &str, at: i64) -> Result<bool>;
+    /// Sets (`Some`) or clears (`None`) an account's `disabled_at`. Disabling also ends every
+    /// open session of the account, in the same transaction. `NotFound` if there is no such
+    /// account.
+    async fn set_account_disabled(&self, account: &str, disabled_at: Option<i64>) -> Result<()>;
+    /// Deletes sessions started before `before`; returns how many.
+    async fn purge_sessions(&self, before: i64) -> Result<u64>;
+    async fn record_sign_in_failure(&self, f: SignInFailureRecord) -> Result<()>;
+    /// Failed sign-ins of one account, newest first (insertion order breaks ties), at most
+    /// `limit`.
+    async fn sign_in_failures(&self, account: &str, limit: u32)
+        -> Result<Vec<SignInFailureRecord>>;
+    /// Deletes failed sign-ins recorded before `before`; returns how many.
+    async fn purge_sign_in_failures(&self, before: i64) -> Result<u64>;
+}
+
 /// Relying institutions, their API keys and their sharing requests. Like authorizations, a
 /// request and its decision are uses of a license: each write stores the row and appends its
 /// events (`share_query`, `consent`, `refusal`, `annotated_copy`) with their log entries in
@@ -215,6 +242,7 @@ pub trait Store:
     + StatusListStore
     + ImportJournal
     + WalletStore
+    + SessionStore
     + InstitutionStore
     + crate::log::EventLogStore
 {
@@ -228,6 +256,7 @@ impl<T> Store for T where
         + StatusListStore
         + ImportJournal
         + WalletStore
+        + SessionStore
         + InstitutionStore
         + crate::log::EventLogStore
 {

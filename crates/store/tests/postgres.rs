@@ -570,8 +570,9 @@ async fn hub_index_migration_skips_citus_when_absent() {
     assert_eq!(row.get::<_, i16>(0), 0);
 }
 
-/// What migration 7 changed, undone by hand: claim rows without a version, an identifier index
-/// on `licenses`.
+/// What the sessions migration (10) added, undone by hand.
+const UNDO_SESSIONS: &str = "DROP TABLE sign_in_failures, sessions;";
+
 /// Migration 9 undone by hand.
 const UNDO_MIGRATION_9: &str = "ALTER TABLE shares DROP COLUMN keep_days;";
 
@@ -582,6 +583,8 @@ const UNDO_MIGRATION_8: &str = "ALTER TABLE authorizations DROP COLUMN holder_ke
         DROP COLUMN opened_at;
     DROP INDEX bindings_age;";
 
+/// What migration 7 changed, undone by hand: claim rows without a version, an identifier index
+/// on `licenses`.
 const UNDO_MIGRATION_7: &str = "ALTER TABLE license_ids DROP CONSTRAINT license_ids_pkey;
     ALTER TABLE license_ids DROP COLUMN version;
     ALTER TABLE license_ids ADD PRIMARY KEY (identifier);
@@ -607,7 +610,8 @@ async fn migration_8_binds_existing_authorizations_to_their_holder() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_MIGRATION_9} {UNDO_MIGRATION_8} DELETE FROM schema_migrations WHERE version >= 8;"
+        "{UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8}
+         DELETE FROM schema_migrations WHERE version >= 8;"
     ))
     .await
     .unwrap();
@@ -638,7 +642,8 @@ async fn migration_9_moves_the_asked_period_out_of_copy_until() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(
-        "ALTER TABLE shares DROP COLUMN keep_days;
+        "DROP TABLE sign_in_failures, sessions;
+         ALTER TABLE shares DROP COLUMN keep_days;
          UPDATE shares SET copy_until = 14 WHERE id = 's9p';
          UPDATE shares SET state = 'granted', decided_at = 1000, copy = 'c',
              copy_until = 1000 + 3 * 86400 WHERE id = 's9g';
@@ -665,7 +670,7 @@ async fn migration_4_upgrades_an_existing_schema() {
         .await
         .unwrap()
         .batch_execute(&format!(
-            "{UNDO_MIGRATION_7}
+            "{UNDO_SESSIONS} {UNDO_MIGRATION_7}
              DROP TABLE shares, institution_keys, institutions;
              DROP TABLE accounts, bindings, presentations, authorizations;
              DROP INDEX events_status_seq; ALTER TABLE events DROP COLUMN affects_status;
@@ -705,7 +710,7 @@ async fn migration_7_routes_existing_claims_by_primary_key() {
     }
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_MIGRATION_9} {UNDO_MIGRATION_8} {UNDO_MIGRATION_7}
+        "{UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8} {UNDO_MIGRATION_7}
          DELETE FROM schema_migrations WHERE version >= 7;"
     ))
     .await

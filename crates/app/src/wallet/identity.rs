@@ -5,19 +5,27 @@
 //! Invariants: an [`Identity`] carries keyed hashes of holder codes, never the codes
 //! themselves (the person's ID number is kept masked, for display only); an account sees the
 //! licenses of its own holder code and of the enterprises it represents (法定代表人).
+//! [`LocalAccounts`] checks a password only when the throttle lets the attempt through
+//! (`wallet::throttle`), through the bounded Argon2 queue (`wallet::hashing`), and records
+//! every failure on an existing account for its owner (`wallet::security`); a successful
+//! sign-in waits for nothing but its own hash.
 
 use std::sync::Arc;
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use async_trait::async_trait;
 use elicense_core::holder::HolderCode;
 use elicense_store::{AccountRecord, Store, StoreError};
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
+use super::hashing::HashGate;
+use super::security::{record_failure, FailureReason};
+use super::throttle::{ClientAddr, Throttle};
+use crate::clock::Clock;
 use crate::error::{AppError, ErrorKind, Result};
 use crate::node::Node;
+
+pub use super::hashing::hash_password;
 
 /// An enterprise an account represents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,8 +59,15 @@ impl Identity {
 /// Identity proofing: turns credentials into an [`Identity`].
 #[async_trait]
 pub trait IdentityProvider: Send + Sync {
-    /// Checks a username and password; `Ok(None)` when they do not match an active account.
-    async fn sign_in(&self, username: &str, password: &str) -> Result<Option<Identity>>;
+    /// Checks a username and password from `client`; `Ok(None)` when they do not match an
+    /// active account; `signin.throttled` (with a retry delay) after too many failures,
+    /// `signin.busy` when too many sign-ins are under way.
+    async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        client: ClientAddr,
+    ) -> Result<Option<Identity>>;
     /// The identity of an account named in a session, if it is still active.
     async fn identity(&self, account: &str) -> Result<Option<Identity>>;
 }
@@ -69,11 +84,25 @@ struct Profile {
 /// The node's own password accounts (Argon2id hashes in the store).
 pub struct LocalAccounts {
     store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    throttle: Throttle,
+    gate: HashGate,
 }
 
 impl LocalAccounts {
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        LocalAccounts { store }
+    /// The accounts of `node`'s store, throttled on its clock, one hash per core at a time.
+    pub fn new(node: &Node) -> Self {
+        LocalAccounts::with(node, Throttle::default(), HashGate::default())
+    }
+
+    /// With another throttle or hashing bound.
+    pub fn with(node: &Node, throttle: Throttle, gate: HashGate) -> Self {
+        LocalAccounts {
+            store: node.store.clone(),
+            clock: node.clock.clone(),
+            throttle,
+            gate,
+        }
     }
 }
 
@@ -101,28 +130,37 @@ fn dummy_hash() -> &'static str {
 
 #[async_trait]
 impl IdentityProvider for LocalAccounts {
-    async fn sign_in(&self, username: &str, password: &str) -> Result<Option<Identity>> {
+    async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        client: ClientAddr,
+    ) -> Result<Option<Identity>> {
+        self.throttle.check(username, client, self.clock.now())?;
         let rec = self.store.account_by_username(username.trim()).await?;
         let hash = rec
             .as_ref()
             .map(|r| r.password_hash.clone())
             .unwrap_or_else(|| dummy_hash().to_owned());
-        let password = password.to_owned();
-        let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash)
-                .map(|h| {
-                    Argon2::default()
-                        .verify_password(password.as_bytes(), &h)
-                        .is_ok()
-                })
-                .unwrap_or(false)
-        })
-        .await
-        .map_err(|e| AppError::internal(e.to_string()))?;
-        match rec {
-            Some(r) if ok => identity_of(r),
-            _ => Ok(None),
+        let ok = self
+            .gate
+            .verify(hash, Zeroizing::new(password.to_owned()))
+            .await?;
+        let now = self.clock.now();
+        let failed = match rec {
+            Some(r) if ok && r.disabled_at.is_none() => {
+                self.throttle.succeeded(username);
+                return identity_of(r);
+            }
+            Some(r) if ok => Some((r.id, FailureReason::AccountDisabled)),
+            Some(r) => Some((r.id, FailureReason::BadPassword)),
+            None => None,
+        };
+        self.throttle.failed(username, client, now);
+        if let Some((account, reason)) = failed {
+            record_failure(self.store.as_ref(), &account, now, client, reason).await?;
         }
+        Ok(None)
     }
 
     async fn identity(&self, account: &str) -> Result<Option<Identity>> {
@@ -131,15 +169,6 @@ impl IdentityProvider for LocalAccounts {
             None => Ok(None),
         }
     }
-}
-
-/// Argon2id (default parameters) PHC string of a password.
-pub fn hash_password(password: &str) -> Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| AppError::internal(format!("password hash: {e}")))
 }
 
 /// Masks a holder code for display: keeps the first 6 and the last 4 characters.
@@ -193,7 +222,7 @@ pub async fn create_account(node: &Node, a: NewAccount) -> Result<Identity> {
         person_key: person_key.clone(),
         enterprises: enterprises.clone(),
     };
-    let password = a.password.clone();
+    let password = Zeroizing::new(a.password.clone());
     let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|e| AppError::internal(e.to_string()))??;
@@ -235,17 +264,5 @@ mod tests {
     fn masks_keep_ends_only() {
         assert_eq!(mask("11010519491231002X"), "110105********002X");
         assert_eq!(mask("12345"), "*****");
-    }
-
-    #[test]
-    fn password_hashes_verify_and_differ() {
-        let a = hash_password("correct horse").unwrap();
-        let b = hash_password("correct horse").unwrap();
-        assert_ne!(a, b, "salted");
-        let h = PasswordHash::new(&a).unwrap();
-        assert!(Argon2::default()
-            .verify_password(b"correct horse", &h)
-            .is_ok());
-        assert!(Argon2::default().verify_password(b"wrong", &h).is_err());
     }
 }

@@ -1,15 +1,22 @@
-//! The holder wallet: sign-in ([`identity`], [`session`]), the holder's licenses and their
-//! history ([`licenses`]), showing a license as a short-lived holder-bound presentation
-//! ([`present`]) and authorizing agents ([`agents`]).
+//! The holder wallet: sign-in ([`identity`], throttled by [`throttle`], hashing bounded by
+//! [`hashing`]), revocable sessions ([`session`]) and the CSRF tokens bound to them
+//! ([`csrf`]), the owner's view of failed sign-ins and the account switch ([`security`]), the
+//! holder's licenses and their history ([`licenses`]), showing a license as a short-lived
+//! holder-bound presentation ([`present`]) and authorizing agents ([`agents`]).
 
 pub mod agents;
+pub mod csrf;
 pub mod demo;
+pub mod hashing;
 pub mod identity;
 pub mod licenses;
 pub mod present;
+pub mod security;
 pub mod session;
+pub mod throttle;
 
 pub use identity::{Identity, IdentityProvider, LocalAccounts};
+pub use throttle::ClientAddr;
 
 /// A random 128-bit identifier, base64url (22 characters).
 pub fn random_id() -> String {

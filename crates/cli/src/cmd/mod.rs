@@ -1,5 +1,6 @@
 //! Subcommands. Each returns the process exit code.
 
+mod account;
 mod archive;
 mod bench;
 mod bench_import;
@@ -76,6 +77,7 @@ pub async fn run(cli: crate::cli::Cli) -> i32 {
             out,
         } => keys::keygen(&data, alg.into(), issuer, out).await,
         Command::Institution(cmd) => institution::run(cmd).await,
+        Command::Account(cmd) => account::run(cmd).await,
         Command::Apikey {
             data,
             issuer,

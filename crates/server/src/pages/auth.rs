@@ -1,31 +1,49 @@
 //! Signing in and out of the wallet, and the extractors that require a signed-in holder:
 //! [`Holder`] for pages (redirects to the sign-in page) and [`ApiHolder`] for the wallet's
 //! JSON endpoints (401 with a stable code).
+//!
+//! Invariants: a holder is known only through an open session of the store
+//! (`elicense_app::wallet::session`), so sign-out and a disabled account end it at once; both
+//! extractors, the sign-in and the sign-out refuse an unsafe request without the CSRF token of
+//! its session or pre-session (`crate::csrf`); the session cookie is `HttpOnly`,
+//! `SameSite=Lax`, and `__Host-`-named and `Secure` when the node is served over https; a
+//! throttled or busy sign-in shows the form again with its code, status and `Retry-After`.
 
 use askama::Template;
 use axum::extract::{Form, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use elicense_app::wallet::{session, Identity};
+use elicense_app::wallet::session::{self, SessionId};
+use elicense_app::wallet::{csrf, Identity};
 use elicense_app::{AppError, ErrorKind};
 use serde::Deserialize;
 
-use super::{cookie, render, Back, T};
+use super::{cookie, render, Back, PageError, T};
+use crate::client::Client;
+use crate::csrf::Checked;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// The session secret of the request's cookie, if it has a well-formed one.
+fn session_id(headers: &HeaderMap, s: &AppState) -> Option<SessionId> {
+    cookie(headers, session::cookie_name(&s.node.config)).and_then(SessionId::parse)
+}
+
+/// The holder of the request's open session. With a session cookie, an unsafe request must
+/// carry the session's CSRF token (`csrf.bad_token`); without one there is nothing to forge.
 async fn identity(parts: &Parts, s: &AppState) -> Result<Option<Identity>, AppError> {
-    let Some(token) = cookie(&parts.headers, session::COOKIE) else {
+    let Some(id) = session_id(&parts.headers, s) else {
         return Ok(None);
     };
-    let Some(account) = session::check(&s.node, token) else {
+    crate::csrf::require(parts)?;
+    let Some(account) = session::resume(&s.node, &id).await? else {
         return Ok(None);
     };
     s.identity.identity(&account).await
 }
 
-/// A signed-in holder, for pages.
+/// A signed-in holder, for pages (signed out: to the sign-in page).
 pub struct Holder(pub Identity);
 
 impl FromRequestParts<AppState> for Holder {
@@ -39,12 +57,12 @@ impl FromRequestParts<AppState> for Holder {
                 let to = format!("/wallet/login?next={}", urlencode(next));
                 Err(Redirect::to(&to).into_response())
             }
-            Err(e) => Err(ApiError(e).into_response()),
+            Err(e) => Err(crate::csrf::reject(parts, e).await),
         }
     }
 }
 
-/// A signed-in holder, for JSON endpoints.
+/// A signed-in holder, for JSON endpoints (signed out: 401 `wallet.signed_out`).
 pub struct ApiHolder(pub Identity);
 
 impl FromRequestParts<AppState> for ApiHolder {
@@ -75,10 +93,10 @@ fn urlencode(s: &str) -> String {
 
 /// Only local wallet paths are followed after sign-in.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with("/wallet") && !n.contains("//") && !n.contains('\\') => n.into(),
-        _ => "/wallet".into(),
-    }
+    next.and_then(super::redirect::local_path)
+        .filter(|n| n.starts_with("/wallet"))
+        .unwrap_or("/wallet")
+        .into()
 }
 
 #[derive(Template)]
@@ -87,6 +105,8 @@ struct Login {
     t: T,
     back: String,
     failed: bool,
+    /// Why the form is shown again when it is not a wrong password (throttled, busy).
+    refused: Option<AppError>,
     next: String,
     username: String,
 }
@@ -96,18 +116,51 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
+/// A `Set-Cookie` value: HttpOnly, path `/`, `Secure` when the node is served over https
+/// (the `__Host-` names need it).
+fn set_cookie(s: &AppState, name: &str, value: &str, max_age: i64, same_site: &str) -> HeaderValue {
+    let secure = if session::is_https(&s.node.config) {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}"
+    ))
+    .expect("cookie names and base64url values are header-safe")
+}
+
+/// The sign-in form. A viewer without a session or a valid pre-session gets a new
+/// pre-session cookie, to which the form's CSRF token is bound.
 pub async fn login_form(
+    State(s): State<AppState>,
     t: T,
     Back(back): Back,
     axum::extract::Query(q): axum::extract::Query<NextQuery>,
 ) -> Response {
-    render(&Login {
+    let (t, presession) = match t.csrf {
+        Some(_) => (t, None),
+        None => {
+            let (value, token) = csrf::new_presession(&s.node.config, s.node.now());
+            (t.with_csrf(token), Some(value))
+        }
+    };
+    let mut resp = render(&Login {
         t,
         back,
         failed: false,
+        refused: None,
         next: safe_next(q.next.as_deref()),
         username: String::new(),
-    })
+    });
+    if let Some(v) = presession {
+        let name = csrf::presession_cookie_name(&s.node.config);
+        resp.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(&s, name, &v, csrf::PRESESSION_SECS, "Strict"),
+        );
+    }
+    resp
 }
 
 #[derive(Deserialize)]
@@ -117,46 +170,80 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-fn session_cookie(s: &AppState, value: &str, max_age: i64) -> Option<HeaderValue> {
-    let secure = if s.node.config.base_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    HeaderValue::from_str(&format!(
-        "{}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}",
-        session::COOKIE
-    ))
-    .ok()
-}
-
 pub async fn login(
     State(s): State<AppState>,
+    _: Checked,
     t: T,
     Back(back): Back,
+    Client(client): Client,
+    headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
-    match s.identity.sign_in(&f.username, &f.password).await {
+    let signed_in = match s.identity.sign_in(&f.username, &f.password, client).await {
         Ok(Some(id)) => {
-            let token = session::issue(&s.node, &id.account);
-            let mut resp = Redirect::to(&safe_next(f.next.as_deref())).into_response();
-            if let Some(c) = session_cookie(&s, &token, session::SESSION_SECS) {
-                resp.headers_mut().insert(header::SET_COOKIE, c);
+            // A session this browser had is replaced, not left open beside the new one.
+            if let Some(old) = session_id(&headers, &s) {
+                if let Err(e) = session::end(&s.node, &old).await {
+                    tracing::warn!(code = e.code, "ending the replaced session failed");
+                }
             }
-            resp
+            session::start(&s.node, &id.account).await
         }
-        Ok(None) => (
-            StatusCode::UNAUTHORIZED,
-            render(&Login {
+        Ok(None) => {
+            let page = Login {
                 t,
                 back,
                 failed: true,
+                refused: None,
                 next: safe_next(f.next.as_deref()),
                 username: f.username,
-            }),
-        )
-            .into_response(),
-        Err(e) => super::PageError {
+            };
+            return (StatusCode::UNAUTHORIZED, render(&page)).into_response();
+        }
+        Err(e) => Err(e),
+    };
+    match signed_in {
+        Ok(id) => {
+            let config = &s.node.config;
+            let mut resp = Redirect::to(&safe_next(f.next.as_deref())).into_response();
+            let h = resp.headers_mut();
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(
+                    &s,
+                    session::cookie_name(config),
+                    &id.cookie_value(),
+                    session::SESSION_SECS,
+                    "Lax",
+                ),
+            );
+            // The pre-session has served its purpose.
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(&s, csrf::presession_cookie_name(config), "", 0, "Strict"),
+            );
+            resp
+        }
+        // Throttled or busy: the form again, with the code and when to retry.
+        Err(e) if matches!(e.kind, ErrorKind::Throttled { .. }) || e.code == "signin.busy" => {
+            let api = ApiError(e);
+            let status = api.status();
+            let retry = crate::error::retry_after(&api.0);
+            let page = Login {
+                t,
+                back,
+                failed: false,
+                refused: Some(api.0),
+                next: safe_next(f.next.as_deref()),
+                username: f.username,
+            };
+            let mut resp = (status, render(&page)).into_response();
+            if let Some(v) = retry {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            resp
+        }
+        Err(e) => PageError {
             t,
             error: e,
             back: "/wallet/login",
@@ -165,10 +252,23 @@ pub async fn login(
     }
 }
 
-pub async fn logout(State(s): State<AppState>) -> Response {
-    let mut resp = Redirect::to("/").into_response();
-    if let Some(c) = session_cookie(&s, "", 0) {
-        resp.headers_mut().insert(header::SET_COOKIE, c);
+/// Signs out: ends the session in the store at once (a copy of the cookie is signed out
+/// too) and clears the cookie. With a session cookie, the request must carry its token.
+pub async fn logout(State(s): State<AppState>, parts: Parts) -> Response {
+    if let Some(id) = session_id(&parts.headers, &s) {
+        let ended = match crate::csrf::require(&parts) {
+            Ok(()) => session::end(&s.node, &id).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = ended {
+            let mut parts = parts;
+            return crate::csrf::reject(&mut parts, e).await;
+        }
     }
+    let mut resp = Redirect::to("/").into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(&s, session::cookie_name(&s.node.config), "", 0, "Lax"),
+    );
     resp
 }

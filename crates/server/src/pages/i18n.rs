@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use elicense_app::timeutil;
+use elicense_app::wallet::csrf::CsrfToken;
 
 /// A display language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,9 +46,23 @@ pub struct T {
     pub lang: Lang,
     /// Elder-friendly large-text mode.
     pub large: bool,
+    /// The CSRF token of the viewer's session or pre-session, for the page's forms and
+    /// scripts (`crate::csrf`); `None` for a viewer with neither.
+    pub csrf: Option<CsrfToken>,
 }
 
 impl T {
+    /// The CSRF token as forms and scripts send it; empty without one.
+    pub fn csrf(&self) -> String {
+        self.csrf.map(|t| t.encode()).unwrap_or_default()
+    }
+    /// The same viewer with this CSRF token (a page that starts a pre-session).
+    pub fn with_csrf(self, token: CsrfToken) -> T {
+        T {
+            csrf: Some(token),
+            ..self
+        }
+    }
     /// The text of `key` in the viewer's language.
     pub fn s<'a>(&self, key: &'a str) -> &'a str {
         let (zh, en) = tables();
@@ -138,12 +153,14 @@ mod tests {
         let t = T {
             lang: Lang::En,
             large: false,
+            csrf: None,
         };
         assert_eq!(t.s("verify_submit"), "Verify");
         assert_eq!(t.s("no_such_key"), "no_such_key");
         let z = T {
             lang: Lang::Zh,
             large: false,
+            csrf: None,
         };
         assert_eq!(z.badge("revoked"), "撤销");
         assert_eq!(z.time(&0), "1970-01-01 08:00");

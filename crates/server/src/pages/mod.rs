@@ -11,6 +11,7 @@ pub mod assets;
 pub mod auth;
 pub mod i18n;
 pub mod redirect;
+pub mod security;
 pub mod shares;
 pub mod verify;
 pub mod wallet;
@@ -55,6 +56,7 @@ pub fn router() -> Router<AppState> {
             "/wallet/licenses/{identifier}/authorizations/{id}/withdraw",
             post(wallet::withdraw),
         )
+        .route("/wallet/security", get(security::page))
         .route("/wallet/requests", get(shares::list))
         .route("/wallet/requests/{id}/consent", post(shares::consent))
         .route("/wallet/requests/{id}/refuse", post(shares::refuse))
@@ -125,6 +127,10 @@ impl<S: Send + Sync> FromRequestParts<S> for T {
         Ok(T {
             lang,
             large: cookie(&parts.headers, "text") == Some("large"),
+            csrf: parts
+                .extensions
+                .get::<crate::csrf::PageToken>()
+                .map(|p| p.0),
         })
     }
 }

@@ -463,6 +463,7 @@ mod tests {
         let resp = busy(T {
             lang: Lang::En,
             large: false,
+            csrf: None,
         });
         assert_eq!(resp.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(resp.headers()[axum::http::header::RETRY_AFTER], "2");

@@ -39,12 +39,27 @@ impl TestServer {
     }
 
     pub async fn start_with_clock(clock: Arc<dyn Clock>) -> TestServer {
-        TestServer::start_with(clock, elicense_server::ServeOptions::default()).await
+        TestServer::start_full(clock, None, elicense_server::ServeOptions::default()).await
     }
 
     /// A server with serving options of the test's choosing (limits, a metrics listener).
     pub async fn start_with(
         clock: Arc<dyn Clock>,
+        options: elicense_server::ServeOptions,
+    ) -> TestServer {
+        TestServer::start_full(clock, None, options).await
+    }
+
+    /// A node that calls itself `public_url` (e.g. `https://...`, as behind a TLS proxy)
+    /// while served over plain http on 127.0.0.1.
+    pub async fn start_public(clock: Arc<dyn Clock>, public_url: &str) -> TestServer {
+        TestServer::start_full(clock, Some(public_url), Default::default()).await
+    }
+
+    /// `public_url`: what the node calls itself; `None`: its own http address.
+    async fn start_full(
+        clock: Arc<dyn Clock>,
+        public_url: Option<&str>,
         options: elicense_server::ServeOptions,
     ) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -55,7 +70,8 @@ impl TestServer {
         let base = format!("http://{addr}");
         let store =
             SqliteStore::open(dir.path().join("db"), Default::default()).expect("open store");
-        let node = Node::new(Arc::new(store), clock, NodeConfig::ephemeral(&base));
+        let config = NodeConfig::ephemeral(public_url.unwrap_or(&base));
+        let node = Node::new(Arc::new(store), clock, config);
         let seeded = seed_catalogue(&node).await.expect("seed catalogue");
         let keys = seeded
             .issuers
@@ -246,25 +262,84 @@ pub fn no_redirect() -> Client {
     Client::builder().redirect(Policy::none()).build().unwrap()
 }
 
-/// Signs in; returns the Cookie header value.
-pub async fn sign_in(srv: &TestServer, user: &str) -> String {
+/// The value of `<meta name="csrf-token">` or of a form's `csrf` field in a page.
+pub fn page_token(html: &str) -> Option<String> {
+    for marker in [r#"name="csrf-token" content=""#, r#"name="csrf" value=""#] {
+        if let Some(i) = html.find(marker) {
+            let rest = &html[i + marker.len()..];
+            let token = &rest[..rest.find('"')?];
+            if !token.is_empty() {
+                return Some(token.to_owned());
+            }
+        }
+    }
+    None
+}
+
+/// The `name=value` of the `Set-Cookie` header that sets `name`.
+pub fn set_cookie(resp: &Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+/// Opens the sign-in page as a browser would: its pre-session cookie and the form's token.
+pub async fn login_page(srv: &TestServer) -> (String, String) {
     let resp = no_redirect()
-        .post(srv.url("/wallet/login"))
-        .form(&[
-            ("username", user),
-            ("password", &format!("{user}-password")),
-            ("next", "/wallet"),
-        ])
+        .get(srv.url("/wallet/login"))
         .send()
         .await
         .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let cookie = set_cookie(&resp, "elicense_presession").expect("a pre-session cookie");
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let token = page_token(&resp.text().await.unwrap()).expect("a token in the form");
+    (cookie, token)
+}
+
+/// Posts the sign-in form as a browser would after opening the sign-in page: with the
+/// page's pre-session cookie and token when it has them.
+pub async fn post_sign_in(srv: &TestServer, user: &str, password: &str) -> Response {
+    let resp = no_redirect()
+        .get(srv.url("/wallet/login"))
+        .send()
+        .await
+        .unwrap();
+    let presession =
+        set_cookie(&resp, "elicense_presession").map(|c| c.split(';').next().unwrap().to_owned());
+    let token = page_token(&resp.text().await.unwrap()).unwrap_or_default();
+    let mut req = no_redirect().post(srv.url("/wallet/login")).form(&[
+        ("username", user),
+        ("password", password),
+        ("next", "/wallet"),
+        ("csrf", &token),
+    ]);
+    if let Some(c) = presession {
+        req = req.header("cookie", c);
+    }
+    req.send().await.unwrap()
+}
+
+/// Signs in; returns the Cookie header value.
+pub async fn sign_in(srv: &TestServer, user: &str) -> String {
+    let resp = post_sign_in(srv, user, &format!("{user}-password")).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let cookie = set_cookie(&resp, "elicense_session").expect("a session cookie");
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"
     );
     cookie.split(';').next().unwrap().to_owned()
+}
+
+/// The CSRF token of a signed-in session, as its wallet page carries it (empty if none).
+pub async fn csrf(srv: &TestServer, cookie: &str) -> String {
+    let (status, html) = page(srv, "/wallet", Some(cookie)).await;
+    assert_eq!(status, StatusCode::OK, "signed in");
+    page_token(&html).unwrap_or_default()
 }
 
 /// GETs a page (with the Cookie header when given); status and body.

@@ -31,6 +31,7 @@ mod log;
 pub mod queries;
 mod rows;
 pub mod schema;
+mod sessions;
 mod wallet;
 
 use std::sync::Arc;

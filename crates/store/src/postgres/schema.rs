@@ -42,6 +42,7 @@
 //!   tables; see `INSTITUTIONS`.
 //! - License partitions keep their rows inline (`toast_tuple_target = 8160`, migration 6):
 //!   a credential is never compressed or moved to TOAST; see `INLINE_LICENSES`.
+//! - Wallet sessions and failed sign-ins are plain tables; see `SESSIONS`.
 //!
 //! Migrations are append-only: an existing schema upgrades by running the ones it lacks.
 //!
@@ -142,6 +143,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     ROUTE_BY_KEY,
     HOLDER_BOUND,
     SHARE_KEEP_DAYS,
+    SESSIONS,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -319,6 +321,25 @@ ALTER TABLE shares ADD COLUMN keep_days bigint NOT NULL DEFAULT 30;
 UPDATE shares SET keep_days = copy_until, copy_until = NULL WHERE state = 'pending';
 UPDATE shares SET keep_days = GREATEST(1, (copy_until - decided_at + 86399) / 86400)
     WHERE state = 'granted' AND copy_until IS NOT NULL AND decided_at IS NOT NULL;
+"#;
+
+/// Migration 10: wallet sessions and failed sign-ins, plain tables. A session is found by its primary key
+/// (a hash of the cookie's secret); disabling an account ends its open sessions through
+/// `sessions_open`; the sweeper deletes old sessions and failures by `created_at` and `at`.
+/// Failures are listed per account, newest first (`at`, then insertion order `ord`).
+const SESSIONS: &str = r#"
+CREATE TABLE sessions (
+    id text PRIMARY KEY, account text NOT NULL REFERENCES accounts(id),
+    created_at bigint NOT NULL, last_seen bigint NOT NULL, ended_at bigint
+);
+CREATE INDEX sessions_open ON sessions (account) WHERE ended_at IS NULL;
+CREATE INDEX sessions_created ON sessions (created_at);
+CREATE TABLE sign_in_failures (
+    account text NOT NULL REFERENCES accounts(id), at bigint NOT NULL, client text NOT NULL,
+    reason text NOT NULL, ord bigint GENERATED ALWAYS AS IDENTITY
+);
+CREATE INDEX sign_in_failures_account ON sign_in_failures (account, at DESC, ord DESC);
+CREATE INDEX sign_in_failures_at ON sign_in_failures (at);
 "#;
 
 /// The schema version this build writes.

@@ -8,6 +8,7 @@ mod impls;
 mod institutions;
 mod log;
 pub mod schema;
+mod sessions;
 mod wallet;
 mod writer;
 

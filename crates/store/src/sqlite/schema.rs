@@ -139,6 +139,22 @@ UPDATE shares SET keep_days = copy_until, copy_until = NULL WHERE state = 'pendi
 UPDATE shares SET keep_days = MAX(1, (copy_until - decided_at + 86399) / 86400)
     WHERE state = 'granted' AND copy_until IS NOT NULL AND decided_at IS NOT NULL;
 "#,
+    // 7: wallet sessions (keyed by a hash of the cookie's secret) and failed sign-ins, shown to
+    // the account's owner newest first.
+    r#"
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY, account TEXT NOT NULL REFERENCES accounts(id),
+    created_at INTEGER NOT NULL, last_seen INTEGER NOT NULL, ended_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX sessions_open ON sessions(account) WHERE ended_at IS NULL;
+CREATE INDEX sessions_created ON sessions(created_at);
+CREATE TABLE sign_in_failures (
+    account TEXT NOT NULL REFERENCES accounts(id), at INTEGER NOT NULL, client TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX sign_in_failures_account ON sign_in_failures(account, at DESC);
+CREATE INDEX sign_in_failures_at ON sign_in_failures(at);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -395,7 +395,8 @@ macro_rules! conformance_tests {
             wallet_authorizations, wallet_uses, wallet_uses_interleave_with_transitions,
             institutions_upsert, institution_keys, shares_append_events, shares_need_a_license,
             shares_for_holders_newest_first, shares_decide_once,
-            shares_of_institution_newest_first);
+            shares_of_institution_newest_first, sessions_end_and_disable,
+            sessions_touch_and_purge, sign_in_failures_newest_first);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -687,6 +688,132 @@ pub async fn wallet_accounts(s: &dyn Store) {
     };
     s.put_account(b.clone()).await.unwrap();
     assert_eq!(s.account("acc3").await.unwrap(), Some(b));
+}
+
+fn session(id: &str, account: &str, created_at: i64) -> SessionRecord {
+    SessionRecord {
+        id: id.into(),
+        account: account.into(),
+        created_at,
+        last_seen: created_at,
+        ended_at: None,
+    }
+}
+
+pub async fn sessions_end_and_disable(s: &dyn Store) {
+    s.put_account(account("acc1", "zhangsan")).await.unwrap();
+    s.put_account(account("acc2", "lisi")).await.unwrap();
+    for (id, acc) in [("s1", "acc1"), ("s2", "acc1"), ("s3", "acc2")] {
+        s.put_session(session(id, acc, 100)).await.unwrap();
+    }
+    assert_eq!(
+        s.session("s1").await.unwrap(),
+        Some(session("s1", "acc1", 100))
+    );
+    assert!(s.session("nope").await.unwrap().is_none());
+    assert_eq!(
+        s.put_session(session("s1", "acc2", 5))
+            .await
+            .unwrap_err()
+            .code(),
+        "store.duplicate"
+    );
+    // Sign-out ends one session, once.
+    assert!(s.end_session("s1", 110).await.unwrap());
+    assert!(!s.end_session("s1", 120).await.unwrap(), "ended already");
+    assert!(!s.end_session("nope", 120).await.unwrap());
+    assert_eq!(s.session("s1").await.unwrap().unwrap().ended_at, Some(110));
+    assert_eq!(s.session("s2").await.unwrap().unwrap().ended_at, None);
+
+    // Disabling ends every open session of the account, and only of that account.
+    s.set_account_disabled("acc1", Some(130)).await.unwrap();
+    assert_eq!(
+        s.account("acc1").await.unwrap().unwrap().disabled_at,
+        Some(130)
+    );
+    assert_eq!(s.session("s1").await.unwrap().unwrap().ended_at, Some(110));
+    assert_eq!(s.session("s2").await.unwrap().unwrap().ended_at, Some(130));
+    assert_eq!(s.session("s3").await.unwrap().unwrap().ended_at, None);
+    // Enabling clears the mark; ended sessions stay ended.
+    s.set_account_disabled("acc1", None).await.unwrap();
+    assert_eq!(s.account("acc1").await.unwrap().unwrap().disabled_at, None);
+    assert_eq!(s.session("s2").await.unwrap().unwrap().ended_at, Some(130));
+    assert_eq!(
+        s.set_account_disabled("nobody", Some(1))
+            .await
+            .unwrap_err()
+            .code(),
+        "store.not_found"
+    );
+}
+
+pub async fn sessions_touch_and_purge(s: &dyn Store) {
+    s.put_account(account("acc1", "zhangsan")).await.unwrap();
+    s.put_session(session("s1", "acc1", 100)).await.unwrap();
+    s.put_session(session("s2", "acc1", 200)).await.unwrap();
+    s.touch_session("s1", 150).await.unwrap();
+    assert_eq!(s.session("s1").await.unwrap().unwrap().last_seen, 150);
+    s.touch_session("s1", 140).await.unwrap();
+    assert_eq!(
+        s.session("s1").await.unwrap().unwrap().last_seen,
+        150,
+        "last_seen never moves back"
+    );
+    s.end_session("s1", 160).await.unwrap();
+    s.touch_session("s1", 170).await.unwrap();
+    assert_eq!(
+        s.session("s1").await.unwrap().unwrap().last_seen,
+        150,
+        "an ended session is not touched"
+    );
+    s.touch_session("nope", 170).await.unwrap();
+    // Started before 200: only s1 (exclusive).
+    assert_eq!(s.purge_sessions(200).await.unwrap(), 1);
+    assert!(s.session("s1").await.unwrap().is_none());
+    assert!(s.session("s2").await.unwrap().is_some());
+    assert_eq!(s.purge_sessions(200).await.unwrap(), 0);
+}
+
+pub async fn sign_in_failures_newest_first(s: &dyn Store) {
+    s.put_account(account("acc1", "zhangsan")).await.unwrap();
+    s.put_account(account("acc2", "lisi")).await.unwrap();
+    let f = |acc: &str, at: i64, reason: &str| SignInFailureRecord {
+        account: acc.into(),
+        at,
+        client: "203.0.113.0/24".into(),
+        reason: reason.into(),
+    };
+    s.record_sign_in_failure(f("acc1", 100, "signin.bad_password"))
+        .await
+        .unwrap();
+    s.record_sign_in_failure(f("acc1", 300, "signin.bad_password"))
+        .await
+        .unwrap();
+    s.record_sign_in_failure(f("acc1", 300, "signin.account_disabled"))
+        .await
+        .unwrap();
+    s.record_sign_in_failure(f("acc2", 200, "signin.bad_password"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.sign_in_failures("acc1", 10).await.unwrap(),
+        vec![
+            f("acc1", 300, "signin.account_disabled"),
+            f("acc1", 300, "signin.bad_password"),
+            f("acc1", 100, "signin.bad_password"),
+        ],
+        "newest first, the later insert first on a tie"
+    );
+    assert_eq!(s.sign_in_failures("acc1", 1).await.unwrap().len(), 1);
+    assert!(s.sign_in_failures("acc3", 10).await.unwrap().is_empty());
+    // Only an existing account's failures are recorded.
+    assert!(s
+        .record_sign_in_failure(f("acc3", 1, "signin.bad_password"))
+        .await
+        .is_err());
+    assert_eq!(s.purge_sign_in_failures(200).await.unwrap(), 1);
+    assert_eq!(s.sign_in_failures("acc1", 10).await.unwrap().len(), 2);
+    assert_eq!(s.sign_in_failures("acc2", 10).await.unwrap().len(), 1);
 }
 
 pub async fn wallet_bindings_upsert(s: &dyn Store) {

@@ -23,7 +23,7 @@ pub struct BindResponse {
 }
 
 #[utoipa::path(post, path = "/api/v1/wallet/licenses/{identifier}/binding", tag = "wallet",
-    security(("wallet_session" = [])),
+    security(("wallet_session" = [], "wallet_csrf" = [])),
     params(("identifier" = String, Path, description = "GB/T 36904 identifier")),
     request_body = BindRequest,
     responses((status = 200, body = BindResponse), (status = 400, body = crate::error::ErrorBody),

@@ -33,7 +33,7 @@ pub struct PrepareResponse {
 }
 
 #[utoipa::path(post, path = "/api/v1/wallet/licenses/{identifier}/presentations/prepare", tag = "wallet",
-    security(("wallet_session" = [])),
+    security(("wallet_session" = [], "wallet_csrf" = [])),
     params(("identifier" = String, Path, description = "GB/T 36904 identifier")),
     request_body = PrepareRequest,
     responses((status = 200, body = PrepareResponse), (status = 400, body = crate::error::ErrorBody),
@@ -86,7 +86,7 @@ pub struct CompleteResponse {
 }
 
 #[utoipa::path(post, path = "/api/v1/wallet/licenses/{identifier}/presentations", tag = "wallet",
-    security(("wallet_session" = [])),
+    security(("wallet_session" = [], "wallet_csrf" = [])),
     params(("identifier" = String, Path, description = "GB/T 36904 identifier")),
     request_body = CompleteRequest,
     responses((status = 200, body = CompleteResponse), (status = 400, body = crate::error::ErrorBody),

@@ -20,7 +20,7 @@ pub async fn list(
 }
 
 #[utoipa::path(post, path = "/api/v1/wallet/shares/{id}/consent", tag = "wallet",
-    security(("wallet_session" = [])),
+    security(("wallet_session" = [], "wallet_csrf" = [])),
     params(("id" = String, Path, description = "Request id")),
     responses((status = 200, body = ShareView, description = "Granted: the institution receives its annotated copy"),
         (status = 401, body = crate::error::ErrorBody),
@@ -37,7 +37,7 @@ pub async fn consent(
 }
 
 #[utoipa::path(post, path = "/api/v1/wallet/shares/{id}/refusal", tag = "wallet",
-    security(("wallet_session" = [])),
+    security(("wallet_session" = [], "wallet_csrf" = [])),
     params(("id" = String, Path, description = "Request id")),
     responses((status = 200, body = ShareView, description = "Refused: the institution receives nothing"),
         (status = 401, body = crate::error::ErrorBody),
