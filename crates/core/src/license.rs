@@ -18,8 +18,8 @@ use crate::area::AreaCode;
 use crate::catalogue::{CatalogueError, LicenseType, Validity};
 use crate::date::{serde_date, serde_date_opt};
 use crate::error::ErrorCode;
-use crate::gb32100::Uscc;
 use crate::gb11643::ResidentId;
+use crate::gb32100::Uscc;
 use crate::holder::{Holder, HolderCode, HolderCodeType};
 use crate::ident::{Identifier, TypeCode};
 

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use elicense_core::sample::{self, SAMPLE_TOML};
 use elicense_core::catalogue::Derived;
 use elicense_core::license::check_holder_items;
+use elicense_core::sample::{self, SAMPLE_TOML};
 use elicense_core::{
     Catalogue, CatalogueError, Disclosure, ErrorCode, HolderCode, HolderCodeType, LicenseError,
     LicenseType, ResidentId, TypeCode, Uscc, ValidityRule,
@@ -355,8 +355,13 @@ fn derived_items_are_declared_and_checked_at_load() {
         );
     }
     // Every type's examples fit the example holder.
-    let holder = HolderCode::parse(HolderCodeType::ResidentId, sample::EXAMPLE_RESIDENT_ID).unwrap();
-    for t in cat.types.iter().filter(|t| t.holder_kind == HolderCodeType::ResidentId) {
+    let holder =
+        HolderCode::parse(HolderCodeType::ResidentId, sample::EXAMPLE_RESIDENT_ID).unwrap();
+    for t in cat
+        .types
+        .iter()
+        .filter(|t| t.holder_kind == HolderCodeType::ResidentId)
+    {
         let data = t.validate(&t.example_fields()).unwrap();
         check_holder_items(t, &holder, &data).unwrap_or_else(|e| panic!("{}: {e}", t.name));
     }
@@ -416,8 +421,12 @@ fn derived_items_must_agree_with_the_holders_id() {
             if field == "birth_date" && expected == "1949-12-31"),
         "{e:?}"
     );
-    check_holder_items(&dl, &holder, &data(&[("sex", "女"), ("birth_date", "1949-12-31")]))
-        .unwrap();
+    check_holder_items(
+        &dl,
+        &holder,
+        &data(&[("sex", "女"), ("birth_date", "1949-12-31")]),
+    )
+    .unwrap();
     assert_eq!(
         dl.derived_fields(&ResidentId::parse("11010519491231002X").unwrap()),
         fields(&[("birth_date", "1949-12-31"), ("sex", "女")])

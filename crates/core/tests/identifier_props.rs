@@ -34,8 +34,9 @@ fn with_check(body: &str) -> String {
 }
 
 fn uscc() -> impl Strategy<Value = Uscc> {
-    (uscc_chars(2), registering_area(), uscc_chars(9))
-        .prop_map(|(head, area, tail)| Uscc::parse(&with_check(&format!("{head}{area}{tail}"))).unwrap())
+    (uscc_chars(2), registering_area(), uscc_chars(9)).prop_map(|(head, area, tail)| {
+        Uscc::parse(&with_check(&format!("{head}{area}{tail}"))).unwrap()
+    })
 }
 
 fn identifier() -> impl Strategy<Value = Identifier> {

@@ -157,7 +157,10 @@ async fn a_forged_or_borrowed_token_is_a_mismatch_and_no_token_cannot_be_checked
     assert_eq!(face_outcome(&html), "absent", "{html}");
     assert!(html.contains("无法核对印制的数据"), "{html}");
     assert!(!html.contains("真实有效"), "{html}");
-    assert!(html.contains(r#"data-valid="true""#), "the license is valid");
+    assert!(
+        html.contains(r#"data-valid="true""#),
+        "the license is valid"
+    );
     assert!(!html.contains("face-holder-name"));
     assert_no_personal_data(&html);
     let (_, en) = page(&srv, &format!("/verify/{id}"), Some("lang=en")).await;

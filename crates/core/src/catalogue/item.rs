@@ -103,9 +103,9 @@ impl Derived {
     pub fn fits(self, t: &ItemType) -> bool {
         match (self, t) {
             (Self::BirthDate, ItemType::Date) => true,
-            (Self::Sex, ItemType::Enum(values)) => {
-                [SEX_MALE, SEX_FEMALE].iter().all(|v| values.iter().any(|x| x == v))
-            }
+            (Self::Sex, ItemType::Enum(values)) => [SEX_MALE, SEX_FEMALE]
+                .iter()
+                .all(|v| values.iter().any(|x| x == v)),
             _ => false,
         }
     }

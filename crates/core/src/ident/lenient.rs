@@ -419,7 +419,10 @@ mod tests {
         assert!(matches!(
             &l.deviations[0],
             Deviation::IssuerBadArea {
-                fault: AreaFault::NotDigit { ch: 'A', position: 3 },
+                fault: AreaFault::NotDigit {
+                    ch: 'A',
+                    position: 3
+                },
                 check_ok: true,
                 ..
             }

@@ -61,9 +61,8 @@ fn private_files(path: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        let io = |p: &Path, e: std::io::Error| {
-            StoreError::Unavailable(format!("{}: {e}", p.display()))
-        };
+        let io =
+            |p: &Path, e: std::io::Error| StoreError::Unavailable(format!("{}: {e}", p.display()));
         std::fs::OpenOptions::new()
             .write(true)
             .create(true)
