@@ -2,9 +2,12 @@
 //! `ELICENSE_*` environment variables, with defaults that make `elicense demo` work with no
 //! file at all.
 //!
-//! Secrets live beside it in the data dir, created with mode 0600 on first use:
-//! `key-password` (encrypts issuer private keys; `ELICENSE_KEY_PASSWORD` overrides it) and
-//! `holder-secret` (keys the holder-code hash; `ELICENSE_HOLDER_SECRET` overrides it).
+//! The data dir is private to the node's user: created with mode 0700, and an existing one
+//! that others can enter is tightened (with a warning), as are the configuration and secret
+//! files in it (0600). Secrets are created with mode 0600 on first use: `holder-secret` (keys
+//! the holder-code hash; `ELICENSE_HOLDER_SECRET` overrides it) and, unless the password of
+//! the issuers' private keys comes from outside the data dir ([`KeyPasswordSource`]: a file
+//! such as a secrets mount, or `ELICENSE_KEY_PASSWORD`), `key-password`.
 //!
 //! Wallet sign-in: `session_idle_secs` (`ELICENSE_SESSION_IDLE_SECS`, default 1800) and
 //! `trusted_proxies` (`ELICENSE_TRUSTED_PROXIES`, comma-separated): only a request from one of
@@ -143,10 +146,95 @@ fn trusted_proxies(file: Option<Vec<String>>) -> Result<Vec<IpAddr>> {
         .collect()
 }
 
+/// Where the password of the issuers' private keys (and of the log keys) comes from.
+#[derive(Clone)]
+pub enum KeyPasswordSource {
+    /// A file outside the data dir (`--key-password-file`, `ELICENSE_KEY_PASSWORD_FILE`),
+    /// e.g. a secrets mount: read (surrounding whitespace ignored), never created.
+    File(PathBuf),
+    /// The value itself (`ELICENSE_KEY_PASSWORD`).
+    Value(Zeroizing<String>),
+    /// `DIR/key-password`, created with a random password (mode 0600) on first use.
+    DataDir,
+}
+
+impl std::fmt::Debug for KeyPasswordSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::File(path) => f.debug_tuple("File").field(path).finish(),
+            Self::Value(_) => f.write_str("Value(..)"),
+            Self::DataDir => f.write_str("DataDir"),
+        }
+    }
+}
+
+/// Environment variable naming a file that holds the key password.
+pub const KEY_PASSWORD_FILE_ENV: &str = "ELICENSE_KEY_PASSWORD_FILE";
+/// Environment variable holding the key password itself.
+pub const KEY_PASSWORD_ENV: &str = "ELICENSE_KEY_PASSWORD";
+
+impl KeyPasswordSource {
+    /// The source named by `file` (a command-line option) or the environment
+    /// (`ELICENSE_KEY_PASSWORD_FILE`, `ELICENSE_KEY_PASSWORD`), else the data dir. A file and
+    /// a password given together are refused (`config.key_password_ambiguous`): which one
+    /// encrypts the keys must not depend on precedence rules.
+    pub fn resolve(file: Option<PathBuf>) -> Result<KeyPasswordSource> {
+        let file = file.or_else(|| {
+            std::env::var_os(KEY_PASSWORD_FILE_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        });
+        let value = std::env::var(KEY_PASSWORD_ENV)
+            .ok()
+            .filter(|v| !v.is_empty());
+        match (file, value) {
+            (Some(_), Some(_)) => Err(AppError::new(
+                ErrorKind::Invalid,
+                "config.key_password_ambiguous",
+                format!(
+                    "the key password is given both as a file and in {KEY_PASSWORD_ENV}; use one"
+                ),
+            )),
+            (Some(path), None) => Ok(Self::File(path)),
+            (None, Some(value)) => Ok(Self::Value(Zeroizing::new(value))),
+            (None, None) => Ok(Self::DataDir),
+        }
+    }
+
+    /// The password, creating `DIR/key-password` only for [`KeyPasswordSource::DataDir`].
+    fn password(&self, dir: &Path) -> Result<Zeroizing<String>> {
+        let in_dir = dir.join("key-password");
+        match self {
+            Self::DataDir => password_file(&in_dir),
+            outside => {
+                if in_dir.exists() {
+                    tracing::warn!(
+                        path = %in_dir.display(),
+                        "the key password comes from outside the data dir; this file is not \
+                         used: delete it once the keys open with the outside password"
+                    );
+                }
+                match outside {
+                    Self::File(path) => read_password_file(path),
+                    Self::Value(value) => Ok(value.clone()),
+                    Self::DataDir => unreachable!("matched above"),
+                }
+            }
+        }
+    }
+}
+
 impl NodeConfig {
-    /// Loads (and on first use creates) the configuration of the data dir `dir`.
+    /// Loads (and on first use creates) the configuration of the data dir `dir`, the key
+    /// password from the source the environment names ([`KeyPasswordSource::resolve`]).
     pub fn load(dir: &Path) -> Result<NodeConfig> {
-        std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+        Self::load_with(dir, &KeyPasswordSource::resolve(None)?)
+    }
+
+    /// Loads (and on first use creates) the configuration of the data dir `dir`, the key
+    /// password from `key_password`.
+    pub fn load_with(dir: &Path, key_password: &KeyPasswordSource) -> Result<NodeConfig> {
+        private_dir(dir)?;
         let file_path = dir.join("elicense.toml");
         let file: FileConfig = match std::fs::read_to_string(&file_path) {
             Ok(text) => toml::from_str(&text).map_err(|e| {
@@ -176,10 +264,7 @@ impl NodeConfig {
             })?,
             None => Alg::Sm2,
         };
-        let key_password = match std::env::var("ELICENSE_KEY_PASSWORD") {
-            Ok(p) if !p.is_empty() => Zeroizing::new(p),
-            _ => password_file(&dir.join("key-password"))?,
-        };
+        let key_password = key_password.password(dir)?;
         let holder_secret = match std::env::var("ELICENSE_HOLDER_SECRET") {
             Ok(s) if !s.is_empty() => Zeroizing::new(s.into_bytes()),
             _ => secret_file(&dir.join("holder-secret"), 32)?,
@@ -215,11 +300,16 @@ impl NodeConfig {
         })
     }
 
-    /// Writes `base_url` into `DIR/elicense.toml` (used by `demo` when it picks the address).
+    /// Writes `base_url` into `DIR/elicense.toml` (used by `demo` when it picks the address),
+    /// creating the data dir (0700) if needed; the file is replaced atomically, mode 0600.
     pub fn save_base_url(dir: &Path, base_url: &str) -> Result<()> {
+        private_dir(dir)?;
         let path = dir.join("elicense.toml");
         let text = format!("base_url = {:?}\n", base_url.trim_end_matches('/'));
-        std::fs::write(&path, text).map_err(|e| io_error(&path, e))
+        let tmp = dir.join(format!(".elicense.toml.tmp{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        write_private_file(&tmp, text.as_bytes()).map_err(|e| io_error(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| io_error(&path, e))
     }
 
     /// A throw-away configuration with fresh random secrets (tests, benchmarks).
@@ -285,6 +375,135 @@ fn secret_file(path: &Path, len: usize) -> Result<Zeroizing<Vec<u8>>> {
         }
         Err(e) => Err(io_error(path, e)),
     }
+}
+
+/// Reads a key password file outside the data dir; it must exist and hold a password.
+fn read_password_file(path: &Path) -> Result<Zeroizing<String>> {
+    let fail = |why: String| {
+        AppError::new(
+            ErrorKind::Invalid,
+            "config.key_password_file",
+            format!("key password file {}: {why}", path.display()),
+        )
+    };
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?);
+    if text.trim().is_empty() {
+        return Err(fail("it is empty".to_owned()));
+    }
+    warn_if_shared(path);
+    Ok(Zeroizing::new(text.trim().to_string()))
+}
+
+/// Warns when others than the owner may read `path` (a key password file is not ours to
+/// change: it may be a mount managed elsewhere).
+fn warn_if_shared(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    path = %path.display(),
+                    mode = format!("{mode:o}"),
+                    "the key password file can be read by other users"
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+/// Files of the data dir that hold configuration or secrets: mode 0600 (the SQLite files are
+/// the store's business, see `elicense_store::SqliteStore::open`).
+const PRIVATE_FILES: [&str; 4] = [
+    "elicense.toml",
+    "key-password",
+    "holder-secret",
+    "log-key.pem",
+];
+
+/// Creates the data dir with mode 0700 (parents as `create_dir_all` would, with the usual
+/// mode), or tightens an existing one, and the files of [`PRIVATE_FILES`] in it, to
+/// owner-only access, with a warning for each change.
+pub fn private_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        if !dir.exists() {
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
+            }
+            match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+                Ok(()) => {}
+                // Another process made it meanwhile: tightened below like any existing one.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io_error(dir, e)),
+            }
+        }
+        refuse_shared(dir)?;
+        tighten(dir, 0o700)?;
+        for name in PRIVATE_FILES {
+            let path = dir.join(name);
+            if path.exists() {
+                tighten(&path, 0o600)?;
+            }
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))
+    }
+}
+
+/// A directory with the sticky bit (`/tmp`) is shared by design: taking it over as a data
+/// dir would lock everyone else out of it.
+#[cfg(unix)]
+fn refuse_shared(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(dir).map_err(|e| io_error(dir, e))?;
+    if !meta.is_dir() {
+        return Err(AppError::new(
+            ErrorKind::Invalid,
+            "config.data_dir",
+            format!("data dir {} is not a directory", dir.display()),
+        ));
+    }
+    if meta.permissions().mode() & 0o1000 != 0 {
+        return Err(AppError::new(
+            ErrorKind::Invalid,
+            "config.data_dir",
+            format!(
+                "data dir {} is a shared directory (sticky bit, like /tmp): give the node a \
+                 directory of its own",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Removes every permission bit outside `allowed` from `path`, warning when there were any.
+#[cfg(unix)]
+fn tighten(path: &Path, allowed: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).map_err(|e| io_error(path, e))?;
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & !allowed == 0 {
+        return Ok(());
+    }
+    let tight = mode & allowed;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(tight))
+        .map_err(|e| io_error(path, e))?;
+    tracing::warn!(
+        path = %path.display(),
+        was = format!("{mode:o}"),
+        now = format!("{tight:o}"),
+        "others could access this part of the data dir: permissions tightened"
+    );
+    Ok(())
 }
 
 /// Reads a password file (text, surrounding whitespace ignored), creating it with a random

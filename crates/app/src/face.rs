@@ -1,7 +1,11 @@
 //! Faces (照面) of licenses: the catalogue's template filled with one license's data, with a
 //! QR code of its public verification page and the issuer's seal; a license that is not in
-//! force carries its status as a watermark. Rendering is CPU work: it runs off the async
-//! threads.
+//! force carries its status as a watermark. A license's own face ([`license_input`]) puts in
+//! its QR code the page's link with a token signed by the issuer over the printed data
+//! ([`check`]), so that the page can say whether the printed face is what was issued.
+//! Rendering is CPU work: it runs off the async threads.
+
+pub mod check;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -74,12 +78,28 @@ fn text(v: &serde_json::Value) -> String {
     }
 }
 
-/// The public verification page of a license (what its face's QR code holds).
+/// The public verification page of a license (its face's QR code holds it with a token,
+/// [`check::face_url`]).
 pub fn verify_url(node: &Node, identifier: &str) -> String {
     format!("{}/verify/{identifier}", node.config.base_url)
 }
 
-/// The template input for one license.
+/// The template input for a license's own face: [`input`], its QR code holding the link to
+/// the public page with a fresh face token ([`check::sign`]).
+pub async fn license_input(
+    node: &Node,
+    record: &LicenseRecord,
+    meta: &LicenseMeta,
+    t: &LicenseType,
+) -> Result<FaceInput> {
+    let mut face = input(node, record, meta, t);
+    let token = check::sign(node, record, meta).await?;
+    face.qr = check::face_url(node, &record.identifier, &token);
+    Ok(face)
+}
+
+/// The template input for one license, its QR code the plain link to the public page (the
+/// annotated copy's face replaces it; a license's own face is [`license_input`]).
 pub fn input(
     node: &Node,
     record: &LicenseRecord,
@@ -138,7 +158,7 @@ pub async fn render(node: &Arc<Node>, input: FaceInput, format: FaceFormat) -> R
     let faces = node.faces().clone();
     tokio::task::spawn_blocking(move || match format {
         FaceFormat::Svg => faces.svg(&input).map(String::into_bytes),
-        FaceFormat::Png => faces.png(&input, 2.0),
+        FaceFormat::Png => faces.png(&input, 3.0),
         FaceFormat::Pdf => faces.pdf(&input),
     })
     .await
@@ -160,7 +180,8 @@ pub async fn render_identifier(
         .catalogue
         .get(&record.type_code, Some(record.catalogue_version))
         .await?;
-    render(node, input(node, &record, &meta, &t), format).await
+    let face = license_input(node, &record, &meta, &t).await?;
+    render(node, face, format).await
 }
 
 #[cfg(test)]

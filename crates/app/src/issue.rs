@@ -1,4 +1,5 @@
-//! Issuing a license: validate against the catalogue, assign a GB/T 36904 identifier and a
+//! Issuing a license: validate against the catalogue (and the items the holder's resident ID
+//! determines against that ID, `license.holder_mismatch`), assign a GB/T 36904 identifier and a
 //! status slot, sign an SD-JWT VC with the issuer's key, and store license + event together.
 //!
 //! Nothing is stored unless every check passed and the credential is signed; a process killed
@@ -11,7 +12,7 @@ use elicense_core::catalogue::{Disclosure, LicenseType};
 use elicense_core::gb32100::Uscc;
 use elicense_core::holder::{Holder, HolderCode};
 use elicense_core::ident::Identifier;
-use elicense_core::license::LicenseMeta;
+use elicense_core::license::{check_holder_items, LicenseMeta};
 use elicense_core::lifecycle::Status;
 use elicense_core::EventKind;
 use elicense_crypto::sdjwt::{self, Issuance};
@@ -223,6 +224,7 @@ pub async fn prepare(node: &Arc<Node>, req: &IssueRequest, now: i64) -> Result<P
     let data = license_type
         .validate(&req.fields)
         .map_err(AppError::invalid)?;
+    check_holder_items(&license_type, &code, &data).map_err(AppError::invalid)?;
     let until = timeutil::parse_valid_until(req.valid_until.as_deref())?;
     let validity = license_type
         .validity(timeutil::date_at(now), until)

@@ -285,6 +285,9 @@ async fn successor(
             meta.license_number = number.to_string();
         }
     }
+    // Whatever changed (items, holder), the items the holder's ID determines must agree.
+    elicense_core::license::check_holder_items(&lt, &meta.holder.code, &meta.data)
+        .map_err(AppError::invalid)?;
     let _ = pledged;
     meta.identifier = id.next_version().map_err(AppError::invalid)?;
     meta.replaces = Some(id.clone());

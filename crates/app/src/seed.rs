@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use elicense_core::catalogue::{Catalogue, ItemType, LicenseType};
+use elicense_core::gb11643::ResidentId;
 use elicense_core::holder::HolderCodeType;
 use elicense_core::lifecycle::Action;
 use elicense_crypto::Alg;
@@ -149,15 +150,23 @@ async fn act(node: &Arc<Node>, id: &str, action: Action, reason: &str) -> Result
     Ok(apply(node, id, req).await?.status)
 }
 
-/// The catalogue's example values, with holder-identifying items set to the holder.
+/// The catalogue's example values, with holder-identifying items set to the holder and the
+/// items the holder's resident ID determines (`derives`: birth date, sex) taken from it.
 pub fn example_fields(
     t: &LicenseType,
     name: &str,
     id: &str,
 ) -> std::collections::BTreeMap<String, String> {
+    let derived = match (&t.holder_kind, ResidentId::parse(id)) {
+        (HolderCodeType::ResidentId, Ok(rid)) => t.derived_fields(&rid),
+        _ => Default::default(),
+    };
     t.items
         .iter()
         .map(|item| {
+            if let Some(value) = derived.get(&item.name) {
+                return (item.name.clone(), value.clone());
+            }
             let value = match (&item.item_type, item.name.as_str()) {
                 (ItemType::Uscc, _) if id.len() == 18 && t.holder_kind == HolderCodeType::Uscc => {
                     id.to_string()

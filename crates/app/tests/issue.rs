@@ -382,3 +382,65 @@ async fn valid_until_shortens_a_fixed_term() {
     let meta: Value = serde_json::from_str(&rec.meta).unwrap();
     assert_eq!(meta["valid_until"], json!("2027-02-02"));
 }
+
+/// Finding 11: birth date and sex recorded on a license (`derives` in the catalogue) must be
+/// what the holder's resident ID says, at issuance and for every new version.
+#[tokio::test]
+async fn items_the_holders_id_determines_must_agree_with_it() {
+    use elicense_app::lifecycle::{apply, ActionRequest};
+    use elicense_core::lifecycle::Action;
+
+    let env = env().await;
+    // SAMPLE_CITIZENS[0]: 11010519491231002X, born 1949-12-31, digit 17 even: 女.
+    let before = env.store.count().await.unwrap();
+    for code in [DRIVING, RESIDENT_ID] {
+        for (field, wrong) in [("sex", "男"), ("birth_date", "1990-03-07")] {
+            let mut r = request(code, 0, Alg::EdDSA);
+            r.fields.insert(field.into(), wrong.into());
+            let e = issue(&env.node, r).await.expect_err(field);
+            assert_eq!(e.code, "license.holder_mismatch", "{code} {field}: {e}");
+            assert_eq!(e.kind, ErrorKind::Invalid);
+            assert!(e.message.contains(field), "names the item: {e}");
+        }
+    }
+    assert_eq!(env.store.count().await.unwrap(), before, "nothing stored");
+
+    // The values the ID gives are accepted (the request helper takes them from the ID).
+    let issued = issue_ok(&env, request(DRIVING, 0, Alg::EdDSA)).await;
+    let v = verify(&env.node, &issued.credential, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(v.claims["sex"], json!("女"));
+    assert_eq!(v.claims["birth_date"], json!("1949-12-31"));
+
+    // A change may not make them disagree ...
+    let mut change = ActionRequest::new(Action::Change, "clerk");
+    change.fields = fields(&[("sex", "男")]);
+    let e = apply(&env.node, &issued.identifier, change)
+        .await
+        .expect_err("change");
+    assert_eq!(e.code, "license.holder_mismatch", "{e}");
+    // ... nor a transfer to someone the items do not describe.
+    let (name, id) = elicense_app::seed::SAMPLE_CITIZENS[3];
+    let transfer = |items: &[(&str, &str)]| {
+        let mut tr = ActionRequest::new(Action::Transfer, "clerk");
+        tr.new_holder_name = Some(name.into());
+        tr.new_holder_id = Some(id.into());
+        tr.fields = fields(items);
+        tr
+    };
+    let e = apply(&env.node, &issued.identifier, transfer(&[]))
+        .await
+        .expect_err("transfer");
+    assert_eq!(e.code, "license.holder_mismatch", "{e}");
+    assert_eq!(env.store.count().await.unwrap(), before + 1);
+    // 440306199910101239: born 1999-10-10, 男.
+    let out = apply(
+        &env.node,
+        &issued.identifier,
+        transfer(&[("sex", "男"), ("birth_date", "1999-10-10")]),
+    )
+    .await
+    .unwrap();
+    assert!(out.successor.is_some());
+}

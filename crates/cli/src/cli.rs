@@ -25,6 +25,11 @@ pub struct DataArgs {
     /// or `sqlite://PATH` (default: DIR/elicense.db). Configuration and secrets stay in DIR.
     #[arg(long, env = "ELICENSE_DATABASE")]
     pub database: Option<String>,
+    /// File holding the password of the issuers' private keys, kept outside the data dir
+    /// (e.g. a secrets mount); `ELICENSE_KEY_PASSWORD` gives the password itself. Without
+    /// either, the password is `DIR/key-password` (created on first use).
+    #[arg(long, env = "ELICENSE_KEY_PASSWORD_FILE")]
+    pub key_password_file: Option<PathBuf>,
 }
 
 /// How `serve` serves; each overrides `elicense.toml` and `ELICENSE_*` (see `NodeConfig`).

@@ -78,7 +78,8 @@ fn catalogue_json_lists_the_sample_types() {
     out.ok();
     assert_eq!(&out.json(), &loaded);
 
-    // The example values issue: they are valid data of their type.
+    // The example values issue: they are valid data of their type, for the holder whose
+    // resident ID they fit (born 1990-03-07, 男).
     let d = d.setup(&[(BEIJING_TRAFFIC_POLICE, "ed25519")]);
     let mut args = vec![
         "issue",
@@ -89,7 +90,7 @@ fn catalogue_json_lists_the_sample_types() {
         "--holder-name",
         "张伟",
         "--holder-id",
-        "11010519491231002X",
+        elicense_core::sample::EXAMPLE_RESIDENT_ID,
         "--alg",
         "ed25519",
         "--json",

@@ -64,7 +64,7 @@ async fn sigkill_mid_issue_loses_no_acknowledged_license() {
                     "issuer": BEIJING_TRAFFIC_POLICE,
                     "holder_name": format!("持证人{n}"),
                     "holder_id": resident_id(n),
-                    "fields": driving_fields_json(),
+                    "fields": driving_fields_json(&resident_id(n)),
                 });
                 let resp = match client
                     .post(format!("{url}/api/v1/licenses"))
@@ -218,7 +218,7 @@ async fn sigkill_mid_issue_loses_no_acknowledged_license() {
             "issuer": BEIJING_TRAFFIC_POLICE,
             "holder_name": "张伟",
             "holder_id": "11010519491231002X",
-            "fields": driving_fields_json(),
+            "fields": driving_fields_json("11010519491231002X"),
         }))
         .send()
         .await

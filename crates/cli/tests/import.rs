@@ -13,9 +13,10 @@ const HEADER: &str = "type,issuer,holder_name,holder_id,sex,nationality,birth_da
 /// A good driving-licence row for holder number `n`.
 fn good_row(n: u32) -> String {
     format!(
-        "{DRIVING_LICENSE},{BEIJING_TRAFFIC_POLICE},持证人{n},{},{},中国,1980-01-01,北京市东城区示例路{n}号,2010-06-15,C1,{:012}",
+        "{DRIVING_LICENSE},{BEIJING_TRAFFIC_POLICE},持证人{n},{},{},中国,{},北京市东城区示例路{n}号,2010-06-15,C1,{:012}",
         resident_id(n),
-        ["男", "女"][(n % 2) as usize],
+        derived(&resident_id(n)).0,
+        derived(&resident_id(n)).1,
         110_100_000_000u64 + n as u64
     )
 }

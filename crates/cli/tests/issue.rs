@@ -206,7 +206,7 @@ fn bad_data_exits_2_and_stores_nothing() {
     let events = d.count("SELECT COUNT(*) FROM events");
 
     let all_but = |skip: &str| -> Vec<String> {
-        driving_fields()
+        driving_fields("11010519491231002X")
             .iter()
             .filter(|(k, _)| *k != skip)
             .map(|(k, v)| format!("{k}={v}"))
@@ -234,6 +234,17 @@ fn bad_data_exits_2_and_stores_nothing() {
             "11010519491231002X",
             [all_but("birth_date"), vec!["birth_date=1949-02-30".into()]].concat(),
             "",
+        ),
+        // 11010519491231002X is a woman born 1949-12-31: the items it determines must agree.
+        (
+            "11010519491231002X",
+            [all_but("sex"), vec!["sex=男".into()]].concat(),
+            "license.holder_mismatch",
+        ),
+        (
+            "11010519491231002X",
+            [all_but("birth_date"), vec!["birth_date=1949-12-30".into()]].concat(),
+            "license.holder_mismatch",
         ),
     ];
     for (holder_id, fields, code) in &cases {
@@ -363,7 +374,7 @@ fn without_a_password_env_the_data_dir_keeps_its_own() {
             0o600
         );
     }
-    let fields: Vec<String> = driving_fields()
+    let fields: Vec<String> = driving_fields("11010519491231002X")
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();

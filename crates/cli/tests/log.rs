@@ -174,7 +174,7 @@ async fn sigkill_mid_issue_leaves_the_log_complete() {
                     "issuer": BEIJING_TRAFFIC_POLICE,
                     "holder_name": format!("持证人{n}"),
                     "holder_id": resident_id(n),
-                    "fields": driving_fields_json(),
+                    "fields": driving_fields_json(&resident_id(n)),
                     "alg": "ed25519",
                 });
                 let Ok(resp) = client

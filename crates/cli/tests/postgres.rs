@@ -96,7 +96,7 @@ impl PgNode {
     }
 
     fn issue_driving(&self, name: &str, id: &str) -> Out {
-        let fields: Vec<String> = driving_fields()
+        let fields: Vec<String> = driving_fields(id)
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
@@ -318,7 +318,7 @@ async fn demo_serve_issue_verify_lifecycle_on_postgres() {
         .bearer_auth(&key)
         .json(&json!({
             "type_code": DRIVING_LICENSE, "issuer": BEIJING_TRAFFIC_POLICE,
-            "holder_name": "李娜", "holder_id": resident_id(2), "fields": driving_fields_json(),
+            "holder_name": "李娜", "holder_id": resident_id(2), "fields": driving_fields_json(&resident_id(2)),
         }))
         .send()
         .await
@@ -334,8 +334,10 @@ fn import_csv(path: &Path, rows: u32) {
     let mut csv = String::from("type,issuer,holder_name,holder_id,sex,nationality,birth_date,address,first_issue_date,vehicle_class,file_number\n");
     for i in 0..rows {
         csv.push_str(&format!(
-            "{DRIVING_LICENSE},{BEIJING_TRAFFIC_POLICE},持证人{i},{},男,中国,1980-01-01,北京市东城区示例路{i}号,2010-06-15,C1,{:012}\n",
+            "{DRIVING_LICENSE},{BEIJING_TRAFFIC_POLICE},持证人{i},{},{},中国,{},北京市东城区示例路{i}号,2010-06-15,C1,{:012}\n",
             resident_id(i),
+            derived(&resident_id(i)).0,
+            derived(&resident_id(i)).1,
             110_100_000_000u64 + u64::from(i)
         ));
     }
@@ -736,7 +738,7 @@ async fn postgres_killed_mid_import_loses_nothing_and_node_recovers() {
             .bearer_auth(&key)
             .json(&json!({
                 "type_code": DRIVING_LICENSE, "issuer": BEIJING_TRAFFIC_POLICE,
-                "holder_name": "王芳", "holder_id": resident_id(90_000), "fields": driving_fields_json(),
+                "holder_name": "王芳", "holder_id": resident_id(90_000), "fields": driving_fields_json(&resident_id(90_000)),
                 "alg": "ed25519",
             }))
     };

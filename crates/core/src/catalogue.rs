@@ -4,7 +4,9 @@
 //! Invariants: a [`Catalogue`] obtained from [`Catalogue::from_toml_str`],
 //! [`Catalogue::from_json_str`] or [`Catalogue::sample`] has passed [`Catalogue::check`]:
 //! no unknown keys, unique item names of the form `[a-z][a-z0-9_]*`, patterns that compile,
-//! examples that validate, issuers that are declared, unique `(code, version)` pairs.
+//! examples that validate, issuers that are declared, unique `(code, version)` pairs, and
+//! `derives` only on items that can hold the fact, at most once per fact, in types whose
+//! holders have resident IDs.
 //! [`LicenseType::validate`] is the one place where license data is checked against a type.
 
 use std::collections::BTreeMap;
@@ -24,7 +26,7 @@ mod item;
 mod load;
 
 pub use error::CatalogueError;
-pub use item::{DataItem, Disclosure, ItemType};
+pub use item::{DataItem, Derived, Disclosure, ItemType, SEX_FEMALE, SEX_MALE};
 
 /// How long a license of a type is valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -241,6 +243,14 @@ impl LicenseType {
         self.items
             .iter()
             .map(|i| (i.name.clone(), i.example.clone()))
+            .collect()
+    }
+
+    /// The values the holder's resident ID determines, by item name (items with `derives`).
+    pub fn derived_fields(&self, id: &crate::gb11643::ResidentId) -> BTreeMap<String, String> {
+        self.items
+            .iter()
+            .filter_map(|i| Some((i.name.clone(), i.derives?.value(id))))
             .collect()
     }
 

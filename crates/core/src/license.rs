@@ -4,7 +4,8 @@
 //! holder code) by construction; [`LicenseMeta::check_against`] adds the rules that link
 //! fields together and to the catalogue (the identifier names the same type and issuer,
 //! validity is ordered, the holder has the kind of code the type requires, the issuer may
-//! issue the type, the data validates). The lifecycle status is not part of the metadata:
+//! issue the type, the data validates, and [`check_holder_items`]: the items a resident ID
+//! determines agree with the holder's ID). The lifecycle status is not part of the metadata:
 //! it changes without a new version, and lives with the store (see [`crate::lifecycle`]).
 
 use std::collections::BTreeMap;
@@ -17,8 +18,9 @@ use crate::area::AreaCode;
 use crate::catalogue::{CatalogueError, LicenseType, Validity};
 use crate::date::{serde_date, serde_date_opt};
 use crate::error::ErrorCode;
+use crate::gb11643::ResidentId;
 use crate::gb32100::Uscc;
-use crate::holder::Holder;
+use crate::holder::{Holder, HolderCode, HolderCodeType};
 use crate::ident::{Identifier, TypeCode};
 
 /// Metadata of one license version.
@@ -83,6 +85,19 @@ pub enum LicenseError {
         /// Code type required.
         expected: String,
     },
+    /// An item that the holder's resident ID determines (`derives` in the catalogue: birth
+    /// date, sex) has another value than the ID gives.
+    #[error("field {label}({field}) is {found:?} but the holder's resident ID gives {expected:?}")]
+    HolderMismatch {
+        /// Claim name.
+        field: String,
+        /// Chinese label.
+        label: String,
+        /// The value the ID determines.
+        expected: String,
+        /// The value given.
+        found: String,
+    },
     /// The metadata does not fit its license type (data, issuer).
     #[error(transparent)]
     Catalogue(#[from] CatalogueError),
@@ -93,6 +108,7 @@ impl ErrorCode for LicenseError {
         match self {
             Self::Inconsistent { .. } => "license.inconsistent",
             Self::HolderKind { .. } => "license.holder_kind",
+            Self::HolderMismatch { .. } => "license.holder_mismatch",
             Self::Catalogue(e) => e.code(),
         }
     }
@@ -164,6 +180,44 @@ impl LicenseMeta {
         if ty.validate(&fields)? != self.data {
             return inconsistent("data values are not in their canonical JSON form".to_owned());
         }
-        Ok(())
+        check_holder_items(ty, &self.holder.code, &self.data)
     }
+}
+
+/// Checks that every item of `ty` that records a fact the holder's resident ID determines
+/// (`derives`) and has a value in `data` agrees with `holder`'s ID; the first item that does
+/// not is `license.holder_mismatch`. Holders without a resident ID have no such items (the
+/// catalogue refuses `derives` for their types), and an item without a value is not checked
+/// (whether it is required is [`LicenseType::validate`]'s business).
+pub fn check_holder_items(
+    ty: &LicenseType,
+    holder: &HolderCode,
+    data: &BTreeMap<String, Value>,
+) -> Result<(), LicenseError> {
+    if holder.kind() != &HolderCodeType::ResidentId {
+        return Ok(());
+    }
+    // A resident-ID holder code is a valid ID by construction.
+    let Ok(id) = ResidentId::parse(holder.value()) else {
+        return Ok(());
+    };
+    for item in &ty.items {
+        let (Some(d), Some(value)) = (item.derives, data.get(&item.name)) else {
+            continue;
+        };
+        let expected = d.value(&id);
+        let found = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        if found != expected {
+            return Err(LicenseError::HolderMismatch {
+                field: item.name.clone(),
+                label: item.label.clone(),
+                expected,
+                found,
+            });
+        }
+    }
+    Ok(())
 }

@@ -18,6 +18,11 @@ pub const RESIDENT_ID_CARD: &str = "11100000000000002Q001";
 /// Type code of 机动车驾驶证 (driving license).
 pub const DRIVING_LICENSE: &str = "11100000000000002Q002";
 
+/// A fictitious resident ID that the sample's example values fit: born 1990-03-07 (the
+/// examples of the `derives = "birth_date"` items), digit 17 odd (男, the examples of the
+/// `derives = "sex"` items).
+pub const EXAMPLE_RESIDENT_ID: &str = "110101199003071233";
+
 /// USCC of 北京市市场监督管理局.
 pub const BEIJING_SAMR: &str = "11110000000000011T";
 /// USCC of 北京市公安局公安交通管理局.

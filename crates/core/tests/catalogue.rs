@@ -2,10 +2,12 @@
 
 use std::collections::BTreeMap;
 
+use elicense_core::catalogue::Derived;
+use elicense_core::license::check_holder_items;
 use elicense_core::sample::{self, SAMPLE_TOML};
 use elicense_core::{
-    Catalogue, CatalogueError, Disclosure, ErrorCode, HolderCodeType, LicenseType, TypeCode, Uscc,
-    ValidityRule,
+    Catalogue, CatalogueError, Disclosure, ErrorCode, HolderCode, HolderCodeType, LicenseError,
+    LicenseType, ResidentId, TypeCode, Uscc, ValidityRule,
 };
 use serde_json::json;
 use time::macros::date;
@@ -338,4 +340,141 @@ fn versions_and_canonical_json() {
     cat.check().unwrap();
     assert_eq!(cat.get(&code).unwrap().version, 2);
     assert_eq!(cat.type_version(&code, 1).unwrap().version, 1);
+}
+
+#[test]
+fn derived_items_are_declared_and_checked_at_load() {
+    let cat = Catalogue::sample();
+    for code in [sample::RESIDENT_ID_CARD, sample::DRIVING_LICENSE] {
+        let t = ty(code);
+        assert_eq!(t.item("sex").unwrap().derives, Some(Derived::Sex), "{code}");
+        assert_eq!(
+            t.item("birth_date").unwrap().derives,
+            Some(Derived::BirthDate),
+            "{code}"
+        );
+    }
+    // Every type's examples fit the example holder.
+    let holder =
+        HolderCode::parse(HolderCodeType::ResidentId, sample::EXAMPLE_RESIDENT_ID).unwrap();
+    for t in cat
+        .types
+        .iter()
+        .filter(|t| t.holder_kind == HolderCodeType::ResidentId)
+    {
+        let data = t.validate(&t.example_fields()).unwrap();
+        check_holder_items(t, &holder, &data).unwrap_or_else(|e| panic!("{}: {e}", t.name));
+    }
+    let dl_sex = "example = \"男\"\nderives = \"sex\"\n\n[[types.items]]\nname = \"nationality\"";
+    let dl_birth = "example = \"1990-03-07\"\nderives = \"birth_date\"\n\n[[types.items]]\nname = \"address\"\nlabel = \"住址\"\ntype = \"string\"\nrequired = true\nmax_length = 128\nexample = \"北京市东城区东长安街1号院3单元502室\"\n\n[[types.items]]\nname = \"first_issue_date\"";
+    let cases = [
+        // A fact on an item that cannot hold it.
+        (dl_birth, dl_birth.replacen("derives = \"birth_date\"", "derives = \"sex\"", 1), "needs an enum item"),
+        (dl_sex, dl_sex.replacen("derives = \"sex\"", "derives = \"birth_date\"", 1), "needs a date item"),
+        // Twice the same fact.
+        (
+            "name = \"first_issue_date\"\nlabel = \"初次领证日期\"\ntype = \"date\"\nrequired = true\nexample = \"2010-06-15\"",
+            "name = \"first_issue_date\"\nlabel = \"初次领证日期\"\ntype = \"date\"\nrequired = true\nexample = \"2010-06-15\"\nderives = \"birth_date\"".to_owned(),
+            "already derives",
+        ),
+        // Holders without resident IDs.
+        (
+            "name = \"established\"\nlabel = \"成立日期\"\ntype = \"date\"\nrequired = true\nexample = \"2015-03-12\"",
+            "name = \"established\"\nlabel = \"成立日期\"\ntype = \"date\"\nrequired = true\nexample = \"2015-03-12\"\nderives = \"birth_date\"".to_owned(),
+            "holder_kind",
+        ),
+    ];
+    for (from, to, why) in cases {
+        assert!(SAMPLE_TOML.contains(from), "{from}");
+        let e = Catalogue::from_toml_str(&SAMPLE_TOML.replacen(from, &to, 1)).expect_err(&to);
+        assert_eq!(e.code(), "catalogue.invalid", "{to}: {e}");
+        assert!(e.to_string().contains(why), "{e}");
+    }
+    let unknown = SAMPLE_TOML.replacen("derives = \"sex\"", "derives = \"age\"", 1);
+    assert!(Catalogue::from_toml_str(&unknown).is_err());
+    let json = serde_json::to_string(&cat).unwrap();
+    assert!(json.contains(r#""derives":"birth_date""#), "{json}");
+    assert_eq!(Catalogue::from_json_str(&json).unwrap(), cat);
+}
+
+#[test]
+fn derived_items_must_agree_with_the_holders_id() {
+    let dl = ty(sample::DRIVING_LICENSE);
+    // 11010519491231002X: born 1949-12-31, digit 17 even (女).
+    let holder = HolderCode::parse(HolderCodeType::ResidentId, "11010519491231002X").unwrap();
+    let data = |pairs: &[(&str, &str)]| {
+        let mut f = dl.example_fields();
+        f.extend(fields(pairs));
+        dl.validate(&f).unwrap()
+    };
+    let e = check_holder_items(&dl, &holder, &data(&[("birth_date", "1949-12-31")])).unwrap_err();
+    assert_eq!(e.code(), "license.holder_mismatch");
+    assert!(
+        matches!(&e, LicenseError::HolderMismatch { field, expected, found, .. }
+            if field == "sex" && expected == "女" && found == "男"),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("性别(sex)"), "{e}");
+    let e = check_holder_items(&dl, &holder, &data(&[("sex", "女")])).unwrap_err();
+    assert!(
+        matches!(&e, LicenseError::HolderMismatch { field, expected, .. }
+            if field == "birth_date" && expected == "1949-12-31"),
+        "{e:?}"
+    );
+    check_holder_items(
+        &dl,
+        &holder,
+        &data(&[("sex", "女"), ("birth_date", "1949-12-31")]),
+    )
+    .unwrap();
+    assert_eq!(
+        dl.derived_fields(&ResidentId::parse("11010519491231002X").unwrap()),
+        fields(&[("birth_date", "1949-12-31"), ("sex", "女")])
+    );
+    // Items not given are not checked here (validate decides whether they are required).
+    let mut partial = data(&[]);
+    partial.remove("sex");
+    partial.remove("birth_date");
+    check_holder_items(&dl, &holder, &partial).unwrap();
+    // Enterprise holders: nothing to derive.
+    let bl = ty(sample::BUSINESS_LICENSE);
+    let firm = HolderCode::parse(HolderCodeType::Uscc, "91110101MA00000018").unwrap();
+    check_holder_items(&bl, &firm, &bl.validate(&bl.example_fields()).unwrap()).unwrap();
+}
+
+proptest::proptest! {
+    /// For any resident ID, the derived values are what GB 11643 says, and the check accepts
+    /// exactly them.
+    #[test]
+    fn derived_values_follow_gb11643(
+        days in 0i64..80_000,
+        seq in 0u32..1000,
+        other_days in 1i64..30_000,
+    ) {
+        let born = date!(1900 - 01 - 01) + time::Duration::days(days);
+        let body = format!(
+            "110101{:04}{:02}{:02}{seq:03}",
+            born.year(),
+            u8::from(born.month()),
+            born.day()
+        );
+        let id = ResidentId::parse(&format!("{body}{}", ResidentId::check_char_for(&body).unwrap())).unwrap();
+        let holder = HolderCode::parse(HolderCodeType::ResidentId, id.as_str()).unwrap();
+        let dl = ty(sample::DRIVING_LICENSE);
+        let derived = dl.derived_fields(&id);
+        let sex = if seq % 2 == 1 { "男" } else { "女" };
+        proptest::prop_assert_eq!(derived.get("sex").map(String::as_str), Some(sex));
+        proptest::prop_assert_eq!(derived.get("birth_date").cloned(), Some(elicense_core::date::format_date(born)));
+        let mut f = dl.example_fields();
+        f.extend(derived.clone());
+        proptest::prop_assert!(check_holder_items(&dl, &holder, &dl.validate(&f).unwrap()).is_ok());
+        let wrong_day = elicense_core::date::format_date(born + time::Duration::days(other_days));
+        f.insert("birth_date".into(), wrong_day);
+        let e = check_holder_items(&dl, &holder, &dl.validate(&f).unwrap()).unwrap_err();
+        proptest::prop_assert_eq!(e.code(), "license.holder_mismatch");
+        f.extend(derived);
+        f.insert("sex".into(), if sex == "男" { "女".into() } else { "男".into() });
+        let e = check_holder_items(&dl, &holder, &dl.validate(&f).unwrap()).unwrap_err();
+        proptest::prop_assert_eq!(e.code(), "license.holder_mismatch");
+    }
 }

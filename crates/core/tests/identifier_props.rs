@@ -4,21 +4,38 @@
 //! but misses 72 of the 45,360 (state, ordered pair) adjacent transpositions (0.16 %).
 
 use elicense_core::area::PROVINCES;
-use elicense_core::gb32100::ALPHABET as USCC_ALPHABET;
-use elicense_core::{mod37_36, Identifier, ResidentId, TypeCode, Uscc};
+use elicense_core::gb32100::{ALPHABET as USCC_ALPHABET, NATIONAL_AREA};
+use elicense_core::{mod37_36, Deviation, ErrorCode, Identifier, ResidentId, TypeCode, Uscc};
 use proptest::prelude::*;
 
 const ALNUM: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
-fn uscc() -> impl Strategy<Value = Uscc> {
+fn uscc_chars(n: usize) -> impl Strategy<Value = String> {
     proptest::collection::vec(
         proptest::sample::select(USCC_ALPHABET.chars().collect::<Vec<_>>()),
-        17,
+        n,
     )
-    .prop_map(|body| {
-        let body: String = body.into_iter().collect();
-        let check = Uscc::check_char_for(&body).unwrap();
-        Uscc::parse(&format!("{body}{check}")).unwrap()
+    .prop_map(|chars| chars.into_iter().collect())
+}
+
+/// Positions 3-8 of a USCC: a province-level division code, or `100000` (national level).
+fn registering_area() -> impl Strategy<Value = String> {
+    let mut provinces: Vec<&str> = PROVINCES.iter().map(|p| p.0).collect();
+    provinces.push("10");
+    (proptest::sample::select(provinces), 0u32..10000).prop_map(|(p, rest)| match p {
+        "10" => NATIONAL_AREA.to_owned(),
+        p => format!("{p}{rest:04}"),
+    })
+}
+
+/// A 17-character body with its check character.
+fn with_check(body: &str) -> String {
+    format!("{body}{}", Uscc::check_char_for(body).unwrap())
+}
+
+fn uscc() -> impl Strategy<Value = Uscc> {
+    (uscc_chars(2), registering_area(), uscc_chars(9)).prop_map(|(head, area, tail)| {
+        Uscc::parse(&with_check(&format!("{head}{area}{tail}"))).unwrap()
     })
 }
 
@@ -165,6 +182,43 @@ proptest! {
         if let Some(t) = transpose(&text, at) {
             prop_assert!(Uscc::parse(&t).is_err(), "{}", t);
         }
+    }
+
+    /// A letter anywhere in positions 3-8 (the registering authority's division code) is
+    /// refused with `uscc.bad_area`, even with a correct check character; a strict identifier
+    /// refuses such an issuer, and a lenient reading reports exactly that deviation.
+    #[test]
+    fn uscc_area_must_be_digits(
+        code in uscc(),
+        at in 2usize..8,
+        letter in proptest::sample::select(USCC_ALPHABET.chars().filter(char::is_ascii_uppercase).collect::<Vec<_>>()),
+        tc in "[0-9A-Z]{3}",
+    ) {
+        let mut chars: Vec<char> = code.as_str().chars().take(17).collect();
+        chars[at] = letter;
+        let body: String = chars.into_iter().collect();
+        let text = with_check(&body);
+        let e = Uscc::parse(&text).unwrap_err();
+        prop_assert_eq!(e.code(), "uscc.bad_area");
+        prop_assert!(e.to_string().contains("positions 3-8"));
+        let type_code = format!("11100000000013338W{tc}");
+        let dotted_body = format!("{type_code}{text}1001");
+        let id = format!(
+            "{}.{type_code}.{text}.1.001.{}",
+            Identifier::ROOT,
+            mod37_36(&dotted_body).unwrap()
+        );
+        prop_assert_eq!(Identifier::parse(&id).unwrap_err().code(), "identifier.bad_issuer_code");
+        let lenient = Identifier::parse_lenient(&id).unwrap();
+        prop_assert!(lenient.identifier.is_none());
+        prop_assert_eq!(lenient.deviations.len(), 1);
+        let is_bad_area = matches!(&lenient.deviations[0], Deviation::IssuerBadArea { check_ok: true, .. });
+        prop_assert!(is_bad_area, "{:?}", lenient.deviations);
+        // As the defining body of a type code, the same code makes the type code bad.
+        prop_assert_eq!(
+            TypeCode::parse(&format!("{text}{tc}")).unwrap_err().code(),
+            "identifier.bad_type_code"
+        );
     }
 
     #[test]

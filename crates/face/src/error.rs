@@ -25,7 +25,7 @@ pub enum FaceError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The QR code content does not fit in the largest QR code (version 40, level M).
+    /// The QR code content does not fit in the largest QR code (version 40, at its level).
     #[error("QR code content of {len} bytes is too long")]
     QrTooLong {
         /// Length of the content in bytes.

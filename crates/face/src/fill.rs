@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::qr::{self, Modules, SLOT_QUIET_ZONE};
+use crate::qr::{self, Modules, SLOT_EC_LEVEL, SLOT_QUIET_ZONE};
 use crate::template::{Piece, Seg, Slot, SlotKind, Template, Wrap};
 use crate::text::{display_width, escape, escape_into, wrap};
 use crate::{FaceError, FaceInput};
@@ -39,7 +39,7 @@ pub(crate) fn fill_with(
 ) -> Result<String, FaceError> {
     let ctx = Ctx {
         input,
-        qr: qr::encode(&input.qr)?,
+        qr: qr::encode(&input.qr, SLOT_EC_LEVEL)?,
         view_box: template.view_box,
     };
     let mut out = String::with_capacity(template.source_len + 8 * 1024);

@@ -35,7 +35,7 @@
 //!   The line height (default `1.4em`) is a number or a length with a unit.
 //! - An element with `data-slot="qr|seal|items"` and numeric `x`, `y`, `width`, `height`
 //!   (user units) is replaced by generated content fitted to that box: `qr` the QR code of
-//!   [`FaceInput::qr`] (level M, on white with a 2-module quiet zone, centred), `seal` the
+//!   [`FaceInput::qr`] (level L, on white with a 2-module quiet zone, centred), `seal` the
 //!   issuer's seal ([`Seal`]), `items` every [`FaceInput::items`] entry as a label/value
 //!   row (optional `font-size`, default 24; values wrap; rows that do not fit are cut with
 //!   `…`).

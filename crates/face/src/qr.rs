@@ -1,5 +1,9 @@
-//! QR codes as SVG: error correction level M, dark modules as one path of unit squares in
-//! module coordinates, on a white background that includes the quiet zone.
+//! QR codes as SVG: dark modules as one path of unit squares in module coordinates, on a
+//! white background that includes the quiet zone. Error correction is level M for a
+//! standalone code ([`qr_svg`], shown on screens and in wallets) and level L in a face's slot
+//! ([`SLOT_EC_LEVEL`]): a face's code holds about 200 characters (the verification link and
+//! the issuer's face token), and level L keeps its modules about as large as the level-M code
+//! of the link alone was, so a face still reads at its printed size and in its PNG.
 //!
 //! Invariant: the output is pure vector (no raster), draws with `shape-rendering="crispEdges"`
 //! so module edges stay sharp at any scale, and scales to its container (a `viewBox`, no
@@ -20,18 +24,24 @@ const QUIET_ZONE: usize = 4;
 /// white square; 2 modules keep it decodable (tested) while leaving room for the data.
 pub(crate) const SLOT_QUIET_ZONE: usize = 2;
 
+/// Error correction of a QR code placed in a face slot (see the module header).
+pub(crate) const SLOT_EC_LEVEL: EcLevel = EcLevel::L;
+
+/// Error correction of a standalone QR code.
+const STANDALONE_EC_LEVEL: EcLevel = EcLevel::M;
+
 /// The QR code modules: (width in modules, dark flags row by row).
 pub(crate) struct Modules {
     width: usize,
     dark: Vec<bool>,
 }
 
-/// Encodes `data` (as bytes, error correction M, smallest version).
+/// Encodes `data` (as bytes, error correction `ec`, smallest version).
 ///
 /// Same code as `QrCode::with_error_correction_level`, but the mask is chosen with
 /// [`penalty`], a direct implementation of the ISO/IEC 18004 rules that is an order of
 /// magnitude faster than the crate's own scoring (which dominated a face's fill time).
-pub(crate) fn encode(data: &str) -> Result<Modules, FaceError> {
+pub(crate) fn encode(data: &str, ec: EcLevel) -> Result<Modules, FaceError> {
     let failed = |e: QrError| match e {
         QrError::DataTooLong => FaceError::QrTooLong { len: data.len() },
         other => FaceError::RenderFailed {
@@ -39,13 +49,13 @@ pub(crate) fn encode(data: &str) -> Result<Modules, FaceError> {
             reason: other.to_string(),
         },
     };
-    let bits = qrcode::bits::encode_auto(data.as_bytes(), EcLevel::M).map_err(failed)?;
+    let bits = qrcode::bits::encode_auto(data.as_bytes(), ec).map_err(failed)?;
     let version = bits.version();
-    let (codewords, ec) =
-        qrcode::ec::construct_codewords(&bits.into_bytes(), version, EcLevel::M).map_err(failed)?;
-    let mut canvas = Canvas::new(version, EcLevel::M);
+    let (codewords, ec_codewords) =
+        qrcode::ec::construct_codewords(&bits.into_bytes(), version, ec).map_err(failed)?;
+    let mut canvas = Canvas::new(version, ec);
     canvas.draw_all_functional_patterns();
-    canvas.draw_data(&codewords, &ec);
+    canvas.draw_data(&codewords, &ec_codewords);
     let width = version.width() as usize;
     let dark = MASKS
         .iter()
@@ -195,7 +205,7 @@ impl Modules {
 /// # Errors
 /// [`FaceError::QrTooLong`] when `data` does not fit in a version 40 code.
 pub fn qr_svg(data: &str) -> Result<String, FaceError> {
-    let modules = encode(data)?;
+    let modules = encode(data, STANDALONE_EC_LEVEL)?;
     let side = modules.side(QUIET_ZONE);
     Ok(format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {side} {side}" shape-rendering="crispEdges" role="img" aria-label="QR code">{}</svg>"#,

@@ -177,3 +177,38 @@ async fn version_2_database_upgrades_to_the_wallet() {
         );
     }
 }
+
+/// The database and its WAL and shared-memory files are the owner's only (mode 0600), even
+/// when the file existed with looser permissions (made by an older version).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let files = |path: &std::path::Path| {
+        ["", "-wal", "-shm"].map(|suffix| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            std::path::PathBuf::from(name)
+        })
+    };
+    let s = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    s.insert(suite::new_license("P1", (1, 0))).await.unwrap();
+    for f in files(&path) {
+        assert_eq!(mode(&f), 0o600, "{}", f.display());
+    }
+    drop(s);
+
+    let old = dir.path().join("old.sqlite");
+    drop(SqliteStore::open(&old, SqliteOptions::default()).unwrap());
+    for f in files(&old).into_iter().filter(|f| f.exists()) {
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let s = SqliteStore::open(&old, SqliteOptions::default()).unwrap();
+    s.insert(suite::new_license("P2", (1, 0))).await.unwrap();
+    for f in files(&old) {
+        assert_eq!(mode(&f), 0o600, "{}", f.display());
+    }
+}

@@ -26,7 +26,10 @@ pub async fn migrate(data: &DataArgs, json: bool) -> i32 {
         let before = status_of(data).await?;
         match target(data)? {
             DatabaseUrl::Sqlite(path) => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                if data.database.is_none() {
+                    // The data dir's own file: the data dir is private (0700).
+                    elicense_app::config::private_dir(&data.data)?;
+                } else if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| {
                         AppError::new(ErrorKind::Unavailable, "config.io", e.to_string())
                     })?;

@@ -100,10 +100,7 @@ pub async fn demo(data: &DataArgs, listen: &str) -> i32 {
     let url = format!("http://{addr}");
     let fresh = !data.data.join("elicense.toml").exists();
     if fresh {
-        if let Err(e) = std::fs::create_dir_all(&data.data)
-            .map_err(|e| AppError::new(ErrorKind::Unavailable, "config.io", e.to_string()))
-            .and_then(|_| NodeConfig::save_base_url(&data.data, &url))
-        {
+        if let Err(e) = NodeConfig::save_base_url(&data.data, &url) {
             return output::error(&e, false);
         }
     }
@@ -204,7 +201,7 @@ async fn print_banner(
     }
     println!("  elicense catalogue --data {dir}");
     println!(
-        "  elicense issue --data {dir} --type 11100000000000002Q002 --issuer 11110000000000012X \\\n      --holder-name 张伟 --holder-id 11010519491231002X --field sex=男 --field nationality=中国 \\\n      --field birth_date=1949-12-31 --field address=北京市东城区示例路1号 --field first_issue_date=2010-06-15 \\\n      --field vehicle_class=C1 --field file_number=110100123456 --json > issued.json"
+        "  elicense issue --data {dir} --type 11100000000000002Q002 --issuer 11110000000000012X \\\n      --holder-name 张伟 --holder-id 11010519491231002X --field sex=女 --field nationality=中国 \\\n      --field birth_date=1949-12-31 --field address=北京市东城区示例路1号 --field first_issue_date=2010-06-15 \\\n      --field vehicle_class=C1 --field file_number=110100123456 --json > issued.json"
     );
     println!("  jq -r .credential issued.json | elicense verify --node {url}");
     if let Some(i) = issuer {

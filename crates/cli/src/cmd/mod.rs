@@ -123,18 +123,20 @@ pub async fn run(cli: crate::cli::Cli) -> i32 {
 /// the store from the URL (migrations applied). Synchronous for its callers; a PostgreSQL
 /// connect runs on the (multi-thread) runtime via `block_in_place`.
 pub fn open_node(data: &DataArgs) -> Result<Arc<Node>, AppError> {
-    match data.database.as_deref() {
-        None => Node::open_dir(&data.data),
-        Some(url) => {
-            let config = elicense_app::NodeConfig::load(&data.data)?;
-            let store = open_store(url)?;
-            Ok(Node::new(
-                store,
-                Arc::new(elicense_app::SystemClock),
-                config,
-            ))
-        }
-    }
+    let source = elicense_app::config::KeyPasswordSource::resolve(data.key_password_file.clone())?;
+    let config = elicense_app::NodeConfig::load_with(&data.data, &source)?;
+    let store: Arc<dyn elicense_store::Store> = match data.database.as_deref() {
+        None => Arc::new(elicense_store::SqliteStore::open(
+            config.sqlite_path().expect("a data dir config has a path"),
+            Default::default(),
+        )?),
+        Some(url) => open_store(url)?,
+    };
+    Ok(Node::new(
+        store,
+        Arc::new(elicense_app::SystemClock),
+        config,
+    ))
 }
 
 /// Which database a `--database` URL names.

@@ -254,7 +254,7 @@ impl DataDir {
             "--holder-id",
             id,
         ];
-        let fields: Vec<String> = driving_fields()
+        let fields: Vec<String> = driving_fields(id)
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
@@ -312,25 +312,35 @@ impl DataDir {
     }
 }
 
-/// The data items of a driving licence (机动车驾驶证) of the sample catalogue.
-pub fn driving_fields() -> Vec<(&'static str, &'static str)> {
+/// What a resident ID determines for the sample catalogue's `derives` items: (sex, birth
+/// date), which must agree with the holder's ID.
+pub fn derived(id: &str) -> (&'static str, String) {
+    let id = elicense_core::ResidentId::parse(id).expect("a valid resident ID");
+    let sex = if id.is_male() { "男" } else { "女" };
+    (sex, elicense_core::date::format_date(id.birth_date()))
+}
+
+/// The data items of a driving licence (机动车驾驶证) of the sample catalogue for the holder
+/// with resident ID `id` (sex and birth date as the ID gives them).
+pub fn driving_fields(id: &str) -> Vec<(&'static str, String)> {
+    let (sex, birth_date) = derived(id);
     vec![
-        ("sex", "男"),
-        ("nationality", "中国"),
-        ("birth_date", "1949-12-31"),
-        ("address", "北京市东城区示例路1号"),
-        ("first_issue_date", "2010-06-15"),
-        ("vehicle_class", "C1"),
-        ("file_number", "110100123456"),
+        ("sex", sex.to_owned()),
+        ("nationality", "中国".to_owned()),
+        ("birth_date", birth_date),
+        ("address", "北京市东城区示例路1号".to_owned()),
+        ("first_issue_date", "2010-06-15".to_owned()),
+        ("vehicle_class", "C1".to_owned()),
+        ("file_number", "110100123456".to_owned()),
     ]
 }
 
-/// The driving-licence items as a JSON object (HTTP API).
-pub fn driving_fields_json() -> Value {
+/// The driving-licence items for the holder `id` as a JSON object (HTTP API).
+pub fn driving_fields_json(id: &str) -> Value {
     Value::Object(
-        driving_fields()
+        driving_fields(id)
             .into_iter()
-            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .map(|(k, v)| (k.to_string(), Value::String(v)))
             .collect(),
     )
 }
@@ -474,7 +484,8 @@ impl Server {
         )
     }
 
-    fn start(cmd: Command, logs: &Path, name: &str, port: u16) -> Server {
+    /// Starts `cmd` (a `serve` or `demo` on 127.0.0.1:`port`) and waits until it answers.
+    pub fn start(cmd: Command, logs: &Path, name: &str, port: u16) -> Server {
         let mut proc = Running::spawn(cmd, logs, name);
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(60);

@@ -2,7 +2,8 @@
 //!
 //! Invariants: [`DataItem::check`] is the single definition of what a valid value is:
 //! length (in characters) first, then type, then pattern; integers come out as JSON
-//! numbers, every other type as the JSON string given.
+//! numbers, every other type as the JSON string given. [`Derived::value`] is the single
+//! definition of the value a resident ID determines for an item (`derives`).
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -62,6 +63,54 @@ pub enum Disclosure {
     Never,
 }
 
+/// A fact about the holder that their GB 11643 resident ID determines, which a data item may
+/// declare it records (`derives = "birth_date"` or `"sex"`): its value must then agree with
+/// the holder's ID. A catalogue declares it instead of the code matching labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Derived {
+    /// Date of birth, digits 7-14 of the ID; the item's type is `date`.
+    BirthDate,
+    /// Sex, digit 17 of the ID (odd: 男, even: 女); the item's type is an `enum` with
+    /// both [`SEX_MALE`] and [`SEX_FEMALE`].
+    Sex,
+}
+
+/// The value of a [`Derived::Sex`] item for men.
+pub const SEX_MALE: &str = "男";
+/// The value of a [`Derived::Sex`] item for women.
+pub const SEX_FEMALE: &str = "女";
+
+impl Derived {
+    /// The value `id` determines, as the item's text.
+    pub fn value(self, id: &ResidentId) -> String {
+        match self {
+            Self::BirthDate => crate::date::format_date(id.birth_date()),
+            Self::Sex if id.is_male() => SEX_MALE.to_owned(),
+            Self::Sex => SEX_FEMALE.to_owned(),
+        }
+    }
+
+    /// The attribute's name in a catalogue (`birth_date`, `sex`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BirthDate => "birth_date",
+            Self::Sex => "sex",
+        }
+    }
+
+    /// Whether an item of type `t` can record this fact.
+    pub fn fits(self, t: &ItemType) -> bool {
+        match (self, t) {
+            (Self::BirthDate, ItemType::Date) => true,
+            (Self::Sex, ItemType::Enum(values)) => [SEX_MALE, SEX_FEMALE]
+                .iter()
+                .all(|v| values.iter().any(|x| x == v)),
+            _ => false,
+        }
+    }
+}
+
 /// One data item (信息项) of a license type.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -87,6 +136,10 @@ pub struct DataItem {
     pub disclosure: Disclosure,
     /// A sample value (样例) that itself validates.
     pub example: String,
+    /// The fact about the holder that the holder's resident ID determines and this item
+    /// records; only for types whose holders have resident IDs (`holder_kind = "111"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derives: Option<Derived>,
 }
 
 /// Compiles a catalogue pattern so that it must match the whole value.

@@ -5,8 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use super::item::compile_pattern;
+use super::item::{compile_pattern, Derived, SEX_FEMALE, SEX_MALE};
 use super::{Catalogue, CatalogueError, DataItem, ItemType, LicenseType, ValidityRule};
+use crate::holder::HolderCodeType;
 
 impl Catalogue {
     /// Loads and checks a TOML catalogue.
@@ -90,9 +91,13 @@ fn check_type(ty: &LicenseType) -> Result<(), CatalogueError> {
         return invalid("it has no data items".to_owned());
     }
     let mut names = BTreeSet::new();
+    let mut derived = BTreeSet::new();
     for item in &ty.items {
         if !names.insert(item.name.as_str()) {
             return invalid(format!("item name {} is used twice", item.name));
+        }
+        if let Some(d) = item.derives {
+            check_derived(ty, item, d, &mut derived)?;
         }
         check_item(item).map_err(|e| match e {
             CatalogueError::Invalid { message } => {
@@ -122,6 +127,40 @@ fn check_type(ty: &LicenseType) -> Result<(), CatalogueError> {
         {
             return invalid(format!("matter {} needs unknown field {f}", m.code));
         }
+    }
+    Ok(())
+}
+
+/// `derives`: holders with resident IDs only, an item type that can hold the fact, one item
+/// per fact.
+fn check_derived(
+    ty: &LicenseType,
+    item: &DataItem,
+    d: Derived,
+    seen: &mut BTreeSet<Derived>,
+) -> Result<(), CatalogueError> {
+    let what = d.as_str();
+    if ty.holder_kind != HolderCodeType::ResidentId {
+        return Err(CatalogueError::invalid(format!(
+            "item {}: derives = {what:?} needs holders with resident IDs (holder_kind = \"111\")",
+            item.name
+        )));
+    }
+    if !d.fits(&item.item_type) {
+        let need = match d {
+            Derived::BirthDate => "a date item".to_owned(),
+            Derived::Sex => format!("an enum item with the values {SEX_MALE} and {SEX_FEMALE}"),
+        };
+        return Err(CatalogueError::invalid(format!(
+            "item {}: derives = {what:?} needs {need}",
+            item.name
+        )));
+    }
+    if !seen.insert(d) {
+        return Err(CatalogueError::invalid(format!(
+            "item {}: another item already derives {what:?}",
+            item.name
+        )));
     }
     Ok(())
 }

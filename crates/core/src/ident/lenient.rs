@@ -5,8 +5,9 @@
 //! departure from GB/T 36904 found in the text is one [`Deviation`] with a stable code.
 //! Deviations seen in the field include a 6-digit area code or a 9-character organisation
 //! code where the issuer's USCC belongs, 15-character type codes, lowercase UUIDs with
-//! hyphens as serials, one-digit versions, and check characters from a vendor routine that
-//! does not implement MOD 37,36 correctly.
+//! hyphens as serials, one-digit versions, check characters from a vendor routine that
+//! does not implement MOD 37,36 correctly, and issuer codes that are USCCs but for letters
+//! where the registering authority's division code belongs (positions 3-8).
 
 use std::fmt;
 
@@ -14,7 +15,7 @@ use super::{mod37_36, parse_version, Identifier, Segment, TypeCode, TypeCodeFaul
 use super::{IdentError, MAX_SERIAL_LEN};
 use crate::area::AreaCode;
 use crate::error::ErrorCode;
-use crate::gb32100::{Uscc, UsccError};
+use crate::gb32100::{AreaFault, Uscc, UsccError};
 
 /// The five raw segments after the root, as found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +84,17 @@ pub enum Deviation {
         /// Why it is not a USCC.
         reason: UsccError,
     },
+    /// The issuer segment is a USCC in every respect (length, alphabet, and, when
+    /// `check_ok`, its MOD 31 check character) except positions 3-8, which are not the
+    /// registering authority's GB/T 2260 division code.
+    IssuerBadArea {
+        /// The segment as found.
+        value: String,
+        /// What is wrong with positions 3-8.
+        fault: AreaFault,
+        /// True when the MOD 31 check character is right.
+        check_ok: bool,
+    },
     /// A segment would conform if it were uppercase.
     Lowercase {
         /// Which segment.
@@ -135,6 +147,7 @@ impl ErrorCode for Deviation {
         match self {
             Self::BadTypeCode { .. } => "identifier.bad_type_code",
             Self::IssuerNotUscc { .. } => "identifier.issuer_not_uscc",
+            Self::IssuerBadArea { .. } => "identifier.issuer_bad_area",
             Self::Lowercase { .. } => "identifier.lowercase",
             Self::EmptySerial => "identifier.bad_serial",
             Self::SerialTooLong { .. } => "identifier.serial_too_long",
@@ -170,6 +183,21 @@ impl fmt::Display for Deviation {
                     }
                     IssuerLooksLike::Unknown => write!(f, ": {reason}"),
                 }
+            }
+            Self::IssuerBadArea {
+                value,
+                fault,
+                check_ok,
+            } => {
+                write!(
+                    f,
+                    "issuer code {value:?}: positions 3-8 are not the registering authority's \
+                     division code (GB/T 2260): {fault}"
+                )?;
+                if !check_ok {
+                    write!(f, "; its check character is wrong too")?;
+                }
+                Ok(())
             }
             Self::Lowercase { segment, value } => write!(f, "{segment} {value:?} is lowercase"),
             Self::EmptySerial => write!(f, "serial is empty"),
@@ -231,6 +259,14 @@ fn issuer_deviation(raw: &str) -> Option<Deviation> {
         return Some(Deviation::Lowercase {
             segment: Segment::Issuer,
             value: raw.to_owned(),
+        });
+    }
+    if let UsccError::BadArea { fault, .. } = reason {
+        let check_ok = Uscc::check_char_for(&raw[..17]).is_some_and(|c| raw.ends_with(c));
+        return Some(Deviation::IssuerBadArea {
+            value: raw.to_owned(),
+            fault,
+            check_ok,
         });
     }
     let looks_like = if AreaCode::parse(raw).is_ok() {
@@ -359,6 +395,43 @@ mod tests {
             .to_string()
             .contains("lowercase letters, '-'"));
         assert!(l.deviations[1].to_string().contains("organisation code"));
+    }
+
+    #[test]
+    fn issuer_with_letters_in_its_area_is_reported() {
+        // 11A100... : a USCC with a correct check character but a letter at position 5.
+        let issuer = format!(
+            "11A10000000000011{}",
+            Uscc::check_char_for("11A10000000000011").unwrap()
+        );
+        let body = format!("11100000000013338W032{issuer}7001");
+        let text = format!(
+            "1.2.156.3005.2.11100000000013338W032.{issuer}.7.001.{}",
+            super::mod37_36(&body).unwrap()
+        );
+        let l = Identifier::parse_lenient(&text).unwrap();
+        let codes: Vec<&str> = l.deviations.iter().map(Deviation::code).collect();
+        assert_eq!(codes, ["identifier.issuer_bad_area"]);
+        assert!(l.identifier.is_none());
+        let message = l.deviations[0].to_string();
+        assert!(message.contains("positions 3-8"), "{message}");
+        assert!(!message.contains("check character"), "{message}");
+        assert!(matches!(
+            &l.deviations[0],
+            Deviation::IssuerBadArea {
+                fault: AreaFault::NotDigit {
+                    ch: 'A',
+                    position: 3
+                },
+                check_ok: true,
+                ..
+            }
+        ));
+        // The strict parser refuses it, naming the issuer segment.
+        assert_eq!(
+            Identifier::parse(&text).unwrap_err().code(),
+            "identifier.bad_issuer_code"
+        );
     }
 
     #[test]

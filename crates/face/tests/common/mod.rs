@@ -11,7 +11,9 @@ use elicense_face::{FaceInput, Seal};
 const SAMPLE: &str = include_str!("../../../core/src/catalogue/sample.toml");
 
 /// Verification URL used in the samples.
-pub const QR_URL: &str = "https://verify.example.gov.cn/v/1.2.156.3005.2.11100000000000001M001.11110000000000011T.2430599.001.F";
+/// What a license's face carries: the public page of the license with the face token (the
+/// signing time and a 64-byte signature, base64url), as long as the node makes it.
+pub const QR_URL: &str = "https://verify.example.gov.cn/verify/1.2.156.3005.2.11100000000000001M001.11110000000000011T.0000002430.001.F/1769990400.q9Xb3kL0vYtR2mNcA7sJfD4hG1pE8wZuV6yTiO5aKlMnBvCxQ3rS0dFgH2jK9LmN4pQ7rStUvWxYz0123456_-";
 
 /// Face input for the sample license type whose `face_template` is `template`.
 pub fn sample(template: &str) -> FaceInput {

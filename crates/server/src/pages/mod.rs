@@ -69,6 +69,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/verify/p/{id}", get(verify::presentation))
         .route("/verify/{identifier}", get(verify::by_identifier))
+        .route("/verify/{identifier}/{token}", get(verify::by_face))
         .layer(axum::middleware::from_fn(security_headers))
 }
 

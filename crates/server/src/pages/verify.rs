@@ -1,11 +1,13 @@
 //! Public verification pages, for anyone and without an account: by identifier (status,
-//! issuer, type, validity; no personal data), by presentation reference (what the holder
+//! issuer, type, validity, and the check of a printed face's token: the holder's masked name
+//! and code only when the face matches; no other personal data), by presentation reference (what the holder
 //! chose to disclose, for 60 seconds), a form with a camera QR scanner, and a QR image upload
 //! for browsers that cannot scan.
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use elicense_app::face::check::{self as face_check, FaceOutcome};
 use elicense_app::verify::{public_status, public_status_in_log, PublicStatus, StatusView};
 use elicense_app::wallet::present;
 use elicense_app::{AppError, ErrorKind};
@@ -49,6 +51,8 @@ struct ResultPage {
     presentation: bool,
     disclosed: Vec<(String, String)>,
     problems: Vec<(String, String)>,
+    /// The printed-face check (pages by identifier only).
+    face: Option<FaceView>,
 }
 
 fn validity(t: &T, p: &PublicStatus) -> Option<String> {
@@ -67,14 +71,50 @@ fn type_name(t: &T, p: &PublicStatus, en: Option<&str>) -> String {
     }
 }
 
-/// `GET /verify/{identifier}`.
+/// `GET /verify/{identifier}`: a typed identifier, or the QR code of a face without a token.
 pub async fn by_identifier(
     State(s): State<AppState>,
     t: T,
     Back(back): Back,
     Path(identifier): Path<String>,
 ) -> Result<Response, PageError> {
-    let (p, in_log) = public_status_in_log(&s.node, identifier.trim())
+    identifier_page(&s, t, back, identifier.trim(), None).await
+}
+
+/// `GET /verify/{identifier}/{token}`: the QR code of a face, with the issuer's token over
+/// the printed data (see `elicense_app::face::check`).
+pub async fn by_face(
+    State(s): State<AppState>,
+    t: T,
+    Back(back): Back,
+    Path((identifier, token)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    identifier_page(&s, t, back, identifier.trim(), Some(token.trim())).await
+}
+
+/// The printed-face check as the result page shows it.
+struct FaceView {
+    /// `matches`, `mismatch` or `absent`.
+    outcome: &'static str,
+    message: String,
+    holder_name: Option<String>,
+    holder_code: Option<String>,
+}
+
+/// Status by identifier, with the check of the printed face: the holder's masked name and
+/// code only when the face's token matches; the headline never says genuine for a face that
+/// does not match or cannot be checked.
+async fn identifier_page(
+    s: &AppState,
+    t: T,
+    back: String,
+    identifier: &str,
+    token: Option<&str>,
+) -> Result<Response, PageError> {
+    let (p, in_log) = public_status_in_log(&s.node, identifier)
+        .await
+        .or_page(t, "/verify")?;
+    let face = face_check::check(&s.node, &p.identifier, token)
         .await
         .or_page(t, "/verify")?;
     let en = s.node.catalogue.get(&p.type_code, None).await.ok();
@@ -88,18 +128,31 @@ pub async fn by_identifier(
         None => 0,
     };
     let valid = p.status.code == "valid";
-    Ok(render(&ResultPage {
-        tone: if valid { "ok" } else { "warn" },
-        valid,
-        genuine: true,
-        expired: false,
-        headline: t
-            .s(if valid {
-                "verdict_genuine"
-            } else {
-                "verdict_genuine_not_valid"
+    let (tone, headline) = match (face.outcome, valid) {
+        (FaceOutcome::Mismatch, _) => ("bad", "verdict_face_mismatch"),
+        (FaceOutcome::Matches, true) => ("ok", "verdict_genuine"),
+        (FaceOutcome::Absent, true) => ("warn", "verdict_face_unchecked"),
+        (_, false) => ("warn", "verdict_genuine_not_valid"),
+    };
+    let holder = face.holder.as_ref();
+    let face_view = FaceView {
+        outcome: face.outcome.as_str(),
+        message: t
+            .s(match face.outcome {
+                FaceOutcome::Matches => "face_matches",
+                FaceOutcome::Mismatch => "face_mismatch",
+                FaceOutcome::Absent => "face_absent",
             })
             .to_owned(),
+        holder_name: holder.map(|h| h.name.clone()),
+        holder_code: holder.map(|h| h.code.clone()),
+    };
+    Ok(render(&ResultPage {
+        tone,
+        valid,
+        genuine: face.outcome != FaceOutcome::Mismatch,
+        expired: false,
+        headline: t.s(headline).to_owned(),
         first_problem: None,
         type_name: Some(type_name(&t, &p, en.as_deref().map(|x| x.name_en.as_str()))),
         issuer_name: Some(p.issuer_name.clone()),
@@ -112,6 +165,7 @@ pub async fn by_identifier(
         presentation: false,
         disclosed: Vec::new(),
         problems: Vec::new(),
+        face: Some(face_view),
         t,
         back,
     }))
@@ -213,6 +267,7 @@ pub async fn presentation(
             .iter()
             .map(|p| (p.code.clone(), p.message.clone()))
             .collect(),
+        face: None,
         t,
         back,
     }))

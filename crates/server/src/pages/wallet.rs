@@ -242,7 +242,9 @@ pub async fn face(
     let o = licenses::open(node, &id, &identifier)
         .await
         .or_page(t, "/wallet")?;
-    let input = face::input(node, &o.record, &o.meta, &o.license_type);
+    let input = face::license_input(node, &o.record, &o.meta, &o.license_type)
+        .await
+        .or_page(t, "/wallet")?;
     let bytes = face::render(node, input, format)
         .await
         .or_page(t, "/wallet")?;

@@ -3,6 +3,11 @@
 //!
 //! Several processes may open the same file (a node and a CLI command): SQLite's locks
 //! serialise their writers, and `busy_timeout` makes them wait instead of failing.
+//!
+//! The database file is its owner's only (mode 0600), whatever the umask: it is created so
+//! before SQLite opens it, and an existing one that others could read is tightened (with a
+//! warning). SQLite creates the `-wal` and `-shm` files with the database file's mode, so they
+//! follow; any left over from a looser past are tightened too.
 
 mod impls;
 mod institutions;
@@ -51,6 +56,50 @@ impl Default for SqliteOptions {
     }
 }
 
+/// Creates the database file with mode 0600 if it is missing, and removes group and other
+/// permissions from it and its `-wal` and `-shm` files when they exist (see the module header).
+fn private_files(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let io =
+            |p: &Path, e: std::io::Error| StoreError::Unavailable(format!("{}: {e}", p.display()));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| io(path, e))?;
+        let companions = ["-wal", "-shm"].map(|suffix| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            PathBuf::from(name)
+        });
+        for p in std::iter::once(path.to_path_buf()).chain(companions) {
+            let mode = match std::fs::metadata(&p) {
+                Ok(meta) => meta.permissions().mode() & 0o7777,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io(&p, e)),
+            };
+            if mode & 0o077 != 0 {
+                let tight = mode & 0o700;
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(tight))
+                    .map_err(|e| io(&p, e))?;
+                tracing::warn!(
+                    path = %p.display(),
+                    was = format!("{mode:o}"),
+                    now = format!("{tight:o}"),
+                    "others could read this database file: permissions tightened"
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// The writer connection's page cache, in KiB (`PRAGMA cache_size` takes a negative KiB count).
 const WRITER_CACHE_KIB: i64 = -65_536;
 
@@ -71,6 +120,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and applies migrations.
     pub fn open(path: impl AsRef<Path>, options: SqliteOptions) -> Result<SqliteStore> {
         let path = path.as_ref().to_path_buf();
+        private_files(&path)?;
         let mut conn = Connection::open(&path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
