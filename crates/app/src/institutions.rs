@@ -331,6 +331,7 @@ fn use_event(
         actor,
         at,
         reason,
+        reason_category: None,
         detail: json!({
             "share": s.id,
             "institution": s.institution,
@@ -668,6 +669,7 @@ pub async fn record_verification(
             actor: institution_actor(&inst.code),
             at: node.now(),
             reason: None,
+            reason_category: None,
             detail: json!({
                 "institution": inst.code,
                 "institution_name": inst.name,

@@ -577,6 +577,11 @@ const UNDO_MIGRATION_7: &str = "ALTER TABLE license_ids DROP CONSTRAINT license_
     ALTER TABLE license_ids ADD PRIMARY KEY (identifier);
     CREATE INDEX licenses_identifier ON licenses (identifier);";
 
+/// What the leaf-format-2 migration added, undone by hand: the reason category column and the
+/// openings table.
+const UNDO_LEAF_V2: &str =
+    "DROP TABLE log_openings; ALTER TABLE events DROP COLUMN reason_category;";
+
 /// A schema at migration 3 (before the wallet) upgrades in place: its events keep counting for
 /// the status epoch, wallet events do not, and the wallet works on it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -589,7 +594,7 @@ async fn migration_4_upgrades_an_existing_schema() {
         .await
         .unwrap()
         .batch_execute(&format!(
-            "{UNDO_MIGRATION_7}
+            "{UNDO_LEAF_V2} {UNDO_MIGRATION_7}
              DROP TABLE shares, institution_keys, institutions;
              DROP TABLE accounts, bindings, presentations, authorizations;
              DROP INDEX events_status_seq; ALTER TABLE events DROP COLUMN affects_status;
@@ -629,12 +634,12 @@ async fn migration_7_routes_existing_claims_by_primary_key() {
     }
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_MIGRATION_7} DELETE FROM schema_migrations WHERE version = 7;"
+        "{UNDO_LEAF_V2} {UNDO_MIGRATION_7} DELETE FROM schema_migrations WHERE version >= 7;"
     ))
     .await
     .unwrap();
     assert_eq!(s.status().await.unwrap().current, 6);
-    assert_eq!(s.migrate().await.unwrap(), 1);
+    assert_eq!(s.migrate().await.unwrap(), SCHEMA_VERSION - 6);
     assert_eq!(s.status().await.unwrap().current, SCHEMA_VERSION);
     let wrong: i64 = c
         .query_one(
@@ -750,4 +755,28 @@ async fn license_rows_stay_inline() {
     for (id, cred) in ids {
         assert_eq!(s.license(&id).await.unwrap().unwrap().credential, cred);
     }
+}
+
+/// A salt changed with SQL behind the store's back: the leaf no longer matches the stored
+/// opening, and the check of that leaf against the database says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_salt_changed_in_the_database_is_caught() {
+    let (s, guard) = fresh().await;
+    s.insert(suite::new_license("W1", (1, 0))).await.unwrap();
+    let used = s.record_use(suite::event("W1", "present")).await.unwrap();
+    suite::check_every_leaf(&s, 0, "L-W1").await;
+    let changed = raw(Some(&guard.schema))
+        .await
+        .unwrap()
+        .execute(
+            "UPDATE log_openings SET salt = '\\x0000000000000000000000000000000000000000000000000000000000000000' WHERE seq = $1",
+            &[&used.seq],
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed, 1);
+    assert_eq!(
+        suite::a_changed_salt_is_caught(&s, used.seq).await,
+        log::LeafMismatch::Commitment { seq: used.seq }
+    );
 }

@@ -254,7 +254,7 @@ pub async fn history(node: &Arc<Node>, lineage: &str) -> Result<Vec<HistoryEntry
     let events = node.store.events(lineage).await?;
     let mut out = Vec::with_capacity(events.len());
     for e in events {
-        let log_index = crate::log::event_in_log(node, e.seq).await?;
+        let log_index = crate::log::event_in_log(node, &e).await?;
         out.push(entry(e, log_index));
     }
     Ok(out)

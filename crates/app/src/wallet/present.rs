@@ -262,6 +262,7 @@ pub async fn complete(
             at: now,
             reason: None,
             detail: json!({"matter": matter, "fields": fields}).to_string(),
+            reason_category: None,
         })
         .await?;
     Ok(Shown {
@@ -325,6 +326,7 @@ pub async fn open(node: &Arc<Node>, pid: &str) -> Result<Opening> {
                 at: now,
                 reason: None,
                 detail: json!({"matter": rec.matter, "presentation": rec.id}).to_string(),
+                reason_category: None,
             })
             .await?;
     }

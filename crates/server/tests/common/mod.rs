@@ -84,6 +84,11 @@ impl TestServer {
             .expect("server task")
     }
 
+    /// The node's SQLite file (for tests that change the database behind its back).
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("db")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

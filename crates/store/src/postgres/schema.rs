@@ -140,6 +140,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     INSTITUTIONS,
     INLINE_LICENSES,
     ROUTE_BY_KEY,
+    LEAF_V2,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -287,6 +288,15 @@ ALTER TABLE license_ids ALTER COLUMN version SET NOT NULL;
 ALTER TABLE license_ids DROP CONSTRAINT license_ids_pkey;
 ALTER TABLE license_ids ADD PRIMARY KEY (identifier) INCLUDE (lineage, version);
 DROP INDEX licenses_identifier;
+"#;
+
+/// Leaf format 2 (see `crate::log`): a lifecycle event's public reason category beside its
+/// free text (a nullable column without default: no rewrite of `events`), and the openings of
+/// uses' commitments (salt, committed event bytes), a plain table read by event sequence
+/// number.
+const LEAF_V2: &str = r#"
+ALTER TABLE events ADD COLUMN reason_category text;
+CREATE TABLE log_openings (seq bigint PRIMARY KEY, salt bytea NOT NULL, event bytea NOT NULL);
 "#;
 
 /// The schema version this build writes.

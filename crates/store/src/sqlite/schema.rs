@@ -114,6 +114,12 @@ CREATE TABLE shares (
 CREATE INDEX shares_holder ON shares(holder_key, created_at DESC, id DESC);
 CREATE INDEX shares_institution ON shares(institution, created_at DESC, id DESC);
 "#,
+    // Leaf format 2: a lifecycle event's public reason category beside its free text, and the
+    // openings of uses' commitments (salt, committed event bytes) by event.
+    r#"
+ALTER TABLE events ADD COLUMN reason_category TEXT;
+CREATE TABLE log_openings (seq INTEGER PRIMARY KEY, salt BLOB NOT NULL, event BLOB NOT NULL);
+"#,
 ];
 
 /// The schema version this build writes.
