@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use elicense_app::{Node, NodeConfig, SystemClock};
+use elicense_core::EventKind;
 use elicense_log::{leaf_hash, verify_consistency, verify_inclusion, Frontier};
+use elicense_store::log::LeafState;
 use elicense_store::sqlite::SqliteOptions;
 use elicense_store::*;
 use rand::Rng;
@@ -40,11 +42,12 @@ fn license(id: &str, slot: u32) -> NewLicense {
         event: EventRecord {
             seq: 0,
             identifier: id.into(),
-            kind: "issue".into(),
+            kind: EventKind::Issue.to_string(),
             actor: "bench".into(),
             at: 1,
             reason: None,
             detail: "{}".into(),
+            reason_category: None,
         },
         import_row: None,
     }
@@ -98,13 +101,19 @@ fn fill(path: &std::path::Path, n: u64) -> elicense_log::Hash {
                 identifier: format!(
                     "1.2.156.3005.2.11100000000000002Q002.11110000000000012X.{i:010}.001.N"
                 ),
-                kind: "issue".into(),
+                kind: EventKind::Issue.to_string(),
                 actor: "bench".into(),
                 at: 1_769_990_400,
                 reason: None,
                 detail: "{}".into(),
+                reason_category: None,
             };
-            let data = LogEntry::new(&ev, "valid", false, "credential").to_bytes();
+            let state = LeafState {
+                status: "valid",
+                pledged: false,
+                credential: "credential",
+            };
+            let data = LogEntry::lifecycle(&ev, state).unwrap().to_bytes();
             ins_e
                 .execute(rusqlite::params![i as i64, i as i64 + 1, &data])
                 .unwrap();

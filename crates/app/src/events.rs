@@ -4,7 +4,7 @@
 //! Invariant: a stored value that does not parse is `store.corrupt` (the database was changed
 //! outside elicense), never skipped or guessed.
 
-use elicense_core::EventKind;
+use elicense_core::{EventKind, ReasonCategory};
 use elicense_store::EventRecord;
 
 use crate::error::{AppError, ErrorKind, Result};
@@ -20,4 +20,12 @@ fn corrupt(e: &EventRecord, what: &str, value: &str) -> AppError {
 /// The kind of a stored event.
 pub fn kind(e: &EventRecord) -> Result<EventKind> {
     EventKind::parse(&e.kind).map_err(|_| corrupt(e, "kind", &e.kind))
+}
+
+/// The public reason category of a stored event, if it has one.
+pub fn reason_category(e: &EventRecord) -> Result<Option<ReasonCategory>> {
+    e.reason_category
+        .as_deref()
+        .map(|c| ReasonCategory::parse(c).map_err(|_| corrupt(e, "reason category", c)))
+        .transpose()
 }

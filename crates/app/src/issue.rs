@@ -268,6 +268,7 @@ impl Signed {
                 at: self.record.issued_at,
                 reason,
                 detail: detail.to_string(),
+                reason_category: None,
             },
             license: self.record.clone(),
             import_row: None,

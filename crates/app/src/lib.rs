@@ -5,6 +5,8 @@
 //! issuers' key ring, the catalogue cache and the status-list cache.
 
 pub mod apikeys;
+pub mod archive;
+pub mod audit;
 pub mod cache;
 pub mod catalogue;
 pub mod clock;
@@ -19,6 +21,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod log;
 pub mod node;
+pub mod openings;
 pub mod seed;
 pub mod status;
 pub mod timeutil;

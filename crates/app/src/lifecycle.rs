@@ -11,7 +11,7 @@ use elicense_core::holder::{Holder, HolderCode};
 use elicense_core::ident::Identifier;
 use elicense_core::license::LicenseMeta;
 use elicense_core::lifecycle::{transition, Action, LifecycleState, Status};
-use elicense_core::EventKind;
+use elicense_core::{EventKind, ReasonCategory};
 use elicense_crypto::{Alg, Jwk};
 use elicense_store::{EventRecord, LicenseRecord, TransitionRecord};
 use serde::{Deserialize, Serialize};
@@ -29,7 +29,15 @@ pub struct ActionRequest {
     /// `annual_inspection`, `pledge`, `release`, `transfer` (`expire` is the node's own).
     #[schema(value_type = String)]
     pub action: Action,
+    /// The issuer's reason in its own words: kept for the holder and the issuer, never
+    /// public.
     pub reason: Option<String>,
+    /// The public category of the reason (the log and the public verification show only
+    /// this). Default: `expiry` for expire, `transfer` for transfer, else `other` when a
+    /// reason is given.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub reason_category: Option<ReasonCategory>,
     #[serde(skip)]
     pub actor: String,
     /// When set, the license must have been issued by this issuer (API key scope).
@@ -58,6 +66,7 @@ impl ActionRequest {
         ActionRequest {
             action,
             reason: None,
+            reason_category: None,
             actor: actor.to_string(),
             acting_issuer: None,
             fields: BTreeMap::new(),
@@ -130,6 +139,9 @@ pub async fn apply(
     if let Some((issued, _)) = &successor {
         detail["successor"] = json!(issued.record.identifier);
     }
+    let category =
+        ReasonCategory::for_action(req.action, req.reason_category, req.reason.is_some())
+            .map(|c| c.to_string());
     let t = TransitionRecord {
         identifier: record.identifier.clone(),
         expected_status: record.status.clone(),
@@ -145,6 +157,7 @@ pub async fn apply(
             at: now,
             reason: req.reason.clone(),
             detail: detail.to_string(),
+            reason_category: category.clone(),
         },
         successor: successor.as_ref().map(|(s, _)| {
             let mut new = s.new_license(
@@ -154,6 +167,7 @@ pub async fn apply(
                 json!({ "replaces": record.identifier, "by": req.action.code() }),
             );
             new.license.pledged = next.pledged && req.action != Action::Transfer;
+            new.event.reason_category = category.clone();
             new
         }),
         // A new holder: every authorization the former holder granted ends with the transfer.

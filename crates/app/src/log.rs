@@ -24,7 +24,8 @@ use elicense_crypto::{Alg, KeyPair};
 use elicense_log::note::{NoteSigner, VerifierKey};
 use elicense_log::tiles::{BundleId, EntryBundle, TileId, TILE_HEIGHT, TILE_WIDTH};
 use elicense_log::{Checkpoint, Hash, HashReader, NodeId, ProofError, TreeError};
-use elicense_store::CheckpointRecord;
+use elicense_store::log::check_leaf;
+use elicense_store::{CheckpointRecord, EventRecord, LogEntry};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -341,16 +342,28 @@ pub async fn proof_for_event(node: &Node, seq: i64) -> Result<LogProof> {
     proof_for_index(node, index).await
 }
 
-/// The leaf index of event `seq` when its entry is in the log and its inclusion proof leads
-/// to the root of a signed checkpoint; `None` when the event is not in the log (or the proof
-/// fails, which only a database changed behind the node's back can cause).
-pub async fn event_in_log(node: &Node, seq: i64) -> Result<Option<u64>> {
-    let Some(index) = node.store.log_index(seq).await? else {
+/// The leaf index of a stored event when its leaf is in the log, says what the event says
+/// (for a use: the stored opening hashes to the leaf's commitment and opens to this event,
+/// [`elicense_store::log::check_leaf`]) and its inclusion proof leads to the root of a signed
+/// checkpoint; `None` otherwise (the event is not in the log, or a check fails, which only a
+/// database changed behind the node's back can cause).
+pub async fn event_in_log(node: &Node, event: &EventRecord) -> Result<Option<u64>> {
+    let Some(index) = node.store.log_index(event.seq).await? else {
         return Ok(None);
     };
     let Some(entry) = node.store.log_entries(index, index + 1).await?.pop() else {
         return Ok(None);
     };
+    let Ok(leaf) = LogEntry::parse(&entry.data) else {
+        return Ok(None);
+    };
+    let opening = match leaf {
+        LogEntry::Use(_) => node.store.log_openings(vec![event.seq]).await?.pop(),
+        _ => None,
+    };
+    if check_leaf(&leaf, Some(event), opening.as_ref()).is_err() {
+        return Ok(None);
+    }
     let cp = checkpoint_at_least(node, index + 1).await?;
     let size = cp.size;
     let proof = from_store(node, |r| elicense_log::inclusion_proof(index, size, &r)).await?;

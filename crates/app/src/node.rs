@@ -109,11 +109,15 @@ impl Node {
 
     /// [`crate::log::event_in_log`], remembered once found (at most [`INCLUDED_CACHE`]
     /// events; the cache starts over when full).
-    pub async fn event_in_log_cached(&self, seq: i64) -> crate::error::Result<Option<u64>> {
+    pub async fn event_in_log_cached(
+        &self,
+        e: &elicense_store::EventRecord,
+    ) -> crate::error::Result<Option<u64>> {
+        let seq = e.seq;
         if let Some(i) = self.included.lock().expect("cache lock").get(&seq) {
             return Ok(Some(*i));
         }
-        let found = crate::log::event_in_log(self, seq).await?;
+        let found = crate::log::event_in_log(self, e).await?;
         if let Some(i) = found {
             let mut m = self.included.lock().expect("cache lock");
             if m.len() >= INCLUDED_CACHE {

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use elicense_core::lifecycle::Status;
-use elicense_core::EventKind;
+use elicense_core::{EventKind, ReasonCategory};
 use elicense_crypto::sdjwt::{self, KbPolicy};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -87,6 +87,14 @@ pub struct StatusView {
     pub label: String,
     /// Token Status List value: 0 valid, 1 invalid, 2 suspended.
     pub list_value: u8,
+    /// The public category of the reason for the status (`on_request`, `data_error`,
+    /// `issued_in_error`, `improperly_obtained`, `violation`, `court_order`,
+    /// `holder_ended`, `expiry`, `transfer`, `other`).
+    #[schema(value_type = Option<String>)]
+    pub reason_category: Option<ReasonCategory>,
+    /// The issuer's reason in its own words: shown to the holder and the issuer, absent
+    /// from the public verification.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// When the status was set (unix seconds).
     pub since: Option<i64>,
@@ -115,12 +123,21 @@ pub struct Verdict {
 }
 
 impl StatusView {
+    /// What the public may see: the reason's category, without the issuer's words.
+    pub fn public(self) -> StatusView {
+        StatusView {
+            reason: None,
+            ..self
+        }
+    }
+
     /// The view of a license whose status-list entry says valid.
     fn valid() -> StatusView {
         StatusView {
             code: Status::Valid.code().to_string(),
             label: Status::Valid.label_zh().to_string(),
             list_value: 0,
+            reason_category: None,
             reason: None,
             since: None,
             superseded_by: None,
@@ -292,8 +309,9 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
         // The status list is authoritative; the store only explains a status that is not valid.
         Ok(0) => Some(StatusView::valid()),
         Ok(value) => {
+            // A verdict is public: the reason's category, not the issuer's words.
             let view = match &identifier {
-                Some(id) => status_view(node, id).await?,
+                Some(id) => status_view(node, id).await?.map(StatusView::public),
                 None => None,
             };
             if value == 2 {
@@ -332,8 +350,8 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
 
 fn describe(view: &Option<StatusView>, fallback: &str) -> String {
     match view {
-        Some(v) => match &v.reason {
-            Some(r) => format!("{} ({}): {r}", v.label, v.code),
+        Some(v) => match &v.reason_category {
+            Some(r) => format!("{} ({}): {} ({r})", v.label, v.code, r.label_zh()),
             None => format!("{} ({})", v.label, v.code),
         },
         None => fallback.to_string(),
@@ -421,12 +439,11 @@ pub async fn status_view_of(
     Ok(status_view_parts(node, rec).await?.0)
 }
 
-/// The status view and the sequence number of the event that set the status (one read of
-/// the events).
+/// The status view and the event that set the status (one read of the events).
 async fn status_view_parts(
     node: &Arc<Node>,
     rec: &elicense_store::LicenseRecord,
-) -> Result<(StatusView, Option<i64>)> {
+) -> Result<(StatusView, Option<elicense_store::EventRecord>)> {
     let status = Status::parse(&rec.status);
     let events = node.store.events(&rec.lineage).await?;
     let last = status_event(rec, &events)?;
@@ -443,13 +460,17 @@ async fn status_view_parts(
         code: rec.status.clone(),
         label: status.map(|s| s.label_zh().to_string()).unwrap_or_default(),
         list_value: rec.status_value,
+        reason_category: match last {
+            Some((e, k)) if k != EventKind::Issue => crate::events::reason_category(e)?,
+            _ => None,
+        },
         reason: last
             .filter(|(_, k)| *k != EventKind::Issue)
             .and_then(|(e, _)| e.reason.clone()),
         since: last.map(|(e, _)| e.at),
         superseded_by,
     };
-    Ok((view, last.map(|(e, _)| e.seq)))
+    Ok((view, last.map(|(e, _)| e.clone())))
 }
 
 /// Public facts about a license version, by identifier: no personal data.
@@ -478,9 +499,9 @@ pub async fn public_status_in_log(
     node: &Arc<Node>,
     identifier: &str,
 ) -> Result<(PublicStatus, Option<u64>)> {
-    let (public, seq) = public_status_parts(node, identifier).await?;
-    let index = match seq {
-        Some(seq) => crate::log::event_in_log(node, seq).await?,
+    let (public, event) = public_status_parts(node, identifier).await?;
+    let index = match event {
+        Some(e) => crate::log::event_in_log(node, &e).await?,
         None => None,
     };
     Ok((public, index))
@@ -489,7 +510,7 @@ pub async fn public_status_in_log(
 async fn public_status_parts(
     node: &Arc<Node>,
     identifier: &str,
-) -> Result<(PublicStatus, Option<i64>)> {
+) -> Result<(PublicStatus, Option<elicense_store::EventRecord>)> {
     let id = elicense_core::ident::Identifier::parse(identifier).map_err(AppError::invalid)?;
     let rec = node
         .store
@@ -498,7 +519,9 @@ async fn public_status_parts(
         .ok_or_else(|| AppError::not_found("license.not_found", format!("no license {id}")))?;
     let meta: Value = serde_json::from_str(&rec.meta).unwrap_or_default();
     let text = |k: &str| meta.get(k).and_then(Value::as_str).map(str::to_string);
-    let (status, seq) = status_view_parts(node, &rec).await?;
+    let (status, event) = status_view_parts(node, &rec).await?;
+    // The public sees the reason's category only; the words stay with holder and issuer.
+    let status = status.public();
     let public = PublicStatus {
         identifier: rec.identifier.clone(),
         type_code: rec.type_code.clone(),
@@ -514,5 +537,5 @@ async fn public_status_parts(
             idx: rec.status_idx,
         },
     };
-    Ok((public, seq))
+    Ok((public, event))
 }

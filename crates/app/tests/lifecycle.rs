@@ -6,10 +6,11 @@ mod common;
 use common::*;
 use elicense_app::issue::{lineage, Issued};
 use elicense_app::lifecycle::{apply, expire_due, ActionOutcome, ActionRequest};
-use elicense_app::verify::{public_status, verify, Verdict, VerifyOptions};
+use elicense_app::verify::{public_status, status_view, verify, Verdict, VerifyOptions};
 use elicense_app::{timeutil, ErrorKind};
 use elicense_core::ident::Identifier;
 use elicense_core::lifecycle::Action;
+use elicense_core::ReasonCategory;
 use elicense_crypto::{Alg, KeyPair};
 use serde_json::{json, Value};
 
@@ -69,7 +70,9 @@ async fn suspend_and_reinstate() {
     assert_eq!(view.code, "suspended");
     assert_eq!(view.label, "暂扣");
     assert_eq!(view.list_value, 2);
-    assert_eq!(view.reason.as_deref(), Some("扣分满12分"));
+    // A verdict is public: the reason's category, not the issuer's words.
+    assert_eq!(view.reason, None);
+    assert_eq!(view.reason_category, Some(ReasonCategory::Other));
     assert_eq!(view.since, Some(T0 + 60));
 
     env.clock.advance(60);
@@ -119,15 +122,27 @@ async fn terminal_actions_invalidate_with_a_visible_reason() {
         let v = check(&env, &issued.credential).await;
         assert!(!v.valid);
         assert_eq!(codes(&v), vec!["status.invalid"], "{action}");
-        assert!(v.problems[0].message.contains(&reason), "{:?}", v.problems);
+        assert!(
+            v.problems[0].message.contains("其他") && !v.problems[0].message.contains(&reason),
+            "{:?}",
+            v.problems
+        );
         let view = v.status.unwrap();
         assert_eq!((view.code.as_str(), view.label.as_str()), (status, label));
-        assert_eq!(view.reason.as_deref(), Some(reason.as_str()));
+        assert_eq!(view.reason, None);
+        assert_eq!(view.reason_category, Some(ReasonCategory::Other));
+        // The holder's and the issuer's view keep the words.
+        let own = status_view(&env.node, &issued.identifier)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(own.reason.as_deref(), Some(reason.as_str()));
 
         let public = public_status(&env.node, &issued.identifier).await.unwrap();
         assert_eq!(public.status.code, status);
         assert_eq!(public.status.list_value, 1);
-        assert_eq!(public.status.reason.as_deref(), Some(reason.as_str()));
+        assert_eq!(public.status.reason, None);
+        assert_eq!(public.status.reason_category, Some(ReasonCategory::Other));
         assert_eq!(public.status_list, issued.status);
         assert_eq!(public.issuer, BJ_SAMR);
         assert_eq!(public.version, 1);

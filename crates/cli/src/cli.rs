@@ -255,8 +255,9 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum LogCommand {
     /// Audit a node's log: checkpoint signatures, consistency with the last checkpoint seen,
-    /// the tree rebuilt from every entry, and the node's license states against the replay
-    /// of the log. Exit 1 when a check fails.
+    /// the tree rebuilt from every entry, every entry against the node's database (with
+    /// --data or --database: events, and the openings of uses' commitments), and the node's
+    /// license states against the replay of the log. Exit 1 when a check fails.
     Verify {
         /// Base URL of the node, e.g. http://127.0.0.1:8080.
         #[arg(long)]
@@ -270,6 +271,12 @@ pub enum LogCommand {
         /// Check the log only (signatures, consistency, entries), not the license states.
         #[arg(long)]
         no_replay: bool,
+        /// The node's data directory: check every entry against its database.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// The node's database URL (with --data; default: the SQLite file in DIR).
+        #[arg(long, requires = "data")]
+        database: Option<String>,
     },
 }
 
@@ -365,8 +372,14 @@ pub struct ActionArgs {
     #[command(flatten)]
     pub data: DataArgs,
     pub identifier: String,
+    /// The reason in the issuer's words (kept for the holder and the issuer, never public).
     #[arg(long)]
     pub reason: Option<String>,
+    /// The reason's public category: on_request, data_error, issued_in_error,
+    /// improperly_obtained, violation, court_order, holder_ended, expiry, transfer, other
+    /// (default: other when --reason is given).
+    #[arg(long, value_parser = elicense_core::ReasonCategory::parse)]
+    pub reason_category: Option<elicense_core::ReasonCategory>,
     #[arg(long)]
     pub json: bool,
 }

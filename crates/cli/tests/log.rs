@@ -1,7 +1,10 @@
 //! `elicense log verify` against a real `elicense serve`: a clean audit, a second audit that
 //! checks consistency with the saved checkpoint, a license status changed with SQL behind the
 //! running server (reported with the identifier and the disagreeing event, exit 1), a
-//! rewritten log entry, a forked state; and SIGKILL mid-issue leaves every event in the log.
+//! rewritten log entry, a forked state; with `--data`, every entry checked against the
+//! database, an opening's salt changed with SQL caught, and a log of version-1 entries (as
+//! nodes wrote before commitments) still passing; and SIGKILL mid-issue leaves every event in
+//! the log.
 
 mod common;
 
@@ -41,8 +44,16 @@ fn audit_detects_a_status_changed_in_the_database() {
         let v = out.json();
         ids.push(v["identifier"].as_str().unwrap().to_string());
     }
-    d.run(&["revoke", &ids[1], "--reason", "骗取许可", "--json"])
-        .ok();
+    d.run(&[
+        "revoke",
+        &ids[1],
+        "--reason",
+        "骗取许可",
+        "--reason-category",
+        "improperly_obtained",
+        "--json",
+    ])
+    .ok();
     let _server = Server::serve(&d, port, "serve");
     let state = d.path("audit-state.json");
 
@@ -93,7 +104,9 @@ fn audit_detects_a_status_changed_in_the_database() {
     assert_eq!(m[0]["log_status"], "revoked");
     assert_eq!(m[0]["event_index"], 3);
     assert_eq!(m[0]["event"]["kind"], "revoke");
-    assert_eq!(m[0]["event"]["reason"], "骗取许可");
+    // The public leaf names the reason's category; the issuer's words are not in the log.
+    assert_eq!(m[0]["event"]["reason"], "improperly_obtained");
+    assert!(!out.stdout.contains("骗取许可"), "{}", out.stdout);
     assert!(
         out.stderr.contains(&format!("MISMATCH: {}", ids[1])) && out.stderr.contains("revoke"),
         "{}",
@@ -222,4 +235,191 @@ async fn sigkill_mid_issue_leaves_the_log_complete() {
     let out = audit(&url, &d.path("state.json"));
     out.ok();
     assert_eq!(out.json()["entries"].as_i64(), Some(events));
+}
+
+fn audit_with_data(url: &str, d: &DataDir) -> Out {
+    run(&["log", "verify", "--node", url, "--data", d.data()])
+}
+
+/// An institution's verification over HTTP: a use of the license.
+async fn institution_verifies(url: &str, key: &str, credential: &str) {
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/api/v1/verifications"))
+        .bearer_auth(key)
+        .header("content-type", "application/dc+sd-jwt")
+        .body(credential.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+/// Rewrites the whole log as a node did before commitments (every leaf version 1, uses in
+/// clear, no openings), with the tree's nodes and state to match: an old node's database.
+fn rewrite_as_version_1(d: &DataDir) {
+    use elicense_store::log::{EntryV1, UseEvent};
+    let mut c = writable(d);
+    let tx = c.transaction().unwrap();
+    let rows: Vec<(i64, i64, Vec<u8>)> = tx
+        .prepare("SELECT idx, seq, data FROM log_entries ORDER BY idx")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut f = elicense_log::Frontier::new();
+    let mut nodes = Vec::new();
+    tx.execute_batch("DELETE FROM log_nodes; DELETE FROM log_checkpoints;")
+        .unwrap();
+    for (idx, seq, data) in rows {
+        let leaf: Value = serde_json::from_slice(&data).unwrap();
+        let (actor, reason): (String, Option<String>) = tx
+            .query_row(
+                "SELECT actor, reason FROM events WHERE seq = ?1",
+                [seq],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let v1 = if leaf.get("commitment").is_some() {
+            let event: Vec<u8> = tx
+                .query_row(
+                    "SELECT event FROM log_openings WHERE seq = ?1",
+                    [seq],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            let u = UseEvent::parse(&event).unwrap();
+            EntryV1 {
+                v: 1,
+                event: seq,
+                identifier: u.identifier,
+                kind: u.kind.to_string(),
+                actor,
+                at: u.at,
+                reason,
+                status: u.status.code().into(),
+                pledged: u.pledged,
+                credential_sha256: u.credential_sha256,
+            }
+        } else {
+            EntryV1 {
+                v: 1,
+                event: seq,
+                identifier: leaf["identifier"].as_str().unwrap().into(),
+                kind: leaf["kind"].as_str().unwrap().into(),
+                actor,
+                at: leaf["at"].as_i64().unwrap(),
+                reason,
+                status: leaf["status"].as_str().unwrap().into(),
+                pledged: leaf["pledged"].as_bool().unwrap(),
+                credential_sha256: leaf["credential_sha256"].as_str().unwrap().into(),
+            }
+        };
+        let bytes = serde_json::to_vec(&v1).unwrap();
+        f.append_with(elicense_log::leaf_hash(&bytes), |n, h| {
+            nodes.push((n.level, n.index as i64, h.0.to_vec()))
+        });
+        tx.execute(
+            "UPDATE log_entries SET data = ?1 WHERE idx = ?2",
+            rusqlite::params![bytes, idx],
+        )
+        .unwrap();
+    }
+    for (level, index, hash) in nodes {
+        tx.execute(
+            "INSERT INTO log_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
+            rusqlite::params![level, index, hash],
+        )
+        .unwrap();
+    }
+    let peaks: Vec<u8> = f.peaks().iter().flat_map(|h| h.0).collect();
+    tx.execute(
+        "UPDATE log_state SET size = ?1, peaks = ?2 WHERE id = 1",
+        rusqlite::params![f.size() as i64, peaks],
+    )
+    .unwrap();
+    tx.execute("DELETE FROM log_openings", []).unwrap();
+    tx.commit().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_checks_entries_and_openings_against_the_database_and_old_entries_still_pass() {
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let d = DataDir::with_base_url(&url).setup(&[(BEIJING_TRAFFIC_POLICE, "sm2")]);
+    let out = d.issue_driving("持证人0", &resident_id(0), &["--json"]);
+    out.ok();
+    let credential = out.json()["credential"].as_str().unwrap().to_string();
+    let identifier = out.json()["identifier"].as_str().unwrap().to_string();
+    let out = run(&[
+        "institution",
+        "add",
+        "--data",
+        d.data(),
+        "--code",
+        "91110105MA01B2C3DL",
+        "--name",
+        "示例汽车租赁有限公司",
+        "--area",
+        "110105",
+        "--matter",
+        "car_rental",
+    ]);
+    out.ok();
+    let key = out.json()["api_key"].as_str().unwrap().to_string();
+    d.run(&["suspend", &identifier, "--reason", "整改", "--json"])
+        .ok();
+
+    // An old node's log: version-1 entries only, uses in clear. It still audits, against
+    // the node and its database.
+    let server = Server::serve(&d, port, "serve-old");
+    institution_verifies(&url, &key, &credential).await;
+    drop(server);
+    rewrite_as_version_1(&d);
+    let server = Server::serve(&d, port, "serve-v1");
+    let out = audit_with_data(&url, &d);
+    out.ok();
+    let r = out.json();
+    assert_eq!(
+        (r["entries"].as_u64(), r["uses"].as_u64()),
+        (Some(3), Some(0)),
+        "{r}"
+    );
+    assert_eq!(r["database_checked"], 3);
+
+    // New entries are version 2 after the old ones; the mixed log audits.
+    institution_verifies(&url, &key, &credential).await;
+    d.run(&["reinstate", &identifier, "--json"]).ok();
+    let out = audit_with_data(&url, &d);
+    out.ok();
+    let r = out.json();
+    assert_eq!(
+        (r["entries"].as_u64(), r["uses"].as_u64()),
+        (Some(5), Some(1)),
+        "{r}"
+    );
+    assert_eq!(r["database_checked"], 5);
+
+    // An opening's salt changed with SQL: exit 1, the entry named.
+    let salt: Vec<u8> = d
+        .sql()
+        .query_row("SELECT salt FROM log_openings", [], |r| r.get(0))
+        .unwrap();
+    writable(&d)
+        .execute("UPDATE log_openings SET salt = zeroblob(32)", [])
+        .unwrap();
+    let out = audit_with_data(&url, &d);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("FAIL: entry 3:") && out.stderr.contains("commitment"),
+        "{}",
+        out.stderr
+    );
+    // Without the database, the public audit cannot see it (the opening is not public).
+    run(&["log", "verify", "--node", &url]).ok();
+    writable(&d)
+        .execute("UPDATE log_openings SET salt = ?1", [salt])
+        .unwrap();
+    audit_with_data(&url, &d).ok();
+    drop(server);
 }

@@ -17,6 +17,7 @@ pub mod ident;
 pub mod license;
 pub mod lifecycle;
 mod macros;
+pub mod reason;
 pub mod sample;
 pub mod share;
 
@@ -33,3 +34,4 @@ pub use holder::{Holder, HolderCode, HolderCodeType, HolderError};
 pub use ident::{mod37_36, Deviation, IdentError, Identifier, Lenient, TypeCode};
 pub use license::{LicenseError, LicenseMeta};
 pub use lifecycle::{transition, Action, LifecycleState, Status, TransitionError};
+pub use reason::{ReasonCategory, UnknownReasonCategory};

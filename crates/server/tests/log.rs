@@ -117,8 +117,8 @@ async fn a_tlog_client_audits_the_log() {
     }
     assert_eq!(entries.len(), 300);
     let e0 = LogEntry::parse(&entries[0]).unwrap();
-    assert_eq!(e0.identifier, first["identifier"].as_str().unwrap());
-    assert_eq!(e0.kind, "issue");
+    assert_eq!(e0.identifier(), first["identifier"].as_str());
+    assert_eq!(e0.kind(), Some("issue"));
 
     // Inclusion proof from the API, for an entry in the partial tile.
     let (status, body) = read(

@@ -7,7 +7,7 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 28] = [
+const ROUTES: [(&str, &str); 30] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
@@ -26,6 +26,11 @@ const ROUTES: [(&str, &str); 28] = [
     ("/log/tile/{path}", "get"),
     ("/api/v1/log/proof/inclusion", "get"),
     ("/api/v1/log/proof/consistency", "get"),
+    ("/api/v1/licenses/{identifier}/openings", "get"),
+    (
+        "/api/v1/wallet/licenses/{identifier}/events/{seq}/opening",
+        "get",
+    ),
     ("/api/v1/wallet/licenses/{identifier}/binding", "post"),
     (
         "/api/v1/wallet/licenses/{identifier}/presentations/prepare",
@@ -67,6 +72,7 @@ async fn openapi_document_names_every_route() {
         ("/api/v1/licenses", "post"),
         ("/api/v1/licenses/{identifier}", "get"),
         ("/api/v1/licenses/{identifier}/actions", "post"),
+        ("/api/v1/licenses/{identifier}/openings", "get"),
     ] {
         assert!(
             paths[path][method]["security"].is_array(),

@@ -23,6 +23,10 @@ pub enum StoreError {
     /// A stored value could not be decoded: the database was changed outside elicense.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The caller asked for a write that breaks a store invariant (e.g. a use written through
+    /// the lifecycle path, an unknown event kind); nothing was written. A bug of the caller.
+    #[error("invalid write: {0}")]
+    Invalid(String),
 }
 
 impl StoreError {
@@ -35,6 +39,7 @@ impl StoreError {
             StoreError::Conflict(_) => "store.conflict",
             StoreError::Unavailable(_) => "store.unavailable",
             StoreError::Corrupt(_) => "store.corrupt",
+            StoreError::Invalid(_) => "store.invalid",
         }
     }
 }

@@ -19,7 +19,7 @@ pub mod sqlite;
 pub mod traits;
 
 pub use error::StoreError;
-pub use log::{CheckpointRecord, EventLogStore, LogEntry, LogEntryRecord};
+pub use log::{CheckpointRecord, EventLogStore, LogEntry, LogEntryRecord, OpeningRecord};
 pub use postgres::PgStore;
 pub use records::*;
 pub use sqlite::SqliteStore;

@@ -107,13 +107,19 @@ pub struct EventRecord {
     pub seq: i64,
     /// Identifier of the license version the event is about.
     pub identifier: String,
-    /// `issue` or an action code (`suspend`, `revoke`, ...).
+    /// `issue`, an action code (`suspend`, `revoke`, ...) or a use (`present`, ...): an
+    /// `elicense_core::EventKind` code.
     pub kind: String,
     pub actor: String,
     pub at: i64,
+    /// Free text: the issuer's reason for an action, an institution's purpose. Never in the
+    /// public log (leaf format 2).
     pub reason: Option<String>,
     /// Extra facts as JSON (e.g. new version, new holder).
     pub detail: String,
+    /// A lifecycle event's public reason category (an `elicense_core::ReasonCategory` code),
+    /// the only reason its log leaf carries; `None` for uses and for events without one.
+    pub reason_category: Option<String>,
 }
 
 /// Where a bulk-import row ended, journalled in the same transaction as its license.

@@ -610,7 +610,7 @@ async fn migration_8_binds_existing_authorizations_to_their_holder() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8}
+        "{UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8}
          DELETE FROM schema_migrations WHERE version >= 8;"
     ))
     .await
@@ -642,7 +642,8 @@ async fn migration_9_moves_the_asked_period_out_of_copy_until() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(
-        "DROP TABLE sign_in_failures, sessions;
+        "DROP TABLE log_openings; ALTER TABLE events DROP COLUMN reason_category;
+         DROP TABLE sign_in_failures, sessions;
          ALTER TABLE shares DROP COLUMN keep_days;
          UPDATE shares SET copy_until = 14 WHERE id = 's9p';
          UPDATE shares SET state = 'granted', decided_at = 1000, copy = 'c',
@@ -658,6 +659,11 @@ async fn migration_9_moves_the_asked_period_out_of_copy_until() {
     assert_eq!((g.keep_days, g.copy_until), (3, Some(1000 + 3 * 86400)));
 }
 
+/// What the leaf-format-2 migration added, undone by hand: the reason category column and the
+/// openings table.
+const UNDO_LEAF_V2: &str =
+    "DROP TABLE log_openings; ALTER TABLE events DROP COLUMN reason_category;";
+
 /// A schema at migration 3 (before the wallet) upgrades in place: its events keep counting for
 /// the status epoch, wallet events do not, and the wallet works on it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -670,7 +676,7 @@ async fn migration_4_upgrades_an_existing_schema() {
         .await
         .unwrap()
         .batch_execute(&format!(
-            "{UNDO_SESSIONS} {UNDO_MIGRATION_7}
+            "{UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_7}
              DROP TABLE shares, institution_keys, institutions;
              DROP TABLE accounts, bindings, presentations, authorizations;
              DROP INDEX events_status_seq; ALTER TABLE events DROP COLUMN affects_status;
@@ -710,7 +716,7 @@ async fn migration_7_routes_existing_claims_by_primary_key() {
     }
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8} {UNDO_MIGRATION_7}
+        "{UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8} {UNDO_MIGRATION_7}
          DELETE FROM schema_migrations WHERE version >= 7;"
     ))
     .await
@@ -833,4 +839,28 @@ async fn license_rows_stay_inline() {
     for (id, cred) in ids {
         assert_eq!(s.license(&id).await.unwrap().unwrap().credential, cred);
     }
+}
+
+/// A salt changed with SQL behind the store's back: the leaf no longer matches the stored
+/// opening, and the check of that leaf against the database says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_salt_changed_in_the_database_is_caught() {
+    let (s, guard) = fresh().await;
+    s.insert(suite::new_license("W1", (1, 0))).await.unwrap();
+    let used = s.record_use(suite::event("W1", "present")).await.unwrap();
+    suite::check_every_leaf(&s, 0, "L-W1").await;
+    let changed = raw(Some(&guard.schema))
+        .await
+        .unwrap()
+        .execute(
+            "UPDATE log_openings SET salt = '\\x0000000000000000000000000000000000000000000000000000000000000000' WHERE seq = $1",
+            &[&used.seq],
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed, 1);
+    assert_eq!(
+        suite::a_changed_salt_is_caught(&s, used.seq).await,
+        log::LeafMismatch::Commitment { seq: used.seq }
+    );
 }

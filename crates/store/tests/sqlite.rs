@@ -109,14 +109,17 @@ async fn version_2_database_upgrades_to_the_wallet() {
     let s = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
     let issued = s.insert(suite::new_license("W1", (1, 0))).await.unwrap();
     drop(s);
-    // Undo the later migrations (sessions, 4 and 3) by hand: what a build of version 2 left.
+    // Undo the later migrations (leaf format 2, sessions, 4 and 3) by hand: what a build of
+    // version 2 left.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
         "DROP TABLE sign_in_failures; DROP TABLE sessions;
          DROP TABLE shares; DROP TABLE institution_keys; DROP TABLE institutions;
          DROP TABLE accounts; DROP TABLE bindings; DROP TABLE presentations;
          DROP TABLE authorizations; DROP INDEX events_status_seq;
-         ALTER TABLE events DROP COLUMN affects_status; PRAGMA user_version = 2;",
+         ALTER TABLE events DROP COLUMN affects_status;
+         DROP TABLE log_openings; ALTER TABLE events DROP COLUMN reason_category;
+         PRAGMA user_version = 2;",
     )
     .unwrap();
     drop(conn);
@@ -211,4 +214,27 @@ async fn database_files_are_private() {
     for f in files(&old) {
         assert_eq!(mode(&f), 0o600, "{}", f.display());
     }
+}
+
+/// A salt changed with SQL behind the store's back: the leaf no longer matches the stored
+/// opening, and the check of that leaf against the database says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_salt_changed_in_the_database_is_caught() {
+    let (s, dir) = fresh().await;
+    s.insert(suite::new_license("W1", (1, 0))).await.unwrap();
+    let used = s.record_use(suite::event("W1", "present")).await.unwrap();
+    suite::check_every_leaf(&s, 0, "L-W1").await;
+    let conn = rusqlite::Connection::open(dir.path().join("db.sqlite")).unwrap();
+    let changed = conn
+        .execute(
+            "UPDATE log_openings SET salt = zeroblob(32) WHERE seq = ?1",
+            [used.seq],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(conn);
+    assert_eq!(
+        suite::a_changed_salt_is_caught(&s, used.seq).await,
+        log::LeafMismatch::Commitment { seq: used.seq }
+    );
 }

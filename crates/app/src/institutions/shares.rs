@@ -149,6 +149,7 @@ pub(super) fn use_event(
         actor,
         at,
         reason,
+        reason_category: None,
         detail: json!({
             "share": s.id,
             "institution": s.institution,

@@ -35,6 +35,7 @@ pub async fn record_verification(
             actor: institution_actor(&inst.code),
             at: node.now(),
             reason: None,
+            reason_category: None,
             detail: json!({
                 "institution": inst.code,
                 "institution_name": inst.name,

@@ -82,6 +82,7 @@ fn event(
         at,
         reason: None,
         detail: detail.to_string(),
+        reason_category: None,
     }
 }
 

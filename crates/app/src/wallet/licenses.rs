@@ -344,6 +344,27 @@ pub struct HistoryEntry {
     pub log_index: Option<u64>,
 }
 
+/// The events of `opened`'s lineage its opener may see, oldest first: those of the versions
+/// held by the same holder as `opened`; for an agent, only their lifecycle events.
+pub async fn visible_events(node: &Arc<Node>, opened: &Opened) -> Result<Vec<EventRecord>> {
+    let held: Vec<String> = node
+        .store
+        .versions(&opened.record.lineage)
+        .await?
+        .into_iter()
+        .filter(|v| v.holder_key == opened.record.holder_key)
+        .map(|v| v.identifier)
+        .collect();
+    let uses = opened.may(Act::SeeUses);
+    let mut events = Vec::new();
+    for e in node.store.events(&opened.record.lineage).await? {
+        if held.contains(&e.identifier) && (uses || !crate::events::kind(&e)?.is_use()) {
+            events.push(e);
+        }
+    }
+    Ok(events)
+}
+
 /// Events shown per page of a license's history.
 pub const HISTORY_PAGE: usize = 50;
 
@@ -362,21 +383,7 @@ pub struct History {
 /// the same holder as `opened` (a former holder never sees the new holder's events; the new
 /// holder never sees the former holder's uses); for an agent, only their lifecycle events.
 pub async fn history(node: &Arc<Node>, opened: &Opened, page: usize) -> Result<History> {
-    let held: Vec<String> = node
-        .store
-        .versions(&opened.record.lineage)
-        .await?
-        .into_iter()
-        .filter(|v| v.holder_key == opened.record.holder_key)
-        .map(|v| v.identifier)
-        .collect();
-    let uses = opened.may(Act::SeeUses);
-    let mut events = Vec::new();
-    for e in node.store.events(&opened.record.lineage).await? {
-        if held.contains(&e.identifier) && (uses || !crate::events::kind(&e)?.is_use()) {
-            events.push(e);
-        }
-    }
+    let mut events = visible_events(node, opened).await?;
     events.reverse();
     let pages = events.len().div_ceil(HISTORY_PAGE).max(1);
     let page = page.min(pages - 1);
@@ -386,7 +393,7 @@ pub async fn history(node: &Arc<Node>, opened: &Opened, page: usize) -> Result<H
         .skip(page * HISTORY_PAGE)
         .take(HISTORY_PAGE)
     {
-        let log_index = node.event_in_log_cached(e.seq).await?;
+        let log_index = node.event_in_log_cached(&e).await?;
         entries.push(entry(e, log_index));
     }
     Ok(History {

@@ -314,6 +314,7 @@ pub async fn complete(
         actor: opened.access.kind().into(),
         at: now,
         reason: None,
+        reason_category: None,
         detail: json!({"matter": rec.matter, "fields": fields}).to_string(),
     };
     node.store
@@ -393,6 +394,7 @@ pub async fn open(node: &Arc<Node>, pid: &str) -> Result<Opening> {
                     actor: "verifier".into(),
                     at: now,
                     reason: None,
+                    reason_category: None,
                     detail: json!({"matter": rec.matter, "presentation": rec.id}).to_string(),
                 },
             )

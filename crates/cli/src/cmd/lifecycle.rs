@@ -14,6 +14,7 @@ async fn run(a: ActionArgs, action: Action, fill: impl FnOnce(&mut ActionRequest
     with_node(&a.data, json, |node| async move {
         let mut req = ActionRequest::new(action, &format!("cli:{}", whoami()));
         req.reason = a.reason.clone();
+        req.reason_category = a.reason_category;
         fill(&mut req);
         let outcome = apply(&node, &a.identifier, req).await?;
         if json {

@@ -107,8 +107,23 @@ pub async fn run(cli: crate::cli::Cli) -> i32 {
                     state,
                     concurrency,
                     no_replay,
+                    data,
+                    database,
                 },
-        } => log::verify(&node, state, concurrency, !no_replay).await,
+        } => {
+            log::verify(log::VerifyArgs {
+                node,
+                state,
+                concurrency,
+                replay: !no_replay,
+                data: data.map(|data| DataArgs {
+                    data,
+                    database,
+                    key_password_file: None,
+                }),
+            })
+            .await
+        }
         Command::Archive { command } => archive::run(command).await,
         Command::Db {
             command: DbCommand::Migrate { data, json },

@@ -99,6 +99,10 @@ impl T {
     pub fn event(&self, kind: &str) -> String {
         self.s(&format!("event_{kind}")).to_owned()
     }
+    /// The public category of a lifecycle action's reason (`court_order`, ...).
+    pub fn reason(&self, category: &str) -> String {
+        self.s(&format!("reason_{category}")).to_owned()
+    }
     /// Who may see a license: `holder`, `enterprise`, `agent`.
     pub fn access(&self, kind: &str) -> String {
         self.s(&format!("access_{kind}")).to_owned()
@@ -138,6 +142,10 @@ mod tests {
         let (zh, en) = tables();
         for k in elicense_core::EventKind::all() {
             let key = format!("event_{k}");
+            assert!(zh.contains_key(&key) && en.contains_key(&key), "{key}");
+        }
+        for c in elicense_core::ReasonCategory::ALL {
+            let key = format!("reason_{c}");
             assert!(zh.contains_key(&key) && en.contains_key(&key), "{key}");
         }
     }

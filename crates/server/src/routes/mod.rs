@@ -40,6 +40,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(log::tile::handler))
         .routes(routes!(log::inclusion::handler))
         .routes(routes!(log::consistency::handler))
+        .routes(routes!(log::openings::holder_opening))
+        .routes(routes!(log::openings::issuer_openings))
         .routes(routes!(wallet::binding::handler))
         .routes(routes!(wallet::presentations::prepare))
         .routes(routes!(wallet::presentations::complete))

@@ -26,7 +26,7 @@ use super::licenses::{hold_event_order, insert_new};
 use super::rows::{self, get};
 use super::PgStore;
 use crate::error::{Result, StoreError};
-use crate::log::LogEntry;
+use crate::log::{LeafState, LogEntry};
 use crate::records::{EventRecord, NewLicense};
 
 /// Most licenses in one transaction (bounds its size and the time a lock is held).
@@ -196,14 +196,17 @@ impl PgStore {
         let ats: Vec<i64> = es.clone().map(|e| e.at).collect();
         let reasons: Vec<Option<&str>> = es.clone().map(|e| e.reason.as_deref()).collect();
         let details: Vec<&str> = es.clone().map(|e| e.detail.as_str()).collect();
+        let categories: Vec<Option<&str>> =
+            es.clone().map(|e| e.reason_category.as_deref()).collect();
         let st = tx
             .prepare_cached(
-                "INSERT INTO events (seq, lineage, identifier, kind, actor, at, reason, detail) \
+                "INSERT INTO events (seq, lineage, identifier, kind, actor, at, reason, detail, \
+                 reason_category) \
                  SELECT nextval('events_seq'), lineage, identifier, kind, actor, at, reason, \
-                 detail FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
-                 $5::bigint[], $6::text[], $7::text[]) WITH ORDINALITY \
-                 AS u(lineage, identifier, kind, actor, at, reason, detail, ord) ORDER BY ord \
-                 RETURNING seq, identifier",
+                 detail, reason_category FROM unnest($1::text[], $2::text[], $3::text[], \
+                 $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[]) WITH ORDINALITY \
+                 AS u(lineage, identifier, kind, actor, at, reason, detail, reason_category, ord) \
+                 ORDER BY ord RETURNING seq, identifier",
             )
             .await?;
         let rows = tx
@@ -217,6 +220,7 @@ impl PgStore {
                     &ats,
                     &reasons,
                     &details,
+                    &categories,
                 ],
             )
             .await?;
@@ -260,13 +264,18 @@ impl PgStore {
         // frontier read and write, one insert per table) for the whole batch.
         let mut order: Vec<usize> = (0..news.len()).collect();
         order.sort_by_key(|&i| events[i].seq);
-        let entries: Vec<LogEntry> = order
+        let entries = order
             .into_iter()
             .map(|i| {
                 let l = &news[i].license;
-                LogEntry::new(&events[i], &l.status, l.pledged, &l.credential)
+                let state = LeafState {
+                    status: &l.status,
+                    pledged: l.pledged,
+                    credential: &l.credential,
+                };
+                LogEntry::lifecycle(&events[i], state)
             })
-            .collect();
+            .collect::<Result<Vec<LogEntry>>>()?;
         super::log::append_events(&tx, &entries).await?;
         tx.commit().await?;
         Ok(events)

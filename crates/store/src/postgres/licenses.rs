@@ -13,6 +13,7 @@ use super::queries::{self, license_columns};
 use super::rows::{self, get};
 use super::{PgStore, LOCK_EVENT_ORDER, LOCK_ISSUER_LISTS, LOCK_LIST_IDS};
 use crate::error::{Result, StoreError};
+use crate::log::LeafState;
 use crate::records::*;
 use crate::traits::LicenseStore;
 
@@ -107,9 +108,9 @@ async fn insert_event(
     let st = tx
         .prepare_cached(
             "INSERT INTO events (lineage, identifier, kind, actor, at, reason, detail, \
-             affects_status) \
+             affects_status, reason_category) \
              SELECT lineage, $1::text, $2::text, $3::text, $4::bigint, $5::text, $6::text, \
-             $7::boolean FROM license_ids WHERE identifier = $1::text RETURNING seq",
+             $7::boolean, $8::text FROM license_ids WHERE identifier = $1::text RETURNING seq",
         )
         .await?;
     let row = tx
@@ -123,6 +124,7 @@ async fn insert_event(
                 &e.reason,
                 &e.detail,
                 &affects_status,
+                &e.reason_category,
             ],
         )
         .await?
@@ -153,7 +155,12 @@ pub(super) async fn insert_new(tx: &Transaction<'_>, new: &NewLicense) -> Result
     insert_license(tx, &new.license).await?;
     let event = insert_event(tx, &new.event, true).await?;
     let l = &new.license;
-    super::log::append_event(tx, &event, &l.status, l.pledged, &l.credential).await?;
+    let state = LeafState {
+        status: &l.status,
+        pledged: l.pledged,
+        credential: &l.credential,
+    };
+    super::log::append_lifecycle(tx, &event, state).await?;
     if let Some(row) = &new.import_row {
         insert_import_row(tx, row).await?;
     }
@@ -272,7 +279,12 @@ async fn apply_transition(tx: &Transaction<'_>, t: &TransitionRecord) -> Result<
     };
     let credential: String = get(&row, 0)?;
     let event = insert_event(tx, &t.event, true).await?;
-    super::log::append_event(tx, &event, &t.new_status, t.new_pledged, &credential).await?;
+    let state = LeafState {
+        status: &t.new_status,
+        pledged: t.new_pledged,
+        credential: &credential,
+    };
+    super::log::append_lifecycle(tx, &event, state).await?;
     if let Some(next) = &t.successor {
         insert_new(tx, next).await?;
     }
@@ -307,7 +319,12 @@ pub(super) async fn append_use_event(tx: &Transaction<'_>, e: &EventRecord) -> R
     let (status, pledged, credential): (String, bool, String) =
         (get(&row, 0)?, get(&row, 1)?, get(&row, 2)?);
     let event = insert_event(tx, e, false).await?;
-    super::log::append_event(tx, &event, &status, pledged, &credential).await?;
+    let state = LeafState {
+        status: &status,
+        pledged,
+        credential: &credential,
+    };
+    super::log::append_use(tx, &event, state).await?;
     Ok(event)
 }
 

@@ -1,5 +1,5 @@
 //! The event log on PostgreSQL: the same tables as SQLite (`log_entries`, `log_nodes`,
-//! `log_state`, `log_checkpoints`), plain (not partitioned) tables. An append locks the one
+//! `log_state`, `log_openings`, `log_checkpoints`), plain (not partitioned) tables. An append locks the one
 //! `log_state` row (`FOR UPDATE`) inside the event's transaction, so appends are serialised
 //! in commit order and a rolled-back write leaves neither a gap nor an entry. A group commit
 //! appends its whole batch with one frontier read and write ([`append_events`]).
@@ -14,16 +14,30 @@ use crate::error::{Result, StoreError};
 use crate::log::*;
 use crate::records::EventRecord;
 
-/// Appends the entry of `event` (already inserted, with its seq) inside its transaction;
-/// returns the leaf index.
-pub(super) async fn append_event(
+/// Appends the leaf of the lifecycle event `event` (already inserted, with its seq) inside its
+/// transaction; returns the leaf index.
+pub(super) async fn append_lifecycle(
     tx: &Transaction<'_>,
     event: &EventRecord,
-    status: &str,
-    pledged: bool,
-    credential: &str,
+    state: LeafState<'_>,
 ) -> Result<u64> {
-    append_events(tx, &[LogEntry::new(event, status, pledged, credential)]).await
+    append_events(tx, &[LogEntry::lifecycle(event, state)?]).await
+}
+
+/// Appends the commitment leaf of the use `event` (already inserted, with its seq) and keeps
+/// its opening, inside its transaction; returns the leaf index.
+pub(super) async fn append_use(
+    tx: &Transaction<'_>,
+    event: &EventRecord,
+    state: LeafState<'_>,
+) -> Result<u64> {
+    let (leaf, opening) = LogEntry::commit_use(event, state, opening::fresh_salt())?;
+    let st = tx
+        .prepare_cached("INSERT INTO log_openings (seq, salt, event) VALUES ($1, $2, $3)")
+        .await?;
+    tx.execute(&st, &[&opening.seq, &opening.salt, &opening.event])
+        .await?;
+    append_events(tx, &[leaf]).await
 }
 
 /// Appends `entries` (their events already inserted, in sequence order) inside their
@@ -55,7 +69,7 @@ pub(super) async fn append_events(tx: &Transaction<'_>, entries: &[LogEntry]) ->
             }));
             hashes.push(h.0.to_vec());
         });
-        seqs.push(e.event);
+        seqs.push(e.event());
         datas.push(data);
     }
     if bad {
@@ -177,6 +191,28 @@ impl EventLogStore for PgStore {
             .map(|r| get::<i64>(&r, 0))
             .transpose()?
             .map(|i| i as u64))
+    }
+
+    async fn log_openings(&self, seqs: Vec<i64>) -> Result<Vec<OpeningRecord>> {
+        let client = self.client().await?;
+        let st = client
+            .prepare_cached(
+                "SELECT o.seq, o.salt, o.event FROM unnest($1::bigint[]) WITH ORDINALITY \
+                 AS q(seq, ord) JOIN log_openings o ON o.seq = q.seq ORDER BY q.ord",
+            )
+            .await?;
+        client
+            .query(&st, &[&seqs])
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(OpeningRecord {
+                    seq: get(r, 0)?,
+                    salt: get(r, 1)?,
+                    event: get(r, 2)?,
+                })
+            })
+            .collect()
     }
 
     async fn put_checkpoint(&self, cp: CheckpointRecord) -> Result<()> {

@@ -97,8 +97,8 @@ pub const EXPIRING: &str = "SELECT identifier FROM licenses \
     ORDER BY valid_until LIMIT $2";
 
 /// Events of a lineage (`$1` text), in order.
-pub const EVENTS: &str = "SELECT seq, identifier, kind, actor, at, reason, detail FROM events \
-    WHERE lineage = $1 ORDER BY seq";
+pub const EVENTS: &str = "SELECT seq, identifier, kind, actor, at, reason, detail, \
+    reason_category FROM events WHERE lineage = $1 ORDER BY seq";
 
 /// The status epoch: the last event that may change a status (uses and authorizations do
 /// not); a backward probe of the partial index `events_status_seq` per partition.

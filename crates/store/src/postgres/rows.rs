@@ -70,6 +70,7 @@ pub fn event(r: &Row) -> Result<EventRecord> {
         at: get(r, 4)?,
         reason: get(r, 5)?,
         detail: get(r, 6)?,
+        reason_category: get(r, 7)?,
     })
 }
 

@@ -144,6 +144,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     HOLDER_BOUND,
     SHARE_KEEP_DAYS,
     SESSIONS,
+    LEAF_V2,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -340,6 +341,15 @@ CREATE TABLE sign_in_failures (
 );
 CREATE INDEX sign_in_failures_account ON sign_in_failures (account, at DESC, ord DESC);
 CREATE INDEX sign_in_failures_at ON sign_in_failures (at);
+"#;
+
+/// Migration 11: leaf format 2 (see `crate::log`): a lifecycle event's public reason category beside its
+/// free text (a nullable column without default: no rewrite of `events`), and the openings of
+/// uses' commitments (salt, committed event bytes), a plain table read by event sequence
+/// number.
+const LEAF_V2: &str = r#"
+ALTER TABLE events ADD COLUMN reason_category text;
+CREATE TABLE log_openings (seq bigint PRIMARY KEY, salt bytea NOT NULL, event bytea NOT NULL);
 "#;
 
 /// The schema version this build writes.

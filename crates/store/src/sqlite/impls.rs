@@ -5,6 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
+use crate::log::LeafState;
 use crate::records::*;
 use crate::traits::*;
 
@@ -36,7 +37,7 @@ fn license_from_row(r: &Row<'_>) -> rusqlite::Result<LicenseRecord> {
     })
 }
 
-const EVENT_COLUMNS: &str = "seq, identifier, kind, actor, at, reason, detail";
+const EVENT_COLUMNS: &str = "seq, identifier, kind, actor, at, reason, detail, reason_category";
 
 fn event_from_row(r: &Row<'_>) -> rusqlite::Result<EventRecord> {
     Ok(EventRecord {
@@ -47,6 +48,7 @@ fn event_from_row(r: &Row<'_>) -> rusqlite::Result<EventRecord> {
         at: r.get(4)?,
         reason: r.get(5)?,
         detail: r.get(6)?,
+        reason_category: r.get(7)?,
     })
 }
 
@@ -127,8 +129,8 @@ fn insert_event(conn: &Connection, e: &EventRecord, affects_status: bool) -> Res
     let n = conn
         .prepare_cached(
             "INSERT INTO events (identifier, lineage, kind, actor, at, reason, detail, \
-             affects_status) \
-             SELECT ?1, lineage, ?2, ?3, ?4, ?5, ?6, ?7 FROM licenses WHERE identifier = ?1",
+             affects_status, reason_category) \
+             SELECT ?1, lineage, ?2, ?3, ?4, ?5, ?6, ?7, ?8 FROM licenses WHERE identifier = ?1",
         )?
         .execute(params![
             e.identifier,
@@ -137,7 +139,8 @@ fn insert_event(conn: &Connection, e: &EventRecord, affects_status: bool) -> Res
             e.at,
             e.reason,
             e.detail,
-            affects_status
+            affects_status,
+            e.reason_category
         ])?;
     if n == 0 {
         return Err(StoreError::NotFound(format!("license {}", e.identifier)));
@@ -167,7 +170,12 @@ fn insert_new(conn: &Connection, new: &NewLicense) -> Result<EventRecord> {
     insert_license(conn, &new.license)?;
     let event = insert_event(conn, &new.event, true)?;
     let l = &new.license;
-    super::log::append_event(conn, &event, &l.status, l.pledged, &l.credential)?;
+    let state = LeafState {
+        status: &l.status,
+        pledged: l.pledged,
+        credential: &l.credential,
+    };
+    super::log::append_lifecycle(conn, &event, state)?;
     if let Some(row) = &new.import_row {
         insert_import_row(conn, row)?;
     }
@@ -253,7 +261,12 @@ fn apply_transition(conn: &Connection, t: &TransitionRecord) -> Result<EventReco
         });
     };
     let event = insert_event(conn, &t.event, true)?;
-    super::log::append_event(conn, &event, &t.new_status, t.new_pledged, &credential)?;
+    let state = LeafState {
+        status: &t.new_status,
+        pledged: t.new_pledged,
+        credential: &credential,
+    };
+    super::log::append_lifecycle(conn, &event, state)?;
     if let Some(next) = &t.successor {
         insert_new(conn, next)?;
     }
@@ -282,7 +295,12 @@ pub(super) fn append_use_event(conn: &Connection, e: &EventRecord) -> Result<Eve
         return Err(StoreError::NotFound(format!("license {}", e.identifier)));
     };
     let event = insert_event(conn, e, false)?;
-    super::log::append_event(conn, &event, &status, pledged, &credential)?;
+    let state = LeafState {
+        status: &status,
+        pledged,
+        credential: &credential,
+    };
+    super::log::append_use(conn, &event, state)?;
     Ok(event)
 }
 

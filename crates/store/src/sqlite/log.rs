@@ -1,6 +1,7 @@
 //! The event log on SQLite: `log_entries`, `log_nodes`, `log_state` (one row: size and
-//! peaks), `log_checkpoints`. Appends run on the writer thread inside the transaction
-//! (savepoint) of the event they log, so they commit or roll back with it.
+//! peaks), `log_openings` (the openings of uses' commitments), `log_checkpoints`. Appends run
+//! on the writer thread inside the transaction (savepoint) of the event they log, so they
+//! commit or roll back with it, opening included.
 
 use async_trait::async_trait;
 use elicense_log::{leaf_hash, Frontier, Hash, NodeId};
@@ -18,27 +19,45 @@ fn frontier(conn: &Connection) -> Result<Frontier> {
     decode_frontier(size, &peaks)
 }
 
-/// Appends the entry of `event` (already inserted, with its seq) to the log; returns its
-/// leaf index. Must run inside the event's transaction.
-pub(super) fn append_event(
+/// Appends the leaf of the lifecycle event `event` (already inserted, with its seq); returns
+/// its leaf index. Must run inside the event's transaction.
+pub(super) fn append_lifecycle(
     conn: &Connection,
     event: &EventRecord,
-    status: &str,
-    pledged: bool,
-    credential: &str,
+    state: LeafState<'_>,
 ) -> Result<u64> {
-    let data = LogEntry::new(event, status, pledged, credential).to_bytes();
+    append_leaf(
+        conn,
+        event.seq,
+        &LogEntry::lifecycle(event, state)?.to_bytes(),
+    )
+}
+
+/// Appends the commitment leaf of the use `event` (already inserted, with its seq) and keeps
+/// its opening; returns its leaf index. Must run inside the event's transaction.
+pub(super) fn append_use(
+    conn: &Connection,
+    event: &EventRecord,
+    state: LeafState<'_>,
+) -> Result<u64> {
+    let (leaf, opening) = LogEntry::commit_use(event, state, opening::fresh_salt())?;
+    conn.prepare_cached("INSERT INTO log_openings (seq, salt, event) VALUES (?1, ?2, ?3)")?
+        .execute(params![opening.seq, opening.salt, opening.event])?;
+    append_leaf(conn, event.seq, &leaf.to_bytes())
+}
+
+fn append_leaf(conn: &Connection, seq: i64, data: &[u8]) -> Result<u64> {
     let mut f = frontier(conn)?;
     let index = f.size();
     let mut nodes = Vec::with_capacity(2);
-    f.append_with(leaf_hash(&data), |n, h| nodes.push((n, h)));
+    f.append_with(leaf_hash(data), |n, h| nodes.push((n, h)));
     let mut st =
         conn.prepare_cached("INSERT INTO log_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")?;
     for (n, h) in nodes {
         st.execute(params![n.level, to_i64(n.index, "node")?, &h.0[..]])?;
     }
     conn.prepare_cached("INSERT INTO log_entries (idx, seq, data) VALUES (?1, ?2, ?3)")?
-        .execute(params![to_i64(index, "leaf")?, event.seq, data])?;
+        .execute(params![to_i64(index, "leaf")?, seq, data])?;
     conn.prepare_cached("UPDATE log_state SET size = ?1, peaks = ?2 WHERE id = 1")?
         .execute(params![to_i64(f.size(), "size")?, encode_peaks(&f)])?;
     Ok(index)
@@ -108,6 +127,28 @@ impl EventLogStore for SqliteStore {
                 .query_row(params![seq], |r| r.get::<_, i64>(0))
                 .optional()?
                 .map(|i| i as u64))
+        })
+        .await
+    }
+
+    async fn log_openings(&self, seqs: Vec<i64>) -> Result<Vec<OpeningRecord>> {
+        self.read(move |conn| {
+            let mut st =
+                conn.prepare_cached("SELECT seq, salt, event FROM log_openings WHERE seq = ?1")?;
+            let mut out = Vec::with_capacity(seqs.len());
+            for seq in seqs {
+                let row = st
+                    .query_row(params![seq], |r| {
+                        Ok(OpeningRecord {
+                            seq: r.get(0)?,
+                            salt: r.get(1)?,
+                            event: r.get(2)?,
+                        })
+                    })
+                    .optional()?;
+                out.extend(row);
+            }
+            Ok(out)
         })
         .await
     }

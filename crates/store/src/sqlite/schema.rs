@@ -155,6 +155,12 @@ CREATE TABLE sign_in_failures (
 CREATE INDEX sign_in_failures_account ON sign_in_failures(account, at DESC);
 CREATE INDEX sign_in_failures_at ON sign_in_failures(at);
 "#,
+    // 8: leaf format 2: a lifecycle event's public reason category beside its free text, and the
+    // openings of uses' commitments (salt, committed event bytes) by event.
+    r#"
+ALTER TABLE events ADD COLUMN reason_category TEXT;
+CREATE TABLE log_openings (seq INTEGER PRIMARY KEY, salt BLOB NOT NULL, event BLOB NOT NULL);
+"#,
 ];
 
 /// The schema version this build writes.

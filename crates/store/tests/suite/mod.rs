@@ -3,7 +3,10 @@
 
 #![allow(dead_code)]
 
+mod privacy;
+
 use elicense_store::*;
+pub use privacy::*;
 
 pub fn license(
     id: &str,
@@ -44,6 +47,7 @@ pub fn event(id: &str, kind: &str) -> EventRecord {
         at: 100,
         reason: None,
         detail: "{}".into(),
+        reason_category: None,
     }
 }
 
@@ -396,7 +400,8 @@ macro_rules! conformance_tests {
             institutions_upsert, institution_keys, shares_append_events, shares_need_a_license,
             shares_for_holders_newest_first, shares_decide_once,
             shares_of_institution_newest_first, sessions_end_and_disable,
-            sessions_touch_and_purge, sign_in_failures_newest_first);
+            sessions_touch_and_purge, sign_in_failures_newest_first,
+            log_uses_are_commitments, log_refuses_uses_in_clear);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -468,6 +473,7 @@ pub async fn log_appends_with_events(s: &dyn Store) {
         new_pledged: false,
         event: EventRecord {
             reason: Some("原因".into()),
+            reason_category: Some("violation".into()),
             ..event("X1", "revoke")
         },
         successor: None,
@@ -491,20 +497,24 @@ pub async fn log_appends_with_events(s: &dyn Store) {
     for (i, e) in entries.iter().enumerate() {
         assert_eq!(e.index, i as u64);
         let parsed = LogEntry::parse(&e.data).unwrap();
-        assert_eq!(parsed.event, e.seq);
+        assert_eq!(parsed.event(), e.seq);
         leaves.push(leaf_hash(&e.data));
         mem.append(leaf_hash(&e.data));
     }
-    let second = LogEntry::parse(&entries[1].data).unwrap();
+    let LogEntry::Lifecycle(second) = LogEntry::parse(&entries[1].data).unwrap() else {
+        panic!("a revocation is a lifecycle leaf");
+    };
     assert_eq!(
         (
             second.identifier.as_str(),
             second.kind.as_str(),
-            second.status.as_str()
+            second.status.code()
         ),
         ("X1", "revoke", "revoked")
     );
-    assert_eq!(second.reason.as_deref(), Some("原因"));
+    // The public leaf names the reason's category, never the issuer's words.
+    assert_eq!(second.reason.map(|r| r.as_str()), Some("violation"));
+    assert!(!String::from_utf8_lossy(&entries[1].data).contains("原因"));
     assert_eq!(
         second.credential_sha256,
         elicense_store::log::credential_sha256("cred-X1")
@@ -648,12 +658,33 @@ pub fn authorization(
     }
 }
 
-/// The log entry of the last leaf.
-async fn last_log_entry(s: &dyn Store) -> (LogEntryRecord, LogEntry) {
+/// The opening of a use's leaf, checked: the leaf is only a commitment, the stored opening
+/// hashes to it and opens to a use event with the leaf's sequence number.
+pub async fn opened(s: &dyn Store, e: &LogEntryRecord) -> log::UseEvent {
+    let LogEntry::Use(leaf) = LogEntry::parse(&e.data).unwrap() else {
+        panic!("leaf {} is not a use commitment", e.index);
+    };
+    assert_eq!(leaf.event, e.seq);
+    let mut openings = s.log_openings(vec![e.seq]).await.unwrap();
+    assert_eq!(openings.len(), 1, "one opening of event {}", e.seq);
+    let o = openings.remove(0);
+    assert_eq!((o.seq, o.salt.len()), (e.seq, 32));
+    assert_eq!(o.commitment(), leaf.commitment);
+    let used = o.use_event().unwrap();
+    assert_eq!(used.event, e.seq);
+    assert!(
+        !String::from_utf8_lossy(&e.data).contains(&used.identifier),
+        "a use leaf names no license"
+    );
+    used
+}
+
+/// The last leaf, a use, and its opened event.
+async fn last_use(s: &dyn Store) -> (LogEntryRecord, log::UseEvent) {
     let size = s.log_frontier().await.unwrap().size();
     let e = s.log_entries(size - 1, size).await.unwrap().remove(0);
-    let parsed = LogEntry::parse(&e.data).unwrap();
-    (e, parsed)
+    let used = opened(s, &e).await;
+    (e, used)
 }
 
 pub async fn wallet_accounts(s: &dyn Store) {
@@ -1069,13 +1100,13 @@ pub async fn wallet_authorizations(s: &dyn Store) {
     assert_eq!(kinds.len(), 2);
     assert_eq!(s.log_frontier().await.unwrap().size(), size0 + 1);
     assert_eq!(s.log_index(ev.seq).await.unwrap(), Some(size0));
-    let (rec, entry) = last_log_entry(s).await;
+    let (rec, entry) = last_use(s).await;
     assert_eq!(rec.seq, ev.seq);
     assert_eq!(
         (
             entry.kind.as_str(),
             entry.identifier.as_str(),
-            entry.status.as_str()
+            entry.status.code()
         ),
         ("authorize", "A1", "valid")
     );
@@ -1128,8 +1159,8 @@ pub async fn wallet_authorizations(s: &dyn Store) {
         s.authorizations_for_agent("agent").await.unwrap()[0].withdrawn_at,
         Some(150)
     );
-    let (_, entry) = last_log_entry(s).await;
-    assert_eq!(entry.kind, "authorize_withdraw");
+    let (_, entry) = last_use(s).await;
+    assert_eq!(entry.kind.as_str(), "authorize_withdraw");
     let size = s.log_frontier().await.unwrap().size();
     assert_eq!(
         s.withdraw_authorization("au1", 160, event("A1", "authorize_withdraw"))
@@ -1201,10 +1232,10 @@ pub async fn wallet_uses(s: &dyn Store) {
     let size = s.log_frontier().await.unwrap().size();
     let ev = s.record_use(event("U1", "present")).await.unwrap();
     assert_eq!(s.log_frontier().await.unwrap().size(), size + 1);
-    let (rec, entry) = last_log_entry(s).await;
+    let (rec, entry) = last_use(s).await;
     assert_eq!(rec.seq, ev.seq);
     assert_eq!(
-        (entry.kind.as_str(), entry.status.as_str(), entry.pledged),
+        (entry.kind.as_str(), entry.status.code(), entry.pledged),
         ("present", "suspended", true)
     );
     assert_eq!(
@@ -1258,7 +1289,7 @@ pub async fn wallet_uses(s: &dyn Store) {
         new_status: "valid".into(),
         new_status_value: 0,
         new_pledged: true,
-        event: event("U1", "resume"),
+        event: event("U1", "reinstate"),
         successor: None,
         end_authorizations: false,
         at: 300,
@@ -1287,7 +1318,14 @@ pub async fn wallet_uses_interleave_with_transitions(s: &dyn Store) {
                 new_status: next.0.into(),
                 new_status_value: next.1,
                 new_pledged: false,
-                event: event("R1", "flip"),
+                event: event(
+                    "R1",
+                    if next.0 == "valid" {
+                        "reinstate"
+                    } else {
+                        "suspend"
+                    },
+                ),
                 successor: None,
                 end_authorizations: false,
                 at: 200,
@@ -1304,10 +1342,12 @@ pub async fn wallet_uses_interleave_with_transitions(s: &dyn Store) {
     assert_eq!(entries.len(), 1 + 10 + 40);
     let mut current = String::new();
     for e in &entries {
-        let e = LogEntry::parse(&e.data).unwrap();
-        match e.kind.as_str() {
-            "verify" => assert_eq!(e.status, current, "use at event {}", e.event),
-            _ => current = e.status,
+        match LogEntry::parse(&e.data).unwrap() {
+            LogEntry::Use(_) => {
+                let used = opened(s, e).await;
+                assert_eq!(used.status.code(), current, "use at event {}", e.seq);
+            }
+            leaf => current = leaf.status().unwrap().to_string(),
         }
     }
 }
@@ -1487,13 +1527,13 @@ pub async fn shares_append_events(s: &dyn Store) {
     assert_eq!(s.log_frontier().await.unwrap().size(), size0 + 2);
     assert_eq!(s.log_index(stored[0].seq).await.unwrap(), Some(size0));
     assert_eq!(s.log_index(stored[1].seq).await.unwrap(), Some(size0 + 1));
-    let (rec, entry) = last_log_entry(s).await;
+    let (rec, entry) = last_use(s).await;
     assert_eq!(rec.seq, stored[1].seq);
     assert_eq!(
         (
             entry.kind.as_str(),
             entry.identifier.as_str(),
-            entry.status.as_str()
+            entry.status.code()
         ),
         ("annotated_copy", "S1", "valid")
     );

@@ -1,9 +1,11 @@
 //! The node's event log as a C2SP tlog-tiles log (`/log/checkpoint`, `/log/tile/...`), its
-//! note verifier keys (`/.well-known/elicense-log`) and JSON proof endpoints.
+//! note verifier keys (`/.well-known/elicense-log`), JSON proof endpoints, and the openings
+//! of uses' commitments for holders and issuers.
 
 pub mod checkpoint;
 pub mod consistency;
 pub mod inclusion;
+pub mod openings;
 pub mod tile;
 pub mod wellknown;
 
