@@ -12,46 +12,11 @@ use base64::Engine;
 use common::*;
 use elicense_app::lifecycle::{apply, ActionRequest};
 use elicense_app::wallet::agents::{self, Grant};
-use elicense_app::wallet::{licenses, present, Identity};
+use elicense_app::wallet::{licenses, present};
 use elicense_core::agency::GrantState;
 use elicense_core::lifecycle::Action;
 use elicense_crypto::Alg;
 use elicense_store::MAX_BINDINGS;
-use p256::ecdsa::signature::Signer as _;
-use p256::ecdsa::{Signature, SigningKey};
-
-struct Device(SigningKey);
-
-impl Device {
-    fn new() -> Self {
-        Device(SigningKey::random(&mut rand::thread_rng()))
-    }
-    fn jwk(&self) -> String {
-        let point = self.0.verifying_key().to_encoded_point(false);
-        serde_json::json!({"kty": "EC", "crv": "P-256",
-            "x": B64.encode(point.x().unwrap()), "y": B64.encode(point.y().unwrap())})
-        .to_string()
-    }
-    fn sign(&self, input: &str) -> String {
-        let sig: Signature = self.0.sign(input.as_bytes());
-        B64.encode(sig.to_bytes())
-    }
-}
-
-async fn show(
-    env: &Env,
-    id: &Identity,
-    identifier: &str,
-    device: &Device,
-    fields: &[&str],
-    matter: Option<&str>,
-) -> Result<present::Shown, elicense_app::AppError> {
-    let jkt = present::bind(&env.node, id, identifier, &device.jwk()).await?;
-    let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
-    let prep = present::prepare(&env.node, id, identifier, &jkt, &fields, matter).await?;
-    let sig = device.sign(&prep.signing_input);
-    present::complete(&env.node, id, identifier, &prep.id, &sig).await
-}
 
 const NEW_OWNER: (&str, &str) = ("上海样本餐饮管理有限公司", "913700001630477270");
 const WANG: (&str, &str) = ("王芳", "310104198012315019");

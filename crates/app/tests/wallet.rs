@@ -4,54 +4,15 @@
 
 mod common;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
 use common::*;
 use elicense_app::lifecycle::{apply, ActionRequest};
 use elicense_app::wallet::agents::{self, Grant};
 use elicense_app::wallet::identity::{create_account, NewAccount};
-use elicense_app::wallet::Identity;
 use elicense_app::wallet::{licenses, present, ClientAddr, IdentityProvider, LocalAccounts};
 use elicense_core::agency::GrantState;
 use elicense_core::holder::{HolderCode, HolderCodeType};
 use elicense_core::lifecycle::Action;
 use elicense_crypto::Alg;
-use p256::ecdsa::signature::Signer as _;
-use p256::ecdsa::{Signature, SigningKey};
-
-struct Device(SigningKey);
-
-impl Device {
-    fn new() -> Self {
-        Device(SigningKey::random(&mut rand::thread_rng()))
-    }
-    fn jwk(&self) -> String {
-        let point = self.0.verifying_key().to_encoded_point(false);
-        serde_json::json!({"kty": "EC", "crv": "P-256",
-            "x": B64.encode(point.x().unwrap()), "y": B64.encode(point.y().unwrap())})
-        .to_string()
-    }
-    fn sign(&self, input: &str) -> String {
-        let sig: Signature = self.0.sign(input.as_bytes());
-        B64.encode(sig.to_bytes())
-    }
-}
-
-/// Binds `device`, prepares, signs and completes a presentation.
-async fn show(
-    env: &Env,
-    id: &Identity,
-    identifier: &str,
-    device: &Device,
-    fields: &[&str],
-    matter: Option<&str>,
-) -> Result<present::Shown, elicense_app::AppError> {
-    let jkt = present::bind(&env.node, id, identifier, &device.jwk()).await?;
-    let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
-    let prep = present::prepare(&env.node, id, identifier, &jkt, &fields, matter).await?;
-    let sig = device.sign(&prep.signing_input);
-    present::complete(&env.node, id, identifier, &prep.id, &sig).await
-}
 
 #[tokio::test]
 async fn sign_in_checks_the_password_and_usernames_are_unique() {

@@ -5,9 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
 use elicense_app::issue::{issue, IssueRequest, Issued};
 use elicense_app::seed::{self, SAMPLE_CITIZENS, SAMPLE_ENTERPRISES};
 use elicense_app::wallet::identity::{create_account, NewAccount};
+use elicense_app::wallet::present;
 use elicense_app::wallet::Identity;
 use elicense_app::{AppError, ManualClock, Node, NodeConfig};
 use elicense_core::catalogue::{Catalogue, LicenseType};
@@ -15,6 +18,8 @@ use elicense_core::holder::{HolderCode, HolderCodeType};
 use elicense_crypto::Alg;
 use elicense_store::sqlite::SqliteOptions;
 use elicense_store::{SqliteStore, Store};
+use p256::ecdsa::signature::Signer as _;
+use p256::ecdsa::{Signature, SigningKey};
 use serde_json::Value;
 
 /// 2026-02-02 08:00 CST: a fixed "now" for every test.
@@ -176,4 +181,39 @@ pub async fn account(
     )
     .await
     .expect("account")
+}
+
+/// A browser's device key (P-256), signing as WebCrypto does (raw r‖s).
+pub struct Device(SigningKey);
+
+impl Device {
+    pub fn new() -> Self {
+        Device(SigningKey::random(&mut rand::thread_rng()))
+    }
+    pub fn jwk(&self) -> String {
+        let point = self.0.verifying_key().to_encoded_point(false);
+        serde_json::json!({"kty": "EC", "crv": "P-256",
+            "x": B64.encode(point.x().unwrap()), "y": B64.encode(point.y().unwrap())})
+        .to_string()
+    }
+    pub fn sign(&self, input: &str) -> String {
+        let sig: Signature = self.0.sign(input.as_bytes());
+        B64.encode(sig.to_bytes())
+    }
+}
+
+/// Binds `device`, prepares, signs and completes a presentation.
+pub async fn show(
+    env: &Env,
+    id: &Identity,
+    identifier: &str,
+    device: &Device,
+    fields: &[&str],
+    matter: Option<&str>,
+) -> Result<present::Shown, elicense_app::AppError> {
+    let jkt = present::bind(&env.node, id, identifier, &device.jwk()).await?;
+    let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+    let prep = present::prepare(&env.node, id, identifier, &jkt, &fields, matter).await?;
+    let sig = device.sign(&prep.signing_input);
+    present::complete(&env.node, id, identifier, &prep.id, &sig).await
 }
