@@ -15,6 +15,7 @@ use elicense_app::wallet::agents::{self, Grant};
 use elicense_app::wallet::{licenses, present};
 use elicense_core::agency::GrantState;
 use elicense_core::lifecycle::Action;
+use elicense_core::EventKind;
 use elicense_crypto::Alg;
 use elicense_store::MAX_BINDINGS;
 
@@ -226,7 +227,7 @@ async fn a_presentation_is_one_use_however_often_it_is_opened() {
     assert_eq!(size(&env).await, after_first, "later openings add nothing");
     let o = licenses::open(&env.node, &zhang, &lic).await.unwrap();
     let h = licenses::history(&env.node, &o, 0).await.unwrap();
-    let verifies = h.entries.iter().filter(|e| e.kind == "verify").count();
+    let verifies = h.entries.iter().filter(|e| e.kind == EventKind::Verify).count();
     assert_eq!(verifies, 1);
 }
 
@@ -259,7 +260,7 @@ async fn the_history_is_paginated_newest_first() {
     let last = licenses::history(&env.node, &o, 9).await.unwrap();
     assert_eq!(last.page, 1, "a page past the end is the last page");
     assert_eq!(last.entries.len(), n + 1 - licenses::HISTORY_PAGE);
-    assert_eq!(last.entries.last().unwrap().kind, "issue");
+    assert_eq!(last.entries.last().unwrap().kind, EventKind::Issue);
 }
 
 #[tokio::test]

@@ -84,7 +84,7 @@ async fn kinds(env: &Env, identifier: &str) -> Vec<(String, String, Option<u64>)
     history_of(env, identifier)
         .await
         .into_iter()
-        .map(|h| (h.kind, h.actor, h.log_index))
+        .map(|h| (h.kind.to_string(), h.actor, h.log_index))
         .collect()
 }
 

@@ -399,10 +399,13 @@ pub struct BenchArgs {
     /// Seconds to measure the raw signature rate.
     #[arg(long, default_value_t = 2.0)]
     pub raw_secs: f64,
-    /// issue: concurrent issuing tasks (default 32 per core); lookup: concurrent lookups
-    /// (default 1).
+    /// issue: concurrent issuing tasks (default 32 per core); sign-in: attacking tasks
+    /// (default 32); lookup: concurrent lookups (default 1).
     #[arg(long)]
     pub tasks: Option<usize>,
+    /// sign-in: password guesses per second that the attacking tasks send together.
+    #[arg(long, default_value_t = 500.0)]
+    pub attack_rate: f64,
     /// verify: over HTTP (keep-alive) with this many concurrent clients, instead of offline.
     #[arg(long)]
     pub http_clients: Option<usize>,
@@ -444,6 +447,9 @@ pub enum BenchWhat {
     /// Point lookup by identifier with `--entries` licenses in the store (`--count` lookups from
     /// `--tasks` concurrent clients, default 1); the store is topped up, not refilled.
     Lookup,
+    /// Legitimate sign-ins (`--count`, in turn) while `--tasks` attackers guess passwords that
+    /// throttling refuses; server time against one Argon2id check.
+    SignIn,
 }
 
 fn parse_field(s: &str) -> Result<(String, String), String> {

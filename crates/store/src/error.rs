@@ -60,5 +60,25 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// Why a presentation could not be completed (`opening == false`) or opened: `completed` is
+/// its stored `completed_at` (`None`: no such presentation). Both back-ends answer with this
+/// after their conditional update changed no row.
+pub(crate) fn presentation_refusal(
+    id: &str,
+    completed: Option<Option<i64>>,
+    opening: bool,
+) -> StoreError {
+    match completed {
+        None => StoreError::NotFound(format!("presentation {id}")),
+        Some(None) if opening => {
+            StoreError::NotFound(format!("presentation {id} was never completed"))
+        }
+        Some(_) => StoreError::Conflict(format!(
+            "presentation {id} was {} already",
+            if opening { "opened" } else { "completed" }
+        )),
+    }
+}
+
 /// Shorthand for store results.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

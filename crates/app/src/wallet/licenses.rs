@@ -17,6 +17,7 @@ use elicense_core::agency::{standing, Act, Grant, GrantState, Refusal, Standing,
 use elicense_core::catalogue::LicenseType;
 use elicense_core::license::LicenseMeta;
 use elicense_core::lifecycle::Status;
+use elicense_core::EventKind;
 use elicense_store::{AuthorizationRecord, EventRecord, LicenseRecord};
 use serde::Serialize;
 
@@ -329,8 +330,8 @@ pub struct HistoryEntry {
     pub seq: i64,
     /// Unix seconds.
     pub at: i64,
-    /// `issue`, an action code, or a use: `present`, `verify`, `authorize`, `authorize_withdraw`.
-    pub kind: String,
+    /// The issue, a lifecycle action or a use (serialised as its stable code).
+    pub kind: EventKind,
     pub actor: String,
     pub reason: Option<String>,
     /// The matter of a use or an authorization.
@@ -394,7 +395,7 @@ pub async fn history(node: &Arc<Node>, opened: &Opened, page: usize) -> Result<H
         .take(HISTORY_PAGE)
     {
         let log_index = node.event_in_log_cached(&e).await?;
-        entries.push(entry(e, log_index));
+        entries.push(entry(e, log_index)?);
     }
     Ok(History {
         entries,
@@ -403,7 +404,15 @@ pub async fn history(node: &Arc<Node>, opened: &Opened, page: usize) -> Result<H
     })
 }
 
-fn entry(e: EventRecord, log_index: Option<u64>) -> HistoryEntry {
+/// A stored event as the history shows it; an unknown stored kind is `store.corrupt`.
+fn entry(e: EventRecord, log_index: Option<u64>) -> Result<HistoryEntry> {
+    let kind = EventKind::parse(&e.kind).map_err(|err| {
+        AppError::new(
+            ErrorKind::Internal,
+            "store.corrupt",
+            format!("event {}: {err}", e.seq),
+        )
+    })?;
     let detail = serde_json::from_str::<serde_json::Value>(&e.detail).ok();
     let text = |key: &str| {
         detail
@@ -412,15 +421,15 @@ fn entry(e: EventRecord, log_index: Option<u64>) -> HistoryEntry {
     };
     let matter = text("matter");
     let institution = text("institution_name");
-    HistoryEntry {
+    Ok(HistoryEntry {
         seq: e.seq,
         at: e.at,
-        kind: e.kind,
+        kind,
         actor: e.actor,
         reason: e.reason,
         matter,
         institution,
         identifier: e.identifier,
         log_index,
-    }
+    })
 }

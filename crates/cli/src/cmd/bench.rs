@@ -43,6 +43,7 @@ pub async fn bench(a: BenchArgs) -> i32 {
         BenchWhat::StatusList => bench_status_list(&a),
         BenchWhat::VerifyPage => super::bench_page::bench_verify_page(&a).await,
         BenchWhat::Lookup => super::bench_lookup::bench_lookup(&a).await,
+        BenchWhat::SignIn => super::bench_signin::bench_sign_in(&a).await,
     };
     match result {
         Ok(v) => {

@@ -6,6 +6,7 @@ mod bench;
 mod bench_import;
 mod bench_lookup;
 mod bench_page;
+mod bench_signin;
 mod db;
 mod demo;
 mod face;

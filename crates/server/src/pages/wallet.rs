@@ -126,10 +126,6 @@ impl DetailPage {
     fn matter_name(&self, code: &str) -> String {
         matter_name(&self.matters, code)
     }
-    /// A use is in the public log only as a commitment: the holder gets its opening.
-    fn is_use(&self, kind: &str) -> bool {
-        elicense_core::EventKind::parse(kind).is_ok_and(|k| k.is_use())
-    }
 }
 
 #[derive(Template)]

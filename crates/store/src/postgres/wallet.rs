@@ -49,16 +49,7 @@ async fn missing_or_done(
         .prepare_cached("SELECT completed_at FROM presentations WHERE id = $1")
         .await?;
     let completed: Option<Option<i64>> = tx.query_opt(&st, &[&id]).await?.map(|r| r.get(0));
-    Ok(match completed {
-        None => StoreError::NotFound(format!("presentation {id}")),
-        Some(None) if opening => {
-            StoreError::NotFound(format!("presentation {id} was never completed"))
-        }
-        Some(_) => StoreError::Conflict(format!(
-            "presentation {id} was {} already",
-            if opening { "opened" } else { "completed" }
-        )),
-    })
+    Ok(crate::error::presentation_refusal(id, completed, opening))
 }
 
 #[async_trait]

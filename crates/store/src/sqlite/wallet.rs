@@ -155,16 +155,7 @@ fn missing_or_done(conn: &Connection, id: &str, opening: bool) -> Result<StoreEr
         .prepare_cached("SELECT completed_at FROM presentations WHERE id = ?1")?
         .query_row(params![id], |r| r.get(0))
         .optional()?;
-    Ok(match completed {
-        None => StoreError::NotFound(format!("presentation {id}")),
-        Some(None) if opening => {
-            StoreError::NotFound(format!("presentation {id} was never completed"))
-        }
-        Some(_) => StoreError::Conflict(format!(
-            "presentation {id} was {} already",
-            if opening { "opened" } else { "completed" }
-        )),
-    })
+    Ok(crate::error::presentation_refusal(id, completed, opening))
 }
 
 #[async_trait]
