@@ -41,7 +41,7 @@ fn app_router(state: AppState, with_metrics: bool) -> Router {
     router
         .merge(pages::router())
         .route(
-            "/api/openapi.json",
+            OPENAPI_PATH,
             axum::routing::get(move || {
                 let api = api.clone();
                 async move { axum::Json(api.as_ref().clone()) }
@@ -64,6 +64,31 @@ fn app_router(state: AppState, with_metrics: bool) -> Router {
             Duration::from_secs(30),
         ))
         .with_state(state)
+}
+
+/// Where the OpenAPI document is served (the one route outside the API and the pages).
+const OPENAPI_PATH: &str = "/api/openapi.json";
+
+/// Every (method, path template) this node serves: the API's operations as its OpenAPI
+/// document names them (`{param}` templates), the page routes, and the OpenAPI document
+/// itself. Read from the same registrations the router is built from.
+pub fn route_list() -> Vec<(axum::http::Method, String)> {
+    let doc = serde_json::to_value(openapi_document()).expect("the document serializes");
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for method in item.as_object().into_iter().flatten().map(|(m, _)| m) {
+            let method = axum::http::Method::from_bytes(method.to_uppercase().as_bytes())
+                .expect("an HTTP method");
+            out.push((method, path.clone()));
+        }
+    }
+    out.extend(
+        pages::route_list()
+            .into_iter()
+            .map(|(m, p)| (m, p.to_owned())),
+    );
+    out.push((axum::http::Method::GET, OPENAPI_PATH.to_owned()));
+    out
 }
 
 /// The OpenAPI document `/api/openapi.json` serves.
@@ -193,6 +218,92 @@ async fn sweep_expired(node: Arc<Node>) {
         }
         if let Err(e) = elicense_app::wallet::present::purge_expired(&node).await {
             tracing::warn!(code = e.code, error = %e.message, "presentation purge failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::{Method, Request};
+    use tower::ServiceExt;
+
+    /// The error code of `method path` on `router`, if it answers with a route error.
+    async fn route_error(router: &axum::Router, method: &Method, path: &str) -> Option<String> {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .unwrap();
+        let resp = router.clone().oneshot(req).await.unwrap();
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&body);
+        ["route.not_found", "route.method_not_allowed"]
+            .into_iter()
+            .find(|code| text.contains(code))
+            .map(str::to_owned)
+    }
+
+    /// A path of `template` with every `{param}` filled in.
+    fn filled(template: &str) -> String {
+        template
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { "x1" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    #[tokio::test]
+    async fn the_route_list_is_what_the_router_serves() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            elicense_store::SqliteStore::open(dir.path().join("db"), Default::default()).unwrap();
+        let node = elicense_app::Node::new(
+            Arc::new(store),
+            Arc::new(elicense_app::SystemClock),
+            elicense_app::NodeConfig::ephemeral("http://127.0.0.1:8080"),
+        );
+        let router = super::router(node);
+        let list = super::route_list();
+        let unique: BTreeSet<_> = list.iter().map(|(m, p)| (m.as_str(), p)).collect();
+        assert_eq!(unique.len(), list.len(), "a route listed twice");
+        for (method, template) in &list {
+            let path = filled(template);
+            assert_eq!(
+                route_error(&router, method, &path).await,
+                None,
+                "{method} {template} is listed but not served"
+            );
+            // The other methods of a listed path are not served.
+            for other in [
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ] {
+                if !unique.contains(&(other.as_str(), template)) {
+                    assert_eq!(
+                        route_error(&router, &other, &path).await.as_deref(),
+                        Some("route.method_not_allowed"),
+                        "{other} {template} is served but not listed"
+                    );
+                }
+            }
+        }
+        for unlisted in ["/nothing", "/api/v1/nothing", "/wallet/nothing/x1/y"] {
+            assert_eq!(
+                route_error(&router, &Method::GET, unlisted)
+                    .await
+                    .as_deref(),
+                Some("route.not_found"),
+                "{unlisted}"
+            );
         }
     }
 }

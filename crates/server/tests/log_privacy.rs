@@ -9,8 +9,6 @@
 
 mod common;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
 use common::*;
 use elicense_app::audit::{self, AuditOptions};
 use elicense_app::institutions::{self, NewInstitution};
@@ -18,8 +16,6 @@ use elicense_app::openings::{self, UseOpening};
 use elicense_core::EventKind;
 use elicense_log::note::{VerifierKey, Verifiers};
 use elicense_log::tiles::{tiles_for_size, EntryBundle, TilePath};
-use p256::ecdsa::signature::Signer as _;
-use p256::ecdsa::{Signature, SigningKey};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -29,20 +25,6 @@ const RENTAL_NAME: &str = "示例汽车租赁有限公司";
 const PURPOSE: &str = "租车合同 A-17 押金核对";
 const STAFF: &str = "门店3号柜台王五";
 const REASON: &str = "酒后驾驶 (2026)京0105行罚字第123号";
-
-async fn post_json(srv: &TestServer, path: &str, cookie: &str, body: Value) -> (StatusCode, Value) {
-    read(
-        no_redirect()
-            .post(srv.url(path))
-            .header("cookie", cookie)
-            .header("x-csrf-token", csrf(srv, cookie).await)
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
 
 async fn get_json(srv: &TestServer, path: &str, cookie: Option<&str>) -> (StatusCode, Value) {
     let mut req = srv.get(path);
@@ -128,7 +110,7 @@ async fn scenario(srv: &TestServer) -> (String, String) {
     assert_eq!(status, StatusCode::ACCEPTED, "{pending}");
     let zhang = sign_in(srv, "zhangwei").await;
     let share = pending["id"].as_str().unwrap();
-    let (status, granted) = post_json(
+    let (status, granted) = wallet_post_json(
         srv,
         &format!("/api/v1/wallet/shares/{share}/consent"),
         &zhang,
@@ -138,32 +120,15 @@ async fn scenario(srv: &TestServer) -> (String, String) {
     assert_eq!(status, StatusCode::OK, "{granted}");
 
     // The holder presents it; a verifier opens the presentation.
-    let api = format!("/api/v1/wallet/licenses/{identifier}");
-    let device = SigningKey::random(&mut rand::thread_rng());
-    let point = device.verifying_key().to_encoded_point(false);
-    let jwk = json!({"kty": "EC", "crv": "P-256",
-        "x": B64.encode(point.x().unwrap()), "y": B64.encode(point.y().unwrap())});
-    let (status, bound) =
-        post_json(srv, &format!("{api}/binding"), &zhang, json!({"jwk": jwk})).await;
-    assert_eq!(status, StatusCode::OK, "{bound}");
-    let (status, prep) = post_json(
+    let done = present(
         srv,
-        &format!("{api}/presentations/prepare"),
         &zhang,
-        json!({"jkt": bound["jkt"], "fields": ["holder_name"], "matter": "car_rental"}),
+        &identifier,
+        &Device::new(),
+        &["holder_name"],
+        "car_rental",
     )
     .await;
-    assert_eq!(status, StatusCode::OK, "{prep}");
-    let input = prep["signing_input"].as_str().unwrap();
-    let sig: Signature = device.sign(input.as_bytes());
-    let (status, done) = post_json(
-        srv,
-        &format!("{api}/presentations"),
-        &zhang,
-        json!({"id": prep["id"], "signature": B64.encode(sig.to_bytes())}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{done}");
     let path = done["url"]
         .as_str()
         .unwrap()

@@ -5,14 +5,10 @@ mod common;
 
 use std::sync::Arc;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
 use common::*;
 use elicense_app::ManualClock;
-use p256::ecdsa::signature::Signer as _;
-use p256::ecdsa::{Signature, SigningKey};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const T0: i64 = 1_769_990_400;
 
@@ -166,18 +162,6 @@ async fn faces_download_as_pdf_png_and_svg() {
     );
 }
 
-async fn post_json(srv: &TestServer, path: &str, cookie: &str, body: Value) -> (StatusCode, Value) {
-    let resp = no_redirect()
-        .post(srv.url(path))
-        .header("cookie", cookie)
-        .header("x-csrf-token", csrf(srv, cookie).await)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    read(resp).await
-}
-
 #[tokio::test]
 async fn a_presentation_verifies_for_60_seconds_then_says_expired() {
     let clock = Arc::new(ManualClock::new(T0));
@@ -187,36 +171,16 @@ async fn a_presentation_verifies_for_60_seconds_then_says_expired() {
     let cookie = sign_in(&srv, "zhangwei").await;
     let api = format!("/api/v1/wallet/licenses/{mine}");
 
-    let device = SigningKey::random(&mut rand::thread_rng());
-    let point = device.verifying_key().to_encoded_point(false);
-    let jwk = json!({"kty": "EC", "crv": "P-256",
-        "x": B64.encode(point.x().unwrap()), "y": B64.encode(point.y().unwrap())});
-    let (status, bound) = post_json(
+    let device = Device::new();
+    let done = present(
         &srv,
-        &format!("{api}/binding"),
         &cookie,
-        json!({"jwk": jwk}),
+        &mine,
+        &device,
+        &["holder_name", "vehicle_class"],
+        "car_rental",
     )
     .await;
-    assert_eq!(status, StatusCode::OK, "{bound}");
-    let (status, prep) = post_json(
-        &srv,
-        &format!("{api}/presentations/prepare"),
-        &cookie,
-        json!({"jkt": bound["jkt"], "fields": ["holder_name", "vehicle_class"], "matter": "car_rental"}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{prep}");
-    let input = prep["signing_input"].as_str().unwrap();
-    let sig: Signature = device.sign(input.as_bytes());
-    let (status, done) = post_json(
-        &srv,
-        &format!("{api}/presentations"),
-        &cookie,
-        json!({"id": prep["id"], "signature": B64.encode(sig.to_bytes())}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{done}");
     assert_eq!(done["expires_in"], 60);
     assert!(done["qr_svg"].as_str().unwrap().contains("<svg"));
     let url = done["url"].as_str().unwrap();
@@ -240,7 +204,7 @@ async fn a_presentation_verifies_for_60_seconds_then_says_expired() {
     // Signed out, the JSON endpoints answer 401 with a code.
     let resp = no_redirect()
         .post(srv.url(&format!("{api}/binding")))
-        .json(&json!({"jwk": jwk}))
+        .json(&json!({"jwk": device.jwk()}))
         .send()
         .await
         .unwrap();

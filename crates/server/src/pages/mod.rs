@@ -18,11 +18,12 @@ pub mod wallet;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Request};
+use axum::handler::Handler;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use elicense_app::AppError;
 
@@ -30,46 +31,94 @@ use crate::error::ApiError;
 use crate::state::AppState;
 pub use i18n::{Lang, T};
 
-/// The page routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(index))
-        .route("/prefs", get(prefs))
-        .route("/assets/{file}", get(assets::handler))
-        .route("/wallet/login", get(auth::login_form).post(auth::login))
-        .route("/wallet/logout", post(auth::logout))
-        .route("/wallet", get(wallet::list))
-        .route("/wallet/licenses/{identifier}", get(wallet::detail))
-        .route(
+/// One page route: its method, path template and handler. [`router`] is built from
+/// [`routes`] and [`route_list`] reads the same entries, so the list cannot drift from what
+/// is served (the authorization-matrix test iterates it).
+pub struct PageRoute {
+    pub method: Method,
+    pub path: &'static str,
+    handler: MethodRouter<AppState>,
+}
+
+impl PageRoute {
+    fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.handler = self
+            .handler
+            .layer(axum::extract::DefaultBodyLimit::max(bytes));
+        self
+    }
+}
+
+/// `handler` for `method` at `path`.
+fn at<H, X>(method: Method, path: &'static str, handler: H) -> PageRoute
+where
+    H: Handler<X, AppState>,
+    X: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).expect("a method axum routes by");
+    PageRoute {
+        method,
+        path,
+        handler: on(filter, handler),
+    }
+}
+
+/// Every page route.
+pub fn routes() -> Vec<PageRoute> {
+    use Method as M;
+    vec![
+        at(M::GET, "/", index),
+        at(M::GET, "/prefs", prefs),
+        at(M::GET, "/assets/{file}", assets::handler),
+        at(M::GET, "/wallet/login", auth::login_form),
+        at(M::POST, "/wallet/login", auth::login),
+        at(M::POST, "/wallet/logout", auth::logout),
+        at(M::GET, "/wallet", wallet::list),
+        at(M::GET, "/wallet/licenses/{identifier}", wallet::detail),
+        at(
+            M::GET,
             "/wallet/licenses/{identifier}/face/{format}",
-            get(wallet::face),
-        )
-        .route(
+            wallet::face,
+        ),
+        at(
+            M::GET,
             "/wallet/licenses/{identifier}/present",
-            get(wallet::present),
-        )
-        .route(
+            wallet::present,
+        ),
+        at(
+            M::POST,
             "/wallet/licenses/{identifier}/authorizations",
-            post(wallet::authorize),
-        )
-        .route(
+            wallet::authorize,
+        ),
+        at(
+            M::POST,
             "/wallet/licenses/{identifier}/authorizations/{id}/withdraw",
-            post(wallet::withdraw),
-        )
-        .route("/wallet/security", get(security::page))
-        .route("/wallet/requests", get(shares::list))
-        .route("/wallet/requests/{id}/consent", post(shares::consent))
-        .route("/wallet/requests/{id}/refuse", post(shares::refuse))
-        .route("/verify/c/{id}", get(shares::copy))
-        .route("/verify", get(verify::form))
-        .route("/verify/go", get(verify::go))
-        .route(
-            "/verify/scan",
-            post(verify::scan).layer(axum::extract::DefaultBodyLimit::max(verify::MAX_SCAN_BYTES)),
-        )
-        .route("/verify/p/{id}", get(verify::presentation))
-        .route("/verify/{identifier}", get(verify::by_identifier))
-        .route("/verify/{identifier}/{token}", get(verify::by_face))
+            wallet::withdraw,
+        ),
+        at(M::GET, "/wallet/security", security::page),
+        at(M::GET, "/wallet/requests", shares::list),
+        at(M::POST, "/wallet/requests/{id}/consent", shares::consent),
+        at(M::POST, "/wallet/requests/{id}/refuse", shares::refuse),
+        at(M::GET, "/verify/c/{id}", shares::copy),
+        at(M::GET, "/verify", verify::form),
+        at(M::GET, "/verify/go", verify::go),
+        at(M::POST, "/verify/scan", verify::scan).with_body_limit(verify::MAX_SCAN_BYTES),
+        at(M::GET, "/verify/p/{id}", verify::presentation),
+        at(M::GET, "/verify/{identifier}", verify::by_identifier),
+        at(M::GET, "/verify/{identifier}/{token}", verify::by_face),
+    ]
+}
+
+/// (method, path template) of every page route.
+pub fn route_list() -> Vec<(Method, &'static str)> {
+    routes().into_iter().map(|r| (r.method, r.path)).collect()
+}
+
+/// The page routes (the methods of one path are merged by the router).
+pub fn router() -> Router<AppState> {
+    routes()
+        .into_iter()
+        .fold(Router::new(), |router, r| router.route(r.path, r.handler))
         .layer(axum::middleware::from_fn(security_headers))
 }
 

@@ -139,15 +139,33 @@ impl TestServer {
 
     /// A driving-license issue request of Beijing's traffic police for `holder`.
     pub async fn driving_request(&self, holder: (&str, &str), alg: &str) -> Value {
+        self.issue_request(
+            sample::DRIVING_LICENSE,
+            sample::BEIJING_TRAFFIC_POLICE,
+            holder,
+            alg,
+        )
+        .await
+    }
+
+    /// An issue request of `issuer` for a license of type `type_code` to `holder`, with the
+    /// type's example data.
+    pub async fn issue_request(
+        &self,
+        type_code: &str,
+        issuer: &str,
+        holder: (&str, &str),
+        alg: &str,
+    ) -> Value {
         let t = self
             .node
             .catalogue
-            .get(sample::DRIVING_LICENSE, None)
+            .get(type_code, None)
             .await
             .expect("sample type");
         json!({
-            "type_code": sample::DRIVING_LICENSE,
-            "issuer": sample::BEIJING_TRAFFIC_POLICE,
+            "type_code": type_code,
+            "issuer": issuer,
             "holder_name": holder.0,
             "holder_id": holder.1,
             "fields": example_fields(&t, holder.0, holder.1),
@@ -239,22 +257,122 @@ pub fn problem_codes(verdict: &Value) -> Vec<String> {
 
 /// Wallet accounts `zhangwei` (张伟) and `lina` (李娜), password `<user>-password`.
 pub async fn with_accounts(srv: &TestServer) {
+    for (user, who) in [("zhangwei", CITIZEN), ("lina", CITIZEN2)] {
+        account(srv, user, who, None).await;
+    }
+}
+
+/// A password account (`{user}-password`) for a person, optionally legal representative of
+/// one enterprise (name, USCC).
+pub async fn account(
+    srv: &TestServer,
+    user: &str,
+    who: (&str, &str),
+    enterprise: Option<(&str, &str)>,
+) -> elicense_app::wallet::Identity {
     use elicense_app::wallet::identity::{create_account, NewAccount};
     use elicense_core::holder::{HolderCode, HolderCodeType};
-    for (user, who) in [("zhangwei", CITIZEN), ("lina", CITIZEN2)] {
-        create_account(
-            &srv.node,
-            NewAccount {
-                username: user.into(),
-                password: format!("{user}-password"),
-                name: who.0.into(),
-                person: HolderCode::parse(HolderCodeType::ResidentId, who.1).unwrap(),
-                enterprises: vec![],
-            },
-        )
+    create_account(
+        &srv.node,
+        NewAccount {
+            username: user.into(),
+            password: format!("{user}-password"),
+            name: who.0.into(),
+            person: HolderCode::parse(HolderCodeType::ResidentId, who.1).unwrap(),
+            enterprises: enterprise
+                .map(|(n, c)| {
+                    vec![(
+                        n.into(),
+                        HolderCode::parse(HolderCodeType::Uscc, c).unwrap(),
+                    )]
+                })
+                .unwrap_or_default(),
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// POSTs JSON as the signed-in holder's browser does: the session cookie and its CSRF token.
+pub async fn wallet_post_json(
+    srv: &TestServer,
+    path: &str,
+    cookie: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let resp = no_redirect()
+        .post(srv.url(path))
+        .header("cookie", cookie)
+        .header("x-csrf-token", csrf(srv, cookie).await)
+        .json(&body)
+        .send()
         .await
         .unwrap();
+    read(resp).await
+}
+
+/// A browser's device key: P-256, signing as WebCrypto does (raw r‖s, base64url).
+pub struct Device(p256::ecdsa::SigningKey);
+
+impl Device {
+    pub fn new() -> Device {
+        Device(p256::ecdsa::SigningKey::random(&mut rand::thread_rng()))
     }
+
+    /// The public key as the wallet's script sends it.
+    pub fn jwk(&self) -> Value {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let point = self.0.verifying_key().to_encoded_point(false);
+        json!({"kty": "EC", "crv": "P-256",
+            "x": b64.encode(point.x().unwrap()), "y": b64.encode(point.y().unwrap())})
+    }
+
+    pub fn sign(&self, input: &str) -> String {
+        use base64::Engine;
+        use p256::ecdsa::signature::Signer as _;
+        let sig: p256::ecdsa::Signature = self.0.sign(input.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sig.to_bytes())
+    }
+}
+
+/// Binds `device` to license `identifier` over the wallet API, prepares a presentation of
+/// `fields` for `matter`, signs it and completes it: the completed presentation's JSON.
+pub async fn present(
+    srv: &TestServer,
+    cookie: &str,
+    identifier: &str,
+    device: &Device,
+    fields: &[&str],
+    matter: &str,
+) -> Value {
+    let api = format!("/api/v1/wallet/licenses/{identifier}");
+    let (status, bound) = wallet_post_json(
+        srv,
+        &format!("{api}/binding"),
+        cookie,
+        json!({"jwk": device.jwk()}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{bound}");
+    let (status, prep) = wallet_post_json(
+        srv,
+        &format!("{api}/presentations/prepare"),
+        cookie,
+        json!({"jkt": bound["jkt"], "fields": fields, "matter": matter}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{prep}");
+    let signature = device.sign(prep["signing_input"].as_str().unwrap());
+    let (status, done) = wallet_post_json(
+        srv,
+        &format!("{api}/presentations"),
+        cookie,
+        json!({"id": prep["id"], "signature": signature}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    done
 }
 
 /// A client that does not follow redirects.

@@ -1,0 +1,839 @@
+//! The authorization matrix (issue 16): every route the node serves, read from the router's
+//! own registrations (`elicense_server::route_list()`), tried by every role against one real
+//! node, each answer compared with the route's policy below. A route without a policy fails
+//! the test ("add a policy for METHOD PATH"), and so does a policy of a route that is gone.
+//!
+//! The objects are the holder's: path parameters are filled with the holder's license (an
+//! enterprise's business license, the current version after a transfer), a sharing request
+//! of the in-scope institution, an authorization the holder granted, a presentation the holder
+//! made. So every other role is tried on what it does not own: another holder, the former
+//! holder and the agents on the holder's license, another issuer on the issuer's license, an
+//! out-of-scope institution on the in-scope institution's request.
+//!
+//! Choices:
+//! - A cell is *allowed* (a 2xx or 3xx, or a domain error the use case gives only after it
+//!   decided the role may act, such as a bad signature) or *denied* (401, 403, or 404 where the
+//!   node hides whether the object exists: `wallet.not_found` and `share.not_found` are the
+//!   same answer as for an unknown identifier or request). Every denial names its code.
+//! - Lists are checked by content: `Shows` must name one of the holder's objects (license
+//!   identifier or request id), `Hides` none of them.
+//! - Requests that consume their object get a fresh one per cell (a pending request to consent
+//!   to or refuse, an authorization to withdraw, a device key, a prepared presentation).
+//!   Sign-in and sign-out end the browser's session: their cells run after every other.
+//! - Browser roles send their session cookie, its CSRF token and the node's `Origin`; the
+//!   anonymous browser sends the sign-in page's pre-session instead. Key roles send
+//!   `Authorization: Bearer` and no cookie.
+//! - The operator has a column: [`operator_key`] returns no key until the node has operator
+//!   keys, and its cells are skipped (and listed) until then.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::*;
+use elicense_app::institutions::{self, NewInstitution};
+use elicense_app::wallet::agents::{self, Grant};
+use elicense_app::wallet::{present, Identity};
+use elicense_core::sample::{BEIJING_SAMR, BEIJING_TRAFFIC_POLICE, BUSINESS_LICENSE};
+use reqwest::Method;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// The enterprise that held the license before the transfer; 王芳 represents it.
+const COMPANY: (&str, &str) = ("北京示例科技有限公司", "91330000755918469E");
+/// The enterprise that holds it now; 张伟 represents it.
+const NEW_OWNER: (&str, &str) = ("上海样本餐饮管理有限公司", "913700001630477270");
+const WANG: (&str, &str) = ("王芳", "310104198012315019");
+const CHEN: (&str, &str) = ("陈明", "440306199910101239");
+const ZHAO: (&str, &str) = ("赵磊", "110101199003070038");
+/// Signs in on the sign-in rows and receives the authorizations granted there.
+const VISITOR: (&str, &str) = ("孙丽", "110101198511120041");
+/// A bank: bank_account_opening (on consent) covers business licenses.
+const BANK: &str = "91110105MA01B2C3DL";
+/// A hotel: hotel_check_in covers resident ID cards, not business licenses.
+const HOTEL: &str = "91310101MA1FPX0Q1Y";
+/// The agent's matter; the out-of-scope agent holds an authorization for `public_tender`.
+const MATTER: &str = "bank_account_opening";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Role {
+    Anonymous,
+    Holder,
+    OtherHolder,
+    FormerHolder,
+    AgentIn,
+    AgentOut,
+    Issuer,
+    OtherIssuer,
+    InstitutionIn,
+    InstitutionOut,
+    Operator,
+}
+
+use Role::*;
+
+const ROLES: [Role; 11] = [
+    Anonymous,
+    Holder,
+    OtherHolder,
+    FormerHolder,
+    AgentIn,
+    AgentOut,
+    Issuer,
+    OtherIssuer,
+    InstitutionIn,
+    InstitutionOut,
+    Operator,
+];
+
+/// What a role gets from a route.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum E {
+    /// Allowed: this status.
+    Ok(u16),
+    /// Allowed: 200, and the answer names one of the holder's objects.
+    Shows,
+    /// Allowed: 200, and the answer names none of the holder's objects.
+    Hides,
+    /// Allowed: past the authorization decision, into this domain error.
+    Past(u16, &'static str),
+    /// Denied with this status and code.
+    No(u16, &'static str),
+    /// Denied: a page sends the signed-out viewer to the sign-in page.
+    SignIn,
+}
+
+const OK: E = E::Ok(200);
+const HIDDEN: E = E::No(404, "wallet.not_found");
+const NO_SHARE: E = E::No(404, "share.not_found");
+const AGENT_CANNOT: E = E::No(403, "wallet.agent_cannot_delegate");
+const AGENT_SCOPE: E = E::No(403, "wallet.agent_scope");
+const NOT_YOURS: E = E::No(403, "license.not_your_license");
+const SIGNED_OUT: E = E::No(401, "wallet.signed_out");
+const NO_KEY: E = E::No(401, "auth.missing");
+const BAD_KEY: E = E::No(401, "auth.invalid_key");
+const NO_TOKEN: E = E::No(403, "csrf.bad_token");
+
+type Cells = [E; 11];
+
+/// Every role gets `e`: a public route ignores credentials.
+fn public(e: E) -> Cells {
+    [e; 11]
+}
+
+/// Cells from a function of the role.
+fn each(f: impl Fn(Role) -> E) -> Cells {
+    ROLES.map(f)
+}
+
+/// A wallet JSON route: the browser roles as given; anonymous and the key roles are signed out.
+fn wallet_api(holder: E, other: E, former: E, agent_in: E, agent_out: E) -> Cells {
+    wallet(SIGNED_OUT, [holder, other, former, agent_in, agent_out])
+}
+
+/// A wallet page: the same, but the signed out are sent to the sign-in page.
+fn wallet_page(holder: E, other: E, former: E, agent_in: E, agent_out: E) -> Cells {
+    wallet(E::SignIn, [holder, other, former, agent_in, agent_out])
+}
+
+fn wallet(signed_out: E, browsers: [E; 5]) -> Cells {
+    each(|r| match r {
+        Holder => browsers[0],
+        OtherHolder => browsers[1],
+        FormerHolder => browsers[2],
+        AgentIn => browsers[3],
+        AgentOut => browsers[4],
+        _ => signed_out,
+    })
+}
+
+/// An issuer API route: the two issuers as given; no key is `auth.missing`, an institution's
+/// or operator's key is no issuer key.
+fn issuer_api(issuer: E, other: E) -> Cells {
+    each(|r| match r {
+        Issuer => issuer,
+        OtherIssuer => other,
+        InstitutionIn | InstitutionOut | Operator => BAD_KEY,
+        _ => NO_KEY,
+    })
+}
+
+/// An institution API route: the two institutions as given; no key is `auth.missing`, an
+/// issuer's or operator's key is no institution key.
+fn institution_api(inside: E, outside: E) -> Cells {
+    each(|r| match r {
+        InstitutionIn => inside,
+        InstitutionOut => outside,
+        Issuer | OtherIssuer | Operator => BAD_KEY,
+        _ => NO_KEY,
+    })
+}
+
+/// The policy of every route: (method, path template as `route_list()` names it, cells).
+fn policies() -> Vec<(Method, &'static str, Cells)> {
+    use Method as M;
+    let view = wallet_page(OK, HIDDEN, HIDDEN, OK, OK);
+    let manage_agents = wallet_page(OK, HIDDEN, HIDDEN, AGENT_CANNOT, AGENT_CANNOT);
+    vec![
+        // Operations and published documents.
+        (M::GET, "/healthz", public(OK)),
+        (M::GET, "/metrics", public(OK)),
+        (M::GET, "/api/openapi.json", public(OK)),
+        (M::GET, "/.well-known/jwt-vc-issuer", public(OK)),
+        (
+            M::GET,
+            "/.well-known/jwt-vc-issuer/issuers/{uscc}",
+            public(OK),
+        ),
+        (M::GET, "/.well-known/elicense-log", public(OK)),
+        (M::GET, "/status-lists/{id}", public(OK)),
+        (M::GET, "/api/v1/catalogue", public(OK)),
+        (M::GET, "/api/v1/catalogue/{code}", public(OK)),
+        (M::GET, "/api/v1/issuers", public(OK)),
+        (M::GET, "/log/checkpoint", public(OK)),
+        (M::GET, "/log/tile/{path}", public(OK)),
+        (M::GET, "/api/v1/log/proof/inclusion", public(OK)),
+        (M::GET, "/api/v1/log/proof/consistency", public(OK)),
+        // Public verification.
+        (
+            M::GET,
+            "/api/v1/licenses/{identifier}/verification",
+            public(OK),
+        ),
+        // Anyone verifies; an institution's key records its check; any other key is refused.
+        (
+            M::POST,
+            "/api/v1/verifications",
+            each(|r| match r {
+                Issuer | OtherIssuer | Operator => BAD_KEY,
+                _ => OK,
+            }),
+        ),
+        (M::GET, "/verify", public(OK)),
+        (M::GET, "/verify/go", public(E::Ok(303))),
+        (
+            M::POST,
+            "/verify/scan",
+            public(E::Past(400, "verify.bad_image")),
+        ),
+        (M::GET, "/verify/{identifier}", public(OK)),
+        (M::GET, "/verify/{identifier}/{token}", public(OK)),
+        (M::GET, "/verify/p/{id}", public(OK)),
+        (M::GET, "/verify/c/{id}", public(OK)),
+        // Site pages.
+        (M::GET, "/", public(OK)),
+        (M::GET, "/prefs", public(E::Ok(303))),
+        (M::GET, "/assets/{file}", public(OK)),
+        (M::GET, "/wallet/login", public(OK)),
+        // A key role is an API client: no pre-session, so no sign-in form to post.
+        (
+            M::POST,
+            "/wallet/login",
+            each(|r| match r {
+                Issuer | OtherIssuer | InstitutionIn | InstitutionOut | Operator => NO_TOKEN,
+                _ => E::Ok(303),
+            }),
+        ),
+        (M::POST, "/wallet/logout", public(E::Ok(303))),
+        // Issuers.
+        (
+            M::POST,
+            "/api/v1/licenses",
+            issuer_api(E::Ok(201), E::No(403, "auth.wrong_issuer")),
+        ),
+        (
+            M::GET,
+            "/api/v1/licenses/{identifier}",
+            issuer_api(OK, NOT_YOURS),
+        ),
+        (
+            M::POST,
+            "/api/v1/licenses/{identifier}/actions",
+            issuer_api(OK, NOT_YOURS),
+        ),
+        (
+            M::GET,
+            "/api/v1/licenses/{identifier}/openings",
+            issuer_api(OK, NOT_YOURS),
+        ),
+        // Relying institutions.
+        (
+            M::POST,
+            "/api/v1/shares",
+            institution_api(E::Ok(202), E::No(403, "share.out_of_scope")),
+        ),
+        (
+            M::GET,
+            "/api/v1/shares",
+            institution_api(E::Shows, E::Hides),
+        ),
+        (M::GET, "/api/v1/shares/{id}", institution_api(OK, NO_SHARE)),
+        (
+            M::GET,
+            "/api/v1/shares/{id}/face/{format}",
+            institution_api(OK, NO_SHARE),
+        ),
+        // The wallet's JSON API.
+        (
+            M::GET,
+            "/api/v1/wallet/shares",
+            wallet_api(E::Shows, E::Hides, E::Hides, E::Hides, E::Hides),
+        ),
+        (
+            M::POST,
+            "/api/v1/wallet/shares/{id}/consent",
+            wallet_api(OK, NO_SHARE, NO_SHARE, NO_SHARE, NO_SHARE),
+        ),
+        (
+            M::POST,
+            "/api/v1/wallet/shares/{id}/refusal",
+            wallet_api(OK, NO_SHARE, NO_SHARE, NO_SHARE, NO_SHARE),
+        ),
+        (
+            M::GET,
+            "/api/v1/wallet/licenses/{identifier}/events/{seq}/opening",
+            wallet_api(
+                OK,
+                HIDDEN,
+                HIDDEN,
+                E::No(404, "log.no_opening"),
+                E::No(404, "log.no_opening"),
+            ),
+        ),
+        (
+            M::POST,
+            "/api/v1/wallet/licenses/{identifier}/binding",
+            wallet_api(OK, HIDDEN, HIDDEN, OK, OK),
+        ),
+        (
+            M::POST,
+            "/api/v1/wallet/licenses/{identifier}/presentations/prepare",
+            wallet_api(OK, HIDDEN, HIDDEN, OK, AGENT_SCOPE),
+        ),
+        (
+            M::POST,
+            "/api/v1/wallet/licenses/{identifier}/presentations",
+            {
+                let bad_signature = E::Past(400, "wallet.bad_signature");
+                wallet_api(bad_signature, HIDDEN, HIDDEN, bad_signature, AGENT_SCOPE)
+            },
+        ),
+        // The wallet's pages.
+        (
+            M::GET,
+            "/wallet",
+            wallet_page(E::Shows, E::Hides, E::Hides, E::Shows, E::Shows),
+        ),
+        (M::GET, "/wallet/licenses/{identifier}", view),
+        (M::GET, "/wallet/licenses/{identifier}/face/{format}", view),
+        (M::GET, "/wallet/licenses/{identifier}/present", view),
+        (
+            M::POST,
+            "/wallet/licenses/{identifier}/authorizations",
+            manage_agents,
+        ),
+        (
+            M::POST,
+            "/wallet/licenses/{identifier}/authorizations/{id}/withdraw",
+            manage_agents,
+        ),
+        (M::GET, "/wallet/security", wallet_page(OK, OK, OK, OK, OK)),
+        (
+            M::GET,
+            "/wallet/requests",
+            wallet_page(E::Shows, E::Hides, E::Hides, E::Hides, E::Hides),
+        ),
+        (
+            M::POST,
+            "/wallet/requests/{id}/consent",
+            wallet_page(E::Ok(303), NO_SHARE, NO_SHARE, NO_SHARE, NO_SHARE),
+        ),
+        (
+            M::POST,
+            "/wallet/requests/{id}/refuse",
+            wallet_page(E::Ok(303), NO_SHARE, NO_SHARE, NO_SHARE, NO_SHARE),
+        ),
+    ]
+}
+
+/// The routes whose cells end the browser's session: run after every other.
+fn ends_sessions(method: &Method, path: &str) -> bool {
+    *method == Method::POST && (path == "/wallet/login" || path == "/wallet/logout")
+}
+
+/// The operator's API key. The node has no operator keys yet: `None` skips the column. When
+/// it has, mint one here (e.g. through the app's operator key use case) and add the
+/// operator routes' rows.
+fn operator_key(_srv: &TestServer) -> Option<String> {
+    None
+}
+
+/// How a role authenticates.
+enum Credentials {
+    /// A browser: its cookie (session, or the anonymous pre-session) and the CSRF token.
+    Browser {
+        cookie: String,
+        token: String,
+    },
+    Key(String),
+}
+
+/// The node, its objects and every role's credentials.
+struct Fixtures {
+    srv: TestServer,
+    holder: Identity,
+    /// The holder's license: the current version after the transfer.
+    license: String,
+    credential: String,
+    /// A request of the in-scope institution the holder consented to.
+    share: String,
+    /// A use of the license the holder sees in its history.
+    use_seq: i64,
+    face_token: String,
+    presentation: String,
+    status_list: u32,
+    bank_key: String,
+    credentials: BTreeMap<Role, Credentials>,
+}
+
+async fn ask_bank(srv: &TestServer, key: &str) -> (StatusCode, Value) {
+    read(
+        srv.post("/api/v1/shares")
+            .bearer_auth(key)
+            .json(&json!({"matter": MATTER, "holder_id": NEW_OWNER.1,
+                "purpose": "开户审核", "staff": "柜员 7"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+async fn institution(srv: &TestServer, code: &str, name: &str, matter: &str) -> String {
+    institutions::register(
+        &srv.node,
+        NewInstitution {
+            code: code.into(),
+            name: name.into(),
+            area: "110105".into(),
+            matters: vec![matter.into()],
+        },
+    )
+    .await
+    .unwrap();
+    institutions::create_key(&srv.node, code, "matrix")
+        .await
+        .unwrap()
+        .0
+}
+
+fn grant(who: (&str, &str), matter: &str, now: i64) -> Grant {
+    Grant {
+        agent_name: who.0.into(),
+        agent_id: who.1.into(),
+        matter: matter.into(),
+        valid_from: now - 60,
+        valid_until: now + 86_400,
+    }
+}
+
+async fn browser(srv: &TestServer, user: &str) -> Credentials {
+    let cookie = sign_in(srv, user).await;
+    let token = csrf(srv, &cookie).await;
+    Credentials::Browser { cookie, token }
+}
+
+async fn fixtures() -> Fixtures {
+    let srv = TestServer::start().await;
+    let node = srv.node.clone();
+    let holder = account(&srv, "zhangwei", CITIZEN, Some(NEW_OWNER)).await;
+    account(&srv, "lina", CITIZEN2, None).await;
+    account(&srv, "wangfang", WANG, Some(COMPANY)).await;
+    account(&srv, "chenming", CHEN, None).await;
+    account(&srv, "zhaolei", ZHAO, None).await;
+    account(&srv, "visitor", VISITOR, None).await;
+
+    // 王芳's company is issued the license and transfers it to 张伟's.
+    let req = srv
+        .issue_request(BUSINESS_LICENSE, BEIJING_SAMR, COMPANY, "sm2")
+        .await;
+    let first = srv.issue(&req).await["identifier"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, moved) = read(
+        srv.post(&format!("/api/v1/licenses/{first}/actions"))
+            .bearer_auth(srv.key(BEIJING_SAMR))
+            .json(&json!({"action": "transfer", "reason": "股权转让",
+                "new_holder_name": NEW_OWNER.0, "new_holder_id": NEW_OWNER.1}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    let license = moved["successor"]["identifier"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // 李娜 holds a license of her own.
+    srv.issue(&srv.driving_request(CITIZEN2, "es256").await)
+        .await;
+
+    // 张伟 authorizes 陈明 for the bank, 赵磊 for a tender.
+    let now = node.now();
+    for (who, matter) in [(CHEN, MATTER), (ZHAO, "public_tender")] {
+        agents::authorize(&node, &holder, &license, grant(who, matter, now))
+            .await
+            .unwrap();
+    }
+
+    // The bank asks, 张伟 consents; the hotel's business is not this license.
+    let bank_key = institution(&srv, BANK, "示例银行", MATTER).await;
+    let hotel_key = institution(&srv, HOTEL, "示例酒店", "hotel_check_in").await;
+    let (status, asked) = ask_bank(&srv, &bank_key).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{asked}");
+    let share = asked["id"].as_str().unwrap().to_owned();
+    institutions::decide(&node, &holder, &share, true)
+        .await
+        .unwrap();
+
+    let rec = node.store.license(&license).await.unwrap().unwrap();
+    let use_seq = node
+        .store
+        .events(&rec.lineage)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| {
+            e.identifier == license
+                && elicense_core::EventKind::parse(&e.kind).is_ok_and(|k| k.is_use())
+        })
+        .expect("a use of the license")
+        .seq;
+    let meta = serde_json::from_str(&rec.meta).unwrap();
+    let face_token = elicense_app::face::check::sign(&node, &rec, &meta)
+        .await
+        .unwrap();
+
+    let mut credentials = BTreeMap::new();
+    for (role, user) in [
+        (Holder, "zhangwei"),
+        (OtherHolder, "lina"),
+        (FormerHolder, "wangfang"),
+        (AgentIn, "chenming"),
+        (AgentOut, "zhaolei"),
+    ] {
+        credentials.insert(role, browser(&srv, user).await);
+    }
+    let (cookie, token) = login_page(&srv).await;
+    credentials.insert(Anonymous, Credentials::Browser { cookie, token });
+    let keys = [
+        (Issuer, srv.key(BEIJING_SAMR).to_owned()),
+        (OtherIssuer, srv.key(BEIJING_TRAFFIC_POLICE).to_owned()),
+        (InstitutionIn, bank_key.clone()),
+        (InstitutionOut, hotel_key),
+    ];
+    for (role, key) in keys {
+        credentials.insert(role, Credentials::Key(key));
+    }
+    if let Some(key) = operator_key(&srv) {
+        credentials.insert(Operator, Credentials::Key(key));
+    }
+
+    let Some(Credentials::Browser { cookie, .. }) = credentials.get(&Holder) else {
+        unreachable!()
+    };
+    let shown = present(&srv, cookie, &license, &Device::new(), &["address"], MATTER).await;
+    let presentation = shown["id"].as_str().unwrap().to_owned();
+
+    Fixtures {
+        holder,
+        credential: rec.credential.clone(),
+        status_list: rec.status_list,
+        license,
+        share,
+        use_seq,
+        face_token,
+        presentation,
+        bank_key,
+        credentials,
+        srv,
+    }
+}
+
+/// What a request carries besides its path.
+enum Body {
+    None,
+    Json(Value),
+    Form(Vec<(&'static str, String)>),
+    Credential(String),
+    Upload,
+}
+
+impl Fixtures {
+    /// A pending request of the in-scope institution, to consent to or refuse.
+    async fn pending_share(&self) -> String {
+        let (status, asked) = ask_bank(&self.srv, &self.bank_key).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{asked}");
+        asked["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A device key the holder bound to the license: its thumbprint.
+    async fn bound_key(&self) -> String {
+        let jwk = Device::new().jwk().to_string();
+        present::bind(&self.srv.node, &self.holder, &self.license, &jwk)
+            .await
+            .unwrap()
+    }
+
+    /// The log's size now.
+    async fn log_size(&self) -> u64 {
+        elicense_app::log::checkpoint(&self.srv.node)
+            .await
+            .unwrap()
+            .size
+    }
+
+    /// The path of one cell: the template's parameters filled with the holder's objects
+    /// (fresh ones where the cell consumes them), and the query the route needs.
+    async fn path(&self, template: &str) -> String {
+        let id = match template {
+            "/api/v1/wallet/shares/{id}/consent"
+            | "/api/v1/wallet/shares/{id}/refusal"
+            | "/wallet/requests/{id}/consent"
+            | "/wallet/requests/{id}/refuse" => self.pending_share().await,
+            "/wallet/licenses/{identifier}/authorizations/{id}/withdraw" => {
+                let g = grant(VISITOR, "public_tender", self.srv.node.now());
+                agents::authorize(&self.srv.node, &self.holder, &self.license, g)
+                    .await
+                    .unwrap()
+                    .id
+            }
+            "/verify/p/{id}" => self.presentation.clone(),
+            "/status-lists/{id}" => self.status_list.to_string(),
+            _ => self.share.clone(),
+        };
+        let size = self.log_size().await;
+        let tile = elicense_log::tiles::tiles_for_size(size)[0].path();
+        let query = match template {
+            "/api/v1/log/proof/inclusion" => format!("?index=0&size={size}"),
+            "/api/v1/log/proof/consistency" => format!("?from=1&to={size}"),
+            "/verify/go" => format!("?identifier={}", self.license),
+            "/prefs" => "?lang=zh&back=/wallet".into(),
+            _ => String::new(),
+        };
+        let filled = template
+            .replace("{identifier}", &self.license)
+            .replace("{seq}", &self.use_seq.to_string())
+            .replace("{format}", "svg")
+            .replace("{file}", "app.css")
+            .replace("{path}", tile.trim_start_matches("tile/"))
+            .replace("{uscc}", BEIJING_SAMR)
+            .replace("{code}", BUSINESS_LICENSE)
+            .replace("{token}", &self.face_token)
+            .replace("{id}", &id);
+        format!("{filled}{query}")
+    }
+
+    /// A body that passes validation, so that an allowed role reaches the use case.
+    async fn body(&self, method: &Method, template: &str) -> Body {
+        let lic = "/api/v1/wallet/licenses/{identifier}";
+        match (method.as_str(), template) {
+            ("POST", "/api/v1/licenses") => Body::Json(
+                self.srv
+                    .issue_request(
+                        BUSINESS_LICENSE,
+                        BEIJING_SAMR,
+                        elicense_app::seed::SAMPLE_ENTERPRISES[2],
+                        "es256",
+                    )
+                    .await,
+            ),
+            ("POST", "/api/v1/licenses/{identifier}/actions") => {
+                Body::Json(json!({"action": "annual_inspection"}))
+            }
+            ("POST", "/api/v1/shares") => Body::Json(json!({"matter": MATTER,
+                "holder_id": NEW_OWNER.1, "purpose": "开户审核", "staff": "柜员 7"})),
+            ("POST", "/api/v1/verifications") => Body::Credential(self.credential.clone()),
+            ("POST", t) if t == format!("{lic}/binding") => {
+                Body::Json(json!({"jwk": Device::new().jwk()}))
+            }
+            ("POST", t) if t == format!("{lic}/presentations/prepare") => Body::Json(
+                json!({"jkt": self.bound_key().await, "fields": ["address"], "matter": MATTER}),
+            ),
+            ("POST", t) if t == format!("{lic}/presentations") => {
+                let node = &self.srv.node;
+                let jkt = self.bound_key().await;
+                let fields = ["address".to_owned()];
+                let prepared = present::prepare(
+                    node,
+                    &self.holder,
+                    &self.license,
+                    &jkt,
+                    &fields,
+                    Some(MATTER),
+                )
+                .await
+                .unwrap();
+                Body::Json(json!({"id": prepared.id, "signature": "bm90IGEgc2lnbmF0dXJl"}))
+            }
+            ("POST", "/wallet/login") => Body::Form(vec![
+                ("username", "visitor".into()),
+                ("password", "visitor-password".into()),
+                ("next", "/wallet".into()),
+            ]),
+            ("POST", "/wallet/licenses/{identifier}/authorizations") => {
+                let today = elicense_app::timeutil::format(elicense_app::timeutil::date_at(
+                    self.srv.node.now(),
+                ));
+                Body::Form(vec![
+                    ("agent_name", VISITOR.0.into()),
+                    ("agent_id", VISITOR.1.into()),
+                    ("matter", "public_tender".into()),
+                    ("from", today.clone()),
+                    ("until", today),
+                ])
+            }
+            ("POST", "/verify/scan") => Body::Upload,
+            _ => Body::None,
+        }
+    }
+
+    /// Sends one cell's request as `role` (`None`: the role has no credentials yet).
+    async fn send(&self, role: Role, method: &Method, template: &str) -> Option<Answer> {
+        let credentials = self.credentials.get(&role)?;
+        let path = self.path(template).await;
+        let mut req = no_redirect()
+            .request(method.clone(), self.srv.url(&path))
+            .header("origin", &self.srv.base);
+        req = match credentials {
+            Credentials::Browser { cookie, token } => {
+                req.header("cookie", cookie).header("x-csrf-token", token)
+            }
+            Credentials::Key(key) => req.bearer_auth(key),
+        };
+        req = match self.body(method, template).await {
+            Body::None => req,
+            Body::Json(v) => req.json(&v),
+            Body::Form(fields) => req.form(&fields),
+            Body::Credential(c) => req.header("content-type", "application/dc+sd-jwt").body(c),
+            Body::Upload => req.multipart(reqwest::multipart::Form::new().part(
+                "image",
+                reqwest::multipart::Part::bytes(b"not an image".to_vec()).file_name("qr.png"),
+            )),
+        };
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = resp.text().await.unwrap();
+        Some(Answer {
+            path,
+            status,
+            location,
+            body,
+        })
+    }
+}
+
+struct Answer {
+    path: String,
+    status: u16,
+    location: String,
+    body: String,
+}
+
+impl Answer {
+    /// The stable error code of a JSON error or of an error page.
+    fn code(&self) -> Option<String> {
+        if let Ok(v) = serde_json::from_str::<Value>(&self.body) {
+            return v["error"]["code"].as_str().map(str::to_owned);
+        }
+        let start = self.body.find(r#"<code id="error-code">"#)? + 22;
+        let len = self.body[start..].find('<')?;
+        Some(self.body[start..start + len].to_owned())
+    }
+
+    fn names_any(&self, objects: &[&str]) -> bool {
+        objects.iter().any(|o| self.body.contains(o))
+    }
+
+    /// Whether the answer is what `e` says, for a role on `objects`.
+    fn is(&self, e: E, objects: &[&str]) -> bool {
+        let code = self.code();
+        match e {
+            E::Ok(status) => self.status == status,
+            E::Shows => self.status == 200 && self.names_any(objects),
+            E::Hides => self.status == 200 && !self.names_any(objects),
+            E::Past(status, c) | E::No(status, c) => {
+                self.status == status && code.as_deref() == Some(c)
+            }
+            E::SignIn => self.status == 303 && self.location.starts_with("/wallet/login"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_every_role_as_its_policy_says() {
+    let fx = fixtures().await;
+    let policies = policies();
+    let served: BTreeSet<(String, String)> = elicense_server::route_list()
+        .into_iter()
+        .map(|(m, p)| (m.to_string(), p))
+        .collect();
+    let mut problems = Vec::new();
+    let mut table = BTreeMap::new();
+    for (method, path, cells) in &policies {
+        let key = (method.to_string(), path.to_string());
+        if !served.contains(&key) {
+            problems.push(format!(
+                "a policy for {method} {path}, which the node does not serve"
+            ));
+        }
+        if table.insert(key, *cells).is_some() {
+            problems.push(format!("two policies for {method} {path}"));
+        }
+    }
+    let (mut first, mut last): (Vec<_>, Vec<_>) = served
+        .iter()
+        .partition(|(m, p)| !ends_sessions(&m.parse().unwrap(), p));
+    first.append(&mut last);
+    let objects = [fx.license.as_str(), fx.share.as_str()];
+    let mut skipped = BTreeMap::<Role, usize>::new();
+    for (method, path) in first {
+        let Some(cells) = table.get(&(method.clone(), path.clone())) else {
+            problems.push(format!("add a policy for {method} {path}"));
+            continue;
+        };
+        let method: Method = method.parse().unwrap();
+        for role in ROLES {
+            let expected = cells[role as usize];
+            let Some(got) = fx.send(role, &method, path).await else {
+                *skipped.entry(role).or_default() += 1;
+                continue;
+            };
+            if !got.is(expected, &objects) {
+                problems.push(format!(
+                    "{method} {path} as {role:?}: expected {expected:?}, got {} {} ({})",
+                    got.status,
+                    got.code().unwrap_or_else(|| got.location.clone()),
+                    got.path,
+                ));
+            }
+        }
+    }
+    for (role, n) in skipped {
+        eprintln!("{n} cells of {role:?} not run: no credentials on this node yet");
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
