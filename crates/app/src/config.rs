@@ -12,6 +12,12 @@
 //! Wallet sign-in: `session_idle_secs` (`ELICENSE_SESSION_IDLE_SECS`, default 1800) and
 //! `trusted_proxies` (`ELICENSE_TRUSTED_PROXIES`, comma-separated): only a request from one of
 //! these addresses may name its client in `X-Forwarded-For`.
+//!
+//! Institutions' sharing requests ([`ShareLimits`], per institution): `legal_share_burst` and
+//! `legal_share_per_minute` (`ELICENSE_LEGAL_SHARE_BURST`, `ELICENSE_LEGAL_SHARE_PER_MINUTE`,
+//! default 60 and 30), `share_miss_burst` and `share_misses_per_hour`
+//! (`ELICENSE_SHARE_MISS_BURST`, `ELICENSE_SHARE_MISSES_PER_HOUR`, default 20 and 20); each
+//! at least 1.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -22,6 +28,7 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use crate::error::{AppError, ErrorKind, Result};
+use crate::limit::Rate;
 
 /// Everything a node needs to know about itself.
 #[derive(Clone)]
@@ -43,6 +50,90 @@ pub struct NodeConfig {
     /// Reverse proxies whose `X-Forwarded-For` names the client (sign-in throttling); empty:
     /// the connection's peer address is the client.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Per-institution limits on sharing requests.
+    pub share_limits: ShareLimits,
+}
+
+/// Per-institution limits on sharing requests (`institutions::guard`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShareLimits {
+    /// Requests under a legal basis (no consent asked: the abuse path), per institution.
+    pub legal: Rate,
+    /// Requests that reach no license (an unknown holder or a wrong name alike), per
+    /// institution, whatever the basis: an institution probing ID numbers runs out of them.
+    pub misses: Rate,
+}
+
+/// Default burst of legal-basis requests per institution.
+pub const DEFAULT_LEGAL_SHARE_BURST: u32 = 60;
+/// Default legal-basis requests per minute and institution, after the burst.
+pub const DEFAULT_LEGAL_SHARE_PER_MINUTE: u32 = 30;
+/// Default requests reaching no license an institution may make at once.
+pub const DEFAULT_SHARE_MISS_BURST: u32 = 20;
+/// Default requests reaching no license per hour and institution, after the burst.
+pub const DEFAULT_SHARE_MISSES_PER_HOUR: u32 = 20;
+
+impl Default for ShareLimits {
+    fn default() -> Self {
+        ShareLimits {
+            legal: Rate::new(
+                DEFAULT_LEGAL_SHARE_BURST,
+                DEFAULT_LEGAL_SHARE_PER_MINUTE,
+                60,
+            )
+            .expect("non-zero"),
+            misses: Rate::new(
+                DEFAULT_SHARE_MISS_BURST,
+                DEFAULT_SHARE_MISSES_PER_HOUR,
+                3600,
+            )
+            .expect("non-zero"),
+        }
+    }
+}
+
+impl ShareLimits {
+    /// From the file's and the environment's numbers (the environment wins), defaults for
+    /// the rest; a zero is `config.invalid`.
+    fn load(file: &FileConfig) -> Result<ShareLimits> {
+        let pick = |env: &str, file: Option<u32>, default: u32| -> Result<u32> {
+            let n = env_number::<u32>(env)?.or(file).unwrap_or(default);
+            if n == 0 {
+                return Err(invalid(format!("{env} (or its key in elicense.toml) is 0")));
+            }
+            Ok(n)
+        };
+        let legal = Rate::new(
+            pick(
+                "ELICENSE_LEGAL_SHARE_BURST",
+                file.legal_share_burst,
+                DEFAULT_LEGAL_SHARE_BURST,
+            )?,
+            pick(
+                "ELICENSE_LEGAL_SHARE_PER_MINUTE",
+                file.legal_share_per_minute,
+                DEFAULT_LEGAL_SHARE_PER_MINUTE,
+            )?,
+            60,
+        );
+        let misses = Rate::new(
+            pick(
+                "ELICENSE_SHARE_MISS_BURST",
+                file.share_miss_burst,
+                DEFAULT_SHARE_MISS_BURST,
+            )?,
+            pick(
+                "ELICENSE_SHARE_MISSES_PER_HOUR",
+                file.share_misses_per_hour,
+                DEFAULT_SHARE_MISSES_PER_HOUR,
+            )?,
+            3600,
+        );
+        Ok(ShareLimits {
+            legal: legal.expect("checked non-zero"),
+            misses: misses.expect("checked non-zero"),
+        })
+    }
 }
 
 /// How `elicense serve` serves: `metrics_listen`, `max_connections` and
@@ -82,6 +173,7 @@ impl std::fmt::Debug for NodeConfig {
             .field("serving", &self.serving)
             .field("session_idle_secs", &self.session_idle_secs)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("share_limits", &self.share_limits)
             .finish_non_exhaustive()
     }
 }
@@ -97,6 +189,10 @@ struct FileConfig {
     header_read_timeout_secs: Option<u64>,
     session_idle_secs: Option<i64>,
     trusted_proxies: Option<Vec<String>>,
+    legal_share_burst: Option<u32>,
+    legal_share_per_minute: Option<u32>,
+    share_miss_burst: Option<u32>,
+    share_misses_per_hour: Option<u32>,
 }
 
 /// Default public base URL.
@@ -247,6 +343,7 @@ impl NodeConfig {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileConfig::default(),
             Err(e) => return Err(io_error(&file_path, e)),
         };
+        let share_limits = ShareLimits::load(&file)?;
         let base_url = std::env::var("ELICENSE_BASE_URL")
             .ok()
             .or(file.base_url)
@@ -297,6 +394,7 @@ impl NodeConfig {
             serving,
             session_idle_secs: session_idle_secs(file.session_idle_secs)?,
             trusted_proxies: trusted_proxies(file.trusted_proxies)?,
+            share_limits,
         })
     }
 
@@ -327,6 +425,7 @@ impl NodeConfig {
             serving: Serving::default(),
             session_idle_secs: DEFAULT_SESSION_IDLE_SECS,
             trusted_proxies: Vec::new(),
+            share_limits: ShareLimits::default(),
         }
     }
 

@@ -19,6 +19,7 @@ pub mod institutions;
 pub mod issue;
 pub mod keys;
 pub mod lifecycle;
+pub mod limit;
 pub mod log;
 pub mod node;
 pub mod openings;

@@ -91,3 +91,57 @@ fn an_empty_secret_file_is_refused() {
         );
     }
 }
+
+#[test]
+fn share_limits_come_from_the_file_with_defaults_and_refuse_zero() {
+    if ["BURST", "PER_MINUTE"]
+        .iter()
+        .any(|k| std::env::var_os(format!("ELICENSE_LEGAL_SHARE_{k}")).is_some())
+        || std::env::var_os("ELICENSE_SHARE_MISS_BURST").is_some()
+        || std::env::var_os("ELICENSE_SHARE_MISSES_PER_HOUR").is_some()
+    {
+        return; // the environment decides here
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let defaults = NodeConfig::load(dir.path()).unwrap().share_limits;
+    assert_eq!(defaults, elicense_app::config::ShareLimits::default());
+    assert_eq!(
+        (
+            defaults.legal.burst(),
+            defaults.legal.refill(),
+            defaults.legal.per_secs()
+        ),
+        (60, 30, 60)
+    );
+    assert_eq!(
+        (
+            defaults.misses.burst(),
+            defaults.misses.refill(),
+            defaults.misses.per_secs()
+        ),
+        (20, 20, 3600)
+    );
+    std::fs::write(
+        dir.path().join("elicense.toml"),
+        "legal_share_burst = 5\nlegal_share_per_minute = 2\nshare_miss_burst = 3\nshare_misses_per_hour = 4\n",
+    )
+    .unwrap();
+    let l = NodeConfig::load(dir.path()).unwrap().share_limits;
+    assert_eq!(
+        (l.legal.burst(), l.legal.refill(), l.legal.per_secs()),
+        (5, 2, 60)
+    );
+    assert_eq!(
+        (l.misses.burst(), l.misses.refill(), l.misses.per_secs()),
+        (3, 4, 3600)
+    );
+    std::fs::write(
+        dir.path().join("elicense.toml"),
+        "legal_share_per_minute = 0\n",
+    )
+    .unwrap();
+    assert_eq!(
+        NodeConfig::load(dir.path()).unwrap_err().code,
+        "config.invalid"
+    );
+}

@@ -9,8 +9,10 @@ use common::*;
 use elicense_app::face::FaceFormat;
 use elicense_app::institutions::{self, Ask, NewInstitution};
 use elicense_app::lifecycle::{apply, ActionRequest};
+use elicense_app::limit::Rate;
 use elicense_app::verify::{verify, VerifyOptions};
 use elicense_app::wallet::licenses;
+use elicense_app::ErrorKind;
 use elicense_core::lifecycle::Action;
 use elicense_crypto::Alg;
 use elicense_store::InstitutionRecord;
@@ -55,6 +57,14 @@ fn ask(matter: &str, holder_id: &str) -> Ask {
         purpose: "办理业务".into(),
         staff: "柜员 001".into(),
         keep_days: None,
+    }
+}
+
+/// A hotel check-in (legal basis) for `holder`, naming them as the law requires.
+fn hotel_ask(holder: (&str, &str)) -> Ask {
+    Ask {
+        holder_name: Some(holder.0.into()),
+        ..ask("hotel_check_in", holder.1)
     }
 }
 
@@ -187,8 +197,7 @@ async fn a_matter_with_a_legal_basis_gets_its_annotated_copy_at_once() {
     let env = env().await;
     let lic = issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2)).await; // 张伟
     let h = hotel(&env).await;
-    let mut a = ask("hotel_check_in", ZHANG.1);
-    a.holder_name = Some(ZHANG.0.into());
+    let mut a = hotel_ask(ZHANG);
     a.keep_days = Some(7);
     let v = institutions::ask(&env.node, &h, a).await.unwrap();
     assert_eq!((v.state.as_str(), v.basis.as_str()), ("granted", "legal"));
@@ -401,39 +410,40 @@ async fn bad_requests_are_refused_with_their_code_and_store_nothing() {
             ask("hotel_check_in", "11010519491231002Y"),
             "share.bad_holder_id",
         ),
-        (ask("hotel_check_in", LI.1), "share.no_license"),
+        (hotel_ask(LI), "share.no_license"),
+        (ask("hotel_check_in", ZHANG.1), "share.holder_name_required"),
         (
             Ask {
                 holder_name: Some("李四".into()),
-                ..ask("hotel_check_in", ZHANG.1)
+                ..hotel_ask(ZHANG)
             },
             "share.no_license",
         ),
         (
             Ask {
                 purpose: " ".into(),
-                ..ask("hotel_check_in", ZHANG.1)
+                ..hotel_ask(ZHANG)
             },
             "share.missing_purpose",
         ),
         (
             Ask {
                 staff: "".into(),
-                ..ask("hotel_check_in", ZHANG.1)
+                ..hotel_ask(ZHANG)
             },
             "share.missing_purpose",
         ),
         (
             Ask {
                 keep_days: Some(0),
-                ..ask("hotel_check_in", ZHANG.1)
+                ..hotel_ask(ZHANG)
             },
             "share.bad_period",
         ),
         (
             Ask {
                 keep_days: Some(institutions::MAX_KEEP_DAYS + 1),
-                ..ask("hotel_check_in", ZHANG.1)
+                ..hotel_ask(ZHANG)
             },
             "share.bad_period",
         ),
@@ -460,7 +470,7 @@ async fn bad_requests_are_refused_with_their_code_and_store_nothing() {
     .await
     .unwrap();
     expect_code(
-        institutions::ask(&env.node, &h, ask("hotel_check_in", ZHANG.1)).await,
+        institutions::ask(&env.node, &h, hotel_ask(ZHANG)).await,
         "share.no_license",
     );
 }
@@ -521,7 +531,7 @@ async fn a_copy_ends_with_its_period_and_with_the_license() {
     );
 
     // A fresh copy dies with the license it was made from.
-    let again = institutions::ask(&env.node, &h, ask("hotel_check_in", ZHANG.1))
+    let again = institutions::ask(&env.node, &h, hotel_ask(ZHANG))
         .await
         .unwrap()
         .copy
@@ -620,4 +630,248 @@ async fn demo_institutions_keep_their_keys_across_restarts() {
             .unwrap();
         assert_eq!(inst.code, a.code);
     }
+}
+
+/// A node whose institutions may make `legal` legal-basis requests at once (then one every
+/// 10 s) and miss `misses` times (then once a minute).
+async fn limited_env(legal: u32, misses: u32) -> Env {
+    let mut config = elicense_app::NodeConfig::ephemeral(BASE_URL);
+    config.share_limits = elicense_app::config::ShareLimits {
+        legal: Rate::new(legal, 6, 60).unwrap(),
+        misses: Rate::new(misses, 60, 3600).unwrap(),
+    };
+    env_with(config).await
+}
+
+#[tokio::test]
+async fn an_id_number_alone_reaches_nothing_under_a_legal_basis() {
+    let env = env().await;
+    issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2)).await; // 张伟
+    let h = hotel(&env).await;
+
+    // No name, or only whitespace: refused before anything is looked up.
+    for name in [None, Some(" \u{3000} ")] {
+        let e = expect_code(
+            institutions::ask(
+                &env.node,
+                &h,
+                Ask {
+                    holder_name: name.map(str::to_owned),
+                    ..ask("hotel_check_in", ZHANG.1)
+                },
+            )
+            .await,
+            "share.holder_name_required",
+        );
+        assert_eq!(e.kind, ErrorKind::Invalid);
+    }
+
+    // A wrong name and a holder without a license get the very same answer.
+    let wrong = expect_code(
+        institutions::ask(
+            &env.node,
+            &h,
+            Ask {
+                holder_name: Some("张伟伟".into()),
+                ..hotel_ask(ZHANG)
+            },
+        )
+        .await,
+        "share.no_license",
+    );
+    let unknown = expect_code(
+        institutions::ask(&env.node, &h, hotel_ask(LI)).await,
+        "share.no_license",
+    );
+    assert_eq!((wrong.kind, wrong.message), (unknown.kind, unknown.message));
+    // Nor a similar one: another script, a space inside.
+    for similar in ["張偉", "张 伟"] {
+        expect_code(
+            institutions::ask(
+                &env.node,
+                &h,
+                Ask {
+                    holder_name: Some(similar.into()),
+                    ..hotel_ask(ZHANG)
+                },
+            )
+            .await,
+            "share.no_license",
+        );
+    }
+
+    // The right name, however it was typed (full-width space around it), is granted.
+    let v = institutions::ask(
+        &env.node,
+        &h,
+        Ask {
+            holder_name: Some(format!("\u{3000}{} ", ZHANG.0)),
+            ..hotel_ask(ZHANG)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(v.state, "granted");
+
+    // A request that needs consent may leave the name out; a name it gives must match.
+    let pending = institutions::ask(&env.node, &h, ask("age_check", ZHANG.1))
+        .await
+        .unwrap();
+    assert_eq!(pending.state, "pending");
+    expect_code(
+        institutions::ask(
+            &env.node,
+            &h,
+            Ask {
+                holder_name: Some("李四".into()),
+                ..ask("age_check", ZHANG.1)
+            },
+        )
+        .await,
+        "share.no_license",
+    );
+}
+
+#[tokio::test]
+async fn legal_basis_requests_are_rate_limited_per_institution_with_one_alert() {
+    let env = limited_env(3, 100).await;
+    issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2)).await; // 张伟
+    let h = hotel(&env).await;
+    let other = register(&env, BANK, "另一家酒店", &["hotel_check_in"]).await;
+    for _ in 0..3 {
+        institutions::ask(&env.node, &h, hotel_ask(ZHANG))
+            .await
+            .unwrap();
+    }
+    assert!(env.node.share_guard.alerts().is_empty());
+    let e = expect_code(
+        institutions::ask(&env.node, &h, hotel_ask(ZHANG)).await,
+        "share.throttled",
+    );
+    assert_eq!(
+        e.kind,
+        ErrorKind::Throttled {
+            retry_after_secs: 10
+        }
+    );
+    // Refused again: still one alert for the spell.
+    env.clock.advance(3);
+    let e = expect_code(
+        institutions::ask(&env.node, &h, hotel_ask(ZHANG)).await,
+        "share.throttled",
+    );
+    assert_eq!(
+        e.kind,
+        ErrorKind::Throttled {
+            retry_after_secs: 7
+        }
+    );
+    let alerts = env.node.share_guard.alerts();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(
+        (alerts[0].kind, alerts[0].institution.as_str(), alerts[0].at),
+        (institutions::AlertKind::Throttled, HOTEL, T0)
+    );
+    assert_eq!(alerts[0].kind.code(), "share.alert.throttled");
+
+    // Another institution and consent-based requests are not held back.
+    institutions::ask(&env.node, &other, hotel_ask(ZHANG))
+        .await
+        .unwrap();
+    let pending = institutions::ask(&env.node, &h, ask("age_check", ZHANG.1))
+        .await
+        .unwrap();
+    assert_eq!(pending.state, "pending");
+
+    // After the wait, one more goes through, then the rate holds again.
+    env.clock.advance(7);
+    let v = institutions::ask(&env.node, &h, hotel_ask(ZHANG))
+        .await
+        .unwrap();
+    assert_eq!(v.state, "granted");
+    expect_code(
+        institutions::ask(&env.node, &h, hotel_ask(ZHANG)).await,
+        "share.throttled",
+    );
+    assert_eq!(env.node.share_guard.alerts().len(), 1);
+}
+
+#[tokio::test]
+async fn an_institution_probing_id_numbers_is_stopped_and_alerts() {
+    let env = limited_env(100, 3).await;
+    issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2)).await; // 张伟
+    let h = hotel(&env).await;
+    // Misses of either kind count alike: an unknown holder, a wrong name.
+    let probes = [
+        hotel_ask(LI),
+        Ask {
+            holder_name: Some("王五".into()),
+            ..hotel_ask(ZHANG)
+        },
+        hotel_ask(("赵六", "110105198001010032")),
+    ];
+    for (i, probe) in probes.into_iter().enumerate() {
+        assert!(env.node.share_guard.alerts().is_empty(), "before miss {i}");
+        expect_code(
+            institutions::ask(&env.node, &h, probe).await,
+            "share.no_license",
+        );
+    }
+    let alerts = env.node.share_guard.alerts();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(
+        (alerts[0].kind, alerts[0].institution.as_str()),
+        (institutions::AlertKind::Probing, HOTEL)
+    );
+    assert_eq!(alerts[0].kind.code(), "share.alert.probing");
+
+    // Now every request of the institution waits, the right name and consent alike.
+    for a in [hotel_ask(ZHANG), ask("age_check", ZHANG.1)] {
+        let e = expect_code(
+            institutions::ask(&env.node, &h, a).await,
+            "share.too_many_misses",
+        );
+        assert_eq!(
+            e.kind,
+            ErrorKind::Throttled {
+                retry_after_secs: 60
+            }
+        );
+    }
+    env.clock.advance(60);
+    let v = institutions::ask(&env.node, &h, hotel_ask(ZHANG))
+        .await
+        .unwrap();
+    assert_eq!(v.state, "granted");
+    assert_eq!(env.node.share_guard.alerts().len(), 1);
+}
+
+#[tokio::test]
+async fn a_busy_hotel_under_the_default_limits_is_never_held_back() {
+    let env = env().await;
+    issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2)).await; // 张伟
+    let h = hotel(&env).await;
+    // A tour group at once, then a guest every few seconds for ten minutes, with a typo
+    // now and then: all within the defaults (60 at once, 30 a minute; 20 misses).
+    for _ in 0..40 {
+        institutions::ask(&env.node, &h, hotel_ask(ZHANG))
+            .await
+            .unwrap();
+    }
+    for i in 0..200 {
+        env.clock.advance(3);
+        let a = if i % 20 == 0 {
+            Ask {
+                holder_name: Some("张玮".into()),
+                ..hotel_ask(ZHANG)
+            }
+        } else {
+            hotel_ask(ZHANG)
+        };
+        match institutions::ask(&env.node, &h, a).await {
+            Ok(v) => assert_eq!(v.state, "granted"),
+            Err(e) => assert_eq!(e.code, "share.no_license", "request {i}: {e:?}"),
+        }
+    }
+    assert!(env.node.share_guard.alerts().is_empty());
 }

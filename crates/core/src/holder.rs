@@ -257,9 +257,78 @@ pub struct Holder {
     pub code: HolderCode,
 }
 
+/// A holder's name as a sharing request compares it: the same name however it was typed,
+/// never a similar one.
+///
+/// Normalisation (in this order), and nothing else: Unicode NFC; full-width ASCII forms
+/// (U+FF01–U+FF5E) become their ASCII characters and the ideographic space (U+3000) a space;
+/// the separator dot of transcribed names (阿依古丽·买买提), typed as U+00B7, U+2022, U+2027,
+/// U+30FB or U+FF65, becomes U+00B7; whitespace at either end is dropped and each run of
+/// whitespace inside becomes one U+0020. No case folding, no traditional/simplified mapping,
+/// no similarity: `张伟` and `张 伟` or `張偉` are different names.
+///
+/// Invariant: never empty; `parse(n.as_str()) == Some(n)` (normalising is idempotent).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HolderName(String);
+
+impl HolderName {
+    /// The normalised name, `None` when nothing but whitespace was given.
+    pub fn parse(raw: &str) -> Option<HolderName> {
+        use unicode_normalization::UnicodeNormalization;
+        let mut out = String::with_capacity(raw.len());
+        let mut space = false;
+        for c in raw.nfc() {
+            let c = match c {
+                '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+                '\u{3000}' => ' ',
+                '\u{2022}' | '\u{2027}' | '\u{30FB}' | '\u{FF65}' => '\u{00B7}',
+                c => c,
+            };
+            if c.is_whitespace() {
+                space = !out.is_empty();
+                continue;
+            }
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
+        }
+        (!out.is_empty()).then_some(HolderName(out))
+    }
+
+    /// The normalised name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for HolderName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_compare_as_typed_never_as_similar() {
+        let n = |s: &str| HolderName::parse(s);
+        assert_eq!(n("张伟"), n(" \u{3000}张伟\t"));
+        assert_eq!(n("阿依古丽·买买提"), n("阿依古丽・买买提"));
+        assert_eq!(n("阿依古丽·买买提"), n("阿依古丽\u{2022}买买提"));
+        assert_eq!(n("JOHN SMITH"), n("ＪＯＨＮ\u{3000}\u{3000}ＳＭＩＴＨ"));
+        assert_eq!(n("JOHN SMITH").unwrap().as_str(), "JOHN SMITH");
+        // NFC: a decomposed é is the composed one.
+        assert_eq!(n("Andre\u{301}"), n("Andr\u{e9}"));
+        assert_ne!(n("张伟"), n("张 伟"));
+        assert_ne!(n("张伟"), n("張偉"));
+        assert_ne!(n("John Smith"), n("JOHN SMITH"));
+        assert_eq!(n(" \u{3000}\n"), None);
+        assert_eq!(n(""), None);
+    }
 
     #[test]
     fn code_types() {

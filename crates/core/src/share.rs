@@ -1,10 +1,15 @@
 //! A sharing request (用证请求): an institution asks for a holder's license for one matter.
 //! [`open`] decides the state a new request starts in, [`state_at`] what a stored request is
-//! at a moment, [`decide`] whether the holder's decision applies. Pure and total, like
+//! at a moment, [`decide`] whether the holder's decision applies, [`name_check`] and
+//! [`NameCheck::answers`] which license a request may reach. Pure and total, like
 //! `lifecycle::transition`; property-tested in `tests/share.rs`.
 //!
 //! Invariants:
-//! - A request under a legal basis (法定依据) is granted when made; nobody decides it.
+//! - A request under a legal basis (法定依据) names the holder (`share.holder_name_required`
+//!   otherwise) and reaches a license only when that name equals the holder's name on it
+//!   ([`HolderName`]: normalised, never fuzzy): an ID number alone yields nothing. A request
+//!   that needs consent may leave the name out; one it gives must match too.
+//! - A request under a legal basis is granted when made; nobody decides it.
 //! - A request that needs consent is pending until the holder consents or refuses, or until
 //!   it lapses at its deadline; a lapsed request is `Expired` and accepts no decision.
 //! - Granted, refused and expired are final.
@@ -12,6 +17,7 @@
 use std::fmt;
 
 use crate::error::ErrorCode;
+use crate::holder::HolderName;
 
 /// Why an institution may have the license.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -103,12 +109,16 @@ pub enum ShareError {
     /// The request is granted, refused or expired already.
     #[error("the request is {0} already")]
     Decided(ShareState),
+    /// A request under a legal basis that does not name the holder.
+    #[error("a request under a legal basis must name the holder (holder_name)")]
+    NameRequired,
 }
 
 impl ErrorCode for ShareError {
     fn code(&self) -> &'static str {
         match self {
             Self::Decided(_) => "share.decided",
+            Self::NameRequired => "share.holder_name_required",
         }
     }
 }
@@ -142,5 +152,32 @@ pub fn decide(
             Decision::Refuse => ShareState::Refused,
         }),
         s => Err(ShareError::Decided(s)),
+    }
+}
+
+/// Which holder's licenses a request may reach, by name; made only by [`name_check`], so an
+/// unnamed check exists only for a request that needs consent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameCheck(Option<HolderName>);
+
+impl NameCheck {
+    /// Whether a license whose holder is named `holder` answers the request: the names are
+    /// equal, or the request (one that needs consent) named nobody.
+    pub fn answers(&self, holder: &HolderName) -> bool {
+        self.0.as_ref().is_none_or(|named| named == holder)
+    }
+
+    /// The name the request gave.
+    pub fn named(&self) -> Option<&HolderName> {
+        self.0.as_ref()
+    }
+}
+
+/// The name check of a request under `basis` that gave `named` (already normalised; a blank
+/// name is no name), decided before any license is looked at: a legal basis needs a name.
+pub fn name_check(basis: Basis, named: Option<HolderName>) -> Result<NameCheck, ShareError> {
+    match (basis, named) {
+        (Basis::Legal, None) => Err(ShareError::NameRequired),
+        (_, named) => Ok(NameCheck(named)),
     }
 }

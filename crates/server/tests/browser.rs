@@ -674,7 +674,8 @@ enum Visit {
 /// axe-core (serious and critical) on every page, in Chinese, in English and in large text,
 /// at 390 px; and no page scrolls sideways at 360 px.
 /// Registers a car-rental company, lets it ask twice for 张伟's driving license, and grants
-/// the second request as 张伟; returns the granted request's id.
+/// the second request as 张伟; then a hotel gets 张伟's resident ID card under its legal basis;
+/// returns the car-rental company's granted request's id.
 async fn sharing_requests(srv: &TestServer) -> String {
     use elicense_app::institutions::{self, Ask, NewInstitution};
     use elicense_app::wallet::IdentityProvider;
@@ -711,6 +712,34 @@ async fn sharing_requests(srv: &TestServer) -> String {
     institutions::decide(&srv.node, &zhang, &granted.id, true)
         .await
         .unwrap();
+    // And a hotel check-in under its legal basis: granted at once, naming the holder as it
+    // must (the ID number alone is refused).
+    issue_resident_id(srv, CITIZEN).await;
+    let hotel = institutions::register(
+        &srv.node,
+        NewInstitution {
+            code: "91310101MA1FPX0Q1Y".into(),
+            name: "上海样本大酒店".into(),
+            area: "310101".into(),
+            matters: vec!["hotel_check_in".into()],
+        },
+    )
+    .await
+    .unwrap();
+    let check_in = |name: Option<&str>| Ask {
+        matter: "hotel_check_in".into(),
+        holder_id: CITIZEN.1.into(),
+        holder_name: name.map(str::to_owned),
+        purpose: "入住登记".into(),
+        staff: "前台 1".into(),
+        keep_days: None,
+    };
+    let refused = institutions::ask(&srv.node, &hotel, check_in(None)).await;
+    assert_eq!(refused.unwrap_err().code, "share.holder_name_required");
+    let legal = institutions::ask(&srv.node, &hotel, check_in(Some(CITIZEN.0)))
+        .await
+        .unwrap();
+    assert_eq!(legal.state, "granted");
     granted.id
 }
 

@@ -4,8 +4,12 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use common::*;
 use elicense_app::institutions::{self, NewInstitution};
+use elicense_app::limit::Rate;
+use elicense_app::ManualClock;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -13,6 +17,8 @@ use serde_json::{json, Value};
 const RENTAL: &str = "91110105MA01B2C3DL";
 /// A hotel: 旅馆住宿登记 has a legal basis, the copy is made at once.
 const HOTEL: &str = "91310101MA1FPX0Q1Y";
+/// 2026-02-02 08:00 CST, the manual clock's start.
+const T0: i64 = 1_769_990_400;
 
 async fn institution(srv: &TestServer, code: &str, name: &str, matter: &str) -> String {
     institutions::register(
@@ -42,6 +48,36 @@ async fn ask(srv: &TestServer, key: &str, body: Value) -> (StatusCode, Value) {
             .unwrap(),
     )
     .await
+}
+
+/// A resident ID card for `holder`, issued in the node.
+async fn issue_resident_id(srv: &TestServer, holder: (&str, &str)) {
+    let t = srv
+        .node
+        .catalogue
+        .get(elicense_core::sample::RESIDENT_ID_CARD, None)
+        .await
+        .unwrap();
+    elicense_app::issue::issue(
+        &srv.node,
+        elicense_app::issue::IssueRequest {
+            type_code: t.code.to_string(),
+            issuer: t.issuers[0].to_string(),
+            holder_name: holder.0.into(),
+            holder_id: holder.1.into(),
+            fields: elicense_app::seed::example_fields(&t, holder.0, holder.1),
+            actor: "test".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// A hotel check-in (legal basis) naming `holder`.
+fn hotel_ask(holder: (&str, &str)) -> Value {
+    json!({"matter": "hotel_check_in", "holder_id": holder.1, "holder_name": holder.0,
+           "purpose": "入住登记", "staff": "前台 1"})
 }
 
 fn rental_ask() -> Value {
@@ -229,27 +265,7 @@ async fn consent_in_the_wallet_gives_the_institution_its_annotated_copy() {
 async fn a_legal_basis_grants_at_once_and_the_page_form_refuses_without_script() {
     let srv = TestServer::start().await;
     with_accounts(&srv).await;
-    // A resident ID card for 张伟, issued in the node.
-    let t = srv
-        .node
-        .catalogue
-        .get(elicense_core::sample::RESIDENT_ID_CARD, None)
-        .await
-        .unwrap();
-    elicense_app::issue::issue(
-        &srv.node,
-        elicense_app::issue::IssueRequest {
-            type_code: t.code.to_string(),
-            issuer: t.issuers[0].to_string(),
-            holder_name: CITIZEN.0.into(),
-            holder_id: CITIZEN.1.into(),
-            fields: elicense_app::seed::example_fields(&t, CITIZEN.0, CITIZEN.1),
-            actor: "test".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    issue_resident_id(&srv, CITIZEN).await;
     let hotel = institution(&srv, HOTEL, "上海样本大酒店", "hotel_check_in").await;
     let (status, granted) = ask(
         &srv,
@@ -396,4 +412,87 @@ async fn bad_requests_get_stable_codes_and_store_nothing() {
         .await
         .unwrap();
     expect_error(resp, StatusCode::NOT_FOUND, "share.not_found").await;
+}
+
+#[tokio::test]
+async fn a_legal_basis_needs_the_name_and_a_wrong_one_looks_like_no_holder() {
+    let srv = TestServer::start().await;
+    issue_resident_id(&srv, CITIZEN).await;
+    let hotel = institution(&srv, HOTEL, "上海样本大酒店", "hotel_check_in").await;
+
+    // The ID number alone: name, sex and address are not handed out.
+    let mut id_alone = hotel_ask(CITIZEN);
+    id_alone.as_object_mut().unwrap().remove("holder_name");
+    let (status, body) = ask(&srv, &hotel, id_alone).await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (
+            StatusCode::BAD_REQUEST,
+            &json!("share.holder_name_required")
+        ),
+        "{body}"
+    );
+    assert!(body.get("copy").is_none());
+
+    // A wrong name for a real holder, and a holder the node does not know: one answer.
+    let wrong = ask(&srv, &hotel, hotel_ask(("李四", CITIZEN.1))).await;
+    let unknown = ask(&srv, &hotel, hotel_ask(CITIZEN2)).await;
+    assert_eq!(wrong.0, StatusCode::NOT_FOUND);
+    assert_eq!(wrong.1["error"]["code"], "share.no_license");
+    assert_eq!(wrong, unknown);
+
+    let (status, granted) = ask(&srv, &hotel, hotel_ask(CITIZEN)).await;
+    assert_eq!(status, StatusCode::CREATED, "{granted}");
+    assert_eq!(granted["copy"]["fields"]["holder_name"], CITIZEN.0);
+}
+
+#[tokio::test]
+async fn an_institution_beyond_its_rate_gets_429_and_the_operator_an_alert() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let srv = TestServer::start_configured(clock.clone(), |c| {
+        c.share_limits.legal = Rate::new(2, 6, 60).unwrap(); // 2 at once, then one per 10 s
+    })
+    .await;
+    issue_resident_id(&srv, CITIZEN).await;
+    let hotel = institution(&srv, HOTEL, "上海样本大酒店", "hotel_check_in").await;
+    for _ in 0..2 {
+        let (status, body) = ask(&srv, &hotel, hotel_ask(CITIZEN)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let resp = srv
+        .post("/api/v1/shares")
+        .bearer_auth(&hotel)
+        .json(&hotel_ask(CITIZEN))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(resp.headers()["retry-after"], "10");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "share.throttled");
+
+    // The operator sees it: a counter by kind, and the recent alert with the institution.
+    let metrics = srv
+        .get("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("elicense_share_alerts_total{kind=\"throttled\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(&format!(
+            "elicense_share_alert_last_seconds{{kind=\"throttled\",institution=\"{HOTEL}\"}} {T0}"
+        )),
+        "{metrics}"
+    );
+
+    // After the wait, the next one goes through.
+    clock.advance(10);
+    let (status, body) = ask(&srv, &hotel, hotel_ask(CITIZEN)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 }

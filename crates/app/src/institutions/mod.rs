@@ -10,6 +10,12 @@
 //! catalogue; otherwise the request waits for the holder, who sees it in the wallet and
 //! consents or refuses. A request not answered within [`PENDING_SECS`] lapses.
 //!
+//! A request under a legal basis must name the holder, and reaches a license only when the
+//! name matches the one on it (`elicense_core::share::name_check`); an unknown holder and a
+//! wrong name get the same answer (`share.no_license`). Legal-basis requests are rate-limited
+//! per institution, and so are requests that reach no license; an institution that runs
+//! into either limit raises an alert for the operator (`guard`).
+//!
 //! Every step is an event of the license, in its history and in the signed log:
 //! `share_query` (the institution asked), `consent` / `refusal` (the holder answered),
 //! `annotated_copy` (the copy was made). Events name the institution, the staff member, the
@@ -17,11 +23,13 @@
 
 mod copies;
 mod demo;
+mod guard;
 mod shares;
 mod verifications;
 
 pub use copies::*;
 pub use demo::*;
+pub use guard::*;
 pub use shares::*;
 pub use verifications::*;
 

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use elicense_core::error::ErrorCode;
-use elicense_core::holder::HolderCode;
-use elicense_core::share::{self, Basis, Decision, ShareState};
+use elicense_core::holder::{HolderCode, HolderName};
+use elicense_core::share::{self, Basis, Decision, NameCheck, ShareState};
 use elicense_store::{EventRecord, InstitutionRecord, LicenseRecord, ShareRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -25,7 +25,12 @@ pub struct Ask {
     pub matter: String,
     /// The holder's resident ID (GB 11643) or USCC (GB 32100).
     pub holder_id: String,
-    /// When given, must equal the holder's name on the license.
+    /// The holder's name as on the license. Required when the matter has a legal basis
+    /// (`share.holder_name_required` otherwise); may be left out when the holder consents.
+    /// When given it must equal the name on the license after normalisation (NFC, full-width
+    /// forms and the ideographic space as ASCII, separator dots as `·`, outer whitespace
+    /// dropped, inner runs as one space; no case folding, no fuzzy match): a wrong name is
+    /// answered exactly like an unknown holder (`share.no_license`).
     pub holder_name: Option<String>,
     /// Why, in the institution's words (shown to the holder and logged).
     pub purpose: String,
@@ -162,12 +167,14 @@ pub(super) fn use_event(
     }
 }
 
-/// The holder's license in force of the matter's type, newest first.
+/// The holder's license in force of the matter's type that `names` lets the request reach,
+/// newest first. Whether the holder is unknown, has no such license or another name, the
+/// work is one lookup by the holder's keyed hash and the answer `None`.
 pub(super) async fn license_for(
     node: &Node,
     m: &Matter,
     holder: &HolderCode,
-    name: Option<&str>,
+    names: &NameCheck,
 ) -> Result<Option<LicenseRecord>> {
     let now = node.now();
     let type_code = m.license_type.code.to_string();
@@ -178,17 +185,28 @@ pub(super) async fn license_for(
         if r.valid_until.is_some_and(|u| u <= now) {
             continue;
         }
-        if let Some(name) = name {
-            if meta_of(&r)?.holder.name != name.trim() {
-                continue;
-            }
+        let on_license = HolderName::parse(&meta_of(&r)?.holder.name);
+        if !on_license.is_some_and(|n| names.answers(&n)) {
+            continue;
         }
         return Ok(Some(r));
     }
     Ok(None)
 }
 
-/// An institution asks for a holder's license for a matter in its scope.
+/// The matter's basis: legal when the catalogue names a legal basis for it.
+fn basis_of(m: &Matter) -> Basis {
+    if m.need.legal_basis.is_some() {
+        Basis::Legal
+    } else {
+        Basis::Consent
+    }
+}
+
+/// An institution asks for a holder's license for a matter in its scope. The request is
+/// checked (scope, matter, holder ID, name under a legal basis, purpose, period), then
+/// admitted by the institution's limits (`Guard::admit`), then answered; a request that
+/// reaches no license counts against the institution (`Guard::missed`).
 pub async fn ask(node: &Arc<Node>, inst: &InstitutionRecord, ask: Ask) -> Result<ShareView> {
     let matter_code = ask.matter.trim();
     if !inst.matters.iter().any(|m| m == matter_code) {
@@ -208,6 +226,12 @@ pub async fn ask(node: &Arc<Node>, inst: &InstitutionRecord, ask: Ask) -> Result
     })?;
     let holder = HolderCode::detect(ask.holder_id.trim())
         .map_err(|e| invalid("share.bad_holder_id", e.to_string()))?;
+    let basis = basis_of(&m);
+    let names = share::name_check(
+        basis,
+        ask.holder_name.as_deref().and_then(HolderName::parse),
+    )
+    .map_err(|e| invalid(e.code(), e.to_string()))?;
     let (purpose, staff) = (ask.purpose.trim(), ask.staff.trim());
     if purpose.is_empty() || staff.is_empty() {
         return Err(invalid(
@@ -222,24 +246,20 @@ pub async fn ask(node: &Arc<Node>, inst: &InstitutionRecord, ask: Ask) -> Result
             format!("keep_days must be 1 to {MAX_KEEP_DAYS}"),
         ));
     }
-    // The same answer whether the holder is unknown or has no such license in force.
-    let record = license_for(node, &m, &holder, ask.holder_name.as_deref())
-        .await?
-        .ok_or_else(|| {
-            AppError::not_found(
-                "share.no_license",
-                format!(
-                    "the holder has no {} in force on this node",
-                    m.license_type.name
-                ),
-            )
-        })?;
-    let now = node.now();
-    let basis = if m.need.legal_basis.is_some() {
-        Basis::Legal
-    } else {
-        Basis::Consent
+    node.share_guard.admit(&inst.code, basis, node.now())?;
+    // The same answer whether the holder is unknown, has no such license in force or
+    // another name.
+    let Some(record) = license_for(node, &m, &holder, &names).await? else {
+        node.share_guard.missed(&inst.code, node.now());
+        return Err(AppError::not_found(
+            "share.no_license",
+            format!(
+                "no {} in force on this node answers this holder ID and name",
+                m.license_type.name
+            ),
+        ));
     };
+    let now = node.now();
     let state = share::open(basis);
     let mut share = ShareRecord {
         id: crate::wallet::random_id(),

@@ -17,12 +17,11 @@
 //!   are dropped first, then the one whose lock ends first). Failed sign-ins of existing
 //!   accounts are also recorded durably for their owner (`wallet::security`).
 
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr};
-use std::sync::Mutex;
 
 use crate::error::{AppError, ErrorKind};
+use crate::limit::{Kept, Keyed};
 
 /// Most counters kept per kind (about 100 bytes each).
 pub const MAX_KEYS: usize = 100_000;
@@ -150,46 +149,38 @@ fn mask_v6(v6: Ipv6Addr, groups: usize) -> Ipv6Addr {
     Ipv6Addr::from(s)
 }
 
-/// Counters by key under one policy.
-struct Counters<K> {
-    policy: Policy,
-    map: Mutex<HashMap<K, Counter>>,
+impl Kept for Counter {
+    type Rule = Policy;
+
+    fn is_stale(&self, p: &Policy, now: i64) -> bool {
+        Counter::is_stale(self, p, now)
+    }
+
+    /// The one whose lock ends first.
+    fn rank(&self, _: &Policy) -> i64 {
+        self.locked_until
+    }
 }
+
+/// Counters by key under one policy (the shared bounded map of `crate::limit`).
+struct Counters<K>(Keyed<K, Counter>);
 
 impl<K: Hash + Eq + Clone> Counters<K> {
     fn new(policy: Policy) -> Self {
-        Counters {
-            policy,
-            map: Mutex::new(HashMap::new()),
-        }
+        Counters(Keyed::new(policy, MAX_KEYS))
     }
 
     fn retry_after(&self, key: &K, now: i64) -> Option<i64> {
-        let map = self.map.lock().expect("throttle lock");
-        map.get(key).and_then(|c| c.retry_after(now))
+        self.0.get(key).retry_after(now)
     }
 
     fn failed(&self, key: &K, now: i64) {
-        let mut map = self.map.lock().expect("throttle lock");
-        if map.len() >= MAX_KEYS && !map.contains_key(key) {
-            let p = self.policy;
-            map.retain(|_, c| !c.is_stale(&p, now));
-            if map.len() >= MAX_KEYS {
-                if let Some(k) = map
-                    .iter()
-                    .min_by_key(|(_, c)| c.locked_until)
-                    .map(|(k, _)| k.clone())
-                {
-                    map.remove(&k);
-                }
-            }
-        }
-        let c = map.entry(key.clone()).or_default();
-        *c = c.after_failure(&self.policy, now);
+        self.0
+            .update(key, now, |c, p| (c.after_failure(p, now), ()));
     }
 
     fn reset(&self, key: &K) {
-        self.map.lock().expect("throttle lock").remove(key);
+        self.0.remove(key);
     }
 }
 

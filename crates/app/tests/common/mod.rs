@@ -46,17 +46,18 @@ pub struct Env {
 
 /// A seeded node on a fresh SQLite file.
 pub async fn env() -> Env {
+    env_with(NodeConfig::ephemeral(BASE_URL)).await
+}
+
+/// A seeded node on a fresh SQLite file, configured by `config` (e.g. small limits).
+pub async fn env_with(config: NodeConfig) -> Env {
     let dir = tempfile::tempdir().expect("temp dir");
     let store: Arc<dyn Store> = Arc::new(
         SqliteStore::open(dir.path().join("elicense.db"), SqliteOptions::default())
             .expect("open sqlite"),
     );
     let clock = Arc::new(ManualClock::new(T0));
-    let node = Node::new(
-        store.clone(),
-        clock.clone(),
-        NodeConfig::ephemeral(BASE_URL),
-    );
+    let node = Node::new(store.clone(), clock.clone(), config);
     seed::seed_catalogue(&node).await.expect("seed catalogue");
     Env {
         dir,

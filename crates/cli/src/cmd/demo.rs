@@ -153,6 +153,15 @@ fn print_institutions(url: &str, institutions: &[elicense_app::institutions::Dem
         );
         println!("  (zhangwei answers it at {url}/wallet/requests)");
     }
+    if let Some(hotel) = institutions.get(1) {
+        println!(
+            "  curl -s -X POST {url}/api/v1/shares -H 'Authorization: Bearer {}' \\\n      -H 'Content-Type: application/json' -d '{{\"matter\":\"hotel_check_in\",\"holder_id\":\"11010519491231002X\",\"holder_name\":\"张伟\",\"purpose\":\"入住登记\",\"staff\":\"前台 02\"}}'",
+            hotel.api_key
+        );
+        println!(
+            "  (a legal basis: granted at once, only with the holder's name as on the ID card)"
+        );
+    }
 }
 
 async fn print_banner(

@@ -39,7 +39,21 @@ impl TestServer {
     }
 
     pub async fn start_with_clock(clock: Arc<dyn Clock>) -> TestServer {
-        TestServer::start_full(clock, None, elicense_server::ServeOptions::default()).await
+        TestServer::start_full(
+            clock,
+            None,
+            elicense_server::ServeOptions::default(),
+            |_| {},
+        )
+        .await
+    }
+
+    /// A server whose node configuration the test changes first (e.g. small limits).
+    pub async fn start_configured(
+        clock: Arc<dyn Clock>,
+        configure: impl FnOnce(&mut NodeConfig),
+    ) -> TestServer {
+        TestServer::start_full(clock, None, Default::default(), configure).await
     }
 
     /// A server with serving options of the test's choosing (limits, a metrics listener).
@@ -47,13 +61,13 @@ impl TestServer {
         clock: Arc<dyn Clock>,
         options: elicense_server::ServeOptions,
     ) -> TestServer {
-        TestServer::start_full(clock, None, options).await
+        TestServer::start_full(clock, None, options, |_| {}).await
     }
 
     /// A node that calls itself `public_url` (e.g. `https://...`, as behind a TLS proxy)
     /// while served over plain http on 127.0.0.1.
     pub async fn start_public(clock: Arc<dyn Clock>, public_url: &str) -> TestServer {
-        TestServer::start_full(clock, Some(public_url), Default::default()).await
+        TestServer::start_full(clock, Some(public_url), Default::default(), |_| {}).await
     }
 
     /// `public_url`: what the node calls itself; `None`: its own http address.
@@ -61,6 +75,7 @@ impl TestServer {
         clock: Arc<dyn Clock>,
         public_url: Option<&str>,
         options: elicense_server::ServeOptions,
+        configure: impl FnOnce(&mut NodeConfig),
     ) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -70,7 +85,8 @@ impl TestServer {
         let base = format!("http://{addr}");
         let store =
             SqliteStore::open(dir.path().join("db"), Default::default()).expect("open store");
-        let config = NodeConfig::ephemeral(public_url.unwrap_or(&base));
+        let mut config = NodeConfig::ephemeral(public_url.unwrap_or(&base));
+        configure(&mut config);
         let node = Node::new(Arc::new(store), clock, config);
         let seeded = seed_catalogue(&node).await.expect("seed catalogue");
         let keys = seeded
