@@ -4,6 +4,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 scripts/postgres.sh
+# A local Citus cluster (coordinator and two workers) for the hub index tests
+# (crates/store/tests/citus.rs), unless ELICENSE_TEST_CITUS_URL names one already.
+if [ -z "${ELICENSE_TEST_CITUS_URL:-}" ]; then
+    citus_url=$(scripts/citus.sh)
+    export ELICENSE_TEST_CITUS_URL=$citus_url
+fi
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --no-fail-fast
 else

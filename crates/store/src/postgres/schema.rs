@@ -160,6 +160,8 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
 ///   from the identifier's own segments: a primary-key probe, no identifier index;
 /// - a holder's licenses: `hub_holders` by `holder_key` (one shard), then `hub_licenses` by
 ///   lineage (one shard per license).
+///
+/// `tests/citus.rs` applies it on a real cluster and checks the catalog and the plans.
 const HUB_INDEX: &str = r#"
 CREATE TABLE hub_nodes (
     code text PRIMARY KEY, area text NOT NULL, name text NOT NULL, url text NOT NULL

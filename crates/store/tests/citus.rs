@@ -1,0 +1,459 @@
+//! The hub index (migration 3, `HUB_INDEX` in `src/postgres/schema.rs`) on a real Citus
+//! cluster: a coordinator and two workers that `scripts/citus.sh` builds and starts (and
+//! `scripts/test.sh` runs before the tests). Each test opens a `PgStore` on a schema of its own
+//! in the coordinator's database, which applies every migration; the hub tables are then
+//! distributed, and these tests check that against Citus' own catalog and plans.
+//!
+//! The cluster's URL comes from `ELICENSE_TEST_CITUS_URL` (`scripts/test.sh` exports what
+//! `scripts/citus.sh` prints). Under `CI=true` these tests FAIL without it; elsewhere they fall
+//! back to the script's default URL and FAIL, saying to run `scripts/citus.sh`, when nothing
+//! answers there. They never skip: a hub index that silently stopped being distributed would
+//! otherwise pass unnoticed.
+
+// Only a few of the suite's checks run here, so its re-exports go unused.
+#[allow(unused_imports)]
+mod suite;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use elicense_store::postgres::{PgOptions, SCHEMA_VERSION};
+use elicense_store::*;
+use tokio_postgres::{Client, NoTls};
+
+/// What `scripts/citus.sh` prints with its default ports.
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:9700/test";
+
+/// Shards of each distributed hub table (the migration's `shard_count`).
+const SHARDS: i64 = 256;
+
+fn url() -> String {
+    match std::env::var("ELICENSE_TEST_CITUS_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => panic!(
+            "ELICENSE_TEST_CITUS_URL is not set: under CI the Citus tests need the cluster \
+             that scripts/test.sh starts with scripts/citus.sh and exports"
+        ),
+        _ => DEFAULT_URL.to_owned(),
+    }
+}
+
+fn unreachable(url: &str, e: impl std::fmt::Display) -> ! {
+    panic!(
+        "no Citus cluster at {url} ({e}): run scripts/citus.sh (as root; it builds Citus and \
+         starts a coordinator and two workers) and set ELICENSE_TEST_CITUS_URL to the URL it \
+         prints"
+    )
+}
+
+/// A schema name no other test (or test run) uses.
+fn fresh_schema() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "c_{:x}_{:x}_{}",
+        std::process::id(),
+        nanos & 0xffff_ffff_ffff,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Drops its schema when the test ends, even when it panicked; on Citus, `DROP SCHEMA ..
+/// CASCADE` drops the distributed tables' shards on the workers too.
+struct SchemaGuard {
+    schema: String,
+}
+
+impl Drop for SchemaGuard {
+    fn drop(&mut self) {
+        let schema = self.schema.clone();
+        // Drop runs inside the test's runtime: use a runtime of our own on another thread.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(c) = raw(None).await {
+                    let _ = c
+                        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                        .await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+/// A plain connection to the coordinator, its `search_path` set to `schema` if given.
+async fn raw(schema: Option<&str>) -> Result<Client, tokio_postgres::Error> {
+    let (client, conn) = tokio_postgres::connect(&url(), NoTls).await?;
+    tokio::spawn(conn);
+    if let Some(s) = schema {
+        client
+            .batch_execute(&format!("SET search_path TO {s}"))
+            .await?;
+    }
+    Ok(client)
+}
+
+/// A store on a fresh schema of the coordinator's database, migrated, and a plain connection
+/// with the same `search_path`. Fails unless the database has the `citus` extension and two
+/// active workers.
+async fn fresh() -> (PgStore, Client, SchemaGuard) {
+    let url = url();
+    let c = raw(None).await.unwrap_or_else(|e| unreachable(&url, e));
+    let citus = c
+        .query_opt("SELECT 1 FROM pg_extension WHERE extname = 'citus'", &[])
+        .await
+        .unwrap();
+    assert!(
+        citus.is_some(),
+        "{url} has no citus extension: ELICENSE_TEST_CITUS_URL must name the coordinator \
+         that scripts/citus.sh starts"
+    );
+    let workers = worker_ports(&c).await;
+    assert_eq!(workers.len(), 2, "two active workers, saw {workers:?}");
+
+    let guard = SchemaGuard {
+        schema: fresh_schema(),
+    };
+    let store = PgStore::connect(
+        &url,
+        PgOptions {
+            schema: Some(guard.schema.clone()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|e| unreachable(&url, e));
+    c.batch_execute(&format!("SET search_path TO {}", guard.schema))
+        .await
+        .unwrap();
+    (store, c, guard)
+}
+
+async fn worker_ports(c: &Client) -> BTreeSet<i64> {
+    c.query(
+        "SELECT node_port::bigint FROM citus_get_active_worker_nodes()",
+        &[],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+/// One row of `pg_dist_partition` for a table of `schema`.
+#[derive(Debug)]
+struct Distribution {
+    /// `h` (hash-distributed) or `n` (none: a reference table).
+    method: String,
+    column: Option<String>,
+    colocation: i32,
+    /// `s` (streaming/one placement per shard) or `t` (two-phase: reference tables).
+    replication: String,
+}
+
+async fn distributions(c: &Client, schema: &str) -> BTreeMap<String, Distribution> {
+    c.query(
+        "SELECT t.relname::text, p.partmethod::text,
+                column_to_column_name(p.logicalrelid, p.partkey), p.colocationid,
+                p.repmodel::text
+         FROM pg_dist_partition p
+         JOIN pg_class t ON t.oid = p.logicalrelid
+         JOIN pg_namespace n ON n.oid = t.relnamespace
+         WHERE n.nspname = $1",
+        &[&schema],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| {
+        (
+            r.get(0),
+            Distribution {
+                method: r.get(1),
+                column: r.get(2),
+                colocation: r.get(3),
+                replication: r.get(4),
+            },
+        )
+    })
+    .collect()
+}
+
+/// The text of `EXPLAIN (COSTS OFF) sql`, one line per row.
+async fn explain(c: &Client, sql: &str) -> String {
+    c.query(&format!("EXPLAIN (COSTS OFF) {sql}"), &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Asserts that Citus runs `sql` as one task on one worker (a router plan) and returns that
+/// worker's port.
+async fn routed_to_one_shard(c: &Client, sql: &str, workers: &BTreeSet<i64>) -> i64 {
+    let plan = explain(c, sql).await;
+    assert!(
+        plan.contains("Custom Scan (Citus Adaptive)") && plan.contains("Task Count: 1\n"),
+        "{sql}\nis not a single-shard plan:\n{plan}"
+    );
+    let port: i64 = plan
+        .split_once(" port=")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no task node in the plan:\n{plan}"));
+    assert!(
+        workers.contains(&port),
+        "task on port {port}, not a worker:\n{plan}"
+    );
+    port
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+const HUB_TABLES: [&str; 6] = [
+    "hub_holders",
+    "hub_issuers",
+    "hub_licenses",
+    "hub_nodes",
+    "hub_status_changes",
+    "hub_types",
+];
+
+/// The store's migrations, run in one transaction on a fresh non-`public` schema, distribute
+/// the hub tables (`HUB_INDEX` as written: its `SET LOCAL citus.multi_shard_modify_mode` holds
+/// in that transaction, and the unqualified table names resolve through `search_path`): `hub_licenses` and `hub_status_changes` by `lineage` and co-located (shard
+/// by shard, on the same worker), `hub_holders` by `holder_key`, the small tables as reference
+/// tables on every worker; shards on both workers; every other table of the store stays a
+/// local table of the coordinator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hub_tables_are_distributed_by_their_lookup_keys() {
+    let (s, c, guard) = fresh().await;
+    assert_eq!(s.status().await.unwrap().current, SCHEMA_VERSION);
+    let schema = guard.schema.as_str();
+    let workers = worker_ports(&c).await;
+
+    let d = distributions(&c, schema).await;
+    assert_eq!(
+        d.keys().map(String::as_str).collect::<Vec<_>>(),
+        HUB_TABLES,
+        "exactly the hub tables are Citus tables: {d:?}"
+    );
+    let lic = &d["hub_licenses"];
+    let changes = &d["hub_status_changes"];
+    let holders = &d["hub_holders"];
+    for (t, want) in [
+        (lic, "lineage"),
+        (changes, "lineage"),
+        (holders, "holder_key"),
+    ] {
+        assert_eq!(
+            (
+                t.method.as_str(),
+                t.column.as_deref(),
+                t.replication.as_str()
+            ),
+            ("h", Some(want), "s"),
+            "{t:?}"
+        );
+    }
+    assert_eq!(lic.colocation, changes.colocation, "history co-located");
+    assert_ne!(lic.colocation, holders.colocation);
+    for t in ["hub_nodes", "hub_issuers", "hub_types"] {
+        assert_eq!(
+            (
+                d[t].method.as_str(),
+                d[t].column.as_deref(),
+                d[t].replication.as_str()
+            ),
+            ("n", None, "t"),
+            "{t} is a reference table: {:?}",
+            d[t]
+        );
+    }
+
+    // Placements per table and worker.
+    let rows = c
+        .query(
+            "SELECT t.relname::text, pl.nodeport::bigint, count(*)
+             FROM pg_dist_shard sh
+             JOIN pg_class t ON t.oid = sh.logicalrelid
+             JOIN pg_namespace n ON n.oid = t.relnamespace
+             JOIN pg_dist_shard_placement pl ON pl.shardid = sh.shardid
+             WHERE n.nspname = $1
+             GROUP BY 1, 2",
+            &[&schema],
+        )
+        .await
+        .unwrap();
+    let mut placed: BTreeMap<String, BTreeMap<i64, i64>> = BTreeMap::new();
+    for r in rows {
+        placed
+            .entry(r.get(0))
+            .or_default()
+            .insert(r.get(1), r.get(2));
+    }
+    for t in ["hub_licenses", "hub_status_changes", "hub_holders"] {
+        let per_worker = &placed[t];
+        assert_eq!(
+            per_worker.keys().copied().collect::<BTreeSet<_>>(),
+            workers,
+            "{t}: shards on both workers, none on the coordinator: {per_worker:?}"
+        );
+        assert_eq!(
+            per_worker.values().sum::<i64>(),
+            SHARDS,
+            "{t}: {per_worker:?}"
+        );
+        assert!(
+            per_worker.values().all(|n| *n >= SHARDS / 4),
+            "{t}: shards spread over the workers: {per_worker:?}"
+        );
+    }
+    for t in ["hub_nodes", "hub_issuers", "hub_types"] {
+        let per_node = &placed[t];
+        for w in &workers {
+            assert_eq!(per_node.get(w), Some(&1), "{t}: one copy on worker {w}");
+        }
+    }
+
+    // Co-location shard by shard: each hash range of `hub_licenses` and the same range of
+    // `hub_status_changes` are on the same worker.
+    let split: i64 = c
+        .query_one(
+            "SELECT count(*)
+             FROM pg_dist_shard a
+             JOIN pg_dist_placement pa ON pa.shardid = a.shardid
+             JOIN pg_dist_shard b ON b.shardminvalue = a.shardminvalue
+                AND b.shardmaxvalue = a.shardmaxvalue
+             JOIN pg_dist_placement pb ON pb.shardid = b.shardid
+             WHERE a.logicalrelid = 'hub_licenses'::regclass
+               AND b.logicalrelid = 'hub_status_changes'::regclass
+               AND pa.groupid <> pb.groupid",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        split, 0,
+        "ranges of a license and its history on different workers"
+    );
+
+    // The store's own tables are not Citus tables: they stay on the coordinator.
+    let local: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
+             WHERE n.nspname = $1 AND t.relname IN ('licenses', 'events', 'log_entries')
+               AND NOT EXISTS (SELECT 1 FROM pg_dist_partition p WHERE p.logicalrelid = t.oid)",
+            &[&schema],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(local, 3);
+}
+
+/// With rows in every hub table, the hub's lookups go to one shard: a license by
+/// `(lineage, version)`, a license with its history (co-location), a license with its issuer
+/// (reference table), a holder's licenses by `holder_key`. A lookup that names no distribution
+/// column (by identifier) visits every shard: the single-shard plans are the schema's doing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hub_lookups_route_to_one_shard() {
+    let (_s, c, _guard) = fresh().await;
+    let workers = worker_ports(&c).await;
+    c.batch_execute(
+        "INSERT INTO hub_nodes VALUES ('N1', '110000', 'Beijing', 'https://n1.example');
+         INSERT INTO hub_issuers VALUES ('I1', '110000', 'N1'), ('I2', '110000', 'N1');
+         INSERT INTO hub_types VALUES ('T1', 'Business license');
+         INSERT INTO hub_licenses
+             SELECT format('T1.I%s.%s', 1 + i % 2, lpad(i::text, 10, '0')), v,
+                    format('ID-%s-%s', i, v), 'T1', format('I%s', 1 + i % 2), 0, 'N1',
+                    sha256(convert_to('holder' || i % 50, 'UTF8')), 100
+             FROM generate_series(1, 500) i, generate_series(1, 2) v;
+         INSERT INTO hub_status_changes
+             SELECT lineage, version, s, s % 3, 100 + s FROM hub_licenses, generate_series(1, 2) s;
+         INSERT INTO hub_holders SELECT DISTINCT holder_key, lineage FROM hub_licenses;",
+    )
+    .await
+    .unwrap();
+
+    // The rows landed on both workers.
+    let nodes: i64 = c
+        .query_one(
+            "SELECT count(DISTINCT pl.groupid)
+             FROM hub_licenses l
+             JOIN pg_dist_placement pl
+               ON pl.shardid = get_shard_id_for_distribution_column('hub_licenses', l.lineage)",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(nodes, 2);
+
+    let lineage = "T1.I2.0000000123";
+    let by_key = format!(
+        "SELECT identifier, status FROM hub_licenses WHERE lineage = '{lineage}' AND version = 2"
+    );
+    let home = routed_to_one_shard(&c, &by_key, &workers).await;
+    let row = c.query_one(&by_key, &[]).await.unwrap();
+    assert_eq!(row.get::<_, String>(0), "ID-123-2");
+
+    let with_history = format!(
+        "SELECT l.version, s.seq, s.status FROM hub_licenses l
+         JOIN hub_status_changes s USING (lineage, version)
+         WHERE l.lineage = '{lineage}' ORDER BY 1, 2"
+    );
+    assert_eq!(routed_to_one_shard(&c, &with_history, &workers).await, home);
+    assert_eq!(c.query(&with_history, &[]).await.unwrap().len(), 4);
+
+    let with_issuer = format!(
+        "SELECT l.version, i.node, t.name FROM hub_licenses l
+         JOIN hub_issuers i ON i.code = l.issuer JOIN hub_types t ON t.code = l.type_code
+         WHERE l.lineage = '{lineage}'"
+    );
+    assert_eq!(routed_to_one_shard(&c, &with_issuer, &workers).await, home);
+    assert_eq!(c.query(&with_issuer, &[]).await.unwrap().len(), 2);
+
+    // The key must reach Citus as a value (a literal or a bound parameter, as the app sends
+    // it): an expression such as `sha256(..)` in the query is not folded before Citus picks
+    // the shards, and the lookup would visit all 256.
+    let key: Vec<u8> = c
+        .query_one("SELECT sha256(convert_to('holder7', 'UTF8'))", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let holder = "SELECT lineage FROM hub_holders WHERE holder_key = $1";
+    let literal = holder.replace("$1", &format!("'\\x{}'", hex(&key)));
+    routed_to_one_shard(&c, &literal, &workers).await;
+    assert_eq!(c.query(holder, &[&key]).await.unwrap().len(), 10);
+
+    let by_identifier = "SELECT status FROM hub_licenses WHERE identifier = 'ID-123-2'";
+    let plan = explain(&c, by_identifier).await;
+    assert!(
+        plan.contains(&format!("Task Count: {SHARDS}")),
+        "a lookup without the distribution column visits every shard:\n{plan}"
+    );
+}
+
+/// The rest of the store keeps working on a Citus coordinator (its tables are local ones
+/// there): a few conformance checks, each on a fresh schema with the hub tables distributed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_runs_on_the_coordinator() {
+    let (s, _c, _guard) = fresh().await;
+    suite::insert_is_atomic(&s).await;
+    let (s, _c, _guard) = fresh().await;
+    suite::log_appends_with_events(&s).await;
+}
