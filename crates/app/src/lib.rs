@@ -22,6 +22,7 @@ pub mod lifecycle;
 pub mod log;
 pub mod node;
 pub mod openings;
+pub mod operator;
 pub mod seed;
 pub mod status;
 pub mod timeutil;
