@@ -295,6 +295,7 @@ async fn institutions_and_accounts_disabled_and_enabled_over_http() {
         .await
         .unwrap()
         .0;
+    srv.issue_driving("es256").await;
     let ask = json!({"matter": "car_rental", "holder_id": CITIZEN.1, "purpose": "p", "staff": "s"});
     let asked = srv
         .post("/api/v1/shares")
@@ -303,7 +304,11 @@ async fn institutions_and_accounts_disabled_and_enabled_over_http() {
         .send()
         .await
         .unwrap();
-    assert!(asked.status().is_success());
+    assert!(
+        asked.status().is_success(),
+        "{}",
+        asked.text().await.unwrap()
+    );
 
     let (s, done) = op_post(
         &srv,
@@ -362,7 +367,7 @@ async fn institutions_and_accounts_disabled_and_enabled_over_http() {
         .send()
         .await
         .unwrap();
-    assert!(resp.status().is_success());
+    assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
 
     // Accounts: a session ends at once.
     let cookie = sign_in(&srv, "zhangwei").await;
