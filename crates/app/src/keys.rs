@@ -62,6 +62,15 @@ pub fn standing(r: &KeyRecord, t: i64) -> KeyStanding {
     }
 }
 
+/// Whether a key may sign now: it must still be valid at the next second. Times are whole
+/// seconds, so a retirement at `t` sets `not_after = t + 1` (`crate::operator::retire_key`):
+/// what the key signed up to and in the second of its retirement has `iat <= t < not_after`
+/// and stays valid, and from the retirement on the key signs nothing (`t + 1 < not_after`
+/// fails).
+pub fn may_sign(k: &KeyRecord, now: i64) -> bool {
+    standing(k, now.saturating_add(1)) == KeyStanding::Valid
+}
+
 /// Whether an issuer key could sign at a given time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyStanding {
@@ -158,7 +167,7 @@ impl KeyRing {
         let record = keys
             .iter()
             .rev()
-            .find(|k| k.alg == alg.cli_name() && standing(k, now) == KeyStanding::Valid)
+            .find(|k| k.alg == alg.cli_name() && may_sign(k, now))
             .ok_or_else(|| {
                 AppError::new(
                     ErrorKind::Invalid,

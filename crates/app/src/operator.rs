@@ -20,8 +20,10 @@
 //!   drops its caches at once ([`crate::keys::KeyRing::invalidate`]); a node in another
 //!   process (the CLI next to a running node) stops signing with a retired or revoked key and
 //!   applies a revocation's `since` to verification within [`crate::cache::TTL`] (1 s).
-//! - Retiring a key sets its `not_after` to now: it signs nothing from then on, and what it
-//!   signed before keeps verifying (its `iat` is before `not_after`). Revoking a key since a
+//! - Retiring a key at `t` sets its `not_after` to `t + 1` (times are whole seconds, the end
+//!   exclusive): it signs nothing from then on ([`crate::keys::may_sign`] asks for validity
+//!   at the next second), and what it signed before, in that second too, keeps verifying
+//!   (its `iat` is before `not_after`). Revoking a key since a
 //!   time `since` (at most now) sets `revoked_at = since`: a credential it signed with
 //!   `iat >= since` is invalid (`issuer.key_revoked`), one with `iat < since` verifies. A
 //!   revocation may later move `since` earlier, never later. Note that whoever holds a
@@ -344,7 +346,10 @@ async fn existing_key(node: &Node, kid: &str) -> Result<elicense_store::KeyRecor
 pub async fn retire_key(node: &Arc<Node>, actor: &OperatorActor, kid: &str) -> Result<Done> {
     let key = existing_key(node, kid).await?;
     let now = node.now();
-    if key.not_after.is_some_and(|t| t <= now) {
+    // `not_after` is exclusive and times are whole seconds: what the key signed in this
+    // second, before its retirement, stays valid (`keys::may_sign`).
+    let not_after = now + 1;
+    if key.not_after.is_some_and(|t| t <= not_after) {
         return Err(conflict(
             "key.already_retired",
             format!("issuer key {} is retired already", key.kid),
@@ -352,7 +357,7 @@ pub async fn retire_key(node: &Arc<Node>, actor: &OperatorActor, kid: &str) -> R
     }
     let change = OperatorChange::RetireKey {
         kid: key.kid.clone(),
-        not_after: now,
+        not_after,
     };
     let ev = event(node, actor, OperatorAction::KeyRetire, &key.kid, None);
     let done = apply(node, change, ev, "key.unknown", "key.already_retired").await;
