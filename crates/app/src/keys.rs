@@ -82,6 +82,9 @@ pub enum KeyStanding {
     Revoked,
 }
 
+/// Public keys by kid.
+type PublicKeys = HashMap<String, Arc<PublicKey>>;
+
 /// Signing keys (decrypted lazily) and verifying keys of every issuer of the node.
 pub struct KeyRing {
     store: Arc<dyn Store>,
@@ -92,7 +95,7 @@ pub struct KeyRing {
     chosen: TtlCache<(String, &'static str), Arc<KeyPair>>,
     /// Public keys by kid, and when they were read from the store (`None`: never, or
     /// invalidated): older than [`crate::cache::TTL`] they are read again.
-    public: RwLock<(HashMap<String, Arc<PublicKey>>, Option<Instant>)>,
+    public: RwLock<(PublicKeys, Option<Instant>)>,
     /// When the public keys were last read from the store: an unknown kid triggers a reload
     /// at most once per `RELOAD_INTERVAL`, so random kids cannot make every request a scan.
     reloaded: tokio::sync::Mutex<Option<Instant>>,
