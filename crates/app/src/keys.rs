@@ -1,6 +1,20 @@
 //! The issuers' key ring. Private keys are stored encrypted (PKCS#8, password from the
 //! configuration) and decrypted once per process, on first use; public keys are loaded from
 //! the store and turned into verifiers. No private key is ever logged or returned.
+//!
+//! Retirement and revocation (`crate::operator`): which key signs is cached for
+//! [`crate::cache::TTL`] and the public keys (with their `not_after` and `revoked_at`) are
+//! read again when they are older than that TTL, so a key retired or revoked by another
+//! process (the CLI beside a running node) stops signing, and its revocation applies to
+//! verification, within 1 s; [`KeyRing::invalidate`] drops both caches at once in this
+//! process. A key signs at `now` only if [`PublicKey::valid_at`]`(now)`-like conditions hold:
+//! after `not_before`, before `not_after` (retired) and before `revoked_at` (compromised).
+//!
+//! The published JWKS ([`KeyRing::jwks`]) keeps retired keys (what they signed stays valid
+//! and must stay verifiable) and drops revoked ones: a verifier that knows only the JWKS
+//! cannot apply a revocation's `since`, so it refuses everything the compromised key signed
+//! (failing closed); the node's verification (and the public log's `key_revoke` leaf, with
+//! `since`) tells the credentials from before the compromise.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -23,15 +37,53 @@ pub struct PublicKey {
 }
 
 impl PublicKey {
-    /// Whether the key was usable for signing at `t` (after `not_before`, before expiry and
-    /// revocation).
+    /// Whether the key was usable for signing at `t` (after `not_before`, before it was
+    /// retired and before the time from which it is revoked).
     pub fn valid_at(&self, t: i64) -> bool {
-        let r = &self.record;
-        r.not_before <= t
-            && r.not_after.is_none_or(|end| t < end)
-            && r.revoked_at.is_none_or(|rev| t < rev)
+        self.standing_at(t) == KeyStanding::Valid
+    }
+
+    /// What the key was at `t`: the one decision of whether a signature made at `t` (a
+    /// credential's `iat`) counts. A revocation wins over the other reasons: a credential
+    /// claiming a time at or after `revoked_at` is [`KeyStanding::Revoked`], whatever else.
+    pub fn standing_at(&self, t: i64) -> KeyStanding {
+        standing(&self.record, t)
     }
 }
+
+/// [`PublicKey::standing_at`] of a stored key: also what decides which key may sign now.
+pub fn standing(r: &KeyRecord, t: i64) -> KeyStanding {
+    if r.revoked_at.is_some_and(|since| since <= t) {
+        KeyStanding::Revoked
+    } else if t < r.not_before || r.not_after.is_some_and(|end| end <= t) {
+        KeyStanding::OutOfPeriod
+    } else {
+        KeyStanding::Valid
+    }
+}
+
+/// Whether a key may sign now: it must still be valid at the next second. Times are whole
+/// seconds, so a retirement at `t` sets `not_after = t + 1` (`crate::operator::retire_key`):
+/// what the key signed up to and in the second of its retirement has `iat <= t < not_after`
+/// and stays valid, and from the retirement on the key signs nothing (`t + 1 < not_after`
+/// fails).
+pub fn may_sign(k: &KeyRecord, now: i64) -> bool {
+    standing(k, now.saturating_add(1)) == KeyStanding::Valid
+}
+
+/// Whether an issuer key could sign at a given time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStanding {
+    /// Within its period and not revoked.
+    Valid,
+    /// Before `not_before` or at or after `not_after` (retired).
+    OutOfPeriod,
+    /// At or after the time from which it is revoked (compromised).
+    Revoked,
+}
+
+/// Public keys by kid.
+type PublicKeys = HashMap<String, Arc<PublicKey>>;
 
 /// Signing keys (decrypted lazily) and verifying keys of every issuer of the node.
 pub struct KeyRing {
@@ -41,7 +93,9 @@ pub struct KeyRing {
     signers: RwLock<HashMap<String, Arc<KeyPair>>>,
     /// Which key signs for (issuer, alg) now.
     chosen: TtlCache<(String, &'static str), Arc<KeyPair>>,
-    public: RwLock<HashMap<String, Arc<PublicKey>>>,
+    /// Public keys by kid, and when they were read from the store (`None`: never, or
+    /// invalidated): older than [`crate::cache::TTL`] they are read again.
+    public: RwLock<(PublicKeys, Option<Instant>)>,
     /// When the public keys were last read from the store: an unknown kid triggers a reload
     /// at most once per `RELOAD_INTERVAL`, so random kids cannot make every request a scan.
     reloaded: tokio::sync::Mutex<Option<Instant>>,
@@ -57,7 +111,7 @@ impl KeyRing {
             password,
             signers: RwLock::new(HashMap::new()),
             chosen: TtlCache::default(),
-            public: RwLock::new(HashMap::new()),
+            public: RwLock::new((HashMap::new(), None)),
             reloaded: tokio::sync::Mutex::new(None),
         }
     }
@@ -87,10 +141,17 @@ impl KeyRing {
             .write()
             .expect("key ring lock")
             .insert(record.kid.clone(), Arc::new(pair));
-        self.public.write().expect("key ring lock").clear();
+        self.invalidate().await;
+        Ok(record)
+    }
+
+    /// Drops the cached choice of signing keys and the cached public keys: the next signature
+    /// and verification read the keys from the store (after a key was made, retired or
+    /// revoked in this process).
+    pub async fn invalidate(&self) {
+        *self.public.write().expect("key ring lock") = (HashMap::new(), None);
         *self.reloaded.lock().await = None;
         self.chosen.clear();
-        Ok(record)
     }
 
     /// The newest key of `issuer` for `alg` that is valid at `now`, decrypted.
@@ -109,12 +170,7 @@ impl KeyRing {
         let record = keys
             .iter()
             .rev()
-            .find(|k| {
-                k.alg == alg.cli_name()
-                    && k.not_before <= now
-                    && k.not_after.is_none_or(|e| now < e)
-                    && k.revoked_at.is_none_or(|r| now < r)
-            })
+            .find(|k| k.alg == alg.cli_name() && may_sign(k, now))
             .ok_or_else(|| {
                 AppError::new(
                     ErrorKind::Invalid,
@@ -145,25 +201,44 @@ impl KeyRing {
         Ok(pair)
     }
 
-    /// The public key with this kid, loading keys from the store when it is not cached.
+    /// The cached public key with this kid, if the cache is younger than the TTL.
+    fn cached_public(&self, kid: &str) -> Option<Arc<PublicKey>> {
+        let public = self.public.read().expect("key ring lock");
+        let fresh = public.1.is_some_and(|t| t.elapsed() < crate::cache::TTL);
+        fresh.then(|| public.0.get(kid).cloned()).flatten()
+    }
+
+    /// The public key with this kid, loading keys from the store when it is not cached or
+    /// the cache is older than [`crate::cache::TTL`].
     pub async fn public_key(&self, kid: &str) -> Result<Option<Arc<PublicKey>>> {
-        if let Some(k) = self.public.read().expect("key ring lock").get(kid) {
-            return Ok(Some(k.clone()));
+        if let Some(k) = self.cached_public(kid) {
+            return Ok(Some(k));
         }
         // One reload at a time; whoever waited finds the keys another request just loaded.
         let mut last = self.reloaded.lock().await;
-        if let Some(k) = self.public.read().expect("key ring lock").get(kid) {
-            return Ok(Some(k.clone()));
+        if let Some(k) = self.cached_public(kid) {
+            return Ok(Some(k));
         }
-        if last.is_some_and(|t| t.elapsed() < RELOAD_INTERVAL) {
+        let stale = {
+            let public = self.public.read().expect("key ring lock");
+            public.1.is_none_or(|t| t.elapsed() >= crate::cache::TTL)
+        };
+        if !stale && last.is_some_and(|t| t.elapsed() < RELOAD_INTERVAL) {
             return Ok(None);
         }
         self.reload().await?;
         *last = Some(Instant::now());
-        Ok(self.public.read().expect("key ring lock").get(kid).cloned())
+        Ok(self
+            .public
+            .read()
+            .expect("key ring lock")
+            .0
+            .get(kid)
+            .cloned())
     }
 
-    /// Every public key of one issuer (the JWKS it publishes).
+    /// The public keys of one issuer that it publishes: every key but the revoked ones
+    /// (retired keys stay, see the module documentation).
     pub async fn jwks(&self, issuer: &str) -> Result<Jwks> {
         let keys = self.store.keys(issuer).await?;
         let mut out = Vec::new();
@@ -190,7 +265,7 @@ impl KeyRing {
                 }),
             );
         }
-        *self.public.write().expect("key ring lock") = map;
+        *self.public.write().expect("key ring lock") = (map, Some(Instant::now()));
         Ok(())
     }
 }

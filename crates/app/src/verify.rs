@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{AppError, ErrorKind, Result};
+use crate::keys::KeyStanding;
 use crate::node::Node;
 
 /// Largest credential or presentation accepted.
@@ -258,9 +259,17 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
         ));
     }
     let iat = claims.get("iat").and_then(Value::as_i64);
-    match iat {
-        Some(t) if key.valid_at(t) => {}
-        Some(_) => problems.push(problem(
+    // `iat` is when the issuer says it signed: a key revoked since a time invalidates what
+    // claims to be signed at or after it, one retired (or not yet valid) what claims a time
+    // outside its period (`keys::standing`).
+    match iat.map(|t| key.standing_at(t)) {
+        Some(KeyStanding::Valid) => {}
+        Some(KeyStanding::Revoked) => problems.push(problem(
+            Category::Authenticity,
+            "issuer.key_revoked",
+            "the issuer key is revoked (compromised) from a time at or before the credential's iat",
+        )),
+        Some(KeyStanding::OutOfPeriod) => problems.push(problem(
             Category::Authenticity,
             "issuer.key_not_valid",
             "the issuer key was not valid when the credential was issued",

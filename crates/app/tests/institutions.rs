@@ -183,9 +183,14 @@ async fn institution_keys_authenticate_only_their_institution() {
         "institution.unknown",
     );
     // A disabled institution is refused with its own code.
-    let mut disabled = b.clone();
-    disabled.disabled_at = Some(env.node.now());
-    env.store.put_institution(disabled).await.unwrap();
+    elicense_app::operator::set_institution_disabled(
+        &env.node,
+        &elicense_core::OperatorActor::Cli,
+        &b.code,
+        true,
+    )
+    .await
+    .unwrap();
     expect_code(
         institutions::authenticate(&env.node, &token).await,
         "institution.disabled",

@@ -246,7 +246,7 @@ async fn key_revoked_before_issuance_is_not_valid() {
     .unwrap();
     let v = check(&env, &cred).await;
     assert!(!v.valid);
-    assert_eq!(codes(&v), vec!["issuer.key_not_valid"]);
+    assert_eq!(codes(&v), vec!["issuer.key_revoked"]);
 
     // The node never signs with it, and does not publish it.
     let signer = env.node.keys.signer(BJ_SAMR, Alg::EdDSA, T0).await.unwrap();

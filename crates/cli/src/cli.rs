@@ -171,18 +171,30 @@ pub enum Command {
         #[arg(long)]
         issuer: String,
     },
-    /// Generate a key: for an issuer (stored encrypted in the node), or into a file.
+    /// Generate a key: for an issuer (stored encrypted in the node), or into a file; or
+    /// retire or revoke an issuer key of the node (a logged operator event).
     Keygen {
         #[command(flatten)]
         data: DataArgs,
         #[arg(long, value_enum, default_value = "sm2")]
         alg: AlgArg,
         /// Issuer (USCC) whose new signing key this is.
-        #[arg(long, conflicts_with = "out")]
+        #[arg(long, conflicts_with_all = ["out", "retire", "revoke"])]
         issuer: Option<String>,
         /// Write an encrypted PKCS#8 PEM here instead (password from ELICENSE_KEYFILE_PASSWORD).
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["retire", "revoke"])]
         out: Option<PathBuf>,
+        /// Retire the issuer key with this kid: it signs nothing from now on; what it signed
+        /// stays valid.
+        #[arg(long, value_name = "KID", conflicts_with = "revoke")]
+        retire: Option<String>,
+        /// Revoke the issuer key with this kid as compromised since --since: credentials it
+        /// signed with iat at or after that time are invalid, earlier ones stay valid.
+        #[arg(long, value_name = "KID", requires = "since")]
+        revoke: Option<String>,
+        /// With --revoke: YYYY-MM-DD (from 00:00 China Standard Time) or unix seconds.
+        #[arg(long, value_name = "DATE", requires = "revoke")]
+        since: Option<String>,
     },
     /// Relying institutions (用证单位): register one with its matters, list them, make keys.
     #[command(subcommand)]
@@ -191,15 +203,12 @@ pub enum Command {
     /// enable it again.
     #[command(subcommand)]
     Account(AccountCommand),
-    /// Make an API key for an issuer (shown once).
-    Apikey {
-        #[command(flatten)]
-        data: DataArgs,
-        #[arg(long)]
-        issuer: String,
-        #[arg(long, default_value = "cli")]
-        label: String,
-    },
+    /// Make an API key for an issuer (shown once), or revoke any API key
+    /// (`apikey revoke --data DIR KEY_ID`).
+    Apikey(ApikeyArgs),
+    /// The region operator: its API keys and the log of what it did.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
     /// Verify a credential or presentation read from stdin; exit 0 valid, 1 not valid, 2 error.
     Verify {
         #[command(flatten)]
@@ -458,16 +467,65 @@ fn parse_field(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("expected name=value, got {s:?}"))
 }
 
+/// `elicense apikey --issuer USCC [--label L]` makes an issuer key; `elicense apikey revoke
+/// KEY_ID` revokes one.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ApikeyArgs {
+    #[command(subcommand)]
+    pub command: Option<ApikeyCommand>,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Issuer (USCC) the new key acts for.
+    #[arg(long)]
+    pub issuer: Option<String>,
+    #[arg(long, default_value = "cli")]
+    pub label: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApikeyCommand {
+    /// Revoke an API key (an issuer's `elk_`, an institution's `eli_` or an operator's `elo_`)
+    /// by its id: refused from the next request on, also by a running node. Logged.
+    Revoke {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The key's id (12 hex digits), optionally with its prefix (`elk_<id>`).
+        key_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Make an operator API key (`elo_…`, shown once) for the `/api/v1/operator/...` routes.
+    Key {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+    /// Print the operator events (revocations, disablings, ...) as JSON, oldest first.
+    Events {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Only events with a number above this.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
-    /// Disable an account: it cannot sign in, and every session of it ends at once.
+    /// Disable an account: it cannot sign in, and every session of it ends at once. Logged.
     Disable {
         #[command(flatten)]
         data: DataArgs,
         /// The account's username.
         username: String,
     },
-    /// Enable a disabled account (its ended sessions stay ended).
+    /// Enable a disabled account (its ended sessions stay ended). Logged.
     Enable {
         #[command(flatten)]
         data: DataArgs,
@@ -496,6 +554,23 @@ pub enum InstitutionCommand {
         matter: Vec<String>,
         #[arg(long, default_value = "cli")]
         label: String,
+    },
+    /// Disable an institution: its API keys are refused at once, no new key is made for it,
+    /// registering it again does not enable it. Logged.
+    Disable {
+        #[command(flatten)]
+        data: DataArgs,
+        /// USCC of the institution.
+        #[arg(long)]
+        code: String,
+    },
+    /// Enable a disabled institution again. Logged.
+    Enable {
+        #[command(flatten)]
+        data: DataArgs,
+        /// USCC of the institution.
+        #[arg(long)]
+        code: String,
     },
     /// Print every institution as JSON.
     List {

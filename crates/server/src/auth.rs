@@ -1,11 +1,14 @@
 //! Issuer and institution authentication: `Authorization: Bearer <API key>` (scheme name
 //! case-insensitive, RFC 9110 §11.1). No or another scheme is `auth.missing`; a key that is
 //! not one of ours (or revoked) is `auth.invalid_key`; both are 401. Issuer keys start with
-//! `elk_`, institution keys with `eli_`.
+//! `elk_`, institution keys with `eli_`, the region operator's keys with `elo_`; a key of
+//! another role than the route's is `auth.invalid_key` too (every check reads the store, so a
+//! revoked key is refused from the next request on).
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use elicense_app::ErrorKind;
+use elicense_core::OperatorActor;
 use elicense_store::{ApiKeyRecord, InstitutionRecord};
 
 use crate::error::ApiError;
@@ -70,6 +73,23 @@ impl FromRequestParts<AppState> for Institution {
         let token = request_token(parts)?.ok_or_else(missing)?;
         let rec = elicense_app::institutions::authenticate(&state.node, token).await?;
         Ok(Institution(rec))
+    }
+}
+
+/// The region operator, authenticated through one of its operator keys: the actor its
+/// events name (`operator:<key id>`).
+pub struct Operator(pub OperatorActor);
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = request_token(parts)?.ok_or_else(missing)?;
+        let actor = elicense_app::operator::authenticate(&state.node, token).await?;
+        Ok(Operator(actor))
     }
 }
 

@@ -4,7 +4,7 @@
 use elicense_app::face::FaceFormat;
 use elicense_core::lifecycle::{Action, Status};
 use elicense_core::share::{Basis, ShareState};
-use elicense_core::EventKind;
+use elicense_core::{EventKind, OperatorAction};
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{RefOr, Schema};
@@ -23,6 +23,7 @@ use utoipa::{Modify, OpenApi};
         (name = "issuer", description = "An issuing authority, authenticated with an API key"),
         (name = "institution", description = "A relying institution (用证单位), authenticated with its API key: sharing requests and annotated copies"),
         (name = "wallet", description = "A holder's wallet, authenticated with the session cookie of the wallet pages"),
+        (name = "operator", description = "The region operator, authenticated with an operator key (`elo_…`): revoke API keys, disable or enable institutions and accounts, retire or revoke issuer keys; each a logged event"),
         (name = "operations", description = "Health and metrics")
     )
 )]
@@ -39,6 +40,10 @@ impl Modify for IssuerKey {
         );
         components.add_security_scheme(
             "institution_key",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        components.add_security_scheme(
+            "operator_key",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
         components.add_security_scheme(
@@ -176,6 +181,11 @@ fn requestable_actions() -> Vec<&'static str> {
 pub fn field_enums() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
     let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.code()).collect();
     vec![
+        (
+            "OperatorEvent",
+            "action",
+            OperatorAction::ALL.iter().map(|a| a.as_str()).collect(),
+        ),
         ("StatusView", "code", statuses.clone()),
         ("ActionOutcome", "status", statuses),
         ("ActionOutcome", "action", requestable_actions()),

@@ -1,6 +1,6 @@
 //! A bounded property-based fuzz run of the node's own OpenAPI document (schemathesis,
 //! installed pinned by `scripts/deps.sh`) against a real node on 127.0.0.1, with an issuer
-//! key, an institution key and a wallet session, so that every operation is reached past its
+//! key, an institution key, an operator key and a wallet session, so that every operation is reached past its
 //! authentication: no request may get a 5xx answer.
 //!
 //! Bounded: a fixed seed, a few examples per operation, one worker (a few hundred requests).
@@ -49,6 +49,10 @@ async fn the_api_fuzzer_finds_no_server_error() {
         .await
         .unwrap()
         .0;
+    let operator_key = elicense_app::operator::create_key(&s.node, "fuzz")
+        .await
+        .unwrap()
+        .0;
     let cookie = sign_in(&s, "zhangwei").await;
     let session = cookie.split_once('=').expect("name=value").1.to_owned();
     let token = csrf(&s, &cookie).await;
@@ -60,6 +64,7 @@ async fn the_api_fuzzer_finds_no_server_error() {
         format!(
             "[auth.openapi.api_key]\nbearer = \"{issuer_key}\"\n\n\
              [auth.openapi.institution_key]\nbearer = \"{institution_key}\"\n\n\
+             [auth.openapi.operator_key]\nbearer = \"{operator_key}\"\n\n\
              [auth.openapi.wallet_session]\napi_key = \"{session}\"\n\n\
              [auth.openapi.wallet_csrf]\napi_key = \"{token}\"\n"
         ),

@@ -7,7 +7,7 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 30] = [
+const ROUTES: [(&str, &str); 38] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
@@ -44,6 +44,14 @@ const ROUTES: [(&str, &str); 30] = [
     ("/api/v1/shares", "get"),
     ("/api/v1/shares/{id}", "get"),
     ("/api/v1/shares/{id}/face/{format}", "get"),
+    ("/api/v1/operator/api-keys/{id}/revocation", "post"),
+    ("/api/v1/operator/institutions/{code}/disabling", "post"),
+    ("/api/v1/operator/institutions/{code}/enabling", "post"),
+    ("/api/v1/operator/accounts/{username}/disabling", "post"),
+    ("/api/v1/operator/accounts/{username}/enabling", "post"),
+    ("/api/v1/operator/keys/{kid}/retirement", "post"),
+    ("/api/v1/operator/keys/{kid}/revocation", "post"),
+    ("/api/v1/operator/events", "get"),
 ];
 
 #[tokio::test]
@@ -101,6 +109,17 @@ async fn openapi_document_names_every_route() {
         );
     }
     assert!(doc["components"]["securitySchemes"]["institution_key"].is_object());
+    // The operator routes take an operator key.
+    for (path, method) in ROUTES
+        .iter()
+        .filter(|(p, _)| p.starts_with("/api/v1/operator/"))
+    {
+        assert!(
+            paths[*path][*method]["security"][0]["operator_key"].is_array(),
+            "{method} {path} has no operator key"
+        );
+    }
+    assert!(doc["components"]["securitySchemes"]["operator_key"].is_object());
     let optional: Vec<&serde_json::Value> = paths["/api/v1/verifications"]["post"]["security"]
         .as_array()
         .expect("verification security")

@@ -9,8 +9,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use common::*;
-use elicense_app::wallet::security;
+use elicense_app::operator;
 use elicense_app::ManualClock;
+use elicense_core::OperatorActor;
 use reqwest::StatusCode;
 
 /// 2026-02-02 08:00 CST.
@@ -96,7 +97,7 @@ async fn disabling_an_account_ends_every_session_at_once() {
     let one = sign_in(&srv, "zhangwei").await;
     let two = sign_in(&srv, "zhangwei").await;
     let other = sign_in(&srv, "lina").await;
-    security::set_disabled(&srv.node, "zhangwei", true)
+    operator::set_account_disabled(&srv.node, &OperatorActor::Cli, "zhangwei", true)
         .await
         .unwrap();
     assert!(!signed_in(&srv, &one).await && !signed_in(&srv, &two).await);
@@ -104,7 +105,7 @@ async fn disabling_an_account_ends_every_session_at_once() {
     let resp = post_sign_in(&srv, "zhangwei", "zhangwei-password").await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "cannot sign in");
 
-    security::set_disabled(&srv.node, "zhangwei", false)
+    operator::set_account_disabled(&srv.node, &OperatorActor::Cli, "zhangwei", false)
         .await
         .unwrap();
     assert!(!signed_in(&srv, &one).await, "ended sessions stay ended");
@@ -117,7 +118,7 @@ async fn disabling_an_account_ends_every_session_at_once() {
         html.contains(r#"data-code="signin.account_disabled""#),
         "the refused sign-in is listed: {html}"
     );
-    let e = security::set_disabled(&srv.node, "nobody", true)
+    let e = operator::set_account_disabled(&srv.node, &OperatorActor::Cli, "nobody", true)
         .await
         .unwrap_err();
     assert_eq!(e.code, "account.not_found");

@@ -14,7 +14,13 @@
 //! - Stored entries, hashes and openings are never updated or deleted.
 //! - No leaf of version 2 carries holder data, free text (purpose, reason), an institution
 //!   or any other fact of a use: a use is a salted commitment, a lifecycle leaf names a
-//!   reason only as a category.
+//!   reason only as a category, an operator event on a party (institution, account) is a
+//!   salted commitment whose opening is in `operator_openings`.
+//! - Operator events (`operator_events`) are numbered apart from license events. Their rows
+//!   in `log_entries` carry `seq = -op` (minus the operator event's number), so `seq` stays
+//!   unique and a license event's `log_index(seq)` never finds one; the leaf itself names
+//!   `op`, never the negative key. Like every event, one is appended in the transaction
+//!   that stores it and applies its change.
 
 pub mod check;
 pub mod entry;
@@ -26,9 +32,14 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Result, StoreError};
 
-pub use check::{check_leaf, LeafMismatch};
-pub use entry::{EntryV1, LeafState, LifecycleLeaf, LogEntry, UseLeaf};
-pub use opening::{commitment, OpeningRecord, UseEvent, COMMITMENT_TAG};
+pub use check::{check_leaf, check_operator_leaf, LeafMismatch};
+pub use entry::{
+    EntryV1, LeafState, LifecycleLeaf, LogEntry, OperatorCommitLeaf, OperatorEvent, UseLeaf,
+};
+pub use opening::{
+    commitment, OpeningRecord, OperatorOpeningRecord, UseEvent, COMMITMENT_TAG,
+    OPERATOR_COMMITMENT_TAG,
+};
 
 /// Lowercase hex SHA-256 of a credential, as in a leaf's `credential_sha256`.
 pub fn credential_sha256(credential: &str) -> String {

@@ -379,3 +379,65 @@ pub struct ShareRecord {
     /// How many days the institution asked to keep the copy.
     pub keep_days: u32,
 }
+
+/// Something the region operator did that is not about a license (an API key revoked, an
+/// institution or account disabled or enabled, an issuer key retired or revoked). Stored in
+/// `operator_events` with its log leaf and, for an action on a party, its opening, in the
+/// transaction that applies the change ([`crate::OperatorStore::apply_operator`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorEventRecord {
+    /// The operator event's number, assigned by the store (0 when new); operator events are
+    /// numbered apart from license events.
+    pub seq: i64,
+    /// An `elicense_core::OperatorAction` code.
+    pub action: String,
+    /// What it acted on: an API key id, a kid, an institution code or an account id.
+    pub subject: String,
+    /// `operator:cli` or `operator:<operator key id>`.
+    pub actor: String,
+    /// Unix seconds.
+    pub at: i64,
+    /// For a key revocation: unix seconds from which the key's signatures are invalid.
+    pub since: Option<i64>,
+}
+
+/// Whose API key: the three tables of keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiKeyOwner {
+    /// An issuing authority's key (`api_keys`, `elk_…`).
+    Issuer,
+    /// A relying institution's key (`institution_keys`, `eli_…`).
+    Institution,
+    /// A region operator's key (`operator_keys`, `elo_…`).
+    Operator,
+}
+
+/// The change an operator event makes, applied by the store together with the event. Each
+/// applies only if it changes something: otherwise the store answers `Conflict` and writes
+/// nothing; `NotFound` if its subject does not exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OperatorChange {
+    /// Sets `revoked_at = at` of a key that is not revoked.
+    RevokeApiKey {
+        owner: ApiKeyOwner,
+        id: String,
+        at: i64,
+    },
+    /// Sets (`Some`, if enabled) or clears (`None`, if disabled) an institution's
+    /// `disabled_at`.
+    InstitutionDisabled {
+        code: String,
+        disabled_at: Option<i64>,
+    },
+    /// Sets (`Some`, if enabled) or clears (`None`, if disabled) an account's `disabled_at`;
+    /// disabling also ends every open session of the account.
+    AccountDisabled {
+        account: String,
+        disabled_at: Option<i64>,
+    },
+    /// Sets an issuer key's `not_after` when it has none or a later one.
+    RetireKey { kid: String, not_after: i64 },
+    /// Sets an issuer key's `revoked_at` when it has none or a later one.
+    RevokeKey { kid: String, revoked_at: i64 },
+}

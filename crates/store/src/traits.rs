@@ -175,10 +175,6 @@ pub trait SessionStore: Send + Sync {
     async fn touch_session(&self, id: &str, at: i64) -> Result<()>;
     /// Ends an open session at `at`; `false` when it was ended already or does not exist.
     async fn end_session(&self, id: &str, at: i64) -> Result<bool>;
-    /// Sets (`Some`) or clears (`None`) an account's `disabled_at`. Disabling also ends every
-    /// open session of the account, in the same transaction. `NotFound` if there is no such
-    /// account.
-    async fn set_account_disabled(&self, account: &str, disabled_at: Option<i64>) -> Result<()>;
     /// Deletes sessions started before `before`; returns how many.
     async fn purge_sessions(&self, before: i64) -> Result<u64>;
     async fn record_sign_in_failure(&self, f: SignInFailureRecord) -> Result<()>;
@@ -196,8 +192,11 @@ pub trait SessionStore: Send + Sync {
 /// one transaction, leaving the license (and [`StatusListStore::status_epoch`]) as it is.
 #[async_trait]
 pub trait InstitutionStore: Send + Sync {
-    /// Inserts an institution or replaces its name, area, matters and `disabled_at` (the
-    /// first `created_at` stays).
+    /// Inserts an institution or replaces its name, area and matters. The first `created_at`
+    /// and the stored `disabled_at` stay: only an operator event
+    /// ([`OperatorChange::InstitutionDisabled`]) changes whether an institution is disabled,
+    /// so re-registering never enables one (a new institution is stored with the record's
+    /// `disabled_at`).
     async fn put_institution(&self, i: InstitutionRecord) -> Result<()>;
     async fn institution(&self, code: &str) -> Result<Option<InstitutionRecord>>;
     /// Every institution, ordered by code.
@@ -233,6 +232,34 @@ pub trait InstitutionStore: Send + Sync {
     ) -> Result<Vec<EventRecord>>;
 }
 
+/// The region operator's keys and events. Every operator event is written with the change it
+/// makes and its log leaf (and, for an action on a party, its opening) in one transaction.
+#[async_trait]
+pub trait OperatorStore: Send + Sync {
+    /// Stores an operator API key (`key.issuer` is not used); `Duplicate` if the id is in use.
+    async fn put_operator_key(&self, key: ApiKeyRecord) -> Result<()>;
+    /// An operator key by id (`issuer` is empty).
+    async fn operator_key(&self, id: &str) -> Result<Option<ApiKeyRecord>>;
+    /// Applies `change`, stores `event` (its `seq` assigned) and appends its leaf, in one
+    /// transaction. `NotFound` if the change's subject does not exist, `Conflict` if the
+    /// change would change nothing (then nothing is written), `Invalid` if the event cannot
+    /// be logged (unknown action). Returns the stored event and its leaf index.
+    async fn apply_operator(
+        &self,
+        change: OperatorChange,
+        event: OperatorEventRecord,
+    ) -> Result<(OperatorEventRecord, u64)>;
+    /// Operator events with number above `after`, oldest first, at most `limit`.
+    async fn operator_events(&self, after: i64, limit: u32) -> Result<Vec<OperatorEventRecord>>;
+    /// The operator events with these numbers (those that exist), by number.
+    async fn operator_events_by_seq(&self, seqs: Vec<i64>) -> Result<Vec<OperatorEventRecord>>;
+    /// The stored openings of the committed operator events with these numbers.
+    async fn operator_openings(
+        &self,
+        seqs: Vec<i64>,
+    ) -> Result<Vec<crate::log::OperatorOpeningRecord>>;
+}
+
 /// Everything a node needs from storage.
 pub trait Store:
     CatalogueStore
@@ -244,6 +271,7 @@ pub trait Store:
     + WalletStore
     + SessionStore
     + InstitutionStore
+    + OperatorStore
     + crate::log::EventLogStore
 {
 }
@@ -258,6 +286,7 @@ impl<T> Store for T where
         + WalletStore
         + SessionStore
         + InstitutionStore
+        + OperatorStore
         + crate::log::EventLogStore
 {
 }

@@ -610,7 +610,7 @@ async fn migration_8_binds_existing_authorizations_to_their_holder() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8}
+        "{UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8}
          DELETE FROM schema_migrations WHERE version >= 8;"
     ))
     .await
@@ -641,15 +641,15 @@ async fn migration_9_moves_the_asked_period_out_of_copy_until() {
         .await
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
-    c.batch_execute(
-        "DROP TABLE log_openings; ALTER TABLE events DROP COLUMN reason_category;
+    c.batch_execute(&format!(
+        "{UNDO_OPERATOR} DROP TABLE log_openings; ALTER TABLE events DROP COLUMN reason_category;
          DROP TABLE sign_in_failures, sessions;
          ALTER TABLE shares DROP COLUMN keep_days;
          UPDATE shares SET copy_until = 14 WHERE id = 's9p';
          UPDATE shares SET state = 'granted', decided_at = 1000, copy = 'c',
              copy_until = 1000 + 3 * 86400 WHERE id = 's9g';
-         DELETE FROM schema_migrations WHERE version >= 9;",
-    )
+         DELETE FROM schema_migrations WHERE version >= 9;"
+    ))
     .await
     .unwrap();
     assert_eq!(s.migrate().await.unwrap(), SCHEMA_VERSION - 8);
@@ -657,6 +657,43 @@ async fn migration_9_moves_the_asked_period_out_of_copy_until() {
     assert_eq!((p.keep_days, p.copy_until), (14, None));
     let g = s.share("s9g").await.unwrap().unwrap();
     assert_eq!((g.keep_days, g.copy_until), (3, Some(1000 + 3 * 86400)));
+}
+
+/// What the operator migration (12) added, undone by hand.
+const UNDO_OPERATOR: &str = "DROP TABLE operator_openings, operator_events, operator_keys;";
+
+/// A schema at migration 11 upgrades to the operator's tables: its log goes on (operator
+/// leaves after the license leaves already there) and its institutions keep their state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_12_adds_the_operator_tables() {
+    let (s, guard) = fresh().await;
+    s.insert(suite::new_license("O1", (1, 0))).await.unwrap();
+    s.put_institution(suite::institution("B12", &["M1"]))
+        .await
+        .unwrap();
+    let c = raw(Some(&guard.schema)).await.unwrap();
+    c.batch_execute(&format!(
+        "{UNDO_OPERATOR} DELETE FROM schema_migrations WHERE version >= 12;"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(s.status().await.unwrap().current, 11);
+    assert_eq!(s.migrate().await.unwrap(), SCHEMA_VERSION - 11);
+    let (e, index) = s
+        .apply_operator(
+            OperatorChange::InstitutionDisabled {
+                code: "B12".into(),
+                disabled_at: Some(5),
+            },
+            suite::op_event("institution_disable", "B12", None),
+        )
+        .await
+        .unwrap();
+    assert_eq!((e.seq, index), (1, 1));
+    assert_eq!(
+        s.institution("B12").await.unwrap().unwrap().disabled_at,
+        Some(5)
+    );
 }
 
 /// What the leaf-format-2 migration added, undone by hand: the reason category column and the
@@ -676,7 +713,7 @@ async fn migration_4_upgrades_an_existing_schema() {
         .await
         .unwrap()
         .batch_execute(&format!(
-            "{UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_7}
+            "{UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_7}
              DROP TABLE shares, institution_keys, institutions;
              DROP TABLE accounts, bindings, presentations, authorizations;
              DROP INDEX events_status_seq; ALTER TABLE events DROP COLUMN affects_status;
@@ -716,7 +753,7 @@ async fn migration_7_routes_existing_claims_by_primary_key() {
     }
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8} {UNDO_MIGRATION_7}
+        "{UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8} {UNDO_MIGRATION_7}
          DELETE FROM schema_migrations WHERE version >= 7;"
     ))
     .await

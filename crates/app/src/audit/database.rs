@@ -4,12 +4,16 @@
 //! that event (so a salt or committed event changed in the database is caught).
 //!
 //! Events are found through their license: a lifecycle leaf names it, a use's opening does;
-//! the events of one lineage are read once per batch of leaves.
+//! the events of one lineage are read once per batch of leaves. An operator event's leaf is
+//! checked against its row in `operator_events` and, when committed, its opening in
+//! `operator_openings` ([`check_operator_leaf`]): a changed subject, actor, time or salt is
+//! caught like a use's.
 
 use std::collections::HashMap;
 
-use elicense_store::log::check_leaf;
-use elicense_store::{EventRecord, LogEntry, OpeningRecord, Store};
+use elicense_store::log::OperatorOpeningRecord;
+use elicense_store::log::{check_leaf, check_operator_leaf};
+use elicense_store::{EventRecord, LogEntry, OpeningRecord, OperatorEventRecord, Store};
 
 use crate::error::AppError;
 
@@ -56,7 +60,23 @@ async fn check_batch(
     let use_seqs = parsed
         .iter()
         .filter(|(_, l)| matches!(l, LogEntry::Use(_)))
-        .map(|(_, l)| l.event())
+        .filter_map(|(_, l)| l.event())
+        .collect();
+    let ops: Vec<i64> = parsed
+        .iter()
+        .filter_map(|(_, l)| l.operator_event())
+        .collect();
+    let op_events: HashMap<i64, OperatorEventRecord> = store
+        .operator_events_by_seq(ops.clone())
+        .await?
+        .into_iter()
+        .map(|e| (e.seq, e))
+        .collect();
+    let op_openings: HashMap<i64, OperatorOpeningRecord> = store
+        .operator_openings(ops)
+        .await?
+        .into_iter()
+        .map(|o| (o.seq, o))
         .collect();
     let openings: HashMap<i64, OpeningRecord> = store
         .log_openings(use_seqs)
@@ -67,7 +87,16 @@ async fn check_batch(
     let mut lineages: HashMap<String, Option<String>> = HashMap::new();
     let mut events: HashMap<String, HashMap<i64, EventRecord>> = HashMap::new();
     for (index, leaf) in &parsed {
-        let opening = openings.get(&leaf.event());
+        if let Some(op) = leaf.operator_event() {
+            if let Err(m) = check_operator_leaf(leaf, op_events.get(&op), op_openings.get(&op)) {
+                failures.push(format!("entry {index}: {m}"));
+            }
+            continue;
+        }
+        let Some(seq) = leaf.event() else {
+            continue;
+        };
+        let opening = openings.get(&seq);
         let identifier = match leaf.identifier() {
             Some(id) => Some(id.to_string()),
             None => opening
@@ -90,7 +119,7 @@ async fn check_batch(
                         .collect();
                     events.insert(lineage.clone(), by_seq);
                 }
-                event = events[lineage].get(&leaf.event());
+                event = events[lineage].get(&seq);
             }
         }
         if let Err(m) = check_leaf(leaf, event, opening) {

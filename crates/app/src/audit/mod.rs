@@ -9,14 +9,16 @@
 //!    different root at the same size, is a fork. The new checkpoint is saved only when
 //!    every log check passed.
 //! 4. Every entry bundle under `/log/tile/entries/`, fetched concurrently; every entry must
-//!    parse as a leaf (version 1, or version 2: a lifecycle leaf or a use's commitment); the
-//!    tree is rebuilt from the entries and its root compared with the checkpoint's.
+//!    parse as a leaf (version 1, or version 2: a lifecycle leaf, a use's commitment, or an
+//!    operator event in clear or committed); the tree is rebuilt from the entries and its
+//!    root compared with the checkpoint's.
 //! 5. With the node's database ([`AuditOptions::database`]): every leaf against it
 //!    ([`database`]): the same bytes stored at the same index, the event it names agreeing
 //!    with it, and each use's stored opening hashing to its commitment and opening to that
-//!    event. A disagreement is a failure.
+//!    event; an operator event's leaf against `operator_events` (and its opening in
+//!    `operator_openings` when committed). A disagreement is a failure.
 //! 6. Replay: the last logged state of each license version (from the leaves that name one:
-//!    a use's commitment names none), compared with the node's public status
+//!    a use's commitment and an operator event name none), compared with the node's public status
 //!    (`/api/v1/licenses/{id}/verification`). A disagreement names the identifier and the
 //!    log event that says otherwise.
 //!
@@ -81,6 +83,8 @@ pub struct Report {
     pub entries: u64,
     /// Entries that are uses' commitments (leaf format 2).
     pub uses: u64,
+    /// Entries that are operator events (in clear or committed; leaf format 2).
+    pub operator_events: u64,
     /// Entries checked against the node's database (`None`: no database given).
     pub database_checked: Option<u64>,
     pub licenses_checked: usize,
@@ -173,6 +177,7 @@ pub async fn run(opts: AuditOptions<'_>) -> Result<Report, AppError> {
         consistent_with: None,
         entries: 0,
         uses: 0,
+        operator_events: 0,
         database_checked: None,
         licenses_checked: 0,
         mismatches: Vec::new(),
@@ -233,6 +238,11 @@ pub async fn run(opts: AuditOptions<'_>) -> Result<Report, AppError> {
             frontier.append(leaf_hash(data));
             match LogEntry::parse(data) {
                 Ok(LogEntry::Use(_)) => report.uses += 1,
+                // An operator event is about no license: checked against the database in
+                // step 5, never replayed as a license's state.
+                Ok(LogEntry::Operator(_) | LogEntry::OperatorCommit(_)) => {
+                    report.operator_events += 1
+                }
                 Ok(e) => {
                     if let (true, Some(id)) = (opts.replay, e.identifier()) {
                         last.insert(id.to_string(), (index, e));

@@ -90,7 +90,9 @@ pub async fn matter(node: &Node, code: &str) -> Result<Option<Matter>> {
     Ok(None)
 }
 
-/// Registers an institution or replaces its name, area and scope.
+/// Registers an institution or replaces its name, area and scope. Whether it is disabled is
+/// not touched: only the operator disables and enables (`crate::operator`), so registering a
+/// disabled institution again leaves it disabled.
 pub async fn register(node: &Arc<Node>, new: NewInstitution) -> Result<InstitutionRecord> {
     let code = Uscc::parse(new.code.trim()).map_err(AppError::invalid)?;
     let area = AreaCode::parse(new.area.trim()).map_err(AppError::invalid)?;
@@ -151,8 +153,12 @@ pub(super) async fn existing(node: &Node, code: &str) -> Result<InstitutionRecor
 }
 
 /// Makes an API key for an institution; returns the key (shown once) and its id.
+/// `institution.disabled` (forbidden) for a disabled institution: no new key is made for it.
 pub async fn create_key(node: &Arc<Node>, code: &str, label: &str) -> Result<(String, String)> {
-    existing(node, code).await?;
+    let inst = existing(node, code).await?;
+    if inst.disabled_at.is_some() {
+        return Err(disabled(&inst.code));
+    }
     let (token, record) = apikeys::random_key(INSTITUTION_PREFIX, code, label, node.now());
     let id = record.id.clone();
     node.store.put_institution_key(record).await?;
@@ -171,12 +177,16 @@ pub async fn authenticate(node: &Arc<Node>, token: &str) -> Result<InstitutionRe
     apikeys::check(token, &rec, node.now())?;
     let inst = existing(node, &rec.issuer).await?;
     if inst.disabled_at.is_some_and(|t| t <= node.now()) {
-        return Err(AppError::forbidden(
-            "institution.disabled",
-            format!("institution {} is disabled", inst.code),
-        ));
+        return Err(disabled(&inst.code));
     }
     Ok(inst)
+}
+
+fn disabled(code: &str) -> AppError {
+    AppError::forbidden(
+        "institution.disabled",
+        format!("institution {code} is disabled"),
+    )
 }
 
 pub(super) fn institution_actor(code: &str) -> String {

@@ -1,10 +1,10 @@
 //! What an account's owner sees of attempts on it: its recent failed sign-ins (when, why,
-//! from which network), and the operator's switch that disables or enables an account.
+//! from which network).
 //!
 //! Invariants: a failure is recorded only for an existing account and only with a reason of
 //! [`FailureReason`]; a stored reason this build does not know is `store.corrupt`, never
-//! shown as something else. Disabling an account ends all its sessions at once (one store
-//! transaction); enabling it again does not bring them back.
+//! shown as something else. The operator's switch that disables or enables an account is
+//! `crate::operator::set_account_disabled` (a logged operator event).
 
 use elicense_store::SignInFailureRecord;
 
@@ -96,24 +96,6 @@ pub async fn recent_failures(node: &Node, id: &Identity) -> Result<Vec<Failure>>
         .iter()
         .map(Failure::try_from)
         .collect()
-}
-
-/// Disables (`true`) or enables the account with this username. Disabling ends every
-/// session of the account at once, also for a node running on the same store.
-pub async fn set_disabled(node: &Node, username: &str, disabled: bool) -> Result<()> {
-    let rec = node
-        .store
-        .account_by_username(username.trim())
-        .await?
-        .ok_or_else(|| {
-            AppError::not_found(
-                "account.not_found",
-                format!("no account has the username {:?}", username.trim()),
-            )
-        })?;
-    let at = disabled.then(|| node.now());
-    node.store.set_account_disabled(&rec.id, at).await?;
-    Ok(())
 }
 
 #[cfg(test)]

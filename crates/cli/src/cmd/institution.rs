@@ -1,5 +1,5 @@
-//! `elicense institution add|list|key`: relying institutions (用证单位), their business scope
-//! and their API keys.
+//! `elicense institution add|list|key|disable|enable`: relying institutions (用证单位), their
+//! business scope and their API keys; disable and enable are operator events (`cmd::operator`).
 
 use elicense_app::institutions::{self, NewInstitution};
 
@@ -45,6 +45,12 @@ pub async fn run(cmd: InstitutionCommand) -> i32 {
             .await
         }
         InstitutionCommand::List { data } => list(&data).await,
+        InstitutionCommand::Disable { data, code } => {
+            super::operator::set_institution_disabled(&data, &code, true).await
+        }
+        InstitutionCommand::Enable { data, code } => {
+            super::operator::set_institution_disabled(&data, &code, false).await
+        }
         InstitutionCommand::Key { data, code, label } => {
             with_node(&data, false, |node| async move {
                 let (token, id) = institutions::create_key(&node, &code, &label).await?;

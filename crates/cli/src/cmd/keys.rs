@@ -1,4 +1,5 @@
-//! `elicense jwks`, `elicense keygen`, `elicense apikey`.
+//! `elicense jwks`, `elicense keygen` (new keys; `--retire`/`--revoke` are in `operator`),
+//! `elicense apikey` (new issuer keys; `apikey revoke` is in `operator`).
 
 use std::path::PathBuf;
 
@@ -99,7 +100,15 @@ fn keygen_file(alg: Alg, out: &std::path::Path) -> i32 {
     0
 }
 
-pub async fn apikey(data: &DataArgs, issuer: &str, label: &str) -> i32 {
+pub async fn apikey(data: &DataArgs, issuer: Option<&str>, label: &str) -> i32 {
+    let Some(issuer) = issuer else {
+        let e = AppError::new(
+            ErrorKind::Invalid,
+            "apikey.issuer_required",
+            "name --issuer USCC (a new issuer key) or use `apikey revoke KEY_ID`",
+        );
+        return output::error(&e, false);
+    };
     with_node(data, false, |node| async move {
         let (token, id) = elicense_app::apikeys::create(&node, issuer, label).await?;
         eprintln!("API key {id} for {issuer}; it is shown only this once:");

@@ -48,7 +48,7 @@ pub async fn verify(a: VerifyArgs) -> i32 {
                     m.node_status.as_deref().unwrap_or("unknown license"),
                     m.event_index,
                     m.event.kind().unwrap_or("use"),
-                    m.event.event(),
+                    m.event.event().unwrap_or_default(),
                     m.log_status
                 );
             }

@@ -17,13 +17,14 @@ mod issue;
 mod keys;
 mod lifecycle;
 mod log;
+mod operator;
 mod verify;
 
 use std::sync::Arc;
 
 use elicense_app::{AppError, ErrorKind, Node};
 
-use crate::cli::{Command, DataArgs, DbCommand, IdCommand};
+use crate::cli::{ApikeyCommand, Command, DataArgs, DbCommand, IdCommand};
 use crate::output;
 
 pub async fn run(cli: crate::cli::Cli) -> i32 {
@@ -76,14 +77,23 @@ pub async fn run(cli: crate::cli::Cli) -> i32 {
             alg,
             issuer,
             out,
-        } => keys::keygen(&data, alg.into(), issuer, out).await,
+            retire,
+            revoke,
+            since,
+        } => match (retire, revoke) {
+            (Some(kid), _) => operator::retire_key(&data, &kid).await,
+            (None, Some(kid)) => operator::revoke_key(&data, &kid, since.as_deref()).await,
+            (None, None) => keys::keygen(&data, alg.into(), issuer, out).await,
+        },
         Command::Institution(cmd) => institution::run(cmd).await,
         Command::Account(cmd) => account::run(cmd).await,
-        Command::Apikey {
-            data,
-            issuer,
-            label,
-        } => keys::apikey(&data, &issuer, &label).await,
+        Command::Apikey(args) => match args.command {
+            Some(ApikeyCommand::Revoke { data, key_id }) => {
+                operator::revoke_api_key(&data, &key_id).await
+            }
+            None => keys::apikey(&args.data, args.issuer.as_deref(), &args.label).await,
+        },
+        Command::Operator(cmd) => operator::run(cmd).await,
         Command::Verify {
             data,
             node,

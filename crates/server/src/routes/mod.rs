@@ -6,6 +6,7 @@ pub mod issuers;
 pub mod licenses;
 pub mod log;
 pub mod metrics;
+pub mod operator;
 pub mod shares;
 pub mod status_lists;
 pub mod verifications;
@@ -51,4 +52,12 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(shares::create::handler, shares::list::handler))
         .routes(routes!(shares::get::handler))
         .routes(routes!(shares::face::handler))
+        .routes(routes!(operator::api_key_revocation::handler))
+        .routes(routes!(operator::institution_disabling::handler))
+        .routes(routes!(operator::institution_enabling::handler))
+        .routes(routes!(operator::account_disabling::handler))
+        .routes(routes!(operator::account_enabling::handler))
+        .routes(routes!(operator::key_retirement::handler))
+        .routes(routes!(operator::key_revocation::handler))
+        .routes(routes!(operator::events::handler))
 }

@@ -12,14 +12,21 @@
 //! - A lifecycle leaf is built only for a lifecycle kind and a use leaf only for a use kind:
 //!   the constructors refuse the other (`StoreError::Invalid`), so a use written through the
 //!   wrong path cannot enter the log in clear.
+//! - Version 2 also has operator events, which are about no license (an API key revoked, an
+//!   issuer key retired or revoked, an institution or account disabled or enabled). They are
+//!   numbered apart from license events (`op`, the row of `operator_events`). A public
+//!   action ([`OperatorAction::is_public`]: facts about keys) is an [`OperatorEvent`] leaf in
+//!   clear; any other (its subject is an institution or a holder's account) is only a salted
+//!   commitment ([`OperatorCommitLeaf`], see [`super::opening`]). [`LogEntry::operator`]
+//!   decides which from the action, and [`LogEntry::parse`] refuses a party's action in clear.
 
 use elicense_core::lifecycle::Status;
-use elicense_core::{EventKind, ReasonCategory};
+use elicense_core::{EventKind, OperatorAction, ReasonCategory};
 use serde::{Deserialize, Serialize};
 
-use super::opening::{OpeningRecord, UseEvent};
+use super::opening::{OpeningRecord, OperatorOpeningRecord, UseEvent};
 use crate::error::{Result, StoreError};
-use crate::records::EventRecord;
+use crate::records::{EventRecord, OperatorEventRecord};
 
 /// Version 1 leaf: every event in clear (written before version 2; parsed, never written).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +87,60 @@ pub struct UseLeaf {
     pub commitment: String,
 }
 
+/// Version 2 operator event: in clear as the leaf of a public action, or as the committed
+/// bytes of an operator commitment's opening. The same fields either way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorEvent {
+    /// Format version, 2.
+    pub v: u8,
+    /// The operator event's number in the node's store (not a license event's `event`).
+    pub op: i64,
+    pub action: OperatorAction,
+    /// What it acted on: an API key id, a kid (public actions); an institution code or an
+    /// account id (committed actions only).
+    pub subject: String,
+    /// `operator:cli` or `operator:<operator key id>`.
+    pub actor: String,
+    /// Unix seconds.
+    pub at: i64,
+    /// For a key revocation: unix seconds from which the key's signatures are invalid.
+    pub since: Option<i64>,
+}
+
+impl OperatorEvent {
+    /// The canonical bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("an OperatorEvent always serialises")
+    }
+
+    /// Parses committed operator-event bytes; accepts only the canonical encoding of an
+    /// action that is committed, never public.
+    pub fn parse_committed(bytes: &[u8]) -> Result<Self> {
+        let e: OperatorEvent = serde_json::from_slice(bytes)
+            .map_err(|e| StoreError::Corrupt(format!("operator opening: {e}")))?;
+        if e.v != 2 || e.action.is_public() || e.to_bytes() != bytes {
+            return Err(StoreError::Corrupt(
+                "operator opening: not a canonical committed operator event".into(),
+            ));
+        }
+        Ok(e)
+    }
+}
+
+/// Version 2 leaf of an operator event whose subject is a party: its number and the
+/// commitment to its opening.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorCommitLeaf {
+    /// Format version, 2.
+    pub v: u8,
+    /// The operator event's number in the node's store.
+    pub op: i64,
+    /// Lowercase hex of the commitment ([`OperatorOpeningRecord::commitment`]).
+    pub commitment: String,
+}
+
 /// One leaf of the event log, of any version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
@@ -87,6 +148,10 @@ pub enum LogEntry {
     V1(EntryV1),
     Lifecycle(LifecycleLeaf),
     Use(UseLeaf),
+    /// A public operator action, in clear.
+    Operator(OperatorEvent),
+    /// An operator action on a party, committed.
+    OperatorCommit(OperatorCommitLeaf),
 }
 
 #[derive(Deserialize)]
@@ -188,6 +253,50 @@ impl LogEntry {
         Ok((leaf, opening))
     }
 
+    /// The leaf of a stored operator event and, for an action that is not public, the
+    /// opening the node keeps, committed with `salt`. `Invalid` for an unknown action, or a
+    /// `since` given to an action without one (or missing from one that has it).
+    pub fn operator(
+        event: &OperatorEventRecord,
+        salt: [u8; 32],
+    ) -> Result<(Self, Option<OperatorOpeningRecord>)> {
+        let action =
+            OperatorAction::parse(&event.action).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        if action.has_since() != event.since.is_some() {
+            return Err(StoreError::Invalid(format!(
+                "{action}: a date from which it applies is {}",
+                if action.has_since() {
+                    "required"
+                } else {
+                    "not allowed"
+                }
+            )));
+        }
+        let e = OperatorEvent {
+            v: 2,
+            op: event.seq,
+            action,
+            subject: event.subject.clone(),
+            actor: event.actor.clone(),
+            at: event.at,
+            since: event.since,
+        };
+        if action.is_public() {
+            return Ok((LogEntry::Operator(e), None));
+        }
+        let opening = OperatorOpeningRecord {
+            seq: event.seq,
+            salt: salt.to_vec(),
+            event: e.to_bytes(),
+        };
+        let leaf = LogEntry::OperatorCommit(OperatorCommitLeaf {
+            v: 2,
+            op: event.seq,
+            commitment: opening.commitment(),
+        });
+        Ok((leaf, Some(opening)))
+    }
+
     /// The canonical bytes (the Merkle leaf).
     pub fn to_bytes(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("a LogEntry always serialises")
@@ -198,16 +307,7 @@ impl LogEntry {
         let Version { v } = serde_json::from_slice(bytes).map_err(corrupt)?;
         let entry = match v {
             1 => LogEntry::V1(serde_json::from_slice(bytes).map_err(corrupt)?),
-            2 => match serde_json::from_slice::<UseLeaf>(bytes) {
-                Ok(u) => LogEntry::Use(u),
-                Err(_) => {
-                    let l: LifecycleLeaf = serde_json::from_slice(bytes).map_err(corrupt)?;
-                    if l.kind.is_use() {
-                        return Err(corrupt(format!("a use ({}) in clear", l.kind)));
-                    }
-                    LogEntry::Lifecycle(l)
-                }
-            },
+            2 => parse_v2(bytes)?,
             other => return Err(corrupt(format!("unknown version {other}"))),
         };
         if entry.version() != v {
@@ -225,16 +325,42 @@ impl LogEntry {
             LogEntry::V1(e) => e.v,
             LogEntry::Lifecycle(e) => e.v,
             LogEntry::Use(e) => e.v,
+            LogEntry::Operator(e) => e.v,
+            LogEntry::OperatorCommit(e) => e.v,
         }
     }
 
-    /// The event's sequence number in the node's store.
-    pub fn event(&self) -> i64 {
+    /// The license event's sequence number in the node's store: none for an operator event.
+    pub fn event(&self) -> Option<i64> {
         match self {
-            LogEntry::V1(e) => e.event,
-            LogEntry::Lifecycle(e) => e.event,
-            LogEntry::Use(e) => e.event,
+            LogEntry::V1(e) => Some(e.event),
+            LogEntry::Lifecycle(e) => Some(e.event),
+            LogEntry::Use(e) => Some(e.event),
+            LogEntry::Operator(_) | LogEntry::OperatorCommit(_) => None,
         }
+    }
+
+    /// The operator event's number in the node's store: none for a license event.
+    pub fn operator_event(&self) -> Option<i64> {
+        match self {
+            LogEntry::Operator(e) => Some(e.op),
+            LogEntry::OperatorCommit(e) => Some(e.op),
+            _ => None,
+        }
+    }
+
+    /// The key of the leaf's row in `log_entries.seq`: the license event's sequence number,
+    /// or minus the operator event's number (see [`crate::log`]).
+    pub(crate) fn row_key(&self) -> i64 {
+        match (self.event(), self.operator_event()) {
+            (Some(seq), _) => seq,
+            (None, op) => -op.unwrap_or_default(),
+        }
+    }
+
+    /// True for an operator event's leaf (about no license).
+    pub fn is_operator(&self) -> bool {
+        self.operator_event().is_some()
     }
 
     /// The license version the leaf names in clear: none for a committed use.
@@ -242,7 +368,7 @@ impl LogEntry {
         match self {
             LogEntry::V1(e) => Some(&e.identifier),
             LogEntry::Lifecycle(e) => Some(&e.identifier),
-            LogEntry::Use(_) => None,
+            LogEntry::Use(_) | LogEntry::Operator(_) | LogEntry::OperatorCommit(_) => None,
         }
     }
 
@@ -251,7 +377,7 @@ impl LogEntry {
         match self {
             LogEntry::V1(e) => Some(&e.status),
             LogEntry::Lifecycle(e) => Some(e.status.code()),
-            LogEntry::Use(_) => None,
+            LogEntry::Use(_) | LogEntry::Operator(_) | LogEntry::OperatorCommit(_) => None,
         }
     }
 
@@ -260,16 +386,43 @@ impl LogEntry {
         match self {
             LogEntry::V1(e) => Some(&e.credential_sha256),
             LogEntry::Lifecycle(e) => Some(&e.credential_sha256),
-            LogEntry::Use(_) => None,
+            LogEntry::Use(_) | LogEntry::Operator(_) | LogEntry::OperatorCommit(_) => None,
         }
     }
 
-    /// The event kind in clear (a v1 leaf's text, a v2 lifecycle kind); none for a use.
+    /// The event kind in clear (a v1 leaf's text, a v2 lifecycle kind, a public operator
+    /// action); none for a commitment.
     pub fn kind(&self) -> Option<&str> {
         match self {
             LogEntry::V1(e) => Some(&e.kind),
             LogEntry::Lifecycle(e) => Some(e.kind.as_str()),
-            LogEntry::Use(_) => None,
+            LogEntry::Operator(e) => Some(e.action.as_str()),
+            LogEntry::Use(_) | LogEntry::OperatorCommit(_) => None,
         }
     }
+}
+
+/// A version 2 leaf: the shapes differ in their field names (`deny_unknown_fields`), so at
+/// most one parses.
+fn parse_v2(bytes: &[u8]) -> Result<LogEntry> {
+    if let Ok(u) = serde_json::from_slice::<UseLeaf>(bytes) {
+        return Ok(LogEntry::Use(u));
+    }
+    if let Ok(c) = serde_json::from_slice::<OperatorCommitLeaf>(bytes) {
+        return Ok(LogEntry::OperatorCommit(c));
+    }
+    if let Ok(o) = serde_json::from_slice::<OperatorEvent>(bytes) {
+        if !o.action.is_public() {
+            return Err(corrupt(format!(
+                "an operator action on a party ({}) in clear",
+                o.action
+            )));
+        }
+        return Ok(LogEntry::Operator(o));
+    }
+    let l: LifecycleLeaf = serde_json::from_slice(bytes).map_err(corrupt)?;
+    if l.kind.is_use() {
+        return Err(corrupt(format!("a use ({}) in clear", l.kind)));
+    }
+    Ok(LogEntry::Lifecycle(l))
 }

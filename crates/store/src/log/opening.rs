@@ -21,6 +21,12 @@
 //! inclusion against a signed checkpoint. Without it the leaf reveals nothing: the salt makes
 //! guessing the event (a known identifier, a likely institution) useless.
 //!
+//! Operator events on a party (an institution or an account disabled or enabled) are
+//! committed the same way, under their own tag ([`OPERATOR_COMMITMENT_TAG`]) over the
+//! canonical [`super::entry::OperatorEvent`]; their openings ([`OperatorOpeningRecord`]) are
+//! kept in `operator_openings`, by operator event number, and seen only by the operator
+//! (and the auditor with database access).
+//!
 //! Invariant: stored openings are never updated or deleted, like the leaves they open.
 
 use elicense_core::lifecycle::Status;
@@ -32,6 +38,9 @@ use crate::error::{Result, StoreError};
 
 /// Domain tag of use commitments (followed by one zero byte).
 pub const COMMITMENT_TAG: &[u8] = b"elicense/log/use-commitment/v2";
+
+/// Domain tag of operator-event commitments (followed by one zero byte).
+pub const OPERATOR_COMMITMENT_TAG: &[u8] = b"elicense/log/operator-commitment/v2";
 
 /// The committed facts of one use: the event as stored, and the state of its license
 /// version at that moment.
@@ -110,10 +119,44 @@ impl OpeningRecord {
     }
 }
 
+/// The opening of an operator event's commitment, as the node keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorOpeningRecord {
+    /// The operator event's number.
+    pub seq: i64,
+    /// The 32-byte salt.
+    pub salt: Vec<u8>,
+    /// The canonical [`super::entry::OperatorEvent`] bytes.
+    pub event: Vec<u8>,
+}
+
+impl OperatorOpeningRecord {
+    /// Lowercase hex of `SHA-256(OPERATOR_COMMITMENT_TAG ‖ 0x00 ‖ salt ‖ event)`.
+    pub fn commitment(&self) -> String {
+        tagged_commitment(OPERATOR_COMMITMENT_TAG, &self.salt, &self.event)
+    }
+
+    /// The committed event, parsed.
+    pub fn operator_event(&self) -> Result<super::entry::OperatorEvent> {
+        if self.salt.len() != 32 {
+            return Err(StoreError::Corrupt(format!(
+                "opening of operator event {}: salt of {} bytes",
+                self.seq,
+                self.salt.len()
+            )));
+        }
+        super::entry::OperatorEvent::parse_committed(&self.event)
+    }
+}
+
 /// Lowercase hex of `SHA-256(COMMITMENT_TAG ‖ 0x00 ‖ salt ‖ event)`.
 pub fn commitment(salt: &[u8], event: &[u8]) -> String {
+    tagged_commitment(COMMITMENT_TAG, salt, event)
+}
+
+fn tagged_commitment(tag: &[u8], salt: &[u8], event: &[u8]) -> String {
     let mut h = Sha256::new();
-    h.update(COMMITMENT_TAG);
+    h.update(tag);
     h.update([0u8]);
     h.update(salt);
     h.update(event);

@@ -12,7 +12,7 @@ use super::rows::get;
 use super::PgStore;
 use crate::error::{Result, StoreError};
 use crate::log::*;
-use crate::records::EventRecord;
+use crate::records::{EventRecord, OperatorEventRecord};
 
 /// Appends the leaf of the lifecycle event `event` (already inserted, with its seq) inside its
 /// transaction; returns the leaf index.
@@ -37,6 +37,23 @@ pub(super) async fn append_use(
         .await?;
     tx.execute(&st, &[&opening.seq, &opening.salt, &opening.event])
         .await?;
+    append_events(tx, &[leaf]).await
+}
+
+/// Appends the leaf of the operator event `event` (already inserted, with its number) under
+/// the log row key `-seq`, and keeps its opening when it is committed, inside its transaction;
+/// returns the leaf index.
+pub(super) async fn append_operator(
+    tx: &Transaction<'_>,
+    event: &OperatorEventRecord,
+) -> Result<u64> {
+    let (leaf, opening) = LogEntry::operator(event, opening::fresh_salt())?;
+    if let Some(o) = opening {
+        let st = tx
+            .prepare_cached("INSERT INTO operator_openings (seq, salt, event) VALUES ($1, $2, $3)")
+            .await?;
+        tx.execute(&st, &[&o.seq, &o.salt, &o.event]).await?;
+    }
     append_events(tx, &[leaf]).await
 }
 
@@ -69,7 +86,7 @@ pub(super) async fn append_events(tx: &Transaction<'_>, entries: &[LogEntry]) ->
             }));
             hashes.push(h.0.to_vec());
         });
-        seqs.push(e.event());
+        seqs.push(e.row_key());
         datas.push(data);
     }
     if bad {

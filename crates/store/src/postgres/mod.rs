@@ -28,6 +28,7 @@ mod impls;
 mod institutions;
 mod licenses;
 mod log;
+mod operator;
 pub mod queries;
 mod rows;
 pub mod schema;

@@ -145,6 +145,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     SHARE_KEEP_DAYS,
     SESSIONS,
     LEAF_V2,
+    OPERATOR,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -352,6 +353,23 @@ CREATE INDEX sign_in_failures_at ON sign_in_failures (at);
 const LEAF_V2: &str = r#"
 ALTER TABLE events ADD COLUMN reason_category text;
 CREATE TABLE log_openings (seq bigint PRIMARY KEY, salt bytea NOT NULL, event bytea NOT NULL);
+"#;
+
+/// Migration 12: the region operator (see `crate::log` and `OperatorStore`): its API keys
+/// (stored hashed), its events (numbered by their own identity column, apart from license
+/// events; their log rows carry `seq = -seq`) and the openings of the committed ones
+/// (actions on an institution or an account). Plain tables: a node's operator does a few
+/// things a day.
+const OPERATOR: &str = r#"
+CREATE TABLE operator_keys (
+    id text PRIMARY KEY, hash text NOT NULL, label text NOT NULL, created_at bigint NOT NULL,
+    revoked_at bigint
+);
+CREATE TABLE operator_events (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, action text NOT NULL,
+    subject text NOT NULL, actor text NOT NULL, at bigint NOT NULL, since bigint
+);
+CREATE TABLE operator_openings (seq bigint PRIMARY KEY, salt bytea NOT NULL, event bytea NOT NULL);
 "#;
 
 /// The schema version this build writes.

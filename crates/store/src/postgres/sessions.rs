@@ -6,7 +6,7 @@ use tokio_postgres::Row;
 
 use super::rows::{self, get};
 use super::PgStore;
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use crate::records::*;
 use crate::traits::SessionStore;
 
@@ -86,27 +86,6 @@ impl SessionStore for PgStore {
             )
             .await?;
         Ok(n == 1)
-    }
-
-    async fn set_account_disabled(&self, account: &str, disabled_at: Option<i64>) -> Result<()> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let st = tx
-            .prepare_cached("UPDATE accounts SET disabled_at = $2 WHERE id = $1")
-            .await?;
-        if tx.execute(&st, &[&account, &disabled_at]).await? == 0 {
-            return Err(StoreError::NotFound(format!("account {account}")));
-        }
-        if let Some(at) = disabled_at {
-            let st = tx
-                .prepare_cached(
-                    "UPDATE sessions SET ended_at = $2 WHERE account = $1 AND ended_at IS NULL",
-                )
-                .await?;
-            tx.execute(&st, &[&account, &at]).await?;
-        }
-        tx.commit().await?;
-        Ok(())
     }
 
     async fn purge_sessions(&self, before: i64) -> Result<u64> {

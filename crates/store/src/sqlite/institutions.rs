@@ -138,7 +138,7 @@ impl InstitutionStore for SqliteStore {
             conn.prepare_cached(&format!(
                 "INSERT INTO institutions ({INSTITUTION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
                  ON CONFLICT (code) DO UPDATE SET name = excluded.name, area = excluded.area, \
-                 matters = excluded.matters, disabled_at = excluded.disabled_at"
+                 matters = excluded.matters"
             ))?
             .execute(params![
                 i.code,

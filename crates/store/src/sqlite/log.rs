@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
 use crate::log::*;
-use crate::records::EventRecord;
+use crate::records::{EventRecord, OperatorEventRecord};
 
 fn frontier(conn: &Connection) -> Result<Frontier> {
     let (size, peaks): (i64, Vec<u8>) = conn
@@ -44,6 +44,20 @@ pub(super) fn append_use(
     conn.prepare_cached("INSERT INTO log_openings (seq, salt, event) VALUES (?1, ?2, ?3)")?
         .execute(params![opening.seq, opening.salt, opening.event])?;
     append_leaf(conn, event.seq, &leaf.to_bytes())
+}
+
+/// Appends the leaf of the operator event `event` (already inserted, with its number) under
+/// the log row key `-seq`, and keeps its opening when it is committed; returns its leaf index.
+/// Must run inside the event's transaction.
+pub(super) fn append_operator(conn: &Connection, event: &OperatorEventRecord) -> Result<u64> {
+    let (leaf, opening) = LogEntry::operator(event, opening::fresh_salt())?;
+    if let Some(o) = opening {
+        conn.prepare_cached(
+            "INSERT INTO operator_openings (seq, salt, event) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![o.seq, o.salt, o.event])?;
+    }
+    append_leaf(conn, leaf.row_key(), &leaf.to_bytes())
 }
 
 fn append_leaf(conn: &Connection, seq: i64, data: &[u8]) -> Result<u64> {

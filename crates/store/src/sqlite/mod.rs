@@ -12,6 +12,7 @@
 mod impls;
 mod institutions;
 mod log;
+pub(crate) mod operator;
 pub mod schema;
 mod sessions;
 mod wallet;

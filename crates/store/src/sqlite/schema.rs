@@ -161,6 +161,20 @@ CREATE INDEX sign_in_failures_at ON sign_in_failures(at);
 ALTER TABLE events ADD COLUMN reason_category TEXT;
 CREATE TABLE log_openings (seq INTEGER PRIMARY KEY, salt BLOB NOT NULL, event BLOB NOT NULL);
 "#,
+    // 9: the region operator: its API keys (stored hashed), its events (numbered apart from
+    // license events; their log rows carry `seq = -seq`, see `crate::log`) and the openings of
+    // the committed ones (actions on an institution or an account).
+    r#"
+CREATE TABLE operator_keys (
+    id TEXT PRIMARY KEY, hash TEXT NOT NULL, label TEXT NOT NULL, created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+) WITHOUT ROWID;
+CREATE TABLE operator_events (
+    seq INTEGER PRIMARY KEY, action TEXT NOT NULL, subject TEXT NOT NULL, actor TEXT NOT NULL,
+    at INTEGER NOT NULL, since INTEGER
+);
+CREATE TABLE operator_openings (seq INTEGER PRIMARY KEY, salt BLOB NOT NULL, event BLOB NOT NULL);
+"#,
 ];
 
 /// The schema version this build writes.

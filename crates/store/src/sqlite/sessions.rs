@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::SqliteStore;
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use crate::records::*;
 use crate::traits::SessionStore;
 
@@ -85,26 +85,6 @@ impl SessionStore for SqliteStore {
                 )?
                 .execute(params![id, at])?;
             Ok(n == 1)
-        })
-        .await
-    }
-
-    async fn set_account_disabled(&self, account: &str, disabled_at: Option<i64>) -> Result<()> {
-        let account = account.to_owned();
-        self.write(move |conn| {
-            let n = conn
-                .prepare_cached("UPDATE accounts SET disabled_at = ?2 WHERE id = ?1")?
-                .execute(params![account, disabled_at])?;
-            if n == 0 {
-                return Err(StoreError::NotFound(format!("account {account}")));
-            }
-            if let Some(at) = disabled_at {
-                conn.prepare_cached(
-                    "UPDATE sessions SET ended_at = ?2 WHERE account = ?1 AND ended_at IS NULL",
-                )?
-                .execute(params![account, at])?;
-            }
-            Ok(())
         })
         .await
     }

@@ -3,9 +3,11 @@
 
 #![allow(dead_code)]
 
+pub mod operator;
 mod privacy;
 
 use elicense_store::*;
+pub use operator::*;
 pub use privacy::*;
 
 pub fn license(
@@ -401,7 +403,8 @@ macro_rules! conformance_tests {
             shares_for_holders_newest_first, shares_decide_once,
             shares_of_institution_newest_first, sessions_end_and_disable,
             sessions_touch_and_purge, sign_in_failures_newest_first,
-            log_uses_are_commitments, log_refuses_uses_in_clear);
+            log_uses_are_commitments, log_refuses_uses_in_clear,
+            operator_changes_are_logged, operator_openings_are_checked);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -497,7 +500,7 @@ pub async fn log_appends_with_events(s: &dyn Store) {
     for (i, e) in entries.iter().enumerate() {
         assert_eq!(e.index, i as u64);
         let parsed = LogEntry::parse(&e.data).unwrap();
-        assert_eq!(parsed.event(), e.seq);
+        assert_eq!(parsed.event(), Some(e.seq));
         leaves.push(leaf_hash(&e.data));
         mem.append(leaf_hash(&e.data));
     }
@@ -756,8 +759,27 @@ pub async fn sessions_end_and_disable(s: &dyn Store) {
     assert_eq!(s.session("s1").await.unwrap().unwrap().ended_at, Some(110));
     assert_eq!(s.session("s2").await.unwrap().unwrap().ended_at, None);
 
-    // Disabling ends every open session of the account, and only of that account.
-    s.set_account_disabled("acc1", Some(130)).await.unwrap();
+    // Disabling (an operator event) ends every open session of the account, and only of
+    // that account.
+    let disable = |at: Option<i64>, account: &str| {
+        (
+            OperatorChange::AccountDisabled {
+                account: account.into(),
+                disabled_at: at,
+            },
+            operator::op_event(
+                if at.is_some() {
+                    "account_disable"
+                } else {
+                    "account_enable"
+                },
+                account,
+                None,
+            ),
+        )
+    };
+    let (c, e) = disable(Some(130), "acc1");
+    s.apply_operator(c, e).await.unwrap();
     assert_eq!(
         s.account("acc1").await.unwrap().unwrap().disabled_at,
         Some(130)
@@ -766,14 +788,13 @@ pub async fn sessions_end_and_disable(s: &dyn Store) {
     assert_eq!(s.session("s2").await.unwrap().unwrap().ended_at, Some(130));
     assert_eq!(s.session("s3").await.unwrap().unwrap().ended_at, None);
     // Enabling clears the mark; ended sessions stay ended.
-    s.set_account_disabled("acc1", None).await.unwrap();
+    let (c, e) = disable(None, "acc1");
+    s.apply_operator(c, e).await.unwrap();
     assert_eq!(s.account("acc1").await.unwrap().unwrap().disabled_at, None);
     assert_eq!(s.session("s2").await.unwrap().unwrap().ended_at, Some(130));
+    let (c, e) = disable(Some(1), "nobody");
     assert_eq!(
-        s.set_account_disabled("nobody", Some(1))
-            .await
-            .unwrap_err()
-            .code(),
+        s.apply_operator(c, e).await.unwrap_err().code(),
         "store.not_found"
     );
 }
@@ -1412,7 +1433,8 @@ pub async fn institutions_upsert(s: &dyn Store) {
     let b = institution("B", &["M1", "M2"]);
     s.put_institution(b.clone()).await.unwrap();
     assert_eq!(s.institution("B").await.unwrap(), Some(b.clone()));
-    // Replaced: name, area, matters, disabled_at; the first created_at stays.
+    // Replaced: name, area, matters; the first created_at and disabled_at stay (only an
+    // operator event disables or enables).
     let replaced = InstitutionRecord {
         name: "改名".into(),
         area: "310000".into(),
@@ -1426,20 +1448,30 @@ pub async fn institutions_upsert(s: &dyn Store) {
         s.institution("B").await.unwrap(),
         Some(InstitutionRecord {
             created_at: 10,
+            disabled_at: None,
             ..replaced.clone()
         })
     );
-    // Enabled again, with an empty scope.
-    let enabled = InstitutionRecord {
+    // Disabled by the operator: registering it again, with an empty scope, leaves it so.
+    s.apply_operator(
+        OperatorChange::InstitutionDisabled {
+            code: "B".into(),
+            disabled_at: Some(60),
+        },
+        operator::op_event("institution_disable", "B", None),
+    )
+    .await
+    .unwrap();
+    let again = InstitutionRecord {
         matters: vec![],
         disabled_at: None,
         ..replaced
     };
-    s.put_institution(enabled).await.unwrap();
+    s.put_institution(again).await.unwrap();
     let got = s.institution("B").await.unwrap().unwrap();
     assert_eq!(
         (got.matters.len(), got.disabled_at, got.created_at),
-        (0, None, 10)
+        (0, Some(60), 10)
     );
     s.put_institution(institution("A", &["M1"])).await.unwrap();
     s.put_institution(institution("C", &[])).await.unwrap();

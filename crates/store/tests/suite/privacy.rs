@@ -108,7 +108,9 @@ pub async fn log_uses_are_commitments(s: &dyn Store) {
                 assert_eq!(l.reason.map(|r| r.as_str()), Some("violation"));
                 kinds.push(l.kind.to_string());
             }
-            LogEntry::V1(_) => panic!("new leaves are version 2"),
+            other @ (LogEntry::V1(_) | LogEntry::Operator(_) | LogEntry::OperatorCommit(_)) => {
+                panic!("not a license's version 2 leaf: {other:?}")
+            }
         }
     }
     assert_eq!(kinds, ["share_query", "authorize", "verify", "suspend"]);

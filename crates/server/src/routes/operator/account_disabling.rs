@@ -1,0 +1,27 @@
+//! `POST /api/v1/operator/accounts/{username}/disabling`: Disables a wallet account: it cannot sign in and every session of it ends at once.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use elicense_app::operator::{self, Done};
+
+use crate::auth::Operator;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+#[utoipa::path(post, path = "/api/v1/operator/accounts/{username}/disabling", tag = "operator",
+    security(("operator_key" = [])),
+    params(("username" = String, Path, description = "The account's username")),
+    responses(
+        (status = 201, body = Done, description = "Done; the event (naming the account id; a commitment in the public log) and its log leaf"),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody, description = "`account.not_found`"),
+        (status = 409, body = crate::error::ErrorBody, description = "`account.already_disabled`")))]
+pub async fn handler(
+    State(s): State<AppState>,
+    Operator(actor): Operator,
+    Path(username): Path<String>,
+) -> ApiResult<(StatusCode, Json<Done>)> {
+    let done = operator::set_account_disabled(&s.node, &actor, &username, true).await?;
+    Ok((StatusCode::CREATED, Json(done)))
+}

@@ -1,0 +1,18 @@
+//! The region operator's API (issue 16, finding 8), authenticated with an operator key
+//! (`elo_…`, made by `elicense operator key`): the same operations as the command line, each
+//! a logged operator event with the actor `operator:<key id>`. See `elicense_app::operator`.
+//!
+//! Every change is a `POST` that creates the event (`201`, body `Done`: the event and its
+//! log leaf index): `.../revocation`, `.../retirement`, `.../disabling`, `.../enabling`. A
+//! change that would change nothing is `409` with a stable code; an unknown subject `404`.
+//! Requests carry `Authorization: Bearer`, never a cookie, so the CSRF layer (which looks only
+//! at requests with the wallet's cookies) does not apply to them.
+
+pub mod account_disabling;
+pub mod account_enabling;
+pub mod api_key_revocation;
+pub mod events;
+pub mod institution_disabling;
+pub mod institution_enabling;
+pub mod key_retirement;
+pub mod key_revocation;
