@@ -227,7 +227,11 @@ async fn a_presentation_is_one_use_however_often_it_is_opened() {
     assert_eq!(size(&env).await, after_first, "later openings add nothing");
     let o = licenses::open(&env.node, &zhang, &lic).await.unwrap();
     let h = licenses::history(&env.node, &o, 0).await.unwrap();
-    let verifies = h.entries.iter().filter(|e| e.kind == EventKind::Verify).count();
+    let verifies = h
+        .entries
+        .iter()
+        .filter(|e| e.kind == EventKind::Verify)
+        .count();
     assert_eq!(verifies, 1);
 }
 
