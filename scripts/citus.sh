@@ -36,7 +36,18 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CITUS_VERSION=13.2.2
 PG_MAJOR=15
 PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
-TARBALL=${ELICENSE_CITUS_TARBALL:-$repo/../shared/vendor/citus-$CITUS_VERSION-pg$PG_MAJOR.tar.gz}
+# The vendored source: ELICENSE_CITUS_TARBALL, else shared/vendor/ beside the repository or
+# beside any directory above it (a clone made elsewhere under the same workspace).
+TARBALL_NAME=citus-$CITUS_VERSION-pg$PG_MAJOR.tar.gz
+TARBALL=${ELICENSE_CITUS_TARBALL:-}
+if [ -z "$TARBALL" ]; then
+    TARBALL=$repo/../shared/vendor/$TARBALL_NAME
+    up=$repo
+    while [ "$up" != / ] && [ ! -f "$TARBALL" ]; do
+        up=$(dirname "$up")
+        [ -f "$up/shared/vendor/$TARBALL_NAME" ] && TARBALL=$up/shared/vendor/$TARBALL_NAME
+    done
+fi
 CACHE=$repo/.cache/citus
 CLUSTER=${ELICENSE_CITUS_DIR:-$CACHE/cluster}
 PORT=${ELICENSE_CITUS_PORT:-9700}
@@ -92,6 +103,15 @@ case "${1:-start}" in
         ;;
     *) die "usage: scripts/citus.sh [start|stop]" ;;
 esac
+
+# A cluster already serving the coordinator's port (started from another checkout of this
+# repository, or with another ELICENSE_CITUS_DIR) is used as it is: two cannot share the ports.
+if [ -x "$PG_BIN/psql" ] && [ "$(sql "$PORT" "$DB" -tAc \
+    "SELECT count(*) FROM citus_get_active_worker_nodes()" 2>/dev/null)" = 2 ]; then
+    say "a Citus cluster with two workers already answers on 127.0.0.1:$PORT"
+    echo "postgres://postgres@127.0.0.1:$PORT/$DB"
+    exit 0
+fi
 
 # --- Debian packages ----------------------------------------------------------------------
 
