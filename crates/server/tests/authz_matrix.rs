@@ -32,7 +32,6 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::*;
-use elicense_app::institutions::{self, NewInstitution};
 use elicense_app::wallet::agents::{self, Grant};
 use elicense_app::wallet::{present, Identity};
 use elicense_core::sample::{BEIJING_SAMR, BEIJING_TRAFFIC_POLICE, BUSINESS_LICENSE};
@@ -409,14 +408,6 @@ fn ends_sessions(method: &Method, path: &str) -> bool {
     *method == Method::POST && (path == "/wallet/login" || path == "/wallet/logout")
 }
 
-/// The operator's API key.
-async fn operator_key(srv: &TestServer) -> String {
-    elicense_app::operator::create_key(&srv.node, "matrix")
-        .await
-        .unwrap()
-        .0
-}
-
 /// A valid USCC not used by any fixture, numbered `n`.
 fn fresh_uscc(n: usize) -> String {
     let body = format!("91110105MA{n:07}");
@@ -463,24 +454,6 @@ async fn ask_bank(srv: &TestServer, key: &str) -> (StatusCode, Value) {
             .unwrap(),
     )
     .await
-}
-
-async fn institution(srv: &TestServer, code: &str, name: &str, matter: &str) -> String {
-    institutions::register(
-        &srv.node,
-        NewInstitution {
-            code: code.into(),
-            name: name.into(),
-            area: "110105".into(),
-            matters: vec![matter.into()],
-        },
-    )
-    .await
-    .unwrap();
-    institutions::create_key(&srv.node, code, "matrix")
-        .await
-        .unwrap()
-        .0
 }
 
 fn grant(who: (&str, &str), matter: &str, now: i64) -> Grant {
@@ -550,7 +523,7 @@ async fn fixtures() -> Fixtures {
     let (status, asked) = ask_bank(&srv, &bank_key).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{asked}");
     let share = asked["id"].as_str().unwrap().to_owned();
-    institutions::decide(&node, &holder, &share, true)
+    elicense_app::institutions::decide(&node, &holder, &share, true)
         .await
         .unwrap();
 
