@@ -3,7 +3,7 @@
 use elicense_store::log::{check_operator_leaf, LeafMismatch};
 use elicense_store::*;
 
-use super::{account, institution, institution_key};
+use super::{account, institution, institution_key, put_issuer};
 
 /// A new operator event (number assigned by the store).
 pub fn op_event(action: &str, subject: &str, since: Option<i64>) -> OperatorEventRecord {
@@ -69,13 +69,7 @@ async fn check_operator_leaves(s: &dyn Store, from: u64) -> Vec<(LogEntryRecord,
 /// nothing is `Conflict` and an unknown subject `NotFound`, both writing nothing; keys about
 /// keys are public leaves, parties are commitments.
 pub async fn operator_changes_are_logged(s: &dyn Store) {
-    s.put_issuer(IssuerRecord {
-        code: "I".into(),
-        name: "n".into(),
-        area: "110000".into(),
-    })
-    .await
-    .unwrap();
+    put_issuer(s).await;
     s.put_key(issuer_key("k1")).await.unwrap();
     s.put_api_key(ApiKeyRecord {
         issuer: "I".into(),
