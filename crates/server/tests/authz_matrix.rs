@@ -365,43 +365,22 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
         ),
         // The region operator.
         (M::GET, "/api/v1/operator/events", operator_api(OK)),
-        (
-            M::POST,
-            "/api/v1/operator/api-keys/{id}/revocation",
-            operator_api(E::Ok(201)),
-        ),
-        (
-            M::POST,
-            "/api/v1/operator/institutions/{code}/disabling",
-            operator_api(E::Ok(201)),
-        ),
-        (
-            M::POST,
-            "/api/v1/operator/institutions/{code}/enabling",
-            operator_api(E::Ok(201)),
-        ),
-        (
-            M::POST,
-            "/api/v1/operator/accounts/{username}/disabling",
-            operator_api(E::Ok(201)),
-        ),
-        (
-            M::POST,
-            "/api/v1/operator/accounts/{username}/enabling",
-            operator_api(E::Ok(201)),
-        ),
-        (
-            M::POST,
-            "/api/v1/operator/keys/{kid}/retirement",
-            operator_api(E::Ok(201)),
-        ),
-        (
-            M::POST,
-            "/api/v1/operator/keys/{kid}/revocation",
-            operator_api(E::Ok(201)),
-        ),
     ]
+    .into_iter()
+    .chain(OPERATOR_CHANGES.map(|path| (M::POST, path, operator_api(E::Ok(201)))))
+    .collect()
 }
+
+/// The operator's changes: each a `POST` that creates an event (`201`).
+const OPERATOR_CHANGES: [&str; 7] = [
+    "/api/v1/operator/api-keys/{id}/revocation",
+    "/api/v1/operator/institutions/{code}/disabling",
+    "/api/v1/operator/institutions/{code}/enabling",
+    "/api/v1/operator/accounts/{username}/disabling",
+    "/api/v1/operator/accounts/{username}/enabling",
+    "/api/v1/operator/keys/{kid}/retirement",
+    "/api/v1/operator/keys/{kid}/revocation",
+];
 
 /// The routes whose cells end the browser's session: run after every other.
 fn ends_sessions(method: &Method, path: &str) -> bool {
