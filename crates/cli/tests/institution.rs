@@ -5,8 +5,6 @@ mod common;
 
 use common::*;
 
-const RENTAL: &str = "91110105MA01B2C3DL";
-
 /// `elicense institution VERB --data DIR REST...`.
 fn institution(d: &DataDir, args: &[&str]) -> Out {
     let mut v = vec!["institution", args[0], "--data", d.data()];
@@ -19,19 +17,7 @@ fn institutions_are_registered_listed_and_given_keys() {
     let d = DataDir::empty().setup(&[]);
     let out = institution(
         &d,
-        &[
-            "add",
-            "--code",
-            RENTAL,
-            "--name",
-            "示例汽车租赁有限公司",
-            "--area",
-            "110105",
-            "--matter",
-            "car_rental",
-            "--matter",
-            "age_check",
-        ],
+        &[&["add"][..], &RENTAL_ADD, &["--matter", "age_check"]].concat(),
     );
     out.ok();
     let added = out.json();

@@ -351,20 +351,7 @@ async fn audit_checks_entries_and_openings_against_the_database_and_old_entries_
     out.ok();
     let credential = out.json()["credential"].as_str().unwrap().to_string();
     let identifier = out.json()["identifier"].as_str().unwrap().to_string();
-    let out = run(&[
-        "institution",
-        "add",
-        "--data",
-        d.data(),
-        "--code",
-        "91110105MA01B2C3DL",
-        "--name",
-        "示例汽车租赁有限公司",
-        "--area",
-        "110105",
-        "--matter",
-        "car_rental",
-    ]);
+    let out = run(&[&["institution", "add", "--data", d.data()][..], &RENTAL_ADD].concat());
     out.ok();
     let key = out.json()["api_key"].as_str().unwrap().to_string();
     d.run(&["suspend", &identifier, "--reason", "整改", "--json"])

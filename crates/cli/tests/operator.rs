@@ -14,8 +14,6 @@ use common::*;
 use elicense_core::sample::{BEIJING_TRAFFIC_POLICE, DRIVING_LICENSE};
 use serde_json::{json, Value};
 
-const RENTAL: &str = "91110105MA01B2C3DL";
-
 fn keygen(d: &DataDir, alg: &str) -> String {
     let out = d.run(&["keygen", "--issuer", BEIJING_TRAFFIC_POLICE, "--alg", alg]);
     out.ok();
@@ -35,21 +33,7 @@ fn fails_with(out: &Out, code: &str) {
 }
 
 fn register(d: &DataDir) -> Out {
-    sub(
-        d,
-        &[
-            "institution",
-            "add",
-            "--code",
-            RENTAL,
-            "--name",
-            "示例汽车租赁有限公司",
-            "--area",
-            "110105",
-            "--matter",
-            "car_rental",
-        ],
-    )
+    sub(d, &[&["institution", "add"][..], &RENTAL_ADD].concat())
 }
 
 async fn issue_http(url: &str, key: &str, n: u32) -> reqwest::StatusCode {
@@ -82,19 +66,6 @@ async fn share_status(url: &str, key: &str) -> reqwest::StatusCode {
         .await
         .unwrap()
         .status()
-}
-
-async fn verify_http(url: &str, credential: &str) -> Value {
-    reqwest::Client::new()
-        .post(format!("{url}/api/v1/verifications"))
-        .header("content-type", "application/dc+sd-jwt")
-        .body(credential.to_owned())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -170,13 +170,6 @@ impl Drop for PgNode {
     }
 }
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
 /// Verifies over HTTP until `valid` is as expected (status lists follow changes within a
 /// second), up to 5 s; returns the last verdict.
 async fn verify_until(url: &str, credential: &str, valid: bool) -> Value {
@@ -188,19 +181,6 @@ async fn verify_until(url: &str, credential: &str, valid: bool) -> Value {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-async fn verify_http(url: &str, credential: &str) -> Value {
-    http()
-        .post(format!("{url}/api/v1/verifications"))
-        .header("content-type", "application/dc+sd-jwt")
-        .body(credential.to_owned())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,9 +5,11 @@
 //! another role than the route's is `auth.invalid_key` too (every check reads the store, so a
 //! revoked key is refused from the next request on).
 
+use std::sync::Arc;
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use elicense_app::ErrorKind;
+use elicense_app::{AppError, ErrorKind, Node};
 use elicense_core::OperatorActor;
 use elicense_store::{ApiKeyRecord, InstitutionRecord};
 
@@ -47,6 +49,17 @@ fn request_token(parts: &Parts) -> Result<Option<&str>, ApiError> {
     bearer_token(header).map(Some).ok_or_else(missing)
 }
 
+/// The request's Bearer token checked by `authenticate` (a role's use case): what it
+/// authenticates, `auth.missing` without a token, its error (401) for a key it refuses.
+async fn authenticated<T>(
+    parts: &Parts,
+    state: &AppState,
+    authenticate: impl AsyncFnOnce(&Arc<Node>, &str) -> Result<T, AppError>,
+) -> Result<T, ApiError> {
+    let token = request_token(parts)?.ok_or_else(missing)?;
+    Ok(authenticate(&state.node, token).await?)
+}
+
 impl FromRequestParts<AppState> for Issuer {
     type Rejection = ApiError;
 
@@ -54,9 +67,9 @@ impl FromRequestParts<AppState> for Issuer {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = request_token(parts)?.ok_or_else(missing)?;
-        let rec = elicense_app::apikeys::authenticate(&state.node, token).await?;
-        Ok(Issuer(rec))
+        authenticated(parts, state, elicense_app::apikeys::authenticate)
+            .await
+            .map(Issuer)
     }
 }
 
@@ -70,9 +83,9 @@ impl FromRequestParts<AppState> for Institution {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = request_token(parts)?.ok_or_else(missing)?;
-        let rec = elicense_app::institutions::authenticate(&state.node, token).await?;
-        Ok(Institution(rec))
+        authenticated(parts, state, elicense_app::institutions::authenticate)
+            .await
+            .map(Institution)
     }
 }
 
@@ -87,9 +100,9 @@ impl FromRequestParts<AppState> for Operator {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = request_token(parts)?.ok_or_else(missing)?;
-        let actor = elicense_app::operator::authenticate(&state.node, token).await?;
-        Ok(Operator(actor))
+        authenticated(parts, state, elicense_app::operator::authenticate)
+            .await
+            .map(Operator)
     }
 }
 

@@ -32,7 +32,6 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::*;
-use elicense_app::institutions::{self, NewInstitution};
 use elicense_app::wallet::agents::{self, Grant};
 use elicense_app::wallet::{present, Identity};
 use elicense_core::sample::{BEIJING_SAMR, BEIJING_TRAFFIC_POLICE, BUSINESS_LICENSE};
@@ -366,55 +365,26 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
         ),
         // The region operator.
         (M::GET, "/api/v1/operator/events", operator_api(OK)),
-        (
-            M::POST,
-            "/api/v1/operator/api-keys/{id}/revocation",
-            operator_api(E::Ok(201)),
-        ),
-        (
-            M::POST,
-            "/api/v1/operator/institutions/{code}/disabling",
-            operator_api(E::Ok(201)),
-        ),
-        (
-            M::POST,
-            "/api/v1/operator/institutions/{code}/enabling",
-            operator_api(E::Ok(201)),
-        ),
-        (
-            M::POST,
-            "/api/v1/operator/accounts/{username}/disabling",
-            operator_api(E::Ok(201)),
-        ),
-        (
-            M::POST,
-            "/api/v1/operator/accounts/{username}/enabling",
-            operator_api(E::Ok(201)),
-        ),
-        (
-            M::POST,
-            "/api/v1/operator/keys/{kid}/retirement",
-            operator_api(E::Ok(201)),
-        ),
-        (
-            M::POST,
-            "/api/v1/operator/keys/{kid}/revocation",
-            operator_api(E::Ok(201)),
-        ),
     ]
+    .into_iter()
+    .chain(OPERATOR_CHANGES.map(|path| (M::POST, path, operator_api(E::Ok(201)))))
+    .collect()
 }
+
+/// The operator's changes: each a `POST` that creates an event (`201`).
+const OPERATOR_CHANGES: [&str; 7] = [
+    "/api/v1/operator/api-keys/{id}/revocation",
+    "/api/v1/operator/institutions/{code}/disabling",
+    "/api/v1/operator/institutions/{code}/enabling",
+    "/api/v1/operator/accounts/{username}/disabling",
+    "/api/v1/operator/accounts/{username}/enabling",
+    "/api/v1/operator/keys/{kid}/retirement",
+    "/api/v1/operator/keys/{kid}/revocation",
+];
 
 /// The routes whose cells end the browser's session: run after every other.
 fn ends_sessions(method: &Method, path: &str) -> bool {
     *method == Method::POST && (path == "/wallet/login" || path == "/wallet/logout")
-}
-
-/// The operator's API key.
-async fn operator_key(srv: &TestServer) -> String {
-    elicense_app::operator::create_key(&srv.node, "matrix")
-        .await
-        .unwrap()
-        .0
 }
 
 /// A valid USCC not used by any fixture, numbered `n`.
@@ -463,24 +433,6 @@ async fn ask_bank(srv: &TestServer, key: &str) -> (StatusCode, Value) {
             .unwrap(),
     )
     .await
-}
-
-async fn institution(srv: &TestServer, code: &str, name: &str, matter: &str) -> String {
-    institutions::register(
-        &srv.node,
-        NewInstitution {
-            code: code.into(),
-            name: name.into(),
-            area: "110105".into(),
-            matters: vec![matter.into()],
-        },
-    )
-    .await
-    .unwrap();
-    institutions::create_key(&srv.node, code, "matrix")
-        .await
-        .unwrap()
-        .0
 }
 
 fn grant(who: (&str, &str), matter: &str, now: i64) -> Grant {
@@ -550,7 +502,7 @@ async fn fixtures() -> Fixtures {
     let (status, asked) = ask_bank(&srv, &bank_key).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{asked}");
     let share = asked["id"].as_str().unwrap().to_owned();
-    institutions::decide(&node, &holder, &share, true)
+    elicense_app::institutions::decide(&node, &holder, &share, true)
         .await
         .unwrap();
 

@@ -7,7 +7,6 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use elicense_app::institutions::{self, NewInstitution};
 use elicense_app::SystemClock;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -18,21 +17,7 @@ const RENTAL: &str = "91110105MA01B2C3DL";
 /// pending request's id.
 async fn pending_request(srv: &TestServer) -> (String, String) {
     srv.issue_driving("sm2").await;
-    institutions::register(
-        &srv.node,
-        NewInstitution {
-            code: RENTAL.into(),
-            name: "示例汽车租赁有限公司".into(),
-            area: "110105".into(),
-            matters: vec!["car_rental".into()],
-        },
-    )
-    .await
-    .unwrap();
-    let key = institutions::create_key(&srv.node, RENTAL, "test")
-        .await
-        .unwrap()
-        .0;
+    let key = institution(srv, RENTAL, "示例汽车租赁有限公司", "car_rental").await;
     let (status, body) = read(
         srv.post("/api/v1/shares")
             .bearer_auth(&key)

@@ -120,14 +120,7 @@ async fn the_api_fuzzer_finds_no_server_error() {
     );
     // And each got past its authentication at least once: the node's own request metrics
     // show an answer other than 401 for every (method, route) of the document.
-    let metrics = s
-        .get("/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.text("/metrics").await;
     let answered: std::collections::BTreeSet<(String, String)> = metrics
         .lines()
         .filter(|l| l.starts_with("elicense_http_requests_total{"))

@@ -36,14 +36,7 @@ async fn get_json(srv: &TestServer, path: &str, cookie: Option<&str>) -> (Status
 
 /// Every hash tile and entry bundle of the current tree, over HTTP: (path, bytes).
 async fn every_tile(srv: &TestServer) -> (u64, Vec<(String, Vec<u8>)>) {
-    let note = srv
-        .get("/log/checkpoint")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let note = srv.text("/log/checkpoint").await;
     let size: u64 = note.lines().nth(1).unwrap().parse().unwrap();
     let mut out = Vec::new();
     for id in tiles_for_size(size) {

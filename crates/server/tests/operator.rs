@@ -8,8 +8,7 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use elicense_app::institutions::{self, NewInstitution};
-use elicense_app::{operator, ManualClock};
+use elicense_app::ManualClock;
 use elicense_core::sample;
 use elicense_store::LogEntry;
 use reqwest::StatusCode;
@@ -18,10 +17,6 @@ use serde_json::{json, Value};
 /// 2026-02-02 08:00 CST.
 const T0: i64 = 1_769_990_400;
 const BANK: &str = "91110105MA01B2C3DL";
-
-async fn operator_key(srv: &TestServer) -> String {
-    operator::create_key(&srv.node, "test").await.unwrap().0
-}
 
 async fn op_post(
     srv: &TestServer,
@@ -34,6 +29,41 @@ async fn op_post(
         req = req.json(&b);
     }
     read(req.send().await.unwrap()).await
+}
+
+/// Asserts that the operator API refuses a change: the status and stable code.
+async fn op_refused(
+    srv: &TestServer,
+    key: &str,
+    path: &str,
+    body: Option<Value>,
+    status: StatusCode,
+    code: &str,
+) {
+    let (s, b) = op_post(srv, key, path, body).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (status, Some(code)));
+}
+
+/// Asserts that the operator API made a change (`201`); its `Done`.
+async fn op_done(srv: &TestServer, key: &str, path: &str, body: Option<Value>) -> Value {
+    let (s, done) = op_post(srv, key, path, body).await;
+    assert_eq!(s, StatusCode::CREATED, "{done}");
+    done
+}
+
+/// `GET path` with an operator key.
+async fn op_get(srv: &TestServer, key: &str, path: &str) -> (StatusCode, Value) {
+    read(srv.get(path).bearer_auth(key).send().await.unwrap()).await
+}
+
+/// An institution's sharing request.
+async fn ask_share(srv: &TestServer, key: &str, ask: &Value) -> reqwest::Response {
+    srv.post("/api/v1/shares")
+        .bearer_auth(key)
+        .json(ask)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// The issuer key that signed a credential issued over HTTP.
@@ -66,14 +96,7 @@ async fn only_an_operator_key_may_call_the_operator_api() {
         .unwrap();
     expect_error(resp, StatusCode::UNAUTHORIZED, "auth.invalid_key").await;
     let key = operator_key(&srv).await;
-    let (status, events) = read(
-        srv.get("/api/v1/operator/events")
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, events) = op_get(&srv, &key, "/api/v1/operator/events").await;
     assert_eq!((status, events), (StatusCode::OK, json!([])));
 }
 
@@ -86,38 +109,33 @@ async fn a_revoked_api_key_is_refused_at_once_by_the_running_node() {
     let id = issuer_key.split('_').nth(1).unwrap().to_owned();
 
     // Bad and unknown ids: stable codes, nothing changed.
-    let (status, body) = op_post(
+    op_refused(
         &srv,
         &key,
         "/api/v1/operator/api-keys/not-hex/revocation",
         None,
+        StatusCode::BAD_REQUEST,
+        "apikey.bad_id",
     )
     .await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("apikey.bad_id"))
-    );
-    let (status, body) = op_post(
+    op_refused(
         &srv,
         &key,
         "/api/v1/operator/api-keys/0123456789ab/revocation",
         None,
+        StatusCode::NOT_FOUND,
+        "apikey.unknown",
     )
     .await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("apikey.unknown"))
-    );
     srv.issue_driving("ed25519").await;
 
-    let (status, done) = op_post(
+    let done = op_done(
         &srv,
         &key,
         &format!("/api/v1/operator/api-keys/elk_{id}/revocation"),
         None,
     )
     .await;
-    assert_eq!(status, StatusCode::CREATED, "{done}");
     assert_eq!(done["event"]["action"], "api_key_revoke");
     assert_eq!(done["event"]["subject"], id.as_str());
     let op_id = key.split('_').nth(1).unwrap();
@@ -132,17 +150,15 @@ async fn a_revoked_api_key_is_refused_at_once_by_the_running_node() {
         .await
         .unwrap();
     expect_error(resp, StatusCode::UNAUTHORIZED, "auth.invalid_key").await;
-    let (status, body) = op_post(
+    op_refused(
         &srv,
         &key,
         &format!("/api/v1/operator/api-keys/{id}/revocation"),
         None,
+        StatusCode::CONFLICT,
+        "apikey.already_revoked",
     )
     .await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (StatusCode::CONFLICT, Some("apikey.already_revoked"))
-    );
     // Its leaf is in the log, in clear (a key id is no personal data).
     let index = done["leaf_index"].as_u64().unwrap();
     let entry = srv.node.store.log_entries(index, index + 1).await.unwrap();
@@ -192,17 +208,15 @@ async fn keys_retired_and_revoked_over_http() {
             "{body}"
         );
     }
-    let (s, b) = op_post(
+    op_refused(
         &srv,
         &key,
         "/api/v1/operator/keys/nokid/revocation",
         Some(json!({"since": T0})),
+        StatusCode::NOT_FOUND,
+        "key.unknown",
     )
     .await;
-    assert_eq!(
-        (s, b["error"]["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("key.unknown"))
-    );
     assert!(
         srv.verify(after["credential"].as_str().unwrap()).await["valid"]
             .as_bool()
@@ -210,8 +224,7 @@ async fn keys_retired_and_revoked_over_http() {
     );
 
     // Compromised from an hour after the first issue: the later credential is invalid.
-    let (s, done) = op_post(&srv, &key, &path, Some(json!({"since": T0 + 3600}))).await;
-    assert_eq!(s, StatusCode::CREATED, "{done}");
+    let done = op_done(&srv, &key, &path, Some(json!({"since": T0 + 3600}))).await;
     assert_eq!(done["event"]["since"], T0 + 3600);
     let v = srv.verify(before["credential"].as_str().unwrap()).await;
     assert_eq!(v["valid"], true, "{v}");
@@ -233,30 +246,27 @@ async fn keys_retired_and_revoked_over_http() {
     expect_error(resp, StatusCode::BAD_REQUEST, "issuer.no_key").await;
 
     // Retired: stops signing, old credentials verify, stays in the JWKS.
-    let (s, done) = op_post(
+    op_done(
         &srv,
         &key,
         &format!("/api/v1/operator/keys/{ed_kid}/retirement"),
         None,
     )
     .await;
-    assert_eq!(s, StatusCode::CREATED, "{done}");
     assert!(
         srv.verify(signed_ed["credential"].as_str().unwrap()).await["valid"]
             .as_bool()
             .unwrap()
     );
-    let (s, b) = op_post(
+    op_refused(
         &srv,
         &key,
         &format!("/api/v1/operator/keys/{ed_kid}/retirement"),
         None,
+        StatusCode::CONFLICT,
+        "key.already_retired",
     )
     .await;
-    assert_eq!(
-        (s, b["error"]["code"].as_str()),
-        (StatusCode::CONFLICT, Some("key.already_retired"))
-    );
     let (_, jwks) = read(
         srv.get(&format!(
             "/.well-known/jwt-vc-issuer/issuers/{}",
@@ -280,139 +290,90 @@ async fn institutions_and_accounts_disabled_and_enabled_over_http() {
     let srv = TestServer::start().await;
     with_accounts(&srv).await;
     let key = operator_key(&srv).await;
-    institutions::register(
-        &srv.node,
-        NewInstitution {
-            code: BANK.into(),
-            name: "银行".into(),
-            area: "110105".into(),
-            matters: vec!["car_rental".into()],
-        },
-    )
-    .await
-    .unwrap();
-    let inst_key = institutions::create_key(&srv.node, BANK, "t")
-        .await
-        .unwrap()
-        .0;
+    let inst_key = institution(&srv, BANK, "银行", "car_rental").await;
     srv.issue_driving("es256").await;
     let ask = json!({"matter": "car_rental", "holder_id": CITIZEN.1, "purpose": "p", "staff": "s"});
-    let asked = srv
-        .post("/api/v1/shares")
-        .bearer_auth(&inst_key)
-        .json(&ask)
-        .send()
-        .await
-        .unwrap();
+    let asked = ask_share(&srv, &inst_key, &ask).await;
     assert!(
         asked.status().is_success(),
         "{}",
         asked.text().await.unwrap()
     );
 
-    let (s, done) = op_post(
+    let done = op_done(
         &srv,
         &key,
         &format!("/api/v1/operator/institutions/{BANK}/disabling"),
         None,
     )
     .await;
-    assert_eq!(s, StatusCode::CREATED, "{done}");
-    let resp = srv
-        .post("/api/v1/shares")
-        .bearer_auth(&inst_key)
-        .json(&ask)
-        .send()
-        .await
-        .unwrap();
+    let resp = ask_share(&srv, &inst_key, &ask).await;
     expect_error(resp, StatusCode::FORBIDDEN, "institution.disabled").await;
     // Its leaf is a commitment: no institution code in the public log.
     let index = done["leaf_index"].as_u64().unwrap();
     let entry = srv.node.store.log_entries(index, index + 1).await.unwrap();
     assert!(!String::from_utf8_lossy(&entry[0].data).contains(BANK));
-    let (s, b) = op_post(
+    op_refused(
         &srv,
         &key,
         &format!("/api/v1/operator/institutions/{BANK}/disabling"),
         None,
+        StatusCode::CONFLICT,
+        "institution.already_disabled",
     )
     .await;
-    assert_eq!(
-        (s, b["error"]["code"].as_str()),
-        (StatusCode::CONFLICT, Some("institution.already_disabled"))
-    );
-    let (s, b) = op_post(
+    op_refused(
         &srv,
         &key,
         "/api/v1/operator/institutions/91310101MA1FPX0Q1Y/disabling",
         None,
+        StatusCode::NOT_FOUND,
+        "institution.unknown",
     )
     .await;
-    assert_eq!(
-        (s, b["error"]["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("institution.unknown"))
-    );
-    let (s, _) = op_post(
+    op_done(
         &srv,
         &key,
         &format!("/api/v1/operator/institutions/{BANK}/enabling"),
         None,
     )
     .await;
-    assert_eq!(s, StatusCode::CREATED);
-    let resp = srv
-        .post("/api/v1/shares")
-        .bearer_auth(&inst_key)
-        .json(&ask)
-        .send()
-        .await
-        .unwrap();
+    let resp = ask_share(&srv, &inst_key, &ask).await;
     assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
 
     // Accounts: a session ends at once.
     let cookie = sign_in(&srv, "zhangwei").await;
     assert_eq!(page(&srv, "/wallet", Some(&cookie)).await.0, StatusCode::OK);
-    let (s, done) = op_post(
+    let done = op_done(
         &srv,
         &key,
         "/api/v1/operator/accounts/zhangwei/disabling",
         None,
     )
     .await;
-    assert_eq!(s, StatusCode::CREATED, "{done}");
     assert_ne!(
         done["event"]["subject"], "zhangwei",
         "the event names the account id"
     );
     assert_ne!(page(&srv, "/wallet", Some(&cookie)).await.0, StatusCode::OK);
-    let (s, b) = op_post(
+    op_refused(
         &srv,
         &key,
         "/api/v1/operator/accounts/nobody/disabling",
         None,
+        StatusCode::NOT_FOUND,
+        "account.not_found",
     )
     .await;
-    assert_eq!(
-        (s, b["error"]["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("account.not_found"))
-    );
-    let (s, _) = op_post(
+    op_done(
         &srv,
         &key,
         "/api/v1/operator/accounts/zhangwei/enabling",
         None,
     )
     .await;
-    assert_eq!(s, StatusCode::CREATED);
 
-    let (_, events) = read(
-        srv.get("/api/v1/operator/events?after=0&limit=10")
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, events) = op_get(&srv, &key, "/api/v1/operator/events?after=0&limit=10").await;
     let actions: Vec<&str> = events
         .as_array()
         .unwrap()
@@ -429,12 +390,10 @@ async fn institutions_and_accounts_disabled_and_enabled_over_http() {
         ]
     );
     let first = events[0]["op"].as_i64().unwrap();
-    let (_, rest) = read(
-        srv.get(&format!("/api/v1/operator/events?after={first}&limit=1"))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap(),
+    let (_, rest) = op_get(
+        &srv,
+        &key,
+        &format!("/api/v1/operator/events?after={first}&limit=1"),
     )
     .await;
     assert_eq!(rest.as_array().unwrap().len(), 1);

@@ -177,14 +177,7 @@ async fn odd_request_methods_add_at_most_one_other_series() {
         assert!(resp.status().is_client_error(), "{}", resp.status());
     }
     s.get("/healthz").send().await.unwrap();
-    let metrics = s
-        .get("/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.text("/metrics").await;
     let labels = method_labels(&metrics);
     let allowed = [
         "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other",

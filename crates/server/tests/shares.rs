@@ -7,7 +7,6 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use elicense_app::institutions::{self, NewInstitution};
 use elicense_app::limit::Rate;
 use elicense_app::ManualClock;
 use reqwest::StatusCode;
@@ -19,24 +18,6 @@ const RENTAL: &str = "91110105MA01B2C3DL";
 const HOTEL: &str = "91310101MA1FPX0Q1Y";
 /// 2026-02-02 08:00 CST, the manual clock's start.
 const T0: i64 = 1_769_990_400;
-
-async fn institution(srv: &TestServer, code: &str, name: &str, matter: &str) -> String {
-    institutions::register(
-        &srv.node,
-        NewInstitution {
-            code: code.into(),
-            name: name.into(),
-            area: "110105".into(),
-            matters: vec![matter.into()],
-        },
-    )
-    .await
-    .unwrap();
-    institutions::create_key(&srv.node, code, "test")
-        .await
-        .unwrap()
-        .0
-}
 
 async fn ask(srv: &TestServer, key: &str, body: Value) -> (StatusCode, Value) {
     read(
@@ -472,14 +453,7 @@ async fn an_institution_beyond_its_rate_gets_429_and_the_operator_an_alert() {
     assert_eq!(body["error"]["code"], "share.throttled");
 
     // The operator sees it: a counter by kind, and the recent alert with the institution.
-    let metrics = srv
-        .get("/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = srv.text("/metrics").await;
     assert!(
         metrics.contains("elicense_share_alerts_total{kind=\"throttled\"} 1"),
         "{metrics}"

@@ -10,16 +10,17 @@
 //! answers there. They never skip: a hub index that silently stopped being distributed would
 //! otherwise pass unnoticed.
 
+mod pg;
 // Only a few of the suite's checks run here, so its re-exports go unused.
 #[allow(unused_imports)]
 mod suite;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use elicense_store::postgres::{PgOptions, SCHEMA_VERSION};
 use elicense_store::*;
-use tokio_postgres::{Client, NoTls};
+use pg::SchemaGuard;
+use tokio_postgres::Client;
 
 /// What `scripts/citus.sh` prints with its default ports.
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:9700/test";
@@ -48,56 +49,12 @@ fn unreachable(url: &str, e: impl std::fmt::Display) -> ! {
 
 /// A schema name no other test (or test run) uses.
 fn fresh_schema() -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "c_{:x}_{:x}_{}",
-        std::process::id(),
-        nanos & 0xffff_ffff_ffff,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    pg::fresh_schema("c")
 }
 
-/// Drops its schema when the test ends, even when it panicked; on Citus, `DROP SCHEMA ..
-/// CASCADE` drops the distributed tables' shards on the workers too.
-struct SchemaGuard {
-    schema: String,
-}
-
-impl Drop for SchemaGuard {
-    fn drop(&mut self) {
-        let schema = self.schema.clone();
-        // Drop runs inside the test's runtime: use a runtime of our own on another thread.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                if let Ok(c) = raw(None).await {
-                    let _ = c
-                        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                        .await;
-                }
-            })
-        })
-        .join();
-    }
-}
-
-/// A plain connection to the coordinator, its `search_path` set to `schema` if given.
+/// A plain connection, its `search_path` set to `schema` if given.
 async fn raw(schema: Option<&str>) -> Result<Client, tokio_postgres::Error> {
-    let (client, conn) = tokio_postgres::connect(&url(), NoTls).await?;
-    tokio::spawn(conn);
-    if let Some(s) = schema {
-        client
-            .batch_execute(&format!("SET search_path TO {s}"))
-            .await?;
-    }
-    Ok(client)
+    pg::raw(&url(), schema).await
 }
 
 /// A store on a fresh schema of the coordinator's database, migrated, and a plain connection
@@ -118,9 +75,7 @@ async fn fresh() -> (PgStore, Client, SchemaGuard) {
     let workers = worker_ports(&c).await;
     assert_eq!(workers.len(), 2, "two active workers, saw {workers:?}");
 
-    let guard = SchemaGuard {
-        schema: fresh_schema(),
-    };
+    let guard = SchemaGuard::new(url.clone(), fresh_schema());
     let store = PgStore::connect(
         &url,
         PgOptions {

@@ -5,16 +5,17 @@
 //! `postgres://postgres@127.0.0.1:5432/test`). When it cannot be reached these tests FAIL with
 //! a message saying so: CI starts one, and a skipped back-end would pass unnoticed.
 
+mod pg;
 mod suite;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use elicense_store::postgres::{queries, PgOptions, SCHEMA_VERSION};
 use elicense_store::*;
+use pg::SchemaGuard;
 use rand::{Rng, SeedableRng};
-use tokio_postgres::NoTls;
+use tokio_postgres::Client;
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -24,55 +25,12 @@ fn url() -> String {
 
 /// A schema name no other test (or test run) uses.
 fn fresh_schema() -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "t_{:x}_{:x}_{}",
-        std::process::id(),
-        nanos & 0xffff_ffff_ffff,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// Drops its schema (CASCADE) when the test ends, even when it panicked.
-struct SchemaGuard {
-    schema: String,
-}
-
-impl Drop for SchemaGuard {
-    fn drop(&mut self) {
-        let schema = self.schema.clone();
-        // Drop runs inside the test's runtime: use a runtime of our own on another thread.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                if let Ok(c) = raw(None).await {
-                    let _ = c
-                        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                        .await;
-                }
-            })
-        })
-        .join();
-    }
+    pg::fresh_schema("t")
 }
 
 /// A plain connection, its `search_path` set to `schema` if given.
-async fn raw(schema: Option<&str>) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
-    let (client, conn) = tokio_postgres::connect(&url(), NoTls).await?;
-    tokio::spawn(conn);
-    if let Some(s) = schema {
-        client
-            .batch_execute(&format!("SET search_path TO {s}"))
-            .await?;
-    }
-    Ok(client)
+async fn raw(schema: Option<&str>) -> Result<Client, tokio_postgres::Error> {
+    pg::raw(&url(), schema).await
 }
 
 async fn connect(schema: &str, options: PgOptions) -> PgStore {
@@ -94,9 +52,7 @@ async fn connect(schema: &str, options: PgOptions) -> PgStore {
 }
 
 async fn fresh_with(options: PgOptions) -> (PgStore, SchemaGuard) {
-    let guard = SchemaGuard {
-        schema: fresh_schema(),
-    };
+    let guard = SchemaGuard::new(url(), fresh_schema());
     (connect(&guard.schema, options).await, guard)
 }
 
@@ -245,13 +201,7 @@ async fn migrations_are_idempotent() {
     assert_eq!(s.migrate().await.unwrap(), 0, "nothing left to apply");
     assert_eq!(s.migrate().await.unwrap(), 0);
     // Connecting again (several at once) applies nothing and keeps the data.
-    s.put_issuer(IssuerRecord {
-        code: "I".into(),
-        name: "n".into(),
-        area: "110000".into(),
-    })
-    .await
-    .unwrap();
+    suite::put_issuer(&s).await;
     let again =
         futures::future::join_all((0..3).map(|_| connect(&guard.schema, PgOptions::default())))
             .await;
@@ -261,9 +211,7 @@ async fn migrations_are_idempotent() {
     }
     // Concurrent first connects to a new schema migrate it once.
     let schema = fresh_schema();
-    let _g2 = SchemaGuard {
-        schema: schema.clone(),
-    };
+    let _g2 = SchemaGuard::new(url(), schema.clone());
     let racing =
         futures::future::join_all((0..3).map(|_| connect(&schema, PgOptions::default()))).await;
     assert_eq!(racing[0].status().await.unwrap().current, SCHEMA_VERSION);

@@ -537,3 +537,41 @@ pub fn http_ok(port: u16, path: &str) -> bool {
     }
     buf[..got].starts_with(b"HTTP/1.1 200")
 }
+
+/// An HTTP client whose requests give up after 30 s.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// The verdict of `POST {url}/api/v1/verifications` on a credential.
+pub async fn verify_http(url: &str, credential: &str) -> Value {
+    http()
+        .post(format!("{url}/api/v1/verifications"))
+        .header("content-type", "application/dc+sd-jwt")
+        .body(credential.to_owned())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// USCC of the car-rental company the tests register.
+pub const RENTAL: &str = "91110105MA01B2C3DL";
+
+/// The options of `institution add` that register the car-rental company (matter
+/// `car_rental`).
+pub const RENTAL_ADD: [&str; 8] = [
+    "--code",
+    RENTAL,
+    "--name",
+    "示例汽车租赁有限公司",
+    "--area",
+    "110105",
+    "--matter",
+    "car_rental",
+];

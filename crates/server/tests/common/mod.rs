@@ -224,6 +224,11 @@ impl TestServer {
         json
     }
 
+    /// The body of `GET path`, as text.
+    pub async fn text(&self, path: &str) -> String {
+        self.get(path).send().await.unwrap().text().await.unwrap()
+    }
+
     pub async fn count(&self) -> u64 {
         self.node.store.count().await.expect("count")
     }
@@ -485,4 +490,31 @@ pub async fn page(srv: &TestServer, path: &str, cookie: Option<&str>) -> (Status
     let resp = req.send().await.unwrap();
     let status = resp.status();
     (status, resp.text().await.unwrap())
+}
+
+/// Registers a relying institution (area 110105) for one matter; its new API key.
+pub async fn institution(srv: &TestServer, code: &str, name: &str, matter: &str) -> String {
+    elicense_app::institutions::register(
+        &srv.node,
+        elicense_app::institutions::NewInstitution {
+            code: code.into(),
+            name: name.into(),
+            area: "110105".into(),
+            matters: vec![matter.into()],
+        },
+    )
+    .await
+    .unwrap();
+    elicense_app::institutions::create_key(&srv.node, code, "test")
+        .await
+        .unwrap()
+        .0
+}
+
+/// A new operator key (`elo_…`).
+pub async fn operator_key(srv: &TestServer) -> String {
+    elicense_app::operator::create_key(&srv.node, "test")
+        .await
+        .unwrap()
+        .0
 }

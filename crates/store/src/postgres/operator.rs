@@ -9,7 +9,7 @@ use tokio_postgres::Row;
 
 use super::rows::{self, get};
 use super::PgStore;
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use crate::log::OperatorOpeningRecord;
 use crate::records::*;
 use crate::sqlite::operator::change_sql;
@@ -38,11 +38,7 @@ async fn apply_change(tx: &Transaction<'_>, change: &OperatorChange) -> Result<(
     if tx.execute(&st, &[&sql.subject, &sql.value]).await? == 0 {
         let st = tx.prepare_cached(&pg(&sql.exists)).await?;
         let exists = tx.query_opt(&st, &[&sql.subject]).await?.is_some();
-        return Err(if exists {
-            StoreError::Conflict(format!("{} is already so", sql.what))
-        } else {
-            StoreError::NotFound(sql.what)
-        });
+        return Err(sql.unchanged(exists));
     }
     if let OperatorChange::AccountDisabled {
         account,

@@ -77,6 +77,27 @@ fn append_leaf(conn: &Connection, seq: i64, data: &[u8]) -> Result<u64> {
     Ok(index)
 }
 
+/// The openings (`seq`, `salt`, `event`) of `table` (`log_openings` or `operator_openings`)
+/// with these sequence numbers, those that exist, in the order asked; `make` builds each.
+pub(super) fn openings_by_seq<T>(
+    conn: &Connection,
+    table: &'static str,
+    seqs: Vec<i64>,
+    make: impl Fn(i64, Vec<u8>, Vec<u8>) -> T,
+) -> Result<Vec<T>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT seq, salt, event FROM {table} WHERE seq = ?1"
+    ))?;
+    let mut out = Vec::with_capacity(seqs.len());
+    for seq in seqs {
+        let row = st
+            .query_row(params![seq], |r| Ok(make(r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        out.extend(row);
+    }
+    Ok(out)
+}
+
 #[async_trait]
 impl EventLogStore for SqliteStore {
     async fn log_frontier(&self) -> Result<Frontier> {
@@ -147,22 +168,9 @@ impl EventLogStore for SqliteStore {
 
     async fn log_openings(&self, seqs: Vec<i64>) -> Result<Vec<OpeningRecord>> {
         self.read(move |conn| {
-            let mut st =
-                conn.prepare_cached("SELECT seq, salt, event FROM log_openings WHERE seq = ?1")?;
-            let mut out = Vec::with_capacity(seqs.len());
-            for seq in seqs {
-                let row = st
-                    .query_row(params![seq], |r| {
-                        Ok(OpeningRecord {
-                            seq: r.get(0)?,
-                            salt: r.get(1)?,
-                            event: r.get(2)?,
-                        })
-                    })
-                    .optional()?;
-                out.extend(row);
-            }
-            Ok(out)
+            openings_by_seq(conn, "log_openings", seqs, |seq, salt, event| {
+                OpeningRecord { seq, salt, event }
+            })
         })
         .await
     }

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use super::log::openings_by_seq;
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
 use crate::log::OperatorOpeningRecord;
@@ -42,6 +43,18 @@ pub(crate) struct ChangeSql {
     pub value: Option<i64>,
     pub exists: String,
     pub what: String,
+}
+
+impl ChangeSql {
+    /// The error of a change that changed nothing: `Conflict` when the subject `exists`
+    /// (it is already so), `NotFound` when it does not.
+    pub fn unchanged(self, exists: bool) -> StoreError {
+        if exists {
+            StoreError::Conflict(format!("{} is already so", self.what))
+        } else {
+            StoreError::NotFound(self.what)
+        }
+    }
 }
 
 /// The statements of one change, with `?`-numbered parameters `1` = subject, `2` = value
@@ -123,11 +136,7 @@ fn apply_change(conn: &Connection, change: &OperatorChange) -> Result<()> {
         let exists = conn
             .prepare_cached(&sql.exists)?
             .exists(params![sql.subject])?;
-        return Err(if exists {
-            StoreError::Conflict(format!("{} is already so", sql.what))
-        } else {
-            StoreError::NotFound(sql.what)
-        });
+        return Err(sql.unchanged(exists));
     }
     if let OperatorChange::AccountDisabled {
         account,
@@ -234,22 +243,9 @@ impl OperatorStore for SqliteStore {
 
     async fn operator_openings(&self, seqs: Vec<i64>) -> Result<Vec<OperatorOpeningRecord>> {
         self.read(move |conn| {
-            let mut st = conn
-                .prepare_cached("SELECT seq, salt, event FROM operator_openings WHERE seq = ?1")?;
-            let mut out = Vec::with_capacity(seqs.len());
-            for seq in seqs {
-                let row = st
-                    .query_row(params![seq], |r| {
-                        Ok(OperatorOpeningRecord {
-                            seq: r.get(0)?,
-                            salt: r.get(1)?,
-                            event: r.get(2)?,
-                        })
-                    })
-                    .optional()?;
-                out.extend(row);
-            }
-            Ok(out)
+            openings_by_seq(conn, "operator_openings", seqs, |seq, salt, event| {
+                OperatorOpeningRecord { seq, salt, event }
+            })
         })
         .await
     }

@@ -94,7 +94,8 @@ pub async fn catalogue_versions(s: &dyn Store) {
     assert!(s.type_version("C", None).await.unwrap().is_none());
 }
 
-pub async fn issuers_and_keys(s: &dyn Store) {
+/// The issuer `I` (name `n`, area 110000).
+pub async fn put_issuer(s: &dyn Store) {
     s.put_issuer(IssuerRecord {
         code: "I".into(),
         name: "n".into(),
@@ -102,6 +103,10 @@ pub async fn issuers_and_keys(s: &dyn Store) {
     })
     .await
     .unwrap();
+}
+
+pub async fn issuers_and_keys(s: &dyn Store) {
+    put_issuer(s).await;
     s.put_issuer(IssuerRecord {
         code: "I".into(),
         name: "renamed".into(),

@@ -3,7 +3,7 @@
 use elicense_store::log::{check_operator_leaf, LeafMismatch};
 use elicense_store::*;
 
-use super::{account, institution, institution_key};
+use super::{account, institution, institution_key, put_issuer};
 
 /// A new operator event (number assigned by the store).
 pub fn op_event(action: &str, subject: &str, since: Option<i64>) -> OperatorEventRecord {
@@ -65,17 +65,27 @@ async fn check_operator_leaves(s: &dyn Store, from: u64) -> Vec<(LogEntryRecord,
     out
 }
 
+/// Revokes the issuer key `kid` since `at`, with its event.
+async fn revoke_key(
+    s: &dyn Store,
+    kid: &str,
+    at: i64,
+) -> Result<(OperatorEventRecord, u64), StoreError> {
+    s.apply_operator(
+        OperatorChange::RevokeKey {
+            kid: kid.into(),
+            revoked_at: at,
+        },
+        op_event("key_revoke", kid, Some(at)),
+    )
+    .await
+}
+
 /// Each change applies with its event and leaf in one transaction; a change that changes
 /// nothing is `Conflict` and an unknown subject `NotFound`, both writing nothing; keys about
 /// keys are public leaves, parties are commitments.
 pub async fn operator_changes_are_logged(s: &dyn Store) {
-    s.put_issuer(IssuerRecord {
-        code: "I".into(),
-        name: "n".into(),
-        area: "110000".into(),
-    })
-    .await
-    .unwrap();
+    put_issuer(s).await;
     s.put_key(issuer_key("k1")).await.unwrap();
     s.put_api_key(ApiKeyRecord {
         issuer: "I".into(),
@@ -199,26 +209,9 @@ pub async fn operator_changes_are_logged(s: &dyn Store) {
     let k = s.keys("I").await.unwrap().remove(0);
     assert_eq!((k.not_after, k.revoked_at), (Some(100), Some(90)));
     // A revocation may move `since` earlier, never later.
-    s.apply_operator(
-        OperatorChange::RevokeKey {
-            kid: "k1".into(),
-            revoked_at: 80,
-        },
-        op_event("key_revoke", "k1", Some(80)),
-    )
-    .await
-    .unwrap();
+    revoke_key(s, "k1", 80).await.unwrap();
     assert_eq!(
-        s.apply_operator(
-            OperatorChange::RevokeKey {
-                kid: "k1".into(),
-                revoked_at: 85,
-            },
-            op_event("key_revoke", "k1", Some(85)),
-        )
-        .await
-        .unwrap_err()
-        .code(),
+        revoke_key(s, "k1", 85).await.unwrap_err().code(),
         "store.conflict"
     );
     // Enabling what is disabled.

@@ -1,12 +1,10 @@
 //! `POST /api/v1/operator/accounts/{username}/enabling`: Enables a wallet account: it may sign in again (ended sessions stay ended).
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::Json;
-use elicense_app::operator::{self, Done};
+use elicense_app::operator::Done;
 
+use super::Created;
 use crate::auth::Operator;
-use crate::error::ApiResult;
 use crate::state::AppState;
 
 #[utoipa::path(post, path = "/api/v1/operator/accounts/{username}/enabling", tag = "operator",
@@ -21,7 +19,6 @@ pub async fn handler(
     State(s): State<AppState>,
     Operator(actor): Operator,
     Path(username): Path<String>,
-) -> ApiResult<(StatusCode, Json<Done>)> {
-    let done = operator::set_account_disabled(&s.node, &actor, &username, false).await?;
-    Ok((StatusCode::CREATED, Json(done)))
+) -> Created {
+    super::set_account_disabled(&s, &actor, &username, false).await
 }

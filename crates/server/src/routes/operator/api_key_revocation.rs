@@ -2,12 +2,10 @@
 //! an operator's API key by its id; refused from the next request on.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::Json;
 use elicense_app::operator::{self, Done};
 
+use super::{created, Created};
 use crate::auth::Operator;
-use crate::error::ApiResult;
 use crate::state::AppState;
 
 #[utoipa::path(post, path = "/api/v1/operator/api-keys/{id}/revocation", tag = "operator",
@@ -23,7 +21,6 @@ pub async fn handler(
     State(s): State<AppState>,
     Operator(actor): Operator,
     Path(id): Path<String>,
-) -> ApiResult<(StatusCode, Json<Done>)> {
-    let done = operator::revoke_api_key(&s.node, &actor, &id).await?;
-    Ok((StatusCode::CREATED, Json(done)))
+) -> Created {
+    created(operator::revoke_api_key(&s.node, &actor, &id).await)
 }

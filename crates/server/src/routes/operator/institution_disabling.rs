@@ -2,12 +2,10 @@
 //! its API keys are refused from the next request on, no key is made for it, registering it again does not enable it.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::Json;
-use elicense_app::operator::{self, Done};
+use elicense_app::operator::Done;
 
+use super::Created;
 use crate::auth::Operator;
-use crate::error::ApiResult;
 use crate::state::AppState;
 
 #[utoipa::path(post, path = "/api/v1/operator/institutions/{code}/disabling", tag = "operator",
@@ -23,7 +21,6 @@ pub async fn handler(
     State(s): State<AppState>,
     Operator(actor): Operator,
     Path(code): Path<String>,
-) -> ApiResult<(StatusCode, Json<Done>)> {
-    let done = operator::set_institution_disabled(&s.node, &actor, &code, true).await?;
-    Ok((StatusCode::CREATED, Json(done)))
+) -> Created {
+    super::set_institution_disabled(&s, &actor, &code, true).await
 }

@@ -2,12 +2,10 @@
 //! its keys work again (those revoked stay revoked).
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::Json;
-use elicense_app::operator::{self, Done};
+use elicense_app::operator::Done;
 
+use super::Created;
 use crate::auth::Operator;
-use crate::error::ApiResult;
 use crate::state::AppState;
 
 #[utoipa::path(post, path = "/api/v1/operator/institutions/{code}/enabling", tag = "operator",
@@ -23,7 +21,6 @@ pub async fn handler(
     State(s): State<AppState>,
     Operator(actor): Operator,
     Path(code): Path<String>,
-) -> ApiResult<(StatusCode, Json<Done>)> {
-    let done = operator::set_institution_disabled(&s.node, &actor, &code, false).await?;
-    Ok((StatusCode::CREATED, Json(done)))
+) -> Created {
+    super::set_institution_disabled(&s, &actor, &code, false).await
 }

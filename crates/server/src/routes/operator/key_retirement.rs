@@ -2,12 +2,10 @@
 //! from now on (this node at once), what it signed stays valid and it stays in the JWKS.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::Json;
 use elicense_app::operator::{self, Done};
 
+use super::{created, Created};
 use crate::auth::Operator;
-use crate::error::ApiResult;
 use crate::state::AppState;
 
 #[utoipa::path(post, path = "/api/v1/operator/keys/{kid}/retirement", tag = "operator",
@@ -22,7 +20,6 @@ pub async fn handler(
     State(s): State<AppState>,
     Operator(actor): Operator,
     Path(kid): Path<String>,
-) -> ApiResult<(StatusCode, Json<Done>)> {
-    let done = operator::retire_key(&s.node, &actor, &kid).await?;
-    Ok((StatusCode::CREATED, Json(done)))
+) -> Created {
+    created(operator::retire_key(&s.node, &actor, &kid).await)
 }

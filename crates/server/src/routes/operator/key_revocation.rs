@@ -3,14 +3,12 @@
 //! `since` is invalid (`issuer.key_revoked`); earlier ones stay valid.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::Json;
 use elicense_app::operator::{self, Done, Since, SinceInput};
 use serde::Deserialize;
 
+use super::{created, Created};
 use crate::auth::Operator;
 use crate::body::JsonBody;
-use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// When the key was compromised.
@@ -38,8 +36,7 @@ pub async fn handler(
     Operator(actor): Operator,
     Path(kid): Path<String>,
     JsonBody(body): JsonBody<KeyRevocation>,
-) -> ApiResult<(StatusCode, Json<Done>)> {
+) -> Created {
     let since = Since::from_input(&body.since)?;
-    let done = operator::revoke_key(&s.node, &actor, &kid, since).await?;
-    Ok((StatusCode::CREATED, Json(done)))
+    created(operator::revoke_key(&s.node, &actor, &kid, since).await)
 }
