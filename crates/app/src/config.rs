@@ -552,11 +552,13 @@ fn warn_if_shared(path: &Path) {
 
 /// Files of the data dir that hold configuration or secrets: mode 0600 (the SQLite files are
 /// the store's business, see `elicense_store::SqliteStore::open`).
-const PRIVATE_FILES: [&str; 4] = [
+const PRIVATE_FILES: [&str; 6] = [
     "elicense.toml",
     "key-password",
     "holder-secret",
     "log-key.pem",
+    crate::federation::keys::NODE_KEY_FILE,
+    crate::federation::keys::WITNESS_KEY_FILE,
 ];
 
 /// Creates the data dir with mode 0700 (parents as `create_dir_all` would, with the usual

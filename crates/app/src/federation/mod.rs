@@ -4,6 +4,9 @@
 //!
 //! Not yet here: upward sync, witnessing of children's checkpoints, the signed trust list.
 
+pub mod document;
 pub mod identity;
+pub mod keys;
 
+pub use document::{node_document, NodeDocument};
 pub use identity::{Federation, FederationSettings, NodeIdentity, NodeUrl};
