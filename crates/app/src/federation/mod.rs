@@ -5,6 +5,7 @@
 //! Not yet here: upward sync, witnessing of children's checkpoints, the signed trust list.
 
 pub mod document;
+pub mod httpsig;
 pub mod identity;
 pub mod keys;
 
