@@ -18,6 +18,10 @@
 //! default 60 and 30), `share_miss_burst` and `share_misses_per_hour`
 //! (`ELICENSE_SHARE_MISS_BURST`, `ELICENSE_SHARE_MISSES_PER_HOUR`, default 20 and 20); each
 //! at least 1.
+//!
+//! Federation ([`Federation`]): `area`, `level` and `parent` (`ELICENSE_AREA`,
+//! `ELICENSE_LEVEL`, `ELICENSE_PARENT`; `elicense serve --area --level --parent` override
+//! both through [`NodeConfig::override_federation`]). None of them: a standalone node.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -28,6 +32,7 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use crate::error::{AppError, ErrorKind, Result};
+use crate::federation::{Federation, FederationSettings};
 use crate::limit::Rate;
 
 /// Everything a node needs to know about itself.
@@ -52,6 +57,8 @@ pub struct NodeConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// Per-institution limits on sharing requests.
     pub share_limits: ShareLimits,
+    /// The node's place in the federation (standalone unless configured).
+    pub federation: Federation,
 }
 
 /// Per-institution limits on sharing requests (`institutions::guard`).
@@ -174,6 +181,7 @@ impl std::fmt::Debug for NodeConfig {
             .field("session_idle_secs", &self.session_idle_secs)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("share_limits", &self.share_limits)
+            .field("federation", &self.federation)
             .finish_non_exhaustive()
     }
 }
@@ -193,6 +201,9 @@ struct FileConfig {
     legal_share_per_minute: Option<u32>,
     share_miss_burst: Option<u32>,
     share_misses_per_hour: Option<u32>,
+    area: Option<String>,
+    level: Option<String>,
+    parent: Option<String>,
 }
 
 /// Default public base URL.
@@ -385,8 +396,23 @@ impl NodeConfig {
                 "max_connections and header_read_timeout_secs must be at least 1",
             ));
         }
+        let base_url = base_url.trim_end_matches('/').to_string();
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let federation = Federation::parse(
+            &FederationSettings {
+                area: file.area,
+                level: file.level,
+                parent: file.parent,
+            }
+            .overridden_by(FederationSettings {
+                area: env("ELICENSE_AREA"),
+                level: env("ELICENSE_LEVEL"),
+                parent: env("ELICENSE_PARENT"),
+            }),
+            &base_url,
+        )?;
         Ok(NodeConfig {
-            base_url: base_url.trim_end_matches('/').to_string(),
+            base_url,
             key_password,
             holder_secret,
             default_alg,
@@ -395,6 +421,7 @@ impl NodeConfig {
             session_idle_secs: session_idle_secs(file.session_idle_secs)?,
             trusted_proxies: trusted_proxies(file.trusted_proxies)?,
             share_limits,
+            federation,
         })
     }
 
@@ -426,7 +453,16 @@ impl NodeConfig {
             session_idle_secs: DEFAULT_SESSION_IDLE_SECS,
             trusted_proxies: Vec::new(),
             share_limits: ShareLimits::default(),
+            federation: Federation::Standalone,
         }
+    }
+
+    /// Applies the command line's federation settings over the configured ones (each given
+    /// setting replaces the configured one) and checks the result ([`Federation::parse`]).
+    pub fn override_federation(&mut self, over: FederationSettings) -> Result<()> {
+        let merged = FederationSettings::of(&self.federation).overridden_by(over);
+        self.federation = Federation::parse(&merged, &self.base_url)?;
+        Ok(())
     }
 
     /// The SQLite file of this node's data dir.
@@ -516,11 +552,13 @@ fn warn_if_shared(path: &Path) {
 
 /// Files of the data dir that hold configuration or secrets: mode 0600 (the SQLite files are
 /// the store's business, see `elicense_store::SqliteStore::open`).
-const PRIVATE_FILES: [&str; 4] = [
+const PRIVATE_FILES: [&str; 6] = [
     "elicense.toml",
     "key-password",
     "holder-secret",
     "log-key.pem",
+    crate::federation::keys::NODE_KEY_FILE,
+    crate::federation::keys::WITNESS_KEY_FILE,
 ];
 
 /// Creates the data dir with mode 0700 (parents as `create_dir_all` would, with the usual

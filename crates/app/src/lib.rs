@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod face;
+pub mod federation;
 pub mod import;
 pub mod institutions;
 pub mod issue;

@@ -81,6 +81,8 @@ pub struct Node {
     pub status: StatusLists,
     /// The event log: signers, checkpoints, proofs.
     pub log: crate::log::EventLog,
+    /// The federation keys: node (request signing) and witness.
+    pub node_keys: crate::federation::keys::NodeKeys,
     /// Per-institution limits on sharing requests and their alerts.
     pub share_guard: crate::institutions::Guard,
     reserved: Mutex<HashMap<(String, String), Reserved>>,
@@ -98,6 +100,7 @@ impl Node {
             catalogue: CatalogueCache::new(store.clone()),
             status: StatusLists::new(store.clone(), keys.clone(), &config.base_url),
             log: crate::log::EventLog::new(&config),
+            node_keys: crate::federation::keys::NodeKeys::new(&config),
             share_guard: crate::institutions::Guard::new(config.share_limits),
             keys,
             store,

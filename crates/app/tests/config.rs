@@ -145,3 +145,106 @@ fn share_limits_come_from_the_file_with_defaults_and_refuse_zero() {
         "config.invalid"
     );
 }
+
+/// The federation settings of the environment, if any: then the environment decides.
+fn federation_env_set() -> bool {
+    ["ELICENSE_AREA", "ELICENSE_LEVEL", "ELICENSE_PARENT"]
+        .iter()
+        .any(|k| std::env::var_os(k).is_some())
+}
+
+#[test]
+fn federation_settings_come_from_the_file_and_are_checked() {
+    use elicense_app::federation::{Federation, FederationSettings};
+    use elicense_core::NodeLevel;
+    if federation_env_set() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        NodeConfig::load(dir.path()).unwrap().federation,
+        Federation::Standalone,
+        "no settings: a standalone node, as `demo` runs"
+    );
+    std::fs::write(
+        dir.path().join("elicense.toml"),
+        "area = \"320100\"\nlevel = \"city\"\nparent = \"https://js.example.gov.cn/\"\n",
+    )
+    .unwrap();
+    let mut c = NodeConfig::load(dir.path()).unwrap();
+    let id = c.federation.identity().unwrap().clone();
+    assert_eq!(
+        (
+            id.area().as_str(),
+            id.level(),
+            id.parent().unwrap().as_str()
+        ),
+        ("320100", NodeLevel::City, "https://js.example.gov.cn")
+    );
+    // The command line overrides setting by setting and the result is checked again.
+    c.override_federation(FederationSettings {
+        area: Some("320102".into()),
+        level: Some("county".into()),
+        parent: None,
+    })
+    .unwrap();
+    let id = c.federation.identity().unwrap();
+    assert_eq!(id.level(), NodeLevel::County);
+    assert_eq!(id.parent().unwrap().as_str(), "https://js.example.gov.cn");
+    let e = c
+        .override_federation(FederationSettings {
+            level: Some("national".into()),
+            area: Some("100000".into()),
+            parent: None,
+        })
+        .unwrap_err();
+    assert_eq!(e.code, "config.invalid", "a hub with a parent");
+
+    for (text, why) in [
+        ("area = \"320100\"\n", "area without level"),
+        (
+            "level = \"city\"\nparent = \"http://p\"\n",
+            "level without area",
+        ),
+        (
+            "area = \"320100\"\nlevel = \"city\"\n",
+            "a city without parent",
+        ),
+        (
+            "area = \"320100\"\nlevel = \"town\"\nparent = \"http://p\"\n",
+            "unknown level",
+        ),
+        (
+            "area = \"320102\"\nlevel = \"city\"\nparent = \"http://p\"\n",
+            "a county's code on a city node",
+        ),
+        (
+            "area = \"3201\"\nlevel = \"city\"\nparent = \"http://p\"\n",
+            "not six digits",
+        ),
+        (
+            "area = \"100000\"\nlevel = \"national\"\nparent = \"http://p\"\n",
+            "a hub with a parent",
+        ),
+        (
+            "area = \"320100\"\nlevel = \"city\"\nparent = \"ftp://p\"\n",
+            "not http(s)",
+        ),
+        ("parent = \"http://p\"\n", "parent alone"),
+    ] {
+        std::fs::write(dir.path().join("elicense.toml"), text).unwrap();
+        assert_eq!(
+            NodeConfig::load(dir.path()).unwrap_err().code,
+            "config.invalid",
+            "{why}"
+        );
+    }
+    std::fs::write(
+        dir.path().join("elicense.toml"),
+        "area = \"100000\"\nlevel = \"national\"\n",
+    )
+    .unwrap();
+    let hub = NodeConfig::load(dir.path()).unwrap().federation;
+    assert_eq!(hub.identity().unwrap().level(), NodeLevel::National);
+    assert!(hub.identity().unwrap().parent().is_none());
+}

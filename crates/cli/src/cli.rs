@@ -47,6 +47,42 @@ pub struct ServingArgs {
     pub header_read_timeout: Option<u64>,
 }
 
+/// Where `serve` stands in the federation; each overrides `area`, `level`, `parent` of
+/// `elicense.toml` and `ELICENSE_AREA`, `ELICENSE_LEVEL`, `ELICENSE_PARENT`. None of them
+/// anywhere: a standalone node.
+#[derive(Debug, Clone, Args)]
+pub struct FederationArgs {
+    /// GB/T 2260 six-digit division code of the node (`100000` for the national hub); its
+    /// structure must match the level (`PP0000` province, `PPCC00` city, other county).
+    #[arg(long)]
+    pub area: Option<String>,
+    /// The node's level.
+    #[arg(long)]
+    pub level: Option<LevelArg>,
+    /// Base URL of the parent node (every level but national has one).
+    #[arg(long)]
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LevelArg {
+    County,
+    City,
+    Province,
+    National,
+}
+
+impl From<LevelArg> for elicense_core::NodeLevel {
+    fn from(l: LevelArg) -> Self {
+        match l {
+            LevelArg::County => Self::County,
+            LevelArg::City => Self::City,
+            LevelArg::Province => Self::Province,
+            LevelArg::National => Self::National,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum AlgArg {
     Sm2,
@@ -81,6 +117,8 @@ pub enum Command {
         listen: String,
         #[command(flatten)]
         serving: ServingArgs,
+        #[command(flatten)]
+        federation: FederationArgs,
     },
     /// Render a license's face (照面) as PDF, PNG or SVG.
     Face {

@@ -101,3 +101,61 @@ fn metrics_listen_comes_from_the_environment_or_the_config_file() {
     );
     assert_split(main, metrics);
 }
+
+#[test]
+fn federation_flags_are_checked_and_published() {
+    let main = free_port();
+    let d = DataDir::with_base_url(&format!("http://127.0.0.1:{main}")).setup(&[]);
+    let listen = format!("127.0.0.1:{main}");
+    // A county node without a parent does not start.
+    let out = run_command(
+        command(&[
+            "serve",
+            "--data",
+            d.data(),
+            "--listen",
+            &listen,
+            "--area",
+            "320102",
+            "--level",
+            "county",
+        ]),
+        None,
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("config.invalid"), "{}", out.stderr);
+
+    let parent = format!("http://127.0.0.1:{}", free_port());
+    let mut p = Running::spawn(
+        command(&[
+            "serve",
+            "--data",
+            d.data(),
+            "--listen",
+            &listen,
+            "--area",
+            "320102",
+            "--level",
+            "county",
+            "--parent",
+            &parent,
+        ]),
+        d.tmp.path(),
+        "serve",
+    );
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !http_ok(main, "/healthz") {
+        if let Some(code) = p.exited() {
+            panic!("serve exited with {code}:\n{}", p.stderr());
+        }
+        assert!(Instant::now() < deadline, "not ready:\n{}", p.stderr());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (status, body) = get(main, "/.well-known/elicense-node").expect("node answers");
+    assert_eq!(status, 200, "{body}");
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["area"], "320102");
+    assert_eq!(doc["level"], "county");
+    assert_eq!(doc["parent"], parent.as_str());
+    assert!(d.dir.join("node-key.pem").exists() && d.dir.join("witness-key.pem").exists());
+}

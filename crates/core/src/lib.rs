@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod date;
 pub mod error;
 pub mod event;
+pub mod federation;
 pub mod gb11643;
 pub mod gb32100;
 pub mod holder;
@@ -29,6 +30,7 @@ pub use catalogue::{
 };
 pub use error::ErrorCode;
 pub use event::{EventKind, UnknownEventKind};
+pub use federation::{NodeArea, NodeAreaError, NodeLevel, UnknownNodeLevel};
 pub use gb11643::{ResidentId, ResidentIdError};
 pub use gb32100::{Uscc, UsccError};
 pub use holder::{Holder, HolderCode, HolderCodeType, HolderError};

@@ -208,6 +208,13 @@ pub fn field_enums() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
             [Basis::Consent, Basis::Legal].map(Basis::code).to_vec(),
         ),
         (
+            "NodeDocument",
+            "level",
+            elicense_core::federation::NODE_LEVELS
+                .map(elicense_core::NodeLevel::code)
+                .to_vec(),
+        ),
+        (
             "EventView",
             "kind",
             EventKind::all().map(|k| k.as_str()).collect(),

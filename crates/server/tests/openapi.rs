@@ -7,11 +7,12 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 38] = [
+const ROUTES: [(&str, &str); 39] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
     ("/.well-known/jwt-vc-issuer/issuers/{uscc}", "get"),
+    ("/.well-known/elicense-node", "get"),
     ("/status-lists/{id}", "get"),
     ("/api/v1/catalogue", "get"),
     ("/api/v1/catalogue/{code}", "get"),

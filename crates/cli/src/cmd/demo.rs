@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use elicense_app::{AppError, ErrorKind, Node, NodeConfig};
 
-use super::open_node;
-use crate::cli::{DataArgs, ServingArgs};
+use super::{open_node, open_node_with};
+use crate::cli::{DataArgs, FederationArgs, ServingArgs};
 use crate::output;
 
 async fn bind(listen: &str) -> Result<(tokio::net::TcpListener, SocketAddr), AppError> {
@@ -75,12 +75,24 @@ async fn run_server(
     }
 }
 
-pub async fn serve(data: &DataArgs, listen: &str, args: &ServingArgs) -> i32 {
+pub async fn serve(
+    data: &DataArgs,
+    listen: &str,
+    args: &ServingArgs,
+    federation: &FederationArgs,
+) -> i32 {
     let (listener, addr) = match bind(listen).await {
         Ok(b) => b,
         Err(e) => return output::error(&e, false),
     };
-    let node = match open_node(data) {
+    let over = elicense_app::federation::FederationSettings {
+        area: federation.area.clone(),
+        level: federation
+            .level
+            .map(|l| elicense_core::NodeLevel::from(l).code().to_owned()),
+        parent: federation.parent.clone(),
+    };
+    let node = match open_node_with(data, |c| c.override_federation(over)) {
         Ok(n) => n,
         Err(e) => return output::error(&e, false),
     };
@@ -88,6 +100,16 @@ pub async fn serve(data: &DataArgs, listen: &str, args: &ServingArgs) -> i32 {
         "elicense node on http://{addr} (public base URL {})",
         node.config.base_url
     );
+    if let Some(id) = node.config.federation.identity() {
+        eprintln!(
+            "federation: {} node for area {}{}",
+            id.level(),
+            id.area(),
+            id.parent()
+                .map(|p| format!(", parent {p}"))
+                .unwrap_or_default()
+        );
+    }
     let serving = serving(&node, Some(args));
     run_server(node, listener, serving).await
 }

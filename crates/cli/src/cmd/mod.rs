@@ -34,7 +34,8 @@ pub async fn run(cli: crate::cli::Cli) -> i32 {
             data,
             listen,
             serving,
-        } => demo::serve(&data, &listen, &serving).await,
+            federation,
+        } => demo::serve(&data, &listen, &serving, &federation).await,
         Command::Issue(a) => issue::issue(a).await,
         Command::Face {
             data,
@@ -149,8 +150,17 @@ pub async fn run(cli: crate::cli::Cli) -> i32 {
 /// the store from the URL (migrations applied). Synchronous for its callers; a PostgreSQL
 /// connect runs on the (multi-thread) runtime via `block_in_place`.
 pub fn open_node(data: &DataArgs) -> Result<Arc<Node>, AppError> {
+    open_node_with(data, |_| Ok(()))
+}
+
+/// [`open_node`], the configuration changed by `configure` first (command-line overrides).
+pub fn open_node_with(
+    data: &DataArgs,
+    configure: impl FnOnce(&mut elicense_app::NodeConfig) -> Result<(), AppError>,
+) -> Result<Arc<Node>, AppError> {
     let source = elicense_app::config::KeyPasswordSource::resolve(data.key_password_file.clone())?;
-    let config = elicense_app::NodeConfig::load_with(&data.data, &source)?;
+    let mut config = elicense_app::NodeConfig::load_with(&data.data, &source)?;
+    configure(&mut config)?;
     let store: Arc<dyn elicense_store::Store> = match data.database.as_deref() {
         None => Arc::new(elicense_store::SqliteStore::open(
             config.sqlite_path().expect("a data dir config has a path"),

@@ -27,6 +27,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics::get::handler))
         .routes(routes!(wellknown::jwt_vc_issuer::node))
         .routes(routes!(wellknown::jwt_vc_issuer::issuer))
+        .routes(routes!(wellknown::elicense_node::handler))
         .routes(routes!(status_lists::get::handler))
         .routes(routes!(catalogue::list::handler))
         .routes(routes!(catalogue::get::handler))

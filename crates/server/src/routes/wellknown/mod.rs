@@ -1,1 +1,2 @@
+pub mod elicense_node;
 pub mod jwt_vc_issuer;
