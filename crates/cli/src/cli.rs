@@ -224,11 +224,22 @@ pub enum Command {
         out: Option<PathBuf>,
         /// Retire the issuer key with this kid: it signs nothing from now on; what it signed
         /// stays valid.
-        #[arg(long, value_name = "KID", conflicts_with = "revoke")]
+        /// (A kid is a base64url thumbprint and may begin with `-`.)
+        #[arg(
+            long,
+            value_name = "KID",
+            conflicts_with = "revoke",
+            allow_hyphen_values = true
+        )]
         retire: Option<String>,
         /// Revoke the issuer key with this kid as compromised since --since: credentials it
         /// signed with iat at or after that time are invalid, earlier ones stay valid.
-        #[arg(long, value_name = "KID", requires = "since")]
+        #[arg(
+            long,
+            value_name = "KID",
+            requires = "since",
+            allow_hyphen_values = true
+        )]
         revoke: Option<String>,
         /// With --revoke: YYYY-MM-DD (from 00:00 China Standard Time) or unix seconds.
         #[arg(long, value_name = "DATE", requires = "revoke")]
@@ -624,4 +635,26 @@ pub enum InstitutionCommand {
         #[arg(long, default_value = "cli")]
         label: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A kid (base64url) may begin with `-`: it is still the option's value, not a flag.
+    #[test]
+    fn a_kid_beginning_with_a_hyphen_is_a_value() {
+        for (flag, extra) in [
+            ("--retire", &[][..]),
+            ("--revoke", &["--since", "2026-01-01"][..]),
+        ] {
+            let mut args = vec!["elicense", "keygen", flag, "-5Xq_kid"];
+            args.extend_from_slice(extra);
+            let cli = Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("{flag}: {e}"));
+            let Command::Keygen { retire, revoke, .. } = cli.command else {
+                panic!("not keygen");
+            };
+            assert_eq!(retire.or(revoke).as_deref(), Some("-5Xq_kid"));
+        }
+    }
 }
