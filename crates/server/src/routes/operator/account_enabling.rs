@@ -1,9 +1,9 @@
 //! `POST /api/v1/operator/accounts/{username}/enabling`: Enables a wallet account: it may sign in again (ended sessions stay ended).
 
 use axum::extract::{Path, State};
-use elicense_app::operator::Done;
+use elicense_app::operator::{self, Done};
 
-use super::Created;
+use super::{created, Created};
 use crate::auth::Operator;
 use crate::state::AppState;
 
@@ -20,5 +20,5 @@ pub async fn handler(
     Operator(actor): Operator,
     Path(username): Path<String>,
 ) -> Created {
-    super::set_account_disabled(&s, &actor, &username, false).await
+    created(operator::set_account_disabled(&s.node, &actor, &username, false).await)
 }

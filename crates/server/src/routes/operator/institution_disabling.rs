@@ -2,9 +2,9 @@
 //! its API keys are refused from the next request on, no key is made for it, registering it again does not enable it.
 
 use axum::extract::{Path, State};
-use elicense_app::operator::Done;
+use elicense_app::operator::{self, Done};
 
-use super::Created;
+use super::{created, Created};
 use crate::auth::Operator;
 use crate::state::AppState;
 
@@ -22,5 +22,5 @@ pub async fn handler(
     Operator(actor): Operator,
     Path(code): Path<String>,
 ) -> Created {
-    super::set_institution_disabled(&s, &actor, &code, true).await
+    created(operator::set_institution_disabled(&s.node, &actor, &code, true).await)
 }

@@ -2,9 +2,9 @@
 //! its keys work again (those revoked stay revoked).
 
 use axum::extract::{Path, State};
-use elicense_app::operator::Done;
+use elicense_app::operator::{self, Done};
 
-use super::Created;
+use super::{created, Created};
 use crate::auth::Operator;
 use crate::state::AppState;
 
@@ -22,5 +22,5 @@ pub async fn handler(
     Operator(actor): Operator,
     Path(code): Path<String>,
 ) -> Created {
-    super::set_institution_disabled(&s, &actor, &code, false).await
+    created(operator::set_institution_disabled(&s.node, &actor, &code, false).await)
 }

@@ -19,39 +19,15 @@ pub mod key_revocation;
 
 use axum::http::StatusCode;
 use axum::Json;
-use elicense_app::operator::{self, Done};
+use elicense_app::operator::Done;
 use elicense_app::AppError;
-use elicense_core::OperatorActor;
 
 use crate::error::ApiResult;
-use crate::state::AppState;
 
 /// The answer to every change: `201 Created` with the event and its log leaf.
 pub type Created = ApiResult<(StatusCode, Json<Done>)>;
 
 /// `201 Created` with what a change did, or its error.
-fn created(done: Result<Done, AppError>) -> Created {
+pub(super) fn created(done: Result<Done, AppError>) -> Created {
     Ok((StatusCode::CREATED, Json(done?)))
-}
-
-/// Disables (`disabled`) or enables the institution `code`: the body of
-/// `institution_disabling` and `institution_enabling`.
-async fn set_institution_disabled(
-    s: &AppState,
-    actor: &OperatorActor,
-    code: &str,
-    disabled: bool,
-) -> Created {
-    created(operator::set_institution_disabled(&s.node, actor, code, disabled).await)
-}
-
-/// Disables (`disabled`) or enables the wallet account `username`: the body of
-/// `account_disabling` and `account_enabling`.
-async fn set_account_disabled(
-    s: &AppState,
-    actor: &OperatorActor,
-    username: &str,
-    disabled: bool,
-) -> Created {
-    created(operator::set_account_disabled(&s.node, actor, username, disabled).await)
 }
