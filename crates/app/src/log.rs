@@ -305,6 +305,25 @@ pub async fn checkpoint_at_least(node: &Node, min_size: u64) -> Result<SignedChe
     Ok(signed)
 }
 
+/// A signed checkpoint of exactly `size` leaves, a past size too (its root computed from the
+/// stored node hashes): what upward sync sends with a batch that ends there. Not cached.
+pub async fn checkpoint_of_size(node: &Node, size: u64) -> Result<SignedCheckpoint> {
+    if let Some(c) = node.log.cached(size).filter(|c| c.size == size) {
+        return Ok(c);
+    }
+    check_size(node, size).await?;
+    let root = from_store(node, |r| {
+        Ok(vec![elicense_log::tree::root_from_reader(size, &r)?])
+    })
+    .await?[0];
+    let keys = node.log.keys()?;
+    let cp = Checkpoint::new(&node.log.origin, size, root).map_err(key_error)?;
+    let note = cp
+        .sign(&[&keys.ed25519, &keys.sm2])
+        .map_err(|e| AppError::new(ErrorKind::Internal, e.code(), e.to_string()))?;
+    Ok(SignedCheckpoint { size, root, note })
+}
+
 /// The inclusion proof of leaf `index` in the tree of `size` leaves.
 pub async fn inclusion_proof(node: &Node, index: u64, size: u64) -> Result<Vec<Hash>> {
     check_size(node, size).await?;

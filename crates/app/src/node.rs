@@ -83,6 +83,10 @@ pub struct Node {
     pub log: crate::log::EventLog,
     /// The federation keys: node (request signing) and witness.
     pub node_keys: crate::federation::keys::NodeKeys,
+    /// The newest signed trust list this node has accepted (none on a standalone node).
+    pub trust: crate::federation::trust_list::TrustState,
+    /// Upward sync: counters, the holder-hash key, the push loop's wake-up.
+    pub federation: crate::federation::sync::FederationState,
     /// Per-institution limits on sharing requests and their alerts.
     pub share_guard: crate::institutions::Guard,
     reserved: Mutex<HashMap<(String, String), Reserved>>,
@@ -101,6 +105,8 @@ impl Node {
             status: StatusLists::new(store.clone(), keys.clone(), &config.base_url),
             log: crate::log::EventLog::new(&config),
             node_keys: crate::federation::keys::NodeKeys::new(&config),
+            trust: Default::default(),
+            federation: Default::default(),
             share_guard: crate::institutions::Guard::new(config.share_limits),
             keys,
             store,

@@ -258,6 +258,9 @@ pub enum Command {
     /// The region operator: its API keys and the log of what it did.
     #[command(subcommand)]
     Operator(OperatorCommand),
+    /// The federation: admit a child node, list the nodes this node knows, locate a license.
+    #[command(subcommand)]
+    Federation(FederationCommand),
     /// Verify a credential or presentation read from stdin; exit 0 valid, 1 not valid, 2 error.
     Verify {
         #[command(flatten)]
@@ -562,6 +565,31 @@ pub enum OperatorCommand {
         after: i64,
         #[arg(long, default_value_t = 100)]
         limit: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FederationCommand {
+    /// Admit a child node: reads its node document at URL and checks that it names this node
+    /// as its parent, stands at a lower level and lies within this node's area.
+    Admit {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The child's base URL.
+        #[arg(long)]
+        url: String,
+    },
+    /// Print the nodes this node knows (direct children and the nodes they report) as JSON.
+    Nodes {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Print where a license version lives (this node, its subtree, or the hub) as JSON.
+    Locate {
+        #[command(flatten)]
+        data: DataArgs,
+        /// GB/T 36901 identifier.
+        identifier: String,
     },
 }
 

@@ -3,26 +3,9 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::*;
-
-/// Status code and body of `GET path` on 127.0.0.1:`port` (`None` if nothing answers).
-fn get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-    s.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").as_bytes(),
-    )
-    .ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    let status = text.split(' ').nth(1)?.parse().ok()?;
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())?;
-    Some((status, body))
-}
 
 /// Spawns `cmd` and waits until both ports answer.
 fn start(cmd: std::process::Command, d: &DataDir, main: u16, metrics: u16) -> Running {
@@ -39,15 +22,15 @@ fn start(cmd: std::process::Command, d: &DataDir, main: u16, metrics: u16) -> Ru
 }
 
 fn assert_split(main: u16, metrics: u16) {
-    let (status, body) = get(main, "/metrics").expect("main answers");
+    let (status, body) = http_get(main, "/metrics").expect("main answers");
     assert_eq!(status, 404, "{body}");
     assert!(body.contains("route.not_found"), "{body}");
-    let (status, body) = get(metrics, "/metrics").expect("metrics answer");
+    let (status, body) = http_get(metrics, "/metrics").expect("metrics answer");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("elicense_http_requests_total"), "{body}");
-    let (status, _) = get(metrics, "/api/v1/catalogue").expect("metrics answer");
+    let (status, _) = http_get(metrics, "/api/v1/catalogue").expect("metrics answer");
     assert_eq!(status, 404, "the metrics listener serves only /metrics");
-    let (status, _) = get(main, "/api/v1/catalogue").expect("main answers");
+    let (status, _) = http_get(main, "/api/v1/catalogue").expect("main answers");
     assert_eq!(status, 200);
 }
 
@@ -151,7 +134,7 @@ fn federation_flags_are_checked_and_published() {
         assert!(Instant::now() < deadline, "not ready:\n{}", p.stderr());
         std::thread::sleep(Duration::from_millis(50));
     }
-    let (status, body) = get(main, "/.well-known/elicense-node").expect("node answers");
+    let (status, body) = http_get(main, "/.well-known/elicense-node").expect("node answers");
     assert_eq!(status, 200, "{body}");
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(doc["area"], "320102");

@@ -157,6 +157,19 @@ impl NodeArea {
         }
     }
 
+    /// True when `other` lies within this area: the nation holds everything, a province the
+    /// codes with its two digits, a city those with its four, a county only itself. A node
+    /// admits as children only nodes of a lower level within its area.
+    pub fn contains(&self, other: &NodeArea) -> bool {
+        let prefix = match self.level() {
+            NodeLevel::National => return true,
+            NodeLevel::Province => 2,
+            NodeLevel::City => 4,
+            NodeLevel::County => 6,
+        };
+        other.as_str().starts_with(&self.as_str()[..prefix])
+    }
+
     /// The level the code's structure names.
     pub fn level(&self) -> NodeLevel {
         match self {
@@ -238,5 +251,18 @@ mod tests {
             "\"100000\""
         );
         assert!(serde_json::from_str::<NodeArea>("\"000000\"").is_err());
+    }
+
+    #[test]
+    fn containment_follows_the_code_structure() {
+        let a = |s: &str| NodeArea::parse(s).unwrap();
+        assert!(NodeArea::National.contains(&a("510104")));
+        assert!(a("510000").contains(&a("510104")));
+        assert!(a("510100").contains(&a("510104")));
+        assert!(!a("510100").contains(&a("510704")));
+        assert!(!a("500000").contains(&a("510104")));
+        assert!(a("510104").contains(&a("510104")));
+        assert!(!a("510104").contains(&a("510105")));
+        assert!(!a("510000").contains(&NodeArea::National));
     }
 }

@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod pages;
 pub mod routes;
 pub mod serve;
+pub mod signed;
 pub mod state;
 
 use std::sync::Arc;
@@ -162,6 +163,19 @@ pub async fn serve_with(
 ) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweep_expired(node.clone()));
     let sessions = tokio::spawn(sweep_sessions(node.clone()));
+    // A member node with a parent pushes its log and its children's entries upward.
+    let upward = node
+        .config
+        .federation
+        .identity()
+        .and_then(|i| i.parent())
+        .is_some()
+        .then(|| {
+            tokio::spawn(elicense_app::federation::sync::run(
+                node.clone(),
+                elicense_app::federation::sync::IDLE,
+            ))
+        });
     let state = AppState::new(node);
     let shutdown = serve::Shutdown::on(shutdown);
     let limits = options.limits;
@@ -181,6 +195,9 @@ pub async fn serve_with(
     };
     sweeper.abort();
     sessions.abort();
+    if let Some(u) = upward {
+        u.abort();
+    }
     out
 }
 

@@ -109,6 +109,7 @@ const NO_SHARE: E = E::No(404, "share.not_found");
 const AGENT_CANNOT: E = E::No(403, "wallet.agent_cannot_delegate");
 const AGENT_SCOPE: E = E::No(403, "wallet.agent_scope");
 const NOT_YOURS: E = E::No(403, "license.not_your_license");
+const UNSIGNED: E = E::No(401, "httpsig.missing");
 const SIGNED_OUT: E = E::No(401, "wallet.signed_out");
 const NO_KEY: E = E::No(401, "auth.missing");
 const BAD_KEY: E = E::No(401, "auth.invalid_key");
@@ -366,6 +367,22 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
         ),
         // The region operator.
         (M::GET, "/api/v1/operator/events", operator_api(OK)),
+        (
+            M::GET,
+            "/api/v1/operator/federation/nodes",
+            operator_api(OK),
+        ),
+        // This test node is standalone: it has no children to admit.
+        (
+            M::POST,
+            "/api/v1/operator/federation/nodes",
+            operator_api(E::No(400, "federation.standalone")),
+        ),
+        // Node to node: only a request signed by a known node's key; no role here has one.
+        (M::GET, "/federation/v1/sync", public(UNSIGNED)),
+        (M::POST, "/federation/v1/sync", public(UNSIGNED)),
+        (M::GET, "/federation/v1/holder-key", public(UNSIGNED)),
+        (M::GET, "/federation/v1/directory/{identifier}", public(OK)),
     ]
     .into_iter()
     .chain(OPERATOR_CHANGES.map(|path| (M::POST, path, operator_api(E::Ok(201)))))
@@ -761,6 +778,10 @@ impl Fixtures {
                 ])
             }
             ("POST", "/verify/scan") => Body::Upload,
+            ("POST", "/api/v1/operator/federation/nodes") => {
+                Body::Json(json!({"url": "http://127.0.0.1:9/"}))
+            }
+            ("POST", "/federation/v1/sync") => Body::Json(json!({})),
             ("POST", "/api/v1/operator/keys/{kid}/revocation") => {
                 Body::Json(json!({"since": self.srv.node.now()}))
             }

@@ -7,7 +7,7 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 39] = [
+const ROUTES: [(&str, &str); 45] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
@@ -53,6 +53,12 @@ const ROUTES: [(&str, &str); 39] = [
     ("/api/v1/operator/keys/{kid}/retirement", "post"),
     ("/api/v1/operator/keys/{kid}/revocation", "post"),
     ("/api/v1/operator/events", "get"),
+    ("/api/v1/operator/federation/nodes", "get"),
+    ("/api/v1/operator/federation/nodes", "post"),
+    ("/federation/v1/sync", "get"),
+    ("/federation/v1/sync", "post"),
+    ("/federation/v1/holder-key", "get"),
+    ("/federation/v1/directory/{identifier}", "get"),
 ];
 
 #[tokio::test]

@@ -12,6 +12,7 @@
 //!   beyond their text; the app layer maps records to domain types.
 
 pub mod error;
+pub mod federation;
 pub mod log;
 pub mod postgres;
 pub mod records;
@@ -19,6 +20,7 @@ pub mod sqlite;
 pub mod traits;
 
 pub use error::StoreError;
+pub use federation::FederationStore;
 pub use log::{CheckpointRecord, EventLogStore, LogEntry, LogEntryRecord, OpeningRecord};
 pub use postgres::PgStore;
 pub use records::*;

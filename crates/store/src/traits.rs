@@ -272,6 +272,7 @@ pub trait Store:
     + SessionStore
     + InstitutionStore
     + OperatorStore
+    + crate::federation::FederationStore
     + crate::log::EventLogStore
 {
 }
@@ -287,6 +288,7 @@ impl<T> Store for T where
         + SessionStore
         + InstitutionStore
         + OperatorStore
+        + crate::federation::FederationStore
         + crate::log::EventLogStore
 {
 }

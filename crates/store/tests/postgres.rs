@@ -558,7 +558,7 @@ async fn migration_8_binds_existing_authorizations_to_their_holder() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8}
+        "{UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8}
          DELETE FROM schema_migrations WHERE version >= 8;"
     ))
     .await
@@ -590,7 +590,7 @@ async fn migration_9_moves_the_asked_period_out_of_copy_until() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_OPERATOR} DROP TABLE log_openings; ALTER TABLE events DROP COLUMN reason_category;
+        "{UNDO_FEDERATION} {UNDO_OPERATOR} DROP TABLE log_openings; ALTER TABLE events DROP COLUMN reason_category;
          DROP TABLE sign_in_failures, sessions;
          ALTER TABLE shares DROP COLUMN keep_days;
          UPDATE shares SET copy_until = 14 WHERE id = 's9p';
@@ -610,6 +610,37 @@ async fn migration_9_moves_the_asked_period_out_of_copy_until() {
 /// What the operator migration (12) added, undone by hand.
 const UNDO_OPERATOR: &str = "DROP TABLE operator_openings, operator_events, operator_keys;";
 
+/// What the federation migration (13) added, undone by hand.
+const UNDO_FEDERATION: &str =
+    "DROP TABLE fed_nodes, fed_children, fed_outbox, fed_issuers, fed_push;
+     ALTER TABLE hub_licenses DROP COLUMN log_index, DROP COLUMN kind;
+     DELETE FROM schema_migrations WHERE version >= 13;";
+
+/// A schema at migration 12 whose hub index has rows upgrades to the federation's tables: the
+/// rows keep their data, read as written by an `issue` at log index 0, and a later entry of
+/// the same version replaces them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_13_adds_the_federation_tables() {
+    let (s, guard) = fresh().await;
+    let c = raw(Some(&guard.schema)).await.unwrap();
+    c.batch_execute(UNDO_FEDERATION).await.unwrap();
+    c.batch_execute(
+        "INSERT INTO hub_licenses (lineage, version, identifier, type_code, issuer, status, node, \
+         holder_key, updated_at) VALUES ('T.I.1', 1, 'T.I.1.1', 'T', 'I', 0, 'http://c', \
+         '\\x07', 5)",
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.status().await.unwrap().current, 12);
+    assert_eq!(s.migrate().await.unwrap(), SCHEMA_VERSION - 12);
+    let old = s.hub_license("T.I.1", 1).await.unwrap().unwrap();
+    assert_eq!((old.index, old.kind.as_str()), (0, "issue"));
+    assert_eq!(
+        s.fed_push_state().await.unwrap(),
+        federation::PushState::default()
+    );
+}
+
 /// A schema at migration 11 upgrades to the operator's tables: its log goes on (operator
 /// leaves after the license leaves already there) and its institutions keep their state.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -621,7 +652,7 @@ async fn migration_12_adds_the_operator_tables() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_OPERATOR} DELETE FROM schema_migrations WHERE version >= 12;"
+        "{UNDO_FEDERATION} {UNDO_OPERATOR} DELETE FROM schema_migrations WHERE version >= 12;"
     ))
     .await
     .unwrap();
@@ -661,7 +692,7 @@ async fn migration_4_upgrades_an_existing_schema() {
         .await
         .unwrap()
         .batch_execute(&format!(
-            "{UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_7}
+            "{UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_7}
              DROP TABLE shares, institution_keys, institutions;
              DROP TABLE accounts, bindings, presentations, authorizations;
              DROP INDEX events_status_seq; ALTER TABLE events DROP COLUMN affects_status;
@@ -701,7 +732,7 @@ async fn migration_7_routes_existing_claims_by_primary_key() {
     }
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8} {UNDO_MIGRATION_7}
+        "{UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8} {UNDO_MIGRATION_7}
          DELETE FROM schema_migrations WHERE version >= 7;"
     ))
     .await

@@ -113,7 +113,9 @@ async fn version_2_database_upgrades_to_the_wallet() {
     // build of version 2 left.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE operator_openings; DROP TABLE operator_events; DROP TABLE operator_keys;
+        "DROP TABLE fed_nodes; DROP TABLE fed_children; DROP TABLE fed_outbox; DROP TABLE fed_issuers;
+         DROP TABLE fed_push; DROP TABLE hub_licenses; DROP TABLE hub_status_changes; DROP TABLE hub_holders;
+         DROP TABLE operator_openings; DROP TABLE operator_events; DROP TABLE operator_keys;
          DROP TABLE sign_in_failures; DROP TABLE sessions;
          DROP TABLE shares; DROP TABLE institution_keys; DROP TABLE institutions;
          DROP TABLE accounts; DROP TABLE bindings; DROP TABLE presentations;

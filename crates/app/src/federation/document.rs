@@ -4,16 +4,17 @@
 //! Invariants: `url` is the node's base URL; `area`, `level` and `parent` are null exactly
 //! for a standalone node, `parent` also for the national hub; `keys` holds the public node
 //! key(s) that sign node-to-node requests (their `kid` is the RFC 9421 `keyid`);
-//! `witness_key` is the C2SP vkey of the key that co-signs children's checkpoints.
+//! `witness_key` is the C2SP vkey of the key that co-signs children's checkpoints;
+//! `log_origin` and `log_keys` say how to check the node's own checkpoints.
 
 use elicense_core::NodeLevel;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, Result};
 use crate::node::Node;
 
 /// The node document.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NodeDocument {
     /// The node's base URL.
     pub url: String,
@@ -29,6 +30,12 @@ pub struct NodeDocument {
     pub keys: serde_json::Value,
     /// The witness key as a C2SP vkey: `<name>+<hex key ID>+<base64(0x04 || key)>`.
     pub witness_key: String,
+    /// The origin line of the node's transparency log.
+    #[serde(default)]
+    pub log_origin: String,
+    /// The log's note verifier keys (C2SP vkeys): Ed25519, then SM2.
+    #[serde(default)]
+    pub log_keys: Vec<String>,
 }
 
 /// The document of `node`.
@@ -43,5 +50,12 @@ pub fn node_document(node: &Node) -> Result<NodeDocument> {
         parent: id.and_then(|i| i.parent()).map(|p| p.to_string()),
         keys: serde_json::to_value(jwks).map_err(|e| AppError::internal(e.to_string()))?,
         witness_key: keys.witness_key.vkey(),
+        log_origin: node.log.origin().to_owned(),
+        log_keys: node
+            .log
+            .verifier_keys()?
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     })
 }

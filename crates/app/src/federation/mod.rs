@@ -2,12 +2,17 @@
 //! keys, the document it publishes at `/.well-known/elicense-node`, and HTTP Message
 //! Signatures (RFC 9421) for node-to-node requests.
 //!
-//! Not yet here: upward sync, witnessing of children's checkpoints, the signed trust list.
+//! Also the signed trust list (`trust_list`), talking to other nodes and admitting children
+//! (`peer`), upward sync into the directory (`sync`) and lookups through it (`directory`).
 
+pub mod directory;
 pub mod document;
 pub mod httpsig;
 pub mod identity;
 pub mod keys;
+pub mod peer;
+pub mod sync;
+pub mod trust_list;
 
 pub use document::{node_document, NodeDocument};
 pub use identity::{Federation, FederationSettings, NodeIdentity, NodeUrl};

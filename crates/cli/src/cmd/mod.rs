@@ -10,6 +10,7 @@ mod bench_signin;
 mod db;
 mod demo;
 mod face;
+mod federation;
 mod id;
 mod import;
 mod institution;
@@ -95,6 +96,7 @@ pub async fn run(cli: crate::cli::Cli) -> i32 {
             None => keys::apikey(&args.data, args.issuer.as_deref(), &args.label).await,
         },
         Command::Operator(cmd) => operator::run(cmd).await,
+        Command::Federation(cmd) => federation::run(cmd).await,
         Command::Verify {
             data,
             node,

@@ -513,6 +513,22 @@ impl Server {
     }
 }
 
+/// Status code and body of `GET path` on 127.0.0.1:`port` (`None` if nothing answers).
+pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    use std::net::TcpStream;
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let status = text.split(' ').nth(1)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())?;
+    Some((status, body))
+}
+
 /// A tiny blocking HTTP/1.1 GET without a client library: true on a 200 answer.
 pub fn http_ok(port: u16, path: &str) -> bool {
     use std::net::TcpStream;

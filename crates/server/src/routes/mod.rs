@@ -1,6 +1,7 @@
 //! Routes, one handler per file: `routes/<resource>/<verb>.rs`.
 
 pub mod catalogue;
+pub mod federation;
 pub mod health;
 pub mod issuers;
 pub mod licenses;
@@ -28,6 +29,13 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(wellknown::jwt_vc_issuer::node))
         .routes(routes!(wellknown::jwt_vc_issuer::issuer))
         .routes(routes!(wellknown::elicense_node::handler))
+        .routes(routes!(federation::sync::post, federation::sync::get))
+        .routes(routes!(federation::holder_key::handler))
+        .routes(routes!(federation::directory::handler))
+        .routes(routes!(
+            operator::federation_nodes::admit,
+            operator::federation_nodes::list
+        ))
         .routes(routes!(status_lists::get::handler))
         .routes(routes!(catalogue::list::handler))
         .routes(routes!(catalogue::get::handler))

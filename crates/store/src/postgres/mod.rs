@@ -24,6 +24,7 @@
 
 mod batch;
 mod errors;
+mod federation;
 mod impls;
 mod institutions;
 mod licenses;

@@ -146,6 +146,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     SESSIONS,
     LEAF_V2,
     OPERATOR,
+    FEDERATION,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -396,6 +397,35 @@ impl MigrationStatus {
 }
 
 /// Advisory-lock class of migrations (second key: hash of the schema name).
+/// Migration 13: the federation (`crate::federation`): the nodes this node knows, the
+/// replication state of each child, the outbox of entries for the parent, the parent's
+/// acknowledgement and the issuers children report (plain tables: few rows, or, for the
+/// outbox, read in `seq` order); each directory row keeps the log index and kind of the event
+/// it was last written from, so an upsert never goes back to an older event. On Citus the
+/// `ALTER TABLE`s reach every shard; the new tables stay on the coordinator.
+const FEDERATION: &str = r#"
+ALTER TABLE hub_licenses ADD COLUMN log_index bigint NOT NULL DEFAULT 0;
+ALTER TABLE hub_licenses ADD COLUMN kind text NOT NULL DEFAULT 'issue';
+CREATE TABLE fed_nodes (
+    url text PRIMARY KEY, area text NOT NULL, level text NOT NULL, parent text,
+    document text NOT NULL, via text, updated_at bigint NOT NULL
+);
+CREATE TABLE fed_children (
+    child text PRIMARY KEY, size bigint NOT NULL, peaks bytea NOT NULL,
+    forwarded_next bigint NOT NULL, checkpoint text
+);
+CREATE TABLE fed_outbox (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, origin text NOT NULL, idx bigint NOT NULL,
+    identifier text NOT NULL, lineage text NOT NULL, version integer NOT NULL,
+    type_code text NOT NULL, issuer text NOT NULL, kind text NOT NULL, status smallint NOT NULL,
+    at bigint NOT NULL, holder_key bytea NOT NULL, UNIQUE (origin, idx)
+);
+CREATE TABLE fed_issuers (code text PRIMARY KEY, node text NOT NULL, document text NOT NULL);
+CREATE TABLE fed_push (
+    id integer PRIMARY KEY CHECK (id = 1), log_size bigint NOT NULL, forwarded_next bigint NOT NULL
+);
+"#;
+
 const MIGRATION_LOCK: i32 = 0x454c_0001;
 
 /// Creates `schema` if needed and brings it up to [`SCHEMA_VERSION`], under an advisory lock

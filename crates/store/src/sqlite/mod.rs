@@ -9,6 +9,7 @@
 //! warning). SQLite creates the `-wal` and `-shm` files with the database file's mode, so they
 //! follow; any left over from a looser past are tightened too.
 
+mod federation;
 mod impls;
 mod institutions;
 mod log;

@@ -175,6 +175,43 @@ CREATE TABLE operator_events (
 );
 CREATE TABLE operator_openings (seq INTEGER PRIMARY KEY, salt BLOB NOT NULL, event BLOB NOT NULL);
 "#,
+    // 10: the federation (`crate::federation`): the nodes this node knows, the replication
+    // state of each child, the outbox of entries for the parent, the parent's acknowledgement,
+    // the issuers children report, and the directory of the subtree's licenses (the `hub_*`
+    // tables, as PostgreSQL has them since its migration 3).
+    r#"
+CREATE TABLE fed_nodes (
+    url TEXT PRIMARY KEY, area TEXT NOT NULL, level TEXT NOT NULL, parent TEXT,
+    document TEXT NOT NULL, via TEXT, updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE fed_children (
+    child TEXT PRIMARY KEY, size INTEGER NOT NULL, peaks BLOB NOT NULL,
+    forwarded_next INTEGER NOT NULL, checkpoint TEXT
+) WITHOUT ROWID;
+CREATE TABLE fed_outbox (
+    seq INTEGER PRIMARY KEY, origin TEXT NOT NULL, idx INTEGER NOT NULL,
+    identifier TEXT NOT NULL, lineage TEXT NOT NULL, version INTEGER NOT NULL,
+    type_code TEXT NOT NULL, issuer TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,
+    at INTEGER NOT NULL, holder_key BLOB NOT NULL, UNIQUE (origin, idx)
+);
+CREATE TABLE fed_issuers (code TEXT PRIMARY KEY, node TEXT NOT NULL, document TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE fed_push (
+    id INTEGER PRIMARY KEY CHECK (id = 1), log_size INTEGER NOT NULL, forwarded_next INTEGER NOT NULL
+);
+CREATE TABLE hub_licenses (
+    lineage TEXT NOT NULL, version INTEGER NOT NULL, identifier TEXT NOT NULL,
+    type_code TEXT NOT NULL, issuer TEXT NOT NULL, status TEXT NOT NULL, node TEXT NOT NULL,
+    holder_key BLOB NOT NULL, updated_at INTEGER NOT NULL, log_index INTEGER NOT NULL,
+    kind TEXT NOT NULL, PRIMARY KEY (lineage, version)
+) WITHOUT ROWID;
+CREATE TABLE hub_status_changes (
+    lineage TEXT NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT NULL, status TEXT NOT NULL,
+    at INTEGER NOT NULL, PRIMARY KEY (lineage, version, seq)
+) WITHOUT ROWID;
+CREATE TABLE hub_holders (
+    holder_key BLOB NOT NULL, lineage TEXT NOT NULL, PRIMARY KEY (holder_key, lineage)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this build writes.

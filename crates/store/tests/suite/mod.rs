@@ -3,10 +3,12 @@
 
 #![allow(dead_code)]
 
+pub mod federation;
 pub mod operator;
 mod privacy;
 
 use elicense_store::*;
+pub use federation::*;
 pub use operator::*;
 pub use privacy::*;
 
@@ -409,7 +411,8 @@ macro_rules! conformance_tests {
             shares_of_institution_newest_first, sessions_end_and_disable,
             sessions_touch_and_purge, sign_in_failures_newest_first,
             log_uses_are_commitments, log_refuses_uses_in_clear,
-            operator_changes_are_logged, operator_openings_are_checked);
+            operator_changes_are_logged, operator_openings_are_checked,
+            federation_batches_apply_once, federation_push_state_and_hub_without_outbox);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(

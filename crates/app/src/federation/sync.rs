@@ -1,0 +1,750 @@
+//! Upward sync (应归尽归): every member node with a parent pushes to it, in order, its own
+//! log (the lifecycle leaves become directory entries at the parent, the holder's keyed
+//! hash travelling beside each leaf) and the directory entries its own children sent it; the
+//! parent applies them to its directory (the `hub_*` tables) and passes them on. The
+//! national hub's directory is thus the whole country's index, provably derived from every
+//! node's log.
+//!
+//! The protocol (`POST /federation/v1/sync`, signed by the child's node key, RFC 9421; the
+//! state `GET /federation/v1/sync`; docs/FEDERATION.md):
+//! - the child sends leaves `[from, from + n)` of its log with a checkpoint it signed of
+//!   exactly `from + n` leaves; the parent appends the leaves' hashes to the frontier it
+//!   keeps of the child's log and accepts the batch only if the root it gets is the
+//!   checkpoint's (`federation.fork` otherwise: the child rewrote what it had sent);
+//! - the child sends its outbox rows `[from, next)`; they were checked by the child
+//!   against their origin's checkpoints;
+//! - `from` must be where the parent stands (its stored state), else `federation.out_of_order`
+//!   (409) and nothing is written: the child asks the state and resumes there. The parent
+//!   writes a batch and its new state in one transaction, and the child records the parent's
+//!   answer after it: a batch is never lost (resent until acknowledged) and never applied
+//!   twice (a resent batch no longer starts where the parent stands).
+//! - The push loop ([`run`]) retries with exponential back-off (1 s to 60 s) while the
+//!   parent is down and starts again at once when the log grows.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use elicense_core::holder::HolderCode;
+use elicense_core::lifecycle::Status;
+use elicense_core::{EventKind, Identifier};
+use elicense_log::note::{VerifierKey, Verifiers};
+use elicense_log::{leaf_hash, Frontier, VerifiedCheckpoint};
+use elicense_store::federation::{ChildState, DirectoryEntry, PushState, ReceivedBatch};
+use elicense_store::{LogEntry, StoreError};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use super::peer::{self, document_of, node_record};
+use super::trust_list::TrustedNode;
+use crate::error::{AppError, ErrorKind, Result};
+use crate::node::Node;
+
+/// The sync endpoint (POST a batch, GET the state).
+pub const SYNC_PATH: &str = "/federation/v1/sync";
+/// The endpoint that gives an admitted child the hub's holder-hash key.
+pub const HOLDER_KEY_PATH: &str = "/federation/v1/holder-key";
+/// Most leaves (and most outbox rows) in one batch.
+pub const BATCH: u64 = 2_000;
+/// How long the push loop waits, with nothing to push, before it looks again.
+pub const IDLE: Duration = Duration::from_millis(500);
+/// The file that keeps the holder-hash key in a data dir.
+pub const HOLDER_KEY_FILE: &str = "federation-holder.key";
+
+/// A batch from a child.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncRequest {
+    /// The sender's base URL (must be the node whose key signed the request).
+    pub node: String,
+    pub log: LogBatch,
+    pub forwarded: ForwardBatch,
+    /// The sender and every node under it, when they changed.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub nodes: Option<Vec<TrustedNode>>,
+    /// The issuers of the sender and of every node under it (trust-list form), when changed.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub issuers: Option<Vec<serde_json::Value>>,
+}
+
+/// Leaves of the sender's own log.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogBatch {
+    /// Index of the first leaf.
+    pub from: u64,
+    /// The sender's signed checkpoint of exactly `from + leaves.len()` leaves (none when no
+    /// leaves are sent).
+    pub checkpoint: Option<String>,
+    /// The leaves (canonical JSON text).
+    pub leaves: Vec<String>,
+    /// Beside each leaf, the keyed hash of its license's holder (hex), for a lifecycle leaf.
+    pub holders: Vec<Option<String>>,
+}
+
+/// Directory entries the sender received from its own children.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardBatch {
+    /// The sender's outbox position of the first entry.
+    pub from: i64,
+    /// The position after the last entry.
+    pub next: i64,
+    pub entries: Vec<WireEntry>,
+}
+
+/// A directory entry on the wire.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WireEntry {
+    /// The owning node's base URL.
+    pub origin: String,
+    /// The event's index in the owning node's log.
+    pub index: u64,
+    pub identifier: String,
+    pub kind: String,
+    #[schema(value_type = String)]
+    pub status: Status,
+    pub at: i64,
+    /// Keyed hash of the holder, hex.
+    pub holder: String,
+}
+
+/// Where the parent stands for a child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SyncState {
+    /// Leaves of the child's log the parent holds.
+    pub log_size: u64,
+    /// The child's next outbox position the parent expects.
+    pub forwarded_next: i64,
+}
+
+/// The federation state of a node in memory: sync counters and the holder-hash key.
+#[derive(Default)]
+pub struct FederationState {
+    holder_key: tokio::sync::OnceCell<[u8; 32]>,
+    /// What the node last reported of nodes and issuers (a hash), to send them on change.
+    reported: std::sync::Mutex<Option<[u8; 32]>>,
+    /// Wakes the push loop (the log grew).
+    pub wake: tokio::sync::Notify,
+    pub pushed_entries: AtomicU64,
+    pub received_entries: AtomicU64,
+    pub forks: AtomicU64,
+    pub push_failures: AtomicU64,
+    /// Locations learned from the hub.
+    pub locations: super::directory::LocationCache,
+}
+
+fn bad(code: &'static str, msg: impl Into<String>) -> AppError {
+    AppError::new(ErrorKind::Invalid, code, msg.into())
+}
+
+fn out_of_order(msg: impl Into<String>) -> AppError {
+    AppError::new(ErrorKind::Conflict, "federation.out_of_order", msg.into())
+}
+
+/// The directory entry of a leaf, if it is a lifecycle leaf (issue or action; never a use
+/// or an operator event).
+fn entry_of_leaf(
+    origin: &str,
+    index: u64,
+    leaf: &LogEntry,
+    holder: &[u8],
+) -> Result<Option<DirectoryEntry>> {
+    let (identifier, kind, status, at) = match leaf {
+        LogEntry::Lifecycle(l) => (l.identifier.as_str(), l.kind.as_str(), l.status, l.at),
+        LogEntry::V1(l) => {
+            let kind = EventKind::parse(&l.kind).map_err(|_| {
+                bad(
+                    "federation.bad_leaf",
+                    format!("leaf {index}: kind {:?}", l.kind),
+                )
+            })?;
+            if kind.is_use() {
+                return Ok(None);
+            }
+            let status = Status::parse(&l.status).ok_or_else(|| {
+                bad(
+                    "federation.bad_leaf",
+                    format!("leaf {index}: status {:?}", l.status),
+                )
+            })?;
+            (l.identifier.as_str(), kind.as_str(), status, l.at)
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(directory_entry(
+        origin, index, identifier, kind, status, at, holder,
+    )?))
+}
+
+fn directory_entry(
+    origin: &str,
+    index: u64,
+    identifier: &str,
+    kind: &str,
+    status: Status,
+    at: i64,
+    holder: &[u8],
+) -> Result<DirectoryEntry> {
+    let id = Identifier::parse(identifier)
+        .map_err(|e| bad("federation.bad_leaf", format!("leaf {index}: {e}")))?;
+    Ok(DirectoryEntry {
+        origin: origin.to_owned(),
+        index,
+        identifier: identifier.to_owned(),
+        lineage: crate::issue::lineage(&id),
+        version: i32::from(id.version()),
+        type_code: id.type_code().to_string(),
+        issuer: id.issuer().to_string(),
+        kind: kind.to_owned(),
+        status,
+        at,
+        holder_key: holder.to_vec(),
+    })
+}
+
+fn holder_bytes(hex_text: &str) -> Result<Vec<u8>> {
+    let b = hex::decode(hex_text)
+        .map_err(|_| bad("federation.bad_holder", "a holder hash is 64 hex digits"))?;
+    if b.len() != 32 {
+        return Err(bad(
+            "federation.bad_holder",
+            "a holder hash is 64 hex digits",
+        ));
+    }
+    Ok(b)
+}
+
+/// The verifiers of a child's log, from its description.
+fn log_verifiers(child: &TrustedNode) -> Result<(String, Verifiers)> {
+    let origin = child.log_origin.clone().unwrap_or_default();
+    let keys = child
+        .log_keys
+        .iter()
+        .map(|k| VerifierKey::parse(k))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| {
+            AppError::new(
+                ErrorKind::Internal,
+                "federation.bad_document",
+                e.to_string(),
+            )
+        })?;
+    let v = Verifiers::new(keys).map_err(|e| {
+        AppError::new(
+            ErrorKind::Internal,
+            "federation.bad_document",
+            e.to_string(),
+        )
+    })?;
+    Ok((origin, v))
+}
+
+/// The parent's state for `child`.
+pub async fn state(node: &Node, child: &str) -> Result<SyncState> {
+    let s = node.store.fed_child_state(child).await?;
+    Ok(SyncState {
+        log_size: s.frontier.size(),
+        forwarded_next: s.forwarded_next,
+    })
+}
+
+/// Applies a batch from `sender` (the node whose key signed it): see the module docs.
+pub async fn receive(node: &Arc<Node>, sender: &str, req: SyncRequest) -> Result<SyncState> {
+    if req.node.trim_end_matches('/') != sender {
+        return Err(AppError::forbidden(
+            "federation.wrong_sender",
+            format!("the batch names {} but {sender} signed it", req.node),
+        ));
+    }
+    let known = node.store.fed_nodes().await?;
+    let Some(child_rec) = known.iter().find(|r| r.url == sender && r.via.is_none()) else {
+        return Err(AppError::forbidden(
+            "federation.not_a_child",
+            format!("{sender} is not a child of this node"),
+        ));
+    };
+    let child = document_of(child_rec)?;
+    let base = node.store.fed_child_state(sender).await?;
+    if req.log.from != base.frontier.size() || req.forwarded.from != base.forwarded_next {
+        return Err(out_of_order(format!(
+            "this node holds {} leaves of {sender}'s log and expects its outbox from {}; the \
+             batch starts at {} and {}",
+            base.frontier.size(),
+            base.forwarded_next,
+            req.log.from,
+            req.forwarded.from
+        )));
+    }
+    if req.log.holders.len() != req.log.leaves.len() {
+        return Err(bad("federation.malformed", "one holder slot per leaf"));
+    }
+    if req.forwarded.next < req.forwarded.from
+        || (req.forwarded.entries.is_empty() != (req.forwarded.next == req.forwarded.from))
+    {
+        return Err(bad(
+            "federation.malformed",
+            "forwarded positions do not fit the entries",
+        ));
+    }
+
+    let mut next = ChildState {
+        frontier: base.frontier.clone(),
+        forwarded_next: req.forwarded.next,
+        checkpoint: base.checkpoint.clone(),
+    };
+    let mut entries = Vec::new();
+    if !req.log.leaves.is_empty() {
+        let note = req
+            .log
+            .checkpoint
+            .as_deref()
+            .ok_or_else(|| bad("federation.malformed", "leaves come with a checkpoint"))?;
+        let (origin, verifiers) = log_verifiers(&child)?;
+        let cp = VerifiedCheckpoint::open(note.as_bytes(), &origin, &verifiers)
+            .map_err(|e| AppError::forbidden("federation.bad_checkpoint", e.to_string()))?;
+        let mut f: Frontier = base.frontier.clone();
+        for (i, (leaf, holder)) in req.log.leaves.iter().zip(&req.log.holders).enumerate() {
+            let index = req.log.from + i as u64;
+            f.append(leaf_hash(leaf.as_bytes()));
+            let parsed = LogEntry::parse(leaf.as_bytes())
+                .map_err(|e| bad("federation.bad_leaf", format!("leaf {index}: {e}")))?;
+            let is_lifecycle = matches!(parsed, LogEntry::Lifecycle(_) | LogEntry::V1(_));
+            match (holder, is_lifecycle) {
+                (Some(h), true) => {
+                    if let Some(e) = entry_of_leaf(sender, index, &parsed, &holder_bytes(h)?)? {
+                        entries.push(e);
+                    }
+                }
+                (None, true) => {
+                    // A v1 use leaf has no holder; any other lifecycle leaf needs one.
+                    if entry_of_leaf(sender, index, &parsed, &[0; 32])?.is_some() {
+                        return Err(bad(
+                            "federation.bad_holder",
+                            format!("leaf {index} is a lifecycle event without its holder hash"),
+                        ));
+                    }
+                }
+                (_, false) => {}
+            }
+        }
+        let c = cp.checkpoint();
+        if c.size() != f.size() || c.root() != f.root() {
+            node.federation.forks.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!("elicense_federation_forks_total", "child" => sender.to_owned())
+                .increment(1);
+            tracing::error!(
+                child = sender,
+                size = c.size(),
+                "a child's log does not extend what it sent before: refused as a fork"
+            );
+            return Err(AppError::new(
+                ErrorKind::Conflict,
+                "federation.fork",
+                format!(
+                    "{sender}'s checkpoint of {} leaves does not extend the {} leaves this node \
+                     holds with the leaves sent",
+                    c.size(),
+                    base.frontier.size()
+                ),
+            ));
+        }
+        next.frontier = f;
+        next.checkpoint = Some(note.to_owned());
+    }
+
+    let mut nodes = Vec::new();
+    let mut beneath: Vec<String> = known
+        .iter()
+        .filter(|r| r.via.as_deref() == Some(sender))
+        .map(|r| r.url.clone())
+        .collect();
+    if let Some(list) = &req.nodes {
+        for t in list {
+            if t.url == sender {
+                continue;
+            }
+            let area = elicense_core::NodeArea::parse(&t.area)
+                .map_err(|e| bad("federation.malformed", e.to_string()))?;
+            let child_area = elicense_core::NodeArea::parse(&child.area)
+                .map_err(|e| bad("federation.malformed", e.to_string()))?;
+            if t.level >= child.level || !child_area.contains(&area) {
+                return Err(bad(
+                    "federation.not_a_child",
+                    format!("{sender} reports {}, which is not under it", t.url),
+                ));
+            }
+            nodes.push(node_record(t, Some(sender), node.now())?);
+            beneath.push(t.url.clone());
+        }
+    }
+    for w in &req.forwarded.entries {
+        if !beneath.contains(&w.origin) {
+            return Err(bad(
+                "federation.not_a_child",
+                format!(
+                    "{sender} forwards an entry of {}, which is not under it",
+                    w.origin
+                ),
+            ));
+        }
+        entries.push(directory_entry(
+            &w.origin,
+            w.index,
+            &w.identifier,
+            &w.kind,
+            w.status,
+            w.at,
+            &holder_bytes(&w.holder)?,
+        )?);
+    }
+    let issuers = req
+        .issuers
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| {
+            let code = v
+                .get("code")
+                .and_then(|c| c.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            let owner = v
+                .get("node")
+                .and_then(|c| c.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            if code.is_empty() || !(owner == sender || beneath.contains(&owner)) {
+                return Err(bad(
+                    "federation.not_a_child",
+                    format!("{sender} reports issuer {code:?} of {owner:?}, not under it"),
+                ));
+            }
+            Ok((code, owner, v.to_string()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let count = entries.len() as u64;
+    let forward = node
+        .config
+        .federation
+        .identity()
+        .is_some_and(|i| i.parent().is_some());
+    let answer = SyncState {
+        log_size: next.frontier.size(),
+        forwarded_next: next.forwarded_next,
+    };
+    node.store
+        .fed_receive(ReceivedBatch {
+            child: sender.to_owned(),
+            base,
+            next,
+            entries,
+            nodes,
+            issuers,
+            forward,
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(m) => out_of_order(m),
+            e => e.into(),
+        })?;
+    node.federation
+        .received_entries
+        .fetch_add(count, Ordering::Relaxed);
+    metrics::counter!("elicense_federation_received_entries_total").increment(count);
+    if forward {
+        node.federation.wake.notify_one();
+    }
+    Ok(answer)
+}
+
+/// The hub's key for holder hashes: the hub makes it (kept in its data dir); every other
+/// node asks its parent once and keeps it.
+pub async fn holder_key(node: &Arc<Node>) -> Result<[u8; 32]> {
+    node.federation
+        .holder_key
+        .get_or_try_init(|| async {
+            let file = node
+                .config
+                .data_dir
+                .as_ref()
+                .map(|d| d.join(HOLDER_KEY_FILE));
+            if let Some(f) = &file {
+                if let Ok(b) = std::fs::read(f) {
+                    return <[u8; 32]>::try_from(b.as_slice()).map_err(|_| {
+                        AppError::new(
+                            ErrorKind::Internal,
+                            "federation.key",
+                            format!("{} is not 32 bytes", f.display()),
+                        )
+                    });
+                }
+            }
+            let parent = node
+                .config
+                .federation
+                .identity()
+                .and_then(|i| i.parent())
+                .cloned();
+            let key: [u8; 32] = match parent {
+                None => rand::random(),
+                Some(p) => {
+                    let url = format!("{p}{HOLDER_KEY_PATH}");
+                    let a = peer::send(node, "GET", &url, None).await?;
+                    if a.status != 200 {
+                        return Err(peer::unreachable(
+                            &url,
+                            format!("answered {} {:?}", a.status, a.error_code()),
+                        ));
+                    }
+                    #[derive(Deserialize)]
+                    struct K {
+                        key: String,
+                    }
+                    let k: K = a.json(&url)?;
+                    holder_bytes(&k.key)?
+                        .try_into()
+                        .expect("holder_bytes gives 32 bytes")
+                }
+            };
+            if let Some(f) = &file {
+                crate::config::write_private_file(f, &key).map_err(|e| {
+                    AppError::new(ErrorKind::Internal, "federation.key", e.to_string())
+                })?;
+            }
+            Ok(key)
+        })
+        .await
+        .copied()
+}
+
+/// The holder-hash key for `sender`, which must be a child this node admitted.
+pub async fn holder_key_for_child(node: &Arc<Node>, sender: &str) -> Result<[u8; 32]> {
+    let is_child = node
+        .store
+        .fed_nodes()
+        .await?
+        .iter()
+        .any(|r| r.url == sender && r.via.is_none());
+    if !is_child {
+        return Err(AppError::forbidden(
+            "federation.not_a_child",
+            format!("{sender} is not a child of this node"),
+        ));
+    }
+    holder_key(node).await
+}
+
+/// The keyed hash of a holder code (its type and value) under the hub's key.
+pub fn holder_hash(key: &[u8; 32], code: &HolderCode) -> [u8; 32] {
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("any key length");
+    m.update(b"elicense/holder/v1\0");
+    m.update(code.kind().code().as_bytes());
+    m.update(b":");
+    m.update(code.value().as_bytes());
+    m.finalize().into_bytes().into()
+}
+
+/// What a push did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pushed {
+    /// Nothing was waiting.
+    Idle,
+    /// A batch was sent and acknowledged (more may wait).
+    Sent { entries: u64 },
+    /// The parent stood elsewhere; the child now knows where.
+    Resumed,
+}
+
+/// The nodes and issuers this node reports, with their hash.
+async fn report(node: &Arc<Node>) -> Result<(Vec<TrustedNode>, Vec<serde_json::Value>, [u8; 32])> {
+    let mut nodes = vec![peer::own_trusted_node(node)?];
+    for r in node.store.fed_nodes().await? {
+        nodes.push(document_of(&r)?);
+    }
+    let mut issuers: Vec<serde_json::Value> = super::trust_list::local_issuers(node)
+        .await?
+        .into_iter()
+        .map(|i| serde_json::to_value(i).expect("serializable"))
+        .collect();
+    for (_, _, doc) in node.store.fed_issuers().await? {
+        issuers.push(serde_json::from_str(&doc).map_err(|e| AppError::internal(e.to_string()))?);
+    }
+    let text = serde_json::to_vec(&(&nodes, &issuers)).expect("serializable");
+    let hash = <Sha256 as sha2::Digest>::digest(&text).into();
+    Ok((nodes, issuers, hash))
+}
+
+/// Sends the next batch to the parent (see the module docs).
+pub async fn push_once(node: &Arc<Node>) -> Result<Pushed> {
+    let Some(parent) = node
+        .config
+        .federation
+        .identity()
+        .and_then(|i| i.parent())
+        .cloned()
+    else {
+        return Ok(Pushed::Idle);
+    };
+    let url = format!("{parent}{SYNC_PATH}");
+    let state = node.store.fed_push_state().await?;
+    let size = node.store.log_frontier().await?.size();
+    let end = size.min(state.log_size + BATCH);
+    let records = node.store.log_entries(state.log_size, end).await?;
+    let hkey = holder_key(node).await?;
+    let mut leaves = Vec::with_capacity(records.len());
+    let mut holders = Vec::with_capacity(records.len());
+    for r in &records {
+        let text = String::from_utf8(r.data.clone()).map_err(|_| {
+            AppError::new(ErrorKind::Internal, "store.corrupt", "a leaf is not UTF-8")
+        })?;
+        let parsed = LogEntry::parse(&r.data)?;
+        let holder = match parsed.identifier() {
+            Some(id)
+                if parsed
+                    .kind()
+                    .and_then(|k| EventKind::parse(k).ok())
+                    .is_some_and(|k| !k.is_use()) =>
+            {
+                let rec = node.store.license(id).await?.ok_or_else(|| {
+                    AppError::new(
+                        ErrorKind::Internal,
+                        "store.corrupt",
+                        format!("leaf {} names {id}, which is not stored", r.index),
+                    )
+                })?;
+                let meta = crate::wallet::licenses::meta_of(&rec)?;
+                Some(hex::encode(holder_hash(&hkey, &meta.holder.code)))
+            }
+            _ => None,
+        };
+        leaves.push(text);
+        holders.push(holder);
+    }
+    let checkpoint = if records.is_empty() {
+        None
+    } else {
+        Some(crate::log::checkpoint_of_size(node, end).await?.note)
+    };
+    let outbox = node
+        .store
+        .fed_outbox(state.forwarded_next, BATCH as u32)
+        .await?;
+    let forwarded_next = outbox.last().map_or(state.forwarded_next, |o| o.seq + 1);
+    let (nodes, issuers, hash) = report(node).await?;
+    let changed = *node.federation.reported.lock().expect("lock") != Some(hash);
+    if records.is_empty() && outbox.is_empty() && !changed {
+        return Ok(Pushed::Idle);
+    }
+    let entries = outbox
+        .into_iter()
+        .map(|o| WireEntry {
+            origin: o.entry.origin,
+            index: o.entry.index,
+            identifier: o.entry.identifier,
+            kind: o.entry.kind,
+            status: o.entry.status,
+            at: o.entry.at,
+            holder: hex::encode(o.entry.holder_key),
+        })
+        .collect::<Vec<_>>();
+    let sent = (holders.iter().flatten().count() + entries.len()) as u64;
+    let req = SyncRequest {
+        node: node.config.base_url.trim_end_matches('/').to_owned(),
+        log: LogBatch {
+            from: state.log_size,
+            checkpoint,
+            leaves,
+            holders,
+        },
+        forwarded: ForwardBatch {
+            from: state.forwarded_next,
+            next: forwarded_next,
+            entries,
+        },
+        nodes: changed.then_some(nodes),
+        issuers: changed.then_some(issuers),
+    };
+    let body = serde_json::to_vec(&req).map_err(|e| AppError::internal(e.to_string()))?;
+    let a = peer::send(node, "POST", &url, Some(body)).await?;
+    match a.status {
+        200 => {
+            let s: SyncState = a.json(&url)?;
+            node.store
+                .fed_set_push_state(PushState {
+                    log_size: s.log_size,
+                    forwarded_next: s.forwarded_next,
+                })
+                .await?;
+            *node.federation.reported.lock().expect("lock") = Some(hash);
+            node.federation
+                .pushed_entries
+                .fetch_add(sent, Ordering::Relaxed);
+            metrics::counter!("elicense_federation_pushed_entries_total").increment(sent);
+            Ok(Pushed::Sent { entries: sent })
+        }
+        409 if a.error_code().as_deref() == Some("federation.out_of_order") => {
+            let a = peer::send(node, "GET", &url, None).await?;
+            if a.status != 200 {
+                return Err(peer::unreachable(&url, format!("answered {}", a.status)));
+            }
+            let s: SyncState = a.json(&url)?;
+            if s.log_size > size {
+                return Err(AppError::new(
+                    ErrorKind::Conflict,
+                    "federation.parent_ahead",
+                    format!(
+                        "the parent holds {} leaves of this node's log, which has {size}",
+                        s.log_size
+                    ),
+                ));
+            }
+            node.store
+                .fed_set_push_state(PushState {
+                    log_size: s.log_size,
+                    forwarded_next: s.forwarded_next,
+                })
+                .await?;
+            Ok(Pushed::Resumed)
+        }
+        status => Err(AppError::new(
+            ErrorKind::Unavailable,
+            "federation.push_refused",
+            format!(
+                "{url} answered {status} {}",
+                a.error_code().unwrap_or_default()
+            ),
+        )),
+    }
+}
+
+/// The push loop of a node with a parent: pushes while there is something to push, waits
+/// for the log to grow (or `idle`), backs off from 1 s to 60 s while pushes fail.
+pub async fn run(node: Arc<Node>, idle: Duration) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        match push_once(&node).await {
+            Ok(Pushed::Sent { .. }) | Ok(Pushed::Resumed) => {
+                backoff = Duration::from_secs(1);
+                continue;
+            }
+            Ok(Pushed::Idle) => {
+                backoff = Duration::from_secs(1);
+                let _ = tokio::time::timeout(idle, node.federation.wake.notified()).await;
+            }
+            Err(e) => {
+                node.federation
+                    .push_failures
+                    .fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("elicense_federation_push_failures_total", "code" => e.code)
+                    .increment(1);
+                tracing::warn!(code = e.code, error = %e.message, retry_in = ?backoff, "upward sync failed");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(60));
+            }
+        }
+    }
+}

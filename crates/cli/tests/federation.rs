@@ -1,0 +1,317 @@
+//! The federation as real processes on 127.0.0.1: a national hub, a province (Beijing), a city
+//! under it and a county under that, and a second province; each an `elicense serve` with a
+//! data dir of its own, admitted by its parent with `elicense federation admit`. What a
+//! county issues or revokes reaches the hub's directory through upward sync; a city killed
+//! with SIGKILL mid-sync, or a hub that is down for a while, loses and duplicates nothing; a
+//! county that rewrites its log is refused as a fork.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+/// One member node: its data dir, port and (while running) process.
+struct Member {
+    dir: DataDir,
+    port: u16,
+    name: &'static str,
+    server: Option<Server>,
+}
+
+impl Member {
+    /// A data dir whose `elicense.toml` places the node at `area`/`level` under `parent`.
+    fn new(name: &'static str, area: &str, level: &str, parent: Option<&Member>) -> Member {
+        let port = free_port();
+        let dir = DataDir::with_base_url(&format!("http://127.0.0.1:{port}"));
+        let mut toml = std::fs::read_to_string(dir.dir.join("elicense.toml")).unwrap();
+        toml.push_str(&format!("area = \"{area}\"\nlevel = \"{level}\"\n"));
+        if let Some(p) = parent {
+            toml.push_str(&format!("parent = \"{}\"\n", p.url()));
+        }
+        std::fs::write(dir.dir.join("elicense.toml"), toml).unwrap();
+        Member {
+            dir,
+            port,
+            name,
+            server: None,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn start(&mut self) {
+        self.server = Some(Server::serve(&self.dir, self.port, self.name));
+    }
+
+    fn kill9(&mut self) {
+        if let Some(mut s) = self.server.take() {
+            s.proc.kill9();
+        }
+    }
+
+    /// `elicense federation admit --data DIR --url CHILD`.
+    fn admit(&self, child: &Member) {
+        let out = run(&[
+            "federation",
+            "admit",
+            "--data",
+            self.dir.data(),
+            "--url",
+            &child.url(),
+        ]);
+        out.ok();
+        assert_eq!(out.json()["url"], child.url());
+    }
+
+    /// `GET /federation/v1/directory/{id}` at this node: status and JSON body.
+    fn locate(&self, id: &str) -> (u16, Value) {
+        let (status, body) = http_get(self.port, &format!("/federation/v1/directory/{id}"))
+            .unwrap_or_else(|| panic!("{} answers", self.name));
+        (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        self.dir.count(sql)
+    }
+}
+
+/// Polls `f` every 50 ms until it gives `Some`, failing after `limit`.
+fn eventually<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "not within {limit:?}: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// hub ← Beijing ← city ← county, hub ← Sichuan; all started and admitted; the county has the
+/// sample catalogue and a traffic-police key.
+fn network() -> (Member, Member, Member, Member, Member) {
+    let mut hub = Member::new("hub", "100000", "national", None);
+    let mut beijing = Member::new("beijing", "110000", "province", Some(&hub));
+    let mut city = Member::new("city", "110100", "city", Some(&beijing));
+    let mut county = Member::new("county", "110105", "county", Some(&city));
+    let mut sichuan = Member::new("sichuan", "510000", "province", Some(&hub));
+    county.dir = std::mem::replace(&mut county.dir, DataDir::empty())
+        .setup(&[(BEIJING_TRAFFIC_POLICE, "sm2")]);
+    for m in [&mut hub, &mut beijing, &mut city, &mut county, &mut sichuan] {
+        m.start();
+    }
+    hub.admit(&beijing);
+    hub.admit(&sichuan);
+    beijing.admit(&city);
+    city.admit(&county);
+    (hub, beijing, city, county, sichuan)
+}
+
+fn issue(county: &Member, n: u32) -> String {
+    let out = county
+        .dir
+        .issue_driving(&format!("持证人{n}"), &resident_id(n), &["--json"]);
+    out.ok();
+    out.json()["identifier"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_license_issued_in_a_county_is_found_through_the_hub_and_its_revocation_follows() {
+    let (hub, beijing, city, county, sichuan) = network();
+    let id = issue(&county, 1);
+
+    // Gathered upward: the city, the province and the hub know where it lives.
+    for m in [&city, &beijing, &hub] {
+        let loc = eventually(
+            Duration::from_secs(60),
+            &format!("{} knows {id}", m.name),
+            || {
+                let (s, v) = m.locate(&id);
+                (s == 200).then_some(v)
+            },
+        );
+        assert_eq!(loc["node"], county.url(), "{}: {loc}", m.name);
+        assert_eq!(loc["status"], "valid");
+        assert_eq!(loc["source"], "directory");
+    }
+    // The other province has never seen it: it asks the hub (its parent) once.
+    let (s, loc) = sichuan.locate(&id);
+    assert_eq!(s, 200, "{loc}");
+    assert_eq!(
+        (loc["node"].as_str(), loc["source"].as_str()),
+        (Some(county.url().as_str()), Some("hub"))
+    );
+    // No personal data in the hub's directory: the holder is a 32-byte keyed hash.
+    assert_eq!(
+        hub.count("SELECT COUNT(*) FROM hub_licenses WHERE length(holder_key) = 32"),
+        1
+    );
+    assert_eq!(
+        hub.count("SELECT COUNT(*) FROM hub_licenses WHERE holder_key LIKE '%110%'"),
+        0
+    );
+
+    // Revoked in the county: the hub's directory says so within seconds.
+    county
+        .dir
+        .run(&[
+            "revoke",
+            &id,
+            "--reason",
+            "测试撤销",
+            "--reason-category",
+            "on_request",
+        ])
+        .ok();
+    let status = eventually(
+        Duration::from_secs(5),
+        "the hub sees the revocation",
+        || {
+            let (_, v) = hub.locate(&id);
+            (v["status"] == "revoked").then_some(v)
+        },
+    );
+    assert_eq!(status["kind"], "revoke");
+    assert_eq!(
+        hub.count("SELECT COUNT(*) FROM hub_status_changes WHERE status = 'revoked'"),
+        1
+    );
+
+    // Every node reported upward is known at the hub.
+    let nodes = run(&["federation", "nodes", "--data", hub.dir.data()]);
+    nodes.ok();
+    let urls: Vec<String> = nodes
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["url"].as_str().unwrap().to_owned())
+        .collect();
+    for m in [&beijing, &city, &county, &sichuan] {
+        assert!(urls.contains(&m.url()), "{} in {urls:?}", m.name);
+    }
+}
+
+/// A CSV of `n` driving licences (holders `from..from + n`).
+fn csv(from: u32, n: u32) -> String {
+    let mut csv = "type,issuer,holder_name,holder_id,sex,nationality,birth_date,address,first_issue_date,vehicle_class,file_number\n".to_owned();
+    for i in from..from + n {
+        let id = resident_id(i);
+        let (sex, birth) = derived(&id);
+        csv.push_str(&format!(
+            "{DRIVING_LICENSE},{BEIJING_TRAFFIC_POLICE},持证人{i},{id},{sex},中国,{birth},北京市朝阳区示例路{i}号,2010-06-15,C1,{:012}\n",
+            110_100_000_000u64 + i as u64
+        ));
+    }
+    csv
+}
+
+fn import(county: &Member, from: u32, n: u32, name: &str) {
+    let path = county.dir.path(name);
+    std::fs::write(&path, csv(from, n)).unwrap();
+    county
+        .dir
+        .run(&["import", "--csv", path.to_str().unwrap()])
+        .ok();
+}
+
+/// Licenses in `m`'s directory.
+fn directory_size(m: &Member) -> i64 {
+    m.count("SELECT COUNT(*) FROM hub_licenses")
+}
+
+#[test]
+fn a_city_killed_mid_sync_and_a_hub_that_is_down_lose_and_duplicate_nothing() {
+    let (mut hub, beijing, mut city, county, _sichuan) = network();
+    import(&county, 100, 3000, "a.csv");
+    // Kill the city while the county's entries pass through it, then restart it.
+    eventually(Duration::from_secs(60), "the city receives entries", || {
+        (city.count("SELECT COUNT(*) FROM hub_licenses") > 0).then_some(())
+    });
+    city.kill9();
+    std::thread::sleep(Duration::from_millis(300));
+    city.start();
+    // Take the hub down; the province keeps what it cannot pass on.
+    eventually(Duration::from_secs(60), "the hub receives entries", || {
+        (directory_size(&hub) > 0).then_some(())
+    });
+    hub.kill9();
+    import(&county, 5000, 500, "b.csv");
+    eventually(
+        Duration::from_secs(90),
+        "the province holds all 3500",
+        || (directory_size(&beijing) == 3500).then_some(()),
+    );
+    assert!(
+        beijing.count("SELECT COUNT(*) FROM fed_outbox") >= 3500,
+        "the province queued what the hub has not acknowledged"
+    );
+    hub.start();
+    eventually(Duration::from_secs(90), "the hub catches up", || {
+        (directory_size(&hub) == 3500).then_some(())
+    });
+    // Nothing lost, nothing twice: every node holds each license once, and each parent's
+    // copy of its child's log is the child's whole log.
+    for m in [&city, &beijing, &hub] {
+        assert_eq!(directory_size(m), 3500, "{}", m.name);
+        assert_eq!(
+            m.count("SELECT COUNT(DISTINCT identifier) FROM hub_licenses"),
+            3500,
+            "{}",
+            m.name
+        );
+    }
+    let county_log = county.count("SELECT COUNT(*) FROM log_entries");
+    assert_eq!(
+        city.count("SELECT size FROM fed_children"),
+        county_log,
+        "the city holds the county's whole log"
+    );
+    assert_eq!(
+        beijing.count("SELECT COUNT(*) FROM fed_outbox"),
+        3500,
+        "each entry entered the province's outbox once"
+    );
+}
+
+#[test]
+fn a_county_that_rewrites_its_log_is_refused_as_a_fork() {
+    let (_hub, _beijing, city, mut county, _sichuan) = network();
+    let first = issue(&county, 1);
+    eventually(
+        Duration::from_secs(60),
+        "the city has the first license",
+        || (city.locate(&first).0 == 200).then_some(()),
+    );
+    // The county loses its database and starts a new history under the same keys.
+    county.kill9();
+    for f in ["elicense.db", "elicense.db-wal", "elicense.db-shm"] {
+        let _ = std::fs::remove_file(county.dir.dir.join(f));
+    }
+    let catalogue = sample_catalogue();
+    county
+        .dir
+        .run(&["catalogue", "--load", catalogue.to_str().unwrap()])
+        .ok();
+    county
+        .dir
+        .run(&["keygen", "--issuer", BEIJING_TRAFFIC_POLICE, "--alg", "sm2"])
+        .ok();
+    for n in 10..14 {
+        issue(&county, n);
+    }
+    county.start();
+    let metrics = eventually(Duration::from_secs(60), "the city reports the fork", || {
+        let (_, body) = http_get(city.port, "/metrics")?;
+        body.lines()
+            .any(|l| l.starts_with("elicense_federation_forks_total") && !l.ends_with(" 0"))
+            .then_some(body)
+    });
+    assert!(metrics.contains(&county.url()), "the fork names the county");
+    // Nothing of the rewritten history entered the city's directory.
+    assert_eq!(city.count("SELECT COUNT(*) FROM hub_licenses"), 1);
+}
