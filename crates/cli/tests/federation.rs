@@ -315,3 +315,130 @@ fn a_county_that_rewrites_its_log_is_refused_as_a_fork() {
     // Nothing of the rewritten history entered the city's directory.
     assert_eq!(city.count("SELECT COUNT(*) FROM hub_licenses"), 1);
 }
+
+/// The Citus cluster's URL (`scripts/test.sh` exports what `scripts/citus.sh` prints); under
+/// `CI=true` it must be set, elsewhere the script's default is used.
+fn citus_url() -> String {
+    match std::env::var("ELICENSE_TEST_CITUS_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("ELICENSE_TEST_CITUS_URL is not set: scripts/test.sh starts the cluster")
+        }
+        _ => "postgres://postgres@127.0.0.1:9700/test".to_owned(),
+    }
+}
+
+/// Runs `sql` on the Citus coordinator (a runtime of its own: these tests are synchronous).
+fn citus_sql(sql: &str) -> Vec<tokio_postgres::Row> {
+    let url = citus_url();
+    let sql = sql.to_owned();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async move {
+            let (c, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("no Citus cluster at {url} ({e}): run scripts/citus.sh")
+                });
+            tokio::spawn(conn);
+            c.query(&sql, &[])
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        })
+}
+
+/// Drops the hub's schema on the cluster when the test ends.
+struct CitusSchema(String);
+
+impl Drop for CitusSchema {
+    fn drop(&mut self) {
+        citus_sql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0));
+    }
+}
+
+#[test]
+fn the_hub_runs_on_a_citus_cluster() {
+    let schema = CitusSchema(format!("fedhub_{}_{}", std::process::id(), free_port()));
+    let database = format!("{}?schema={}", citus_url(), schema.0);
+    let mut hub = Member::new("hub", "100000", "national", None);
+    let mut beijing = Member::new("beijing", "110000", "province", Some(&hub));
+    let mut county = Member::new("county", "110105", "county", Some(&beijing));
+    county.dir = std::mem::replace(&mut county.dir, DataDir::empty())
+        .setup(&[(BEIJING_TRAFFIC_POLICE, "sm2")]);
+    let listen = format!("127.0.0.1:{}", hub.port);
+    hub.server = Some(Server::start(
+        command(&[
+            "serve",
+            "--data",
+            hub.dir.data(),
+            "--database",
+            &database,
+            "--listen",
+            &listen,
+        ]),
+        hub.dir.tmp.path(),
+        "hub",
+        hub.port,
+    ));
+    beijing.start();
+    county.start();
+    run(&[
+        "federation",
+        "admit",
+        "--data",
+        hub.dir.data(),
+        "--database",
+        &database,
+        "--url",
+        &beijing.url(),
+    ])
+    .ok();
+    beijing.admit(&county);
+
+    let ids: Vec<String> = (1..=3).map(|n| issue(&county, n)).collect();
+    for id in &ids {
+        let loc = eventually(Duration::from_secs(60), "the Citus hub knows it", || {
+            let (s, v) = hub.locate(id);
+            (s == 200).then_some(v)
+        });
+        assert_eq!(loc["node"], county.url());
+    }
+    // The rows are in the distributed tables, each license on the shard of its lineage.
+    let rows = citus_sql(&format!(
+        "SELECT count(*)::bigint, count(DISTINCT get_shard_id_for_distribution_column(\
+         '{0}.hub_licenses', lineage))::bigint FROM {0}.hub_licenses",
+        schema.0
+    ));
+    let (n, shards): (i64, i64) = (rows[0].get(0), rows[0].get(1));
+    assert_eq!(n, 3);
+    assert!(shards >= 1);
+    let dist = citus_sql(&format!(
+        "SELECT count(*)::bigint FROM pg_dist_partition WHERE logicalrelid::text IN \
+         ('{0}.hub_licenses', '{0}.hub_holders', '{0}.hub_status_changes')",
+        schema.0
+    ));
+    assert_eq!(
+        dist[0].get::<_, i64>(0),
+        3,
+        "the hub tables are distributed"
+    );
+
+    county
+        .dir
+        .run(&[
+            "revoke",
+            &ids[0],
+            "--reason",
+            "测试",
+            "--reason-category",
+            "on_request",
+        ])
+        .ok();
+    eventually(
+        Duration::from_secs(5),
+        "the Citus hub sees the revocation",
+        || (hub.locate(&ids[0]).1["status"] == "revoked").then_some(()),
+    );
+}

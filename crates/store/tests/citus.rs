@@ -412,3 +412,14 @@ async fn store_runs_on_the_coordinator() {
     let (s, _c, _guard) = fresh().await;
     suite::log_appends_with_events(&s).await;
 }
+
+/// Upward sync's batches on the cluster: the directory rows go to the distributed `hub_*`
+/// tables and the child's state and outbox to the coordinator's local tables, in one
+/// transaction, as on plain PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn federation_batches_apply_on_the_cluster() {
+    let (s, _c, _guard) = fresh().await;
+    suite::federation_batches_apply_once(&s).await;
+    let (s, _c, _guard) = fresh().await;
+    suite::federation_push_state_and_hub_without_outbox(&s).await;
+}
