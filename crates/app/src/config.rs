@@ -559,6 +559,7 @@ const PRIVATE_FILES: [&str; 6] = [
     "log-key.pem",
     crate::federation::keys::NODE_KEY_FILE,
     crate::federation::keys::WITNESS_KEY_FILE,
+    crate::federation::sync::HOLDER_KEY_FILE,
 ];
 
 /// Creates the data dir with mode 0700 (parents as `create_dir_all` would, with the usual

@@ -54,13 +54,39 @@ pub struct SeededLicense {
     pub status: String,
 }
 
+/// Which of the sample catalogue's issuers a node seeds: all of them (a single demo node), or
+/// those of one area (a node of the federation demo seeds the issuers of its own area).
+#[derive(Debug, Clone, Copy)]
+pub enum IssuersOf<'a> {
+    All,
+    Area(&'a str),
+}
+
+impl IssuersOf<'_> {
+    fn takes(&self, area: &str) -> bool {
+        match self {
+            IssuersOf::All => true,
+            IssuersOf::Area(a) => *a == area,
+        }
+    }
+}
+
 /// Loads the sample catalogue and makes sure every issuer has keys and a fresh API key.
 pub async fn seed_catalogue(node: &Arc<Node>) -> Result<Seeded> {
+    seed_catalogue_of(node, IssuersOf::All).await
+}
+
+/// Loads the sample catalogue; the issuers `of` get keys and a fresh API key.
+pub async fn seed_catalogue_of(node: &Arc<Node>, of: IssuersOf<'_>) -> Result<Seeded> {
     let catalogue = Catalogue::sample();
     let now = node.now();
     node.catalogue.load(&catalogue, now).await?;
     let mut issuers = Vec::new();
-    for i in &catalogue.issuers {
+    for i in catalogue
+        .issuers
+        .iter()
+        .filter(|i| of.takes(i.area.as_str()))
+    {
         let code = i.code.to_string();
         let have = node.store.keys(&code).await?;
         for alg in [Alg::Sm2, Alg::EdDSA, Alg::Es256] {
@@ -84,14 +110,20 @@ pub async fn seed_catalogue(node: &Arc<Node>) -> Result<Seeded> {
 
 /// Seeds the catalogue, and sample licenses if the node has none yet.
 pub async fn seed_demo(node: &Arc<Node>) -> Result<Seeded> {
-    let mut seeded = seed_catalogue(node).await?;
+    seed_demo_of(node, IssuersOf::All).await
+}
+
+/// Seeds the catalogue with the issuers `of`, and (on an empty node) their sample licenses.
+pub async fn seed_demo_of(node: &Arc<Node>, of: IssuersOf<'_>) -> Result<Seeded> {
+    let mut seeded = seed_catalogue_of(node, of).await?;
     if node.store.count().await? > 0 {
         return Ok(seeded);
     }
     let catalogue = Catalogue::sample();
+    let mine: Vec<String> = seeded.issuers.iter().map(|i| i.code.clone()).collect();
     let mut n = 0usize;
     for t in &catalogue.types {
-        for issuer in &t.issuers {
+        for issuer in t.issuers.iter().filter(|i| mine.contains(&i.to_string())) {
             let holders: Vec<(&str, &str)> = match t.holder_kind {
                 HolderCodeType::Uscc => SAMPLE_ENTERPRISES.to_vec(),
                 _ => SAMPLE_CITIZENS.to_vec(),

@@ -108,6 +108,11 @@ pub enum Command {
         data: DataArgs,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Start a federation instead: a national hub, two provinces, a city and a county, each
+        /// an `elicense serve` process on the next ports, with data dirs under DIR, admitted by
+        /// their parents; writes DIR/federation.json.
+        #[arg(long)]
+        federation: bool,
     },
     /// Run a node.
     Serve {

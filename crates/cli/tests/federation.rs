@@ -442,3 +442,62 @@ fn the_hub_runs_on_a_citus_cluster() {
         || (hub.locate(&ids[0]).1["status"] == "revoked").then_some(()),
     );
 }
+
+#[test]
+fn demo_federation_starts_five_nodes_and_gathers_their_licenses_at_the_hub() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("fed");
+    let port = free_port();
+    // The demo takes five consecutive ports from PORT; a port taken meanwhile fails the start.
+    let mut demo = Running::spawn(
+        command(&[
+            "demo",
+            "--federation",
+            "--data",
+            dir.to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ]),
+        tmp.path(),
+        "demo",
+    );
+    let file = dir.join("federation.json");
+    let fed: Value = eventually(Duration::from_secs(120), "federation.json", || {
+        if let Some(code) = demo.exited() {
+            panic!("demo exited with {code}:\n{}", demo.stderr());
+        }
+        serde_json::from_str(&std::fs::read_to_string(&file).ok()?).ok()
+    });
+    let nodes = fed["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 5);
+    let levels: Vec<&str> = nodes.iter().map(|n| n["level"].as_str().unwrap()).collect();
+    for l in ["national", "province", "city", "county"] {
+        assert!(levels.contains(&l), "{levels:?}");
+    }
+    // Every issuing node's API keys are in the file, and its licenses reach the hub.
+    let county = nodes.iter().find(|n| n["level"] == "county").unwrap();
+    assert!(county["issuers"][0]["api_key"]
+        .as_str()
+        .unwrap()
+        .starts_with("elk_"));
+    let db =
+        rusqlite::Connection::open(county["data"].as_str().unwrap().to_owned() + "/elicense.db")
+            .unwrap();
+    let id: String = db
+        .query_row("SELECT identifier FROM licenses LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    let loc = eventually(
+        Duration::from_secs(60),
+        "the hub knows the county's license",
+        || {
+            let (s, body) = http_get(port, &format!("/federation/v1/directory/{id}"))?;
+            (s == 200).then(|| serde_json::from_str::<Value>(&body).unwrap())
+        },
+    );
+    assert_eq!(loc["node"], county["url"]);
+    assert!(
+        demo.stdout().contains("federation.json"),
+        "{}",
+        demo.stdout()
+    );
+}

@@ -9,6 +9,7 @@ mod bench_page;
 mod bench_signin;
 mod db;
 mod demo;
+mod demo_federation;
 mod face;
 mod federation;
 mod id;
@@ -30,7 +31,16 @@ use crate::output;
 
 pub async fn run(cli: crate::cli::Cli) -> i32 {
     match cli.command {
-        Command::Demo { data, listen } => demo::demo(&data, &listen).await,
+        Command::Demo {
+            data,
+            listen,
+            federation: false,
+        } => demo::demo(&data, &listen).await,
+        Command::Demo {
+            data,
+            listen,
+            federation: true,
+        } => demo_federation::run(&data, &listen).await,
         Command::Serve {
             data,
             listen,
