@@ -552,7 +552,7 @@ fn warn_if_shared(path: &Path) {
 
 /// Files of the data dir that hold configuration or secrets: mode 0600 (the SQLite files are
 /// the store's business, see `elicense_store::SqliteStore::open`).
-const PRIVATE_FILES: [&str; 6] = [
+const PRIVATE_FILES: [&str; 7] = [
     "elicense.toml",
     "key-password",
     "holder-secret",
