@@ -34,6 +34,7 @@ mod rows;
 pub mod schema;
 mod sessions;
 mod wallet;
+mod witness;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -5,10 +5,12 @@
 
 pub mod operator;
 mod privacy;
+pub mod witness;
 
 use elicense_store::*;
 pub use operator::*;
 pub use privacy::*;
+pub use witness::*;
 
 pub fn license(
     id: &str,
@@ -409,7 +411,9 @@ macro_rules! conformance_tests {
             shares_of_institution_newest_first, sessions_end_and_disable,
             sessions_touch_and_purge, sign_in_failures_newest_first,
             log_uses_are_commitments, log_refuses_uses_in_clear,
-            operator_changes_are_logged, operator_openings_are_checked);
+            operator_changes_are_logged, operator_openings_are_checked,
+            witness_admits_logs, witness_advance_is_compare_and_swap,
+            witness_fork_reports_are_listed, witness_cosigned_checkpoints_by_size);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
