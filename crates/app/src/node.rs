@@ -85,6 +85,8 @@ pub struct Node {
     pub node_keys: crate::federation::keys::NodeKeys,
     /// Per-institution limits on sharing requests and their alerts.
     pub share_guard: crate::institutions::Guard,
+    /// The witness's per-process state (fork reports made).
+    pub witness: crate::federation::witness::WitnessState,
     reserved: Mutex<HashMap<(String, String), Reserved>>,
     issuers: TtlCache<String, IssuerRecord>,
     faces: OnceLock<Arc<elicense_face::Faces>>,
@@ -102,6 +104,7 @@ impl Node {
             log: crate::log::EventLog::new(&config),
             node_keys: crate::federation::keys::NodeKeys::new(&config),
             share_guard: crate::institutions::Guard::new(config.share_limits),
+            witness: Default::default(),
             keys,
             store,
             clock,

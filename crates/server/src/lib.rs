@@ -162,6 +162,21 @@ pub async fn serve_with(
 ) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweep_expired(node.clone()));
     let sessions = tokio::spawn(sweep_sessions(node.clone()));
+    // A member node with a parent has its checkpoints co-signed by it (C2SP tlog-witness).
+    let submitter = match elicense_app::federation::witness::ParentWitness::of(&node) {
+        Ok(Some(parent)) => Some(tokio::spawn(
+            elicense_app::federation::witness::run_submitter(
+                node.clone(),
+                parent,
+                WITNESS_SUBMIT_EVERY,
+            ),
+        )),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(code = e.code, error = %e.message, "no witness submitter");
+            None
+        }
+    };
     let state = AppState::new(node);
     let shutdown = serve::Shutdown::on(shutdown);
     let limits = options.limits;
@@ -181,8 +196,14 @@ pub async fn serve_with(
     };
     sweeper.abort();
     sessions.abort();
+    if let Some(s) = submitter {
+        s.abort();
+    }
     out
 }
+
+/// How often a member node offers its checkpoint to its parent's witness (when the log grew).
+const WITNESS_SUBMIT_EVERY: Duration = Duration::from_secs(2);
 
 /// Failed sign-ins are kept this long for their owner, seconds.
 const FAILURES_KEPT_SECS: i64 = 90 * 86_400;

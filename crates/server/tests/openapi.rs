@@ -7,7 +7,7 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 39] = [
+const ROUTES: [(&str, &str); 41] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
@@ -53,6 +53,8 @@ const ROUTES: [(&str, &str); 39] = [
     ("/api/v1/operator/keys/{kid}/retirement", "post"),
     ("/api/v1/operator/keys/{kid}/revocation", "post"),
     ("/api/v1/operator/events", "get"),
+    ("/api/v1/operator/witness/forks", "get"),
+    ("/witness/add-checkpoint", "post"),
 ];
 
 #[tokio::test]

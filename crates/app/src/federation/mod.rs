@@ -1,13 +1,15 @@
 //! Federation: a node's place in the network (area, level, parent), its node and witness
 //! keys, the document it publishes at `/.well-known/elicense-node`, and HTTP Message
-//! Signatures (RFC 9421) for node-to-node requests.
+//! Signatures (RFC 9421) for node-to-node requests, and witnessing: every parent co-signs its
+//! children's checkpoints (C2SP tlog-witness, `witness`).
 //!
-//! Not yet here: upward sync, witnessing of children's checkpoints, the signed trust list.
+//! Not yet here: upward sync, the signed trust list.
 
 pub mod document;
 pub mod httpsig;
 pub mod identity;
 pub mod keys;
+pub mod witness;
 
 pub use document::{node_document, NodeDocument};
 pub use identity::{Federation, FederationSettings, NodeIdentity, NodeUrl};

@@ -19,6 +19,7 @@ mod lifecycle;
 mod log;
 mod operator;
 mod verify;
+mod witness;
 
 use std::sync::Arc;
 
@@ -95,6 +96,7 @@ pub async fn run(cli: crate::cli::Cli) -> i32 {
             None => keys::apikey(&args.data, args.issuer.as_deref(), &args.label).await,
         },
         Command::Operator(cmd) => operator::run(cmd).await,
+        Command::Witness(cmd) => witness::run(cmd).await,
         Command::Verify {
             data,
             node,
