@@ -153,7 +153,8 @@ pub async fn serve(
 }
 
 /// Serves `node` on `listener` (and its metrics on `options.metrics`) until `shutdown`
-/// resolves and every connection has closed; runs the expiry sweeper meanwhile.
+/// resolves and every connection has closed; runs the expiry sweeper meanwhile, and on a member
+/// node with a parent the witness submitter (its checkpoints co-signed by the parent).
 pub async fn serve_with(
     node: Arc<Node>,
     listener: tokio::net::TcpListener,
