@@ -179,6 +179,8 @@ pub async fn serve_with(
         }
     };
     let state = AppState::new(node);
+    // The fork counter is on /metrics from the start (at 0), not only after the first fork.
+    metrics::counter!(elicense_app::federation::witness::FORKS_METRIC).increment(0);
     let shutdown = serve::Shutdown::on(shutdown);
     let limits = options.limits;
     let main = serve::accept_loop(

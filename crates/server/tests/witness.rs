@@ -265,6 +265,11 @@ async fn the_witness_answers_with_the_specs_statuses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forked_child_is_refused_reported_and_counted() {
     let parent = TestServer::start().await;
+    let metrics = parent.text("/metrics").await;
+    assert!(
+        metrics.contains("elicense_witness_forks_total "),
+        "the counter is there before any fork"
+    );
     let dir_a = tempfile::tempdir().unwrap();
     let child = child_of(&parent, Some(dir_a.path())).await;
     admit(&parent, &child.node, &child.base).await;
