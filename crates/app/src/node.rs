@@ -89,6 +89,8 @@ pub struct Node {
     pub federation: crate::federation::sync::FederationState,
     /// Per-institution limits on sharing requests and their alerts.
     pub share_guard: crate::institutions::Guard,
+    /// The witness's per-process state (fork reports made).
+    pub witness: crate::federation::witness::WitnessState,
     reserved: Mutex<HashMap<(String, String), Reserved>>,
     issuers: TtlCache<String, IssuerRecord>,
     faces: OnceLock<Arc<elicense_face::Faces>>,
@@ -108,6 +110,7 @@ impl Node {
             trust: Default::default(),
             federation: Default::default(),
             share_guard: crate::institutions::Guard::new(config.share_limits),
+            witness: Default::default(),
             keys,
             store,
             clock,

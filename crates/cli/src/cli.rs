@@ -266,6 +266,10 @@ pub enum Command {
     /// The federation: admit a child node, list the nodes this node knows, locate a license.
     #[command(subcommand)]
     Federation(FederationCommand),
+    /// The node as its children's witness (C2SP tlog-witness): admit a child's log, list the
+    /// forks it refused.
+    #[command(subcommand)]
+    Witness(WitnessCommand),
     /// Verify a credential or presentation read from stdin; exit 0 valid, 1 not valid, 2 error.
     Verify {
         #[command(flatten)]
@@ -595,6 +599,37 @@ pub enum FederationCommand {
         data: DataArgs,
         /// GB/T 36901 identifier.
         identifier: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// Admit a child's log: this node then co-signs its checkpoints (`POST
+    /// /witness/add-checkpoint`). Again for a known origin: replaces its keys and URL.
+    Admit {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The log's checkpoint origin line (the child's base URL without scheme, plus `/log`).
+        #[arg(long)]
+        origin: String,
+        /// A note verifier key of the log (`<name>+<hex id>+<base64>`, as the child publishes
+        /// at /.well-known/elicense-log); repeat for each key.
+        #[arg(long, required = true)]
+        vkey: Vec<String>,
+        /// The child node's base URL.
+        #[arg(long)]
+        url: String,
+    },
+    /// Print the fork reports (children's checkpoints refused as inconsistent with one this
+    /// node co-signed) as JSON, oldest first.
+    Forks {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Only reports with a number above this.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
     },
 }
 

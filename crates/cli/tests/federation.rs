@@ -181,6 +181,29 @@ fn a_license_issued_in_a_county_is_found_through_the_hub_and_its_revocation_foll
         1
     );
 
+    // Every parent witnesses its child: the county's published checkpoint carries a
+    // cosignature line of the city's witness key (admission made the city its witness).
+    let city_doc: Value =
+        serde_json::from_str(&http_get(city.port, "/.well-known/elicense-node").unwrap().1)
+            .unwrap();
+    let witness_name = city_doc["witness_key"]
+        .as_str()
+        .unwrap()
+        .split('+')
+        .next()
+        .unwrap()
+        .to_owned();
+    eventually(
+        Duration::from_secs(30),
+        "the county's checkpoint is co-signed",
+        || {
+            let (_, cp) = http_get(county.port, "/log/checkpoint")?;
+            cp.lines()
+                .any(|l| l.starts_with(&format!("\u{2014} {witness_name} ")))
+                .then_some(())
+        },
+    );
+
     // Every node reported upward is known at the hub.
     let nodes = run(&["federation", "nodes", "--data", hub.dir.data()]);
     nodes.ok();

@@ -9,6 +9,9 @@
 //!   the log grows, and proofs read back out of tiles).
 //! - [`checkpoint`] and [`note`]: C2SP tlog-checkpoint inside C2SP signed notes, signed
 //!   with Ed25519 and (private use) SM2.
+//! - [`cosignature`]: C2SP tlog-cosignature `cosignature/v1` (a witness's timestamped
+//!   Ed25519 cosignature of a checkpoint).
+//! - [`witness`]: C2SP tlog-witness `add-checkpoint` bodies and the witness's decision.
 //!
 //! Invariants across the crate: everything is deterministic and side-effect free except
 //! the [`tree::HashReader`] / [`tiles::TileReader`] seams the caller implements; parsers
@@ -19,11 +22,13 @@
 #![warn(missing_docs)]
 
 pub mod checkpoint;
+pub mod cosignature;
 pub mod hash;
 pub mod note;
 pub mod proof;
 pub mod tiles;
 pub mod tree;
+pub mod witness;
 
 pub use checkpoint::{Checkpoint, CheckpointError, VerifiedCheckpoint};
 pub use hash::{empty_root, leaf_hash, node_hash, Hash, HASH_LEN};

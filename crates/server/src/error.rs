@@ -31,9 +31,15 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self.0.kind {
             ErrorKind::Invalid => match self.0.code {
-                "request.too_large" | "sdjwt.too_large" | "verify.image_too_large" => {
-                    StatusCode::PAYLOAD_TOO_LARGE
-                }
+                "request.too_large"
+                | "sdjwt.too_large"
+                | "verify.image_too_large"
+                | "witness.too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+                // C2SP tlog-witness: a checkpoint the witness cannot prove consistent.
+                "witness.inconsistent"
+                | "witness.root_mismatch"
+                | "witness.bad_empty_root"
+                | "witness.proof_from_zero" => StatusCode::UNPROCESSABLE_ENTITY,
                 "request.unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "route.method_not_allowed" => StatusCode::METHOD_NOT_ALLOWED,
                 _ => StatusCode::BAD_REQUEST,

@@ -154,7 +154,8 @@ pub async fn serve(
 }
 
 /// Serves `node` on `listener` (and its metrics on `options.metrics`) until `shutdown`
-/// resolves and every connection has closed; runs the expiry sweeper meanwhile.
+/// resolves and every connection has closed; runs the expiry sweeper meanwhile, and on a member
+/// node with a parent the witness submitter (its checkpoints co-signed by the parent).
 pub async fn serve_with(
     node: Arc<Node>,
     listener: tokio::net::TcpListener,
@@ -176,7 +177,24 @@ pub async fn serve_with(
                 elicense_app::federation::sync::IDLE,
             ))
         });
+    // A member node with a parent has its checkpoints co-signed by it (C2SP tlog-witness).
+    let submitter = match elicense_app::federation::witness::ParentWitness::of(&node) {
+        Ok(Some(parent)) => Some(tokio::spawn(
+            elicense_app::federation::witness::run_submitter(
+                node.clone(),
+                parent,
+                WITNESS_SUBMIT_EVERY,
+            ),
+        )),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(code = e.code, error = %e.message, "no witness submitter");
+            None
+        }
+    };
     let state = AppState::new(node);
+    // The fork counter is on /metrics from the start (at 0), not only after the first fork.
+    metrics::counter!(elicense_app::federation::witness::FORKS_METRIC).increment(0);
     let shutdown = serve::Shutdown::on(shutdown);
     let limits = options.limits;
     let main = serve::accept_loop(
@@ -198,8 +216,14 @@ pub async fn serve_with(
     if let Some(u) = upward {
         u.abort();
     }
+    if let Some(s) = submitter {
+        s.abort();
+    }
     out
 }
+
+/// How often a member node offers its checkpoint to its parent's witness (when the log grew).
+const WITNESS_SUBMIT_EVERY: Duration = Duration::from_secs(2);
 
 /// Failed sign-ins are kept this long for their owner, seconds.
 const FAILURES_KEPT_SECS: i64 = 90 * 86_400;

@@ -383,6 +383,14 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
         (M::POST, "/federation/v1/sync", public(UNSIGNED)),
         (M::GET, "/federation/v1/holder-key", public(UNSIGNED)),
         (M::GET, "/federation/v1/directory/{identifier}", public(OK)),
+        (M::GET, "/api/v1/operator/witness/forks", operator_api(OK)),
+        // The witness (C2SP tlog-witness): unauthenticated, the log's signature is the
+        // credential; an empty body is malformed for everyone.
+        (
+            M::POST,
+            "/witness/add-checkpoint",
+            public(E::Past(400, "witness.malformed")),
+        ),
     ]
     .into_iter()
     .chain(OPERATOR_CHANGES.map(|path| (M::POST, path, operator_api(E::Ok(201)))))

@@ -7,7 +7,7 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 45] = [
+const ROUTES: [(&str, &str); 47] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
@@ -59,6 +59,8 @@ const ROUTES: [(&str, &str); 45] = [
     ("/federation/v1/sync", "post"),
     ("/federation/v1/holder-key", "get"),
     ("/federation/v1/directory/{identifier}", "get"),
+    ("/api/v1/operator/witness/forks", "get"),
+    ("/witness/add-checkpoint", "post"),
 ];
 
 #[tokio::test]

@@ -441,3 +441,87 @@ pub enum OperatorChange {
     /// Sets an issuer key's `revoked_at` when it has none or a later one.
     RevokeKey { kid: String, revoked_at: i64 },
 }
+
+/// A log this node witnesses (C2SP tlog-witness): a child's log, by its checkpoint origin,
+/// with the log's verifier keys and the head this node last co-signed for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WitnessedLogRecord {
+    /// The log's checkpoint origin line (unique).
+    pub origin: String,
+    /// The log's note verifier keys (`<name>+<hex id>+<base64>`), at least one.
+    pub vkeys: Vec<String>,
+    /// The child node's base URL.
+    pub url: String,
+    /// Size of the last co-signed checkpoint (0 before the first).
+    pub size: u64,
+    /// Root of the last co-signed checkpoint (32 bytes); `None` before the first.
+    pub root: Option<Vec<u8>>,
+    /// The last co-signed checkpoint note, as the log sent it; `None` before the first.
+    pub checkpoint: Option<String>,
+    /// Unix seconds: when the log was admitted.
+    pub admitted_at: i64,
+    /// Unix seconds: when the row last changed.
+    pub updated_at: i64,
+}
+
+/// A compare-and-swap of a witnessed log's head ([`crate::WitnessStore::witness_advance`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WitnessAdvance {
+    /// The log's origin.
+    pub origin: String,
+    /// The size the caller checked the new head against; the swap applies only if the
+    /// stored size is still this one.
+    pub old_size: u64,
+    /// The new head's size (not below `old_size`).
+    pub new_size: u64,
+    /// The new head's root (32 bytes).
+    pub new_root: Vec<u8>,
+    /// The new checkpoint note.
+    pub checkpoint: String,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// What a compare-and-swap of a witnessed log's head did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WitnessSwap {
+    /// The new head is stored.
+    Advanced,
+    /// Someone moved the head meanwhile: nothing was written; `size` is the stored size.
+    Moved {
+        /// The stored size now.
+        size: u64,
+    },
+}
+
+/// A checkpoint a witnessed log signed that is inconsistent with the head this node
+/// co-signed: evidence of a forked or rewritten log, kept for the operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForkReportRecord {
+    /// Number assigned by the store (0 when new), increasing.
+    pub id: i64,
+    /// The log's origin.
+    pub origin: String,
+    /// `root_mismatch` (two signed heads of one size) or `inconsistent` (no valid proof
+    /// that the new head extends the co-signed one).
+    pub kind: String,
+    /// Size of the head this node co-signed.
+    pub cosigned_size: u64,
+    /// Root of the head this node co-signed (32 bytes).
+    pub cosigned_root: Vec<u8>,
+    /// The conflicting checkpoint note, as received (its log signature verified).
+    pub checkpoint: String,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// One of this node's own checkpoints with its parent's cosignature line(s) (child side).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CosignedCheckpointRecord {
+    /// Tree size (unique).
+    pub size: u64,
+    /// The checkpoint note with the log's signatures and the witness's cosignature lines.
+    pub note: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}

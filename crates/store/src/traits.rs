@@ -260,6 +260,38 @@ pub trait OperatorStore: Send + Sync {
     ) -> Result<Vec<crate::log::OperatorOpeningRecord>>;
 }
 
+/// Witnessing (C2SP tlog-witness): the logs this node co-signs as a parent, the forks it saw,
+/// and, as a child, its own checkpoints co-signed by its parent.
+#[async_trait]
+pub trait WitnessStore: Send + Sync {
+    /// Admits a log (or, for a known origin, replaces its keys and URL; its head stays).
+    async fn witness_admit(
+        &self,
+        origin: &str,
+        vkeys: Vec<String>,
+        url: &str,
+        at: i64,
+    ) -> Result<()>;
+    /// A witnessed log by origin.
+    async fn witnessed_log(&self, origin: &str) -> Result<Option<WitnessedLogRecord>>;
+    /// Every witnessed log, by origin.
+    async fn witnessed_logs(&self) -> Result<Vec<WitnessedLogRecord>>;
+    /// Stores a new head atomically if the stored size is still `old_size`, else answers
+    /// `Moved` with the stored size and writes nothing. `NotFound` for an unknown origin,
+    /// `Invalid` if `new_size < old_size`.
+    async fn witness_advance(&self, advance: WitnessAdvance) -> Result<WitnessSwap>;
+    /// Records a fork report; returns its number.
+    async fn put_fork_report(&self, report: ForkReportRecord) -> Result<i64>;
+    /// Fork reports numbered above `after`, oldest first, at most `limit`.
+    async fn fork_reports(&self, after: i64, limit: u32) -> Result<Vec<ForkReportRecord>>;
+    /// Stores (or replaces, for the same size) one of this node's co-signed checkpoints.
+    async fn put_cosigned_checkpoint(&self, c: CosignedCheckpointRecord) -> Result<()>;
+    /// This node's co-signed checkpoint of `size`, if any.
+    async fn cosigned_checkpoint(&self, size: u64) -> Result<Option<CosignedCheckpointRecord>>;
+    /// This node's largest co-signed checkpoint, if any.
+    async fn latest_cosigned_checkpoint(&self) -> Result<Option<CosignedCheckpointRecord>>;
+}
+
 /// Everything a node needs from storage.
 pub trait Store:
     CatalogueStore
@@ -273,6 +305,7 @@ pub trait Store:
     + InstitutionStore
     + OperatorStore
     + crate::federation::FederationStore
+    + WitnessStore
     + crate::log::EventLogStore
 {
 }
@@ -289,6 +322,7 @@ impl<T> Store for T where
         + InstitutionStore
         + OperatorStore
         + crate::federation::FederationStore
+        + WitnessStore
         + crate::log::EventLogStore
 {
 }

@@ -558,7 +558,7 @@ async fn migration_8_binds_existing_authorizations_to_their_holder() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8}
+        "{UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8}
          DELETE FROM schema_migrations WHERE version >= 8;"
     ))
     .await
@@ -590,7 +590,7 @@ async fn migration_9_moves_the_asked_period_out_of_copy_until() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_FEDERATION} {UNDO_OPERATOR} DROP TABLE log_openings; ALTER TABLE events DROP COLUMN reason_category;
+        "{UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} DROP TABLE log_openings; ALTER TABLE events DROP COLUMN reason_category;
          DROP TABLE sign_in_failures, sessions;
          ALTER TABLE shares DROP COLUMN keep_days;
          UPDATE shares SET copy_until = 14 WHERE id = 's9p';
@@ -605,6 +605,32 @@ async fn migration_9_moves_the_asked_period_out_of_copy_until() {
     assert_eq!((p.keep_days, p.copy_until), (14, None));
     let g = s.share("s9g").await.unwrap().unwrap();
     assert_eq!((g.keep_days, g.copy_until), (3, Some(1000 + 3 * 86400)));
+}
+
+/// What the witness migration (13) added, undone by hand.
+const UNDO_WITNESS: &str = "DROP TABLE cosigned_checkpoints, witness_forks, witness_logs;";
+
+/// A schema at migration 13 upgrades to the witness tables: a log can be admitted and its
+/// head advanced, and the operator's tables keep their rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_14_adds_the_witness_tables() {
+    let (s, guard) = fresh().await;
+    s.put_institution(suite::institution("B13", &["M1"]))
+        .await
+        .unwrap();
+    let c = raw(Some(&guard.schema)).await.unwrap();
+    c.batch_execute(&format!(
+        "{UNDO_WITNESS} DELETE FROM schema_migrations WHERE version >= 14;"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(s.status().await.unwrap().current, 13);
+    assert_eq!(s.migrate().await.unwrap(), SCHEMA_VERSION - 13);
+    s.witness_admit("o13", vec!["k".into()], "http://o13", 1)
+        .await
+        .unwrap();
+    assert_eq!(s.witnessed_log("o13").await.unwrap().unwrap().size, 0);
+    assert!(s.institution("B13").await.unwrap().is_some());
 }
 
 /// What the operator migration (12) added, undone by hand.
@@ -623,7 +649,9 @@ const UNDO_FEDERATION: &str =
 async fn migration_13_adds_the_federation_tables() {
     let (s, guard) = fresh().await;
     let c = raw(Some(&guard.schema)).await.unwrap();
-    c.batch_execute(UNDO_FEDERATION).await.unwrap();
+    c.batch_execute(&format!("{UNDO_WITNESS} {UNDO_FEDERATION}"))
+        .await
+        .unwrap();
     c.batch_execute(
         "INSERT INTO hub_licenses (lineage, version, identifier, type_code, issuer, status, node, \
          holder_key, updated_at) VALUES ('T.I.1', 1, 'T.I.1.1', 'T', 'I', 0, 'http://c', \
@@ -652,7 +680,7 @@ async fn migration_12_adds_the_operator_tables() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_FEDERATION} {UNDO_OPERATOR} DELETE FROM schema_migrations WHERE version >= 12;"
+        "{UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} DELETE FROM schema_migrations WHERE version >= 12;"
     ))
     .await
     .unwrap();
@@ -692,7 +720,7 @@ async fn migration_4_upgrades_an_existing_schema() {
         .await
         .unwrap()
         .batch_execute(&format!(
-            "{UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_7}
+            "{UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_7}
              DROP TABLE shares, institution_keys, institutions;
              DROP TABLE accounts, bindings, presentations, authorizations;
              DROP INDEX events_status_seq; ALTER TABLE events DROP COLUMN affects_status;
@@ -732,7 +760,7 @@ async fn migration_7_routes_existing_claims_by_primary_key() {
     }
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8} {UNDO_MIGRATION_7}
+        "{UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8} {UNDO_MIGRATION_7}
          DELETE FROM schema_migrations WHERE version >= 7;"
     ))
     .await

@@ -18,10 +18,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use elicense_crypto::{b64, Alg, Jwks, KeyPair, Signer as _};
-use sha2::{Digest, Sha256};
+use elicense_log::cosignature::{Cosigner, CosignerKey};
 use zeroize::Zeroizing;
 
 use crate::config::NodeConfig;
@@ -32,7 +30,7 @@ pub const NODE_KEY_FILE: &str = "node-key.pem";
 /// The witness key's file in a data dir.
 pub const WITNESS_KEY_FILE: &str = "witness-key.pem";
 /// The signed-note signature type byte of Ed25519 `cosignature/v1` (c2sp.org/signed-note).
-pub const COSIGNATURE_V1_TYPE: u8 = 0x04;
+pub use elicense_log::cosignature::COSIGNATURE_V1_TYPE;
 
 fn key_error(e: impl std::fmt::Display) -> AppError {
     AppError::new(ErrorKind::Internal, "federation.key", e.to_string())
@@ -84,57 +82,50 @@ pub fn load_or_create_key(path: Option<&Path>, alg: Alg, password: &str) -> Resu
     }
 }
 
-/// A witness (cosigner) public key under its name.
+/// A witness (cosigner) public key under its name: the `cosignature/v1` key of
+/// `elicense_log::cosignature`, which computes its key ID and vkey.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WitnessKey {
-    name: String,
-    public: [u8; 32],
-}
+pub struct WitnessKey(CosignerKey);
 
 impl WitnessKey {
     /// The key `public` named `name` (a schema-less URL; no spaces, no `+`).
     pub fn new(name: &str, public: [u8; 32]) -> Result<Self> {
-        if name.is_empty() || name.contains('+') || name.chars().any(char::is_whitespace) {
-            return Err(key_error(format!(
-                "witness name {name:?} is not a note key name"
-            )));
-        }
-        Ok(WitnessKey {
-            name: name.to_owned(),
-            public,
-        })
+        CosignerKey::new(name, public)
+            .map(WitnessKey)
+            .map_err(|e| key_error(format!("witness key {name:?}: {e}")))
+    }
+
+    /// Parses a vkey `<name>+<hex key ID>+<base64(0x04 || key)>` (as published in a node's
+    /// `/.well-known/elicense-node`).
+    pub fn parse(vkey: &str) -> Result<Self> {
+        CosignerKey::parse(vkey)
+            .map(WitnessKey)
+            .map_err(|e| AppError::new(ErrorKind::Invalid, e.code(), format!("witness key: {e}")))
     }
 
     /// The name.
     pub fn name(&self) -> &str {
-        &self.name
+        self.0.name()
     }
 
     /// The 32-byte Ed25519 public key.
     pub fn public(&self) -> &[u8; 32] {
-        &self.public
+        self.0.public()
     }
 
     /// The `cosignature/v1` key ID: `SHA-256(name || 0x0A || 0x04 || key)[:4]`, big-endian.
     pub fn key_id(&self) -> u32 {
-        let d = Sha256::new()
-            .chain_update(self.name.as_bytes())
-            .chain_update([b'\n', COSIGNATURE_V1_TYPE])
-            .chain_update(self.public)
-            .finalize();
-        u32::from_be_bytes([d[0], d[1], d[2], d[3]])
+        self.0.key_id()
     }
 
     /// The verifier key string `<name>+<8 hex digits>+<base64(0x04 || key)>`.
     pub fn vkey(&self) -> String {
-        let mut material = vec![COSIGNATURE_V1_TYPE];
-        material.extend_from_slice(&self.public);
-        format!(
-            "{}+{:08x}+{}",
-            self.name,
-            self.key_id(),
-            STANDARD.encode(material)
-        )
+        self.0.vkey()
+    }
+
+    /// The `cosignature/v1` verifier.
+    pub fn cosigner_key(&self) -> &CosignerKey {
+        &self.0
     }
 }
 
@@ -146,6 +137,8 @@ pub struct LoadedKeys {
     pub witness: Arc<KeyPair>,
     /// The witness key's public form.
     pub witness_key: WitnessKey,
+    /// Makes `cosignature/v1`s with the witness key.
+    pub cosigner: Arc<Cosigner>,
 }
 
 /// The federation keys of a [`crate::Node`], loaded (or created) on first use.
@@ -192,10 +185,15 @@ impl NodeKeys {
                     .map_err(key_error)?
                     .try_into()
                     .map_err(|_| key_error("an Ed25519 public key is 32 bytes"))?;
+                let witness_key = WitnessKey::new(&self.witness_name, public)?;
+                let witness = Arc::new(witness);
+                let cosigner = Cosigner::new(witness_key.cosigner_key().clone(), witness.clone())
+                    .map_err(key_error)?;
                 Ok(Arc::new(LoadedKeys {
-                    witness_key: WitnessKey::new(&self.witness_name, public)?,
+                    witness_key,
                     node: Arc::new(node),
-                    witness: Arc::new(witness),
+                    witness,
+                    cosigner: Arc::new(cosigner),
                 }))
             })
             .clone()
@@ -213,20 +211,30 @@ impl NodeKeys {
 mod tests {
     use super::*;
 
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+    use sha2::{Digest, Sha256};
+
     #[test]
     fn witness_vkey_shape_and_key_id() {
-        let k = WitnessKey::new("witness.example.com/w1", [7u8; 32]).unwrap();
+        let pair = KeyPair::generate(Alg::EdDSA, &mut rand::rngs::OsRng);
+        let public: [u8; 32] = b64::decode(&pair.public_jwk().x)
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let k = WitnessKey::new("witness.example.com/w1", public).unwrap();
         let v = k.vkey();
         let parts: Vec<&str> = v.splitn(3, '+').collect();
         assert_eq!(parts.len(), 3);
         assert_eq!(parts[0], "witness.example.com/w1");
         assert_eq!(parts[1].len(), 8);
         let mut msg = b"witness.example.com/w1\n\x04".to_vec();
-        msg.extend_from_slice(&[7u8; 32]);
+        msg.extend_from_slice(&public);
         assert_eq!(parts[1], hex::encode(&Sha256::digest(&msg)[..4]));
         let material = STANDARD.decode(parts[2]).unwrap();
         assert_eq!(material[0], 0x04);
-        assert_eq!(&material[1..], &[7u8; 32]);
+        assert_eq!(&material[1..], &public);
+        assert_eq!(WitnessKey::parse(&v).unwrap(), k);
         assert!(WitnessKey::new("a b", [0; 32]).is_err());
         assert!(WitnessKey::new("a+b", [0; 32]).is_err());
         assert_eq!(

@@ -8,7 +8,8 @@
 //!   it admitted as a child, or of its parent ([`authenticate`]), never a shared secret.
 //! - A child is admitted only by the operator ([`admit`]), after reading the child's own
 //!   node document: the child names this node as its parent, stands at a lower level, and
-//!   its area lies within this node's area (`federation.not_a_child` otherwise).
+//!   its area lies within this node's area (`federation.not_a_child` otherwise). Admission
+//!   also makes this node the witness of the child's log (its origin and verifier keys).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -232,6 +233,8 @@ pub async fn admit(node: &Arc<Node>, url: &str) -> Result<TrustedNode> {
     node.store
         .fed_put_node(node_record(&t, None, node.now())?)
         .await?;
+    // A parent is its children's witness: it co-signs the checkpoints of the log it admits.
+    super::witness::admit(node, &doc.log_origin, &doc.log_keys, &t.url).await?;
     Ok(t)
 }
 

@@ -21,6 +21,7 @@ mod lifecycle;
 mod log;
 mod operator;
 mod verify;
+mod witness;
 
 use std::sync::Arc;
 
@@ -107,6 +108,7 @@ pub async fn run(cli: crate::cli::Cli) -> i32 {
         },
         Command::Operator(cmd) => operator::run(cmd).await,
         Command::Federation(cmd) => federation::run(cmd).await,
+        Command::Witness(cmd) => witness::run(cmd).await,
         Command::Verify {
             data,
             node,

@@ -71,9 +71,10 @@ impl VerifiedNote {
         &self.note
     }
 
-    /// The note with `signer`'s signature appended (e.g. a parent node co-signing a
-    /// child's checkpoint). Existing lines are kept in order; re-signing with a key that
-    /// already signed is an error.
+    /// The note with `signer`'s plain signed-note signature appended (another key signing
+    /// the same text). Existing lines are kept in order; re-signing with a key that already
+    /// signed is an error. This is not a witness's cosignature: a parent co-signs a child's
+    /// checkpoint with a timestamped `cosignature/v1` ([`crate::cosignature`]).
     pub fn cosign(&self, signer: &NoteSigner) -> Result<String, NoteError> {
         let mut note = self.note.clone();
         if note

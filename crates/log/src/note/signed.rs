@@ -33,7 +33,7 @@ impl NoteSignature {
         format!("\u{2014} {} {}\n", self.name, b64_encode(&raw))
     }
 
-    fn parse_line(line: &str) -> Result<Self, NoteError> {
+    pub(crate) fn parse_line(line: &str) -> Result<Self, NoteError> {
         let rest = line.strip_prefix("\u{2014} ").ok_or(NoteError::Malformed(
             "signature line must start with an em dash",
         ))?;

@@ -13,6 +13,7 @@ pub mod status_lists;
 pub mod verifications;
 pub mod wallet;
 pub mod wellknown;
+pub mod witness;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -69,4 +70,6 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(operator::key_retirement::handler))
         .routes(routes!(operator::key_revocation::handler))
         .routes(routes!(operator::events::handler))
+        .routes(routes!(operator::witness_forks::handler))
+        .routes(routes!(witness::add_checkpoint::handler))
 }

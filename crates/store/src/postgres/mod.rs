@@ -35,6 +35,7 @@ mod rows;
 pub mod schema;
 mod sessions;
 mod wallet;
+mod witness;
 
 use std::sync::Arc;
 use std::time::Duration;

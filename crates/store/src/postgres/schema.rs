@@ -147,6 +147,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     LEAF_V2,
     OPERATOR,
     FEDERATION,
+    WITNESS,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -371,6 +372,27 @@ CREATE TABLE operator_events (
     subject text NOT NULL, actor text NOT NULL, at bigint NOT NULL, since bigint
 );
 CREATE TABLE operator_openings (seq bigint PRIMARY KEY, salt bytea NOT NULL, event bytea NOT NULL);
+"#;
+
+/// Migration 14: witnessing (C2SP tlog-witness, `WitnessStore`): the logs this node co-signs
+/// as a parent, each with the head it last co-signed in one row (advanced by one conditional
+/// UPDATE: the check of the old size and the write are atomic), the forks it saw, and this
+/// node's own checkpoints co-signed by its parent. Plain tables: a parent has a few dozen
+/// children.
+const WITNESS: &str = r#"
+CREATE TABLE witness_logs (
+    origin text PRIMARY KEY, vkeys text NOT NULL, url text NOT NULL,
+    size bigint NOT NULL DEFAULT 0, root bytea, checkpoint text,
+    admitted_at bigint NOT NULL, updated_at bigint NOT NULL
+);
+CREATE TABLE witness_forks (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, origin text NOT NULL,
+    kind text NOT NULL, cosigned_size bigint NOT NULL, cosigned_root bytea NOT NULL,
+    checkpoint text NOT NULL, at bigint NOT NULL
+);
+CREATE TABLE cosigned_checkpoints (
+    size bigint PRIMARY KEY, note text NOT NULL, created_at bigint NOT NULL
+);
 "#;
 
 /// The schema version this build writes.

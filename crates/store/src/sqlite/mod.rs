@@ -17,6 +17,7 @@ pub(crate) mod operator;
 pub mod schema;
 mod sessions;
 mod wallet;
+pub(crate) mod witness;
 mod writer;
 
 use std::path::{Path, PathBuf};

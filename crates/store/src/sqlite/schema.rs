@@ -212,6 +212,24 @@ CREATE TABLE hub_holders (
     holder_key BLOB NOT NULL, lineage TEXT NOT NULL, PRIMARY KEY (holder_key, lineage)
 ) WITHOUT ROWID;
 "#,
+    // 11: witnessing (C2SP tlog-witness): the logs this node co-signs as a parent, each with the
+    // head it last co-signed (one row, swapped atomically), the forks it saw, and this node's
+    // own checkpoints co-signed by its parent.
+    r#"
+CREATE TABLE witness_logs (
+    origin TEXT PRIMARY KEY, vkeys TEXT NOT NULL, url TEXT NOT NULL,
+    size INTEGER NOT NULL DEFAULT 0, root BLOB, checkpoint TEXT,
+    admitted_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE witness_forks (
+    id INTEGER PRIMARY KEY, origin TEXT NOT NULL, kind TEXT NOT NULL,
+    cosigned_size INTEGER NOT NULL, cosigned_root BLOB NOT NULL, checkpoint TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE TABLE cosigned_checkpoints (
+    size INTEGER PRIMARY KEY, note TEXT NOT NULL, created_at INTEGER NOT NULL
+);
+"#,
 ];
 
 /// The schema version this build writes.

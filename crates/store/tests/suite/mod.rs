@@ -6,11 +6,13 @@
 pub mod federation;
 pub mod operator;
 mod privacy;
+pub mod witness;
 
 use elicense_store::*;
 pub use federation::*;
 pub use operator::*;
 pub use privacy::*;
+pub use witness::*;
 
 pub fn license(
     id: &str,
@@ -412,7 +414,9 @@ macro_rules! conformance_tests {
             sessions_touch_and_purge, sign_in_failures_newest_first,
             log_uses_are_commitments, log_refuses_uses_in_clear,
             operator_changes_are_logged, operator_openings_are_checked,
-            federation_batches_apply_once, federation_push_state_and_hub_without_outbox);
+            federation_batches_apply_once, federation_push_state_and_hub_without_outbox,
+            witness_admits_logs, witness_advance_is_compare_and_swap,
+            witness_fork_reports_are_listed, witness_cosigned_checkpoints_by_size);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(

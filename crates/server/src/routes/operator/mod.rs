@@ -17,6 +17,7 @@ pub mod institution_disabling;
 pub mod institution_enabling;
 pub mod key_retirement;
 pub mod key_revocation;
+pub mod witness_forks;
 
 use axum::http::StatusCode;
 use axum::Json;
