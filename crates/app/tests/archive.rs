@@ -49,7 +49,7 @@ async fn a_bag_with_uses_carries_their_openings_and_checks_offline() {
     apply(&env.node, &lic.identifier, req).await.unwrap();
 
     let bag = env.dir.path().join("bag");
-    let summary = archive::export(&env.node, Scope::License(lic.identifier.to_string()), &bag)
+    let summary = archive::export(&env.node, Scope::License(lic.identifier.clone()), &bag)
         .await
         .unwrap();
     // Issue, the hotel's query and annotated copy (legal basis), the suspension.

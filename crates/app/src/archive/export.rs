@@ -26,7 +26,7 @@ async fn select(node: &Node, scope: &Scope) -> Result<BTreeMap<String, LicenseRe
     let mut lineages = BTreeSet::new();
     match scope {
         Scope::License(id) => {
-            let rec = node.store.license(id).await?.ok_or_else(|| {
+            let rec = node.store.license(id.as_str()).await?.ok_or_else(|| {
                 AppError::not_found("license.not_found", format!("no license {id}"))
             })?;
             lineages.insert(rec.lineage);

@@ -50,3 +50,186 @@ pub(crate) fn identifier(
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use elicense_core::share::{Basis, ShareState};
+    use elicense_core::{EventKind, ReasonCategory};
+    use elicense_store::{AuthorizationRecord, EventRecord, ShareRecord};
+
+    use super::*;
+
+    const ID: &str = "1.2.156.3005.2.11100000000000002Q002.11110000000000012X.0000000001.001.";
+
+    /// A strict identifier (the check character computed).
+    fn id() -> String {
+        let body = ID.trim_start_matches("1.2.156.3005.2.").replace('.', "");
+        format!("{ID}{}", elicense_core::mod37_36(&body).unwrap())
+    }
+
+    fn event() -> EventRecord {
+        EventRecord {
+            seq: 7,
+            identifier: id(),
+            kind: "revoke".into(),
+            actor: "clerk".into(),
+            at: 1,
+            reason: Some("words".into()),
+            detail: r#"{"successor":"x"}"#.into(),
+            reason_category: Some("violation".into()),
+        }
+    }
+
+    fn share() -> ShareRecord {
+        ShareRecord {
+            id: "s1".into(),
+            institution: "91310101MA1FPX0Q1Y".into(),
+            staff: "a".into(),
+            matter: "hotel_check_in".into(),
+            purpose: "p".into(),
+            identifier: id(),
+            lineage: "l".into(),
+            holder_key: "h".into(),
+            basis: "consent".into(),
+            state: "pending".into(),
+            created_at: 0,
+            expires_at: 100,
+            decided_at: None,
+            copy: None,
+            copy_until: None,
+            keep_days: 30,
+        }
+    }
+
+    fn authorization() -> AuthorizationRecord {
+        AuthorizationRecord {
+            id: "a1".into(),
+            lineage: "l".into(),
+            identifier: id(),
+            grantor_key: "g".into(),
+            holder_key: "h".into(),
+            agent_key: "k".into(),
+            agent_name: "n".into(),
+            matter: "age_check".into(),
+            valid_from: 10,
+            valid_until: 20,
+            created_at: 0,
+            withdrawn_at: None,
+            ended_at: None,
+        }
+    }
+
+    fn is_corrupt<T: std::fmt::Debug>(r: Result<T, AppError>, what: &str) {
+        let e = r.expect_err(what);
+        assert_eq!(
+            (e.code, e.kind),
+            ("store.corrupt", ErrorKind::Internal),
+            "{what}: {e}"
+        );
+    }
+
+    #[test]
+    fn events_parse_kind_category_and_detail_or_are_corrupt() {
+        let e = Event::try_from(event()).unwrap();
+        assert_eq!(
+            e.kind,
+            EventKind::Lifecycle(elicense_core::lifecycle::Action::Revoke)
+        );
+        assert_eq!(e.reason_category, Some(ReasonCategory::Violation));
+        assert_eq!(e.detail_text("successor"), Some("x"));
+        for (what, bad) in [
+            (
+                "kind",
+                EventRecord {
+                    kind: "teleport".into(),
+                    ..event()
+                },
+            ),
+            (
+                "category",
+                EventRecord {
+                    reason_category: Some("whim".into()),
+                    ..event()
+                },
+            ),
+            (
+                "detail",
+                EventRecord {
+                    detail: "not json".into(),
+                    ..event()
+                },
+            ),
+            (
+                "empty detail",
+                EventRecord {
+                    detail: String::new(),
+                    ..event()
+                },
+            ),
+        ] {
+            is_corrupt(Event::try_from(&bad), what);
+        }
+    }
+
+    #[test]
+    fn shares_parse_basis_state_and_identifier_or_are_corrupt() {
+        let s = Share::try_from(share()).unwrap();
+        assert_eq!(
+            (s.basis, s.stored_state),
+            (Basis::Consent, ShareState::Pending)
+        );
+        assert_eq!(s.state_at(99), ShareState::Pending);
+        assert_eq!(s.state_at(100), ShareState::Expired);
+        assert_eq!(s.identifier.as_str(), id());
+        for (what, bad) in [
+            (
+                "basis",
+                ShareRecord {
+                    basis: "whim".into(),
+                    ..share()
+                },
+            ),
+            (
+                "state",
+                ShareRecord {
+                    state: "limbo".into(),
+                    ..share()
+                },
+            ),
+            (
+                "identifier",
+                ShareRecord {
+                    identifier: id().to_lowercase(),
+                    ..share()
+                },
+            ),
+        ] {
+            is_corrupt(Share::try_from(&bad), what);
+        }
+    }
+
+    #[test]
+    fn authorizations_carry_their_grant_or_are_corrupt() {
+        let a = Authorization::try_from(authorization()).unwrap();
+        assert_eq!((a.grant.valid_from, a.grant.valid_until), (10, 20));
+        assert_eq!(a.grant.matter, "age_check");
+        for (what, bad) in [
+            (
+                "identifier",
+                AuthorizationRecord {
+                    identifier: "1.2.3".into(),
+                    ..authorization()
+                },
+            ),
+            (
+                "period",
+                AuthorizationRecord {
+                    valid_until: 9,
+                    ..authorization()
+                },
+            ),
+        ] {
+            is_corrupt(Authorization::try_from(&bad), what);
+        }
+    }
+}

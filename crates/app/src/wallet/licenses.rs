@@ -101,7 +101,7 @@ pub struct Opened {
 impl Opened {
     /// Not superseded by a later version.
     pub fn current(&self) -> bool {
-        is_current(&self.license.record)
+        is_current(&self.license)
     }
 
     /// Whether the opener may do `act` with this version.
@@ -134,8 +134,8 @@ impl Opened {
 }
 
 /// Not superseded by a later version.
-fn is_current(r: &LicenseRecord) -> bool {
-    r.status != Status::Superseded.code()
+fn is_current(l: &License) -> bool {
+    l.status != Status::Superseded
 }
 
 impl Opened {
@@ -148,7 +148,7 @@ impl Opened {
             issuer_name: self.license.meta.issuer_name.clone(),
             license_number: self.license.meta.license_number.clone(),
             status: self.license.status.code().to_owned(),
-            badge: badge(&self.license.record, now).to_owned(),
+            badge: badge(&self.license, now).to_owned(),
             valid_until: self.license.meta.valid_until.map(timeutil::format),
             access: self.access.kind(),
             agent_matter: match &self.access {
@@ -160,10 +160,10 @@ impl Opened {
 }
 
 /// The list badge: the status, or `expiring` when valid and ending within 30 days.
-pub fn badge(r: &LicenseRecord, now: i64) -> &str {
-    match r.valid_until {
-        Some(end) if r.status == "valid" && end - now <= EXPIRING_SOON_SECS => "expiring",
-        _ => &r.status,
+pub fn badge(l: &License, now: i64) -> &'static str {
+    match l.record.valid_until {
+        Some(end) if l.status == Status::Valid && end - now <= EXPIRING_SOON_SECS => "expiring",
+        _ => l.status.code(),
     }
 }
 
@@ -194,18 +194,17 @@ pub async fn open_for(
         .license(identifier.as_str())
         .await?
         .ok_or_else(|| not_found(identifier))?;
-    let access = access(node, id, &record)
+    let license = License::try_from(record)?;
+    let access = access(node, id, &license)
         .await?
         .ok_or_else(|| not_found(identifier))?;
-    let opened = opened(node, record, access).await?;
+    let opened = opened(node, license, access).await?;
     opened.check(act)?;
     Ok(opened)
 }
 
-/// A stored license version opened with `access`: parsed (`store.corrupt` if it does not),
-/// with its type as issued.
-async fn opened(node: &Arc<Node>, record: LicenseRecord, access: Access) -> Result<Opened> {
-    let license = License::try_from(record)?;
+/// A license version opened with `access`, with its type as issued.
+async fn opened(node: &Arc<Node>, license: License, access: Access) -> Result<Opened> {
     let license_type = node
         .catalogue
         .get(
@@ -230,8 +229,9 @@ async fn authorizations_for_agent(node: &Arc<Node>, agent_key: &str) -> Result<V
         .collect()
 }
 
-/// Who the identity is to license version `r`, decided by `agency::standing`.
-async fn access(node: &Arc<Node>, id: &Identity, r: &LicenseRecord) -> Result<Option<Access>> {
+/// Who the identity is to license version `l`, decided by `agency::standing`.
+async fn access(node: &Arc<Node>, id: &Identity, l: &License) -> Result<Option<Access>> {
+    let r = &l.record;
     let represented: Vec<&str> = id.enterprises.iter().map(|(_, k)| k.as_str()).collect();
     let viewer = Viewer {
         person_key: &id.person_key,
@@ -240,7 +240,7 @@ async fn access(node: &Arc<Node>, id: &Identity, r: &LicenseRecord) -> Result<Op
     let version = Version {
         lineage: &r.lineage,
         holder_key: &r.holder_key,
-        current: is_current(r),
+        current: is_current(l),
     };
     let records = if version.current {
         authorizations_for_agent(node, &id.person_key).await?
@@ -294,8 +294,9 @@ pub async fn list(node: &Arc<Node>, id: &Identity) -> Result<Vec<Group>> {
         let Some(r) = node.store.versions(&lineage).await?.pop() else {
             continue;
         };
-        if let Some(a @ Access::Agent(_)) = access(node, id, &r).await? {
-            records.push((r, a));
+        let license = License::try_from(r)?;
+        if let Some(a @ Access::Agent(_)) = access(node, id, &license).await? {
+            records.push((license.record, a));
         }
     }
     // Keep the newest version of each lineage (older versions were superseded).
@@ -310,7 +311,7 @@ pub async fn list(node: &Arc<Node>, id: &Identity) -> Result<Vec<Group>> {
     }
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     for (record, access) in newest.into_values() {
-        let opened = opened(node, record, access).await?;
+        let opened = opened(node, License::try_from(record)?, access).await?;
         let g = groups
             .entry(opened.license.record.type_code.clone())
             .or_insert_with(|| Group {
