@@ -11,14 +11,14 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use elicense_core::catalogue::LicenseType;
-use elicense_core::license::LicenseMeta;
 use elicense_core::lifecycle::Status;
+use elicense_core::Identifier;
 use elicense_face::{FaceInput, Seal};
-use elicense_store::LicenseRecord;
 use time::Date;
 
 use crate::error::{AppError, ErrorKind, Result};
 use crate::node::Node;
+use crate::stored::License;
 
 /// An output format of a face.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,32 +80,23 @@ fn text(v: &serde_json::Value) -> String {
 
 /// The public verification page of a license (its face's QR code holds it with a token,
 /// [`check::face_url`]).
-pub fn verify_url(node: &Node, identifier: &str) -> String {
+pub fn verify_url(node: &Node, identifier: &Identifier) -> String {
     format!("{}/verify/{identifier}", node.config.base_url)
 }
 
 /// The template input for a license's own face: [`input`], its QR code holding the link to
 /// the public page with a fresh face token ([`check::sign`]).
-pub async fn license_input(
-    node: &Node,
-    record: &LicenseRecord,
-    meta: &LicenseMeta,
-    t: &LicenseType,
-) -> Result<FaceInput> {
-    let mut face = input(node, record, meta, t);
-    let token = check::sign(node, record, meta).await?;
-    face.qr = check::face_url(node, &record.identifier, &token);
+pub async fn license_input(node: &Node, license: &License, t: &LicenseType) -> Result<FaceInput> {
+    let mut face = input(node, license, t);
+    let token = check::sign(node, license).await?;
+    face.qr = check::face_url(node, &license.identifier, &token);
     Ok(face)
 }
 
 /// The template input for one license, its QR code the plain link to the public page (the
 /// annotated copy's face replaces it; a license's own face is [`license_input`]).
-pub fn input(
-    node: &Node,
-    record: &LicenseRecord,
-    meta: &LicenseMeta,
-    t: &LicenseType,
-) -> FaceInput {
+pub fn input(node: &Node, license: &License, t: &LicenseType) -> FaceInput {
+    let meta = &license.meta;
     let mut fields = std::collections::BTreeMap::new();
     let until = meta
         .valid_until
@@ -115,7 +106,7 @@ pub fn input(
     for (k, v) in [
         ("type_name", t.name.clone()),
         ("type_name_en", t.name_en.clone()),
-        ("identifier", record.identifier.clone()),
+        ("identifier", license.identifier.to_string()),
         ("license_number", meta.license_number.clone()),
         ("holder_name", meta.holder.name.clone()),
         ("holder_code", meta.holder.code.value().to_owned()),
@@ -135,17 +126,19 @@ pub fn input(
             items.push((item.label.clone(), text(v)));
         }
     }
-    let watermark = (record.status != "valid").then(|| {
-        let label = Status::parse(&record.status)
-            .map(|s| s.label_zh())
-            .unwrap_or("无效");
-        format!("{label} {}", record.status.to_uppercase())
+    let status = license.status;
+    let watermark = (status != Status::Valid).then(|| {
+        format!(
+            "{} {}",
+            status.label_zh(),
+            status.code().to_ascii_uppercase()
+        )
     });
     FaceInput {
         template: t.face_template.clone(),
         fields,
         items,
-        qr: verify_url(node, &record.identifier),
+        qr: verify_url(node, &license.identifier),
         seal: Seal {
             name: meta.issuer_name.clone(),
         },
@@ -169,18 +162,25 @@ pub async fn render(node: &Arc<Node>, input: FaceInput, format: FaceFormat) -> R
 /// Renders the face of a stored license by identifier (the operator's `elicense face`).
 pub async fn render_identifier(
     node: &Arc<Node>,
-    identifier: &str,
+    identifier: &Identifier,
     format: FaceFormat,
 ) -> Result<Vec<u8>> {
-    let record = node.store.license(identifier).await?.ok_or_else(|| {
-        AppError::not_found("license.not_found", format!("no license {identifier}"))
-    })?;
-    let meta = crate::wallet::licenses::meta_of(&record)?;
+    let record = node
+        .store
+        .license(identifier.as_str())
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found("license.not_found", format!("no license {identifier}"))
+        })?;
+    let license = License::try_from(record)?;
     let t = node
         .catalogue
-        .get(&record.type_code, Some(record.catalogue_version))
+        .get(
+            &license.record.type_code,
+            Some(license.record.catalogue_version),
+        )
         .await?;
-    let face = license_input(node, &record, &meta, &t).await?;
+    let face = license_input(node, &license, &t).await?;
     render(node, face, format).await
 }
 

@@ -76,7 +76,8 @@ pub struct StatusRef {
 /// The result of issuing.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Issued {
-    pub identifier: String,
+    #[schema(value_type = String)]
+    pub identifier: Identifier,
     pub credential: String,
     pub status: StatusRef,
     pub event_seq: i64,
@@ -141,7 +142,7 @@ pub async fn issue_with_journal(
     }
     let event = node.store.insert(new).await?;
     Ok(Issued {
-        identifier: issued.record.identifier,
+        identifier: issued.identifier,
         credential: issued.record.credential,
         status: StatusRef {
             uri: node.status.uri(slot.list),
@@ -247,6 +248,8 @@ pub async fn prepare(node: &Arc<Node>, req: &IssueRequest, now: i64) -> Result<P
 
 /// A signed license version, ready to store.
 pub struct Signed {
+    /// The new version's identifier (`record.identifier` as parsed).
+    pub identifier: Identifier,
     pub record: LicenseRecord,
 }
 
@@ -320,7 +323,10 @@ pub async fn sign_and_record(
         valid_until: meta.valid_until.map(timeutil::day_end),
         updated_at: now,
     };
-    Ok(Signed { record })
+    Ok(Signed {
+        identifier: meta.identifier.clone(),
+        record,
+    })
 }
 
 /// A copy of a stored license's credential bound to a holder device key (`cnf.jwk`), signed

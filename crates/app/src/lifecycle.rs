@@ -9,17 +9,17 @@ use std::sync::Arc;
 
 use elicense_core::holder::{Holder, HolderCode};
 use elicense_core::ident::Identifier;
-use elicense_core::license::LicenseMeta;
-use elicense_core::lifecycle::{transition, Action, LifecycleState, Status};
+use elicense_core::lifecycle::{transition, Action, LifecycleState};
 use elicense_core::{EventKind, ReasonCategory};
 use elicense_crypto::{Alg, Jwk};
-use elicense_store::{EventRecord, LicenseRecord, TransitionRecord};
+use elicense_store::{EventRecord, TransitionRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::error::{AppError, ErrorKind, Result};
 use crate::issue::{sign_and_record, Issued, StatusRef};
 use crate::node::Node;
+use crate::stored::License;
 use crate::timeutil;
 
 /// An action on one license version.
@@ -96,17 +96,14 @@ pub struct ActionOutcome {
 }
 
 /// Applies `req` to the license version `identifier`.
-pub async fn apply(
-    node: &Arc<Node>,
-    identifier: &str,
-    req: ActionRequest,
-) -> Result<ActionOutcome> {
-    let id = Identifier::parse(identifier).map_err(AppError::invalid)?;
-    let record = node
+pub async fn apply(node: &Arc<Node>, id: &Identifier, req: ActionRequest) -> Result<ActionOutcome> {
+    let license = node
         .store
         .license(id.as_str())
         .await?
         .ok_or_else(|| AppError::not_found("license.not_found", format!("no license {id}")))?;
+    let license = License::try_from(license)?;
+    let record = &license.record;
     if let Some(acting) = &req.acting_issuer {
         if acting != &record.issuer {
             return Err(AppError::forbidden(
@@ -116,7 +113,7 @@ pub async fn apply(
         }
     }
     let state = LifecycleState {
-        status: Status::parse(&record.status).ok_or_else(|| corrupt(&record, "status"))?,
+        status: license.status,
         pledged: record.pledged,
     };
     let next = transition(state, req.action).map_err(|e| {
@@ -128,7 +125,7 @@ pub async fn apply(
     })?;
     let now = node.now();
     let successor = if req.action.creates_version() {
-        Some(successor(node, &id, &record, &req, state.pledged, now).await?)
+        Some(successor(node, &license, &req, now).await?)
     } else {
         None
     };
@@ -183,7 +180,7 @@ pub async fn apply(
         None => None,
     };
     Ok(ActionOutcome {
-        identifier: record.identifier,
+        identifier: license.record.identifier,
         action: req.action.code().to_string(),
         status: next.status.code().to_string(),
         pledged: next.pledged,
@@ -194,7 +191,7 @@ pub async fn apply(
                 uri: node.status.uri(list),
                 idx: s.record.status_idx,
             },
-            identifier: s.record.identifier,
+            identifier: s.identifier,
             credential: s.record.credential,
             event_seq: event.seq + 1,
             log: successor_log,
@@ -205,14 +202,11 @@ pub async fn apply(
 /// Builds and signs the next version for change, extend and transfer.
 async fn successor(
     node: &Arc<Node>,
-    id: &Identifier,
-    record: &LicenseRecord,
+    license: &License,
     req: &ActionRequest,
-    pledged: bool,
     now: i64,
 ) -> Result<(crate::issue::Signed, u32)> {
-    let old: LicenseMeta =
-        serde_json::from_str(&record.meta).map_err(|_| corrupt(record, "meta"))?;
+    let (id, record, old) = (&license.identifier, &license.record, &license.meta);
     // A new version is issued under the current catalogue definition.
     let lt = node.catalogue.get(record.type_code.as_str(), None).await?;
     let mut meta = old.clone();
@@ -302,7 +296,6 @@ async fn successor(
     // Whatever changed (items, holder), the items the holder's ID determines must agree.
     elicense_core::license::check_holder_items(&lt, &meta.holder.code, &meta.data)
         .map_err(AppError::invalid)?;
-    let _ = pledged;
     meta.identifier = id.next_version().map_err(AppError::invalid)?;
     meta.replaces = Some(id.clone());
     meta.issue_date = timeutil::date_at(now);
@@ -310,13 +303,7 @@ async fn successor(
     let slot = node
         .take_slot(record.type_code.as_str(), record.issuer.as_str())
         .await?;
-    let alg = match req.alg {
-        Some(a) => a,
-        None => record
-            .alg
-            .parse::<Alg>()
-            .map_err(|_| corrupt(record, "alg"))?,
-    };
+    let alg = req.alg.unwrap_or(license.alg);
     let signed = sign_and_record(node, &lt, meta, slot, alg, holder_jwk, now).await?;
     Ok((signed, slot.list))
 }
@@ -328,22 +315,12 @@ fn value_text(v: &Value) -> String {
     }
 }
 
-fn corrupt(record: &LicenseRecord, what: &str) -> AppError {
-    AppError::new(
-        ErrorKind::Internal,
-        "store.corrupt",
-        format!(
-            "license {}: stored {what} does not parse",
-            record.identifier
-        ),
-    )
-}
-
 /// Moves every license whose validity ended into `expired`; returns how many it moved.
 pub async fn expire_due(node: &Arc<Node>, limit: u32) -> Result<usize> {
     let due = node.store.expiring(node.now(), limit).await?;
     let mut n = 0;
     for id in due {
+        let id = crate::stored::identifier("a license due to expire", &id)?;
         let mut req = ActionRequest::new(Action::Expire, "system:expiry");
         req.reason = Some("有效期届满 validity ended".into());
         match apply(node, &id, req).await {

@@ -14,6 +14,7 @@
 
 use std::sync::Arc;
 
+use elicense_core::Identifier;
 use elicense_log::checkpoint::VerifiedCheckpoint;
 use elicense_log::note::Verifiers;
 use elicense_log::{leaf_hash, verify_inclusion};
@@ -73,12 +74,12 @@ async fn opening_of(node: &Arc<Node>, o: OpeningRecord) -> Result<UseOpening> {
 pub async fn for_holder(
     node: &Arc<Node>,
     id: &Identity,
-    identifier: &str,
+    identifier: &Identifier,
     seq: i64,
 ) -> Result<UseOpening> {
     let opened = crate::wallet::licenses::open(node, id, identifier).await?;
     let visible = crate::wallet::licenses::visible_events(node, &opened).await?;
-    if !visible.iter().any(|e| e.seq == seq) {
+    if !visible.iter().any(|e| e.record.seq == seq) {
         return Err(no_opening(seq));
     }
     let o = node
@@ -95,9 +96,8 @@ pub async fn for_holder(
 pub async fn for_issuer(
     node: &Arc<Node>,
     issuer: &str,
-    identifier: &str,
+    id: &Identifier,
 ) -> Result<Vec<UseOpening>> {
-    let id = elicense_core::ident::Identifier::parse(identifier).map_err(AppError::invalid)?;
     let rec = node
         .store
         .license(id.as_str())
@@ -111,8 +111,9 @@ pub async fn for_issuer(
     }
     let mut seqs = Vec::new();
     for e in node.store.events(&rec.lineage).await? {
-        if crate::events::kind(&e)?.is_use() {
-            seqs.push(e.seq);
+        let e = crate::stored::Event::try_from(e)?;
+        if e.kind.is_use() {
+            seqs.push(e.record.seq);
         }
     }
     let mut out = Vec::with_capacity(seqs.len());

@@ -69,13 +69,8 @@ impl TryFrom<&OperatorEventRecord> for OperatorEvent {
     type Error = AppError;
 
     fn try_from(r: &OperatorEventRecord) -> Result<Self> {
-        let action = OperatorAction::parse(&r.action).map_err(|e| {
-            AppError::new(
-                ErrorKind::Internal,
-                "store.corrupt",
-                format!("operator event {}: {e}", r.seq),
-            )
-        })?;
+        let action = OperatorAction::parse(&r.action)
+            .map_err(|e| crate::stored::corrupt(format_args!("operator event {}", r.seq), e))?;
         Ok(OperatorEvent {
             op: r.seq,
             action,

@@ -7,6 +7,7 @@ use elicense_core::catalogue::{Catalogue, ItemType, LicenseType};
 use elicense_core::gb11643::ResidentId;
 use elicense_core::holder::HolderCodeType;
 use elicense_core::lifecycle::Action;
+use elicense_core::Identifier;
 use elicense_crypto::Alg;
 use serde::Serialize;
 
@@ -164,7 +165,7 @@ pub async fn seed_demo_of(node: &Arc<Node>, of: IssuersOf<'_>) -> Result<Seeded>
                     _ => "valid".to_string(),
                 };
                 seeded.licenses.push(SeededLicense {
-                    identifier: issued.identifier,
+                    identifier: issued.identifier.to_string(),
                     type_name: t.name.clone(),
                     holder: name.to_string(),
                     status,
@@ -176,7 +177,7 @@ pub async fn seed_demo_of(node: &Arc<Node>, of: IssuersOf<'_>) -> Result<Seeded>
     Ok(seeded)
 }
 
-async fn act(node: &Arc<Node>, id: &str, action: Action, reason: &str) -> Result<String> {
+async fn act(node: &Arc<Node>, id: &Identifier, action: Action, reason: &str) -> Result<String> {
     let mut req = ActionRequest::new(action, "demo");
     req.reason = Some(reason.to_string());
     Ok(apply(node, id, req).await?.status)

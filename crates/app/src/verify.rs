@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use elicense_core::lifecycle::Status;
-use elicense_core::{EventKind, ReasonCategory};
+use elicense_core::{EventKind, Identifier, ReasonCategory};
 use elicense_crypto::sdjwt::{self, KbPolicy};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::keys::KeyStanding;
 use crate::node::Node;
+use crate::stored::{Event, License};
 
 /// Largest credential or presentation accepted.
 pub const MAX_INPUT: usize = 256 * 1024;
@@ -320,7 +321,12 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
         Ok(value) => {
             // A verdict is public: the reason's category, not the issuer's words.
             let view = match &identifier {
-                Some(id) => status_view(node, id).await?.map(StatusView::public),
+                // A credential from elsewhere may carry a foreign identifier: this node holds
+                // only strict ones, so it has nothing to explain for any other.
+                Some(id) => match Identifier::parse(id) {
+                    Ok(id) => status_view(node, &id).await?.map(StatusView::public),
+                    Err(_) => None,
+                },
                 None => None,
             };
             if value == 2 {
@@ -413,73 +419,52 @@ async fn status_of_credential(
     }
 }
 
-/// Status of a license version by identifier, with the reason of the last status change.
-pub async fn status_view(node: &Arc<Node>, identifier: &str) -> Result<Option<StatusView>> {
-    match node.store.license(identifier).await? {
-        Some(rec) => Ok(Some(status_view_of(node, &rec).await?)),
+/// Status of a license version by identifier, with the reason of the last status change;
+/// `None` when this node does not hold it.
+pub async fn status_view(node: &Arc<Node>, identifier: &Identifier) -> Result<Option<StatusView>> {
+    match node.store.license(identifier.as_str()).await? {
+        Some(rec) => Ok(Some(status_view_of(node, &License::try_from(rec)?).await?)),
         None => Ok(None),
     }
 }
 
-/// The event that set a stored license version's current status, with its kind: its issue
-/// or the last lifecycle action that changed it ([`EventKind::sets_status`]).
-fn status_event<'a>(
-    rec: &elicense_store::LicenseRecord,
-    events: &'a [elicense_store::EventRecord],
-) -> Result<Option<(&'a elicense_store::EventRecord, EventKind)>> {
-    for e in events
+/// The event that set a stored license version's current status: its issue or the last
+/// lifecycle action that changed it ([`EventKind::sets_status`]).
+fn status_event<'a>(license: &License, events: &'a [Event]) -> Option<&'a Event> {
+    events
         .iter()
         .rev()
-        .filter(|e| e.identifier == rec.identifier)
-    {
-        let kind = crate::events::kind(e)?;
-        if kind.sets_status() {
-            return Ok(Some((e, kind)));
-        }
-    }
-    Ok(None)
+        .filter(|e| e.record.identifier == license.record.identifier)
+        .find(|e| e.kind.sets_status())
 }
 
 /// Status of a stored license version, with the reason of the last status change.
-pub async fn status_view_of(
-    node: &Arc<Node>,
-    rec: &elicense_store::LicenseRecord,
-) -> Result<StatusView> {
-    Ok(status_view_parts(node, rec).await?.0)
+pub async fn status_view_of(node: &Arc<Node>, license: &License) -> Result<StatusView> {
+    Ok(status_view_parts(node, license).await?.0)
 }
 
 /// The status view and the event that set the status (one read of the events).
 async fn status_view_parts(
     node: &Arc<Node>,
-    rec: &elicense_store::LicenseRecord,
+    license: &License,
 ) -> Result<(StatusView, Option<elicense_store::EventRecord>)> {
-    let status = Status::parse(&rec.status);
-    let events = node.store.events(&rec.lineage).await?;
-    let last = status_event(rec, &events)?;
+    let events = crate::stored::event::all(node.store.events(&license.record.lineage).await?)?;
+    let last = status_event(license, &events);
     let superseded_by = events
         .iter()
-        .filter(|e| e.identifier == rec.identifier)
-        .filter_map(|e| serde_json::from_str::<Value>(&e.detail).ok())
-        .find_map(|d| {
-            d.get("successor")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        });
+        .filter(|e| e.record.identifier == license.record.identifier)
+        .find_map(|e| e.detail_text("successor").map(str::to_string));
+    let changed = last.filter(|e| e.kind != EventKind::Issue);
     let view = StatusView {
-        code: rec.status.clone(),
-        label: status.map(|s| s.label_zh().to_string()).unwrap_or_default(),
-        list_value: rec.status_value,
-        reason_category: match last {
-            Some((e, k)) if k != EventKind::Issue => crate::events::reason_category(e)?,
-            _ => None,
-        },
-        reason: last
-            .filter(|(_, k)| *k != EventKind::Issue)
-            .and_then(|(e, _)| e.reason.clone()),
-        since: last.map(|(e, _)| e.at),
+        code: license.status.code().to_string(),
+        label: license.status.label_zh().to_string(),
+        list_value: license.record.status_value,
+        reason_category: changed.and_then(|e| e.reason_category),
+        reason: changed.and_then(|e| e.record.reason.clone()),
+        since: last.map(|e| e.record.at),
         superseded_by,
     };
-    Ok((view, last.map(|(e, _)| e.clone())))
+    Ok((view, last.map(|e| e.record.clone())))
 }
 
 /// Public facts about a license version, by identifier: no personal data.
@@ -498,7 +483,7 @@ pub struct PublicStatus {
 }
 
 /// `GET /api/v1/licenses/{identifier}/verification`: status by identifier, public.
-pub async fn public_status(node: &Arc<Node>, identifier: &str) -> Result<PublicStatus> {
+pub async fn public_status(node: &Arc<Node>, identifier: &Identifier) -> Result<PublicStatus> {
     Ok(public_status_parts(node, identifier).await?.0)
 }
 
@@ -506,7 +491,7 @@ pub async fn public_status(node: &Arc<Node>, identifier: &str) -> Result<PublicS
 /// inclusion in the signed log checks out (what the public page shows as "in the log").
 pub async fn public_status_in_log(
     node: &Arc<Node>,
-    identifier: &str,
+    identifier: &Identifier,
 ) -> Result<(PublicStatus, Option<u64>)> {
     let (public, event) = public_status_parts(node, identifier).await?;
     let index = match event {
@@ -518,32 +503,31 @@ pub async fn public_status_in_log(
 
 async fn public_status_parts(
     node: &Arc<Node>,
-    identifier: &str,
+    id: &Identifier,
 ) -> Result<(PublicStatus, Option<elicense_store::EventRecord>)> {
-    let id = elicense_core::ident::Identifier::parse(identifier).map_err(AppError::invalid)?;
     let rec = node
         .store
         .license(id.as_str())
         .await?
         .ok_or_else(|| AppError::not_found("license.not_found", format!("no license {id}")))?;
-    let meta: Value = serde_json::from_str(&rec.meta).unwrap_or_default();
-    let text = |k: &str| meta.get(k).and_then(Value::as_str).map(str::to_string);
-    let (status, event) = status_view_parts(node, &rec).await?;
+    let license = License::try_from(rec)?;
+    let (status, event) = status_view_parts(node, &license).await?;
     // The public sees the reason's category only; the words stay with holder and issuer.
     let status = status.public();
+    let meta = &license.meta;
     let public = PublicStatus {
-        identifier: rec.identifier.clone(),
-        type_code: rec.type_code.clone(),
-        type_name: text("type_name").unwrap_or_default(),
-        issuer: rec.issuer.clone(),
-        issuer_name: text("issuer_name").unwrap_or_default(),
-        version: rec.version,
-        valid_from: text("valid_from"),
-        valid_until: text("valid_until"),
+        identifier: license.record.identifier.clone(),
+        type_code: license.record.type_code.clone(),
+        type_name: meta.type_name.clone(),
+        issuer: license.record.issuer.clone(),
+        issuer_name: meta.issuer_name.clone(),
+        version: license.record.version,
+        valid_from: Some(crate::timeutil::format(meta.valid_from)),
+        valid_until: meta.valid_until.map(crate::timeutil::format),
         status,
         status_list: crate::issue::StatusRef {
-            uri: node.status.uri(rec.status_list),
-            idx: rec.status_idx,
+            uri: node.status.uri(license.record.status_list),
+            idx: license.record.status_idx,
         },
     };
     Ok((public, event))

@@ -16,6 +16,7 @@ use elicense_app::wallet::{licenses, present};
 use elicense_core::agency::GrantState;
 use elicense_core::lifecycle::Action;
 use elicense_core::EventKind;
+use elicense_core::Identifier;
 use elicense_crypto::Alg;
 use elicense_store::MAX_BINDINGS;
 
@@ -32,7 +33,7 @@ fn bank_grant() -> Grant {
     }
 }
 
-async fn transfer(env: &Env, identifier: &str) -> String {
+async fn transfer(env: &Env, identifier: &Identifier) -> Identifier {
     let mut tr = ActionRequest::new(Action::Transfer, "clerk");
     tr.reason = Some("股权转让".into());
     tr.new_holder_name = Some(NEW_OWNER.0.into());
@@ -161,7 +162,7 @@ async fn a_former_holder_sees_only_the_history_of_the_version_they_held() {
     let h = licenses::history(&env.node, &former, 0).await.unwrap();
     let kinds: Vec<&str> = h.entries.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["transfer", "authorize", "issue"]);
-    assert!(h.entries.iter().all(|e| e.identifier == old));
+    assert!(h.entries.iter().all(|e| e.identifier == old.as_str()));
 
     let current = licenses::open(&env.node, &wang, &new).await.unwrap();
     let h = licenses::history(&env.node, &current, 0).await.unwrap();
@@ -171,7 +172,7 @@ async fn a_former_holder_sees_only_the_history_of_the_version_they_held() {
         ["present", "issue"],
         "nothing of the former holder's"
     );
-    assert!(h.entries.iter().all(|e| e.identifier == new));
+    assert!(h.entries.iter().all(|e| e.identifier == new.as_str()));
 }
 
 #[tokio::test]
@@ -415,7 +416,12 @@ async fn a_license_keeps_at_most_five_device_keys_dropping_the_oldest() {
     }
     let mut kept = 0;
     for (i, jkt) in jkts.iter().enumerate() {
-        let bound = env.store.binding(&lic, jkt).await.unwrap().is_some();
+        let bound = env
+            .store
+            .binding(lic.as_str(), jkt)
+            .await
+            .unwrap()
+            .is_some();
         assert_eq!(bound, i >= 2, "binding {i}");
         kept += usize::from(bound);
     }

@@ -17,7 +17,7 @@ async fn reopening_a_data_dir_keeps_secrets_and_keys() {
     let first = issue(&node, request(BUSINESS, 0, Alg::Sm2)).await.unwrap();
     let holder_key = node
         .store
-        .license(&first.identifier)
+        .license(first.identifier.as_str())
         .await
         .unwrap()
         .unwrap()
@@ -28,7 +28,7 @@ async fn reopening_a_data_dir_keeps_secrets_and_keys() {
     let again = issue(&node, request(BUSINESS, 0, Alg::Sm2)).await.unwrap();
     let rec = node
         .store
-        .license(&again.identifier)
+        .license(again.identifier.as_str())
         .await
         .unwrap()
         .unwrap();

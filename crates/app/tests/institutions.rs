@@ -14,6 +14,7 @@ use elicense_app::verify::{verify, VerifyOptions};
 use elicense_app::wallet::licenses;
 use elicense_app::ErrorKind;
 use elicense_core::lifecycle::Action;
+use elicense_core::Identifier;
 use elicense_crypto::Alg;
 use elicense_store::InstitutionRecord;
 
@@ -69,8 +70,13 @@ fn hotel_ask(holder: (&str, &str)) -> Ask {
 }
 
 /// The history of license `identifier` as its holder sees it, oldest first.
-async fn history_of(env: &Env, identifier: &str) -> Vec<licenses::HistoryEntry> {
-    let record = env.store.license(identifier).await.unwrap().unwrap();
+async fn history_of(env: &Env, identifier: &Identifier) -> Vec<licenses::HistoryEntry> {
+    let record = env
+        .store
+        .license(identifier.as_str())
+        .await
+        .unwrap()
+        .unwrap();
     let holder = elicense_app::wallet::Identity {
         account: "holder".into(),
         username: "holder".into(),
@@ -90,7 +96,7 @@ async fn history_of(env: &Env, identifier: &str) -> Vec<licenses::HistoryEntry> 
     h
 }
 
-async fn kinds(env: &Env, identifier: &str) -> Vec<(String, String, Option<u64>)> {
+async fn kinds(env: &Env, identifier: &Identifier) -> Vec<(String, String, Option<u64>)> {
     history_of(env, identifier)
         .await
         .into_iter()
@@ -262,7 +268,7 @@ async fn a_matter_with_a_legal_basis_gets_its_annotated_copy_at_once() {
     // A use moves no status.
     assert_eq!(
         env.store
-            .license(&lic.identifier)
+            .license(lic.identifier.as_str())
             .await
             .unwrap()
             .unwrap()

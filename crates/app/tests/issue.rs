@@ -25,10 +25,11 @@ async fn every_type_and_alg_issues_a_valid_credential() {
             let issued = issue_ok(&env, req.clone()).await;
             let what = format!("{code} {alg:?}");
 
-            let id = Identifier::parse(&issued.identifier).expect("strict identifier");
+            let id = Identifier::parse(issued.identifier.as_str()).expect("strict identifier");
             assert_eq!(id.version(), 1, "{what}");
             assert!(issued
                 .identifier
+                .as_str()
                 .ends_with(&format!(".001.{}", id.check_char())));
             assert_eq!(id.type_code().as_str(), code, "{what}");
             assert_eq!(id.issuer().as_str(), req.issuer, "{what}");
@@ -99,7 +100,7 @@ async fn every_type_and_alg_issues_a_valid_credential() {
             );
             let rec = env
                 .store
-                .license(&issued.identifier)
+                .license(issued.identifier.as_str())
                 .await
                 .unwrap()
                 .unwrap();
@@ -128,7 +129,7 @@ async fn status_slots_and_serials_are_distinct() {
             let issued = issue_ok(&env, request(DRIVING, n, alg)).await;
             assert!(seen.insert((issued.status.uri.clone(), issued.status.idx)));
             assert!(ids.insert(
-                Identifier::parse(&issued.identifier)
+                Identifier::parse(issued.identifier.as_str())
                     .unwrap()
                     .serial()
                     .to_string()
@@ -374,7 +375,7 @@ async fn valid_until_shortens_a_fixed_term() {
     assert_eq!(payload["exp"], json!(1_801_584_000i64));
     let rec = env
         .store
-        .license(&issued.identifier)
+        .license(issued.identifier.as_str())
         .await
         .unwrap()
         .unwrap();

@@ -50,7 +50,7 @@ async fn generated_keys_are_encrypted_and_published() {
     let issued = issue(&env.node, req).await.unwrap();
     let lic = env
         .store
-        .license(&issued.identifier)
+        .license(issued.identifier.as_str())
         .await
         .unwrap()
         .unwrap();

@@ -14,7 +14,7 @@ use elicense_core::ReasonCategory;
 use elicense_crypto::{Alg, KeyPair};
 use serde_json::{json, Value};
 
-async fn act(env: &Env, id: &str, action: Action, reason: &str) -> ActionOutcome {
+async fn act(env: &Env, id: &Identifier, action: Action, reason: &str) -> ActionOutcome {
     let mut req = ActionRequest::new(action, "clerk-7");
     req.reason = Some(reason.to_string());
     apply(&env.node, id, req)
@@ -43,8 +43,8 @@ async fn list_value(env: &Env, issued: &Issued) -> u8 {
         .expect("slot known")
 }
 
-async fn event_kinds(env: &Env, id: &str) -> Vec<String> {
-    let lin = lineage(&Identifier::parse(id).unwrap());
+async fn event_kinds(env: &Env, id: &Identifier) -> Vec<String> {
+    let lin = lineage(id);
     env.store
         .events(&lin)
         .await
@@ -84,7 +84,9 @@ async fn suspend_and_reinstate() {
 
     let events = env
         .store
-        .events(&lineage(&Identifier::parse(&issued.identifier).unwrap()))
+        .events(&lineage(
+            &Identifier::parse(issued.identifier.as_str()).unwrap(),
+        ))
         .await
         .unwrap();
     let got: Vec<_> = events
@@ -170,11 +172,11 @@ async fn change_creates_version_002_and_supersedes_001() {
     let out = apply(&env.node, &issued.identifier, req).await.unwrap();
     assert_eq!(out.status, "superseded");
     let next = out.successor.expect("a new version");
-    let old_id = Identifier::parse(&issued.identifier).unwrap();
-    let new_id = Identifier::parse(&next.identifier).unwrap();
+    let old_id = Identifier::parse(issued.identifier.as_str()).unwrap();
+    let new_id = Identifier::parse(next.identifier.as_str()).unwrap();
     assert_eq!(new_id.version(), 2);
     assert!(new_id.same_license(&old_id));
-    assert!(next.identifier.contains(".002."));
+    assert!(next.identifier.as_str().contains(".002."));
     assert_ne!(next.status, issued.status, "a new status slot");
 
     assert_eq!(list_value(&env, &issued).await, 1);
@@ -198,7 +200,12 @@ async fn change_creates_version_002_and_supersedes_001() {
         "unchanged items kept"
     );
     assert_eq!(v_new.claims["iat"], json!(T0 + 3600));
-    let rec = env.store.license(&next.identifier).await.unwrap().unwrap();
+    let rec = env
+        .store
+        .license(next.identifier.as_str())
+        .await
+        .unwrap()
+        .unwrap();
     let meta: Value = serde_json::from_str(&rec.meta).unwrap();
     assert_eq!(meta["replaces"], json!(issued.identifier));
     assert_eq!(rec.alg, "sm2", "the algorithm is kept");
@@ -235,7 +242,7 @@ async fn change_creates_version_002_and_supersedes_001() {
         .unwrap_err();
     assert_eq!(e.code, "lifecycle.illegal_transition");
     let out = apply(&env.node, &next.identifier, again).await.unwrap();
-    assert!(out.successor.unwrap().identifier.contains(".003."));
+    assert!(out.successor.unwrap().identifier.as_str().contains(".003."));
 }
 
 #[tokio::test]
@@ -260,7 +267,7 @@ async fn change_with_bad_data_changes_nothing() {
     assert_eq!(event_kinds(&env, &issued.identifier).await, vec!["issue"]);
     let rec = env
         .store
-        .license(&issued.identifier)
+        .license(issued.identifier.as_str())
         .await
         .unwrap()
         .unwrap();
@@ -278,7 +285,12 @@ async fn extend_moves_the_end_of_validity() {
     ext.valid_until = Some("2031-01-31".into());
     let out = apply(&env.node, &issued.identifier, ext).await.unwrap();
     let next = out.successor.unwrap();
-    let rec = env.store.license(&next.identifier).await.unwrap().unwrap();
+    let rec = env
+        .store
+        .license(next.identifier.as_str())
+        .await
+        .unwrap()
+        .unwrap();
     let meta: Value = serde_json::from_str(&rec.meta).unwrap();
     assert_eq!(meta["valid_until"], json!("2031-01-31"));
     let day = timeutil::parse("2031-01-31").unwrap();
@@ -334,11 +346,16 @@ async fn transfer_changes_the_holder_and_drops_the_holder_key() {
     );
     let old = env
         .store
-        .license(&issued.identifier)
+        .license(issued.identifier.as_str())
         .await
         .unwrap()
         .unwrap();
-    let new = env.store.license(&next.identifier).await.unwrap().unwrap();
+    let new = env
+        .store
+        .license(next.identifier.as_str())
+        .await
+        .unwrap()
+        .unwrap();
     assert_ne!(old.holder_key, new.holder_key);
     assert_eq!(env.store.by_holder(&new.holder_key).await.unwrap().len(), 1);
 
@@ -453,7 +470,12 @@ async fn a_change_of_a_pledged_license_keeps_the_pledge() {
         .unwrap()
         .successor
         .unwrap();
-    let rec = env.store.license(&next.identifier).await.unwrap().unwrap();
+    let rec = env
+        .store
+        .license(next.identifier.as_str())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(rec.pledged);
     expect_code(
         apply(
@@ -477,7 +499,9 @@ async fn annual_inspection_records_an_event() {
     assert_eq!(out.status, "valid");
     let events = env
         .store
-        .events(&lineage(&Identifier::parse(&issued.identifier).unwrap()))
+        .events(&lineage(
+            &Identifier::parse(issued.identifier.as_str()).unwrap(),
+        ))
         .await
         .unwrap();
     assert_eq!(events.len(), 2);
@@ -535,23 +559,15 @@ async fn illegal_transitions_are_conflicts_and_write_nothing() {
 async fn unknown_and_malformed_identifiers() {
     let env = env().await;
     let issued = issue_ok(&env, request(BUSINESS, 0, Alg::EdDSA)).await;
-    let id = Identifier::parse(&issued.identifier).unwrap();
+    let id = Identifier::parse(issued.identifier.as_str()).unwrap();
     let other = id.with_version(7).unwrap();
     let e = expect_code(
-        apply(
-            &env.node,
-            other.as_str(),
-            ActionRequest::new(Action::Revoke, "c"),
-        )
-        .await,
+        apply(&env.node, &other, ActionRequest::new(Action::Revoke, "c")).await,
         "license.not_found",
     );
     assert_eq!(e.kind, ErrorKind::NotFound);
-    let e = apply(&env.node, "1.2.3", ActionRequest::new(Action::Revoke, "c"))
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Invalid);
-    assert!(e.code.starts_with("identifier."), "{e}");
+    // A malformed identifier cannot reach `apply` (it takes an `Identifier`): the edges
+    // answer it (`identifier.*`, tested with the API, the pages and the CLI).
 }
 
 #[tokio::test]
@@ -586,7 +602,7 @@ async fn expiry_after_the_end_of_validity() {
     assert_eq!(expire_due(&env.node, 100).await.unwrap(), 1);
     let rec = env
         .store
-        .license(&issued.identifier)
+        .license(issued.identifier.as_str())
         .await
         .unwrap()
         .unwrap();
@@ -650,7 +666,7 @@ async fn changing_the_license_number_item_changes_the_metadata() {
     let issued = issue_ok(&env, request(FOOD, 0, Alg::EdDSA)).await;
     let rec = env
         .store
-        .license(&issued.identifier)
+        .license(issued.identifier.as_str())
         .await
         .unwrap()
         .unwrap();
@@ -664,7 +680,12 @@ async fn changing_the_license_number_item_changes_the_metadata() {
         .unwrap()
         .successor
         .unwrap();
-    let rec = env.store.license(&next.identifier).await.unwrap().unwrap();
+    let rec = env
+        .store
+        .license(next.identifier.as_str())
+        .await
+        .unwrap()
+        .unwrap();
     let meta: Value = serde_json::from_str(&rec.meta).unwrap();
     assert_eq!(meta["license_number"], json!("JY23101150000099"));
     assert_eq!(

@@ -27,7 +27,7 @@ async fn concurrent_issues_get_distinct_serials_and_slots() {
     let mut slots = HashSet::new();
     for t in tasks {
         let issued = t.await.unwrap().unwrap();
-        let id = Identifier::parse(&issued.identifier).unwrap();
+        let id = Identifier::parse(issued.identifier.as_str()).unwrap();
         assert!(serials.insert(id.serial().to_string()), "serial twice");
         assert!(
             slots.insert((issued.status.uri, issued.status.idx)),
@@ -63,7 +63,8 @@ async fn racing_actions_apply_at_most_once() {
     }
     // Suspend may come first and then one terminal action on the suspended license.
     assert!((1..=2).contains(&ok), "{ok}");
-    let lineage = elicense_app::issue::lineage(&Identifier::parse(&issued.identifier).unwrap());
+    let lineage =
+        elicense_app::issue::lineage(&Identifier::parse(issued.identifier.as_str()).unwrap());
     assert_eq!(env.store.events(&lineage).await.unwrap().len(), 1 + ok);
 }
 
@@ -86,7 +87,12 @@ async fn demo_seed_issues_once() {
     let count = env.store.count().await.unwrap();
     assert_eq!(count, first.licenses.len() as u64);
     for l in &first.licenses {
-        let rec = env.store.license(&l.identifier).await.unwrap().unwrap();
+        let rec = env
+            .store
+            .license(l.identifier.as_str())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(rec.status, l.status);
         let v = elicense_app::verify::verify(&env.node, &rec.credential, &Default::default())
             .await

@@ -29,8 +29,13 @@ fn codes(v: &Verdict) -> Vec<&str> {
     v.problems.iter().map(|p| p.code.as_str()).collect()
 }
 
-async fn kid_of(env: &Env, identifier: &str) -> String {
-    env.store.license(identifier).await.unwrap().unwrap().kid
+async fn kid_of(env: &Env, identifier: &elicense_core::Identifier) -> String {
+    env.store
+        .license(identifier.as_str())
+        .await
+        .unwrap()
+        .unwrap()
+        .kid
 }
 
 /// Whether the issuer's JWKS offers the key `kid`.

@@ -101,7 +101,7 @@ async fn altered_iss_is_refused() {
     // Properly signed by issuer A's key but naming issuer B: the key's owner decides.
     let rec = env
         .store
-        .license(&issued.identifier)
+        .license(issued.identifier.as_str())
         .await
         .unwrap()
         .unwrap();

@@ -127,6 +127,47 @@ fn verify_revoke_and_garbage() {
     out.expect_code(2);
 }
 
+/// A malformed identifier on the command line is refused with the parser's stable code
+/// (exit 2) before the data directory is opened; the license is untouched.
+#[test]
+fn a_malformed_identifier_is_refused_with_its_code() {
+    let d = DataDir::empty().setup(&[(BEIJING_TRAFFIC_POLICE, "ed25519")]);
+    let (id, _) = issue(&d, "张伟", "11010519491231002X");
+    let last = id.chars().last().unwrap();
+    let bad_check = format!(
+        "{}{}",
+        &id[..id.len() - 1],
+        if last == 'A' { 'B' } else { 'A' }
+    );
+    for (bad, code) in [
+        (bad_check.as_str(), "identifier.bad_check"),
+        ("1.2.3", "identifier.bad_root"),
+    ] {
+        let out = d.run(&["revoke", bad]);
+        out.expect_code(2);
+        assert!(out.stderr.starts_with(&format!("error[{code}]")), "{out:?}");
+        let out = d.run(&["revoke", bad, "--json"]);
+        out.expect_code(2);
+        assert_eq!(out.stderr_json()["error"]["code"], code, "{out:?}");
+        let out = d.run(&["status", bad]);
+        out.expect_code(2);
+        assert_eq!(out.stderr_json()["error"]["code"], code, "{out:?}");
+        let pdf = d.path("face.pdf");
+        let out = d.run(&[
+            "face",
+            bad,
+            "--format",
+            "pdf",
+            "--out",
+            pdf.to_str().unwrap(),
+        ]);
+        out.expect_code(2);
+        assert!(out.stderr.contains(code), "{out:?}");
+        assert!(!pdf.exists());
+    }
+    assert_eq!(status_code(&d, &id), "valid");
+}
+
 #[test]
 fn suspend_reinstate_cancel() {
     let d = DataDir::empty().setup(&[(BEIJING_TRAFFIC_POLICE, "ed25519")]);

@@ -7,6 +7,7 @@ pub mod body;
 pub mod client;
 pub mod csrf;
 pub mod error;
+pub mod ident;
 pub mod openapi;
 pub mod pages;
 pub mod routes;

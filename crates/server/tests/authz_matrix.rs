@@ -517,9 +517,14 @@ async fn fixtures() -> Fixtures {
     // 张伟 authorizes 陈明 for the bank, 赵磊 for a tender.
     let now = node.now();
     for (who, matter) in [(CHEN, MATTER), (ZHAO, "public_tender")] {
-        agents::authorize(&node, &holder, &license, grant(who, matter, now))
-            .await
-            .unwrap();
+        agents::authorize(
+            &node,
+            &holder,
+            &license.parse().unwrap(),
+            grant(who, matter, now),
+        )
+        .await
+        .unwrap();
     }
 
     // The bank asks, 张伟 consents; the hotel's business is not this license.
@@ -545,10 +550,12 @@ async fn fixtures() -> Fixtures {
         })
         .expect("a use of the license")
         .seq;
-    let meta = serde_json::from_str(&rec.meta).unwrap();
-    let face_token = elicense_app::face::check::sign(&node, &rec, &meta)
-        .await
-        .unwrap();
+    let face_token = elicense_app::face::check::sign(
+        &node,
+        &elicense_app::stored::License::try_from(rec.clone()).unwrap(),
+    )
+    .await
+    .unwrap();
 
     let mut credentials = BTreeMap::new();
     for (role, user) in [
@@ -614,9 +621,14 @@ impl Fixtures {
     /// A device key the holder bound to the license: its thumbprint.
     async fn bound_key(&self) -> String {
         let jwk = Device::new().jwk().to_string();
-        present::bind(&self.srv.node, &self.holder, &self.license, &jwk)
-            .await
-            .unwrap()
+        present::bind(
+            &self.srv.node,
+            &self.holder,
+            &self.license.parse().unwrap(),
+            &jwk,
+        )
+        .await
+        .unwrap()
     }
 
     /// The log's size now.
@@ -640,10 +652,15 @@ impl Fixtures {
             | "/wallet/requests/{id}/refuse" => self.pending_share().await,
             "/wallet/licenses/{identifier}/authorizations/{id}/withdraw" => {
                 let g = grant(VISITOR, "public_tender", self.srv.node.now());
-                agents::authorize(&self.srv.node, &self.holder, &self.license, g)
-                    .await
-                    .unwrap()
-                    .id
+                agents::authorize(
+                    &self.srv.node,
+                    &self.holder,
+                    &self.license.parse().unwrap(),
+                    g,
+                )
+                .await
+                .unwrap()
+                .id
             }
             "/verify/p/{id}" => self.presentation.clone(),
             "/status-lists/{id}" => self.status_list.to_string(),
@@ -759,7 +776,7 @@ impl Fixtures {
                 let prepared = present::prepare(
                     node,
                     &self.holder,
-                    &self.license,
+                    &self.license.parse().unwrap(),
                     &jkt,
                     &fields,
                     Some(MATTER),

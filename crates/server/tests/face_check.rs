@@ -30,7 +30,7 @@ async fn issue_for(srv: &TestServer, holder: (&str, &str), alg: &str) -> String 
 
 /// The path (on this node) the QR code of the license's face holds.
 async fn face_link(srv: &TestServer, id: &str) -> String {
-    let png = face::render_identifier(&srv.node, id, FaceFormat::Png)
+    let png = face::render_identifier(&srv.node, &id.parse().unwrap(), FaceFormat::Png)
         .await
         .expect("render the face");
     let texts = decode_qr(&png);
@@ -91,7 +91,7 @@ async fn a_face_rendered_by_the_node_matches_and_shows_the_holder_masked() {
     assert_no_personal_data(&en);
 
     // The uploaded photo of the face's QR code leads to the same page.
-    let png = face::render_identifier(&srv.node, &id, FaceFormat::Png)
+    let png = face::render_identifier(&srv.node, &id.parse().unwrap(), FaceFormat::Png)
         .await
         .unwrap();
     let form = reqwest::multipart::Form::new().part(

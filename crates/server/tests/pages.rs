@@ -124,6 +124,101 @@ async fn wallet_needs_sign_in_and_shows_only_the_holders_licenses() {
     );
 }
 
+/// Malformed identifiers: each edge that takes one (public and issuer API paths, the wallet's
+/// JSON paths, the wallet and public pages) answers 400 with the parser's stable code before
+/// anything is looked up; a lowercase one is `identifier.lowercase`, a wrong check character
+/// `identifier.bad_check`.
+#[tokio::test]
+async fn a_malformed_identifier_gets_its_stable_code_at_every_edge() {
+    let srv = TestServer::start().await;
+    with_accounts(&srv).await;
+    let mine = issue_for(&srv, CITIZEN).await;
+    let last = mine.chars().last().unwrap();
+    let bad_check = format!(
+        "{}{}",
+        &mine[..mine.len() - 1],
+        if last == 'A' { 'B' } else { 'A' }
+    );
+    let cases = [
+        (bad_check.clone(), "identifier.bad_check"),
+        (mine.to_lowercase(), "identifier.lowercase"),
+        ("1.2.156.3005.2.x".to_owned(), "identifier.bad_structure"),
+        ("hello".to_owned(), "identifier.bad_root"),
+    ];
+    let key = srv
+        .key(elicense_core::sample::BEIJING_TRAFFIC_POLICE)
+        .to_owned();
+    let cookie = sign_in(&srv, "zhangwei").await;
+    for (bad, code) in &cases {
+        // Public and issuer API paths.
+        expect_error(
+            srv.get(&format!("/api/v1/licenses/{bad}/verification"))
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+            code,
+        )
+        .await;
+        for path in [
+            format!("/api/v1/licenses/{bad}"),
+            format!("/api/v1/licenses/{bad}/openings"),
+        ] {
+            let resp = srv.get(&path).bearer_auth(&key).send().await.unwrap();
+            expect_error(resp, StatusCode::BAD_REQUEST, code).await;
+        }
+        let resp = srv
+            .post(&format!("/api/v1/licenses/{bad}/actions"))
+            .bearer_auth(&key)
+            .json(&json!({"action": "suspend"}))
+            .send()
+            .await
+            .unwrap();
+        expect_error(resp, StatusCode::BAD_REQUEST, code).await;
+        // The wallet's JSON paths (session and CSRF token as the browser sends them).
+        for (path, body) in [
+            (
+                format!("/api/v1/wallet/licenses/{bad}/binding"),
+                json!({"jwk": Device::new().jwk()}),
+            ),
+            (
+                format!("/api/v1/wallet/licenses/{bad}/presentations/prepare"),
+                json!({"jkt": "x", "fields": []}),
+            ),
+        ] {
+            let (status, v) = wallet_post_json(&srv, &path, &cookie, body).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {v}");
+            assert_eq!(v["error"]["code"], *code, "{path}: {v}");
+        }
+        let resp = no_redirect()
+            .get(srv.url(&format!("/api/v1/wallet/licenses/{bad}/events/1/opening")))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        expect_error(resp, StatusCode::BAD_REQUEST, code).await;
+        // Pages: the wallet's and the public ones render the code.
+        for path in [
+            format!("/wallet/licenses/{bad}"),
+            format!("/wallet/licenses/{bad}/face/pdf"),
+            format!("/wallet/licenses/{bad}/present"),
+            format!("/verify/{bad}"),
+            format!("/verify/{bad}/1769990400.AAAA"),
+        ] {
+            let (status, html) = page(&srv, &path, Some(&cookie)).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+            assert!(html.contains(code), "{path}: {html}");
+        }
+    }
+    // Without a key the issuer routes still say 401 first: nothing is parsed for strangers.
+    let resp = srv
+        .get(&format!("/api/v1/licenses/{bad_check}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
 #[tokio::test]
 async fn faces_download_as_pdf_png_and_svg() {
     let srv = TestServer::start().await;

@@ -26,7 +26,7 @@ async fn select(node: &Node, scope: &Scope) -> Result<BTreeMap<String, LicenseRe
     let mut lineages = BTreeSet::new();
     match scope {
         Scope::License(id) => {
-            let rec = node.store.license(id).await?.ok_or_else(|| {
+            let rec = node.store.license(id.as_str()).await?.ok_or_else(|| {
                 AppError::not_found("license.not_found", format!("no license {id}"))
             })?;
             lineages.insert(rec.lineage);
@@ -122,7 +122,8 @@ pub async fn export(node: &Arc<Node>, scope: Scope, out: &Path) -> Result<Export
             format!("{dir}/credential.txt"),
             rec.credential.clone().into_bytes(),
         );
-        let meta: Value = serde_json::from_str(&rec.meta).unwrap_or(Value::Null);
+        let license = crate::stored::License::try_from(rec)?;
+        let meta = serde_json::to_value(&license.meta).expect("metadata serialise");
         files.insert(
             format!("{dir}/meta.json"),
             pretty(&json!({
@@ -132,7 +133,9 @@ pub async fn export(node: &Arc<Node>, scope: Scope, out: &Path) -> Result<Export
                 "issued_at": rec.issued_at, "valid_until": rec.valid_until, "meta": meta,
             })),
         );
-        let face = crate::face::render_identifier(node, id, crate::face::FaceFormat::Pdf).await?;
+        let face =
+            crate::face::render_identifier(node, &license.identifier, crate::face::FaceFormat::Pdf)
+                .await?;
         files.insert(format!("{dir}/face.pdf"), face);
         files.insert(
             format!("{dir}/events.json"),

@@ -42,7 +42,7 @@ pub enum Scope {
     /// Every license of this holder (resident ID or USCC).
     Holder(String),
     /// Every version of this license.
-    License(String),
+    License(elicense_core::Identifier),
 }
 
 /// What an export wrote.

@@ -21,12 +21,13 @@ use std::sync::Arc;
 
 use elicense_core::holder::HolderCodeType;
 use elicense_core::license::LicenseMeta;
-use elicense_crypto::{b64, Alg, Signer as _};
-use elicense_store::LicenseRecord;
+use elicense_core::Identifier;
+use elicense_crypto::{b64, Signer as _};
 use serde_json::{json, Value};
 
 use crate::error::{AppError, Result};
 use crate::node::Node;
+use crate::stored::License;
 
 /// Version tag of the signed bytes.
 const FORMAT: &str = "elicense-face/1";
@@ -143,27 +144,30 @@ pub struct FaceCheck {
     pub signed_at: Option<i64>,
 }
 
-/// Signs a token for the face of `record` now, with its issuer's key of its algorithm.
-pub async fn sign(node: &Node, record: &LicenseRecord, meta: &LicenseMeta) -> Result<String> {
-    let alg: Alg = record
-        .alg
-        .parse()
-        .map_err(|_| AppError::internal(format!("stored alg {}", record.alg)))?;
+/// Signs a token for the face of `license` now, with its issuer's key of its algorithm.
+pub async fn sign(node: &Node, license: &License) -> Result<String> {
     let now = node.now();
-    let signer = node.keys.signer(&record.issuer, alg, now).await?;
+    let signer = node
+        .keys
+        .signer(&license.record.issuer, license.alg, now)
+        .await?;
     let sig = signer
-        .sign(&signed_bytes(meta, now))
+        .sign(&signed_bytes(&license.meta, now))
         .map_err(AppError::crypto)?;
     Ok(token_text(now, &sig))
 }
 
 /// The link a face's QR code holds: the license's public page with the face token.
-pub fn face_url(node: &Node, identifier: &str, token: &str) -> String {
+pub fn face_url(node: &Node, identifier: &Identifier, token: &str) -> String {
     format!("{}/{token}", super::verify_url(node, identifier))
 }
 
 /// Checks a printed face's token (if any) against the stored license `identifier`.
-pub async fn check(node: &Arc<Node>, identifier: &str, token: Option<&str>) -> Result<FaceCheck> {
+pub async fn check(
+    node: &Arc<Node>,
+    identifier: &Identifier,
+    token: Option<&str>,
+) -> Result<FaceCheck> {
     let absent = |outcome| FaceCheck {
         outcome,
         holder: None,
@@ -178,10 +182,14 @@ pub async fn check(node: &Arc<Node>, identifier: &str, token: Option<&str>) -> R
     if t > node.now() + MAX_SKEW_SECS {
         return Ok(absent(FaceOutcome::Mismatch));
     }
-    let record = node.store.license(identifier).await?.ok_or_else(|| {
-        AppError::not_found("license.not_found", format!("no license {identifier}"))
-    })?;
-    let meta = crate::wallet::licenses::meta_of(&record)?;
+    let record = node
+        .store
+        .license(identifier.as_str())
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found("license.not_found", format!("no license {identifier}"))
+        })?;
+    let License { meta, record, .. } = License::try_from(record)?;
     let msg = signed_bytes(&meta, t);
     for key in node.store.keys(&record.issuer).await? {
         if key.alg != record.alg {

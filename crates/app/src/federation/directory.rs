@@ -46,19 +46,13 @@ pub struct LocationCache(Mutex<HashMap<String, (Location, i64)>>);
 /// Where `id` lives, as this node knows without asking anyone.
 pub async fn locate_here(node: &Node, id: &Identifier) -> Result<Option<Location>> {
     if let Some(rec) = node.store.license(id.as_str()).await? {
-        let status = Status::parse(&rec.status).ok_or_else(|| {
-            AppError::new(
-                ErrorKind::Internal,
-                "store.corrupt",
-                format!("status {:?}", rec.status),
-            )
-        })?;
+        let l = crate::stored::License::try_from(rec)?;
         return Ok(Some(Location {
             identifier: id.as_str().to_owned(),
             node: node.config.base_url.trim_end_matches('/').to_owned(),
-            status,
+            status: l.status,
             kind: None,
-            updated_at: rec.updated_at,
+            updated_at: l.record.updated_at,
             source: "local".into(),
         }));
     }

@@ -616,8 +616,8 @@ pub async fn push_once(node: &Arc<Node>) -> Result<Pushed> {
                         format!("leaf {} names {id}, which is not stored", r.index),
                     )
                 })?;
-                let meta = crate::wallet::licenses::meta_of(&rec)?;
-                Some(hex::encode(holder_hash(&hkey, &meta.holder.code)))
+                let l = crate::stored::License::try_from(rec)?;
+                Some(hex::encode(holder_hash(&hkey, &l.meta.holder.code)))
             }
             _ => None,
         };

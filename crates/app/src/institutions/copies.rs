@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use elicense_core::catalogue::LicenseType;
 use elicense_core::share::ShareState;
-use elicense_store::{InstitutionRecord, LicenseRecord, ShareRecord};
+use elicense_store::{InstitutionRecord, ShareRecord};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
@@ -13,7 +13,7 @@ use super::*;
 use crate::error::{AppError, Result};
 use crate::face::{self, FaceFormat};
 use crate::node::Node;
-use crate::wallet::licenses::meta_of;
+use crate::stored::{License, Share};
 
 /// An annotated copy as its receiver gets it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -56,24 +56,28 @@ pub(super) fn copy_fields(credential: &str, fields: &[String]) -> Result<Map<Str
     Ok(out)
 }
 
-/// The stored license version a request concerns, its metadata and its type as issued.
+/// The stored license version a request concerns and its type as issued.
 pub(super) async fn license_of(
     node: &Node,
-    identifier: &str,
-) -> Result<(
-    LicenseRecord,
-    elicense_core::license::LicenseMeta,
-    Arc<LicenseType>,
-)> {
-    let record = node.store.license(identifier).await?.ok_or_else(|| {
-        AppError::not_found("license.not_found", format!("no license {identifier}"))
-    })?;
-    let meta = meta_of(&record)?;
+    s: &ShareRecord,
+) -> Result<(License, Arc<LicenseType>)> {
+    let identifier = Share::try_from(s)?.identifier;
+    let record = node
+        .store
+        .license(identifier.as_str())
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found("license.not_found", format!("no license {identifier}"))
+        })?;
+    let license = License::try_from(record)?;
     let t = node
         .catalogue
-        .get(&record.type_code, Some(record.catalogue_version))
+        .get(
+            &license.record.type_code,
+            Some(license.record.catalogue_version),
+        )
         .await?;
-    Ok((record, meta, t))
+    Ok((license, t))
 }
 
 /// Makes the annotated copy of a request's license.
@@ -85,7 +89,8 @@ pub(super) async fn make_copy(
     keep_days: u32,
     at: i64,
 ) -> Result<(String, i64)> {
-    let (record, meta, t) = license_of(node, &s.identifier).await?;
+    let (license, t) = license_of(node, s).await?;
+    let (record, meta) = (&license.record, &license.meta);
     let until = at + i64::from(keep_days) * 86_400;
     let annotation = json!({
         "kind": "annotated_copy",
@@ -100,7 +105,7 @@ pub(super) async fn make_copy(
         "until": until,
     });
     let credential =
-        crate::issue::annotated_copy(node, &record, &t, &meta, &m.need.fields, annotation, until)
+        crate::issue::annotated_copy(node, record, &t, meta, &m.need.fields, annotation, until)
             .await?;
     Ok((credential, until))
 }
@@ -124,12 +129,12 @@ pub async fn copy_face(
                 format!("no annotated copy for request {share_id}"),
             )
         })?;
-    let (record, meta, t) = license_of(node, &s.identifier).await?;
+    let (license, t) = license_of(node, &s).await?;
     let (fields, matter_name) = match matter(node, &s.matter).await? {
         Some(m) => (m.need.fields, m.need.name),
         None => (Vec::new(), s.matter.clone()),
     };
-    let mut input = face::input(node, &record, &meta, &t);
+    let mut input = face::input(node, &license, &t);
     minimise(&mut input, &t, &fields);
     input.qr = copy_url(node, &s.id);
     input.watermark = Some(format!("加注件 仅供{}办理{}使用", inst.name, matter_name));
@@ -184,16 +189,15 @@ pub struct PublicCopy {
 
 /// The public view of an annotated copy by request id: `copy.not_found` unless granted.
 pub async fn public_copy(node: &Arc<Node>, share_id: &str) -> Result<PublicCopy> {
-    let s = node
-        .store
-        .share(share_id)
-        .await?
-        .filter(|s| s.state == ShareState::Granted.code() && s.copy.is_some())
-        .ok_or_else(|| {
-            AppError::not_found("copy.not_found", format!("no annotated copy {share_id}"))
-        })?;
+    let not_found =
+        || AppError::not_found("copy.not_found", format!("no annotated copy {share_id}"));
+    let s = node.store.share(share_id).await?.ok_or_else(not_found)?;
+    let share = Share::try_from(&s)?;
+    if share.stored_state != ShareState::Granted || s.copy.is_none() {
+        return Err(not_found());
+    }
     let v = view(node, &s, Viewer::Holder).await?;
-    let status = crate::verify::public_status(node, &s.identifier).await?;
+    let status = crate::verify::public_status(node, &share.identifier).await?;
     let until = s.copy_until.unwrap_or(0);
     let in_force = status.status.code == "valid";
     Ok(PublicCopy {

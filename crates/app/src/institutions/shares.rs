@@ -7,16 +7,17 @@ use std::sync::Arc;
 
 use elicense_core::error::ErrorCode;
 use elicense_core::holder::{HolderCode, HolderName};
+use elicense_core::lifecycle::Status;
 use elicense_core::share::{self, Basis, Decision, NameCheck, ShareState};
-use elicense_store::{EventRecord, InstitutionRecord, LicenseRecord, ShareRecord};
+use elicense_store::{EventRecord, InstitutionRecord, ShareRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::*;
 use crate::error::{AppError, ErrorKind, Result};
 use crate::node::Node;
+use crate::stored::{License, Share};
 use crate::wallet::identity::Identity;
-use crate::wallet::licenses::meta_of;
 
 /// What an institution asks for.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -69,21 +70,6 @@ pub struct ShareView {
     pub copy: Option<CopyView>,
 }
 
-/// A stored request's basis and state at `now`, decided by `elicense_core::share`; a value
-/// the store should never hold is `store.corrupt`.
-pub(super) fn share_facts(s: &ShareRecord, now: i64) -> Result<(Basis, ShareState)> {
-    let corrupt = |what: &str| {
-        AppError::new(
-            ErrorKind::Internal,
-            "store.corrupt",
-            format!("request {}: stored {what} is not known", s.id),
-        )
-    };
-    let basis = Basis::parse(&s.basis).ok_or_else(|| corrupt("basis"))?;
-    let stored = ShareState::parse(&s.state).ok_or_else(|| corrupt("state"))?;
-    Ok((basis, share::state_at(stored, s.expires_at, now)))
-}
-
 /// Whose view: the institution gets the copy, the holder the identifier.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Viewer {
@@ -92,6 +78,7 @@ pub(super) enum Viewer {
 }
 
 pub(super) async fn view(node: &Node, s: &ShareRecord, viewer: Viewer) -> Result<ShareView> {
+    let share = Share::try_from(s)?;
     let m = matter(node, &s.matter).await?;
     let institution_name = node
         .store
@@ -128,13 +115,13 @@ pub(super) async fn view(node: &Node, s: &ShareRecord, viewer: Viewer) -> Result
             .map(|m| m.license_type.name.clone())
             .unwrap_or_default(),
         fields,
-        basis: s.basis.clone(),
+        basis: share.basis.code().to_string(),
         legal_basis: m.and_then(|m| m.need.legal_basis),
-        state: share_facts(s, node.now())?.1.code().to_string(),
+        state: share.state_at(node.now()).code().to_string(),
         created_at: s.created_at,
         expires_at: s.expires_at,
         decided_at: s.decided_at,
-        identifier: (viewer == Viewer::Holder).then(|| s.identifier.clone()),
+        identifier: (viewer == Viewer::Holder).then(|| share.identifier.to_string()),
         copy,
     })
 }
@@ -175,21 +162,25 @@ pub(super) async fn license_for(
     m: &Matter,
     holder: &HolderCode,
     names: &NameCheck,
-) -> Result<Option<LicenseRecord>> {
+) -> Result<Option<License>> {
     let now = node.now();
     let type_code = m.license_type.code.to_string();
     for r in node.store.by_holder(&node.holder_key(holder)).await? {
-        if r.type_code != type_code || r.status != "valid" {
+        if r.type_code != type_code {
             continue;
         }
-        if r.valid_until.is_some_and(|u| u <= now) {
+        let license = License::try_from(r)?;
+        if license.status != Status::Valid {
             continue;
         }
-        let on_license = HolderName::parse(&meta_of(&r)?.holder.name);
+        if license.record.valid_until.is_some_and(|u| u <= now) {
+            continue;
+        }
+        let on_license = HolderName::parse(&license.meta.holder.name);
         if !on_license.is_some_and(|n| names.answers(&n)) {
             continue;
         }
-        return Ok(Some(r));
+        return Ok(Some(license));
     }
     Ok(None)
 }
@@ -249,7 +240,7 @@ pub async fn ask(node: &Arc<Node>, inst: &InstitutionRecord, ask: Ask) -> Result
     node.share_guard.admit(&inst.code, basis, node.now())?;
     // The same answer whether the holder is unknown, has no such license in force or
     // another name.
-    let Some(record) = license_for(node, &m, &holder, &names).await? else {
+    let Some(License { record, .. }) = license_for(node, &m, &holder, &names).await? else {
         node.share_guard.missed(&inst.code, node.now());
         return Err(AppError::not_found(
             "share.no_license",
@@ -359,13 +350,7 @@ pub async fn decide(
         return Err(not_found());
     }
     let now = node.now();
-    let stored = ShareState::parse(&s.state).ok_or_else(|| {
-        AppError::new(
-            ErrorKind::Internal,
-            "store.corrupt",
-            format!("request {share_id}: stored state is not known"),
-        )
-    })?;
+    let stored = Share::try_from(&s)?.stored_state;
     let decision = if consent {
         Decision::Consent
     } else {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use elicense_core::agency::{Act, GrantState};
 use elicense_core::holder::{HolderCode, HolderCodeType};
+use elicense_core::Identifier;
 use elicense_store::{AuthorizationRecord, EventRecord};
 use serde::Serialize;
 use serde_json::json;
@@ -19,6 +20,7 @@ use super::identity::{mask, Identity};
 use super::licenses::{open_for, Opened};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::node::Node;
+use crate::stored::Authorization;
 
 /// Longest authorization, seconds (one year).
 pub const MAX_AUTHORIZATION_SECS: i64 = 366 * 86_400;
@@ -53,20 +55,6 @@ impl AuthorizationView {
     }
 }
 
-/// The core's view of a stored authorization (the one place the record is mapped).
-pub fn grant_of(a: &AuthorizationRecord) -> elicense_core::agency::Grant {
-    elicense_core::agency::Grant {
-        lineage: a.lineage.clone(),
-        holder_key: a.holder_key.clone(),
-        agent_key: a.agent_key.clone(),
-        matter: a.matter.clone(),
-        valid_from: a.valid_from,
-        valid_until: a.valid_until,
-        withdrawn_at: a.withdrawn_at,
-        ended_at: a.ended_at,
-    }
-}
-
 /// An event of the holder's (or representative's) about an opened license.
 fn event(
     opened: &Opened,
@@ -76,7 +64,7 @@ fn event(
 ) -> EventRecord {
     EventRecord {
         seq: 0,
-        identifier: opened.record.identifier.clone(),
+        identifier: opened.license.record.identifier.clone(),
         kind: kind.to_string(),
         actor: opened.access.kind().into(),
         at,
@@ -94,7 +82,7 @@ fn invalid(code: &'static str, message: impl Into<String>) -> AppError {
 pub async fn authorize(
     node: &Arc<Node>,
     id: &Identity,
-    identifier: &str,
+    identifier: &Identifier,
     g: Grant,
 ) -> Result<AuthorizationView> {
     let opened = open_for(node, id, identifier, Act::ManageAgents).await?;
@@ -122,16 +110,16 @@ pub async fn authorize(
         ));
     }
     let agent_key = node.holder_key(&agent);
-    if agent_key == opened.record.holder_key || agent_key == id.person_key {
+    if agent_key == opened.license.record.holder_key || agent_key == id.person_key {
         return Err(invalid("wallet.bad_agent", "one cannot be one's own agent"));
     }
     let now = node.now();
     let rec = AuthorizationRecord {
         id: super::random_id(),
-        lineage: opened.record.lineage.clone(),
-        identifier: opened.record.identifier.clone(),
+        lineage: opened.license.record.lineage.clone(),
+        identifier: opened.license.record.identifier.clone(),
         grantor_key: id.person_key.clone(),
-        holder_key: opened.record.holder_key.clone(),
+        holder_key: opened.license.record.holder_key.clone(),
         agent_key,
         agent_name: name.to_owned(),
         matter: g.matter.clone(),
@@ -149,37 +137,47 @@ pub async fn authorize(
             "from": g.valid_from, "until": g.valid_until, "authorization": rec.id}),
     );
     node.store.put_authorization(rec.clone(), event).await?;
-    Ok(view(&rec, now))
+    Ok(view(&Authorization::try_from(rec)?, now))
 }
 
 /// Withdraws an authorization of a license the identity holds.
-pub async fn withdraw(node: &Arc<Node>, id: &Identity, identifier: &str, auth: &str) -> Result<()> {
+pub async fn withdraw(
+    node: &Arc<Node>,
+    id: &Identity,
+    identifier: &Identifier,
+    auth: &str,
+) -> Result<()> {
     let opened = open_for(node, id, identifier, Act::ManageAgents).await?;
     let known = granted(node, &opened)
         .await?
         .into_iter()
-        .find(|a| a.id == auth)
+        .find(|a| a.record.id == auth)
         .ok_or_else(|| AppError::not_found("wallet.no_authorization", "no such authorization"))?;
     let now = node.now();
     let event = event(
         &opened,
         elicense_core::EventKind::AuthorizeWithdraw,
         now,
-        json!({"matter": known.matter, "authorization": known.id}),
+        json!({"matter": known.grant.matter, "authorization": known.record.id}),
     );
     node.store.withdraw_authorization(auth, now, event).await?;
     Ok(())
 }
 
 /// The authorizations the holder of `opened` granted on its lineage, newest first.
-async fn granted(node: &Arc<Node>, opened: &Opened) -> Result<Vec<AuthorizationRecord>> {
-    Ok(node
+async fn granted(node: &Arc<Node>, opened: &Opened) -> Result<Vec<Authorization>> {
+    let mut out = Vec::new();
+    for a in node
         .store
-        .authorizations(&opened.record.lineage)
+        .authorizations(&opened.license.record.lineage)
         .await?
-        .into_iter()
-        .filter(|a| a.holder_key == opened.record.holder_key)
-        .collect())
+    {
+        let a = Authorization::try_from(a)?;
+        if a.grant.holder_key == opened.license.record.holder_key {
+            out.push(a);
+        }
+    }
+    Ok(out)
 }
 
 /// Authorizations of an opened license that its opener may manage, newest first: those its
@@ -197,14 +195,14 @@ pub async fn list(node: &Arc<Node>, opened: &Opened) -> Result<Vec<Authorization
         .collect())
 }
 
-fn view(a: &AuthorizationRecord, now: i64) -> AuthorizationView {
+fn view(a: &Authorization, now: i64) -> AuthorizationView {
     AuthorizationView {
-        id: a.id.clone(),
-        agent_name: a.agent_name.clone(),
-        matter: a.matter.clone(),
-        valid_from: a.valid_from,
-        valid_until: a.valid_until,
-        withdrawn_at: a.withdrawn_at,
-        state: grant_of(a).state(now),
+        id: a.record.id.clone(),
+        agent_name: a.record.agent_name.clone(),
+        matter: a.grant.matter.clone(),
+        valid_from: a.grant.valid_from,
+        valid_until: a.grant.valid_until,
+        withdrawn_at: a.grant.withdrawn_at,
+        state: a.grant.state(now),
     }
 }

@@ -15,15 +15,16 @@ use std::sync::Arc;
 
 use elicense_core::agency::{standing, Act, Grant, GrantState, Refusal, Standing, Version, Viewer};
 use elicense_core::catalogue::LicenseType;
-use elicense_core::license::LicenseMeta;
 use elicense_core::lifecycle::Status;
 use elicense_core::EventKind;
-use elicense_store::{AuthorizationRecord, EventRecord, LicenseRecord};
+use elicense_core::Identifier;
+use elicense_store::LicenseRecord;
 use serde::Serialize;
 
 use super::identity::Identity;
 use crate::error::{AppError, ErrorKind, Result};
 use crate::node::Node;
+use crate::stored::{Authorization, Event, License};
 use crate::timeutil;
 
 /// A license counts as expiring soon this many seconds before its validity ends.
@@ -37,7 +38,7 @@ pub enum Access {
     /// The identity represents the enterprise that holds it (its name).
     Enterprise(String),
     /// The identity is an agent (代办) for one matter, under this authorization.
-    Agent(Box<AuthorizationRecord>),
+    Agent(Box<Authorization>),
 }
 
 impl Access {
@@ -91,8 +92,8 @@ pub struct Group {
 /// A license opened in the wallet.
 #[derive(Debug)]
 pub struct Opened {
-    pub record: LicenseRecord,
-    pub meta: LicenseMeta,
+    /// The version opened, parsed.
+    pub license: License,
     pub license_type: Arc<LicenseType>,
     pub access: Access,
 }
@@ -100,7 +101,7 @@ pub struct Opened {
 impl Opened {
     /// Not superseded by a later version.
     pub fn current(&self) -> bool {
-        is_current(&self.record)
+        is_current(&self.license)
     }
 
     /// Whether the opener may do `act` with this version.
@@ -110,12 +111,13 @@ impl Opened {
 
     /// `Ok` if the opener may do `act` with this version, else the refusal as an error.
     pub fn check(&self, act: Act) -> Result<()> {
+        let none = Grant::default();
         let grant = match &self.access {
-            Access::Agent(a) => super::agents::grant_of(a),
-            _ => Grant::default(),
+            Access::Agent(a) => &a.grant,
+            _ => &none,
         };
         self.access
-            .standing(&grant)
+            .standing(grant)
             .may(act, self.current())
             .map_err(|r| match r {
                 Refusal::Superseded => AppError::new(
@@ -123,7 +125,7 @@ impl Opened {
                     r.code(),
                     format!(
                         "license {} was superseded: act on its current version",
-                        self.record.identifier
+                        self.license.record.identifier
                     ),
                 ),
                 Refusal::AgentCannot => AppError::forbidden(r.code(), "an agent cannot do this"),
@@ -132,25 +134,25 @@ impl Opened {
 }
 
 /// Not superseded by a later version.
-fn is_current(r: &LicenseRecord) -> bool {
-    r.status != Status::Superseded.code()
+fn is_current(l: &License) -> bool {
+    l.status != Status::Superseded
 }
 
 impl Opened {
     /// The list entry of this license.
     pub fn summary(&self, now: i64) -> WalletLicense {
         WalletLicense {
-            identifier: self.record.identifier.clone(),
-            type_code: self.record.type_code.clone(),
-            holder_name: self.meta.holder.name.clone(),
-            issuer_name: self.meta.issuer_name.clone(),
-            license_number: self.meta.license_number.clone(),
-            status: self.record.status.clone(),
-            badge: badge(&self.record, now).to_owned(),
-            valid_until: self.meta.valid_until.map(timeutil::format),
+            identifier: self.license.record.identifier.clone(),
+            type_code: self.license.record.type_code.clone(),
+            holder_name: self.license.meta.holder.name.clone(),
+            issuer_name: self.license.meta.issuer_name.clone(),
+            license_number: self.license.meta.license_number.clone(),
+            status: self.license.status.code().to_owned(),
+            badge: badge(&self.license, now).to_owned(),
+            valid_until: self.license.meta.valid_until.map(timeutil::format),
             access: self.access.kind(),
             agent_matter: match &self.access {
-                Access::Agent(a) => Some(a.matter.clone()),
+                Access::Agent(a) => Some(a.grant.matter.clone()),
                 _ => None,
             },
         }
@@ -158,18 +160,14 @@ impl Opened {
 }
 
 /// The list badge: the status, or `expiring` when valid and ending within 30 days.
-pub fn badge(r: &LicenseRecord, now: i64) -> &str {
-    match r.valid_until {
-        Some(end) if r.status == "valid" && end - now <= EXPIRING_SOON_SECS => "expiring",
-        _ => &r.status,
+pub fn badge(l: &License, now: i64) -> &'static str {
+    match l.record.valid_until {
+        Some(end) if l.status == Status::Valid && end - now <= EXPIRING_SOON_SECS => "expiring",
+        _ => l.status.code(),
     }
 }
 
-pub(crate) fn meta_of(r: &LicenseRecord) -> Result<LicenseMeta> {
-    serde_json::from_str(&r.meta).map_err(|e| AppError::internal(format!("stored meta: {e}")))
-}
-
-fn not_found(identifier: &str) -> AppError {
+fn not_found(identifier: &Identifier) -> AppError {
     AppError::not_found(
         "wallet.not_found",
         format!("no license {identifier} in this wallet"),
@@ -178,7 +176,7 @@ fn not_found(identifier: &str) -> AppError {
 
 /// Opens a license version the identity may see, for viewing (superseded versions the
 /// identity held included).
-pub async fn open(node: &Arc<Node>, id: &Identity, identifier: &str) -> Result<Opened> {
+pub async fn open(node: &Arc<Node>, id: &Identity, identifier: &Identifier) -> Result<Opened> {
     open_for(node, id, identifier, Act::View).await
 }
 
@@ -188,34 +186,52 @@ pub async fn open(node: &Arc<Node>, id: &Identity, identifier: &str) -> Result<O
 pub async fn open_for(
     node: &Arc<Node>,
     id: &Identity,
-    identifier: &str,
+    identifier: &Identifier,
     act: Act,
 ) -> Result<Opened> {
     let record = node
         .store
-        .license(identifier)
+        .license(identifier.as_str())
         .await?
         .ok_or_else(|| not_found(identifier))?;
-    let access = access(node, id, &record)
+    let license = License::try_from(record)?;
+    let access = access(node, id, &license)
         .await?
         .ok_or_else(|| not_found(identifier))?;
-    let meta = meta_of(&record)?;
-    let license_type = node
-        .catalogue
-        .get(&record.type_code, Some(record.catalogue_version))
-        .await?;
-    let opened = Opened {
-        record,
-        meta,
-        license_type,
-        access,
-    };
+    let opened = opened(node, license, access).await?;
     opened.check(act)?;
     Ok(opened)
 }
 
-/// Who the identity is to license version `r`, decided by `agency::standing`.
-async fn access(node: &Arc<Node>, id: &Identity, r: &LicenseRecord) -> Result<Option<Access>> {
+/// A license version opened with `access`, with its type as issued.
+async fn opened(node: &Arc<Node>, license: License, access: Access) -> Result<Opened> {
+    let license_type = node
+        .catalogue
+        .get(
+            &license.record.type_code,
+            Some(license.record.catalogue_version),
+        )
+        .await?;
+    Ok(Opened {
+        license,
+        license_type,
+        access,
+    })
+}
+
+/// The authorizations an agent holds, parsed (`store.corrupt` if one does not).
+async fn authorizations_for_agent(node: &Arc<Node>, agent_key: &str) -> Result<Vec<Authorization>> {
+    node.store
+        .authorizations_for_agent(agent_key)
+        .await?
+        .into_iter()
+        .map(Authorization::try_from)
+        .collect()
+}
+
+/// Who the identity is to license version `l`, decided by `agency::standing`.
+async fn access(node: &Arc<Node>, id: &Identity, l: &License) -> Result<Option<Access>> {
+    let r = &l.record;
     let represented: Vec<&str> = id.enterprises.iter().map(|(_, k)| k.as_str()).collect();
     let viewer = Viewer {
         person_key: &id.person_key,
@@ -224,14 +240,14 @@ async fn access(node: &Arc<Node>, id: &Identity, r: &LicenseRecord) -> Result<Op
     let version = Version {
         lineage: &r.lineage,
         holder_key: &r.holder_key,
-        current: is_current(r),
+        current: is_current(l),
     };
     let records = if version.current {
-        node.store.authorizations_for_agent(&id.person_key).await?
+        authorizations_for_agent(node, &id.person_key).await?
     } else {
         Vec::new()
     };
-    let grants: Vec<Grant> = records.iter().map(super::agents::grant_of).collect();
+    let grants: Vec<Grant> = records.iter().map(|a| a.grant.clone()).collect();
     Ok(match standing(viewer, version, &grants, node.now()) {
         None => None,
         Some(Standing::Holder) => Some(Access::Holder),
@@ -266,13 +282,11 @@ pub async fn list(node: &Arc<Node>, id: &Identity) -> Result<Vec<Group>> {
     }
     // An agent sees the current version of each lineage it holds a grant for, if the grant
     // reaches it (same holder, in force): the core decides, as for `open`.
-    let mut lineages: Vec<String> = node
-        .store
-        .authorizations_for_agent(&id.person_key)
+    let mut lineages: Vec<String> = authorizations_for_agent(node, &id.person_key)
         .await?
         .into_iter()
-        .filter(|a| super::agents::grant_of(a).state(now) == GrantState::Active)
-        .map(|a| a.lineage)
+        .filter(|a| a.grant.state(now) == GrantState::Active)
+        .map(|a| a.grant.lineage)
         .collect();
     lineages.sort();
     lineages.dedup();
@@ -280,8 +294,9 @@ pub async fn list(node: &Arc<Node>, id: &Identity) -> Result<Vec<Group>> {
         let Some(r) = node.store.versions(&lineage).await?.pop() else {
             continue;
         };
-        if let Some(a @ Access::Agent(_)) = access(node, id, &r).await? {
-            records.push((r, a));
+        let license = License::try_from(r)?;
+        if let Some(a @ Access::Agent(_)) = access(node, id, &license).await? {
+            records.push((license.record, a));
         }
     }
     // Keep the newest version of each lineage (older versions were superseded).
@@ -296,21 +311,11 @@ pub async fn list(node: &Arc<Node>, id: &Identity) -> Result<Vec<Group>> {
     }
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     for (record, access) in newest.into_values() {
-        let license_type = node
-            .catalogue
-            .get(&record.type_code, Some(record.catalogue_version))
-            .await?;
-        let meta = meta_of(&record)?;
-        let opened = Opened {
-            record,
-            meta,
-            license_type,
-            access,
-        };
+        let opened = opened(node, License::try_from(record)?, access).await?;
         let g = groups
-            .entry(opened.record.type_code.clone())
+            .entry(opened.license.record.type_code.clone())
             .or_insert_with(|| Group {
-                type_code: opened.record.type_code.clone(),
+                type_code: opened.license.record.type_code.clone(),
                 type_name: opened.license_type.name.clone(),
                 type_name_en: opened.license_type.name_en.clone(),
                 licenses: Vec::new(),
@@ -347,19 +352,20 @@ pub struct HistoryEntry {
 
 /// The events of `opened`'s lineage its opener may see, oldest first: those of the versions
 /// held by the same holder as `opened`; for an agent, only their lifecycle events.
-pub async fn visible_events(node: &Arc<Node>, opened: &Opened) -> Result<Vec<EventRecord>> {
+pub async fn visible_events(node: &Arc<Node>, opened: &Opened) -> Result<Vec<Event>> {
     let held: Vec<String> = node
         .store
-        .versions(&opened.record.lineage)
+        .versions(&opened.license.record.lineage)
         .await?
         .into_iter()
-        .filter(|v| v.holder_key == opened.record.holder_key)
+        .filter(|v| v.holder_key == opened.license.record.holder_key)
         .map(|v| v.identifier)
         .collect();
     let uses = opened.may(Act::SeeUses);
     let mut events = Vec::new();
-    for e in node.store.events(&opened.record.lineage).await? {
-        if held.contains(&e.identifier) && (uses || !crate::events::kind(&e)?.is_use()) {
+    for e in node.store.events(&opened.license.record.lineage).await? {
+        let e = Event::try_from(e)?;
+        if held.contains(&e.record.identifier) && (uses || !e.kind.is_use()) {
             events.push(e);
         }
     }
@@ -394,8 +400,8 @@ pub async fn history(node: &Arc<Node>, opened: &Opened, page: usize) -> Result<H
         .skip(page * HISTORY_PAGE)
         .take(HISTORY_PAGE)
     {
-        let log_index = node.event_in_log_cached(&e).await?;
-        entries.push(entry(e, log_index)?);
+        let log_index = node.event_in_log_cached(&e.record).await?;
+        entries.push(entry(e, log_index));
     }
     Ok(History {
         entries,
@@ -404,32 +410,19 @@ pub async fn history(node: &Arc<Node>, opened: &Opened, page: usize) -> Result<H
     })
 }
 
-/// A stored event as the history shows it; an unknown stored kind is `store.corrupt`.
-fn entry(e: EventRecord, log_index: Option<u64>) -> Result<HistoryEntry> {
-    let kind = EventKind::parse(&e.kind).map_err(|err| {
-        AppError::new(
-            ErrorKind::Internal,
-            "store.corrupt",
-            format!("event {}: {err}", e.seq),
-        )
-    })?;
-    let detail = serde_json::from_str::<serde_json::Value>(&e.detail).ok();
-    let text = |key: &str| {
-        detail
-            .as_ref()
-            .and_then(|d| d.get(key).and_then(|m| m.as_str()).map(str::to_owned))
-    };
-    let matter = text("matter");
-    let institution = text("institution_name");
-    Ok(HistoryEntry {
-        seq: e.seq,
-        at: e.at,
-        kind,
-        actor: e.actor,
-        reason: e.reason,
+/// A stored event as the history shows it.
+fn entry(e: Event, log_index: Option<u64>) -> HistoryEntry {
+    let text = |key: &str| e.detail_text(key).map(str::to_owned);
+    let (matter, institution) = (text("matter"), text("institution_name"));
+    HistoryEntry {
+        seq: e.record.seq,
+        at: e.record.at,
+        kind: e.kind,
+        actor: e.record.actor,
+        reason: e.record.reason,
         matter,
         institution,
-        identifier: e.identifier,
+        identifier: e.record.identifier,
         log_index,
-    })
+    }
 }

@@ -37,6 +37,7 @@ use crate::error::{AppError, ErrorKind, Result};
 use crate::node::Node;
 use crate::verify::{verify, Category, Problem, Verdict, VerifyOptions};
 use elicense_core::agency::Act;
+use elicense_core::Identifier;
 
 /// How long a shown presentation stays valid, seconds.
 pub const PRESENTATION_SECS: i64 = 60;
@@ -70,7 +71,12 @@ fn invalid(code: &'static str, message: impl Into<String>) -> AppError {
 }
 
 /// Registers a device key for a license; returns its thumbprint. Idempotent per key.
-pub async fn bind(node: &Arc<Node>, id: &Identity, identifier: &str, jwk: &str) -> Result<String> {
+pub async fn bind(
+    node: &Arc<Node>,
+    id: &Identity,
+    identifier: &Identifier,
+    jwk: &str,
+) -> Result<String> {
     let opened = open_for(node, id, identifier, Act::Bind).await?;
     let value: serde_json::Value =
         serde_json::from_str(jwk).map_err(|e| invalid("wallet.bad_jwk", e.to_string()))?;
@@ -96,7 +102,7 @@ pub async fn bind(node: &Arc<Node>, id: &Identity, identifier: &str, jwk: &str) 
     let jkt = jwk.thumbprint();
     if node
         .store
-        .binding(&opened.record.identifier, &jkt)
+        .binding(&opened.license.record.identifier, &jkt)
         .await?
         .is_some()
     {
@@ -104,15 +110,15 @@ pub async fn bind(node: &Arc<Node>, id: &Identity, identifier: &str, jwk: &str) 
     }
     let credential = crate::issue::bound_copy(
         node,
-        &opened.record,
+        &opened.license.record,
         &opened.license_type,
-        &opened.meta,
+        &opened.license.meta,
         jwk.clone(),
     )
     .await?;
     node.store
         .put_binding(BindingRecord {
-            identifier: opened.record.identifier.clone(),
+            identifier: opened.license.record.identifier.clone(),
             jkt: jkt.clone(),
             jwk: serde_json::to_string(&jwk).map_err(|e| AppError::internal(e.to_string()))?,
             credential,
@@ -132,7 +138,7 @@ pub fn disclosable(opened: &Opened) -> Vec<String> {
         .collect();
     for item in &opened.license_type.items {
         if item.disclosure == elicense_core::catalogue::Disclosure::Selective
-            && opened.meta.data.contains_key(&item.name)
+            && opened.license.meta.data.contains_key(&item.name)
         {
             out.push(item.name.clone());
         }
@@ -156,7 +162,7 @@ pub struct Prepared {
 pub async fn prepare(
     node: &Arc<Node>,
     id: &Identity,
-    identifier: &str,
+    identifier: &Identifier,
     jkt: &str,
     fields: &[String],
     matter: Option<&str>,
@@ -174,13 +180,16 @@ pub async fn prepare(
             .license_type
             .matters
             .iter()
-            .find(|m| m.code == a.matter)
+            .find(|m| m.code == a.grant.matter)
             .map(|m| m.fields.clone())
             .unwrap_or_default();
-        if matter != Some(a.matter.as_str()) || fields.iter().any(|f| !need.contains(f)) {
+        if matter != Some(a.grant.matter.as_str()) || fields.iter().any(|f| !need.contains(f)) {
             return Err(AppError::forbidden(
                 "wallet.agent_scope",
-                format!("an agent may show only what the matter {} needs", a.matter),
+                format!(
+                    "an agent may show only what the matter {} needs",
+                    a.grant.matter
+                ),
             ));
         }
     }
@@ -191,7 +200,7 @@ pub async fn prepare(
     }
     let binding = node
         .store
-        .binding(&opened.record.identifier, jkt)
+        .binding(&opened.license.record.identifier, jkt)
         .await?
         .ok_or_else(|| {
             AppError::new(
@@ -211,7 +220,7 @@ pub async fn prepare(
         .map_err(|e| AppError::internal(e.to_string()))?;
     let rec = PresentationRecord {
         id: super::random_id(),
-        identifier: opened.record.identifier.clone(),
+        identifier: opened.license.record.identifier.clone(),
         presentation: format!("{presentation}{signing_input}"),
         matter: matter.map(str::to_owned),
         jkt: jkt.to_owned(),
@@ -251,7 +260,7 @@ fn no_prepared() -> AppError {
 pub async fn complete(
     node: &Arc<Node>,
     id: &Identity,
-    identifier: &str,
+    identifier: &Identifier,
     pid: &str,
     signature_b64: &str,
 ) -> Result<Shown> {
@@ -261,7 +270,7 @@ pub async fn complete(
         .store
         .presentation(pid)
         .await?
-        .filter(|p| p.identifier == opened.record.identifier && p.completed_at.is_none())
+        .filter(|p| p.identifier == opened.license.record.identifier && p.completed_at.is_none())
         .ok_or_else(no_prepared)?;
     if now >= rec.expires_at {
         return Err(AppError::new(
@@ -271,10 +280,10 @@ pub async fn complete(
         ));
     }
     if let Access::Agent(a) = &opened.access {
-        if rec.matter.as_deref() != Some(a.matter.as_str()) {
+        if rec.matter.as_deref() != Some(a.grant.matter.as_str()) {
             return Err(AppError::forbidden(
                 "wallet.agent_scope",
-                format!("an agent may show only for the matter {}", a.matter),
+                format!("an agent may show only for the matter {}", a.grant.matter),
             ));
         }
     }
@@ -299,7 +308,7 @@ pub async fn complete(
             format!("{}: {}", p.code, p.message),
         ));
     }
-    if verdict.identifier.as_deref() != Some(opened.record.identifier.as_str()) {
+    if verdict.identifier.as_deref() != Some(opened.license.record.identifier.as_str()) {
         return Err(invalid(
             "wallet.presentation_invalid",
             "the presentation is of another license",
@@ -309,7 +318,7 @@ pub async fn complete(
     let expires_at = now + PRESENTATION_SECS;
     let event = EventRecord {
         seq: 0,
-        identifier: opened.record.identifier.clone(),
+        identifier: opened.license.record.identifier.clone(),
         kind: elicense_core::EventKind::Present.to_string(),
         actor: opened.access.kind().into(),
         at: now,

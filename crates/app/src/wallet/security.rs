@@ -10,7 +10,7 @@ use elicense_store::SignInFailureRecord;
 
 use super::identity::Identity;
 use super::throttle::ClientAddr;
-use crate::error::{AppError, ErrorKind, Result};
+use crate::error::{AppError, Result};
 use crate::node::Node;
 
 /// How many recent failures the owner sees.
@@ -55,10 +55,9 @@ impl TryFrom<&SignInFailureRecord> for Failure {
 
     fn try_from(r: &SignInFailureRecord) -> Result<Failure> {
         let reason = FailureReason::parse(&r.reason).ok_or_else(|| {
-            AppError::new(
-                ErrorKind::Internal,
-                "store.corrupt",
-                format!("unknown sign-in failure reason {:?}", r.reason),
+            crate::stored::corrupt(
+                format_args!("sign-in failure of {}", r.account),
+                format_args!("reason {:?} is not known", r.reason),
             )
         })?;
         Ok(Failure {

@@ -207,7 +207,7 @@ impl Device {
 pub async fn show(
     env: &Env,
     id: &Identity,
-    identifier: &str,
+    identifier: &elicense_core::Identifier,
     device: &Device,
     fields: &[&str],
     matter: Option<&str>,

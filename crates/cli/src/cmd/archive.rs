@@ -19,7 +19,10 @@ pub async fn run(command: ArchiveCommand) -> i32 {
             let scope = match (issuer, holder, license) {
                 (Some(i), None, None) => Scope::Issuer(i),
                 (None, Some(h), None) => Scope::Holder(h),
-                (None, None, Some(l)) => Scope::License(l),
+                (None, None, Some(l)) => match super::identifier(&l) {
+                    Ok(id) => Scope::License(id),
+                    Err(e) => return output::error(&e, false),
+                },
                 _ => {
                     return output::error(
                         &AppError::new(

@@ -108,7 +108,7 @@ pub(super) async fn filled_node(
         let first = issue_with_journal(&node, req, None).await?;
         let record = node
             .store
-            .license(&first.identifier)
+            .license(first.identifier.as_str())
             .await?
             .ok_or_else(|| internal("issued license missing"))?;
         let event = node
@@ -125,7 +125,7 @@ pub(super) async fn filled_node(
         let start = Instant::now();
         ids = fill(&node, template, entries - have - 1, !a.json).await?;
         fill_secs = start.elapsed().as_secs_f64();
-        ids.push(first.identifier.clone());
+        ids.push(first.identifier.to_string());
     }
     let total = node.store.count().await?;
     Ok((node, total, ids, fill_secs))

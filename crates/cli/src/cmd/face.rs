@@ -19,8 +19,9 @@ pub async fn face(data: &DataArgs, identifier: &str, format: &str, out: &Path) -
 
 async fn run(data: &DataArgs, identifier: &str, format: &str, out: &Path) -> Result<(), AppError> {
     let format: FaceFormat = format.parse()?;
+    let identifier = super::identifier(identifier)?;
     let node = open_node(data)?;
-    let bytes = render_identifier(&node, identifier.trim(), format).await?;
+    let bytes = render_identifier(&node, &identifier, format).await?;
     let io = |e: std::io::Error| {
         AppError::new(
             ErrorKind::Unavailable,

@@ -11,12 +11,16 @@ use crate::output;
 
 async fn run(a: ActionArgs, action: Action, fill: impl FnOnce(&mut ActionRequest)) -> i32 {
     let json = a.json;
+    let id = match super::identifier(&a.identifier) {
+        Ok(id) => id,
+        Err(e) => return output::error(&e, json),
+    };
     with_node(&a.data, json, |node| async move {
         let mut req = ActionRequest::new(action, &format!("cli:{}", whoami()));
         req.reason = a.reason.clone();
         req.reason_category = a.reason_category;
         fill(&mut req);
-        let outcome = apply(&node, &a.identifier, req).await?;
+        let outcome = apply(&node, &id, req).await?;
         if json {
             output::json(&outcome);
         } else {

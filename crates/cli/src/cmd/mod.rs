@@ -231,6 +231,12 @@ pub fn open_store(url: &str) -> Result<Arc<dyn elicense_store::Store>, AppError>
 }
 
 /// Runs `f` with the node of `data`, printing an error if anything fails.
+/// A license identifier given on the command line: strict (what a node issues), else the
+/// parser's stable code (`identifier.bad_check`, …) before anything is opened.
+pub fn identifier(text: &str) -> Result<elicense_core::Identifier, AppError> {
+    elicense_core::Identifier::parse(text.trim()).map_err(AppError::invalid)
+}
+
 pub async fn with_node<F, Fut>(data: &DataArgs, as_json: bool, f: F) -> i32
 where
     F: FnOnce(Arc<Node>) -> Fut,

@@ -101,8 +101,12 @@ async fn remote(
 }
 
 pub async fn status(data: &DataArgs, identifier: &str) -> i32 {
+    let id = match super::identifier(identifier) {
+        Ok(id) => id,
+        Err(e) => return output::error(&e, true),
+    };
     with_node(data, true, |node| async move {
-        output::json(&elicense_app::verify::public_status(&node, identifier).await?);
+        output::json(&elicense_app::verify::public_status(&node, &id).await?);
         Ok(0)
     })
     .await

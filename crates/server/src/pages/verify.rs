@@ -11,6 +11,7 @@ use elicense_app::face::check::{self as face_check, FaceOutcome};
 use elicense_app::verify::{public_status, public_status_in_log, PublicStatus, StatusView};
 use elicense_app::wallet::present;
 use elicense_app::{AppError, ErrorKind};
+use elicense_core::Identifier;
 use serde::Deserialize;
 
 use super::{render, Back, OrPage, PageError, T};
@@ -111,10 +112,11 @@ async fn identifier_page(
     identifier: &str,
     token: Option<&str>,
 ) -> Result<Response, PageError> {
-    let (p, in_log) = public_status_in_log(&s.node, identifier)
+    let identifier = crate::ident::parse(identifier).or_page(t, "/verify")?;
+    let (p, in_log) = public_status_in_log(&s.node, &identifier)
         .await
         .or_page(t, "/verify")?;
-    let face = face_check::check(&s.node, &p.identifier, token)
+    let face = face_check::check(&s.node, &identifier, token)
         .await
         .or_page(t, "/verify")?;
     let en = s.node.catalogue.get(&p.type_code, None).await.ok();
@@ -188,9 +190,9 @@ pub async fn presentation(
     let v = opening.verdict;
     let expired = v.problems.iter().any(|p| p.code == "presentation.expired");
     let genuine = v.genuine();
-    let public = match &v.identifier {
-        Some(id) => public_status(node, id).await.ok(),
-        None => None,
+    let public = match v.identifier.as_deref().map(Identifier::parse) {
+        Some(Ok(id)) => public_status(node, &id).await.ok(),
+        _ => None,
     };
     let license_type = match &public {
         Some(p) => node.catalogue.get(&p.type_code, None).await.ok(),

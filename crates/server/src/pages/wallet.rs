@@ -74,11 +74,12 @@ fn type_name(t: &T, o: &Opened) -> String {
 
 fn validity(t: &T, o: &Opened) -> String {
     let until = o
+        .license
         .meta
         .valid_until
         .map(timeutil::format)
         .unwrap_or_else(|| t.s("long_term").to_owned());
-    format!("{} – {until}", timeutil::format(o.meta.valid_from))
+    format!("{} – {until}", timeutil::format(o.license.meta.valid_from))
 }
 
 fn field_label(t: &T, o: &Opened, name: &str) -> String {
@@ -176,6 +177,7 @@ pub async fn detail(
     Path(identifier): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
+    let identifier = crate::ident::parse(&identifier).or_page(t, "/wallet")?;
     let node = &s.node;
     let o = licenses::open(node, &id, &identifier)
         .await
@@ -187,7 +189,7 @@ pub async fn detail(
         .await
         .or_page(t, "/wallet")?
         .size;
-    let status = elicense_app::verify::status_view_of(node, &o.record)
+    let status = elicense_app::verify::status_view_of(node, &o.license)
         .await
         .or_page(t, "/wallet")?;
     let can_authorize = o.may(Act::ManageAgents);
@@ -197,7 +199,7 @@ pub async fn detail(
         .items
         .iter()
         .filter_map(|i| {
-            o.meta.data.get(&i.name).map(|v| {
+            o.license.meta.data.get(&i.name).map(|v| {
                 let v = v
                     .as_str()
                     .map(str::to_owned)
@@ -207,7 +209,7 @@ pub async fn detail(
         })
         .collect();
     Ok(render(&DetailPage {
-        base: base(&o.record.identifier),
+        base: base(&o.license.record.identifier),
         type_name: type_name(&t, &o),
         l: o.summary(node.now()),
         status_reason: status.reason,
@@ -237,12 +239,13 @@ pub async fn face(
     Path((identifier, format)): Path<(String, String)>,
     Query(q): Query<FaceQuery>,
 ) -> Result<Response, PageError> {
+    let identifier = crate::ident::parse(&identifier).or_page(t, "/wallet")?;
     let format: FaceFormat = format.parse().or_page(t, "/wallet")?;
     let node = &s.node;
     let o = licenses::open(node, &id, &identifier)
         .await
         .or_page(t, "/wallet")?;
-    let input = face::license_input(node, &o.record, &o.meta, &o.license_type)
+    let input = face::license_input(node, &o.license, &o.license_type)
         .await
         .or_page(t, "/wallet")?;
     let bytes = face::render(node, input, format)
@@ -265,7 +268,7 @@ pub async fn face(
     };
     if let Ok(v) = HeaderValue::from_str(&format!(
         "{disposition}; filename=\"{}.{}\"",
-        o.record.identifier,
+        o.license.record.identifier,
         format.extension()
     )) {
         h.insert(header::CONTENT_DISPOSITION, v);
@@ -301,11 +304,12 @@ pub async fn present(
     Holder(id): Holder,
     Path(identifier): Path<String>,
 ) -> Result<Response, PageError> {
+    let identifier = crate::ident::parse(&identifier).or_page(t, "/wallet")?;
     let o = licenses::open_for(&s.node, &id, &identifier, Act::Present)
         .await
         .or_page(t, "/wallet")?;
     let fixed_matter = match &o.access {
-        Access::Agent(a) => Some(a.matter.clone()),
+        Access::Agent(a) => Some(a.grant.matter.clone()),
         _ => None,
     };
     let matters = o
@@ -332,8 +336,8 @@ pub async fn present(
         .collect();
     Ok(render(&PresentPage {
         type_name: type_name(&t, &o),
-        holder_name: o.meta.holder.name.clone(),
-        identifier: o.record.identifier.clone(),
+        holder_name: o.license.meta.holder.name.clone(),
+        identifier: o.license.record.identifier.clone(),
         matters,
         fixed_matter,
         fields,
@@ -355,7 +359,7 @@ async fn agents_box(
     s: &AppState,
     t: T,
     id: &elicense_app::wallet::Identity,
-    identifier: &str,
+    identifier: &elicense_core::Identifier,
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let node = &s.node;
@@ -369,7 +373,7 @@ async fn agents_box(
         axum::http::StatusCode::OK
     };
     let page = AgentsBox {
-        base: base(&o.record.identifier),
+        base: base(&o.license.record.identifier),
         agents,
         agents_error: error,
         matters: matters(&t, &o),
@@ -398,6 +402,7 @@ pub async fn authorize(
     Path(identifier): Path<String>,
     Form(f): Form<AuthorizeForm>,
 ) -> Result<Response, PageError> {
+    let identifier = crate::ident::parse(&identifier).or_page(t, "/wallet")?;
     let grant = (|| {
         let from = timeutil::parse(f.from.trim()).ok_or_else(|| bad_date("from"))?;
         let until = timeutil::parse(f.until.trim()).ok_or_else(|| bad_date("until"))?;
@@ -435,6 +440,7 @@ pub async fn withdraw(
     Holder(id): Holder,
     Path((identifier, auth)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
+    let identifier = crate::ident::parse(&identifier).or_page(t, "/wallet")?;
     agents::withdraw(&s.node, &id, &identifier, &auth)
         .await
         .or_page(t, "/wallet")?;

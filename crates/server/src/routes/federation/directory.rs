@@ -1,13 +1,13 @@
 //! `GET /federation/v1/directory/{identifier}`: the node that owns a license version and its
 //! public status: this node's own, its subtree's (from upward sync), or the hub's answer.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use elicense_app::federation::directory::{self, Location};
 use elicense_app::{AppError, ErrorKind};
-use elicense_core::Identifier;
 
 use crate::error::ApiResult;
+use crate::ident::LicensePath;
 use crate::state::AppState;
 
 #[utoipa::path(get, path = "/federation/v1/directory/{identifier}", tag = "federation",
@@ -19,15 +19,14 @@ use crate::state::AppState;
         (status = 503, body = crate::error::ErrorBody, description = "The hub could not be asked (`federation.unreachable`)")))]
 pub async fn handler(
     State(s): State<AppState>,
-    Path(identifier): Path<String>,
+    LicensePath(id): LicensePath,
 ) -> ApiResult<Json<Location>> {
-    let id = Identifier::parse(&identifier).map_err(AppError::invalid)?;
     match directory::locate(&s.node, &id).await? {
         Some(l) => Ok(Json(l)),
         None => Err(AppError::new(
             ErrorKind::NotFound,
             "directory.not_found",
-            format!("no node of the network holds {identifier}"),
+            format!("no node of the network holds {id}"),
         )
         .into()),
     }

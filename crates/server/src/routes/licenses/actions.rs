@@ -2,7 +2,7 @@
 //! (change, suspend, reinstate, revoke, cancel, withdraw, extend, annual_inspection, pledge,
 //! release, transfer).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use elicense_app::lifecycle::{apply, ActionOutcome, ActionRequest};
 use elicense_app::AppError;
@@ -11,13 +11,14 @@ use elicense_core::lifecycle::Action;
 use crate::auth::Issuer;
 use crate::body::JsonBody;
 use crate::error::ApiResult;
+use crate::ident::LicensePath;
 use crate::state::AppState;
 
 #[utoipa::path(post, path = "/api/v1/licenses/{identifier}/actions", tag = "issuer",
     security(("api_key" = [])),
     params(("identifier" = String, Path, description = "GB/T 36904 identifier of the version acted on")),
     request_body = ActionRequest,
-    responses((status = 200, body = ActionOutcome), (status = 400, body = crate::error::ErrorBody),
+    responses((status = 200, body = ActionOutcome), (status = 400, body = crate::error::ErrorBody, description = "Malformed identifier (`identifier.*`, e.g. `identifier.bad_check`) or other bad input"),
         (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody, description = "Not allowed from the current status"),
@@ -26,7 +27,7 @@ use crate::state::AppState;
 pub async fn handler(
     State(s): State<AppState>,
     Issuer(key): Issuer,
-    Path(identifier): Path<String>,
+    LicensePath(identifier): LicensePath,
     JsonBody(mut req): JsonBody<ActionRequest>,
 ) -> ApiResult<Json<ActionOutcome>> {
     if req.action == Action::Expire {

@@ -2,20 +2,21 @@
 //! metadata, credential, status and history. Only the issuing authority may read it.
 //!
 //! Invariants: the license is read once (its status view is built from that record, so a
-//! license removed meanwhile cannot make the handler fail half-way); stored JSON (metadata,
-//! event details) or a stored status that does not parse is `store.corrupt` (500), never
-//! `null` or an empty label.
+//! license removed meanwhile cannot make the handler fail half-way); the record and its events
+//! are read through `elicense_app::stored`, so stored JSON (metadata, event details), a stored
+//! status or kind that does not parse is `store.corrupt` (500), never `null` or an empty label.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
+use elicense_app::stored::{Event, License};
 use elicense_app::verify::{status_view_of, StatusView};
-use elicense_app::{AppError, ErrorKind};
-use elicense_core::lifecycle::Status;
+use elicense_app::AppError;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::auth::Issuer;
 use crate::error::ApiResult;
+use crate::ident::LicensePath;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -47,16 +48,15 @@ pub struct EventView {
     security(("api_key" = [])),
     params(("identifier" = String, Path, description = "GB/T 36904 identifier")),
     responses((status = 200, body = LicenseView),
-        (status = 400, body = crate::error::ErrorBody, description = "Not a valid identifier"),
+        (status = 400, body = crate::error::ErrorBody, description = "Malformed identifier (`identifier.*`, e.g. `identifier.bad_check`) or other bad input"),
         (status = 401, body = crate::error::ErrorBody),
         (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
         (status = 500, body = crate::error::ErrorBody, description = "Stored data does not parse (`store.corrupt`)")))]
 pub async fn handler(
     State(s): State<AppState>,
     Issuer(key): Issuer,
-    Path(identifier): Path<String>,
+    LicensePath(id): LicensePath,
 ) -> ApiResult<Json<LicenseView>> {
-    let id = elicense_core::ident::Identifier::parse(&identifier).map_err(AppError::invalid)?;
     let rec = s
         .node
         .store
@@ -71,53 +71,38 @@ pub async fn handler(
         )
         .into());
     }
-    if Status::parse(&rec.status).is_none() {
-        return Err(corrupt(&rec.identifier, "status").into());
-    }
-    let meta = stored_json(&rec.meta).ok_or_else(|| corrupt(&rec.identifier, "metadata"))?;
-    let status = status_view_of(&s.node, &rec).await?;
+    let license = License::try_from(rec)?;
+    let meta = serde_json::to_value(&license.meta).expect("metadata serialise");
+    let status = status_view_of(&s.node, &license).await?;
     let events = s
         .node
         .store
-        .events(&rec.lineage)
+        .events(&license.record.lineage)
         .await
         .map_err(AppError::from)?;
     let events = events
         .into_iter()
         .map(|e| {
-            let detail = stored_json(&e.detail)
-                .ok_or_else(|| corrupt(&e.identifier, &format!("detail of event {}", e.seq)))?;
+            let e = Event::try_from(e)?;
             Ok(EventView {
-                seq: e.seq,
-                identifier: e.identifier,
-                kind: e.kind,
-                actor: e.actor,
-                at: e.at,
-                reason: e.reason,
-                detail,
+                seq: e.record.seq,
+                identifier: e.record.identifier,
+                kind: e.kind.to_string(),
+                actor: e.record.actor,
+                at: e.record.at,
+                reason: e.record.reason,
+                detail: e.detail,
             })
         })
         .collect::<Result<Vec<_>, AppError>>()?;
+    let License { record, .. } = license;
     Ok(Json(LicenseView {
-        identifier: rec.identifier,
-        version: rec.version,
+        identifier: record.identifier,
+        version: record.version,
         meta,
-        credential: rec.credential,
+        credential: record.credential,
         status,
-        pledged: rec.pledged,
+        pledged: record.pledged,
         events,
     }))
-}
-
-/// A stored JSON text as a value; `None` when it does not parse.
-fn stored_json(text: &str) -> Option<Value> {
-    serde_json::from_str(text).ok()
-}
-
-fn corrupt(identifier: &str, what: &str) -> AppError {
-    AppError::new(
-        ErrorKind::Internal,
-        "store.corrupt",
-        format!("license {identifier}: stored {what} does not parse"),
-    )
 }

@@ -2,13 +2,14 @@
 //! `POST /api/v1/wallet/licenses/{identifier}/presentations`: the two steps of showing a
 //! license; the browser signs between them with its device key.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use elicense_app::wallet::present;
 use serde::{Deserialize, Serialize};
 
 use crate::body::JsonBody;
 use crate::error::ApiResult;
+use crate::ident::LicensePath;
 use crate::pages::auth::ApiHolder;
 use crate::state::AppState;
 
@@ -36,13 +37,13 @@ pub struct PrepareResponse {
     security(("wallet_session" = [], "wallet_csrf" = [])),
     params(("identifier" = String, Path, description = "GB/T 36904 identifier")),
     request_body = PrepareRequest,
-    responses((status = 200, body = PrepareResponse), (status = 400, body = crate::error::ErrorBody),
+    responses((status = 200, body = PrepareResponse), (status = 400, body = crate::error::ErrorBody, description = "Malformed identifier (`identifier.*`, e.g. `identifier.bad_check`) or other bad input"),
         (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody, description = "The device key is not registered")))]
 pub async fn prepare(
     State(s): State<AppState>,
     ApiHolder(id): ApiHolder,
-    Path(identifier): Path<String>,
+    LicensePath(identifier): LicensePath,
     JsonBody(req): JsonBody<PrepareRequest>,
 ) -> ApiResult<Json<PrepareResponse>> {
     let p = present::prepare(
@@ -89,14 +90,14 @@ pub struct CompleteResponse {
     security(("wallet_session" = [], "wallet_csrf" = [])),
     params(("identifier" = String, Path, description = "GB/T 36904 identifier")),
     request_body = CompleteRequest,
-    responses((status = 200, body = CompleteResponse), (status = 400, body = crate::error::ErrorBody),
+    responses((status = 200, body = CompleteResponse), (status = 400, body = crate::error::ErrorBody, description = "Malformed identifier (`identifier.*`, e.g. `identifier.bad_check`) or other bad input"),
         (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody, description = "No such prepared presentation"),
         (status = 409, body = crate::error::ErrorBody, description = "The license was superseded, or the prepared presentation expired")))]
 pub async fn complete(
     State(s): State<AppState>,
     ApiHolder(id): ApiHolder,
-    Path(identifier): Path<String>,
+    LicensePath(identifier): LicensePath,
     JsonBody(req): JsonBody<CompleteRequest>,
 ) -> ApiResult<Json<CompleteResponse>> {
     let shown = present::complete(&s.node, &id, &identifier, &req.id, &req.signature).await?;
