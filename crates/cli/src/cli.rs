@@ -454,7 +454,7 @@ pub struct ActionArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
     #[arg(value_enum)]
     pub what: BenchWhat,
@@ -520,6 +520,10 @@ pub enum BenchWhat {
     /// Legitimate sign-ins (`--count`, in turn) while `--tasks` attackers guess passwords that
     /// throttling refuses; server time against one Argon2id check.
     SignIn,
+    /// Upward sync of `--entries` licenses from a child node to its parent over HTTP on
+    /// 127.0.0.1 (signed batches, the parent's directory written), against the parent store's
+    /// own rate of applying the same entries.
+    Sync,
 }
 
 fn parse_field(s: &str) -> Result<(String, String), String> {

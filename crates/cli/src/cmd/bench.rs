@@ -44,6 +44,7 @@ pub async fn bench(a: BenchArgs) -> i32 {
         BenchWhat::VerifyPage => super::bench_page::bench_verify_page(&a).await,
         BenchWhat::Lookup => super::bench_lookup::bench_lookup(&a).await,
         BenchWhat::SignIn => super::bench_signin::bench_sign_in(&a).await,
+        BenchWhat::Sync => super::bench_sync::bench_sync(&a).await,
     };
     match result {
         Ok(v) => {
@@ -167,11 +168,17 @@ pub(super) async fn bench_node_on(
     sd: &Map<String, Value>,
     base_url: &str,
 ) -> Result<Arc<Node>, AppError> {
-    let node = Node::new(
-        store,
-        Arc::new(SystemClock),
-        NodeConfig::ephemeral(base_url),
-    );
+    bench_node_with(store, alg, sd, NodeConfig::ephemeral(base_url)).await
+}
+
+/// [`bench_node_on`] with a configuration of the caller's (a federation member, say).
+pub(super) async fn bench_node_with(
+    store: Arc<dyn elicense_store::Store>,
+    alg: Alg,
+    sd: &Map<String, Value>,
+    config: NodeConfig,
+) -> Result<Arc<Node>, AppError> {
+    let node = Node::new(store, Arc::new(SystemClock), config);
     let items: Vec<Value> = sd
         .iter()
         .map(|(k, v)| {

@@ -28,7 +28,7 @@ use elicense_store::{NewLicense, SqliteStore, Store};
 use rand::Rng;
 use serde_json::{json, Value};
 
-use super::bench::{bench_node_on, cores, round, round3, workload, BENCH_ISSUER, BENCH_TYPE};
+use super::bench::{cores, round, round3, workload, BENCH_ISSUER, BENCH_TYPE};
 use super::bench_import::raw_client;
 use super::{parse_database_url, DatabaseUrl};
 use crate::cli::BenchArgs;
@@ -93,12 +93,21 @@ pub(super) async fn filled_node(
     tmp: &std::path::Path,
     base_url: &str,
 ) -> Result<(Arc<Node>, u64, Vec<String>, f64), AppError> {
+    filled_node_with(a, tmp, elicense_app::NodeConfig::ephemeral(base_url)).await
+}
+
+/// [`filled_node`] with a configuration of the caller's.
+pub(super) async fn filled_node_with(
+    a: &BenchArgs,
+    tmp: &std::path::Path,
+    config: elicense_app::NodeConfig,
+) -> Result<(Arc<Node>, u64, Vec<String>, f64), AppError> {
     let store: Arc<dyn Store> = match a.database.as_deref() {
         Some(url) => super::open_store(url)?,
         None => Arc::new(SqliteStore::open(tmp.join("bench.db"), Default::default())?),
     };
     let (_, sd) = workload(&a.claims)?;
-    let node = bench_node_on(store, Alg::Sm2, &sd, base_url).await?;
+    let node = super::bench::bench_node_with(store, Alg::Sm2, &sd, config).await?;
     let entries = a.entries.max(1);
     let have = node.store.count().await? as usize;
     let (mut ids, mut fill_secs) = (Vec::new(), 0.0);

@@ -7,6 +7,7 @@ mod bench_import;
 mod bench_lookup;
 mod bench_page;
 mod bench_signin;
+mod bench_sync;
 mod db;
 mod demo;
 mod demo_federation;
