@@ -37,7 +37,12 @@ async fn listener() -> Result<(tokio::net::TcpListener, String), AppError> {
     Ok((l, url))
 }
 
-fn member(base: &str, area: &str, level: &str, parent: Option<&str>) -> Result<NodeConfig, AppError> {
+fn member(
+    base: &str,
+    area: &str,
+    level: &str,
+    parent: Option<&str>,
+) -> Result<NodeConfig, AppError> {
     let mut c = NodeConfig::ephemeral(base);
     c.override_federation(elicense_app::federation::FederationSettings {
         area: Some(area.into()),
@@ -108,7 +113,10 @@ pub async fn bench_sync(a: &BenchArgs) -> Result<Value, AppError> {
     let (county_l, county_url) = listener().await?;
     let city_store: Arc<dyn Store> = match a.database.as_deref() {
         Some(url) => super::open_store(url)?,
-        None => Arc::new(SqliteStore::open(tmp.path().join("city.db"), Default::default())?),
+        None => Arc::new(SqliteStore::open(
+            tmp.path().join("city.db"),
+            Default::default(),
+        )?),
     };
     let city = Node::new(
         city_store,
@@ -142,7 +150,9 @@ pub async fn bench_sync(a: &BenchArgs) -> Result<Value, AppError> {
             break;
         }
         if start.elapsed() > Duration::from_secs(600) {
-            return Err(internal("the city did not receive the county's log in 600 s"));
+            return Err(internal(
+                "the city did not receive the county's log in 600 s",
+            ));
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
