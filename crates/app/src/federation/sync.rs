@@ -742,7 +742,8 @@ pub async fn run(node: Arc<Node>, idle: Duration) {
                 metrics::counter!("elicense_federation_push_failures_total", "code" => e.code)
                     .increment(1);
                 tracing::warn!(code = e.code, error = %e.message, retry_in = ?backoff, "upward sync failed");
-                tokio::time::sleep(backoff).await;
+                // A wake-up (the log grew, an operator acted) ends the wait early.
+                let _ = tokio::time::timeout(backoff, node.federation.wake.notified()).await;
                 backoff = (backoff * 2).min(Duration::from_secs(60));
             }
         }

@@ -1,8 +1,9 @@
 //! `elicense bench sync [--entries N] [--database URL]`: upward sync (应归尽归) between two
-//! local nodes. A county node holds N licenses (one really issued, N−1 copies under fresh
-//! identifiers, each with its event and log leaf, as `bench lookup` fills its store); a city
-//! node admits it; both serve on 127.0.0.1, and the county's push loop sends its log in signed
-//! batches until the city's directory holds all N. The rate is N over the time from admission
+//! local nodes. A province node (the "county" below) holds N licenses (one really issued, N−1
+//! copies under fresh identifiers, each with its event and log leaf, as `bench lookup` fills
+//! its store); the national hub (the "city") admits it and hands it the holder-hash key; both
+//! serve on 127.0.0.1, and the province's push loop sends its log in signed batches until
+//! the hub's directory holds all N. The rate is N over the time from admission
 //! to the last entry in the city's directory: leaves read, holder hashes computed, requests
 //! signed (RFC 9421) and checked, leaves hashed into the city's copy of the county's frontier
 //! and compared with a signed checkpoint, directory rows written.
@@ -98,7 +99,7 @@ async fn raw_apply_rate(store: Arc<dyn Store>, n: usize) -> Result<f64, AppError
                 entries: chunk.to_vec(),
                 nodes: vec![],
                 issuers: vec![],
-                forward: true,
+                forward: false,
             })
             .await?;
         base = next;
@@ -121,8 +122,7 @@ pub async fn bench_sync(a: &BenchArgs) -> Result<Value, AppError> {
     let city = Node::new(
         city_store,
         Arc::new(elicense_app::clock::SystemClock),
-        // Its parent is not running: the city queues what it would pass on, as a real one does.
-        member(&city_url, "110100", "city", Some("http://127.0.0.1:9"))?,
+        member(&city_url, "100000", "national", None)?,
     );
     let county_dir = tmp.path().join("county");
     std::fs::create_dir_all(&county_dir).map_err(internal)?;
@@ -135,7 +135,7 @@ pub async fn bench_sync(a: &BenchArgs) -> Result<Value, AppError> {
     let (county, total, _, fill_secs) = filled_node_with(
         &fill_args,
         &county_dir,
-        member(&county_url, "110105", "county", Some(&city_url))?,
+        member(&county_url, "110000", "province", Some(&city_url))?,
     )
     .await?;
     let stop_city = serve(city.clone(), city_l);
@@ -143,6 +143,8 @@ pub async fn bench_sync(a: &BenchArgs) -> Result<Value, AppError> {
 
     let start = Instant::now();
     peer::admit(&city, &county_url).await?;
+    // The county's push loop was refused before the admission and waits to retry: wake it.
+    county.federation.wake.notify_one();
     let log_size = county.store.log_frontier().await?.size();
     loop {
         let s = sync::state(&city, &county.config.base_url).await?;
