@@ -524,6 +524,10 @@ pub enum BenchWhat {
     /// 127.0.0.1 (signed batches, the parent's directory written), against the parent store's
     /// own rate of applying the same entries.
     Sync,
+    /// The hub's directory lookup by license version with `--entries` rows in `hub_licenses`
+    /// on `--database` (a Citus coordinator or PostgreSQL), `--count` lookups from `--tasks`
+    /// clients (default 8), against a one-row read through the same pool.
+    HubLookup,
 }
 
 fn parse_field(s: &str) -> Result<(String, String), String> {

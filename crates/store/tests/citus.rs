@@ -422,4 +422,6 @@ async fn federation_batches_apply_on_the_cluster() {
     suite::federation_batches_apply_once(&s).await;
     let (s, _c, _guard) = fresh().await;
     suite::federation_push_state_and_hub_without_outbox(&s).await;
+    let (s, _c, _guard) = fresh().await;
+    suite::federation_full_batch(&s).await;
 }

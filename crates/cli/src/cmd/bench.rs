@@ -45,6 +45,7 @@ pub async fn bench(a: BenchArgs) -> i32 {
         BenchWhat::Lookup => super::bench_lookup::bench_lookup(&a).await,
         BenchWhat::SignIn => super::bench_signin::bench_sign_in(&a).await,
         BenchWhat::Sync => super::bench_sync::bench_sync(&a).await,
+        BenchWhat::HubLookup => super::bench_hub::bench_hub_lookup(&a).await,
     };
     match result {
         Ok(v) => {

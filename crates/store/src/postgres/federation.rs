@@ -1,7 +1,7 @@
 //! The federation's tables on PostgreSQL (migration 13 and the `hub_*` tables of migration 3).
 //! A received batch is one transaction; its directory rows are written with multi-row
-//! `unnest` statements (one round trip per table), which Citus routes to the shards of the
-//! distributed `hub_*` tables.
+//! `VALUES` statements (one round trip per table and 4,000 rows), which Citus splits by shard
+//! over the distributed `hub_*` tables.
 
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
@@ -109,9 +109,37 @@ impl Columns {
     }
 }
 
+/// `n` rows of placeholders with casts, `($1::text, $2::bigint), ($3::text, $4::bigint)`.
+fn values(n: usize, casts: &[&str]) -> String {
+    let mut out = String::with_capacity(n * casts.len() * 12);
+    for r in 0..n {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for (c, cast) in casts.iter().enumerate() {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&format!("${}::{cast}", r * casts.len() + c + 1));
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// Rows per directory statement: PostgreSQL takes at most 65,535 parameters.
+const ROWS_PER_STATEMENT: usize = 4_000;
+
 /// The directory rows of `entries`: within one batch a version may appear more than once, so
 /// only its last entry (the highest index) goes into the upsert.
+///
+/// Written as multi-row `INSERT … VALUES`, not `INSERT … SELECT unnest(…)`: Citus executes the
+/// former per shard over its pooled connections (one per worker in a transaction), while the
+/// latter goes through the coordinator and opens a connection per shard, more than a worker
+/// accepts when a batch spans its 256 shards.
 async fn apply_entries(tx: &Transaction<'_>, entries: &[DirectoryEntry]) -> Result<()> {
+    use tokio_postgres::types::ToSql;
     if entries.is_empty() {
         return Ok(());
     }
@@ -122,67 +150,82 @@ async fn apply_entries(tx: &Transaction<'_>, entries: &[DirectoryEntry]) -> Resu
             last.insert(k, e);
         }
     }
-    let latest: Vec<DirectoryEntry> = last.into_values().cloned().collect();
-    let c = Columns::of(&latest)?;
-    let st = tx
-        .prepare_cached(
+    let latest: Vec<&DirectoryEntry> = last.into_values().collect();
+    for chunk in latest.chunks(ROWS_PER_STATEMENT) {
+        let cols: Vec<(i64, i16)> = chunk
+            .iter()
+            .map(|e| Ok((param_u64(e.index, "log index")?, status_number(e.status))))
+            .collect::<Result<_>>()?;
+        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(chunk.len() * 11);
+        for (e, (index, status)) in chunk.iter().zip(&cols) {
+            params.extend_from_slice(&[
+                &e.origin,
+                index,
+                &e.identifier,
+                &e.lineage,
+                &e.version,
+                &e.type_code,
+                &e.issuer,
+                &e.kind,
+                status,
+                &e.at,
+                &e.holder_key,
+            ]);
+        }
+        let sql = format!(
             "INSERT INTO hub_licenses (node, log_index, identifier, lineage, version, type_code, \
-             issuer, kind, status, updated_at, holder_key) \
-             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::int[], \
-             $6::text[], $7::text[], $8::text[], $9::smallint[], $10::bigint[], $11::bytea[]) \
+             issuer, kind, status, updated_at, holder_key) VALUES {} \
              ON CONFLICT (lineage, version) DO UPDATE SET status = EXCLUDED.status, \
              node = EXCLUDED.node, updated_at = EXCLUDED.updated_at, \
              log_index = EXCLUDED.log_index, kind = EXCLUDED.kind \
              WHERE hub_licenses.log_index < EXCLUDED.log_index",
-        )
-        .await?;
-    tx.execute(
-        &st,
-        &[
-            &c.origin,
-            &c.index,
-            &c.identifier,
-            &c.lineage,
-            &c.version,
-            &c.type_code,
-            &c.issuer,
-            &c.kind,
-            &c.status,
-            &c.at,
-            &c.holder_key,
-        ],
-    )
-    .await?;
+            values(
+                chunk.len(),
+                &[
+                    "text", "bigint", "text", "text", "int", "text", "text", "text", "smallint",
+                    "bigint", "bytea"
+                ]
+            )
+        );
+        tx.execute(sql.as_str(), &params).await?;
+    }
     let mut holders: Vec<(&[u8], &str)> = entries
         .iter()
         .map(|e| (e.holder_key.as_slice(), e.lineage.as_str()))
         .collect();
     holders.sort_unstable();
     holders.dedup();
-    let (keys, lineages): (Vec<&[u8]>, Vec<&str>) = holders.into_iter().unzip();
-    let st = tx
-        .prepare_cached(
-            "INSERT INTO hub_holders (holder_key, lineage) \
-             SELECT * FROM unnest($1::bytea[], $2::text[]) ON CONFLICT DO NOTHING",
-        )
-        .await?;
-    tx.execute(&st, &[&keys, &lineages]).await?;
-    let changes: Vec<DirectoryEntry> = entries
+    for chunk in holders.chunks(ROWS_PER_STATEMENT) {
+        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(chunk.len() * 2);
+        for (k, l) in chunk {
+            params.push(k);
+            params.push(l);
+        }
+        let sql = format!(
+            "INSERT INTO hub_holders (holder_key, lineage) VALUES {} ON CONFLICT DO NOTHING",
+            values(chunk.len(), &["bytea", "text"])
+        );
+        tx.execute(sql.as_str(), &params).await?;
+    }
+    let changes: Vec<(&DirectoryEntry, i64, i16)> = entries
         .iter()
         .filter(|e| e.kind != "issue")
-        .cloned()
-        .collect();
-    if !changes.is_empty() {
-        let c = Columns::of(&changes)?;
-        let st = tx
-            .prepare_cached(
-                "INSERT INTO hub_status_changes (lineage, version, seq, status, at) \
-                 SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::smallint[], \
-                 $5::bigint[]) ON CONFLICT DO NOTHING",
+        .map(|e| Ok((e, param_u64(e.index, "log index")?, status_number(e.status))))
+        .collect::<Result<_>>()?;
+    for chunk in changes.chunks(ROWS_PER_STATEMENT) {
+        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(chunk.len() * 5);
+        for (e, index, status) in chunk {
+            params.extend_from_slice(&[&e.lineage, &e.version, index, status, &e.at]);
+        }
+        let sql = format!(
+            "INSERT INTO hub_status_changes (lineage, version, seq, status, at) VALUES {} \
+             ON CONFLICT DO NOTHING",
+            values(
+                chunk.len(),
+                &["text", "int", "bigint", "smallint", "bigint"]
             )
-            .await?;
-        tx.execute(&st, &[&c.lineage, &c.version, &c.index, &c.status, &c.at])
-            .await?;
+        );
+        tx.execute(sql.as_str(), &params).await?;
     }
     Ok(())
 }

@@ -167,3 +167,50 @@ pub async fn federation_push_state_and_hub_without_outbox(s: &impl Store) {
     s.fed_put_node(changed.clone()).await.unwrap();
     assert_eq!(s.fed_nodes().await.unwrap(), vec![changed]);
 }
+
+/// A full batch (2,000 versions over as many lineages, so over every shard of a distributed
+/// directory, and their revocations) applies in one go.
+pub async fn federation_full_batch(s: &impl Store) {
+    let n = 2_000u64;
+    let mut entries: Vec<DirectoryEntry> = (0..n)
+        .map(|i| entry("http://c", i, &format!("{i:06}"), 1, "issue", Status::Valid))
+        .collect();
+    entries.extend((0..n).map(|i| {
+        entry(
+            "http://c",
+            n + i,
+            &format!("{i:06}"),
+            1,
+            "revoke",
+            Status::Revoked,
+        )
+    }));
+    s.fed_receive(ReceivedBatch {
+        child: "http://c".into(),
+        base: ChildState::default(),
+        next: ChildState {
+            frontier: frontier(2 * n),
+            forwarded_next: 0,
+            checkpoint: None,
+        },
+        entries,
+        nodes: vec![],
+        issuers: vec![],
+        forward: true,
+    })
+    .await
+    .unwrap();
+    for i in [0, 777, n - 1] {
+        let l = s
+            .hub_license(&format!("T.I.{i:06}"), 1)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((l.status, l.index), (Status::Revoked, n + i));
+    }
+    assert_eq!(
+        s.hub_holder_licenses(&[7; 32]).await.unwrap().len(),
+        n as usize
+    );
+    assert_eq!(s.fed_outbox(0, 5_000).await.unwrap().len(), 2 * n as usize);
+}

@@ -415,6 +415,7 @@ macro_rules! conformance_tests {
             log_uses_are_commitments, log_refuses_uses_in_clear,
             operator_changes_are_logged, operator_openings_are_checked,
             federation_batches_apply_once, federation_push_state_and_hub_without_outbox,
+            federation_full_batch,
             witness_admits_logs, witness_advance_is_compare_and_swap,
             witness_fork_reports_are_listed, witness_cosigned_checkpoints_by_size);
     };
