@@ -212,6 +212,25 @@ async fn a_node_that_is_down_with_nothing_cached_is_status_unavailable() {
 }
 
 #[tokio::test]
+async fn a_node_that_goes_down_after_a_fetch_leaves_its_last_valid_copy_in_use_marked_stale() {
+    let a = TestServer::start().await;
+    let b = node_with_cache(1).await;
+    let hub = Hub::new();
+    let issued = a.issue_driving("SM2").await;
+    hub.install(&b, &[&a], local_issuers(&a.node).await.unwrap());
+    let v = b.verify(credential(&issued)).await;
+    assert_eq!(v["status_source"]["stale"], false, "{v}");
+    a.stop().await.unwrap();
+    // Past the TTL the owner cannot be asked: the copy (its `exp` a day away) still counts,
+    // and the verdict says it is stale.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let v = b.verify(credential(&issued)).await;
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["status_source"]["stale"], true, "{v}");
+    assert!(v["status_source"]["age_secs"].as_i64().unwrap() >= 1, "{v}");
+}
+
+#[tokio::test]
 async fn trust_list_rules_foreign_lists_unknown_revoked_and_retired_keys() {
     let a = TestServer::start().await;
     let b = node_with_cache(1).await;

@@ -365,3 +365,146 @@ pub async fn fetch_token(
         other => Err(unavailable(uri, format!("HTTP {other}"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::federation::trust_list::{TrustedIssuer, TrustedKey};
+    use elicense_core::NodeLevel;
+    use elicense_crypto::{jws, Alg, Jwks, KeyPair, Signer as _};
+
+    const NODE: &str = "http://127.0.0.1:9001";
+    const URI: &str = "http://127.0.0.1:9001/status-lists/3";
+
+    fn key() -> KeyPair {
+        KeyPair::generate(Alg::EdDSA, &mut rand::rngs::OsRng)
+    }
+
+    fn trust(k: &KeyPair, issuer_node: &str, revoked_since: Option<i64>) -> TrustList {
+        let mut jwk = k.public_jwk();
+        jwk.kid = Some(k.kid().to_string());
+        TrustList {
+            iss: "http://127.0.0.1:9000".into(),
+            seq: 1,
+            iat: 0,
+            exp: 10_000,
+            nodes: vec![TrustedNode {
+                url: NODE.into(),
+                area: "110000".into(),
+                level: NodeLevel::Province,
+                parent: None,
+                keys: Jwks::default(),
+                witness_key: String::new(),
+                log_keys: vec![],
+                log_origin: None,
+            }],
+            issuers: vec![TrustedIssuer {
+                code: "11100000000000000X".into(),
+                name: "issuer".into(),
+                node: issuer_node.into(),
+                keys: vec![TrustedKey {
+                    jwk,
+                    not_before: 0,
+                    retired_at: None,
+                    revoked_since,
+                }],
+                successor: None,
+                ended_at: None,
+            }],
+            recognition: vec![],
+        }
+    }
+
+    fn token(k: &KeyPair, sub: &str, iat: i64, exp: i64) -> String {
+        let mut list = StatusList::new(2, 16).unwrap();
+        list.set(5, 1).unwrap();
+        let payload = status_list::token_payload(&list, sub, iat, Some(exp), Some(60));
+        jws::sign(k, &status_list::token_header(k.alg(), k.kid()), &payload).unwrap()
+    }
+
+    fn code(r: std::result::Result<CheckedList, Problem>) -> String {
+        r.map(|_| ()).unwrap_err().code
+    }
+
+    #[test]
+    fn a_token_counts_only_from_its_owner_signed_for_its_uri_and_unexpired() {
+        let k = key();
+        let t = trust(&k, NODE, None);
+        let ok = check_token(&token(&k, URI, 100, 1_000), URI, &t, 500).unwrap();
+        assert_eq!((ok.list.get(5), ok.list.get(4)), (Some(1), Some(0)));
+        assert_eq!(
+            (ok.ttl, ok.exp, ok.node.as_str()),
+            (Some(60), Some(1_000), NODE)
+        );
+
+        // Another key, a key of an issuer held by another node, a key revoked at iat.
+        assert_eq!(
+            code(check_token(&token(&key(), URI, 100, 1_000), URI, &t, 500)),
+            "status.bad_list"
+        );
+        let elsewhere = trust(&k, "http://127.0.0.1:9002", None);
+        assert_eq!(
+            code(check_token(
+                &token(&k, URI, 100, 1_000),
+                URI,
+                &elsewhere,
+                500
+            )),
+            "status.bad_list"
+        );
+        let revoked = trust(&k, NODE, Some(100));
+        assert_eq!(
+            code(check_token(&token(&k, URI, 100, 1_000), URI, &revoked, 500)),
+            "status.bad_list"
+        );
+        // Signed for another list, expired, under no trust-listed node.
+        let other = "http://127.0.0.1:9001/status-lists/4";
+        assert_eq!(
+            code(check_token(&token(&k, other, 100, 1_000), URI, &t, 500)),
+            "status.bad_list"
+        );
+        assert_eq!(
+            code(check_token(&token(&k, URI, 100, 1_000), URI, &t, 1_000)),
+            "status.list_expired"
+        );
+        let foreign = "http://127.0.0.1:9003/status-lists/3";
+        assert_eq!(
+            code(check_token(
+                &token(&k, foreign, 100, 1_000),
+                foreign,
+                &t,
+                500
+            )),
+            "status.foreign_list"
+        );
+        // A base URL is not a prefix of a longer host name.
+        assert!(owning_node(&t, "http://127.0.0.1:90011/status-lists/3").is_none());
+        assert!(owning_node(&t, URI).is_some());
+        // Not a token at all.
+        assert_eq!(code(check_token("x.y.z", URI, &t, 500)), "status.bad_list");
+    }
+
+    #[tokio::test]
+    async fn untrusted_uris_are_never_fetched_and_the_cache_is_bounded() {
+        let k = key();
+        let t = trust(&k, NODE, None);
+        let cache = RemoteStatus::new(1, 2);
+        let p = cache
+            .value(Some(&t), "http://127.0.0.1:1/status-lists/1", 0, 500)
+            .await
+            .unwrap_err();
+        assert_eq!(p.code, "status.foreign_list");
+        let p = cache.value(None, URI, 0, 500).await.unwrap_err();
+        assert_eq!(p.code, "status.foreign_list");
+        assert_eq!(cache.fetches(), 0);
+        assert!(cache.is_empty());
+        for i in 0..5 {
+            cache.slot(&format!("{NODE}/status-lists/{i}"));
+        }
+        assert_eq!(cache.len(), 2);
+        // The most recently used stay.
+        let held: Vec<String> = cache.slots.lock().unwrap().map.keys().cloned().collect();
+        assert!(held.contains(&format!("{NODE}/status-lists/4")), "{held:?}");
+        assert!(held.contains(&format!("{NODE}/status-lists/3")), "{held:?}");
+    }
+}
