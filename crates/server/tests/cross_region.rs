@@ -316,3 +316,62 @@ async fn the_status_list_index_lists_every_list_with_its_uri() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
 }
+
+/// `verify` events of the license `id` stored at `s`.
+async fn verify_events(s: &TestServer, id: &str) -> usize {
+    let rec = s
+        .node
+        .store
+        .license(id)
+        .await
+        .unwrap()
+        .expect("stored here");
+    s.node
+        .store
+        .events(&rec.lineage)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == "verify")
+        .count()
+}
+
+#[tokio::test]
+async fn an_institution_verifying_another_nodes_credential_records_no_use_here() {
+    let a = TestServer::start().await;
+    let b = node_with_cache(1).await;
+    let hub = Hub::new();
+    // Both nodes have the same sample issuers: their first licenses share an identifier.
+    let theirs = a.issue_driving("SM2").await;
+    let ours = b.issue_driving("SM2").await;
+    let id = ours["identifier"].as_str().unwrap();
+    assert_eq!(theirs["identifier"], id);
+    hub.install(&b, &[&a, &b], local_issuers(&a.node).await.unwrap());
+    let key = common::institution(
+        &b,
+        "91110105MA01B2C3DL",
+        "示例汽车租赁有限公司",
+        "car_rental",
+    )
+    .await;
+    let check = |cred: String| {
+        b.post("/api/v1/verifications")
+            .bearer_auth(&key)
+            .header("content-type", "application/dc+sd-jwt")
+            .body(cred)
+            .send()
+    };
+    let (status, v) = read(check(credential(&theirs).to_owned()).await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["status_source"]["from"], "remote");
+    assert_eq!(
+        verify_events(&b, id).await,
+        0,
+        "A's license is not B's {id}"
+    );
+    // B's own license: the use is recorded.
+    let (_, v) = read(check(credential(&ours).to_owned()).await.unwrap()).await;
+    assert_eq!(v["status_source"]["from"], "local", "{v}");
+    assert_eq!(verify_events(&b, id).await, 1);
+}
