@@ -187,6 +187,13 @@ async fn one_fetch_per_ttl_window_shared_by_concurrent_verifications() {
     assert_eq!(list_requests(&a, "200").await, 1);
     assert_eq!(list_requests(&a, "304").await, 0);
     assert_eq!(b.node.remote_status.fetches(), 1);
+    let metrics = b.text("/metrics").await;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "elicense_remote_status_fetches_total{outcome=\"fetched\"} 1"),
+        "{metrics}"
+    );
     // A's own verification reads its own list.
     let v = a.verify(credential(&issued)).await;
     assert_eq!(v["status_source"]["from"], "local", "{v}");

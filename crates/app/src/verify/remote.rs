@@ -15,6 +15,8 @@
 //!   badly, the last accepted copy is used while its `exp` lasts (marked `stale`, with its
 //!   age); with none, `status.unavailable` (or the token's own problem).
 //! - The cache holds at most `capacity` URIs; the least recently used goes first.
+//! - Every request to another node counts in `elicense_remote_status_fetches_total{outcome}`
+//!   (`fetched`, `not_modified`, `unavailable`, `refused`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -302,12 +304,22 @@ impl RemoteStatus {
     ) -> std::result::Result<Fetched, Problem> {
         self.fetches
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (status, etag, body) = fetch_token(uri, etag).await?;
-        if status == 304 {
-            return Ok(Fetched::NotModified);
-        }
-        let checked = check_token(&body, uri, trust, now)?;
-        Ok(Fetched::Fresh(checked, etag))
+        let out = match fetch_token(uri, etag).await {
+            Ok((304, _, _)) => Ok(Fetched::NotModified),
+            Ok((_, etag, body)) => {
+                check_token(&body, uri, trust, now).map(|c| Fetched::Fresh(c, etag))
+            }
+            Err(p) => Err(p),
+        };
+        let outcome = match &out {
+            Ok(Fetched::NotModified) => "not_modified",
+            Ok(Fetched::Fresh(..)) => "fetched",
+            Err(p) if p.code == "status.unavailable" => "unavailable",
+            Err(_) => "refused",
+        };
+        metrics::counter!("elicense_remote_status_fetches_total", "outcome" => outcome)
+            .increment(1);
+        out
     }
 }
 
