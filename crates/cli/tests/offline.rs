@@ -152,8 +152,27 @@ fn a_cache_refreshed_from_a_node_verifies_offline_and_refuses_tampering_and_roll
         "{report}"
     );
 
-    // The node is gone: the verdict comes from the cache alone.
+    // The node is gone: a refresh keeps its older copies and says so (exit 1) ...
     server.proc.kill9();
+    let out = run(&[
+        "cache",
+        "refresh",
+        "--node",
+        &hub_url,
+        "--cache",
+        cache.to_str().unwrap(),
+    ]);
+    out.expect_code(1);
+    let report = out.json();
+    assert_eq!(report["nodes"][0]["lists"], 0);
+    assert!(
+        report["nodes"][0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("cache.unreachable"),
+        "{report}"
+    );
+    // ... and the verdict comes from the cache alone.
     let out = verify_offline(&cache, &credential);
     out.ok();
     let v = out.json();
