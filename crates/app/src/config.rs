@@ -22,6 +22,8 @@
 //! Federation ([`Federation`]): `area`, `level` and `parent` (`ELICENSE_AREA`,
 //! `ELICENSE_LEVEL`, `ELICENSE_PARENT`; `elicense serve --area --level --parent` override
 //! both through [`NodeConfig::override_federation`]). None of them: a standalone node.
+//! `status_cache_max_secs` (`ELICENSE_STATUS_CACHE_MAX_SECS`, 1 to 300, default 300): how
+//! long another node's status list is used before it is revalidated.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -59,6 +61,9 @@ pub struct NodeConfig {
     pub share_limits: ShareLimits,
     /// The node's place in the federation (standalone unless configured).
     pub federation: Federation,
+    /// Longest time another node's status list is used before asking its owner again
+    /// (seconds, 1 to 300; the list's own `ttl` may be shorter).
+    pub status_cache_max_secs: u64,
 }
 
 /// Per-institution limits on sharing requests (`institutions::guard`).
@@ -182,6 +187,7 @@ impl std::fmt::Debug for NodeConfig {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("share_limits", &self.share_limits)
             .field("federation", &self.federation)
+            .field("status_cache_max_secs", &self.status_cache_max_secs)
             .finish_non_exhaustive()
     }
 }
@@ -204,6 +210,7 @@ struct FileConfig {
     area: Option<String>,
     level: Option<String>,
     parent: Option<String>,
+    status_cache_max_secs: Option<u64>,
 }
 
 /// Default public base URL.
@@ -229,6 +236,21 @@ fn session_idle_secs(file: Option<i64>) -> Result<i64> {
     if secs < 60 {
         return Err(invalid(format!(
             "session_idle_secs {secs} is below 60 seconds"
+        )));
+    }
+    Ok(secs)
+}
+
+/// How long another node's status list is cached at most: `ELICENSE_STATUS_CACHE_MAX_SECS`,
+/// else the file's, else [`crate::verify::remote::DEFAULT_MAX_AGE_SECS`]; 1 to that default.
+fn status_cache_max_secs(file: Option<u64>) -> Result<u64> {
+    let max = crate::verify::remote::DEFAULT_MAX_AGE_SECS;
+    let secs = env_number::<u64>("ELICENSE_STATUS_CACHE_MAX_SECS")?
+        .or(file)
+        .unwrap_or(max);
+    if !(1..=max).contains(&secs) {
+        return Err(invalid(format!(
+            "status_cache_max_secs {secs} is not between 1 and {max}"
         )));
     }
     Ok(secs)
@@ -422,6 +444,7 @@ impl NodeConfig {
             trusted_proxies: trusted_proxies(file.trusted_proxies)?,
             share_limits,
             federation,
+            status_cache_max_secs: status_cache_max_secs(file.status_cache_max_secs)?,
         })
     }
 
@@ -454,6 +477,7 @@ impl NodeConfig {
             trusted_proxies: Vec::new(),
             share_limits: ShareLimits::default(),
             federation: Federation::Standalone,
+            status_cache_max_secs: crate::verify::remote::DEFAULT_MAX_AGE_SECS,
         }
     }
 

@@ -53,9 +53,21 @@ impl PublicKey {
 
 /// [`PublicKey::standing_at`] of a stored key: also what decides which key may sign now.
 pub fn standing(r: &KeyRecord, t: i64) -> KeyStanding {
-    if r.revoked_at.is_some_and(|since| since <= t) {
+    standing_of(r.not_before, r.not_after, r.revoked_at, t)
+}
+
+/// The standing at `t` of a key valid from `not_before`, retired at `not_after` and
+/// revoked since `revoked_at`: the one rule for local keys and for keys taken from the
+/// trust list (`retired_at`, `revoked_since`) alike.
+pub fn standing_of(
+    not_before: i64,
+    not_after: Option<i64>,
+    revoked_at: Option<i64>,
+    t: i64,
+) -> KeyStanding {
+    if revoked_at.is_some_and(|since| since <= t) {
         KeyStanding::Revoked
-    } else if t < r.not_before || r.not_after.is_some_and(|end| end <= t) {
+    } else if t < not_before || not_after.is_some_and(|end| end <= t) {
         KeyStanding::OutOfPeriod
     } else {
         KeyStanding::Valid

@@ -22,6 +22,7 @@ pub mod lifecycle;
 pub mod limit;
 pub mod log;
 pub mod node;
+pub mod offline;
 pub mod openings;
 pub mod operator;
 pub mod seed;

@@ -85,6 +85,8 @@ pub struct Node {
     pub node_keys: crate::federation::keys::NodeKeys,
     /// The newest signed trust list this node has accepted (none on a standalone node).
     pub trust: crate::federation::trust_list::TrustState,
+    /// Other nodes' status lists, fetched and cached for verification.
+    pub remote_status: crate::verify::remote::RemoteStatus,
     /// Upward sync: counters, the holder-hash key, the push loop's wake-up.
     pub federation: crate::federation::sync::FederationState,
     /// Per-institution limits on sharing requests and their alerts.
@@ -108,6 +110,10 @@ impl Node {
             log: crate::log::EventLog::new(&config),
             node_keys: crate::federation::keys::NodeKeys::new(&config),
             trust: Default::default(),
+            remote_status: crate::verify::remote::RemoteStatus::new(
+                config.status_cache_max_secs,
+                crate::verify::remote::DEFAULT_CAPACITY,
+            ),
             federation: Default::default(),
             share_guard: crate::institutions::Guard::new(config.share_limits),
             witness: Default::default(),

@@ -153,6 +153,19 @@ impl StatusLists {
         Ok(())
     }
 
+    /// Every list of the node, by id, with the issuer that signs it.
+    pub async fn lists(&self) -> Result<Vec<(u32, String)>> {
+        self.refresh().await?;
+        let state = self.state.read().expect("status lock");
+        let mut out: Vec<(u32, String)> = state
+            .lists
+            .iter()
+            .map(|(id, l)| (*id, l.issuer.clone()))
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
     /// The status value of a slot (0 valid, 1 invalid, 2 suspended), `None` if unknown.
     pub async fn value(&self, list: u32, idx: u32) -> Result<Option<u8>> {
         self.refresh().await?;

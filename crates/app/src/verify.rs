@@ -5,6 +5,16 @@
 //! and key are known and the key was valid when the credential was issued; disclosure digests,
 //! no duplicate or unreferenced disclosure; the validity window; the status-list entry; and
 //! holder binding (KB-JWT nonce, audience, sd_hash, freshness) when present or required.
+//!
+//! One core ([`verify_with`]) serves every verifier: it takes its issuer keys from a
+//! [`KeySource`] and its status-list values from a [`StatusSource`] (`sources`). A node
+//! ([`verify`]) uses its own keys and lists, then the trust list's issuer keys and the owning
+//! nodes' lists (`remote`); `elicense verify --offline` uses a cached trust list and cached
+//! lists (`crate::offline`). The verdict names where its status came from
+//! (`status_source`).
+
+pub mod remote;
+pub mod sources;
 
 use std::sync::Arc;
 
@@ -18,6 +28,10 @@ use crate::error::{AppError, ErrorKind, Result};
 use crate::keys::KeyStanding;
 use crate::node::Node;
 use crate::stored::{Event, License};
+pub use sources::{
+    IssuerKey, KeyOrigin, KeySource, NodeSources, StatusFrom, StatusOrigin, StatusReading,
+    StatusSource,
+};
 
 /// Largest credential or presentation accepted.
 pub const MAX_INPUT: usize = 256 * 1024;
@@ -122,6 +136,10 @@ pub struct Verdict {
     #[schema(value_type = Option<Object>)]
     pub annotation: Option<Value>,
     pub problems: Vec<Problem>,
+    /// Where the status came from: this node's own list, another node's list (fetched or
+    /// cached, with its age) or an offline cache. Absent when no status was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_source: Option<StatusOrigin>,
 }
 
 impl StatusView {
@@ -164,8 +182,22 @@ fn sdjwt_category(p: &sdjwt::Problem) -> Category {
     }
 }
 
-/// Verifies a credential or presentation against this node's keys and status lists.
+/// Verifies a credential or presentation against this node's keys and status lists, then
+/// the trust list's issuer keys and the owning nodes' status lists.
 pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Result<Verdict> {
+    let sources = NodeSources(node.clone());
+    verify_with(&sources, &sources, node.now(), input, opts).await
+}
+
+/// Verifies a credential or presentation at `now` with issuer keys from `keys` and status
+/// values from `status` (see the module documentation).
+pub async fn verify_with(
+    keys: &dyn KeySource,
+    status: &dyn StatusSource,
+    now: i64,
+    input: &str,
+    opts: &VerifyOptions,
+) -> Result<Verdict> {
     let input = input.trim();
     if input.len() > MAX_INPUT {
         return Err(AppError::new(
@@ -176,14 +208,13 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
     }
     let parsed = sdjwt::parse(input)
         .map_err(|e| AppError::new(ErrorKind::Invalid, e.code(), e.to_string()))?;
-    let now = node.now();
     let mut problems = Vec::new();
     let kid = parsed.kid().map(str::to_string);
     let iss = parsed.issuer().map(str::to_string);
     let alg = parsed.jws.header.alg.jws_name().to_string();
 
     let key = match &kid {
-        Some(kid) => node.keys.public_key(kid).await?,
+        Some(kid) => keys.issuer_key(kid).await?,
         None => None,
     };
     let Some(key) = key else {
@@ -211,6 +242,7 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
             key_binding: parsed.kb_jwt.is_some(),
             annotation: None,
             problems,
+            status_source: None,
         });
     };
     let policy = KbPolicy {
@@ -248,7 +280,7 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
     let claims = verified.claims;
 
     // The issuer named in the credential must be the key's owner, and the key valid at iat.
-    let expected_iss = node.issuer_url(&key.record.issuer);
+    let expected_iss = &key.iss;
     if iss.as_deref() != Some(expected_iss.as_str()) {
         problems.push(problem(
             Category::Authenticity,
@@ -315,21 +347,18 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
         .get("jti")
         .and_then(Value::as_str)
         .map(str::to_string);
-    let status = match status_of_credential(node, &claims).await? {
+    let reading = status_of_credential(status, &claims).await?;
+    let status_source = reading.as_ref().ok().map(|r| r.origin.clone());
+    let status = match reading {
         // The status list is authoritative; the store only explains a status that is not valid.
-        Ok(0) => Some(StatusView::valid()),
-        Ok(value) => {
+        Ok(r) if r.value == 0 => Some(StatusView::valid()),
+        Ok(r) => {
             // A verdict is public: the reason's category, not the issuer's words.
             let view = match &identifier {
-                // A credential from elsewhere may carry a foreign identifier: this node holds
-                // only strict ones, so it has nothing to explain for any other.
-                Some(id) => match Identifier::parse(id) {
-                    Ok(id) => status_view(node, &id).await?.map(StatusView::public),
-                    Err(_) => None,
-                },
+                Some(id) => status.explain(id, &r).await?,
                 None => None,
             };
-            if value == 2 {
+            if r.value == 2 {
                 problems.push(problem(
                     Category::Status,
                     "status.suspended",
@@ -352,7 +381,7 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
     Ok(Verdict {
         valid: problems.is_empty(),
         identifier,
-        issuer: Some(key.record.issuer.clone()),
+        issuer: Some(key.issuer.clone()),
         alg: Some(alg),
         kid,
         status,
@@ -360,6 +389,7 @@ pub async fn verify(node: &Arc<Node>, input: &str, opts: &VerifyOptions) -> Resu
         key_binding: parsed.kb_jwt.is_some(),
         annotation,
         problems,
+        status_source,
     })
 }
 
@@ -375,9 +405,9 @@ fn describe(view: &Option<StatusView>, fallback: &str) -> String {
 
 /// The status-list value the credential points at, or the problem that prevents reading it.
 async fn status_of_credential(
-    node: &Arc<Node>,
+    status: &dyn StatusSource,
     claims: &Map<String, Value>,
-) -> Result<Result<u8, Problem>> {
+) -> Result<std::result::Result<StatusReading, Problem>> {
     let Some(sl) = claims.get("status").and_then(|s| s.get("status_list")) else {
         return Ok(Err(problem(
             Category::Status,
@@ -395,28 +425,7 @@ async fn status_of_credential(
             "status_list needs uri and idx",
         )));
     };
-    let Some(list) = node.status.list_id(uri) else {
-        return Ok(Err(problem(
-            Category::Status,
-            "status.foreign_list",
-            format!("status list {uri} is not published by this node"),
-        )));
-    };
-    let Ok(idx) = u32::try_from(idx) else {
-        return Ok(Err(problem(
-            Category::Status,
-            "status.unknown_entry",
-            format!("no entry {idx} in {uri}"),
-        )));
-    };
-    match node.status.value(list, idx).await? {
-        Some(v) => Ok(Ok(v)),
-        None => Ok(Err(problem(
-            Category::Status,
-            "status.unknown_entry",
-            format!("no entry {idx} in {uri}"),
-        ))),
-    }
+    status.status(uri, idx).await
 }
 
 /// Status of a license version by identifier, with the reason of the last status change;

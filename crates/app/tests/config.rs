@@ -248,3 +248,36 @@ fn federation_settings_come_from_the_file_and_are_checked() {
     assert_eq!(hub.identity().unwrap().level(), NodeLevel::National);
     assert!(hub.identity().unwrap().parent().is_none());
 }
+
+#[test]
+fn status_cache_max_secs_comes_from_the_file_between_1_and_300() {
+    if std::env::var_os("ELICENSE_STATUS_CACHE_MAX_SECS").is_some() {
+        return; // the environment decides here
+    }
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        NodeConfig::load(dir.path()).unwrap().status_cache_max_secs,
+        300
+    );
+    std::fs::write(
+        dir.path().join("elicense.toml"),
+        "status_cache_max_secs = 2\n",
+    )
+    .unwrap();
+    assert_eq!(
+        NodeConfig::load(dir.path()).unwrap().status_cache_max_secs,
+        2
+    );
+    for bad in ["0", "301"] {
+        std::fs::write(
+            dir.path().join("elicense.toml"),
+            format!("status_cache_max_secs = {bad}\n"),
+        )
+        .unwrap();
+        assert_eq!(
+            NodeConfig::load(dir.path()).unwrap_err().code,
+            "config.invalid",
+            "{bad}"
+        );
+    }
+}

@@ -270,13 +270,26 @@ pub enum Command {
     /// forks it refused.
     #[command(subcommand)]
     Witness(WitnessCommand),
-    /// Verify a credential or presentation read from stdin; exit 0 valid, 1 not valid, 2 error.
+    /// A verifier's offline cache: the trust list and every trust-listed node's status lists.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+    /// Verify a credential or presentation read from stdin (or the file CREDENTIAL); exit 0
+    /// valid, 1 not valid, 2 error.
     Verify {
         #[command(flatten)]
         data: DataArgs,
         /// Ask this node instead of a local data dir.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "offline")]
         node: Option<String>,
+        /// Verify with the cache of `elicense cache refresh` only, without network; the
+        /// verdict says how old the cached trust list and status list are.
+        #[arg(long, requires = "cache")]
+        offline: bool,
+        /// The cache directory (with --offline).
+        #[arg(long, requires = "offline")]
+        cache: Option<PathBuf>,
+        /// A file holding the credential or presentation (default: stdin).
+        credential: Option<PathBuf>,
         /// Expected KB-JWT nonce (requires holder binding).
         #[arg(long)]
         nonce: Option<String>,
@@ -319,6 +332,24 @@ pub enum Command {
     Db {
         #[command(subcommand)]
         command: DbCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Fetch the trust list from a node (verified against the hub keys; never older than
+    /// the one the cache holds), then every status list of every trust-listed node. Exit 0
+    /// when every node answered, 1 when some did not (their older copies stay), 2 on error.
+    Refresh {
+        /// Base URL of a node that serves `/.well-known/elicense-trust-list`.
+        #[arg(long)]
+        node: String,
+        /// The cache directory (created if missing).
+        #[arg(long)]
+        cache: PathBuf,
+        /// The hub's keys (a JWKS file); kept in the cache, needed on the first refresh.
+        #[arg(long)]
+        hub_keys: Option<PathBuf>,
     },
 }
 

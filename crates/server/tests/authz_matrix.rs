@@ -198,6 +198,7 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
         ),
         (M::GET, "/.well-known/elicense-log", public(OK)),
         (M::GET, "/.well-known/elicense-node", public(OK)),
+        (M::GET, "/status-lists", public(OK)),
         (M::GET, "/status-lists/{id}", public(OK)),
         (M::GET, "/api/v1/catalogue", public(OK)),
         (M::GET, "/api/v1/catalogue/{code}", public(OK)),

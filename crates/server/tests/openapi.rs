@@ -7,12 +7,13 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 47] = [
+const ROUTES: [(&str, &str); 48] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
     ("/.well-known/jwt-vc-issuer/issuers/{uscc}", "get"),
     ("/.well-known/elicense-node", "get"),
+    ("/status-lists", "get"),
     ("/status-lists/{id}", "get"),
     ("/api/v1/catalogue", "get"),
     ("/api/v1/catalogue/{code}", "get"),

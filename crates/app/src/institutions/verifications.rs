@@ -10,7 +10,9 @@ use crate::error::Result;
 use crate::node::Node;
 
 /// Records that an institution verified a credential of a license stored here (event
-/// `verify`, actor the institution). A credential of an unknown license is not recorded.
+/// `verify`, actor the institution). A credential of an unknown license is not recorded,
+/// nor one whose status came from another node's list: it is another node's license, even
+/// if an identifier of this node's store happens to be the same.
 pub async fn record_verification(
     node: &Arc<Node>,
     inst: &InstitutionRecord,
@@ -19,6 +21,13 @@ pub async fn record_verification(
     let Some(identifier) = verdict.identifier.as_deref() else {
         return Ok(());
     };
+    if verdict
+        .status_source
+        .as_ref()
+        .is_some_and(|o| o.from != crate::verify::StatusFrom::Local)
+    {
+        return Ok(());
+    }
     if node.store.license(identifier).await?.is_none() {
         return Ok(());
     }

@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use elicense_app::{AppError, ErrorKind, Node};
 
-use crate::cli::{ApikeyCommand, Command, DataArgs, DbCommand, IdCommand};
+use crate::cli::{ApikeyCommand, CacheCommand, Command, DataArgs, DbCommand, IdCommand};
 use crate::output;
 
 pub async fn run(cli: crate::cli::Cli) -> i32 {
@@ -111,12 +111,32 @@ pub async fn run(cli: crate::cli::Cli) -> i32 {
         Command::Operator(cmd) => operator::run(cmd).await,
         Command::Federation(cmd) => federation::run(cmd).await,
         Command::Witness(cmd) => witness::run(cmd).await,
+        Command::Cache(CacheCommand::Refresh {
+            node,
+            cache,
+            hub_keys,
+        }) => verify::refresh_cache(&node, &cache, hub_keys.as_deref()).await,
         Command::Verify {
             data,
             node,
+            offline: _,
+            cache,
+            credential,
             nonce,
             audience,
-        } => verify::verify(&data, node, nonce, audience).await,
+        } => {
+            let opts = elicense_app::verify::VerifyOptions {
+                nonce,
+                audience,
+                ..Default::default()
+            };
+            let source = match (cache, node) {
+                (Some(cache), _) => verify::Source::Offline(cache),
+                (None, Some(url)) => verify::Source::Node(url),
+                (None, None) => verify::Source::Data(data),
+            };
+            verify::verify(source, credential.as_deref(), opts).await
+        }
         Command::Import {
             data,
             csv,

@@ -37,6 +37,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
             operator::federation_nodes::admit,
             operator::federation_nodes::list
         ))
+        .routes(routes!(status_lists::list::handler))
         .routes(routes!(status_lists::get::handler))
         .routes(routes!(catalogue::list::handler))
         .routes(routes!(catalogue::get::handler))
