@@ -27,6 +27,7 @@ pub mod openings;
 pub mod operator;
 pub mod seed;
 pub mod status;
+pub mod succession;
 pub mod timeutil;
 pub mod verify;
 pub mod wallet;

@@ -107,13 +107,9 @@ pub async fn apply(
         .license(id.as_str())
         .await?
         .ok_or_else(|| AppError::not_found("license.not_found", format!("no license {id}")))?;
+    // Who may act: the issuer, or after its end its successor (`crate::succession`).
     if let Some(acting) = &req.acting_issuer {
-        if acting != &record.issuer {
-            return Err(AppError::forbidden(
-                "license.not_your_license",
-                format!("license {id} was issued by {}, not {acting}", record.issuer),
-            ));
-        }
+        crate::succession::authorize(node, acting, &record.issuer, node.now()).await?;
     }
     let state = LifecycleState {
         status: Status::parse(&record.status).ok_or_else(|| corrupt(&record, "status"))?,
@@ -138,6 +134,10 @@ pub async fn apply(
     }
     if let Some((issued, _)) = &successor {
         detail["successor"] = json!(issued.record.identifier);
+    }
+    // A successor authority acting for an ended one: the history names who acted.
+    if let Some(acting) = req.acting_issuer.as_ref().filter(|a| **a != record.issuer) {
+        detail["acting_issuer"] = json!(acting);
     }
     let category =
         ReasonCategory::for_action(req.action, req.reason_category, req.reason.is_some())

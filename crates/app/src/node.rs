@@ -85,6 +85,8 @@ pub struct Node {
     pub node_keys: crate::federation::keys::NodeKeys,
     /// The newest signed trust list this node has accepted (none on a standalone node).
     pub trust: crate::federation::trust_list::TrustState,
+    /// What the hub's trust list is built from besides the store; refusal counter.
+    pub trust_inputs: crate::federation::trust::TrustInputs,
     /// Upward sync: counters, the holder-hash key, the push loop's wake-up.
     pub federation: crate::federation::sync::FederationState,
     /// Per-institution limits on sharing requests and their alerts.
@@ -106,6 +108,7 @@ impl Node {
             log: crate::log::EventLog::new(&config),
             node_keys: crate::federation::keys::NodeKeys::new(&config),
             trust: Default::default(),
+            trust_inputs: Default::default(),
             federation: Default::default(),
             share_guard: crate::institutions::Guard::new(config.share_limits),
             keys,

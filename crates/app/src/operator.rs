@@ -94,11 +94,11 @@ pub struct Done {
     pub leaf_index: u64,
 }
 
-fn invalid(code: &'static str, message: impl Into<String>) -> AppError {
+pub(crate) fn invalid(code: &'static str, message: impl Into<String>) -> AppError {
     AppError::new(ErrorKind::Invalid, code, message)
 }
 
-fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
+pub(crate) fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
     AppError::new(ErrorKind::Conflict, code, message)
 }
 
@@ -179,7 +179,7 @@ async fn find_key(node: &Node, owner: ApiKeyOwner, id: &str) -> Result<Option<Ap
 
 /// Stores `event` with `change`; a store `Conflict` becomes `conflict_code`, `NotFound`
 /// becomes `missing_code`.
-async fn apply(
+pub(crate) async fn apply(
     node: &Node,
     change: OperatorChange,
     event: OperatorEventRecord,
@@ -197,7 +197,7 @@ async fn apply(
     }
 }
 
-fn event(
+pub(crate) fn event(
     node: &Node,
     actor: &OperatorActor,
     action: OperatorAction,

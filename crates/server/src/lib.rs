@@ -176,6 +176,13 @@ pub async fn serve_with(
                 elicense_app::federation::sync::IDLE,
             ))
         });
+    // A member node publishes (the hub) or refreshes (the others) the trust list.
+    let trust = node
+        .config
+        .federation
+        .identity()
+        .is_some()
+        .then(|| tokio::spawn(elicense_app::federation::trust::run(node.clone())));
     let state = AppState::new(node);
     let shutdown = serve::Shutdown::on(shutdown);
     let limits = options.limits;
@@ -197,6 +204,9 @@ pub async fn serve_with(
     sessions.abort();
     if let Some(u) = upward {
         u.abort();
+    }
+    if let Some(t) = trust {
+        t.abort();
     }
     out
 }

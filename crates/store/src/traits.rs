@@ -273,6 +273,7 @@ pub trait Store:
     + InstitutionStore
     + OperatorStore
     + crate::federation::FederationStore
+    + crate::trust::TrustStore
     + crate::log::EventLogStore
 {
 }
@@ -289,6 +290,7 @@ impl<T> Store for T where
         + InstitutionStore
         + OperatorStore
         + crate::federation::FederationStore
+        + crate::trust::TrustStore
         + crate::log::EventLogStore
 {
 }

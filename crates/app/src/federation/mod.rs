@@ -3,7 +3,9 @@
 //! Signatures (RFC 9421) for node-to-node requests.
 //!
 //! Also the signed trust list (`trust_list`), talking to other nodes and admitting children
-//! (`peer`), upward sync into the directory (`sync`) and lookups through it (`directory`).
+//! (`peer`), upward sync into the directory (`sync`) and lookups through it (`directory`);
+//! publishing and refreshing the trust list (`trust`) and mutual recognition
+//! (`recognition`).
 
 pub mod directory;
 pub mod document;
@@ -11,7 +13,9 @@ pub mod httpsig;
 pub mod identity;
 pub mod keys;
 pub mod peer;
+pub mod recognition;
 pub mod sync;
+pub mod trust;
 pub mod trust_list;
 
 pub use document::{node_document, NodeDocument};

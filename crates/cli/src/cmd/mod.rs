@@ -19,6 +19,7 @@ mod keys;
 mod lifecycle;
 mod log;
 mod operator;
+mod trust;
 mod verify;
 
 use std::sync::Arc;
@@ -97,6 +98,9 @@ pub async fn run(cli: crate::cli::Cli) -> i32 {
         },
         Command::Operator(cmd) => operator::run(cmd).await,
         Command::Federation(cmd) => federation::run(cmd).await,
+        Command::Node(cmd) => trust::node(cmd).await,
+        Command::Issuer(cmd) => trust::issuer(cmd).await,
+        Command::Recognition(cmd) => trust::recognition(cmd).await,
         Command::Verify {
             data,
             node,

@@ -29,6 +29,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(wellknown::jwt_vc_issuer::node))
         .routes(routes!(wellknown::jwt_vc_issuer::issuer))
         .routes(routes!(wellknown::elicense_node::handler))
+        .routes(routes!(wellknown::elicense_trust_list::handler))
         .routes(routes!(federation::sync::post, federation::sync::get))
         .routes(routes!(federation::holder_key::handler))
         .routes(routes!(federation::directory::handler))
@@ -69,4 +70,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(operator::key_retirement::handler))
         .routes(routes!(operator::key_revocation::handler))
         .routes(routes!(operator::events::handler))
+        .routes(routes!(operator::issuer_succession::handler))
+        .routes(routes!(operator::recognition::list))
+        .routes(routes!(
+            operator::recognition::get,
+            operator::recognition::put,
+            operator::recognition::delete
+        ))
 }

@@ -6,11 +6,13 @@
 pub mod federation;
 pub mod operator;
 mod privacy;
+pub mod trust;
 
 use elicense_store::*;
 pub use federation::*;
 pub use operator::*;
 pub use privacy::*;
+pub use trust::*;
 
 pub fn license(
     id: &str,
@@ -102,6 +104,8 @@ pub async fn put_issuer(s: &dyn Store) {
         code: "I".into(),
         name: "n".into(),
         area: "110000".into(),
+        successor: None,
+        ended_at: None,
     })
     .await
     .unwrap();
@@ -113,6 +117,8 @@ pub async fn issuers_and_keys(s: &dyn Store) {
         code: "I".into(),
         name: "renamed".into(),
         area: "110000".into(),
+        successor: None,
+        ended_at: None,
     })
     .await
     .unwrap();
@@ -412,7 +418,8 @@ macro_rules! conformance_tests {
             sessions_touch_and_purge, sign_in_failures_newest_first,
             log_uses_are_commitments, log_refuses_uses_in_clear,
             operator_changes_are_logged, operator_openings_are_checked,
-            federation_batches_apply_once, federation_push_state_and_hub_without_outbox);
+            federation_batches_apply_once, federation_push_state_and_hub_without_outbox,
+            trust_recognition_lists, trust_seq_only_grows, issuer_succession_is_logged_once);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
