@@ -26,7 +26,9 @@ impl Member {
         let port = free_port();
         let dir = DataDir::with_base_url(&format!("http://127.0.0.1:{port}"));
         let mut toml = std::fs::read_to_string(dir.dir.join("elicense.toml")).unwrap();
-        toml.push_str(&format!("area = \"{area}\"\nlevel = \"{level}\"\n"));
+        toml.push_str(&format!(
+            "area = \"{area}\"\nlevel = \"{level}\"\ntrust_refresh_secs = 1\n"
+        ));
         if let Some(p) = parent {
             toml.push_str(&format!("parent = \"{}\"\n", p.url()));
         }
@@ -37,6 +39,35 @@ impl Member {
             name,
             server: None,
         }
+    }
+
+    /// Pins the hub's node key: `elicense node keys --data HUB --out DIR/hub-keys.json` and
+    /// `hub_keys = "hub-keys.json"` in this node's `elicense.toml` (relative to its dir).
+    fn pin(&self, hub: &Member) {
+        let path = self.dir.dir.join("hub-keys.json");
+        let out = run(&[
+            "node",
+            "keys",
+            "--data",
+            hub.dir.data(),
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        out.ok();
+        let toml_path = self.dir.dir.join("elicense.toml");
+        let mut toml = std::fs::read_to_string(&toml_path).unwrap();
+        toml.push_str("hub_keys = \"hub-keys.json\"\n");
+        std::fs::write(toml_path, toml).unwrap();
+    }
+
+    /// The trust list this node serves (its payload), once it serves one.
+    fn trust_list(&self) -> Option<Value> {
+        let (status, body) = http_get(self.port, "/.well-known/elicense-trust-list")?;
+        if status != 200 {
+            return None;
+        }
+        let part = body.split('.').nth(1)?;
+        serde_json::from_slice(&elicense_crypto::b64::decode(part).ok()?).ok()
     }
 
     fn url(&self) -> String {
@@ -101,6 +132,9 @@ fn network() -> (Member, Member, Member, Member, Member) {
     let mut sichuan = Member::new("sichuan", "510000", "province", Some(&hub));
     county.dir = std::mem::replace(&mut county.dir, DataDir::empty())
         .setup(&[(BEIJING_TRAFFIC_POLICE, "sm2")]);
+    for m in [&beijing, &city, &county, &sichuan] {
+        m.pin(&hub);
+    }
     for m in [&mut hub, &mut beijing, &mut city, &mut county, &mut sichuan] {
         m.start();
     }
@@ -193,6 +227,28 @@ fn a_license_issued_in_a_county_is_found_through_the_hub_and_its_revocation_foll
         .collect();
     for m in [&beijing, &city, &county, &sichuan] {
         assert!(urls.contains(&m.url()), "{} in {urls:?}", m.name);
+    }
+
+    // The hub's signed trust list names every node and the county's issuer; each node
+    // serves the copy it refreshed from its parent.
+    let list =
+        eventually(
+            Duration::from_secs(30),
+            "the other province serves a list naming the county and its issuer",
+            || {
+                sichuan.trust_list().filter(|l| {
+                    let nodes = l["nodes"].as_array().unwrap();
+                    nodes.iter().any(|n| n["url"] == county.url())
+                        && l["issuers"].as_array().unwrap().iter().any(|i| {
+                            i["code"] == BEIJING_TRAFFIC_POLICE && i["node"] == county.url()
+                        })
+                })
+            },
+        );
+    assert_eq!(list["iss"], hub.url());
+    for m in [&hub, &beijing, &city, &county] {
+        let l = eventually(Duration::from_secs(30), m.name, || m.trust_list());
+        assert_eq!(l["iss"], hub.url(), "{}", m.name);
     }
 }
 

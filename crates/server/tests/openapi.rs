@@ -7,7 +7,7 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 45] = [
+const ROUTES: [(&str, &str); 51] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
@@ -59,6 +59,12 @@ const ROUTES: [(&str, &str); 45] = [
     ("/federation/v1/sync", "post"),
     ("/federation/v1/holder-key", "get"),
     ("/federation/v1/directory/{identifier}", "get"),
+    ("/.well-known/elicense-trust-list", "get"),
+    ("/api/v1/operator/issuers/{code}/succession", "post"),
+    ("/api/v1/operator/recognition", "get"),
+    ("/api/v1/operator/recognition/{id}", "get"),
+    ("/api/v1/operator/recognition/{id}", "put"),
+    ("/api/v1/operator/recognition/{id}", "delete"),
 ];
 
 #[tokio::test]
