@@ -55,7 +55,8 @@ pub struct OperatorEvent {
     pub op: i64,
     #[schema(value_type = String)]
     pub action: OperatorAction,
-    /// What it acted on: an API key id, a kid, an institution code or an account id.
+    /// What it acted on: an API key id, a kid, an institution code, an account id, or
+    /// `OLD>NEW` (two USCCs) for a succession.
     pub subject: String,
     /// `operator:cli` or `operator:<operator key id>`.
     pub actor: String,

@@ -314,7 +314,7 @@ fn rental_ask() -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mutual_recognition_is_enforced_on_sharing_requests() {
+async fn mutual_recognition_is_enforced_on_sharing_requests_and_presentations() {
     let hub = hub().await;
     let dir = tempfile::tempdir().unwrap();
     let keys = pin(dir.path(), &trust::public_node_keys(&hub.node).unwrap());
@@ -324,7 +324,13 @@ async fn mutual_recognition_is_enforced_on_sharing_requests() {
         shanghai.node.trust.current().map(|_| ())
     })
     .await;
-    shanghai.issue_driving("es256").await;
+    let license = shanghai.issue_driving("es256").await["identifier"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    with_accounts(&shanghai).await;
+    let zhang = sign_in(&shanghai, "zhangwei").await;
+    let device = Device::new();
     let rental = institution(
         &shanghai,
         "91110105MA01B2C3DL",
@@ -351,6 +357,25 @@ async fn mutual_recognition_is_enforced_on_sharing_requests() {
         .as_str()
         .unwrap()
         .contains(sample::DRIVING_LICENSE));
+    // Nor may the holder present it for a matter of this node.
+    let api = format!("/api/v1/wallet/licenses/{license}");
+    let (status, bound) = wallet_post_json(
+        &shanghai,
+        &format!("{api}/binding"),
+        &zhang,
+        json!({"jwk": device.jwk()}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{bound}");
+    let (status, body) = wallet_post_json(
+        &shanghai,
+        &format!("{api}/presentations/prepare"),
+        &zhang,
+        json!({"jkt": bound["jkt"], "fields": ["vehicle_class"], "matter": "car_rental"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "recognition.not_listed");
 
     // Only the hub keeps lists.
     let op_child = operator_key(&shanghai).await;
@@ -400,6 +425,16 @@ async fn mutual_recognition_is_enforced_on_sharing_requests() {
     let (status, body) = ask().await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(body["state"], "pending");
+    let done = present(
+        &shanghai,
+        &zhang,
+        &license,
+        &device,
+        &["vehicle_class"],
+        "car_rental",
+    )
+    .await;
+    assert!(done["id"].is_string(), "{done}");
 
     // A region operator sees which lists apply to its area.
     let applying = |area: &'static str| {

@@ -10,7 +10,9 @@
 //! - Every other node knows the lists from the trust list it holds.
 //! - [`check`] asks `elicense_core::recognition::covers` with the node's own area and the
 //!   area of the license's issuer (positions 3–8 of its USCC); a standalone node checks
-//!   nothing. Refused: `recognition.not_listed` (403), naming the pair and the type.
+//!   nothing. Refused: `recognition.not_listed` (403), naming the pair and the type. It runs
+//!   where this node accepts a license for a matter: an institution's sharing request and a
+//!   holder's presentation prepared for a matter.
 
 use elicense_core::recognition::{applying_to, covers, RecognitionList};
 use elicense_core::{AreaCode, ErrorCode};
