@@ -15,7 +15,8 @@
 //!   itself; after it only the successor (or its own successor, once that ended) does, and
 //!   the old authority's keys are refused with `issuer.ended`; anyone else gets
 //!   `license.not_your_license`. The licenses keep their identifiers, keys and status: they
-//!   keep verifying.
+//!   keep verifying. An ended authority issues nothing more (`issue::prepare`,
+//!   `issuer.ended`).
 
 use std::sync::Arc;
 

@@ -556,6 +556,17 @@ async fn a_successor_takes_over_lifecycle_operations() {
     assert_eq!(detail["acting_issuer"], new);
     let verdict = srv.verify(&credential).await;
     assert_eq!(verdict["valid"], true, "{verdict}");
+    // The ended authority issues nothing more (its record is cached for at most a second).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let req = srv.driving_request(CITIZEN2, "es256").await;
+    let resp = srv
+        .post("/api/v1/licenses")
+        .bearer_auth(srv.key(old))
+        .json(&req)
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::FORBIDDEN, "issuer.ended").await;
     // Another authority still may not.
     let (status, body) = act(&srv, srv.key(sample::BEIJING_SAMR), &id, "suspend").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
