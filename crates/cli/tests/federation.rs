@@ -250,6 +250,31 @@ fn a_license_issued_in_a_county_is_found_through_the_hub_and_its_revocation_foll
         let l = eventually(Duration::from_secs(30), m.name, || m.trust_list());
         assert_eq!(l["iss"], hub.url(), "{}", m.name);
     }
+
+    // A restarted hub numbers its next list above every one before; the other province
+    // takes it (a lower number would be refused as a rollback).
+    let before = hub.trust_list().unwrap()["seq"].as_u64().unwrap();
+    let mut hub = hub;
+    hub.kill9();
+    hub.start();
+    let after = eventually(
+        Duration::from_secs(30),
+        "the restarted hub publishes",
+        || {
+            hub.trust_list()
+                .and_then(|l| l["seq"].as_u64())
+                .filter(|s| *s > before)
+        },
+    );
+    eventually(
+        Duration::from_secs(30),
+        "the other province holds the new list",
+        || {
+            sichuan
+                .trust_list()
+                .filter(|l| l["seq"].as_u64() >= Some(after))
+        },
+    );
 }
 
 /// A CSV of `n` driving licences (holders `from..from + n`).

@@ -25,6 +25,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, ErrorKind, Result};
 
+/// The hub's assembly of a list (publishing and refreshing live in `federation::trust`).
+pub use super::trust::assemble;
+
 /// The JWS `typ` of a trust list.
 pub const TRUST_LIST_TYP: &str = "elicense-trust-list+jwt";
 
