@@ -47,6 +47,8 @@ impl CatalogueCache {
                     code: i.code.to_string(),
                     name: i.name.clone(),
                     area: i.area.to_string(),
+                    successor: None,
+                    ended_at: None,
                 })
                 .await?;
         }

@@ -24,6 +24,13 @@
 //! both through [`NodeConfig::override_federation`]). None of them: a standalone node.
 //! `status_cache_max_secs` (`ELICENSE_STATUS_CACHE_MAX_SECS`, 1 to 300, default 300): how
 //! long another node's status list is used before it is revalidated.
+//!
+//! Trust list ([`TrustSettings`]): `hub_keys` (`ELICENSE_HUB_KEYS`, `serve --hub-keys FILE`;
+//! a JWKS file with the hub's node key(s), relative paths from the data dir), required by
+//! every member node but the hub when it serves ([`crate::federation::trust::anchors`]);
+//! `trust_list_ttl_secs` (`ELICENSE_TRUST_LIST_TTL_SECS`, default 86400: how long a list the
+//! hub signs is valid) and `trust_refresh_secs` (`ELICENSE_TRUST_REFRESH_SECS`, default 60:
+//! how often a node fetches its parent's list, and the hub checks whether to republish).
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -64,6 +71,68 @@ pub struct NodeConfig {
     /// Longest time another node's status list is used before asking its owner again
     /// (seconds, 1 to 300; the list's own `ttl` may be shorter).
     pub status_cache_max_secs: u64,
+    /// The trust list: pinned hub keys, lifetime, refresh interval.
+    pub trust: TrustSettings,
+}
+
+/// Trust-list settings (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustSettings {
+    /// The JWKS file with the hub's node key(s).
+    pub hub_keys: Option<PathBuf>,
+    /// Lifetime of a list the hub signs, seconds (at least 2 × `refresh_secs`).
+    pub list_ttl_secs: i64,
+    /// Refresh (and republish-check) interval, seconds (at least 1).
+    pub refresh_secs: u64,
+}
+
+/// Default lifetime of a trust list: 24 hours.
+pub const DEFAULT_TRUST_LIST_TTL_SECS: i64 = 86_400;
+/// Default refresh interval: 60 seconds.
+pub const DEFAULT_TRUST_REFRESH_SECS: u64 = 60;
+
+impl Default for TrustSettings {
+    fn default() -> Self {
+        TrustSettings {
+            hub_keys: None,
+            list_ttl_secs: DEFAULT_TRUST_LIST_TTL_SECS,
+            refresh_secs: DEFAULT_TRUST_REFRESH_SECS,
+        }
+    }
+}
+
+impl TrustSettings {
+    fn load(dir: &Path, file: &FileConfig) -> Result<TrustSettings> {
+        let hub_keys = std::env::var("ELICENSE_HUB_KEYS")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(PathBuf::from)
+            .or_else(|| file.hub_keys.clone().map(PathBuf::from))
+            .map(|p| if p.is_relative() { dir.join(p) } else { p });
+        let t = TrustSettings {
+            hub_keys,
+            list_ttl_secs: env_number("ELICENSE_TRUST_LIST_TTL_SECS")?
+                .or(file.trust_list_ttl_secs)
+                .unwrap_or(DEFAULT_TRUST_LIST_TTL_SECS),
+            refresh_secs: env_number("ELICENSE_TRUST_REFRESH_SECS")?
+                .or(file.trust_refresh_secs)
+                .unwrap_or(DEFAULT_TRUST_REFRESH_SECS),
+        };
+        t.check()?;
+        Ok(t)
+    }
+
+    /// `config.invalid` unless the interval is at least 1 s and the lifetime at least twice it.
+    pub fn check(&self) -> Result<()> {
+        if self.refresh_secs == 0 || self.list_ttl_secs < 2 * self.refresh_secs as i64 {
+            return Err(invalid(format!(
+                "trust_refresh_secs {} must be at least 1 and trust_list_ttl_secs {} at least \
+                 twice it",
+                self.refresh_secs, self.list_ttl_secs
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Per-institution limits on sharing requests (`institutions::guard`).
@@ -188,6 +257,7 @@ impl std::fmt::Debug for NodeConfig {
             .field("share_limits", &self.share_limits)
             .field("federation", &self.federation)
             .field("status_cache_max_secs", &self.status_cache_max_secs)
+            .field("trust", &self.trust)
             .finish_non_exhaustive()
     }
 }
@@ -211,6 +281,9 @@ struct FileConfig {
     level: Option<String>,
     parent: Option<String>,
     status_cache_max_secs: Option<u64>,
+    hub_keys: Option<String>,
+    trust_list_ttl_secs: Option<i64>,
+    trust_refresh_secs: Option<u64>,
 }
 
 /// Default public base URL.
@@ -377,6 +450,7 @@ impl NodeConfig {
             Err(e) => return Err(io_error(&file_path, e)),
         };
         let share_limits = ShareLimits::load(&file)?;
+        let trust = TrustSettings::load(dir, &file)?;
         let base_url = std::env::var("ELICENSE_BASE_URL")
             .ok()
             .or(file.base_url)
@@ -445,6 +519,7 @@ impl NodeConfig {
             share_limits,
             federation,
             status_cache_max_secs: status_cache_max_secs(file.status_cache_max_secs)?,
+            trust,
         })
     }
 
@@ -478,6 +553,7 @@ impl NodeConfig {
             share_limits: ShareLimits::default(),
             federation: Federation::Standalone,
             status_cache_max_secs: crate::verify::remote::DEFAULT_MAX_AGE_SECS,
+            trust: TrustSettings::default(),
         }
     }
 

@@ -204,6 +204,15 @@ pub async fn prepare(node: &Arc<Node>, req: &IssueRequest, now: i64) -> Result<P
             format!("issuer {issuer} is not registered"),
         )
     })?;
+    // An authority that ended issues nothing more; its successor acts for it.
+    if let (Some(next), Some(end)) = (&issuer_rec.successor, issuer_rec.ended_at) {
+        if end <= now {
+            return Err(AppError::forbidden(
+                "issuer.ended",
+                format!("issuer {issuer} has ended; {next} succeeds it"),
+            ));
+        }
+    }
     if !license_type.may_issue(&issuer) {
         return Err(AppError::forbidden(
             "catalogue.issuer_not_allowed",

@@ -28,6 +28,7 @@ pub mod operator;
 pub mod seed;
 pub mod status;
 pub mod stored;
+pub mod succession;
 pub mod timeutil;
 pub mod verify;
 pub mod wallet;

@@ -104,13 +104,9 @@ pub async fn apply(node: &Arc<Node>, id: &Identifier, req: ActionRequest) -> Res
         .ok_or_else(|| AppError::not_found("license.not_found", format!("no license {id}")))?;
     let license = License::try_from(license)?;
     let record = &license.record;
+    // Who may act: the issuer, or after its end its successor (`crate::succession`).
     if let Some(acting) = &req.acting_issuer {
-        if acting != &record.issuer {
-            return Err(AppError::forbidden(
-                "license.not_your_license",
-                format!("license {id} was issued by {}, not {acting}", record.issuer),
-            ));
-        }
+        crate::succession::authorize(node, acting, &record.issuer, node.now()).await?;
     }
     let state = LifecycleState {
         status: license.status,
@@ -135,6 +131,10 @@ pub async fn apply(node: &Arc<Node>, id: &Identifier, req: ActionRequest) -> Res
     }
     if let Some((issued, _)) = &successor {
         detail["successor"] = json!(issued.record.identifier);
+    }
+    // A successor authority acting for an ended one: the history names who acted.
+    if let Some(acting) = req.acting_issuer.as_ref().filter(|a| **a != record.issuer) {
+        detail["acting_issuer"] = json!(acting);
     }
     let category =
         ReasonCategory::for_action(req.action, req.reason_category, req.reason.is_some())

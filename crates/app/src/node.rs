@@ -87,6 +87,8 @@ pub struct Node {
     pub trust: crate::federation::trust_list::TrustState,
     /// Other nodes' status lists, fetched and cached for verification.
     pub remote_status: crate::verify::remote::RemoteStatus,
+    /// What the hub's trust list is built from besides the store; refusal counter.
+    pub trust_inputs: crate::federation::trust::TrustInputs,
     /// Upward sync: counters, the holder-hash key, the push loop's wake-up.
     pub federation: crate::federation::sync::FederationState,
     /// Per-institution limits on sharing requests and their alerts.
@@ -114,6 +116,7 @@ impl Node {
                 config.status_cache_max_secs,
                 crate::verify::remote::DEFAULT_CAPACITY,
             ),
+            trust_inputs: Default::default(),
             federation: Default::default(),
             share_guard: crate::institutions::Guard::new(config.share_limits),
             witness: Default::default(),

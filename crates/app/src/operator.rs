@@ -55,7 +55,8 @@ pub struct OperatorEvent {
     pub op: i64,
     #[schema(value_type = String)]
     pub action: OperatorAction,
-    /// What it acted on: an API key id, a kid, an institution code or an account id.
+    /// What it acted on: an API key id, a kid, an institution code, an account id, or
+    /// `OLD>NEW` (two USCCs) for a succession.
     pub subject: String,
     /// `operator:cli` or `operator:<operator key id>`.
     pub actor: String,
@@ -89,11 +90,11 @@ pub struct Done {
     pub leaf_index: u64,
 }
 
-fn invalid(code: &'static str, message: impl Into<String>) -> AppError {
+pub(crate) fn invalid(code: &'static str, message: impl Into<String>) -> AppError {
     AppError::new(ErrorKind::Invalid, code, message)
 }
 
-fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
+pub(crate) fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
     AppError::new(ErrorKind::Conflict, code, message)
 }
 
@@ -174,7 +175,7 @@ async fn find_key(node: &Node, owner: ApiKeyOwner, id: &str) -> Result<Option<Ap
 
 /// Stores `event` with `change`; a store `Conflict` becomes `conflict_code`, `NotFound`
 /// becomes `missing_code`.
-async fn apply(
+pub(crate) async fn apply(
     node: &Node,
     change: OperatorChange,
     event: OperatorEventRecord,
@@ -192,7 +193,7 @@ async fn apply(
     }
 }
 
-fn event(
+pub(crate) fn event(
     node: &Node,
     actor: &OperatorActor,
     action: OperatorAction,

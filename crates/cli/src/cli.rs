@@ -62,6 +62,10 @@ pub struct FederationArgs {
     /// Base URL of the parent node (every level but national has one).
     #[arg(long)]
     pub parent: Option<String>,
+    /// JWKS file with the hub's node key(s), which sign the trust list (overrides
+    /// `hub_keys` and `ELICENSE_HUB_KEYS`; every member node but the hub needs it).
+    #[arg(long, value_name = "FILE")]
+    pub hub_keys: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -273,6 +277,16 @@ pub enum Command {
     /// A verifier's offline cache: the trust list and every trust-listed node's status lists.
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// This node's public keys: `node keys --out FILE` writes the node key JWKS (the hub's
+    /// is what the other nodes pin as `hub_keys`).
+    #[command(subcommand)]
+    Node(NodeCommand),
+    /// Issuing authorities: `issuer succeed` names an ended authority's successor.
+    #[command(subcommand)]
+    Issuer(IssuerCommand),
+    /// Mutual-recognition lists (kept on the national hub): add, remove, list.
+    #[command(subcommand)]
+    Recognition(RecognitionCommand),
     /// Verify a credential or presentation read from stdin (or the file CREDENTIAL); exit 0
     /// valid, 1 not valid, 2 error.
     Verify {
@@ -613,6 +627,73 @@ pub enum OperatorCommand {
         after: i64,
         #[arg(long, default_value_t = 100)]
         limit: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// Write the node's public node key(s) as a JWKS (`kid` set), mode 0644, or print it.
+    Keys {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The file to write; stdout when absent.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IssuerCommand {
+    /// Record that an authority ended and which one succeeds it (merger, renaming,
+    /// dissolution): from then on the successor acts on its licenses. Logged.
+    Succeed {
+        #[command(flatten)]
+        data: DataArgs,
+        /// USCC of the authority that ended.
+        #[arg(long)]
+        code: String,
+        /// USCC of its successor (an issuer of this node).
+        #[arg(long)]
+        successor: String,
+        /// When it ended: YYYY-MM-DD (00:00 China Standard Time) or unix seconds; default now.
+        #[arg(long)]
+        at: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecognitionCommand {
+    /// Add or replace a list (national hub only); prints it as JSON.
+    Add {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Stable id (`yrd`).
+        #[arg(long)]
+        id: String,
+        /// Name (长三角).
+        #[arg(long)]
+        name: String,
+        /// Member areas, comma-separated (`310000,320000`).
+        #[arg(long, value_delimiter = ',')]
+        areas: Vec<String>,
+        /// License type codes, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        types: Vec<String>,
+    },
+    /// Remove a list (national hub only).
+    Remove {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        id: String,
+    },
+    /// Print the lists this node knows as JSON (the hub: stored; others: from the trust list
+    /// held), those applying to `--area` when given.
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        area: Option<String>,
     },
 }
 

@@ -26,7 +26,9 @@ impl Member {
         let port = free_port();
         let dir = DataDir::with_base_url(&format!("http://127.0.0.1:{port}"));
         let mut toml = std::fs::read_to_string(dir.dir.join("elicense.toml")).unwrap();
-        toml.push_str(&format!("area = \"{area}\"\nlevel = \"{level}\"\n"));
+        toml.push_str(&format!(
+            "area = \"{area}\"\nlevel = \"{level}\"\ntrust_refresh_secs = 1\n"
+        ));
         if let Some(p) = parent {
             toml.push_str(&format!("parent = \"{}\"\n", p.url()));
         }
@@ -37,6 +39,42 @@ impl Member {
             name,
             server: None,
         }
+    }
+
+    /// Pins the hub's node key: `elicense node keys --data HUB --out DIR/hub-keys.json` and
+    /// `hub_keys = "hub-keys.json"` in this node's `elicense.toml` (relative to its dir).
+    fn pin(&self, hub: &Member) {
+        self.pin_with(hub, &[]);
+    }
+
+    /// [`Member::pin`] with more arguments for the hub's `node keys` (its `--database`).
+    fn pin_with(&self, hub: &Member, extra: &[&str]) {
+        let path = self.dir.dir.join("hub-keys.json");
+        let mut args = vec![
+            "node",
+            "keys",
+            "--data",
+            hub.dir.data(),
+            "--out",
+            path.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = run(&args);
+        out.ok();
+        let toml_path = self.dir.dir.join("elicense.toml");
+        let mut toml = std::fs::read_to_string(&toml_path).unwrap();
+        toml.push_str("hub_keys = \"hub-keys.json\"\n");
+        std::fs::write(toml_path, toml).unwrap();
+    }
+
+    /// The trust list this node serves (its payload), once it serves one.
+    fn trust_list(&self) -> Option<Value> {
+        let (status, body) = http_get(self.port, "/.well-known/elicense-trust-list")?;
+        if status != 200 {
+            return None;
+        }
+        let part = body.split('.').nth(1)?;
+        serde_json::from_slice(&elicense_crypto::b64::decode(part).ok()?).ok()
     }
 
     fn url(&self) -> String {
@@ -101,6 +139,9 @@ fn network() -> (Member, Member, Member, Member, Member) {
     let mut sichuan = Member::new("sichuan", "510000", "province", Some(&hub));
     county.dir = std::mem::replace(&mut county.dir, DataDir::empty())
         .setup(&[(BEIJING_TRAFFIC_POLICE, "sm2")]);
+    for m in [&beijing, &city, &county, &sichuan] {
+        m.pin(&hub);
+    }
     for m in [&mut hub, &mut beijing, &mut city, &mut county, &mut sichuan] {
         m.start();
     }
@@ -217,6 +258,53 @@ fn a_license_issued_in_a_county_is_found_through_the_hub_and_its_revocation_foll
     for m in [&beijing, &city, &county, &sichuan] {
         assert!(urls.contains(&m.url()), "{} in {urls:?}", m.name);
     }
+
+    // The hub's signed trust list names every node and the county's issuer; each node
+    // serves the copy it refreshed from its parent.
+    let list =
+        eventually(
+            Duration::from_secs(30),
+            "the other province serves a list naming the county and its issuer",
+            || {
+                sichuan.trust_list().filter(|l| {
+                    let nodes = l["nodes"].as_array().unwrap();
+                    nodes.iter().any(|n| n["url"] == county.url())
+                        && l["issuers"].as_array().unwrap().iter().any(|i| {
+                            i["code"] == BEIJING_TRAFFIC_POLICE && i["node"] == county.url()
+                        })
+                })
+            },
+        );
+    assert_eq!(list["iss"], hub.url());
+    for m in [&hub, &beijing, &city, &county] {
+        let l = eventually(Duration::from_secs(30), m.name, || m.trust_list());
+        assert_eq!(l["iss"], hub.url(), "{}", m.name);
+    }
+
+    // A restarted hub numbers its next list above every one before; the other province
+    // takes it (a lower number would be refused as a rollback).
+    let before = hub.trust_list().unwrap()["seq"].as_u64().unwrap();
+    let mut hub = hub;
+    hub.kill9();
+    hub.start();
+    let after = eventually(
+        Duration::from_secs(30),
+        "the restarted hub publishes",
+        || {
+            hub.trust_list()
+                .and_then(|l| l["seq"].as_u64())
+                .filter(|s| *s > before)
+        },
+    );
+    eventually(
+        Duration::from_secs(30),
+        "the other province holds the new list",
+        || {
+            sichuan
+                .trust_list()
+                .filter(|l| l["seq"].as_u64() >= Some(after))
+        },
+    );
 }
 
 /// A CSV of `n` driving licences (holders `from..from + n`).
@@ -390,6 +478,9 @@ fn the_hub_runs_on_a_citus_cluster() {
     let mut county = Member::new("county", "110105", "county", Some(&beijing));
     county.dir = std::mem::replace(&mut county.dir, DataDir::empty())
         .setup(&[(BEIJING_TRAFFIC_POLICE, "sm2")]);
+    for m in [&beijing, &county] {
+        m.pin_with(&hub, &["--database", &database]);
+    }
     let listen = format!("127.0.0.1:{}", hub.port);
     hub.server = Some(Server::start(
         command(&[

@@ -109,23 +109,45 @@ fn federation_flags_are_checked_and_published() {
     assert!(out.stderr.contains("config.invalid"), "{}", out.stderr);
 
     let parent = format!("http://127.0.0.1:{}", free_port());
-    let mut p = Running::spawn(
-        command(&[
-            "serve",
-            "--data",
-            d.data(),
-            "--listen",
-            &listen,
-            "--area",
-            "320102",
-            "--level",
-            "county",
-            "--parent",
-            &parent,
-        ]),
-        d.tmp.path(),
+    let county = [
         "serve",
+        "--data",
+        d.data(),
+        "--listen",
+        &listen,
+        "--area",
+        "320102",
+        "--level",
+        "county",
+        "--parent",
+        &parent,
+    ];
+    // Nor one whose hub keys are not pinned.
+    let out = run_command(command(&county), None);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("config.invalid") && out.stderr.contains("hub_keys"),
+        "{}",
+        out.stderr
     );
+    // `node keys` writes a node's public JWKS (here a stand-in hub's).
+    let hub = DataDir::empty();
+    let pinned = d.tmp.path().join("hub-keys.json");
+    run(&[
+        "node",
+        "keys",
+        "--data",
+        hub.data(),
+        "--out",
+        pinned.to_str().unwrap(),
+    ])
+    .ok();
+    let jwks: serde_json::Value = serde_json::from_slice(&std::fs::read(&pinned).unwrap()).unwrap();
+    assert_eq!(jwks["keys"][0]["crv"], "Ed25519");
+    assert!(jwks["keys"][0]["kid"].is_string());
+    let mut with_keys = county.to_vec();
+    with_keys.extend(["--hub-keys", pinned.to_str().unwrap()]);
+    let mut p = Running::spawn(command(&with_keys), d.tmp.path(), "serve");
     let deadline = Instant::now() + Duration::from_secs(90);
     while !http_ok(main, "/healthz") {
         if let Some(code) = p.exited() {

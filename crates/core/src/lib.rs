@@ -20,6 +20,7 @@ pub mod lifecycle;
 mod macros;
 pub mod operator;
 pub mod reason;
+pub mod recognition;
 pub mod sample;
 pub mod share;
 
@@ -39,3 +40,4 @@ pub use license::{LicenseError, LicenseMeta};
 pub use lifecycle::{transition, Action, LifecycleState, Status, TransitionError};
 pub use operator::{OperatorAction, OperatorActor, UnknownOperatorAction};
 pub use reason::{ReasonCategory, UnknownReasonCategory};
+pub use recognition::{Coverage, NotListed, RecognitionList};

@@ -1,6 +1,6 @@
 //! What the region operator does to the node's credentials and parties: revoke an API key,
 //! disable or enable an institution or a wallet account, retire or revoke an issuer's
-//! signing key. Each is a logged event that is not about a license.
+//! signing key, name an ending issuing authority's successor. Each is a logged event that is not about a license.
 //!
 //! Invariants:
 //! - [`OperatorAction::as_str`] gives the stable code stored with every operator event and
@@ -37,11 +37,15 @@ pub enum OperatorAction {
     /// An issuer key was revoked (compromised) from a date on: credentials it signed with
     /// `iat` at or after that date are invalid.
     KeyRevoke,
+    /// An issuing authority ended and named its successor (merger, renaming, dissolution):
+    /// from `since` (the end) the successor acts for its licenses. The subject is
+    /// `OLD>NEW` (both USCCs): a public fact about authorities.
+    IssuerSucceed,
 }
 
 impl OperatorAction {
     /// Every action.
-    pub const ALL: [OperatorAction; 7] = [
+    pub const ALL: [OperatorAction; 8] = [
         Self::ApiKeyRevoke,
         Self::InstitutionDisable,
         Self::InstitutionEnable,
@@ -49,6 +53,7 @@ impl OperatorAction {
         Self::AccountEnable,
         Self::KeyRetire,
         Self::KeyRevoke,
+        Self::IssuerSucceed,
     ];
 
     /// The stable code.
@@ -61,6 +66,7 @@ impl OperatorAction {
             Self::AccountEnable => "account_enable",
             Self::KeyRetire => "key_retire",
             Self::KeyRevoke => "key_revoke",
+            Self::IssuerSucceed => "issuer_succeed",
         }
     }
 
@@ -76,12 +82,16 @@ impl OperatorAction {
     /// leaf carries them in clear; false when the subject is a party (an institution, a
     /// holder's account) and the leaf is only a commitment.
     pub fn is_public(&self) -> bool {
-        matches!(self, Self::ApiKeyRevoke | Self::KeyRetire | Self::KeyRevoke)
+        matches!(
+            self,
+            Self::ApiKeyRevoke | Self::KeyRetire | Self::KeyRevoke | Self::IssuerSucceed
+        )
     }
 
-    /// True for the one action that carries a date from which it applies (`since`).
+    /// True for the actions that carry a date from which they apply (`since`): a key
+    /// revocation, an authority's end.
     pub fn has_since(&self) -> bool {
-        matches!(self, Self::KeyRevoke)
+        matches!(self, Self::KeyRevoke | Self::IssuerSucceed)
     }
 }
 

@@ -193,6 +193,13 @@ pub async fn serve_with(
             None
         }
     };
+    // A member node publishes (the hub) or refreshes (the others) the trust list.
+    let trust = node
+        .config
+        .federation
+        .identity()
+        .is_some()
+        .then(|| tokio::spawn(elicense_app::federation::trust::run(node.clone())));
     let state = AppState::new(node);
     // The fork counter is on /metrics from the start (at 0), not only after the first fork.
     metrics::counter!(elicense_app::federation::witness::FORKS_METRIC).increment(0);
@@ -219,6 +226,9 @@ pub async fn serve_with(
     }
     if let Some(s) = submitter {
         s.abort();
+    }
+    if let Some(t) = trust {
+        t.abort();
     }
     out
 }

@@ -199,6 +199,12 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
         (M::GET, "/.well-known/elicense-log", public(OK)),
         (M::GET, "/.well-known/elicense-node", public(OK)),
         (M::GET, "/status-lists", public(OK)),
+        // This test node is standalone: it holds no trust list.
+        (
+            M::GET,
+            "/.well-known/elicense-trust-list",
+            public(E::No(404, "trust_list.none")),
+        ),
         (M::GET, "/status-lists/{id}", public(OK)),
         (M::GET, "/api/v1/catalogue", public(OK)),
         (M::GET, "/api/v1/catalogue/{code}", public(OK)),
@@ -379,6 +385,23 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
             "/api/v1/operator/federation/nodes",
             operator_api(E::No(400, "federation.standalone")),
         ),
+        // Mutual-recognition lists: this standalone node knows none and keeps none.
+        (M::GET, "/api/v1/operator/recognition", operator_api(OK)),
+        (
+            M::GET,
+            "/api/v1/operator/recognition/{id}",
+            operator_api(E::No(404, "recognition.not_found")),
+        ),
+        (
+            M::PUT,
+            "/api/v1/operator/recognition/{id}",
+            operator_api(E::No(400, "recognition.not_hub")),
+        ),
+        (
+            M::DELETE,
+            "/api/v1/operator/recognition/{id}",
+            operator_api(E::No(400, "recognition.not_hub")),
+        ),
         // Node to node: only a request signed by a known node's key; no role here has one.
         (M::GET, "/federation/v1/sync", public(UNSIGNED)),
         (M::POST, "/federation/v1/sync", public(UNSIGNED)),
@@ -399,7 +422,7 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
 }
 
 /// The operator's changes: each a `POST` that creates an event (`201`).
-const OPERATOR_CHANGES: [&str; 7] = [
+const OPERATOR_CHANGES: [&str; 8] = [
     "/api/v1/operator/api-keys/{id}/revocation",
     "/api/v1/operator/institutions/{code}/disabling",
     "/api/v1/operator/institutions/{code}/enabling",
@@ -407,6 +430,7 @@ const OPERATOR_CHANGES: [&str; 7] = [
     "/api/v1/operator/accounts/{username}/enabling",
     "/api/v1/operator/keys/{kid}/retirement",
     "/api/v1/operator/keys/{kid}/revocation",
+    "/api/v1/operator/issuers/{code}/succession",
 ];
 
 /// The routes whose cells end the browser's session: run after every other.
@@ -739,8 +763,26 @@ impl Fixtures {
                     .unwrap()
                     .kid
             }
+            "issuers" => {
+                let code = fresh_uscc(n);
+                node.store
+                    .put_issuer(elicense_store::IssuerRecord {
+                        code: code.clone(),
+                        name: "矩阵测试机关".into(),
+                        area: "110000".into(),
+                        successor: None,
+                        ended_at: None,
+                    })
+                    .await
+                    .unwrap();
+                code
+            }
+            "recognition" => format!("m{n}"),
             other => panic!("no fresh object for operator route {other}"),
         };
+        if action.is_empty() {
+            return Some(format!("/api/v1/operator/{kind}/{object}"));
+        }
         Some(format!("/api/v1/operator/{kind}/{object}/{action}"))
     }
 
@@ -808,6 +850,12 @@ impl Fixtures {
                 Body::Json(json!({"url": "http://127.0.0.1:9/"}))
             }
             ("POST", "/federation/v1/sync") => Body::Json(json!({})),
+            ("POST", "/api/v1/operator/issuers/{code}/succession") => {
+                Body::Json(json!({"successor": BEIJING_TRAFFIC_POLICE}))
+            }
+            ("PUT", "/api/v1/operator/recognition/{id}") => Body::Json(
+                json!({"name": "矩阵", "areas": ["110000", "310000"], "types": [BUSINESS_LICENSE]}),
+            ),
             ("POST", "/api/v1/operator/keys/{kid}/revocation") => {
                 Body::Json(json!({"since": self.srv.node.now()}))
             }

@@ -7,7 +7,7 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 48] = [
+const ROUTES: [(&str, &str); 54] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
@@ -62,6 +62,12 @@ const ROUTES: [(&str, &str); 48] = [
     ("/federation/v1/directory/{identifier}", "get"),
     ("/api/v1/operator/witness/forks", "get"),
     ("/witness/add-checkpoint", "post"),
+    ("/.well-known/elicense-trust-list", "get"),
+    ("/api/v1/operator/issuers/{code}/succession", "post"),
+    ("/api/v1/operator/recognition", "get"),
+    ("/api/v1/operator/recognition/{id}", "get"),
+    ("/api/v1/operator/recognition/{id}", "put"),
+    ("/api/v1/operator/recognition/{id}", "delete"),
 ];
 
 #[tokio::test]

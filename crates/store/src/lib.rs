@@ -18,6 +18,7 @@ pub mod postgres;
 pub mod records;
 pub mod sqlite;
 pub mod traits;
+pub mod trust;
 
 pub use error::StoreError;
 pub use federation::FederationStore;
@@ -26,3 +27,4 @@ pub use postgres::PgStore;
 pub use records::*;
 pub use sqlite::SqliteStore;
 pub use traits::*;
+pub use trust::{RecognitionRecord, TrustStore};

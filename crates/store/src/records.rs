@@ -23,6 +23,11 @@ pub struct IssuerRecord {
     pub name: String,
     /// 6-digit GB/T 2260 area code.
     pub area: String,
+    /// The authority that took over (USCC), once this one ended; set only by an operator
+    /// event ([`OperatorChange::Succeed`]), never by `put_issuer`.
+    pub successor: Option<String>,
+    /// When this authority ceased to act itself (unix seconds).
+    pub ended_at: Option<i64>,
 }
 
 /// An issuer's signing key: public part in clear, private part as encrypted PKCS#8 PEM.
@@ -440,6 +445,12 @@ pub enum OperatorChange {
     RetireKey { kid: String, not_after: i64 },
     /// Sets an issuer key's `revoked_at` when it has none or a later one.
     RevokeKey { kid: String, revoked_at: i64 },
+    /// Names the successor of an issuing authority that has none yet and sets its end.
+    Succeed {
+        code: String,
+        successor: String,
+        ended_at: i64,
+    },
 }
 
 /// A log this node witnesses (C2SP tlog-witness): a child's log, by its checkpoint origin,

@@ -306,6 +306,7 @@ pub trait Store:
     + OperatorStore
     + crate::federation::FederationStore
     + WitnessStore
+    + crate::trust::TrustStore
     + crate::log::EventLogStore
 {
 }
@@ -323,6 +324,7 @@ impl<T> Store for T where
         + OperatorStore
         + crate::federation::FederationStore
         + WitnessStore
+        + crate::trust::TrustStore
         + crate::log::EventLogStore
 {
 }

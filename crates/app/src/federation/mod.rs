@@ -4,8 +4,9 @@
 //! children's checkpoints (C2SP tlog-witness, `witness`).
 //!
 //! Also the signed trust list (`trust_list`), talking to other nodes and admitting children
-//! (`peer`), upward sync into the directory (`sync`) and lookups through it (`directory`).
-//! And witnessing of children's checkpoints (`witness`, C2SP tlog-witness).
+//! (`peer`), upward sync into the directory (`sync`) and lookups through it (`directory`);
+//! publishing and refreshing the trust list (`trust`) and mutual recognition
+//! (`recognition`); witnessing of children's checkpoints (`witness`, C2SP tlog-witness).
 
 pub mod directory;
 pub mod document;
@@ -13,7 +14,9 @@ pub mod httpsig;
 pub mod identity;
 pub mod keys;
 pub mod peer;
+pub mod recognition;
 pub mod sync;
+pub mod trust;
 pub mod trust_list;
 pub mod witness;
 

@@ -25,6 +25,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, ErrorKind, Result};
 
+/// The hub's assembly of a list (publishing and refreshing live in `federation::trust`).
+pub use super::trust::assemble;
+
 /// The JWS `typ` of a trust list.
 pub const TRUST_LIST_TYP: &str = "elicense-trust-list+jwt";
 
@@ -106,19 +109,10 @@ pub struct TrustedKey {
     pub revoked_since: Option<i64>,
 }
 
-/// A mutual-recognition list: the license types the member areas accept from each other.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RecognitionList {
-    /// Stable identifier (`yrd`, `chengyu`, …).
-    pub id: String,
-    /// Name (长三角, 川渝, …).
-    pub name: String,
-    /// Member areas (GB/T 2260 codes; a province code covers its cities and counties).
-    pub areas: Vec<String>,
-    /// License type codes the members accept from each other.
-    pub types: Vec<String>,
-}
+/// A mutual-recognition list (`elicense_core::recognition`, where [`covers`] decides).
+///
+/// [`covers`]: elicense_core::recognition::covers
+pub use elicense_core::recognition::RecognitionList;
 
 impl TrustList {
     /// The node whose base URL is `url`.
@@ -175,7 +169,8 @@ impl TrustList {
 }
 
 /// This node's issuers in trust-list form: every key with its validity (`not_after` as
-/// the retirement, `revoked_at` as the compromise time); `node` is this node's base URL.
+/// the retirement, `revoked_at` as the compromise time), the successor and end of an
+/// authority that ended; `node` is this node's base URL.
 pub async fn local_issuers(node: &crate::node::Node) -> Result<Vec<TrustedIssuer>> {
     let keys = node.store.all_keys().await?;
     let mut out = Vec::new();
@@ -202,8 +197,8 @@ pub async fn local_issuers(node: &crate::node::Node) -> Result<Vec<TrustedIssuer
             name: i.name,
             node: node.config.base_url.trim_end_matches('/').to_owned(),
             keys: tk,
-            successor: None,
-            ended_at: None,
+            successor: i.successor,
+            ended_at: i.ended_at,
         });
     }
     Ok(out)

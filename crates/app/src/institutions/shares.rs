@@ -250,6 +250,8 @@ pub async fn ask(node: &Arc<Node>, inst: &InstitutionRecord, ask: Ask) -> Result
             ),
         ));
     };
+    // A license from another region only under a mutual-recognition list.
+    crate::federation::recognition::check(node, &record.issuer, &record.type_code)?;
     let now = node.now();
     let state = share::open(basis);
     let mut share = ShareRecord {

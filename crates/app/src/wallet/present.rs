@@ -197,6 +197,13 @@ pub async fn prepare(
         if !opened.license_type.matters.iter().any(|x| x.code == m) {
             return Err(invalid("wallet.unknown_matter", format!("no matter {m}")));
         }
+        // A matter of this node accepts a license from another region only under a
+        // mutual-recognition list.
+        crate::federation::recognition::check(
+            node,
+            &opened.license.record.issuer,
+            &opened.license.record.type_code,
+        )?;
     }
     let binding = node
         .store

@@ -132,12 +132,14 @@ pub async fn bench_sync(a: &BenchArgs) -> Result<Value, AppError> {
     if !a.json {
         eprintln!("filling the county with {n} licenses ...");
     }
-    let (county, total, _, fill_secs) = filled_node_with(
-        &fill_args,
-        &county_dir,
-        member(&county_url, "110000", "province", Some(&city_url))?,
-    )
-    .await?;
+    // The province pins the hub's node key, as every member does.
+    let hub_keys = tmp.path().join("hub-keys.json");
+    let jwks = elicense_app::federation::trust::public_node_keys(&city)?;
+    std::fs::write(&hub_keys, serde_json::to_vec(&jwks).map_err(internal)?).map_err(internal)?;
+    let mut county_config = member(&county_url, "110000", "province", Some(&city_url))?;
+    county_config.trust.hub_keys = Some(hub_keys);
+    let (county, total, _, fill_secs) =
+        filled_node_with(&fill_args, &county_dir, county_config).await?;
     let stop_city = serve(city.clone(), city_l);
     let stop_county = serve(county.clone(), county_l);
 

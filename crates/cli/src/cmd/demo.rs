@@ -92,10 +92,20 @@ pub async fn serve(
             .map(|l| elicense_core::NodeLevel::from(l).code().to_owned()),
         parent: federation.parent.clone(),
     };
-    let node = match open_node_with(data, |c| c.override_federation(over)) {
+    let hub_keys = federation.hub_keys.clone();
+    let node = match open_node_with(data, |c| {
+        if let Some(p) = hub_keys {
+            c.trust.hub_keys = Some(p);
+        }
+        c.override_federation(over)
+    }) {
         Ok(n) => n,
         Err(e) => return output::error(&e, false),
     };
+    // A member node below the hub refuses to start without the hub's keys pinned.
+    if let Err(e) = elicense_app::federation::trust::anchors(&node) {
+        return output::error(&e, false);
+    }
     eprintln!(
         "elicense node on http://{addr} (public base URL {})",
         node.config.base_url

@@ -18,6 +18,9 @@ use super::open_node;
 use crate::cli::DataArgs;
 use crate::output;
 
+/// The hub's public node keys, which every other node pins (`hub_keys`).
+const HUB_KEYS: &str = "hub-keys.json";
+
 /// (name, area, level, parent's name).
 const NODES: [(&str, &str, &str, Option<&str>); 5] = [
     ("hub", "100000", "national", None),
@@ -129,6 +132,13 @@ async fn start(data: &DataArgs, listen: &str) -> Result<Vec<tokio::process::Chil
         let parent_url =
             parent.map(|p| url_of(NODES.iter().position(|n| n.0 == p).expect("known")));
         configure(&dir, &url_of(i), area, level, parent_url.as_deref())?;
+        // Every node but the hub pins the hub's node key (the hub was set up first).
+        if i > 0 && !dir.join(HUB_KEYS).exists() {
+            std::fs::copy(data.data.join(HUB_KEYS), dir.join(HUB_KEYS)).map_err(failed)?;
+            let mut text = std::fs::read_to_string(dir.join("elicense.toml")).map_err(failed)?;
+            text.push_str(&format!("hub_keys = {HUB_KEYS:?}\n"));
+            std::fs::write(dir.join("elicense.toml"), text).map_err(failed)?;
+        }
         let args = DataArgs {
             data: dir.clone(),
             database: None,
@@ -137,6 +147,11 @@ async fn start(data: &DataArgs, listen: &str) -> Result<Vec<tokio::process::Chil
         let node = open_node(&args)?;
         eprintln!("seeding {name} ({level} {area}) in {} ...", dir.display());
         let seeded = elicense_app::seed::seed_demo_of(&node, IssuersOf::Area(area)).await?;
+        if i == 0 {
+            let jwks = elicense_app::federation::trust::public_node_keys(&node)?;
+            let text = serde_json::to_string_pretty(&jwks).map_err(failed)?;
+            std::fs::write(data.data.join(HUB_KEYS), text).map_err(failed)?;
+        }
         let mut institutions = Vec::new();
         let mut accounts = Vec::new();
         if *name == "beijing" {

@@ -22,6 +22,7 @@ mod keys;
 mod lifecycle;
 mod log;
 mod operator;
+mod trust;
 mod verify;
 mod witness;
 
@@ -116,6 +117,9 @@ pub async fn run(cli: crate::cli::Cli) -> i32 {
             cache,
             hub_keys,
         }) => verify::refresh_cache(&node, &cache, hub_keys.as_deref()).await,
+        Command::Node(cmd) => trust::node(cmd).await,
+        Command::Issuer(cmd) => trust::issuer(cmd).await,
+        Command::Recognition(cmd) => trust::recognition(cmd).await,
         Command::Verify {
             data,
             node,

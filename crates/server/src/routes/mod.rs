@@ -30,6 +30,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(wellknown::jwt_vc_issuer::node))
         .routes(routes!(wellknown::jwt_vc_issuer::issuer))
         .routes(routes!(wellknown::elicense_node::handler))
+        .routes(routes!(wellknown::elicense_trust_list::handler))
         .routes(routes!(federation::sync::post, federation::sync::get))
         .routes(routes!(federation::holder_key::handler))
         .routes(routes!(federation::directory::handler))
@@ -73,4 +74,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(operator::events::handler))
         .routes(routes!(operator::witness_forks::handler))
         .routes(routes!(witness::add_checkpoint::handler))
+        .routes(routes!(operator::issuer_succession::handler))
+        .routes(routes!(operator::recognition::list))
+        .routes(routes!(
+            operator::recognition::get,
+            operator::recognition::put,
+            operator::recognition::delete
+        ))
 }

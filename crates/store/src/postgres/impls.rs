@@ -97,7 +97,9 @@ impl IssuerStore for PgStore {
     async fn issuers(&self) -> Result<Vec<IssuerRecord>> {
         let client = self.client().await?;
         let st = client
-            .prepare_cached("SELECT code, name, area FROM issuers ORDER BY code")
+            .prepare_cached(
+                "SELECT code, name, area, successor, ended_at FROM issuers ORDER BY code",
+            )
             .await?;
         rows::all(&client.query(&st, &[]).await?, rows::issuer)
     }
@@ -105,7 +107,9 @@ impl IssuerStore for PgStore {
     async fn issuer(&self, code: &str) -> Result<Option<IssuerRecord>> {
         let client = self.client().await?;
         let st = client
-            .prepare_cached("SELECT code, name, area FROM issuers WHERE code = $1")
+            .prepare_cached(
+                "SELECT code, name, area, successor, ended_at FROM issuers WHERE code = $1",
+            )
             .await?;
         client
             .query_opt(&st, &[&code])

@@ -34,6 +34,7 @@ pub mod queries;
 mod rows;
 pub mod schema;
 mod sessions;
+mod trust;
 mod wallet;
 mod witness;
 

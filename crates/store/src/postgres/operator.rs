@@ -29,13 +29,19 @@ fn event(r: &Row) -> Result<OperatorEventRecord> {
 }
 
 fn pg(sql: &str) -> String {
-    sql.replace("?1", "$1").replace("?2", "$2")
+    sql.replace("?1", "$1")
+        .replace("?2", "$2")
+        .replace("?3", "$3")
 }
 
 async fn apply_change(tx: &Transaction<'_>, change: &OperatorChange) -> Result<()> {
     let sql = change_sql(change);
     let st = tx.prepare_cached(&pg(&sql.update)).await?;
-    if tx.execute(&st, &[&sql.subject, &sql.value]).await? == 0 {
+    let n = match &sql.text {
+        Some(t) => tx.execute(&st, &[&sql.subject, &sql.value, t]).await?,
+        None => tx.execute(&st, &[&sql.subject, &sql.value]).await?,
+    };
+    if n == 0 {
         let st = tx.prepare_cached(&pg(&sql.exists)).await?;
         let exists = tx.query_opt(&st, &[&sql.subject]).await?.is_some();
         return Err(sql.unchanged(exists));

@@ -105,6 +105,8 @@ pub fn issuer(r: &Row) -> Result<IssuerRecord> {
         code: get(r, 0)?,
         name: get(r, 1)?,
         area: get(r, 2)?,
+        successor: get(r, 3)?,
+        ended_at: get(r, 4)?,
     })
 }
 

@@ -148,6 +148,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     OPERATOR,
     FEDERATION,
     WITNESS,
+    TRUST,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -446,6 +447,19 @@ CREATE TABLE fed_issuers (code text PRIMARY KEY, node text NOT NULL, document te
 CREATE TABLE fed_push (
     id integer PRIMARY KEY CHECK (id = 1), log_size bigint NOT NULL, forwarded_next bigint NOT NULL
 );
+"#;
+
+/// Migration 15: the trust list (`crate::trust`): an issuing authority's successor and end,
+/// the hub's mutual-recognition lists and the number of the last trust list it published
+/// (plain tables on the coordinator under Citus).
+const TRUST: &str = r#"
+ALTER TABLE issuers ADD COLUMN successor text;
+ALTER TABLE issuers ADD COLUMN ended_at bigint;
+CREATE TABLE recognition_lists (
+    id text PRIMARY KEY, name text NOT NULL, areas text NOT NULL, types text NOT NULL,
+    updated_at bigint NOT NULL
+);
+CREATE TABLE trust_publication (id integer PRIMARY KEY CHECK (id = 1), seq bigint NOT NULL);
 "#;
 
 const MIGRATION_LOCK: i32 = 0x454c_0001;

@@ -397,12 +397,16 @@ impl IssuerStore for SqliteStore {
 
     async fn issuers(&self) -> Result<Vec<IssuerRecord>> {
         self.read(|conn| {
-            let mut st = conn.prepare("SELECT code, name, area FROM issuers ORDER BY code")?;
+            let mut st = conn.prepare(
+                "SELECT code, name, area, successor, ended_at FROM issuers ORDER BY code",
+            )?;
             let rows = st.query_map([], |r| {
                 Ok(IssuerRecord {
                     code: r.get(0)?,
                     name: r.get(1)?,
                     area: r.get(2)?,
+                    successor: r.get(3)?,
+                    ended_at: r.get(4)?,
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -415,13 +419,15 @@ impl IssuerStore for SqliteStore {
         self.read(move |conn| {
             Ok(conn
                 .query_row(
-                    "SELECT code, name, area FROM issuers WHERE code = ?1",
+                    "SELECT code, name, area, successor, ended_at FROM issuers WHERE code = ?1",
                     params![code],
                     |r| {
                         Ok(IssuerRecord {
                             code: r.get(0)?,
                             name: r.get(1)?,
                             area: r.get(2)?,
+                            successor: r.get(3)?,
+                            ended_at: r.get(4)?,
                         })
                     },
                 )

@@ -16,6 +16,7 @@ mod log;
 pub(crate) mod operator;
 pub mod schema;
 mod sessions;
+mod trust;
 mod wallet;
 pub(crate) mod witness;
 mod writer;

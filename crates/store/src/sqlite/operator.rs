@@ -41,6 +41,8 @@ pub(crate) struct ChangeSql {
     pub update: String,
     pub subject: String,
     pub value: Option<i64>,
+    /// A third parameter (`?3`), for the one change that sets a text too (a successor).
+    pub text: Option<String>,
     pub exists: String,
     pub what: String,
 }
@@ -57,8 +59,9 @@ impl ChangeSql {
     }
 }
 
-/// The statements of one change, with `?`-numbered parameters `1` = subject, `2` = value
-/// (`$1`, `$2` on PostgreSQL: the caller rewrites the placeholders).
+/// The statements of one change, with `?`-numbered parameters `1` = subject, `2` = value,
+/// `3` = text when there is one (`$1`, `$2`, `$3` on PostgreSQL: the caller rewrites the
+/// placeholders).
 pub(crate) fn change_sql(change: &OperatorChange) -> ChangeSql {
     let (table, key, set, guard, subject, value, what) = match change {
         OperatorChange::RevokeApiKey { owner, id, at } => (
@@ -117,11 +120,25 @@ pub(crate) fn change_sql(change: &OperatorChange) -> ChangeSql {
             Some(*revoked_at),
             format!("issuer key {kid}"),
         ),
+        OperatorChange::Succeed { code, ended_at, .. } => (
+            "issuers",
+            "code",
+            "ended_at = ?2, successor = ?3",
+            "successor IS NULL",
+            code,
+            Some(*ended_at),
+            format!("issuer {code}"),
+        ),
+    };
+    let text = match change {
+        OperatorChange::Succeed { successor, .. } => Some(successor.clone()),
+        _ => None,
     };
     ChangeSql {
         update: format!("UPDATE {table} SET {set} WHERE {key} = ?1 AND {guard}"),
         subject: subject.clone(),
         value,
+        text,
         exists: format!("SELECT 1 FROM {table} WHERE {key} = ?1"),
         what,
     }
@@ -129,9 +146,11 @@ pub(crate) fn change_sql(change: &OperatorChange) -> ChangeSql {
 
 fn apply_change(conn: &Connection, change: &OperatorChange) -> Result<()> {
     let sql = change_sql(change);
-    let n = conn
-        .prepare_cached(&sql.update)?
-        .execute(params![sql.subject, sql.value])?;
+    let mut st = conn.prepare_cached(&sql.update)?;
+    let n = match &sql.text {
+        Some(t) => st.execute(params![sql.subject, sql.value, t])?,
+        None => st.execute(params![sql.subject, sql.value])?,
+    };
     if n == 0 {
         let exists = conn
             .prepare_cached(&sql.exists)?

@@ -230,6 +230,17 @@ CREATE TABLE cosigned_checkpoints (
     size INTEGER PRIMARY KEY, note TEXT NOT NULL, created_at INTEGER NOT NULL
 );
 "#,
+    // 12: the trust list (`crate::trust`): an issuing authority's successor and end, the
+    // hub's mutual-recognition lists and the number of the last trust list it published.
+    r#"
+ALTER TABLE issuers ADD COLUMN successor TEXT;
+ALTER TABLE issuers ADD COLUMN ended_at INTEGER;
+CREATE TABLE recognition_lists (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, areas TEXT NOT NULL, types TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE trust_publication (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
+"#,
 ];
 
 /// The schema version this build writes.

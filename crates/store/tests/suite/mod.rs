@@ -6,12 +6,14 @@
 pub mod federation;
 pub mod operator;
 mod privacy;
+pub mod trust;
 pub mod witness;
 
 use elicense_store::*;
 pub use federation::*;
 pub use operator::*;
 pub use privacy::*;
+pub use trust::*;
 pub use witness::*;
 
 pub fn license(
@@ -104,6 +106,8 @@ pub async fn put_issuer(s: &dyn Store) {
         code: "I".into(),
         name: "n".into(),
         area: "110000".into(),
+        successor: None,
+        ended_at: None,
     })
     .await
     .unwrap();
@@ -115,6 +119,8 @@ pub async fn issuers_and_keys(s: &dyn Store) {
         code: "I".into(),
         name: "renamed".into(),
         area: "110000".into(),
+        successor: None,
+        ended_at: None,
     })
     .await
     .unwrap();
@@ -417,7 +423,9 @@ macro_rules! conformance_tests {
             federation_batches_apply_once, federation_push_state_and_hub_without_outbox,
             federation_full_batch,
             witness_admits_logs, witness_advance_is_compare_and_swap,
-            witness_fork_reports_are_listed, witness_cosigned_checkpoints_by_size);
+            witness_fork_reports_are_listed, witness_cosigned_checkpoints_by_size,
+
+            trust_recognition_lists, trust_seq_only_grows, issuer_succession_is_logged_once);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(

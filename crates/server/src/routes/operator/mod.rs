@@ -5,6 +5,8 @@
 //! Every change is a `POST` that creates the event (`201`, body `Done`: the event and its
 //! log leaf index): `.../revocation`, `.../retirement`, `.../disabling`, `.../enabling`. A
 //! change that would change nothing is `409` with a stable code; an unknown subject `404`.
+//! Issuer succession is such a change too (`.../succession`); the mutual-recognition lists
+//! (`recognition`) are the hub's data, kept with `PUT`/`DELETE`.
 //! Requests carry `Authorization: Bearer`, never a cookie, so the CSRF layer (which looks only
 //! at requests with the wallet's cookies) does not apply to them.
 
@@ -15,8 +17,10 @@ pub mod events;
 pub mod federation_nodes;
 pub mod institution_disabling;
 pub mod institution_enabling;
+pub mod issuer_succession;
 pub mod key_retirement;
 pub mod key_revocation;
+pub mod recognition;
 pub mod witness_forks;
 
 use axum::http::StatusCode;

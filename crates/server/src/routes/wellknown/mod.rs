@@ -1,2 +1,3 @@
 pub mod elicense_node;
+pub mod elicense_trust_list;
 pub mod jwt_vc_issuer;
