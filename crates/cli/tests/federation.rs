@@ -27,7 +27,7 @@ impl Member {
         let dir = DataDir::with_base_url(&format!("http://127.0.0.1:{port}"));
         let mut toml = std::fs::read_to_string(dir.dir.join("elicense.toml")).unwrap();
         toml.push_str(&format!(
-            "area = \"{area}\"\nlevel = \"{level}\"\ntrust_refresh_secs = 1\n"
+            "area = \"{area}\"\nlevel = \"{level}\"\ntrust_refresh_secs = 1\nstatus_cache_max_secs = 1\n"
         ));
         if let Some(p) = parent {
             toml.push_str(&format!("parent = \"{}\"\n", p.url()));
@@ -614,4 +614,58 @@ fn demo_federation_starts_five_nodes_and_gathers_their_licenses_at_the_hub() {
         "{}",
         demo.stdout()
     );
+}
+
+#[test]
+fn a_county_license_verifies_in_the_other_province_and_its_revocation_is_seen_there() {
+    let (_hub, _beijing, _city, county, sichuan) = network();
+    let out = county
+        .dir
+        .issue_driving("持证人2", &resident_id(2), &["--json"]);
+    out.ok();
+    let issued = out.json();
+    let id = issued["identifier"].as_str().unwrap().to_owned();
+    let credential = issued["credential"].as_str().unwrap().to_owned();
+    let verify = || run_stdin(&["verify", "--node", &sichuan.url()], &credential).json();
+
+    // Once the hub's trust list names the county's issuer key, Sichuan verifies it, with the
+    // status read from the county's own status list ("who issues, verifies").
+    let verdict = eventually(
+        Duration::from_secs(60),
+        "Sichuan verifies the county's license",
+        || {
+            let v = verify();
+            (v["valid"] == true).then_some(v)
+        },
+    );
+    assert_eq!(verdict["identifier"], id);
+    assert_eq!(verdict["status_source"]["node"], county.url(), "{verdict}");
+
+    // Revoked in the county: a verifier in the other province sees it within 5 s.
+    county
+        .dir
+        .run(&[
+            "revoke",
+            &id,
+            "--reason",
+            "测试",
+            "--reason-category",
+            "on_request",
+        ])
+        .ok();
+    let refused = eventually(
+        Duration::from_secs(5),
+        "Sichuan sees the revocation",
+        || {
+            let v = verify();
+            (v["valid"] == false).then_some(v)
+        },
+    );
+    let codes: Vec<&str> = refused["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.iter().any(|c| c.starts_with("status.")), "{refused}");
 }
