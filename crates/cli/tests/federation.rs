@@ -152,6 +152,20 @@ fn network() -> (Member, Member, Member, Member, Member) {
     (hub, beijing, city, county, sichuan)
 }
 
+/// `elicense revoke` of `id` at `m` (on the holder's request).
+fn revoke(m: &Member, id: &str) {
+    m.dir
+        .run(&[
+            "revoke",
+            id,
+            "--reason",
+            "测试撤销",
+            "--reason-category",
+            "on_request",
+        ])
+        .ok();
+}
+
 fn issue(county: &Member, n: u32) -> String {
     let out = county
         .dir
@@ -197,17 +211,7 @@ fn a_license_issued_in_a_county_is_found_through_the_hub_and_its_revocation_foll
     );
 
     // Revoked in the county: the hub's directory says so within seconds.
-    county
-        .dir
-        .run(&[
-            "revoke",
-            &id,
-            "--reason",
-            "测试撤销",
-            "--reason-category",
-            "on_request",
-        ])
-        .ok();
+    revoke(&county, &id);
     let status = eventually(
         Duration::from_secs(5),
         "the hub sees the revocation",
@@ -539,17 +543,7 @@ fn the_hub_runs_on_a_citus_cluster() {
         "the hub tables are distributed"
     );
 
-    county
-        .dir
-        .run(&[
-            "revoke",
-            &ids[0],
-            "--reason",
-            "测试",
-            "--reason-category",
-            "on_request",
-        ])
-        .ok();
+    revoke(&county, &ids[0]);
     eventually(
         Duration::from_secs(5),
         "the Citus hub sees the revocation",
@@ -642,17 +636,7 @@ fn a_county_license_verifies_in_the_other_province_and_its_revocation_is_seen_th
     assert_eq!(verdict["status_source"]["node"], county.url(), "{verdict}");
 
     // Revoked in the county: a verifier in the other province sees it within 5 s.
-    county
-        .dir
-        .run(&[
-            "revoke",
-            &id,
-            "--reason",
-            "测试",
-            "--reason-category",
-            "on_request",
-        ])
-        .ok();
+    revoke(&county, &id);
     let refused = eventually(
         Duration::from_secs(5),
         "Sichuan sees the revocation",

@@ -109,6 +109,22 @@ pub struct ReceivedBatch {
     pub forward: bool,
 }
 
+impl ReceivedBatch {
+    /// `Ok` when `stored` is the state the batch was built on, else the `Conflict` that refuses
+    /// it (both back-ends decide with this).
+    pub fn check_base(&self, stored: &ChildState) -> Result<()> {
+        if *stored == self.base {
+            return Ok(());
+        }
+        Err(crate::StoreError::Conflict(format!(
+            "the state of {} moved: log size {}, forwarded {}",
+            self.child,
+            stored.frontier.size(),
+            stored.forwarded_next
+        )))
+    }
+}
+
 /// An outbox row: a directory entry to pass on to this node's parent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEntry {

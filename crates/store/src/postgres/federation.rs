@@ -9,7 +9,7 @@ use tokio_postgres::Row;
 
 use super::rows::{get, get_u64, param_u64};
 use super::PgStore;
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use crate::federation::*;
 use crate::log::{decode_frontier, encode_peaks};
 
@@ -289,15 +289,7 @@ impl FederationStore for PgStore {
         let tx = client.transaction().await?;
         // Serializes the batches of one child (a first batch has no row to lock yet: the
         // primary key then refuses the second of two racing inserts).
-        let stored = child_state(&tx, &batch.child, true).await?;
-        if stored != batch.base {
-            return Err(StoreError::Conflict(format!(
-                "the state of {} moved: log size {}, forwarded {}",
-                batch.child,
-                stored.frontier.size(),
-                stored.forwarded_next
-            )));
-        }
+        batch.check_base(&child_state(&tx, &batch.child, true).await?)?;
         apply_entries(&tx, &batch.entries).await?;
         if batch.forward && !batch.entries.is_empty() {
             let c = Columns::of(&batch.entries)?;

@@ -156,15 +156,7 @@ impl FederationStore for SqliteStore {
 
     async fn fed_receive(&self, batch: ReceivedBatch) -> Result<()> {
         self.write(move |conn| {
-            let stored = child_state(conn, &batch.child)?;
-            if stored != batch.base {
-                return Err(StoreError::Conflict(format!(
-                    "the state of {} moved: log size {}, forwarded {}",
-                    batch.child,
-                    stored.frontier.size(),
-                    stored.forwarded_next
-                )));
-            }
+            batch.check_base(&child_state(conn, &batch.child)?)?;
             for e in &batch.entries {
                 apply_entry(conn, e)?;
                 if batch.forward {

@@ -4,26 +4,11 @@
 use axum::extract::{Query, State};
 use axum::Json;
 use elicense_app::operator::{self, OperatorEvent};
-use serde::Deserialize;
 
+use super::Page;
 use crate::auth::Operator;
 use crate::error::ApiResult;
 use crate::state::AppState;
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Page {
-    /// Only events with a number (`op`) above this; 0 from the start.
-    #[serde(default)]
-    pub after: i64,
-    /// At most this many (1 to 500, default 100).
-    #[serde(default = "default_limit")]
-    pub limit: u32,
-}
-
-fn default_limit() -> u32 {
-    100
-}
 
 #[utoipa::path(get, path = "/api/v1/operator/events", tag = "operator",
     security(("operator_key" = [])),

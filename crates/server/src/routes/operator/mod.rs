@@ -37,3 +37,19 @@ pub type Created = ApiResult<(StatusCode, Json<Done>)>;
 pub(super) fn created(done: Result<Done, AppError>) -> Created {
     Ok((StatusCode::CREATED, Json(done?)))
 }
+
+/// A page of a numbered list (operator events, fork reports): what comes after a number.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Page {
+    /// Only entries with a number above this; 0 from the start.
+    #[serde(default)]
+    pub after: i64,
+    /// At most this many (1 to 500, default 100).
+    #[serde(default = "default_limit")]
+    pub limit: u32,
+}
+
+fn default_limit() -> u32 {
+    100
+}
