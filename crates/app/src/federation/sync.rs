@@ -21,7 +21,6 @@
 //! - The push loop ([`run`]) retries with exponential back-off (1 s to 60 s) while the
 //!   parent is down and starts again at once when the log grows.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -123,7 +122,8 @@ pub struct SyncState {
     pub forwarded_next: i64,
 }
 
-/// The federation state of a node in memory: sync counters and the holder-hash key.
+/// The federation state of a node in memory: the holder-hash key, what was last reported,
+/// the push loop's wake-up, the locations learned (counters are on `/metrics`).
 #[derive(Default)]
 pub struct FederationState {
     holder_key: tokio::sync::OnceCell<[u8; 32]>,
@@ -131,10 +131,6 @@ pub struct FederationState {
     reported: std::sync::Mutex<Option<[u8; 32]>>,
     /// Wakes the push loop (the log grew).
     pub wake: tokio::sync::Notify,
-    pub pushed_entries: AtomicU64,
-    pub received_entries: AtomicU64,
-    pub forks: AtomicU64,
-    pub push_failures: AtomicU64,
     /// Locations learned from the hub.
     pub locations: super::directory::LocationCache,
 }
@@ -147,16 +143,12 @@ fn out_of_order(msg: impl Into<String>) -> AppError {
     AppError::new(ErrorKind::Conflict, "federation.out_of_order", msg.into())
 }
 
-/// The directory entry of a leaf, if it is a lifecycle leaf (issue or action; never a use
-/// or an operator event).
-fn entry_of_leaf(
-    origin: &str,
-    index: u64,
-    leaf: &LogEntry,
-    holder: &[u8],
-) -> Result<Option<DirectoryEntry>> {
-    let (identifier, kind, status, at) = match leaf {
-        LogEntry::Lifecycle(l) => (l.identifier.as_str(), l.kind.as_str(), l.status, l.at),
+/// The public facts of a lifecycle leaf (issue or action): identifier, kind, status, time.
+/// `None` for a use or an operator event. The one decision, on both sides of sync, of which
+/// leaves make directory entries (and so carry a holder hash).
+fn lifecycle_facts(index: u64, leaf: &LogEntry) -> Result<Option<(&str, &str, Status, i64)>> {
+    match leaf {
+        LogEntry::Lifecycle(l) => Ok(Some((&l.identifier, l.kind.as_str(), l.status, l.at))),
         LogEntry::V1(l) => {
             let kind = EventKind::parse(&l.kind).map_err(|_| {
                 bad(
@@ -173,13 +165,10 @@ fn entry_of_leaf(
                     format!("leaf {index}: status {:?}", l.status),
                 )
             })?;
-            (l.identifier.as_str(), kind.as_str(), status, l.at)
+            Ok(Some((&l.identifier, kind.as_str(), status, l.at)))
         }
-        _ => return Ok(None),
-    };
-    Ok(Some(directory_entry(
-        origin, index, identifier, kind, status, at, holder,
-    )?))
+        _ => Ok(None),
+    }
 }
 
 fn directory_entry(
@@ -314,28 +303,27 @@ pub async fn receive(node: &Arc<Node>, sender: &str, req: SyncRequest) -> Result
             f.append(leaf_hash(leaf.as_bytes()));
             let parsed = LogEntry::parse(leaf.as_bytes())
                 .map_err(|e| bad("federation.bad_leaf", format!("leaf {index}: {e}")))?;
-            let is_lifecycle = matches!(parsed, LogEntry::Lifecycle(_) | LogEntry::V1(_));
-            match (holder, is_lifecycle) {
-                (Some(h), true) => {
-                    if let Some(e) = entry_of_leaf(sender, index, &parsed, &holder_bytes(h)?)? {
-                        entries.push(e);
-                    }
+            match (lifecycle_facts(index, &parsed)?, holder) {
+                (Some((id, kind, status, at)), Some(h)) => entries.push(directory_entry(
+                    sender,
+                    index,
+                    id,
+                    kind,
+                    status,
+                    at,
+                    &holder_bytes(h)?,
+                )?),
+                (Some(_), None) => {
+                    return Err(bad(
+                        "federation.bad_holder",
+                        format!("leaf {index} is a lifecycle event without its holder hash"),
+                    ))
                 }
-                (None, true) => {
-                    // A v1 use leaf has no holder; any other lifecycle leaf needs one.
-                    if entry_of_leaf(sender, index, &parsed, &[0; 32])?.is_some() {
-                        return Err(bad(
-                            "federation.bad_holder",
-                            format!("leaf {index} is a lifecycle event without its holder hash"),
-                        ));
-                    }
-                }
-                (_, false) => {}
+                (None, _) => {}
             }
         }
         let c = cp.checkpoint();
         if c.size() != f.size() || c.root() != f.root() {
-            node.federation.forks.fetch_add(1, Ordering::Relaxed);
             metrics::counter!("elicense_federation_forks_total", "child" => sender.to_owned())
                 .increment(1);
             tracing::error!(
@@ -452,9 +440,6 @@ pub async fn receive(node: &Arc<Node>, sender: &str, req: SyncRequest) -> Result
             StoreError::Conflict(m) => out_of_order(m),
             e => e.into(),
         })?;
-    node.federation
-        .received_entries
-        .fetch_add(count, Ordering::Relaxed);
     metrics::counter!("elicense_federation_received_entries_total").increment(count);
     if forward {
         node.federation.wake.notify_one();
@@ -627,14 +612,7 @@ pub async fn push_once(node: &Arc<Node>) -> Result<Pushed> {
             AppError::new(ErrorKind::Internal, "store.corrupt", "a leaf is not UTF-8")
         })?;
         let parsed = LogEntry::parse(&r.data)?;
-        let lifecycle = parsed
-            .kind()
-            .and_then(|k| EventKind::parse(k).ok())
-            .is_some_and(|k| !k.is_use());
-        wanted.push(match parsed.identifier() {
-            Some(id) if lifecycle => Some((r.index, id.to_owned())),
-            _ => None,
-        });
+        wanted.push(lifecycle_facts(r.index, &parsed)?.map(|(id, ..)| (r.index, id.to_owned())));
         leaves.push(text);
     }
     let holders: Vec<Option<String>> = futures::stream::iter(wanted)
@@ -704,9 +682,6 @@ pub async fn push_once(node: &Arc<Node>) -> Result<Pushed> {
                 })
                 .await?;
             *node.federation.reported.lock().expect("lock") = Some(hash);
-            node.federation
-                .pushed_entries
-                .fetch_add(sent, Ordering::Relaxed);
             metrics::counter!("elicense_federation_pushed_entries_total").increment(sent);
             Ok(Pushed::Sent { entries: sent })
         }
@@ -760,9 +735,6 @@ pub async fn run(node: Arc<Node>, idle: Duration) {
                 let _ = tokio::time::timeout(idle, node.federation.wake.notified()).await;
             }
             Err(e) => {
-                node.federation
-                    .push_failures
-                    .fetch_add(1, Ordering::Relaxed);
                 metrics::counter!("elicense_federation_push_failures_total", "code" => e.code)
                     .increment(1);
                 tracing::warn!(code = e.code, error = %e.message, retry_in = ?backoff, "upward sync failed");
