@@ -45,11 +45,14 @@ pub enum EventKind {
     AnnotatedCopy,
     /// 下载照面: the face was downloaded.
     FaceDownload,
+    /// 跨区域查看: the holder's home node showed it in the holder's wallet (one wallet
+    /// across regions); the actor is that node.
+    RemoteView,
 }
 
 impl EventKind {
     /// Every use kind.
-    pub const USES: [EventKind; 9] = [
+    pub const USES: [EventKind; 10] = [
         Self::Present,
         Self::Verify,
         Self::Authorize,
@@ -59,6 +62,7 @@ impl EventKind {
         Self::Refusal,
         Self::AnnotatedCopy,
         Self::FaceDownload,
+        Self::RemoteView,
     ];
 
     /// Every kind: issue, every action, every use.
@@ -70,7 +74,7 @@ impl EventKind {
 
     /// The stable code: `issue`, the action's code, or the use's (`present`, `verify`,
     /// `authorize`, `authorize_withdraw`, `share_query`, `consent`, `refusal`,
-    /// `annotated_copy`, `face_download`).
+    /// `annotated_copy`, `face_download`, `remote_view`).
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Issue => "issue",
@@ -84,6 +88,7 @@ impl EventKind {
             Self::Refusal => "refusal",
             Self::AnnotatedCopy => "annotated_copy",
             Self::FaceDownload => "face_download",
+            Self::RemoteView => "remote_view",
         }
     }
 

@@ -178,21 +178,14 @@ pub async fn serve_with(
                 elicense_app::federation::sync::IDLE,
             ))
         });
-    // A member node with a parent has its checkpoints co-signed by it (C2SP tlog-witness).
-    let submitter = match elicense_app::federation::witness::ParentWitness::of(&node) {
-        Ok(Some(parent)) => Some(tokio::spawn(
-            elicense_app::federation::witness::run_submitter(
-                node.clone(),
-                parent,
-                WITNESS_SUBMIT_EVERY,
-            ),
-        )),
-        Ok(None) => None,
-        Err(e) => {
-            tracing::warn!(code = e.code, error = %e.message, "no witness submitter");
-            None
-        }
-    };
+    // A member node has its checkpoints co-signed (C2SP tlog-witness): by its parent, or,
+    // on the hub, by its children.
+    let submitter = node.config.federation.identity().is_some().then(|| {
+        tokio::spawn(elicense_app::federation::witness::run_submitter(
+            node.clone(),
+            WITNESS_SUBMIT_EVERY,
+        ))
+    });
     // A member node publishes (the hub) or refreshes (the others) the trust list.
     let trust = node
         .config

@@ -24,7 +24,7 @@ use utoipa::{Modify, OpenApi};
         (name = "institution", description = "A relying institution (用证单位), authenticated with its API key: sharing requests and annotated copies"),
         (name = "wallet", description = "A holder's wallet, authenticated with the session cookie of the wallet pages"),
         (name = "operator", description = "The region operator, authenticated with an operator key (`elo_…`): revoke API keys, disable or enable institutions and accounts, retire or revoke issuer keys; each a logged event"),
-        (name = "federation", description = "Node to node (docs/FEDERATION.md): upward sync and the holder-hash key take requests signed with a node key (HTTP Message Signatures, RFC 9421) of a node this node admitted; the directory lookup is public"),
+        (name = "federation", description = "Node to node (docs/FEDERATION.md): upward sync and the holder-hash key take requests signed with a node key (HTTP Message Signatures, RFC 9421) of a node this node admitted; the wallet requests (`holders`, `wallet`) one signed by any node of the trust list; the directory lookup is public and answers with the owning node's signed statement"),
         (name = "operations", description = "Health and metrics")
     )
 )]

@@ -407,6 +407,8 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
         (M::POST, "/federation/v1/sync", public(UNSIGNED)),
         (M::GET, "/federation/v1/holder-key", public(UNSIGNED)),
         (M::GET, "/federation/v1/directory/{identifier}", public(OK)),
+        (M::POST, "/federation/v1/holders", public(UNSIGNED)),
+        (M::POST, "/federation/v1/wallet", public(UNSIGNED)),
         (M::GET, "/api/v1/operator/witness/forks", operator_api(OK)),
         // The witness (C2SP tlog-witness): unauthenticated, the log's signature is the
         // credential; an empty body is malformed for everyone.
@@ -850,6 +852,10 @@ impl Fixtures {
                 Body::Json(json!({"url": "http://127.0.0.1:9/"}))
             }
             ("POST", "/federation/v1/sync") => Body::Json(json!({})),
+            ("POST", "/federation/v1/holders") => Body::Json(json!({"holders": []})),
+            ("POST", "/federation/v1/wallet") => {
+                Body::Json(json!({"holders": [], "identifiers": []}))
+            }
             ("POST", "/api/v1/operator/issuers/{code}/succession") => {
                 Body::Json(json!({"successor": BEIJING_TRAFFIC_POLICE}))
             }

@@ -7,7 +7,7 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 54] = [
+const ROUTES: [(&str, &str); 56] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
@@ -60,6 +60,8 @@ const ROUTES: [(&str, &str); 54] = [
     ("/federation/v1/sync", "post"),
     ("/federation/v1/holder-key", "get"),
     ("/federation/v1/directory/{identifier}", "get"),
+    ("/federation/v1/holders", "post"),
+    ("/federation/v1/wallet", "post"),
     ("/api/v1/operator/witness/forks", "get"),
     ("/witness/add-checkpoint", "post"),
     ("/.well-known/elicense-trust-list", "get"),

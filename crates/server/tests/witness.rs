@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{expect_error, operator_key, read, TestServer, CITIZEN, CITIZEN2};
-use elicense_app::federation::witness::{self, AddAnswer, ParentWitness};
+use elicense_app::federation::witness::{self, AddAnswer, Witness};
 use elicense_app::federation::{Federation, FederationSettings, NodeUrl};
 use elicense_app::{Node, NodeConfig, SystemClock};
 use elicense_log::cosignature::{Cosignature, CosignerKey};
@@ -303,7 +303,7 @@ async fn a_forked_child_is_refused_reported_and_counted() {
         forked.issue(&req).await;
     }
     let parent_url = NodeUrl::parse(&parent.base).unwrap();
-    let err = witness::submit_to_parent(&forked.node, &ParentWitness::new(parent_url).unwrap())
+    let err = witness::submit(&forked.node, &Witness::new(parent_url).unwrap())
         .await
         .unwrap_err();
     assert_eq!(err.code, "witness.parent_refused", "{}", err.message);

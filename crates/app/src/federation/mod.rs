@@ -6,7 +6,8 @@
 //! Also the signed trust list (`trust_list`), talking to other nodes and admitting children
 //! (`peer`), upward sync into the directory (`sync`) and lookups through it (`directory`);
 //! publishing and refreshing the trust list (`trust`) and mutual recognition
-//! (`recognition`); witnessing of children's checkpoints (`witness`, C2SP tlog-witness).
+//! (`recognition`); witnessing of children's checkpoints (`witness`, C2SP tlog-witness); one
+//! wallet across regions (`wallet`).
 
 pub mod directory;
 pub mod document;
@@ -18,6 +19,7 @@ pub mod recognition;
 pub mod sync;
 pub mod trust;
 pub mod trust_list;
+pub mod wallet;
 pub mod witness;
 
 pub use document::{node_document, NodeDocument};

@@ -5,7 +5,9 @@
 //! Invariants:
 //! - Every node-to-node request a node sends is signed by its node key ([`send`]); a
 //!   request it accepts as from a node is one whose signature verifies with a key of a node
-//!   it admitted as a child, or of its parent ([`authenticate`]), never a shared secret.
+//!   it admitted as a child, or of its parent ([`authenticate`]), or, for the requests any
+//!   member may make, of a node of its trust list ([`authenticate_member`]); never a shared
+//!   secret.
 //! - A child is admitted only by the operator ([`admit`]), after reading the child's own
 //!   node document: the child names this node as its parent, stands at a lower level, and
 //!   its area lies within this node's area (`federation.not_a_child` otherwise). Admission
@@ -238,9 +240,15 @@ pub async fn admit(node: &Arc<Node>, url: &str) -> Result<TrustedNode> {
     Ok(t)
 }
 
-/// The nodes whose signed requests this node accepts: its direct children and its parent.
-async fn peers(node: &Node) -> Result<Vec<TrustedNode>> {
+/// The nodes whose signed requests this node accepts: its direct children and its parent;
+/// with `members`, every node of the trust list it holds too.
+async fn peers(node: &Node, members: bool) -> Result<Vec<TrustedNode>> {
     let mut out = Vec::new();
+    if members {
+        if let Some(list) = node.trust.current() {
+            out.extend(list.nodes.iter().cloned());
+        }
+    }
     for r in node.store.fed_nodes().await? {
         if r.via.is_none() {
             out.push(document_of(&r)?);
@@ -263,7 +271,27 @@ async fn peers(node: &Node) -> Result<Vec<TrustedNode>> {
 /// The node that signed `req` (see the module invariants): its base URL. Refusals carry the
 /// RFC 9421 codes (`httpsig.*`) or `federation.unknown_node` (403).
 pub async fn authenticate(node: &Node, req: &HttpRequest) -> Result<String> {
-    let peers = peers(node).await?;
+    authenticate_among(node, req, false).await
+}
+
+/// [`authenticate`] for a request any node of the network may send: the trust list's nodes
+/// are accepted too (one wallet across regions).
+/// A key it does not know makes it fetch the trust list again first (a node that joined
+/// since), at most once every few seconds.
+pub async fn authenticate_member(node: &Node, req: &HttpRequest) -> Result<String> {
+    match authenticate_among(node, req, true).await {
+        Err(e)
+            if e.kind == ErrorKind::Forbidden
+                && super::trust::refresh_for_unknown_node(node).await =>
+        {
+            authenticate_among(node, req, true).await
+        }
+        r => r,
+    }
+}
+
+async fn authenticate_among(node: &Node, req: &HttpRequest, members: bool) -> Result<String> {
+    let peers = peers(node, members).await?;
     let keys: Vec<(String, Jwk)> = peers
         .iter()
         .flat_map(|p| p.keys.keys.iter().map(|k| (p.url.clone(), k.clone())))

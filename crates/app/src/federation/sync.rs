@@ -131,8 +131,12 @@ pub struct FederationState {
     reported: std::sync::Mutex<Option<[u8; 32]>>,
     /// Wakes the push loop (the log grew).
     pub wake: tokio::sync::Notify,
-    /// Locations learned from the hub.
+    /// Owners of licenses learned from other nodes.
     pub locations: super::directory::LocationCache,
+    /// Accounts' licenses at other nodes (one wallet across regions).
+    pub wallets: super::wallet::RemoteWalletCache,
+    /// When a lookup last fetched the trust list for a node it did not know (Unix seconds).
+    pub forced_trust_refresh: std::sync::atomic::AtomicI64,
 }
 
 fn bad(code: &'static str, msg: impl Into<String>) -> AppError {

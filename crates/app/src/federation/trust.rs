@@ -319,6 +319,10 @@ pub async fn refresh_once(node: &Node) -> Result<Refreshed> {
                     Ok(l) => {
                         save(node, &jws);
                         metrics::gauge!("elicense_trust_list_seq").set(l.seq as f64);
+                        if let Err(e) = witness_hub(node, &l).await {
+                            tracing::warn!(code = e.code, error = %e.message,
+                                "not a witness of the hub's log");
+                        }
                         Ok(Refreshed::Holding(l.seq))
                     }
                     Err(e) => {
@@ -337,6 +341,53 @@ pub async fn refresh_once(node: &Node) -> Result<Refreshed> {
             "no parent and no hub to fetch the trust list from",
         )
     }))
+}
+
+/// Makes this node a witness of the hub's own log, with the log keys the accepted list gives
+/// for the hub (the hub, having no parent, asks its children to co-sign its checkpoints).
+/// Writes only when the hub's log or keys changed.
+async fn witness_hub(node: &Node, list: &TrustList) -> Result<()> {
+    let Some(hub) = list.node(&list.iss) else {
+        return Ok(());
+    };
+    let Some(origin) = hub.log_origin.as_deref() else {
+        return Ok(());
+    };
+    if hub.log_keys.is_empty() {
+        return Ok(());
+    }
+    let known = node.store.witnessed_log(origin).await?;
+    if known.is_some_and(|k| k.vkeys == hub.log_keys && k.url == hub.url) {
+        return Ok(());
+    }
+    super::witness::admit(node, origin, &hub.log_keys, &hub.url).await
+}
+
+/// Least time between two fetches of the trust list forced by an unknown node.
+const FORCED_REFRESH_SECS: i64 = 2;
+
+/// Fetches the trust list now because a node it does not name signed something (it may have
+/// joined since the list held was fetched): not on the hub (it makes the list), and at most
+/// once every [`FORCED_REFRESH_SECS`] whatever arrives. Whether a list was installed.
+pub async fn refresh_for_unknown_node(node: &Node) -> bool {
+    if is_hub(node) || node.config.federation.identity().is_none() {
+        return false;
+    }
+    let now = node.now();
+    let last = node
+        .federation
+        .forced_trust_refresh
+        .swap(now, Ordering::Relaxed);
+    if now - last < FORCED_REFRESH_SECS {
+        return false;
+    }
+    match refresh_once(node).await {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::debug!(code = e.code, error = %e.message, "trust list not refreshed");
+            false
+        }
+    }
 }
 
 /// The background task of a member node: loads the saved list, then publishes (hub) or

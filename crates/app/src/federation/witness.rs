@@ -1,6 +1,7 @@
 //! Every parent is a witness for its children (C2SP tlog-witness, tlog-cosignature): the
 //! parent side ([`add_checkpoint`], [`admit`], [`forks`]) and the child side
-//! ([`ParentWitness`], [`submit_to_parent`], [`published_checkpoint`]).
+//! ([`Witness`], [`submit`], [`published_checkpoint`]). The hub, which has no parent, has
+//! its log co-signed by its children: they witness it from the trust list.
 //!
 //! Invariants:
 //! - A witness co-signs a checkpoint only when its origin was admitted, a log key of that
@@ -268,8 +269,8 @@ async fn report_fork(
     Ok(())
 }
 
-/// The checkpoint `GET /log/checkpoint` serves: the current one with the parent's
-/// cosignature line(s) when this node holds them for its size, else the plain one.
+/// The checkpoint `GET /log/checkpoint` serves: the current one with its witnesses'
+/// cosignature lines when this node holds them for its size, else the plain one.
 pub async fn published_checkpoint(node: &Node) -> Result<String> {
     let cp = crate::log::checkpoint(node).await?;
     Ok(match node.store.cosigned_checkpoint(cp.size).await? {
@@ -286,42 +287,41 @@ fn net(e: impl std::fmt::Display) -> AppError {
     )
 }
 
-/// The child's view of its parent's witness: where it is and its key, fetched once from the
-/// parent's `/.well-known/elicense-node` (`witness_key`) and kept.
-pub struct ParentWitness {
-    parent: NodeUrl,
+/// A witness of this node's log: its parent, or, on the hub (which has none), each child it
+/// admitted (they witness the hub's log from the trust list, see
+/// [`super::trust`]). Its key is fetched once from its `/.well-known/elicense-node`
+/// (`witness_key`) and kept, with the size it last co-signed.
+pub struct Witness {
+    url: NodeUrl,
     client: reqwest::Client,
     key: tokio::sync::OnceCell<WitnessKey>,
+    size: Mutex<Option<u64>>,
 }
 
-impl ParentWitness {
-    /// The witness of the parent at `parent`.
-    pub fn new(parent: NodeUrl) -> Result<Self> {
-        Ok(ParentWitness {
-            parent,
+impl Witness {
+    /// The witness at `url`.
+    pub fn new(url: NodeUrl) -> Result<Self> {
+        Ok(Witness {
+            url,
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()
                 .map_err(net)?,
             key: tokio::sync::OnceCell::new(),
+            size: Mutex::new(None),
         })
     }
 
-    /// The witness of `node`'s configured parent; `None` for a node without one.
-    pub fn of(node: &Node) -> Result<Option<Self>> {
-        node.config
-            .federation
-            .identity()
-            .and_then(|i| i.parent())
-            .map(|p| ParentWitness::new(p.clone()))
-            .transpose()
+    /// Its base URL.
+    pub fn url(&self) -> &NodeUrl {
+        &self.url
     }
 
-    /// The parent's witness key.
+    /// The witness's key.
     pub async fn key(&self) -> Result<&WitnessKey> {
         self.key
             .get_or_try_init(|| async {
-                let url = format!("{}/.well-known/elicense-node", self.parent);
+                let url = format!("{}/.well-known/elicense-node", self.url);
                 let resp = self.client.get(&url).send().await.map_err(net)?;
                 if !resp.status().is_success() {
                     return Err(net(format!("GET {url}: {}", resp.status())));
@@ -338,7 +338,7 @@ impl ParentWitness {
     async fn post(&self, body: Vec<u8>) -> Result<(reqwest::StatusCode, Vec<u8>)> {
         let resp = self
             .client
-            .post(format!("{}{ADD_CHECKPOINT_PATH}", self.parent))
+            .post(format!("{}{ADD_CHECKPOINT_PATH}", self.url))
             .header(reqwest::header::CONTENT_TYPE, tlog::LINES_CONTENT_TYPE)
             .body(body)
             .send()
@@ -350,43 +350,81 @@ impl ParentWitness {
     }
 }
 
-/// What [`submit_to_parent`] did.
+/// The witnesses of `node`'s log: its parent; on the hub, its admitted children; none for a
+/// standalone node.
+pub async fn witnesses_of(node: &Node) -> Result<Vec<NodeUrl>> {
+    let Some(me) = node.config.federation.identity() else {
+        return Ok(Vec::new());
+    };
+    if let Some(p) = me.parent() {
+        return Ok(vec![p.clone()]);
+    }
+    let mut out = Vec::new();
+    for r in node.store.fed_nodes().await? {
+        if r.via.is_none() {
+            out.push(
+                NodeUrl::parse(&r.url).map_err(|e| {
+                    AppError::new(ErrorKind::Internal, "store.corrupt", e.to_string())
+                })?,
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// What [`submit`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Submitted {
-    /// The parent co-signed the checkpoint of this size (now stored).
+    /// The witness co-signed the checkpoint of this size (now stored with its line).
     Cosigned(u64),
     /// The checkpoint of this size was co-signed already: nothing sent.
     AlreadyCosigned(u64),
 }
 
-/// Asks the parent to co-sign this node's current checkpoint, with the consistency proof
-/// from the size the parent last co-signed (the stored co-signed checkpoint's, or the size a
-/// 409 names), checks the cosignature with the parent's witness key and stores the
-/// checkpoint with it. Errors: `witness.parent_unreachable` (network, 5xx),
-/// `witness.parent_refused` (any other refusal; the message has the parent's answer),
-/// `witness.parent_ahead` (the parent knows a larger tree than this node's log),
+/// Asks `witness` to co-sign this node's current checkpoint, with the consistency proof from
+/// the size it last co-signed (remembered, else the latest stored checkpoint that carries
+/// its line, else the size a 409 names), checks the cosignature with the witness's key and
+/// stores the checkpoint with its line added to those of other witnesses. Errors (codes kept
+/// from when the parent was the only witness): `witness.parent_unreachable` (network, 5xx),
+/// `witness.parent_refused` (any other refusal; the message has the answer),
+/// `witness.parent_ahead` (the witness knows a larger tree than this node's log),
 /// `cosignature.*` (a cosignature that does not verify).
-pub async fn submit_to_parent(node: &Node, parent: &ParentWitness) -> Result<Submitted> {
+pub async fn submit(node: &Node, witness: &Witness) -> Result<Submitted> {
     let cp = crate::log::checkpoint(node).await?;
-    let latest = node.store.latest_cosigned_checkpoint().await?;
-    if latest.as_ref().is_some_and(|c| c.size == cp.size) {
+    let key = witness.key().await?;
+    let remembered = *witness.size.lock().expect("witness size");
+    let known = match remembered {
+        Some(size) => Some(size),
+        None => node
+            .store
+            .latest_cosigned_checkpoint()
+            .await?
+            .filter(|c| has_line_of(&c.note, key))
+            .map(|c| c.size),
+    };
+    if known == Some(cp.size) {
+        *witness.size.lock().expect("witness size") = known;
         return Ok(Submitted::AlreadyCosigned(cp.size));
     }
-    let key = parent.key().await?;
-    let mut old = latest.map_or(0, |c| c.size);
-    // At most one re-send: after a 409 the parent named its size.
+    let mut old = known.unwrap_or(0);
+    // At most one re-send: after a 409 the witness named its size.
     for _ in 0..2 {
         if old > cp.size {
             return Err(AppError::new(
                 ErrorKind::Conflict,
                 "witness.parent_ahead",
                 format!(
-                    "the parent co-signed a tree of {old} entries, this log has {}",
-                    cp.size
+                    "the witness {} co-signed a tree of {old} entries, this log has {}",
+                    witness.url, cp.size
                 ),
             ));
         }
-        let proof = if old == 0 || old == cp.size {
+        if old == cp.size && cp.size > 0 {
+            // The witness co-signed this very size already (it said so in a 409).
+            *witness.size.lock().expect("witness size") = Some(old);
+            return Ok(Submitted::AlreadyCosigned(cp.size));
+        }
+        let proof = if old == 0 {
             Vec::new()
         } else {
             crate::log::consistency_proof(node, old, cp.size).await?
@@ -397,21 +435,32 @@ pub async fn submit_to_parent(node: &Node, parent: &ParentWitness) -> Result<Sub
             checkpoint: cp.note.clone(),
         }
         .to_bytes();
-        let (status, answer) = parent.post(body).await?;
+        let (status, answer) = witness.post(body).await?;
         match status.as_u16() {
-            200 => return store_cosigned(node, key, &cp, &answer).await,
+            200 => {
+                let out = store_cosigned(node, key, &cp, &answer).await?;
+                *witness.size.lock().expect("witness size") = Some(cp.size);
+                return Ok(out);
+            }
             409 => {
                 old = tlog::parse_size_body(&answer)
                     .map_err(|e| refused(status, format!("bad 409 body: {e}").as_bytes()))?;
             }
-            s if s >= 500 => return Err(net(format!("parent answered {status}"))),
+            s if s >= 500 => return Err(net(format!("{} answered {status}", witness.url))),
             _ => return Err(refused(status, &answer)),
         }
     }
     Err(refused(
         reqwest::StatusCode::CONFLICT,
-        b"the parent's size moved twice",
+        b"the witness's size moved twice",
     ))
+}
+
+/// Whether a co-signed note carries a cosignature line of `key`.
+fn has_line_of(note: &str, key: &WitnessKey) -> bool {
+    note.lines()
+        .filter_map(|l| Cosignature::parse_line(l).ok())
+        .any(|c| c.name() == key.name() && c.key_id() == key.key_id())
 }
 
 fn refused(status: reqwest::StatusCode, body: &[u8]) -> AppError {
@@ -419,7 +468,7 @@ fn refused(status: reqwest::StatusCode, body: &[u8]) -> AppError {
     AppError::new(
         ErrorKind::Conflict,
         "witness.parent_refused",
-        format!("the parent refused the checkpoint: {status}: {body}"),
+        format!("the witness refused the checkpoint: {status}: {body}"),
     )
 }
 
@@ -455,6 +504,20 @@ async fn store_cosigned(
             key_id: key.key_id(),
         }));
     }
+    // Other witnesses' lines for the same checkpoint stay (one submitter task writes); an
+    // older line of this witness's key is replaced.
+    if let Some(have) = node.store.cosigned_checkpoint(cp.size).await? {
+        if let Some(rest) = have.note.strip_prefix(cp.note.as_str()) {
+            let others: String = rest
+                .split_inclusive('\n')
+                .filter(|l| {
+                    Cosignature::parse_line(l.trim_end_matches('\n'))
+                        .is_ok_and(|c| !(c.name() == key.name() && c.key_id() == key.key_id()))
+                })
+                .collect();
+            lines = others + &lines;
+        }
+    }
     let cosigned = format!("{}{lines}", cp.note);
     SignedNote::parse(cosigned.as_bytes())
         .map_err(|e| AppError::internal(format!("co-signed checkpoint: {e}")))?;
@@ -468,23 +531,49 @@ async fn store_cosigned(
     Ok(Submitted::Cosigned(cp.size))
 }
 
-/// Runs [`submit_to_parent`] every `every` while the node runs: each time the log grew, the
-/// new checkpoint goes to the parent; after a failure the wait doubles up to a minute.
-pub async fn run_submitter(node: std::sync::Arc<Node>, parent: ParentWitness, every: Duration) {
-    let mut wait = every;
+/// Runs [`submit`] for every witness of this node ([`witnesses_of`], read again each round)
+/// every `every` while the node runs: each time the log grew, the new checkpoint goes to
+/// each; after a failure that witness's wait doubles up to a minute, the others go on.
+pub async fn run_submitter(node: std::sync::Arc<Node>, every: Duration) {
+    use std::collections::HashMap;
+    use tokio::time::Instant;
+    let mut witnesses: HashMap<String, (Witness, Duration, Instant)> = HashMap::new();
     loop {
-        tokio::time::sleep(wait).await;
-        match submit_to_parent(&node, &parent).await {
-            Ok(Submitted::Cosigned(size)) => {
-                tracing::debug!(size, "checkpoint co-signed by the parent");
-                wait = every;
+        tokio::time::sleep(every).await;
+        match witnesses_of(&node).await {
+            Ok(urls) => {
+                witnesses.retain(|u, _| urls.iter().any(|x| x.as_str() == u));
+                for u in urls {
+                    if !witnesses.contains_key(u.as_str()) {
+                        let key = u.as_str().to_owned();
+                        match Witness::new(u) {
+                            Ok(w) => {
+                                witnesses.insert(key, (w, every, Instant::now()));
+                            }
+                            Err(e) => tracing::warn!(code = e.code, error = %e.message, "witness"),
+                        }
+                    }
+                }
             }
-            Ok(Submitted::AlreadyCosigned(_)) => wait = every,
-            Err(e) => {
-                wait = (wait * 2).min(Duration::from_secs(60));
-                tracing::warn!(code = e.code, error = %e.message, retry_in = ?wait,
-                    "the parent did not co-sign the checkpoint");
+            Err(e) => tracing::warn!(code = e.code, error = %e.message, "witnesses not read"),
+        }
+        for (w, wait, next) in witnesses.values_mut() {
+            if Instant::now() < *next {
+                continue;
             }
+            match submit(&node, w).await {
+                Ok(Submitted::Cosigned(size)) => {
+                    tracing::debug!(size, witness = %w.url(), "checkpoint co-signed");
+                    *wait = every;
+                }
+                Ok(Submitted::AlreadyCosigned(_)) => *wait = every,
+                Err(e) => {
+                    *wait = (*wait * 2).min(Duration::from_secs(60));
+                    tracing::warn!(code = e.code, error = %e.message, witness = %w.url(),
+                        retry_in = ?*wait, "the witness did not co-sign the checkpoint");
+                }
+            }
+            *next = Instant::now() + *wait;
         }
     }
 }

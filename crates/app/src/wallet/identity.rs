@@ -8,14 +8,18 @@
 //! [`LocalAccounts`] checks a password only when the throttle lets the attempt through
 //! (`wallet::throttle`), through the bounded Argon2 queue (`wallet::hashing`), and records
 //! every failure on an existing account for its owner (`wallet::security`); a successful
-//! sign-in waits for nothing but its own hash.
+//! sign-in waits for nothing but its own hash. The codes themselves are kept only sealed
+//! (AES-256-GCM under a key derived from the holder secret, bound to the account), for the
+//! home node to find the holder's licenses at other nodes ([`holder_codes`]).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use elicense_core::holder::HolderCode;
 use elicense_store::{AccountRecord, Store, StoreError};
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::hashing::HashGate;
@@ -79,6 +83,82 @@ struct Profile {
     person_masked: String,
     person_key: String,
     enterprises: Vec<(Enterprise, String)>,
+    /// The person's and the enterprises' holder codes, sealed ([`seal_codes`]): the home node
+    /// needs them to find the holder's licenses at other nodes (one wallet across regions).
+    /// Absent in accounts made before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sealed_codes: Option<String>,
+}
+
+/// The AES-256-GCM key that seals accounts' holder codes: derived from the holder secret,
+/// which already guards the holder hashes (whoever has it can test any code against them).
+fn sealing_key(node: &Node) -> aes_gcm::Key<aes_gcm::Aes256Gcm> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(&node.config.holder_secret)
+        .expect("HMAC takes any key length");
+    mac.update(b"elicense account holder codes v1");
+    mac.finalize().into_bytes()
+}
+
+/// Seals the codes for account `account` (bound to it): base64url of nonce ‖ ciphertext.
+fn seal_codes(node: &Node, account: &str, codes: &[HolderCode]) -> Result<String> {
+    use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+    let cipher = aes_gcm::Aes256Gcm::new(&sealing_key(node));
+    let nonce = aes_gcm::Aes256Gcm::generate_nonce(&mut OsRng);
+    let plain =
+        Zeroizing::new(serde_json::to_vec(codes).map_err(|e| AppError::internal(e.to_string()))?);
+    let sealed = cipher
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: &plain,
+                aad: account.as_bytes(),
+            },
+        )
+        .map_err(|_| AppError::internal("sealing the holder codes failed"))?;
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&sealed);
+    Ok(elicense_crypto::b64::encode(&out))
+}
+
+/// The holder codes an account may see licenses of (the person's first, then each
+/// enterprise's), unsealed; `None` for an account made before they were kept, or an unknown
+/// account. A seal that does not open is `store.corrupt`.
+pub async fn holder_codes(node: &Node, account: &str) -> Result<Option<Vec<HolderCode>>> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    let Some(rec) = node.store.account(account).await? else {
+        return Ok(None);
+    };
+    let p: Profile = serde_json::from_str(&rec.profile)
+        .map_err(|e| AppError::internal(format!("account profile: {e}")))?;
+    let Some(sealed) = p.sealed_codes else {
+        return Ok(None);
+    };
+    let corrupt = || {
+        AppError::new(
+            ErrorKind::Internal,
+            "store.corrupt",
+            format!("the sealed holder codes of account {account} do not open"),
+        )
+    };
+    let bytes = elicense_crypto::b64::decode(&sealed).map_err(|_| corrupt())?;
+    if bytes.len() < 12 {
+        return Err(corrupt());
+    }
+    let (nonce, ct) = bytes.split_at(12);
+    let plain = Zeroizing::new(
+        aes_gcm::Aes256Gcm::new(&sealing_key(node))
+            .decrypt(
+                aes_gcm::Nonce::from_slice(nonce),
+                Payload {
+                    msg: ct,
+                    aad: account.as_bytes(),
+                },
+            )
+            .map_err(|_| corrupt())?,
+    );
+    serde_json::from_slice(&plain)
+        .map(Some)
+        .map_err(|_| corrupt())
 }
 
 /// The node's own password accounts (Argon2id hashes in the store).
@@ -216,18 +296,23 @@ pub async fn create_account(node: &Node, a: NewAccount) -> Result<Identity> {
             )
         })
         .collect::<Vec<_>>();
+    let id = crate::wallet::random_id();
+    let codes: Vec<HolderCode> = std::iter::once(a.person.clone())
+        .chain(a.enterprises.iter().map(|(_, c)| c.clone()))
+        .collect();
     let profile = Profile {
         name: a.name.clone(),
         person_masked: mask(a.person.value()),
         person_key: person_key.clone(),
         enterprises: enterprises.clone(),
+        sealed_codes: Some(seal_codes(node, &id, &codes)?),
     };
     let password = Zeroizing::new(a.password.clone());
     let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|e| AppError::internal(e.to_string()))??;
     let rec = AccountRecord {
-        id: crate::wallet::random_id(),
+        id,
         username: username.clone(),
         password_hash,
         profile: serde_json::to_string(&profile).map_err(|e| AppError::internal(e.to_string()))?,

@@ -36,7 +36,7 @@ pub async fn run(cmd: FederationCommand) -> i32 {
         FederationCommand::Locate { data, identifier } => {
             with_node(&data, true, |node| async move {
                 let id = Identifier::parse(&identifier).map_err(AppError::invalid)?;
-                match directory::locate(&node, &id).await? {
+                match directory::locate(&node, &id, directory::Scope::Network).await? {
                     Some(l) => {
                         output::json(&l);
                         Ok(0)

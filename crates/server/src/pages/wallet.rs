@@ -6,6 +6,10 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use elicense_app::face::{self, FaceFormat};
+use elicense_app::federation::{
+    self,
+    wallet::{RemoteLicense, RemoteWallet},
+};
 use elicense_app::timeutil;
 use elicense_app::wallet::agents::{self, AuthorizationView, Grant};
 use elicense_app::wallet::licenses::{self, Access, Group, History, Opened, WalletLicense};
@@ -26,6 +30,10 @@ struct ListPage {
     name: String,
     enterprises: Vec<String>,
     groups: Vec<Group>,
+    /// Licenses held at other nodes of the network (one wallet across regions).
+    remote: Vec<RemoteLicense>,
+    /// Nodes whose licenses could not be fetched.
+    unreachable: Vec<String>,
 }
 
 pub async fn list(
@@ -55,12 +63,22 @@ pub async fn list(
             }
         }
     }
+    // Licenses at other nodes: a failure leaves the local wallet as it is.
+    let remote = match federation::wallet::list(&s.node, &id).await {
+        Ok(w) => w.unwrap_or_default(),
+        Err(e) => {
+            tracing::warn!(code = e.code, error = %e.message, "licenses at other nodes not shown");
+            RemoteWallet::default()
+        }
+    };
     Ok(render(&ListPage {
         t,
         back,
         name: id.name.clone(),
         enterprises: id.enterprises.iter().map(|(e, _)| e.name.clone()).collect(),
         groups,
+        remote: remote.licenses,
+        unreachable: remote.unreachable,
     }))
 }
 

@@ -34,6 +34,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(federation::sync::post, federation::sync::get))
         .routes(routes!(federation::holder_key::handler))
         .routes(routes!(federation::directory::handler))
+        .routes(routes!(federation::wallet::holders))
+        .routes(routes!(federation::wallet::owned))
         .routes(routes!(
             operator::federation_nodes::admit,
             operator::federation_nodes::list
