@@ -177,3 +177,72 @@ async fn an_authorization_on_a_bad_identifier_is_corrupt() {
         .expect("the holder's own access needs no authorization");
     corrupt(agents::list(&env.node, &opened).await);
 }
+
+#[tokio::test]
+async fn sealed_holder_codes_open_only_for_their_account() {
+    use elicense_app::wallet::identity::{create_account, holder_codes, NewAccount};
+    use elicense_core::holder::{HolderCode, HolderCodeType};
+    let env = env().await;
+    let mut ids = Vec::new();
+    for (user, code) in [("a", "11010519491231002X"), ("b", "110105200002290021")] {
+        let person = HolderCode::parse(HolderCodeType::ResidentId, code).unwrap();
+        let made = create_account(
+            &env.node,
+            NewAccount {
+                username: user.into(),
+                password: "long enough password".into(),
+                name: "某人".into(),
+                person: person.clone(),
+                enterprises: vec![],
+            },
+        )
+        .await
+        .unwrap();
+        // Kept sealed, opened for the account they belong to.
+        let db = rusqlite::Connection::open(env.dir.path().join("elicense.db")).unwrap();
+        let profile: String = db
+            .query_row(
+                "SELECT profile FROM accounts WHERE id = ?1",
+                [&made.account],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!profile.contains(code), "{profile}");
+        assert_eq!(
+            holder_codes(&env.node, &made.account).await.unwrap(),
+            Some(vec![person])
+        );
+        ids.push(made.account);
+    }
+    // B's sealed codes copied into A's profile do not open as A's (bound to the account id);
+    // a flipped byte does not open either.
+    tamper(
+        &env,
+        &format!(
+            "UPDATE accounts SET profile = (SELECT profile FROM accounts WHERE id = '{}') \
+             WHERE id = '{}'",
+            ids[1], ids[0]
+        ),
+    );
+    corrupt(holder_codes(&env.node, &ids[0]).await);
+    tamper(
+        &env,
+        &format!(
+            "UPDATE accounts SET profile = json_set(profile, '$.sealed_codes', \
+             CASE WHEN substr(json_extract(profile, '$.sealed_codes'), 1, 1) = 'A' \
+             THEN 'B' ELSE 'A' END || substr(json_extract(profile, '$.sealed_codes'), 2)) \
+             WHERE id = '{}'",
+            ids[1]
+        ),
+    );
+    corrupt(holder_codes(&env.node, &ids[1]).await);
+    // An account made before codes were kept has none to open.
+    tamper(
+        &env,
+        &format!(
+            "UPDATE accounts SET profile = json_remove(profile, '$.sealed_codes') WHERE id = '{}'",
+            ids[0]
+        ),
+    );
+    assert_eq!(holder_codes(&env.node, &ids[0]).await.unwrap(), None);
+}
