@@ -12,9 +12,9 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{account, page, read, sign_in, TestServer, CITIZEN, CITIZEN2};
+use common::{account, eventually, page, read, sign_in, TestServer, CITIZEN, CITIZEN2};
 use elicense_app::federation::directory::{self, Scope};
 use elicense_app::federation::wallet::{WalletAnswer, WalletRequest, WALLET_PATH};
 use elicense_app::federation::{
@@ -49,20 +49,6 @@ async fn member(
     .await
 }
 
-async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
-    what: &str,
-    mut f: impl FnMut() -> F,
-) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// The hub, Beijing (which issues) and Shanghai (the holder's home), joined up; the
 /// identifier of a driving license Beijing issued to `CITIZEN`, once Shanghai's trust list
 /// names Beijing and the hub's directory has the license.
@@ -90,25 +76,33 @@ async fn network() -> (
         .issue(&beijing.driving_request(CITIZEN, "SM2").await)
         .await;
     let id = issued["identifier"].as_str().unwrap().to_owned();
-    eventually("the hub's directory has the license", || {
-        let hub = &hub;
-        let id = id.clone();
-        async move {
-            let lineage = elicense_app::issue::lineage(&Identifier::parse(&id).unwrap());
-            hub.node
-                .store
-                .hub_license(&lineage, 1)
-                .await
-                .unwrap()
-                .map(|_| ())
-        }
-    })
+    eventually(
+        "the hub's directory has the license",
+        Duration::from_secs(60),
+        || {
+            let hub = &hub;
+            let id = id.clone();
+            async move {
+                let lineage = elicense_app::issue::lineage(&Identifier::parse(&id).unwrap());
+                hub.node
+                    .store
+                    .hub_license(&lineage, 1)
+                    .await
+                    .unwrap()
+                    .map(|_| ())
+            }
+        },
+    )
     .await;
     for (a, b) in [(&shanghai, &beijing), (&beijing, &shanghai)] {
-        eventually("each province's trust list names the other", || {
-            let (a, b) = (a, b.base.clone());
-            async move { a.node.trust.current()?.node(&b).map(|_| ()) }
-        })
+        eventually(
+            "each province's trust list names the other",
+            Duration::from_secs(60),
+            || {
+                let (a, b) = (a, b.base.clone());
+                async move { a.node.trust.current()?.node(&b).map(|_| ()) }
+            },
+        )
         .await;
     }
     (hub, beijing, shanghai, id, dir)
@@ -265,23 +259,12 @@ async fn a_lookup_elsewhere_carries_the_owners_signed_statement_and_the_hubs_log
         l.source
     );
     // Asked with scope=own, a node that does not own it does not look further.
-    let (status, _) = read(
-        shanghai
-            .get(&format!("/federation/v1/directory/{id}?scope=own"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, body) = read(
-        shanghai
-            .get(&format!("/federation/v1/directory/{id}?scope=sideways"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let lookup = |scope: &str| {
+        let req = shanghai.get(&format!("/federation/v1/directory/{id}?scope={scope}"));
+        async move { read(req.send().await.unwrap()).await }
+    };
+    assert_eq!(lookup("own").await.0, StatusCode::NOT_FOUND);
+    let (status, body) = lookup("sideways").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["code"], "request.malformed");
 
@@ -309,16 +292,20 @@ async fn a_lookup_elsewhere_carries_the_owners_signed_statement_and_the_hubs_log
         .iter()
         .map(|c| format!("\u{2014} {}/witness ", c.addr))
         .collect();
-    let cp = eventually("the hub's checkpoint is co-signed by both children", || {
-        let (hub, names) = (&hub, names.clone());
-        async move {
-            let cp = hub.text("/log/checkpoint").await;
-            names
-                .iter()
-                .all(|n| cp.lines().filter(|l| l.starts_with(n)).count() == 1)
-                .then_some(cp)
-        }
-    })
+    let cp = eventually(
+        "the hub's checkpoint is co-signed by both children",
+        Duration::from_secs(60),
+        || {
+            let (hub, names) = (&hub, names.clone());
+            async move {
+                let cp = hub.text("/log/checkpoint").await;
+                names
+                    .iter()
+                    .all(|n| cp.lines().filter(|l| l.starts_with(n)).count() == 1)
+                    .then_some(cp)
+            }
+        },
+    )
     .await;
     for child in [&beijing, &shanghai] {
         let w = witness::Witness::new(NodeUrl::parse(&child.base).unwrap()).unwrap();

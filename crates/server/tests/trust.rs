@@ -9,7 +9,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use elicense_app::federation::trust::{self, Refreshed, TRUST_LIST_FILE, TRUST_LIST_PATH};
@@ -62,20 +62,6 @@ async fn child(parent: &str, area: &str, hub_keys: PathBuf, data: Option<&Path>)
     .await
 }
 
-async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
-    what: &str,
-    mut f: impl FnMut() -> F,
-) -> T {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "not within 20 s: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// The trust list a node serves: status and body.
 async fn served(srv: &TestServer) -> (StatusCode, String) {
     let resp = srv.get(TRUST_LIST_PATH).send().await.unwrap();
@@ -101,7 +87,7 @@ async fn a_child_refreshes_and_serves_the_hubs_list() {
     let hub = hub().await;
     let dir = tempfile::tempdir().unwrap();
     let keys = pin(dir.path(), &trust::public_node_keys(&hub.node).unwrap());
-    let hub_jws = eventually("the hub publishes", || async {
+    let hub_jws = eventually("the hub publishes", Duration::from_secs(20), || async {
         let (s, b) = served(&hub).await;
         (s == StatusCode::OK).then_some(b)
     })
@@ -120,10 +106,14 @@ async fn a_child_refreshes_and_serves_the_hubs_list() {
 
     let child = child(&hub.base, "310000", keys, None).await;
     let seq = |jws: &str| payload(jws)["seq"].as_u64().unwrap();
-    let copy = eventually("the child serves the hub's list", || async {
-        let (s, b) = served(&child).await;
-        (s == StatusCode::OK).then_some(b)
-    })
+    let copy = eventually(
+        "the child serves the hub's list",
+        Duration::from_secs(20),
+        || async {
+            let (s, b) = served(&child).await;
+            (s == StatusCode::OK).then_some(b)
+        },
+    )
     .await;
     assert!(seq(&copy) >= seq(&hub_jws));
     assert_eq!(payload(&copy)["iss"], hub.base);
@@ -320,9 +310,11 @@ async fn mutual_recognition_is_enforced_on_sharing_requests_and_presentations() 
     let keys = pin(dir.path(), &trust::public_node_keys(&hub.node).unwrap());
     // A Shanghai node holds a driving license issued by Beijing's traffic police.
     let shanghai = child(&hub.base, "310000", keys, None).await;
-    eventually("the child holds a list", || async {
-        shanghai.node.trust.current().map(|_| ())
-    })
+    eventually(
+        "the child holds a list",
+        Duration::from_secs(20),
+        || async { shanghai.node.trust.current().map(|_| ()) },
+    )
     .await;
     let license = shanghai.issue_driving("es256").await["identifier"]
         .as_str()
@@ -413,14 +405,18 @@ async fn mutual_recognition_is_enforced_on_sharing_requests_and_presentations() 
         .unwrap();
     expect_error(bad, StatusCode::BAD_REQUEST, "recognition.invalid").await;
 
-    eventually("the child holds the list with the recognition", || async {
-        shanghai
-            .node
-            .trust
-            .current()
-            .filter(|l| l.recognition.iter().any(|r| r.id == "jh"))
-            .map(|_| ())
-    })
+    eventually(
+        "the child holds the list with the recognition",
+        Duration::from_secs(20),
+        || async {
+            shanghai
+                .node
+                .trust
+                .current()
+                .filter(|l| l.recognition.iter().any(|r| r.id == "jh"))
+                .map(|_| ())
+        },
+    )
     .await;
     let (status, body) = ask().await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
@@ -463,14 +459,18 @@ async fn mutual_recognition_is_enforced_on_sharing_requests_and_presentations() 
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
-    eventually("the child holds the list without it", || async {
-        shanghai
-            .node
-            .trust
-            .current()
-            .filter(|l| l.recognition.is_empty())
-            .map(|_| ())
-    })
+    eventually(
+        "the child holds the list without it",
+        Duration::from_secs(20),
+        || async {
+            shanghai
+                .node
+                .trust
+                .current()
+                .filter(|l| l.recognition.is_empty())
+                .map(|_| ())
+        },
+    )
     .await;
     let (status, _) = ask().await;
     assert_eq!(status, StatusCode::FORBIDDEN);

@@ -518,3 +518,23 @@ pub async fn operator_key(srv: &TestServer) -> String {
         .unwrap()
         .0
 }
+
+/// Polls `f` every 100 ms until it gives `Some`, failing after `limit` with `what`.
+#[allow(dead_code)]
+pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
+    what: &str,
+    limit: Duration,
+    mut f: impl FnMut() -> F,
+) -> T {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not within {limit:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
