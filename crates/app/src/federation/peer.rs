@@ -235,6 +235,8 @@ pub async fn admit(node: &Arc<Node>, url: &str) -> Result<TrustedNode> {
     node.store
         .fed_put_node(node_record(&t, None, node.now())?)
         .await?;
+    // A new member: the hub's trust list names it (republished soon).
+    node.trust_inputs.changed();
     // A parent is its children's witness: it co-signs the checkpoints of the log it admits.
     super::witness::admit(node, &doc.log_origin, &doc.log_keys, &t.url).await?;
     Ok(t)

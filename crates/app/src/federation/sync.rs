@@ -395,6 +395,7 @@ pub async fn receive(node: &Arc<Node>, sender: &str, req: SyncRequest) -> Result
             &holder_bytes(&w.holder)?,
         )?);
     }
+    let reported = req.nodes.is_some() || req.issuers.is_some();
     let issuers = req
         .issuers
         .unwrap_or_default()
@@ -445,6 +446,10 @@ pub async fn receive(node: &Arc<Node>, sender: &str, req: SyncRequest) -> Result
             e => e.into(),
         })?;
     metrics::counter!("elicense_federation_received_entries_total").increment(count);
+    if reported {
+        // The nodes and issuers the hub's trust list is made of changed: republish soon.
+        node.trust_inputs.changed();
+    }
     if forward {
         node.federation.wake.notify_one();
     }
