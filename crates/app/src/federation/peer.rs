@@ -278,6 +278,7 @@ pub async fn authenticate(node: &Node, req: &HttpRequest) -> Result<String> {
 
 /// [`authenticate`] for a request any node of the network may send: the trust list's nodes
 /// are accepted too (one wallet across regions).
+///
 /// A key it does not know makes it fetch the trust list again first (a node that joined
 /// since), at most once every few seconds.
 pub async fn authenticate_member(node: &Node, req: &HttpRequest) -> Result<String> {
