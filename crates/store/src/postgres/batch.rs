@@ -4,7 +4,8 @@
 //! statement per table, not one per row), then answers each caller. Under load (bulk import,
 //! many HTTP clients) a batch grows to what arrived during the previous commit, so the round
 //! trips, the commit flush, the event-log lock and the log append (one frontier read and write)
-//! are paid once per batch, not once per row.
+//! are paid once per batch, not once per row. On a Citus cluster the statements are multi-row
+//! `VALUES` lists instead (`insert_values`; see `distributed`).
 //!
 //! Atomicity is unchanged: each license's identifier and slot claims, its version row, its
 //! event, its log entry and its import-journal row are in the same transaction; a batch may
