@@ -250,6 +250,59 @@ async fn a_license_and_its_history_are_one_shard_each() {
     assert_eq!(s.events("L-R7").await.unwrap().len(), 1);
 }
 
+/// Group commit on the cluster: 300 concurrent new licenses are written in batches (fewer
+/// transactions than licenses: the coordinator's log rows of one batch share their `xmin`)
+/// through the multi-row `VALUES` statements, each license joins its event on their shard,
+/// sequence numbers are unique, and the log holds one entry per event, in
+/// sequence order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_commit_batches_on_the_cluster() {
+    let (s, c, _guard) = fresh_distributed().await;
+    let inserts = (0..300u32).map(|i| s.insert(suite::new_license(&format!("B{i}"), (2, i))));
+    let events: Vec<_> = futures::future::join_all(inserts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let seqs: BTreeSet<i64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs.len(), 300, "sequence numbers handed out once");
+    let transactions: i64 = c
+        .query_one("SELECT count(DISTINCT xmin::text) FROM log_entries", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        transactions < 300,
+        "{transactions} transactions for 300 licenses: no batch was written"
+    );
+    assert_eq!(s.count().await.unwrap(), 300);
+    assert_eq!(s.log_frontier().await.unwrap().size(), 300);
+    let mut by_index = Vec::new();
+    for e in &events {
+        by_index.push((s.log_index(e.seq).await.unwrap().unwrap(), e.seq));
+    }
+    by_index.sort();
+    assert!(
+        by_index.windows(2).all(|w| w[0].1 < w[1].1),
+        "the log is in sequence order"
+    );
+    // Each license with its event (a co-located join, on the shards), its claim and its slot.
+    let rows: (i64, i64, i64) = {
+        let r = c
+            .query_one(
+                "SELECT (SELECT count(*) FROM licenses l JOIN events e USING (lineage)),
+                        (SELECT count(*) FROM license_ids),
+                        (SELECT count(*) FROM license_slots)",
+                &[],
+            )
+            .await
+            .unwrap();
+        (r.get(0), r.get(1), r.get(2))
+    };
+    assert_eq!(rows, (300, 300, 300));
+    assert!(s.license("B299").await.unwrap().is_some());
+}
+
 /// A schema made without `distributed` (a coordinator's local tables, hash partitions) with
 /// licenses, events and log entries in it is distributed when a store asks for it through the
 /// URL (`distributed=true`): the rows move to the workers and read back the same, the log is
