@@ -518,6 +518,37 @@ async fn hub_index_migration_skips_citus_when_absent() {
     assert_eq!(row.get::<_, i16>(0), 0);
 }
 
+/// A province store (`distributed`) needs a Citus coordinator: on plain PostgreSQL the
+/// connect fails with `store.unavailable` and a reason, the migration rolls back with it (no
+/// schema is left behind), and a store without the option keeps the partitioned layout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn distributed_needs_citus() {
+    let schema = fresh_schema();
+    let _guard = SchemaGuard::new(url(), schema.clone());
+    let err = PgStore::connect(
+        &format!("{}?schema={schema}&distributed=true", url()),
+        PgOptions::default(),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert_eq!(err.code(), "store.unavailable");
+    assert!(err.to_string().contains("citus"), "{err}");
+    let left: bool = raw(None)
+        .await
+        .unwrap()
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
+            &[&schema],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!left, "the failed migration left its schema");
+    let s = connect(&schema, PgOptions::default()).await;
+    assert!(!s.is_distributed());
+}
+
 /// What the sessions migration (10) added, undone by hand.
 const UNDO_SESSIONS: &str = "DROP TABLE sign_in_failures, sessions;";
 

@@ -56,6 +56,8 @@ enum Target {
         schema: String,
         /// Drop the schema afterwards (the benchmark created it).
         drop: bool,
+        /// The URL's `distributed=true`: a province store on a Citus coordinator.
+        distributed: bool,
     },
 }
 
@@ -76,11 +78,13 @@ pub async fn bench_import(a: &BenchArgs) -> Result<Value, AppError> {
         },
         Some(DatabaseUrl::Postgres(url)) => {
             let (conninfo, schema) = elicense_store::postgres::split_schema(url);
+            let distributed = elicense_store::postgres::url_distributed(url)?;
             match schema {
                 Some(schema) => Target::Postgres {
                     conninfo,
                     schema,
                     drop: false,
+                    distributed,
                 },
                 None => Target::Postgres {
                     conninfo,
@@ -92,6 +96,7 @@ pub async fn bench_import(a: &BenchArgs) -> Result<Value, AppError> {
                             .map_or(0, |d| d.as_secs())
                     ),
                     drop: !a.keep,
+                    distributed,
                 },
             }
         }
@@ -109,6 +114,7 @@ pub async fn bench_import(a: &BenchArgs) -> Result<Value, AppError> {
             conninfo,
             schema,
             drop: true,
+            ..
         } => {
             if let Ok(c) = raw_client(conninfo).await {
                 let _ = c
@@ -135,13 +141,17 @@ async fn run(
             "sqlite",
         ),
         Target::Postgres {
-            conninfo, schema, ..
+            conninfo,
+            schema,
+            distributed,
+            ..
         } => (
             Arc::new(
                 PgStore::connect(
                     conninfo,
                     PgOptions {
                         schema: Some(schema.clone()),
+                        distributed: *distributed,
                         ..Default::default()
                     },
                 )

@@ -4,7 +4,8 @@
 //! statement per table, not one per row), then answers each caller. Under load (bulk import,
 //! many HTTP clients) a batch grows to what arrived during the previous commit, so the round
 //! trips, the commit flush, the event-log lock and the log append (one frontier read and write)
-//! are paid once per batch, not once per row.
+//! are paid once per batch, not once per row. On a Citus cluster the statements are multi-row
+//! `VALUES` lists instead (`insert_values`; see `distributed`).
 //!
 //! Atomicity is unchanged: each license's identifier and slot claims, its version row, its
 //! event, its log entry and its import-journal row are in the same transaction; a batch may
@@ -22,6 +23,11 @@ use std::sync::Mutex;
 
 use tokio::sync::oneshot;
 
+use deadpool_postgres::Transaction;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
+
+use super::distributed::Layout;
 use super::licenses::{hold_event_order, insert_new};
 use super::rows::{self, get};
 use super::PgStore;
@@ -109,7 +115,7 @@ impl PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         hold_event_order(&tx, &self.lock_key("")).await?;
-        let event = insert_new(&tx, new).await?;
+        let event = insert_new(&tx, new, self.layout()).await?;
         tx.commit().await?;
         Ok(event)
     }
@@ -119,111 +125,10 @@ impl PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         hold_event_order(&tx, &self.lock_key("")).await?;
-        let ls = news.iter().map(|n| &n.license);
-        let identifiers: Vec<&str> = ls.clone().map(|l| l.identifier.as_str()).collect();
-        let lineages: Vec<&str> = ls.clone().map(|l| l.lineage.as_str()).collect();
-        let lists: Vec<i64> = ls.clone().map(|l| i64::from(l.status_list)).collect();
-        let idxs: Vec<i64> = ls.clone().map(|l| i64::from(l.status_idx)).collect();
-        let versions: Vec<i64> = ls.clone().map(|l| i64::from(l.version)).collect();
-        let st = tx
-            .prepare_cached(
-                "INSERT INTO license_ids (identifier, lineage, version) \
-                 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])",
-            )
-            .await?;
-        tx.execute(&st, &[&identifiers, &lineages, &versions])
-            .await?;
-        let st = tx
-            .prepare_cached(
-                "INSERT INTO license_slots (status_list, status_idx, identifier) \
-                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])",
-            )
-            .await?;
-        tx.execute(&st, &[&lists, &idxs, &identifiers]).await?;
-        let types: Vec<&str> = ls.clone().map(|l| l.type_code.as_str()).collect();
-        let cat_versions: Vec<i64> = ls.clone().map(|l| i64::from(l.catalogue_version)).collect();
-        let issuers: Vec<&str> = ls.clone().map(|l| l.issuer.as_str()).collect();
-        let holders: Vec<&str> = ls.clone().map(|l| l.holder_key.as_str()).collect();
-        let statuses: Vec<&str> = ls.clone().map(|l| l.status.as_str()).collect();
-        let values: Vec<i16> = ls.clone().map(|l| i16::from(l.status_value)).collect();
-        let pledged: Vec<bool> = ls.clone().map(|l| l.pledged).collect();
-        let metas: Vec<&str> = ls.clone().map(|l| l.meta.as_str()).collect();
-        let creds: Vec<&str> = ls.clone().map(|l| l.credential.as_str()).collect();
-        let algs: Vec<&str> = ls.clone().map(|l| l.alg.as_str()).collect();
-        let kids: Vec<&str> = ls.clone().map(|l| l.kid.as_str()).collect();
-        let issued: Vec<i64> = ls.clone().map(|l| l.issued_at).collect();
-        let until: Vec<Option<i64>> = ls.clone().map(|l| l.valid_until).collect();
-        let updated: Vec<i64> = ls.clone().map(|l| l.updated_at).collect();
-        let st = tx
-            .prepare_cached(concat!(
-                "INSERT INTO licenses (",
-                super::queries::license_columns!(""),
-                ") SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], \
-                 $5::bigint[], $6::text[], $7::text[], $8::text[], $9::smallint[], \
-                 $10::boolean[], $11::text[], $12::text[], $13::text[], $14::text[], \
-                 $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[])"
-            ))
-            .await?;
-        tx.execute(
-            &st,
-            &[
-                &identifiers,
-                &lineages,
-                &versions,
-                &types,
-                &cat_versions,
-                &issuers,
-                &holders,
-                &statuses,
-                &values,
-                &pledged,
-                &metas,
-                &creds,
-                &algs,
-                &kids,
-                &lists,
-                &idxs,
-                &issued,
-                &until,
-                &updated,
-            ],
-        )
-        .await?;
-        // Sequence numbers in the order of `news` (ORDER BY ordinality draws them in order).
-        let es = news.iter().map(|n| &n.event);
-        let kinds: Vec<&str> = es.clone().map(|e| e.kind.as_str()).collect();
-        let actors: Vec<&str> = es.clone().map(|e| e.actor.as_str()).collect();
-        let ats: Vec<i64> = es.clone().map(|e| e.at).collect();
-        let reasons: Vec<Option<&str>> = es.clone().map(|e| e.reason.as_deref()).collect();
-        let details: Vec<&str> = es.clone().map(|e| e.detail.as_str()).collect();
-        let categories: Vec<Option<&str>> =
-            es.clone().map(|e| e.reason_category.as_deref()).collect();
-        let st = tx
-            .prepare_cached(
-                "INSERT INTO events (seq, lineage, identifier, kind, actor, at, reason, detail, \
-                 reason_category) \
-                 SELECT nextval('events_seq'), lineage, identifier, kind, actor, at, reason, \
-                 detail, reason_category FROM unnest($1::text[], $2::text[], $3::text[], \
-                 $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[]) WITH ORDINALITY \
-                 AS u(lineage, identifier, kind, actor, at, reason, detail, reason_category, ord) \
-                 ORDER BY ord RETURNING seq, identifier",
-            )
-            .await?;
-        let rows = tx
-            .query(
-                &st,
-                &[
-                    &lineages,
-                    &identifiers,
-                    &kinds,
-                    &actors,
-                    &ats,
-                    &reasons,
-                    &details,
-                    &categories,
-                ],
-            )
-            .await?;
+        let rows = match self.layout() {
+            Layout::Partitioned => insert_arrays(&tx, news).await?,
+            Layout::Distributed => insert_values(&tx, news).await?,
+        };
         let mut seqs = std::collections::HashMap::with_capacity(rows.len());
         for r in &rows {
             seqs.insert(get::<String>(r, 1)?, get::<i64>(r, 0)?);
@@ -280,6 +185,222 @@ impl PgStore {
         tx.commit().await?;
         Ok(events)
     }
+}
+
+/// The claims, versions and events of `news` as one `unnest` statement per table (plain
+/// PostgreSQL); returns `(seq, identifier)` of each event.
+async fn insert_arrays(tx: &Transaction<'_>, news: &[&NewLicense]) -> Result<Vec<Row>> {
+    let ls = news.iter().map(|n| &n.license);
+    let identifiers: Vec<&str> = ls.clone().map(|l| l.identifier.as_str()).collect();
+    let lineages: Vec<&str> = ls.clone().map(|l| l.lineage.as_str()).collect();
+    let lists: Vec<i64> = ls.clone().map(|l| i64::from(l.status_list)).collect();
+    let idxs: Vec<i64> = ls.clone().map(|l| i64::from(l.status_idx)).collect();
+    let versions: Vec<i64> = ls.clone().map(|l| i64::from(l.version)).collect();
+    let st = tx
+        .prepare_cached(
+            "INSERT INTO license_ids (identifier, lineage, version) \
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])",
+        )
+        .await?;
+    tx.execute(&st, &[&identifiers, &lineages, &versions])
+        .await?;
+    let st = tx
+        .prepare_cached(
+            "INSERT INTO license_slots (status_list, status_idx, identifier) \
+                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])",
+        )
+        .await?;
+    tx.execute(&st, &[&lists, &idxs, &identifiers]).await?;
+    let types: Vec<&str> = ls.clone().map(|l| l.type_code.as_str()).collect();
+    let cat_versions: Vec<i64> = ls.clone().map(|l| i64::from(l.catalogue_version)).collect();
+    let issuers: Vec<&str> = ls.clone().map(|l| l.issuer.as_str()).collect();
+    let holders: Vec<&str> = ls.clone().map(|l| l.holder_key.as_str()).collect();
+    let statuses: Vec<&str> = ls.clone().map(|l| l.status.as_str()).collect();
+    let values: Vec<i16> = ls.clone().map(|l| i16::from(l.status_value)).collect();
+    let pledged: Vec<bool> = ls.clone().map(|l| l.pledged).collect();
+    let metas: Vec<&str> = ls.clone().map(|l| l.meta.as_str()).collect();
+    let creds: Vec<&str> = ls.clone().map(|l| l.credential.as_str()).collect();
+    let algs: Vec<&str> = ls.clone().map(|l| l.alg.as_str()).collect();
+    let kids: Vec<&str> = ls.clone().map(|l| l.kid.as_str()).collect();
+    let issued: Vec<i64> = ls.clone().map(|l| l.issued_at).collect();
+    let until: Vec<Option<i64>> = ls.clone().map(|l| l.valid_until).collect();
+    let updated: Vec<i64> = ls.clone().map(|l| l.updated_at).collect();
+    let st = tx
+        .prepare_cached(concat!(
+            "INSERT INTO licenses (",
+            super::queries::license_columns!(""),
+            ") SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], \
+                 $5::bigint[], $6::text[], $7::text[], $8::text[], $9::smallint[], \
+                 $10::boolean[], $11::text[], $12::text[], $13::text[], $14::text[], \
+                 $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[])"
+        ))
+        .await?;
+    tx.execute(
+        &st,
+        &[
+            &identifiers,
+            &lineages,
+            &versions,
+            &types,
+            &cat_versions,
+            &issuers,
+            &holders,
+            &statuses,
+            &values,
+            &pledged,
+            &metas,
+            &creds,
+            &algs,
+            &kids,
+            &lists,
+            &idxs,
+            &issued,
+            &until,
+            &updated,
+        ],
+    )
+    .await?;
+    // Sequence numbers in the order of `news` (ORDER BY ordinality draws them in order).
+    let es = news.iter().map(|n| &n.event);
+    let kinds: Vec<&str> = es.clone().map(|e| e.kind.as_str()).collect();
+    let actors: Vec<&str> = es.clone().map(|e| e.actor.as_str()).collect();
+    let ats: Vec<i64> = es.clone().map(|e| e.at).collect();
+    let reasons: Vec<Option<&str>> = es.clone().map(|e| e.reason.as_deref()).collect();
+    let details: Vec<&str> = es.clone().map(|e| e.detail.as_str()).collect();
+    let categories: Vec<Option<&str>> = es.clone().map(|e| e.reason_category.as_deref()).collect();
+    let st = tx
+        .prepare_cached(
+            "INSERT INTO events (seq, lineage, identifier, kind, actor, at, reason, detail, \
+                 reason_category) \
+                 SELECT nextval('events_seq'), lineage, identifier, kind, actor, at, reason, \
+                 detail, reason_category FROM unnest($1::text[], $2::text[], $3::text[], \
+                 $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[]) WITH ORDINALITY \
+                 AS u(lineage, identifier, kind, actor, at, reason, detail, reason_category, ord) \
+                 ORDER BY ord RETURNING seq, identifier",
+        )
+        .await?;
+    let rows = tx
+        .query(
+            &st,
+            &[
+                &lineages,
+                &identifiers,
+                &kinds,
+                &actors,
+                &ats,
+                &reasons,
+                &details,
+                &categories,
+            ],
+        )
+        .await?;
+    Ok(rows)
+}
+
+/// The claims, versions and events of `news` as multi-row `VALUES` statements (Citus splits
+/// each by shard and sends the pieces over the transaction's connections; an `INSERT ..
+/// SELECT unnest(..)` would run through the coordinator with a connection per shard). The
+/// events take their numbers from the column default, which Citus evaluates on the
+/// coordinator, row by row. Returns `(seq, identifier)` of each event.
+async fn insert_values(tx: &Transaction<'_>, news: &[&NewLicense]) -> Result<Vec<Row>> {
+    let n = news.len();
+    let nums: Vec<[i64; 4]> = news
+        .iter()
+        .map(|x| {
+            let l = &x.license;
+            [
+                i64::from(l.version),
+                i64::from(l.catalogue_version),
+                i64::from(l.status_list),
+                i64::from(l.status_idx),
+            ]
+        })
+        .collect();
+    let values_of = |casts: &[&str]| super::federation::values(n, casts);
+
+    let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(n * 3);
+    for (x, k) in news.iter().zip(&nums) {
+        params.extend_from_slice(&[&x.license.identifier, &x.license.lineage, &k[0]]);
+    }
+    let sql = format!(
+        "INSERT INTO license_ids (identifier, lineage, version) VALUES {}",
+        values_of(&["text", "text", "bigint"])
+    );
+    tx.execute(sql.as_str(), &params).await?;
+
+    let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(n * 3);
+    for (x, k) in news.iter().zip(&nums) {
+        params.extend_from_slice(&[&k[2], &k[3], &x.license.identifier]);
+    }
+    let sql = format!(
+        "INSERT INTO license_slots (status_list, status_idx, identifier) VALUES {}",
+        values_of(&["bigint", "bigint", "text"])
+    );
+    tx.execute(sql.as_str(), &params).await?;
+
+    let values: Vec<i16> = news
+        .iter()
+        .map(|x| i16::from(x.license.status_value))
+        .collect();
+    let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(n * 19);
+    for ((x, k), v) in news.iter().zip(&nums).zip(&values) {
+        let l = &x.license;
+        params.extend_from_slice(&[
+            &l.identifier,
+            &l.lineage,
+            &k[0],
+            &l.type_code,
+            &k[1],
+            &l.issuer,
+            &l.holder_key,
+            &l.status,
+            v,
+            &l.pledged,
+            &l.meta,
+            &l.credential,
+            &l.alg,
+            &l.kid,
+            &k[2],
+            &k[3],
+            &l.issued_at,
+            &l.valid_until,
+            &l.updated_at,
+        ]);
+    }
+    let sql = format!(
+        concat!(
+            "INSERT INTO licenses (",
+            super::queries::license_columns!(""),
+            ") VALUES {}"
+        ),
+        values_of(&[
+            "text", "text", "bigint", "text", "bigint", "text", "text", "text", "smallint",
+            "boolean", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint",
+            "bigint",
+        ])
+    );
+    tx.execute(sql.as_str(), &params).await?;
+
+    let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(n * 8);
+    for x in news {
+        let e = &x.event;
+        params.extend_from_slice(&[
+            &x.license.lineage,
+            &x.license.identifier,
+            &e.kind,
+            &e.actor,
+            &e.at,
+            &e.reason,
+            &e.detail,
+            &e.reason_category,
+        ]);
+    }
+    let sql = format!(
+        "INSERT INTO events (lineage, identifier, kind, actor, at, reason, detail, \
+         reason_category) VALUES {} RETURNING seq, identifier",
+        values_of(&["text", "text", "text", "text", "bigint", "text", "text", "text"])
+    );
+    Ok(tx.query(sql.as_str(), &params).await?)
 }
 
 /// A license whose event is about itself (every issue and import): its lineage is known

@@ -110,7 +110,7 @@ impl Columns {
 }
 
 /// `n` rows of placeholders with casts, `($1::text, $2::bigint), ($3::text, $4::bigint)`.
-fn values(n: usize, casts: &[&str]) -> String {
+pub(super) fn values(n: usize, casts: &[&str]) -> String {
     let mut out = String::with_capacity(n * casts.len() * 12);
     for r in 0..n {
         if r > 0 {

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use deadpool_postgres::Transaction;
 use tokio_postgres::Row;
 
+use super::distributed::Layout;
 use super::licenses::{append_use_event, hold_event_order};
 use super::rows::{self, get};
 use super::PgStore;
@@ -60,10 +61,11 @@ fn share(r: &Row) -> Result<ShareRecord> {
 async fn append_use_events(
     tx: &Transaction<'_>,
     events: &[EventRecord],
+    layout: Layout,
 ) -> Result<Vec<EventRecord>> {
     let mut stored = Vec::with_capacity(events.len());
     for e in events {
-        stored.push(append_use_event(tx, e).await?);
+        stored.push(append_use_event(tx, e, layout).await?);
     }
     Ok(stored)
 }
@@ -201,7 +203,7 @@ impl InstitutionStore for PgStore {
             ],
         )
         .await?;
-        let events = append_use_events(&tx, &events).await?;
+        let events = append_use_events(&tx, &events, self.layout()).await?;
         tx.commit().await?;
         Ok(events)
     }
@@ -285,7 +287,7 @@ impl InstitutionStore for PgStore {
                 StoreError::NotFound(format!("share {id}"))
             });
         }
-        let events = append_use_events(&tx, &events).await?;
+        let events = append_use_events(&tx, &events, self.layout()).await?;
         tx.commit().await?;
         Ok(events)
     }

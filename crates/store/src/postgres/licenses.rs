@@ -9,6 +9,9 @@
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
 
+use deadpool_postgres::GenericClient;
+
+use super::distributed::Layout;
 use super::queries::{self, license_columns};
 use super::rows::{self, get};
 use super::{PgStore, LOCK_EVENT_ORDER, LOCK_ISSUER_LISTS, LOCK_LIST_IDS};
@@ -25,6 +28,18 @@ pub(super) async fn hold_event_order(tx: &Transaction<'_>, key: &str) -> Result<
         .await?;
     tx.execute(&st, &[&LOCK_EVENT_ORDER, &key]).await?;
     Ok(())
+}
+
+/// The primary key `(lineage, version)` of the license version named by `identifier`.
+pub(super) async fn claim(
+    c: &impl GenericClient,
+    identifier: &str,
+) -> Result<Option<(String, i64)>> {
+    let st = c.prepare_cached(queries::CLAIM).await?;
+    match c.query_opt(&st, &[&identifier]).await? {
+        Some(r) => Ok(Some((get(&r, 0)?, get(&r, 1)?))),
+        None => Ok(None),
+    }
 }
 
 /// Renames a `Duplicate` so that it says which claim collided.
@@ -98,13 +113,46 @@ async fn insert_license(tx: &Transaction<'_>, l: &LicenseRecord) -> Result<()> {
     Ok(())
 }
 
-/// Appends an event; its lineage is that of the license version it names. `affects_status`
-/// is false for events that leave every status as it was (they do not move the status epoch).
+/// Appends an event; its lineage is that of the license version it names: `lineage` when the
+/// caller knows it (it must on a Citus cluster, where `events` is distributed by lineage and
+/// an `INSERT .. SELECT` from `license_ids` would cross shards), else found in the same
+/// statement through `license_ids`. `affects_status` is false for events that leave every
+/// status as it was (they do not move the status epoch).
 async fn insert_event(
     tx: &Transaction<'_>,
     e: &EventRecord,
     affects_status: bool,
+    lineage: Option<&str>,
 ) -> Result<EventRecord> {
+    if let Some(lineage) = lineage {
+        let st = tx
+            .prepare_cached(
+                "INSERT INTO events (lineage, identifier, kind, actor, at, reason, detail, \
+                 affects_status, reason_category) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq",
+            )
+            .await?;
+        let row = tx
+            .query_one(
+                &st,
+                &[
+                    &lineage,
+                    &e.identifier,
+                    &e.kind,
+                    &e.actor,
+                    &e.at,
+                    &e.reason,
+                    &e.detail,
+                    &affects_status,
+                    &e.reason_category,
+                ],
+            )
+            .await?;
+        return Ok(EventRecord {
+            seq: get(&row, 0)?,
+            ..e.clone()
+        });
+    }
     let st = tx
         .prepare_cached(
             "INSERT INTO events (lineage, identifier, kind, actor, at, reason, detail, \
@@ -151,10 +199,40 @@ pub(super) async fn insert_import_row(tx: &Transaction<'_>, r: &ImportRowRecord)
     Ok(())
 }
 
-pub(super) async fn insert_new(tx: &Transaction<'_>, new: &NewLicense) -> Result<EventRecord> {
+/// The lineage to give [`insert_event`] for an event about `identifier`: none on plain
+/// PostgreSQL (the INSERT finds it), `known` when the event is about the license whose
+/// lineage the caller holds, else the claim row's (`NotFound` without one).
+async fn event_lineage(
+    tx: &Transaction<'_>,
+    layout: Layout,
+    identifier: &str,
+    known: (&str, &str),
+) -> Result<Option<String>> {
+    match layout {
+        Layout::Partitioned => Ok(None),
+        Layout::Distributed if identifier == known.0 => Ok(Some(known.1.to_owned())),
+        Layout::Distributed => match claim(tx, identifier).await? {
+            Some((lineage, _)) => Ok(Some(lineage)),
+            None => Err(StoreError::NotFound(format!("license {identifier}"))),
+        },
+    }
+}
+
+pub(super) async fn insert_new(
+    tx: &Transaction<'_>,
+    new: &NewLicense,
+    layout: Layout,
+) -> Result<EventRecord> {
     insert_license(tx, &new.license).await?;
-    let event = insert_event(tx, &new.event, true).await?;
     let l = &new.license;
+    let lineage = event_lineage(
+        tx,
+        layout,
+        &new.event.identifier,
+        (&l.identifier, &l.lineage),
+    )
+    .await?;
+    let event = insert_event(tx, &new.event, true, lineage.as_deref()).await?;
     let state = LeafState {
         status: &l.status,
         pledged: l.pledged,
@@ -240,13 +318,13 @@ async fn reserve(
     })
 }
 
-async fn apply_transition(tx: &Transaction<'_>, t: &TransitionRecord) -> Result<EventRecord> {
-    let st = tx
-        .prepare_cached("SELECT lineage, version FROM license_ids WHERE identifier = $1")
-        .await?;
-    let (lineage, version): (String, i64) = match tx.query_opt(&st, &[&t.identifier]).await? {
-        Some(r) => (get(&r, 0)?, get(&r, 1)?),
-        None => return Err(StoreError::NotFound(format!("license {}", t.identifier))),
+async fn apply_transition(
+    tx: &Transaction<'_>,
+    t: &TransitionRecord,
+    layout: Layout,
+) -> Result<EventRecord> {
+    let Some((lineage, version)) = claim(tx, &t.identifier).await? else {
+        return Err(StoreError::NotFound(format!("license {}", t.identifier)));
     };
     let st = tx
         .prepare_cached(
@@ -278,7 +356,9 @@ async fn apply_transition(tx: &Transaction<'_>, t: &TransitionRecord) -> Result<
         )));
     };
     let credential: String = get(&row, 0)?;
-    let event = insert_event(tx, &t.event, true).await?;
+    let lineage_of_event =
+        event_lineage(tx, layout, &t.event.identifier, (&t.identifier, &lineage)).await?;
+    let event = insert_event(tx, &t.event, true, lineage_of_event.as_deref()).await?;
     let state = LeafState {
         status: &t.new_status,
         pledged: t.new_pledged,
@@ -286,7 +366,7 @@ async fn apply_transition(tx: &Transaction<'_>, t: &TransitionRecord) -> Result<
     };
     super::log::append_lifecycle(tx, &event, state).await?;
     if let Some(next) = &t.successor {
-        insert_new(tx, next).await?;
+        insert_new(tx, next, layout).await?;
     }
     if t.end_authorizations {
         let st = tx
@@ -305,20 +385,47 @@ async fn apply_transition(tx: &Transaction<'_>, t: &TransitionRecord) -> Result<
 /// is locked `FOR SHARE` until commit, so a transition of it commits wholly before this reads
 /// it or after this commits: the log never shows a status older than one it logged before.
 /// `NotFound` if the license does not exist. The caller holds the event-order lock.
-pub(super) async fn append_use_event(tx: &Transaction<'_>, e: &EventRecord) -> Result<EventRecord> {
-    let st = tx
-        .prepare_cached(concat!(
-            "SELECT status, pledged, credential FROM licenses WHERE ",
-            queries::route!("$1"),
-            " AND identifier = $1 FOR SHARE"
-        ))
-        .await?;
-    let Some(row) = tx.query_opt(&st, &[&e.identifier]).await? else {
+///
+/// On a Citus cluster the claim row is read first and the license row is then locked by its
+/// primary key: one shard each (Citus locks rows only in a single-shard statement).
+pub(super) async fn append_use_event(
+    tx: &Transaction<'_>,
+    e: &EventRecord,
+    layout: Layout,
+) -> Result<EventRecord> {
+    let (row, lineage) = match layout {
+        Layout::Partitioned => {
+            let st = tx
+                .prepare_cached(concat!(
+                    "SELECT status, pledged, credential FROM licenses WHERE ",
+                    queries::route!("$1"),
+                    " AND identifier = $1 FOR SHARE"
+                ))
+                .await?;
+            (tx.query_opt(&st, &[&e.identifier]).await?, None)
+        }
+        Layout::Distributed => match claim(tx, &e.identifier).await? {
+            None => (None, None),
+            Some((lineage, version)) => {
+                let st = tx
+                    .prepare_cached(
+                        "SELECT status, pledged, credential FROM licenses \
+                         WHERE lineage = $1 AND version = $2 AND identifier = $3 FOR SHARE",
+                    )
+                    .await?;
+                let row = tx
+                    .query_opt(&st, &[&lineage, &version, &e.identifier])
+                    .await?;
+                (row, Some(lineage))
+            }
+        },
+    };
+    let Some(row) = row else {
         return Err(StoreError::NotFound(format!("license {}", e.identifier)));
     };
     let (status, pledged, credential): (String, bool, String) =
         (get(&row, 0)?, get(&row, 1)?, get(&row, 2)?);
-    let event = insert_event(tx, e, false).await?;
+    let event = insert_event(tx, e, false, lineage.as_deref()).await?;
     let state = LeafState {
         status: &status,
         pledged,
@@ -349,19 +456,29 @@ impl LicenseStore for PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         hold_event_order(&tx, &self.lock_key("")).await?;
-        let event = apply_transition(&tx, &t).await?;
+        let event = apply_transition(&tx, &t, self.layout()).await?;
         tx.commit().await?;
         Ok(event)
     }
 
     async fn license(&self, identifier: &str) -> Result<Option<LicenseRecord>> {
         let client = self.client().await?;
-        let st = client.prepare_cached(queries::LICENSE).await?;
-        client
-            .query_opt(&st, &[&identifier])
-            .await?
-            .map(|r| rows::license(&r))
-            .transpose()
+        let row = match self.layout() {
+            Layout::Partitioned => {
+                let st = client.prepare_cached(queries::LICENSE).await?;
+                client.query_opt(&st, &[&identifier]).await?
+            }
+            Layout::Distributed => {
+                let Some((lineage, version)) = claim(&client, identifier).await? else {
+                    return Ok(None);
+                };
+                let st = client.prepare_cached(queries::LICENSE_BY_KEY).await?;
+                client
+                    .query_opt(&st, &[&lineage, &version, &identifier])
+                    .await?
+            }
+        };
+        row.map(|r| rows::license(&r)).transpose()
     }
 
     async fn versions(&self, lineage: &str) -> Result<Vec<LicenseRecord>> {

@@ -20,9 +20,11 @@
 //!   reads the status its log entry carries, so a concurrent transition is wholly before or
 //!   after it in the log.
 //!
-//! The schema layout (hash partitions, claim tables, indexes) is described in [`schema`].
+//! The schema layout (hash partitions, claim tables, indexes) is described in [`schema`]; the
+//! layout on a Citus cluster (`distributed`) in `distributed`.
 
 mod batch;
+mod distributed;
 mod errors;
 mod federation;
 mod impls;
@@ -38,6 +40,7 @@ mod trust;
 mod wallet;
 mod witness;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,6 +48,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, R
 use tokio_postgres::NoTls;
 
 use crate::error::{Result, StoreError};
+use distributed::Layout;
 pub use schema::{MigrationStatus, SCHEMA_VERSION};
 
 /// Slots per status list, as in the SQLite back-end.
@@ -72,6 +76,11 @@ pub struct PgOptions {
     /// hanging for the kernel's ~15 minutes of retransmissions. A URL's own `tcp_user_timeout`
     /// or `keepalives_idle` wins.
     pub io_timeout: Duration,
+    /// On a Citus coordinator: spread the license tables over the workers at migration (a
+    /// province's store; see docs/SCALE.md). A URL's `distributed=true` sets it too. Fails
+    /// with `store.unavailable` without the `citus` extension. A schema distributed once stays
+    /// so, whatever later stores ask.
+    pub distributed: bool,
 }
 
 impl Default for PgOptions {
@@ -83,6 +92,7 @@ impl Default for PgOptions {
             connect_timeout: Duration::from_secs(5),
             wait_timeout: Duration::from_secs(10),
             io_timeout: Duration::from_secs(30),
+            distributed: false,
         }
     }
 }
@@ -99,6 +109,8 @@ struct Inner {
     options: PgOptions,
     /// New licenses waiting for the next group commit (`batch`).
     group: batch::GroupState,
+    /// Whether the schema's license tables are distributed (set by `migrate`).
+    distributed: AtomicBool,
 }
 
 /// Advisory-lock classes (first key); the second key is a hash of the schema (and issuer or
@@ -119,7 +131,8 @@ impl PgStore {
 
     /// Like [`PgStore::connect`] but leaves the schema as it is (`elicense db status`); the
     /// pool connects lazily, so this succeeds even while the server is down.
-    pub async fn connect_unmigrated(url: &str, options: PgOptions) -> Result<PgStore> {
+    pub async fn connect_unmigrated(url: &str, mut options: PgOptions) -> Result<PgStore> {
+        options.distributed |= url_distributed(url)?;
         let (conninfo, url_schema) = split_schema(url);
         let schema = options
             .schema
@@ -162,6 +175,7 @@ impl PgStore {
                 schema,
                 options,
                 group: Default::default(),
+                distributed: AtomicBool::new(false),
             }),
         };
         Ok(store)
@@ -170,7 +184,15 @@ impl PgStore {
     /// Applies pending migrations (idempotent); returns how many were applied.
     pub async fn migrate(&self) -> Result<usize> {
         let mut client = self.client().await?;
-        let applied = schema::migrate(&mut client, &self.inner.schema).await?;
+        let (applied, layout) = schema::migrate(
+            &mut client,
+            &self.inner.schema,
+            self.inner.options.distributed,
+        )
+        .await?;
+        self.inner
+            .distributed
+            .store(layout == Layout::Distributed, Ordering::Relaxed);
         if applied > 0 {
             tracing::info!(schema = %self.inner.schema, applied, "PostgreSQL schema migrated");
         }
@@ -188,6 +210,20 @@ impl PgStore {
         &self.inner.schema
     }
 
+    /// Whether the schema's license tables are distributed over a Citus cluster (known once
+    /// the store has migrated: `connect` does).
+    pub fn is_distributed(&self) -> bool {
+        self.layout() == Layout::Distributed
+    }
+
+    fn layout(&self) -> Layout {
+        if self.inner.distributed.load(Ordering::Relaxed) {
+            Layout::Distributed
+        } else {
+            Layout::Partitioned
+        }
+    }
+
     /// A pooled connection (its `search_path` is the store's schema).
     async fn client(&self) -> Result<Object> {
         Ok(self.inner.pool.get().await?)
@@ -200,8 +236,10 @@ impl PgStore {
 }
 
 /// Takes the `schema` parameter out of a connection string (tokio-postgres rejects unknown
-/// parameters): a `postgres://` URL's query or a keyword/value string.
+/// parameters): a `postgres://` URL's query or a keyword/value string. The store's other
+/// parameter, `distributed` (see [`url_distributed`]), is taken out too.
 pub fn split_schema(url: &str) -> (String, Option<String>) {
+    let ours = |kv: &str| kv.starts_with("distributed=");
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let Some((base, query)) = url.split_once('?') else {
             return (url.to_owned(), None);
@@ -214,7 +252,7 @@ pub fn split_schema(url: &str) -> (String, Option<String>) {
                     schema = Some(s.to_owned());
                     false
                 }
-                None => !kv.is_empty(),
+                None => !kv.is_empty() && !ours(kv),
             })
             .collect();
         let conninfo = if rest.is_empty() {
@@ -232,11 +270,37 @@ pub fn split_schema(url: &str) -> (String, Option<String>) {
                     schema = Some(s.to_owned());
                     false
                 }
-                None => true,
+                None => !ours(kv),
             })
             .collect();
         (rest.join(" "), schema)
     }
+}
+
+/// The `distributed` parameter of a connection string (`true` or `false`; absent is false).
+pub fn url_distributed(url: &str) -> Result<bool> {
+    let params: Vec<&str> = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        url.split_once('?')
+            .map_or(vec![], |(_, q)| q.split('&').collect())
+    } else {
+        url.split_whitespace().collect()
+    };
+    let mut on = false;
+    for v in params
+        .iter()
+        .filter_map(|kv| kv.strip_prefix("distributed="))
+    {
+        on = match v {
+            "true" => true,
+            "false" => false,
+            _ => {
+                return Err(StoreError::Unavailable(format!(
+                    "bad PostgreSQL URL: distributed={v:?}, use true or false"
+                )))
+            }
+        };
+    }
+    Ok(on)
 }
 
 /// Schema names are spliced into SQL and the connection's options: only plain lowercase
@@ -310,6 +374,29 @@ mod tests {
             ("host=h dbname=d".to_owned(), Some("x".to_owned()))
         );
         assert_eq!(split_schema("postgres://h/db").1, None);
+    }
+
+    #[test]
+    fn distributed_comes_out_of_the_url() {
+        let url = "postgres://u@h/db?schema=p&distributed=true&connect_timeout=3";
+        assert!(url_distributed(url).unwrap());
+        assert_eq!(
+            split_schema(url),
+            (
+                "postgres://u@h/db?connect_timeout=3".to_owned(),
+                Some("p".to_owned())
+            )
+        );
+        assert!(!url_distributed("postgres://u@h/db?schema=p").unwrap());
+        assert!(!url_distributed("postgres://u@h/db?distributed=false").unwrap());
+        assert!(url_distributed("host=h distributed=true").unwrap());
+        assert_eq!(split_schema("host=h distributed=true").0, "host=h");
+        assert_eq!(
+            url_distributed("postgres://h/db?distributed=yes")
+                .unwrap_err()
+                .code(),
+            "store.unavailable"
+        );
     }
 
     #[test]

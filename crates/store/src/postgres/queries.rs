@@ -73,6 +73,19 @@ pub const LICENSE: &str = concat!(
     " AND identifier = $1"
 );
 
+/// The claim row of an identifier (`$1` text): its license's primary key. On a Citus cluster
+/// a lookup by identifier is this, then [`LICENSE_BY_KEY`]: two single-shard statements
+/// (`license_ids` is distributed by identifier, `licenses` by lineage, so the one-statement
+/// [`LICENSE`] would visit every shard of `licenses`).
+pub const CLAIM: &str = "SELECT lineage, version FROM license_ids WHERE identifier = $1";
+
+/// One license version by primary key (`$1` lineage, `$2` version) and identifier (`$3`).
+pub const LICENSE_BY_KEY: &str = concat!(
+    "SELECT ",
+    license_columns!(""),
+    " FROM licenses WHERE lineage = $1 AND version = $2 AND identifier = $3"
+);
+
 /// Every version of a lineage (`$1` text), oldest first.
 pub const VERSIONS: &str = concat!(
     "SELECT ",

@@ -46,10 +46,15 @@
 //!
 //! Migrations are append-only: an existing schema upgrades by running the ones it lacks.
 //!
+//! On a Citus cluster a store may ask for the distributed layout (`distributed`): the same
+//! migrations run first, then `licenses`, `events`, `license_ids` and `license_slots` become
+//! plain tables distributed over the workers.
+//!
 //! Integers are `bigint` because the records use `u32`/`u64`, which `integer` cannot hold.
 
 use tokio_postgres::Client;
 
+use super::distributed::{self, Layout};
 use crate::error::{Result, StoreError};
 
 /// Each entry migrates from version `i` to `i + 1`.
@@ -465,9 +470,15 @@ CREATE TABLE trust_publication (id integer PRIMARY KEY CHECK (id = 1), seq bigin
 const MIGRATION_LOCK: i32 = 0x454c_0001;
 
 /// Creates `schema` if needed and brings it up to [`SCHEMA_VERSION`], under an advisory lock
-/// so that stores connecting at once migrate one after the other. Refuses a schema written by
-/// a newer build. Returns the number of migrations applied.
-pub async fn migrate(client: &mut Client, schema: &str) -> Result<usize> {
+/// so that stores connecting at once migrate one after the other; with `distribute`, then
+/// spreads its license tables over a Citus cluster (see `distributed`) in the same
+/// transaction. Refuses a schema written by a newer build. Returns the number of migrations
+/// applied and the layout the schema has.
+pub(super) async fn migrate(
+    client: &mut Client,
+    schema: &str,
+    distribute: bool,
+) -> Result<(usize, Layout)> {
     let tx = client.transaction().await?;
     tx.execute(
         "SELECT pg_advisory_xact_lock($1, hashtext($2))",
@@ -503,8 +514,13 @@ pub async fn migrate(client: &mut Client, schema: &str) -> Result<usize> {
         )
         .await?;
     }
+    let layout = if distribute {
+        distributed::distribute(&tx).await?
+    } else {
+        distributed::layout(&tx).await?
+    };
     tx.commit().await?;
-    Ok(SCHEMA_VERSION - current)
+    Ok((SCHEMA_VERSION - current, layout))
 }
 
 /// Reads where `schema` stands without changing it.

@@ -204,7 +204,7 @@ impl WalletStore for PgStore {
         {
             return Err(missing_or_done(&tx, id, false).await?);
         }
-        let event = append_use_event(&tx, &event).await?;
+        let event = append_use_event(&tx, &event, self.layout()).await?;
         tx.commit().await?;
         Ok(event)
     }
@@ -230,7 +230,7 @@ impl WalletStore for PgStore {
                 e => Err(e),
             };
         }
-        let event = append_use_event(&tx, &event).await?;
+        let event = append_use_event(&tx, &event, self.layout()).await?;
         tx.commit().await?;
         Ok(Some(event))
     }
@@ -276,7 +276,7 @@ impl WalletStore for PgStore {
             ],
         )
         .await?;
-        let event = append_use_event(&tx, &event).await?;
+        let event = append_use_event(&tx, &event, self.layout()).await?;
         tx.commit().await?;
         Ok(event)
     }
@@ -324,7 +324,7 @@ impl WalletStore for PgStore {
                 StoreError::NotFound(format!("authorization {id}"))
             });
         }
-        let event = append_use_event(&tx, &event).await?;
+        let event = append_use_event(&tx, &event, self.layout()).await?;
         tx.commit().await?;
         Ok(event)
     }
@@ -333,7 +333,7 @@ impl WalletStore for PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         hold_event_order(&tx, &self.lock_key("")).await?;
-        let event = append_use_event(&tx, &event).await?;
+        let event = append_use_event(&tx, &event, self.layout()).await?;
         tx.commit().await?;
         Ok(event)
     }
