@@ -9,7 +9,9 @@
 //! stopped being distributed would pass unnoticed.
 //!
 //! Each schema's four distributed tables get [`SHARDS`] shards (`citus.shard_count` in the
-//! URL's `options`): creating shards is most of a fresh schema's cost on the 2-core test host.
+//! URL's `options`), and so do the hub index's (`elicense.hub_shard_count`; a province's store
+//! has the hub tables but no hub in it): creating shards is most of a fresh schema's cost on
+//! the 2-core test host.
 
 mod cluster;
 mod pg;
@@ -32,7 +34,9 @@ const SHARDS: i64 = 4;
 fn url_with(extra: &str) -> String {
     let base = cluster::url();
     let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}options=-c%20citus.shard_count%3D{SHARDS}{extra}")
+    format!(
+        "{base}{sep}options=-c%20citus.shard_count%3D{SHARDS}%20-c%20elicense.hub_shard_count%3D{SHARDS}{extra}"
+    )
 }
 
 fn distributed() -> PgOptions {

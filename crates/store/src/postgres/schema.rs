@@ -192,6 +192,10 @@ CREATE TABLE hub_holders (
 );
 
 DO $$
+DECLARE
+    -- 256 shards, unless the session says otherwise (`-c elicense.hub_shard_count=N`: the
+    -- tests of a province's store, which make a schema per test and use no hub index).
+    shards integer := coalesce(nullif(current_setting('elicense.hub_shard_count', true), '')::integer, 256);
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
         -- Tables created in this transaction are distributed over one connection per worker.
@@ -199,9 +203,9 @@ BEGIN
         EXECUTE 'SELECT create_reference_table(''hub_nodes'')';
         EXECUTE 'SELECT create_reference_table(''hub_issuers'')';
         EXECUTE 'SELECT create_reference_table(''hub_types'')';
-        EXECUTE 'SELECT create_distributed_table(''hub_licenses'', ''lineage'', shard_count => 256)';
+        EXECUTE format('SELECT create_distributed_table(''hub_licenses'', ''lineage'', shard_count => %s)', shards);
         EXECUTE 'SELECT create_distributed_table(''hub_status_changes'', ''lineage'', colocate_with => ''hub_licenses'')';
-        EXECUTE 'SELECT create_distributed_table(''hub_holders'', ''holder_key'', shard_count => 256)';
+        EXECUTE format('SELECT create_distributed_table(''hub_holders'', ''holder_key'', shard_count => %s)', shards);
     END IF;
 END $$;
 "#;
