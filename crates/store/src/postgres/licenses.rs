@@ -364,6 +364,13 @@ impl LicenseStore for PgStore {
             .transpose()
     }
 
+    async fn metas(&self, identifiers: &[String]) -> Result<Vec<(String, String)>> {
+        let client = self.client().await?;
+        let st = client.prepare_cached(queries::METAS).await?;
+        let rows = client.query(&st, &[&identifiers]).await?;
+        rows::all(&rows, |r| Ok((rows::get(r, 0)?, rows::get(r, 1)?)))
+    }
+
     async fn versions(&self, lineage: &str) -> Result<Vec<LicenseRecord>> {
         let client = self.client().await?;
         let st = client.prepare_cached(queries::VERSIONS).await?;

@@ -73,6 +73,13 @@ pub const LICENSE: &str = concat!(
     " AND identifier = $1"
 );
 
+/// The metadata of many versions by identifier (`$1` text[]): each claim row of
+/// `license_ids` gives `(lineage, version)`, and the nested loop probes the primary key of
+/// the one partition that holds it (run-time pruning on the loop's parameters).
+pub const METAS: &str = "SELECT l.identifier, l.meta FROM license_ids i \
+    JOIN licenses l ON (l.lineage, l.version) = (i.lineage, i.version) \
+    WHERE i.identifier = ANY($1) AND l.identifier = i.identifier";
+
 /// Every version of a lineage (`$1` text), oldest first.
 pub const VERSIONS: &str = concat!(
     "SELECT ",
