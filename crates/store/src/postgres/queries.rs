@@ -73,12 +73,16 @@ pub const LICENSE: &str = concat!(
     " AND identifier = $1"
 );
 
-/// The metadata of many versions by identifier (`$1` text[]): each claim row of
-/// `license_ids` gives `(lineage, version)`, and the nested loop probes the primary key of
-/// the one partition that holds it (run-time pruning on the loop's parameters).
-pub const METAS: &str = "SELECT l.identifier, l.meta FROM license_ids i \
-    JOIN licenses l ON (l.lineage, l.version) = (i.lineage, i.version) \
-    WHERE i.identifier = ANY($1) AND l.identifier = i.identifier";
+/// The metadata of many versions by identifier (`$1` text[]): for each identifier, the
+/// [`LICENSE`] probe (its `license_ids` claim row, then the primary key of the one partition
+/// that holds the version). `LIMIT 1` keeps the planner from pulling the probe up into a
+/// hash join, which on a small store scanned every partition.
+pub const METAS: &str = concat!(
+    "SELECT l.identifier, l.meta FROM unnest($1::text[]) AS k(id), LATERAL \
+     (SELECT identifier, meta FROM licenses WHERE ",
+    route!("k.id"),
+    " AND identifier = k.id LIMIT 1) l"
+);
 
 /// Every version of a lineage (`$1` text), oldest first.
 pub const VERSIONS: &str = concat!(
