@@ -54,6 +54,10 @@ pub trait LicenseStore: Send + Sync {
     /// Applies a transition (and stores its successor) in one transaction.
     async fn transition(&self, t: TransitionRecord) -> Result<EventRecord>;
     async fn license(&self, identifier: &str) -> Result<Option<LicenseRecord>>;
+    /// The metadata (GB/T 36903 JSON) of each stored version named, as `(identifier, meta)`
+    /// pairs in no particular order; names not stored are left out. One read for many
+    /// versions, without their credentials (upward sync reads a batch's holders with it).
+    async fn metas(&self, identifiers: &[String]) -> Result<Vec<(String, String)>>;
     /// Every version of the license with this lineage, oldest first.
     async fn versions(&self, lineage: &str) -> Result<Vec<LicenseRecord>>;
     /// Licenses of one holder (by keyed hash), newest first.

@@ -348,6 +348,11 @@ async fn hot_queries_use_indexes() {
     let cases: &[(&str, &str, &str)] = &[
         ("license", queries::LICENSE, "('ID-1234')"),
         ("versions", queries::VERSIONS, "('L-ID-1234')"),
+        (
+            "metas",
+            queries::METAS,
+            "(ARRAY['ID-1234', 'ID-77', 'ID-none'])",
+        ),
         ("by_holder", queries::BY_HOLDER, "('h77')"),
         ("non_valid", queries::NON_VALID, "(2)"),
         ("expiring", queries::EXPIRING, "(10010, 10)"),

@@ -21,6 +21,7 @@
 //! - The push loop ([`run`]) retries with exponential back-off (1 s to 60 s) while the
 //!   parent is down and starts again at once when the log grows.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,7 +32,6 @@ use elicense_log::note::{VerifierKey, Verifiers};
 use elicense_log::{leaf_hash, Frontier, VerifiedCheckpoint};
 use elicense_store::federation::{ChildState, DirectoryEntry, PushState, ReceivedBatch};
 use elicense_store::{LogEntry, StoreError};
-use futures::{StreamExt, TryStreamExt};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -543,9 +543,15 @@ pub fn holder_hash(key: &[u8; 32], code: &HolderCode) -> [u8; 32] {
     m.finalize().into_bytes().into()
 }
 
-/// The holder code of the stored license `id` (named by leaf `index`); only the metadata's
-/// holder is read, not the whole license.
-async fn holder_code_of(node: &Node, index: u64, id: &str) -> Result<HolderCode> {
+/// The holder hashes for the leaves of a batch (`wanted`: the leaf index and identifier of
+/// each lifecycle leaf, `None` for the others), in the same order. The licenses' metadata is
+/// read in one store read for the whole batch (one read per leaf was most of a batch's cost)
+/// and only its holder is parsed; a version named by several leaves is read and hashed once.
+async fn holder_hashes(
+    node: &Node,
+    key: &[u8; 32],
+    wanted: &[Option<(u64, String)>],
+) -> Result<Vec<Option<String>>> {
     #[derive(Deserialize)]
     struct Meta {
         holder: Holder,
@@ -555,14 +561,27 @@ async fn holder_code_of(node: &Node, index: u64, id: &str) -> Result<HolderCode>
         code: HolderCode,
     }
     let corrupt = |why: String| AppError::new(ErrorKind::Internal, "store.corrupt", why);
-    let rec = node
-        .store
-        .license(id)
-        .await?
-        .ok_or_else(|| corrupt(format!("leaf {index} names {id}, which is not stored")))?;
-    let meta: Meta = serde_json::from_str(&rec.meta)
-        .map_err(|e| corrupt(format!("license {id}: metadata: {e}")))?;
-    Ok(meta.holder.code)
+    let mut ids: Vec<String> = wanted.iter().flatten().map(|(_, id)| id.clone()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut hashes = HashMap::with_capacity(ids.len());
+    for (id, meta) in node.store.metas(&ids).await? {
+        let m: Meta = serde_json::from_str(&meta)
+            .map_err(|e| corrupt(format!("license {id}: metadata: {e}")))?;
+        let hash = hex::encode(holder_hash(key, &m.holder.code));
+        hashes.insert(id, hash);
+    }
+    wanted
+        .iter()
+        .map(|w| match w {
+            None => Ok(None),
+            Some((index, id)) => hashes
+                .get(id)
+                .cloned()
+                .map(Some)
+                .ok_or_else(|| corrupt(format!("leaf {index} names {id}, which is not stored"))),
+        })
+        .collect()
 }
 
 /// What a push did.
@@ -595,60 +614,59 @@ async fn report(node: &Arc<Node>) -> Result<(Vec<TrustedNode>, Vec<serde_json::V
     Ok((nodes, issuers, hash))
 }
 
-/// Sends the next batch to the parent (see the module docs).
-pub async fn push_once(node: &Arc<Node>) -> Result<Pushed> {
-    let Some(parent) = node
-        .config
-        .federation
-        .identity()
-        .and_then(|i| i.parent())
-        .cloned()
-    else {
-        return Ok(Pushed::Idle);
-    };
+/// A batch ready to send to the parent, built on a push state (where the parent stood, or
+/// will stand once the batch before it is accepted).
+struct Prepared {
+    url: String,
+    body: Vec<u8>,
+    /// Directory entries it carries (own lifecycle leaves and forwarded ones).
+    sent: u64,
+    /// The hash of the nodes and issuers it reports (or reported before, when it has none).
+    hash: [u8; 32],
+    /// The size of this node's log when the batch was built.
+    size: u64,
+    /// Where the parent stands once it accepted the batch.
+    after: PushState,
+}
+
+/// Builds the batch that follows `from` (`reported`: the hash of the nodes and issuers the
+/// parent last got); `None` when there is nothing to send.
+async fn prepare(
+    node: &Arc<Node>,
+    parent: &str,
+    from: PushState,
+    reported: Option<[u8; 32]>,
+) -> Result<Option<Prepared>> {
     let url = format!("{parent}{SYNC_PATH}");
-    let state = node.store.fed_push_state().await?;
     let size = node.store.log_frontier().await?.size();
-    let end = size.min(state.log_size + BATCH);
-    let records = node.store.log_entries(state.log_size, end).await?;
+    let end = size.min(from.log_size + BATCH);
+    let records = node.store.log_entries(from.log_size, end).await?;
     let hkey = holder_key(node).await?;
-    // The leaves in order; beside each lifecycle leaf its holder's hash, read from the
-    // license records with a few reads in flight (they dominate a batch's cost).
+    // The leaves in order; beside each lifecycle leaf its holder's hash.
     let mut leaves = Vec::with_capacity(records.len());
-    let mut wanted = Vec::new();
-    for r in &records {
-        let text = String::from_utf8(r.data.clone()).map_err(|_| {
-            AppError::new(ErrorKind::Internal, "store.corrupt", "a leaf is not UTF-8")
-        })?;
+    let mut wanted = Vec::with_capacity(records.len());
+    for r in records {
         let parsed = LogEntry::parse(&r.data)?;
         wanted.push(lifecycle_facts(r.index, &parsed)?.map(|(id, ..)| (r.index, id.to_owned())));
-        leaves.push(text);
+        leaves.push(String::from_utf8(r.data).map_err(|_| {
+            AppError::new(ErrorKind::Internal, "store.corrupt", "a leaf is not UTF-8")
+        })?);
     }
-    let holders: Vec<Option<String>> = futures::stream::iter(wanted)
-        .map(|w| async {
-            let Some((index, id)) = w else {
-                return Ok(None);
-            };
-            let code = holder_code_of(node, index, &id).await?;
-            Ok::<_, AppError>(Some(hex::encode(holder_hash(&hkey, &code))))
-        })
-        .buffered(16)
-        .try_collect()
-        .await?;
-    let checkpoint = if records.is_empty() {
+    let holders = holder_hashes(node, &hkey, &wanted).await?;
+    let checkpoint = if leaves.is_empty() {
         None
     } else {
         Some(crate::log::checkpoint_of_size(node, end).await?.note)
     };
     let outbox = node
         .store
-        .fed_outbox(state.forwarded_next, BATCH as u32)
+        .fed_outbox(from.forwarded_next, BATCH as u32)
         .await?;
-    let forwarded_next = outbox.last().map_or(state.forwarded_next, |o| o.seq + 1);
+    let forwarded_next = outbox.last().map_or(from.forwarded_next, |o| o.seq + 1);
     let (nodes, issuers, hash) = report(node).await?;
-    let changed = *node.federation.reported.lock().expect("lock") != Some(hash);
-    if records.is_empty() && outbox.is_empty() && !changed {
-        return Ok(Pushed::Idle);
+    let changed = reported != Some(hash);
+    if leaves.is_empty() && outbox.is_empty() && !changed {
+        return Ok(None);
     }
     let entries = outbox
         .into_iter()
@@ -663,16 +681,20 @@ pub async fn push_once(node: &Arc<Node>) -> Result<Pushed> {
         })
         .collect::<Vec<_>>();
     let sent = (holders.iter().flatten().count() + entries.len()) as u64;
+    let after = PushState {
+        log_size: from.log_size + leaves.len() as u64,
+        forwarded_next,
+    };
     let req = SyncRequest {
         node: node.config.base_url.trim_end_matches('/').to_owned(),
         log: LogBatch {
-            from: state.log_size,
+            from: from.log_size,
             checkpoint,
             leaves,
             holders,
         },
         forwarded: ForwardBatch {
-            from: state.forwarded_next,
+            from: from.forwarded_next,
             next: forwarded_next,
             entries,
         },
@@ -680,19 +702,27 @@ pub async fn push_once(node: &Arc<Node>) -> Result<Pushed> {
         issuers: changed.then_some(issuers),
     };
     let body = serde_json::to_vec(&req).map_err(|e| AppError::internal(e.to_string()))?;
-    let a = peer::send(node, "POST", &url, Some(body)).await?;
-    match a.status {
+    Ok(Some(Prepared {
+        url,
+        body,
+        sent,
+        hash,
+        size,
+        after,
+    }))
+}
+
+/// Sends a prepared batch and records the parent's answer (see the module docs). With
+/// `Sent`, the state the parent answered.
+async fn deliver(node: &Arc<Node>, p: Prepared) -> Result<(Pushed, PushState)> {
+    let url = p.url;
+    let a = peer::send(node, "POST", &url, Some(p.body)).await?;
+    let (pushed, s) = match a.status {
         200 => {
             let s: SyncState = a.json(&url)?;
-            node.store
-                .fed_set_push_state(PushState {
-                    log_size: s.log_size,
-                    forwarded_next: s.forwarded_next,
-                })
-                .await?;
-            *node.federation.reported.lock().expect("lock") = Some(hash);
-            metrics::counter!("elicense_federation_pushed_entries_total").increment(sent);
-            Ok(Pushed::Sent { entries: sent })
+            *node.federation.reported.lock().expect("lock") = Some(p.hash);
+            metrics::counter!("elicense_federation_pushed_entries_total").increment(p.sent);
+            (Pushed::Sent { entries: p.sent }, s)
         }
         409 if a.error_code().as_deref() == Some("federation.out_of_order") => {
             let a = peer::send(node, "GET", &url, None).await?;
@@ -700,46 +730,108 @@ pub async fn push_once(node: &Arc<Node>) -> Result<Pushed> {
                 return Err(peer::unreachable(&url, format!("answered {}", a.status)));
             }
             let s: SyncState = a.json(&url)?;
-            if s.log_size > size {
+            if s.log_size > p.size {
                 return Err(AppError::new(
                     ErrorKind::Conflict,
                     "federation.parent_ahead",
                     format!(
-                        "the parent holds {} leaves of this node's log, which has {size}",
-                        s.log_size
+                        "the parent holds {} leaves of this node's log, which has {}",
+                        s.log_size, p.size
                     ),
                 ));
             }
-            node.store
-                .fed_set_push_state(PushState {
-                    log_size: s.log_size,
-                    forwarded_next: s.forwarded_next,
-                })
-                .await?;
-            Ok(Pushed::Resumed)
+            (Pushed::Resumed, s)
         }
-        status => Err(AppError::new(
-            ErrorKind::Unavailable,
-            "federation.push_refused",
-            format!(
-                "{url} answered {status} {}",
-                a.error_code().unwrap_or_default()
-            ),
-        )),
+        status => {
+            return Err(AppError::new(
+                ErrorKind::Unavailable,
+                "federation.push_refused",
+                format!(
+                    "{url} answered {status} {}",
+                    a.error_code().unwrap_or_default()
+                ),
+            ))
+        }
+    };
+    let state = PushState {
+        log_size: s.log_size,
+        forwarded_next: s.forwarded_next,
+    };
+    node.store.fed_set_push_state(state).await?;
+    Ok((pushed, state))
+}
+
+fn parent_of(node: &Node) -> Option<String> {
+    node.config
+        .federation
+        .identity()
+        .and_then(|i| i.parent())
+        .map(|p| p.as_str().to_owned())
+}
+
+/// Sends the next batch to the parent (see the module docs).
+pub async fn push_once(node: &Arc<Node>) -> Result<Pushed> {
+    let Some(parent) = parent_of(node) else {
+        return Ok(Pushed::Idle);
+    };
+    let state = node.store.fed_push_state().await?;
+    let reported = *node.federation.reported.lock().expect("lock");
+    match prepare(node, &parent, state, reported).await? {
+        None => Ok(Pushed::Idle),
+        Some(p) => Ok(deliver(node, p).await?.0),
     }
+}
+
+/// Sends a batch (`ready`, or the next one from the stored state) and, while the parent
+/// applies it, builds the one after it on the state the parent will answer: the sender's
+/// reads, hashing and signing overlap the parent's checks and writes. The batch built ahead
+/// is kept only if the parent answered exactly that state; otherwise it is dropped and the
+/// next one is built from the stored state again.
+async fn push_ahead(
+    node: &Arc<Node>,
+    parent: &str,
+    ready: Option<Prepared>,
+) -> Result<(Pushed, Option<Prepared>)> {
+    let p = match ready {
+        Some(p) => p,
+        None => {
+            let state = node.store.fed_push_state().await?;
+            let reported = *node.federation.reported.lock().expect("lock");
+            match prepare(node, parent, state, reported).await? {
+                Some(p) => p,
+                None => return Ok((Pushed::Idle, None)),
+            }
+        }
+    };
+    let (after, hash) = (p.after, p.hash);
+    let ahead = {
+        let (node, parent) = (node.clone(), parent.to_owned());
+        tokio::spawn(async move { prepare(&node, &parent, after, Some(hash)).await })
+    };
+    let sent = deliver(node, p).await;
+    // A failed build ahead is not an error of this push: the batch is built again next time.
+    let ahead = ahead.await.ok().and_then(|r| r.ok()).flatten();
+    let (pushed, state) = sent?;
+    let keep = matches!(pushed, Pushed::Sent { .. }) && state == after;
+    Ok((pushed, ahead.filter(|_| keep)))
 }
 
 /// The push loop of a node with a parent: pushes while there is something to push, waits
 /// for the log to grow (or `idle`), backs off from 1 s to 60 s while pushes fail.
 pub async fn run(node: Arc<Node>, idle: Duration) {
+    let Some(parent) = parent_of(&node) else {
+        return;
+    };
     let mut backoff = Duration::from_secs(1);
+    let mut ready = None;
     loop {
-        match push_once(&node).await {
-            Ok(Pushed::Sent { .. }) | Ok(Pushed::Resumed) => {
+        match push_ahead(&node, &parent, ready.take()).await {
+            Ok((Pushed::Sent { .. } | Pushed::Resumed, ahead)) => {
+                ready = ahead;
                 backoff = Duration::from_secs(1);
                 continue;
             }
-            Ok(Pushed::Idle) => {
+            Ok((Pushed::Idle, _)) => {
                 backoff = Duration::from_secs(1);
                 let _ = tokio::time::timeout(idle, node.federation.wake.notified()).await;
             }

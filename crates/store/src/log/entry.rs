@@ -405,24 +405,29 @@ impl LogEntry {
 /// A version 2 leaf: the shapes differ in their field names (`deny_unknown_fields`), so at
 /// most one parses.
 fn parse_v2(bytes: &[u8]) -> Result<LogEntry> {
+    // As at most one shape parses, the order decides only the cost: each failed attempt is a
+    // pass over the text and a formatted error, so the most common leaves (lifecycle, what
+    // upward sync reads on both sides) go first. A leaf of no shape reports the lifecycle
+    // attempt's error.
+    let not_lifecycle = match serde_json::from_slice::<LifecycleLeaf>(bytes) {
+        Ok(l) if l.kind.is_use() => {
+            return Err(corrupt(format!("a use ({}) in clear", l.kind)));
+        }
+        Ok(l) => return Ok(LogEntry::Lifecycle(l)),
+        Err(e) => e,
+    };
     if let Ok(u) = serde_json::from_slice::<UseLeaf>(bytes) {
         return Ok(LogEntry::Use(u));
     }
     if let Ok(c) = serde_json::from_slice::<OperatorCommitLeaf>(bytes) {
         return Ok(LogEntry::OperatorCommit(c));
     }
-    if let Ok(o) = serde_json::from_slice::<OperatorEvent>(bytes) {
-        if !o.action.is_public() {
-            return Err(corrupt(format!(
-                "an operator action on a party ({}) in clear",
-                o.action
-            )));
-        }
-        return Ok(LogEntry::Operator(o));
+    let o: OperatorEvent = serde_json::from_slice(bytes).map_err(|_| corrupt(not_lifecycle))?;
+    if !o.action.is_public() {
+        return Err(corrupt(format!(
+            "an operator action on a party ({}) in clear",
+            o.action
+        )));
     }
-    let l: LifecycleLeaf = serde_json::from_slice(bytes).map_err(corrupt)?;
-    if l.kind.is_use() {
-        return Err(corrupt(format!("a use ({}) in clear", l.kind)));
-    }
-    Ok(LogEntry::Lifecycle(l))
+    Ok(LogEntry::Operator(o))
 }

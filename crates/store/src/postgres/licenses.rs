@@ -481,6 +481,31 @@ impl LicenseStore for PgStore {
         row.map(|r| rows::license(&r)).transpose()
     }
 
+    async fn metas(&self, identifiers: &[String]) -> Result<Vec<(String, String)>> {
+        let client = self.client().await?;
+        let rows = match self.layout() {
+            Layout::Partitioned => {
+                let st = client.prepare_cached(queries::METAS).await?;
+                client.query(&st, &[&identifiers]).await?
+            }
+            // The claims (their shards of `license_ids`), then the versions by lineage (only
+            // the shards of `licenses` that hold them): two statements without a join across
+            // differently distributed tables, which Citus refuses.
+            Layout::Distributed => {
+                let st = client.prepare_cached(queries::CLAIMS).await?;
+                let lineages: Vec<String> = client
+                    .query(&st, &[&identifiers])
+                    .await?
+                    .iter()
+                    .map(|r| rows::get(r, 0))
+                    .collect::<Result<_>>()?;
+                let st = client.prepare_cached(queries::METAS_BY_LINEAGE).await?;
+                client.query(&st, &[&lineages, &identifiers]).await?
+            }
+        };
+        rows::all(&rows, |r| Ok((rows::get(r, 0)?, rows::get(r, 1)?)))
+    }
+
     async fn versions(&self, lineage: &str) -> Result<Vec<LicenseRecord>> {
         let client = self.client().await?;
         let st = client.prepare_cached(queries::VERSIONS).await?;

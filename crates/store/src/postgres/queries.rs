@@ -86,6 +86,25 @@ pub const LICENSE_BY_KEY: &str = concat!(
     " FROM licenses WHERE lineage = $1 AND version = $2 AND identifier = $3"
 );
 
+/// The metadata of many versions by identifier (`$1` text[]): for each identifier, the
+/// [`LICENSE`] probe (its `license_ids` claim row, then the primary key of the one partition
+/// that holds the version). `LIMIT 1` keeps the planner from pulling the probe up into a
+/// hash join, which on a small store scanned every partition.
+pub const METAS: &str = concat!(
+    "SELECT l.identifier, l.meta FROM unnest($1::text[]) AS k(id), LATERAL \
+     (SELECT identifier, meta FROM licenses WHERE ",
+    route!("k.id"),
+    " AND identifier = k.id LIMIT 1) l"
+);
+
+/// The lineages of many identifiers (`$1` text[]) from their claim rows (a Citus cluster).
+pub const CLAIMS: &str = "SELECT DISTINCT lineage FROM license_ids WHERE identifier = ANY($1)";
+
+/// The metadata of the versions named (`$2` text[]) among the lineages `$1` (text[]; a Citus
+/// cluster: the lineages prune the shards).
+pub const METAS_BY_LINEAGE: &str =
+    "SELECT identifier, meta FROM licenses WHERE lineage = ANY($1) AND identifier = ANY($2)";
+
 /// Every version of a lineage (`$1` text), oldest first.
 pub const VERSIONS: &str = concat!(
     "SELECT ",

@@ -552,6 +552,23 @@ impl LicenseStore for SqliteStore {
         .await
     }
 
+    async fn metas(&self, identifiers: &[String]) -> Result<Vec<(String, String)>> {
+        let ids = identifiers.to_vec();
+        // One read task and one prepared statement for the lot: a point read by primary key
+        // is a few microseconds, a blocking task per read many times that.
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached("SELECT meta FROM licenses WHERE identifier = ?1")?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(meta) = st.query_row(params![id], |r| r.get(0)).optional()? {
+                    out.push((id, meta));
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn versions(&self, lineage: &str) -> Result<Vec<LicenseRecord>> {
         let lineage = lineage.to_owned();
         self.read(move |conn| {

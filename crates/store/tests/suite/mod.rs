@@ -367,15 +367,29 @@ pub async fn transitions_check_state(s: &dyn Store) {
 pub async fn queries(s: &dyn Store) {
     let mut a = new_license("Q1", (3, 0));
     a.license.valid_until = Some(50);
+    a.license.meta = r#"{"n":"Q1"}"#.into();
     let mut b = new_license("Q2", (3, 1));
     b.license.holder_key = "h2".into();
     b.license.valid_until = None;
+    b.license.meta = r#"{"n":"Q2"}"#.into();
     s.insert(a).await.unwrap();
     s.insert(b).await.unwrap();
     assert_eq!(s.expiring(60, 10).await.unwrap(), vec!["Q1".to_string()]);
     assert!(s.expiring(40, 10).await.unwrap().is_empty());
     assert_eq!(s.by_holder("h2").await.unwrap().len(), 1);
     assert_eq!(s.by_holder("h1").await.unwrap()[0].identifier, "Q1");
+    let mut metas = s
+        .metas(&["Q2".into(), "Q-none".into(), "Q1".into()])
+        .await
+        .unwrap();
+    metas.sort();
+    let stored = |id: &str| (id.to_owned(), format!(r#"{{"n":"{id}"}}"#));
+    assert_eq!(
+        metas,
+        vec![stored("Q1"), stored("Q2")],
+        "each stored one with its own metadata, the others left out"
+    );
+    assert!(s.metas(&[]).await.unwrap().is_empty());
     let rows = s.begin_job("j2", "f", 1).await.unwrap();
     assert!(rows.is_empty());
     let mut c = new_license("Q3", (3, 2));
