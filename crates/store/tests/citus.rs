@@ -145,22 +145,7 @@ async fn hub_tables_are_distributed_by_their_lookup_keys() {
 
     // Co-location shard by shard: each hash range of `hub_licenses` and the same range of
     // `hub_status_changes` are on the same worker.
-    let split: i64 = c
-        .query_one(
-            "SELECT count(*)
-             FROM pg_dist_shard a
-             JOIN pg_dist_placement pa ON pa.shardid = a.shardid
-             JOIN pg_dist_shard b ON b.shardminvalue = a.shardminvalue
-                AND b.shardmaxvalue = a.shardmaxvalue
-             JOIN pg_dist_placement pb ON pb.shardid = b.shardid
-             WHERE a.logicalrelid = 'hub_licenses'::regclass
-               AND b.logicalrelid = 'hub_status_changes'::regclass
-               AND pa.groupid <> pb.groupid",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let split = cluster::split_ranges(&c, "hub_licenses", "hub_status_changes").await;
     assert_eq!(
         split, 0,
         "ranges of a license and its history on different workers"

@@ -131,21 +131,7 @@ async fn license_tables_are_distributed_by_lineage() {
             .get(0);
         assert_eq!(partitions, 0, "{t} is a plain table on the cluster");
     }
-    let split: i64 = c
-        .query_one(
-            "SELECT count(*)
-             FROM pg_dist_shard a
-             JOIN pg_dist_placement pa ON pa.shardid = a.shardid
-             JOIN pg_dist_shard b ON b.shardminvalue = a.shardminvalue
-                AND b.shardmaxvalue = a.shardmaxvalue
-             JOIN pg_dist_placement pb ON pb.shardid = b.shardid
-             WHERE a.logicalrelid = 'licenses'::regclass
-               AND b.logicalrelid = 'events'::regclass AND pa.groupid <> pb.groupid",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let split = cluster::split_ranges(&c, "licenses", "events").await;
     assert_eq!(split, 0, "a license and its events on different workers");
 
     // The transparency log and the small tables stay on the coordinator.

@@ -161,3 +161,22 @@ pub async fn routed_to_one_shard(c: &Client, sql: &str, workers: &BTreeSet<i64>)
     );
     port
 }
+
+/// How many hash ranges of table `a` are on another worker than the same range of `b`
+/// (0 when the two are co-located shard by shard).
+pub async fn split_ranges(c: &Client, a: &str, b: &str) -> i64 {
+    c.query_one(
+        "SELECT count(*)
+         FROM pg_dist_shard a
+         JOIN pg_dist_placement pa ON pa.shardid = a.shardid
+         JOIN pg_dist_shard b ON b.shardminvalue = a.shardminvalue
+            AND b.shardmaxvalue = a.shardmaxvalue
+         JOIN pg_dist_placement pb ON pb.shardid = b.shardid
+         WHERE a.logicalrelid = $1::text::regclass
+           AND b.logicalrelid = $2::text::regclass AND pa.groupid <> pb.groupid",
+        &[&a, &b],
+    )
+    .await
+    .unwrap()
+    .get(0)
+}
