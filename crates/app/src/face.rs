@@ -165,21 +165,8 @@ pub async fn render_identifier(
     identifier: &Identifier,
     format: FaceFormat,
 ) -> Result<Vec<u8>> {
-    let record = node
-        .store
-        .license(identifier.as_str())
-        .await?
-        .ok_or_else(|| {
-            AppError::not_found("license.not_found", format!("no license {identifier}"))
-        })?;
-    let license = License::try_from(record)?;
-    let t = node
-        .catalogue
-        .get(
-            &license.record.type_code,
-            Some(license.record.catalogue_version),
-        )
-        .await?;
+    let license = License::load(node, identifier).await?;
+    let t = license.type_as_issued(node).await?;
     let face = license_input(node, &license, &t).await?;
     render(node, face, format).await
 }

@@ -193,10 +193,7 @@ pub async fn owned(node: &Arc<Node>, sender: &str, req: &WalletRequest) -> Resul
         {
             continue;
         }
-        let ty = node
-            .catalogue
-            .get(&l.record.type_code, Some(l.record.catalogue_version))
-            .await?;
+        let ty = l.type_as_issued(node).await?;
         node.store
             .record_use(EventRecord {
                 seq: 0,

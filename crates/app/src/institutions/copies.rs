@@ -62,21 +62,8 @@ pub(super) async fn license_of(
     s: &ShareRecord,
 ) -> Result<(License, Arc<LicenseType>)> {
     let identifier = Share::try_from(s)?.identifier;
-    let record = node
-        .store
-        .license(identifier.as_str())
-        .await?
-        .ok_or_else(|| {
-            AppError::not_found("license.not_found", format!("no license {identifier}"))
-        })?;
-    let license = License::try_from(record)?;
-    let t = node
-        .catalogue
-        .get(
-            &license.record.type_code,
-            Some(license.record.catalogue_version),
-        )
-        .await?;
+    let license = License::load(node, &identifier).await?;
+    let t = license.type_as_issued(node).await?;
     Ok((license, t))
 }
 

@@ -4,6 +4,9 @@
 //! are of this very version (`meta.identifier == identifier`), and a known signature
 //! algorithm; any other stored value is `store.corrupt`.
 
+use std::sync::Arc;
+
+use elicense_core::catalogue::LicenseType;
 use elicense_core::license::LicenseMeta;
 use elicense_core::lifecycle::Status;
 use elicense_core::Identifier;
@@ -12,6 +15,7 @@ use elicense_store::LicenseRecord;
 
 use super::corrupt;
 use crate::error::{AppError, Result};
+use crate::node::Node;
 
 /// One stored license version, its text fields parsed.
 #[derive(Debug, Clone)]
@@ -69,5 +73,26 @@ impl TryFrom<&LicenseRecord> for License {
 
     fn try_from(record: &LicenseRecord) -> Result<License> {
         License::try_from(record.clone())
+    }
+}
+
+impl License {
+    /// The stored version `identifier`, parsed; `license.not_found` when there is none.
+    pub async fn load(node: &Node, identifier: &Identifier) -> Result<License> {
+        let record = node
+            .store
+            .license(identifier.as_str())
+            .await?
+            .ok_or_else(|| {
+                AppError::not_found("license.not_found", format!("no license {identifier}"))
+            })?;
+        License::try_from(record)
+    }
+
+    /// Its license type as issued (the catalogue version it was issued under).
+    pub async fn type_as_issued(&self, node: &Node) -> Result<Arc<LicenseType>> {
+        node.catalogue
+            .get(&self.record.type_code, Some(self.record.catalogue_version))
+            .await
     }
 }

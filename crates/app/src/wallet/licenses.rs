@@ -205,13 +205,7 @@ pub async fn open_for(
 
 /// A license version opened with `access`, with its type as issued.
 async fn opened(node: &Arc<Node>, license: License, access: Access) -> Result<Opened> {
-    let license_type = node
-        .catalogue
-        .get(
-            &license.record.type_code,
-            Some(license.record.catalogue_version),
-        )
-        .await?;
+    let license_type = license.type_as_issued(node).await?;
     Ok(Opened {
         license,
         license_type,
