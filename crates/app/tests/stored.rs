@@ -8,7 +8,7 @@ use common::*;
 use elicense_app::institutions::{self, Ask, NewInstitution};
 use elicense_app::lifecycle::{apply, ActionRequest};
 use elicense_app::verify::{public_status, status_view};
-use elicense_app::wallet::agents::{self, Grant};
+use elicense_app::wallet::agents;
 use elicense_app::wallet::licenses;
 use elicense_app::ErrorKind;
 use elicense_core::lifecycle::Action;
@@ -150,13 +150,7 @@ async fn an_authorization_on_a_bad_identifier_is_corrupt() {
     let lic = issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2)).await;
     let zhang = account(&env, "zhangwei", ZHANG, None).await;
     let li = account(&env, "lina", LI, None).await;
-    let grant = Grant {
-        agent_name: LI.0.into(),
-        agent_id: LI.1.into(),
-        matter: "age_check".into(),
-        valid_from: T0 - 10,
-        valid_until: T0 + 86_400,
-    };
+    let grant = age_check_grant_to_li();
     let view = agents::authorize(&env.node, &zhang, &lic.identifier, grant)
         .await
         .unwrap();
@@ -180,24 +174,16 @@ async fn an_authorization_on_a_bad_identifier_is_corrupt() {
 
 #[tokio::test]
 async fn sealed_holder_codes_open_only_for_their_account() {
-    use elicense_app::wallet::identity::{create_account, holder_codes, NewAccount};
+    use elicense_app::wallet::identity::holder_codes;
     use elicense_core::holder::{HolderCode, HolderCodeType};
     let env = env().await;
     let mut ids = Vec::new();
-    for (user, code) in [("a", "11010519491231002X"), ("b", "110105200002290021")] {
-        let person = HolderCode::parse(HolderCodeType::ResidentId, code).unwrap();
-        let made = create_account(
-            &env.node,
-            NewAccount {
-                username: user.into(),
-                password: "long enough password".into(),
-                name: "某人".into(),
-                person: person.clone(),
-                enterprises: vec![],
-            },
-        )
-        .await
-        .unwrap();
+    for (user, who) in [("a", ZHANG), ("b", LI)] {
+        let (code, person) = (
+            who.1,
+            HolderCode::parse(HolderCodeType::ResidentId, who.1).unwrap(),
+        );
+        let made = account(&env, user, who, None).await;
         // Kept sealed, opened for the account they belong to.
         let db = rusqlite::Connection::open(env.dir.path().join("elicense.db")).unwrap();
         let profile: String = db

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use elicense_app::lifecycle::{apply, ActionRequest};
-use elicense_app::wallet::agents::{self, Grant};
+use elicense_app::wallet::agents;
 use elicense_app::wallet::identity::{create_account, NewAccount};
 use elicense_app::wallet::{licenses, present, ClientAddr, IdentityProvider, LocalAccounts};
 use elicense_core::agency::GrantState;
@@ -217,13 +217,7 @@ async fn an_agent_sees_and_shows_only_what_the_matter_needs_until_withdrawn() {
     let lic = issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2)).await;
     let zhang = account(&env, "zhangwei", ZHANG, None).await;
     let li = account(&env, "lina", LI, None).await;
-    let grant = Grant {
-        agent_name: LI.0.into(),
-        agent_id: LI.1.into(),
-        matter: "age_check".into(),
-        valid_from: T0 - 10,
-        valid_until: T0 + 86_400,
-    };
+    let grant = age_check_grant_to_li();
     let view = agents::authorize(&env.node, &zhang, &lic.identifier, grant.clone())
         .await
         .unwrap();

@@ -184,6 +184,18 @@ pub async fn account(
     .expect("account")
 }
 
+/// Li Na as agent for the matter `age_check`, from just before `T0` for a day.
+#[allow(dead_code)]
+pub fn age_check_grant_to_li() -> elicense_app::wallet::agents::Grant {
+    elicense_app::wallet::agents::Grant {
+        agent_name: LI.0.into(),
+        agent_id: LI.1.into(),
+        matter: "age_check".into(),
+        valid_from: T0 - 10,
+        valid_until: T0 + 86_400,
+    }
+}
+
 /// A browser's device key (P-256), signing as WebCrypto does (raw r‖s).
 pub struct Device(SigningKey);
 
