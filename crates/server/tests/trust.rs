@@ -62,6 +62,22 @@ async fn child(parent: &str, area: &str, hub_keys: PathBuf, data: Option<&Path>)
     .await
 }
 
+/// `PUT /api/v1/operator/recognition/{id}` with an operator key.
+async fn put_recognition(
+    srv: &TestServer,
+    key: &str,
+    id: &str,
+    body: &serde_json::Value,
+) -> reqwest::Response {
+    srv.client
+        .put(srv.url(&format!("/api/v1/operator/recognition/{id}")))
+        .bearer_auth(key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The trust list a node serves: status and body.
 async fn served(srv: &TestServer) -> (StatusCode, String) {
     let resp = srv.get(TRUST_LIST_PATH).send().await.unwrap();
@@ -373,36 +389,20 @@ async fn mutual_recognition_is_enforced_on_sharing_requests_and_presentations() 
     let op_child = operator_key(&shanghai).await;
     let body = json!({"name": "京沪", "areas": ["110000", "310000"],
                       "types": [sample::DRIVING_LICENSE]});
-    let resp = shanghai
-        .client
-        .put(shanghai.url("/api/v1/operator/recognition/jh"))
-        .bearer_auth(&op_child)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let resp = put_recognition(&shanghai, &op_child, "jh", &body).await;
     expect_error(resp, StatusCode::BAD_REQUEST, "recognition.not_hub").await;
 
     let op = operator_key(&hub).await;
-    let resp = hub
-        .client
-        .put(hub.url("/api/v1/operator/recognition/jh"))
-        .bearer_auth(&op)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let (status, stored) = read(resp).await;
+    let (status, stored) = read(put_recognition(&hub, &op, "jh", &body).await).await;
     assert_eq!(status, StatusCode::OK, "{stored}");
     assert_eq!(stored["areas"], json!(["110000", "310000"]));
-    let bad = hub
-        .client
-        .put(hub.url("/api/v1/operator/recognition/x"))
-        .bearer_auth(&op)
-        .json(&json!({"name": "x", "areas": ["999999"], "types": ["T"]}))
-        .send()
-        .await
-        .unwrap();
+    let bad = put_recognition(
+        &hub,
+        &op,
+        "x",
+        &json!({"name": "x", "areas": ["999999"], "types": ["T"]}),
+    )
+    .await;
     expect_error(bad, StatusCode::BAD_REQUEST, "recognition.invalid").await;
 
     eventually(
