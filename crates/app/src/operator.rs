@@ -1,6 +1,8 @@
 //! The region operator's switches (issue 16, finding 8): revoke an API key, disable or enable
-//! an institution or a wallet account, retire or revoke an issuer's signing key. The command
-//! line (`elicense apikey revoke`, `institution disable|enable`, `account disable|enable`,
+//! an institution or a wallet account, make a wallet account or reset its password, retire
+//! or revoke an issuer's signing key. The command
+//! line (`elicense apikey revoke`, `institution disable|enable`,
+//! `account add|disable|enable|reset-password`,
 //! `keygen --retire|--revoke`) and the operator API (`/api/v1/operator/...`, authenticated by
 //! an operator key `elo_<id>_<secret>`) both call these functions and nothing else.
 //!
@@ -41,6 +43,7 @@ use serde::{Deserialize, Serialize};
 use crate::apikeys::{self, INSTITUTION_PREFIX, ISSUER_PREFIX};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::node::Node;
+use crate::wallet::identity::{self, Identity, NewAccount};
 
 /// Prefix of operator keys.
 pub const OPERATOR_PREFIX: &str = "elo";
@@ -303,16 +306,7 @@ pub async fn set_account_disabled(
     username: &str,
     disabled: bool,
 ) -> Result<Done> {
-    let rec = node
-        .store
-        .account_by_username(username.trim())
-        .await?
-        .ok_or_else(|| {
-            AppError::not_found(
-                "account.not_found",
-                format!("no account has the username {:?}", username.trim()),
-            )
-        })?;
+    let rec = account_named(node, username).await?;
     let (action, conflict_code) = if disabled {
         (OperatorAction::AccountDisable, "account.already_disabled")
     } else {
@@ -324,6 +318,83 @@ pub async fn set_account_disabled(
     };
     let ev = event(node, actor, action, &rec.id, None);
     apply(node, change, ev, "account.not_found", conflict_code).await
+}
+
+/// Makes a password account for a person whose resident ID the operator checked at a
+/// counter (a node without an identity provider, or a person who cannot use it). The account
+/// and its `account_create` event (naming the account's id, never the username or the ID)
+/// are written together. `account.invalid`, `account.username_taken`.
+pub async fn create_account(
+    node: &Arc<Node>,
+    actor: &OperatorActor,
+    account: NewAccount,
+) -> Result<(Done, Identity)> {
+    let (rec, identity) = identity::account_record(node, account).await?;
+    let ev = event(node, actor, OperatorAction::AccountCreate, &rec.id, None);
+    match node
+        .store
+        .apply_operator(OperatorChange::CreateAccount(rec), ev)
+        .await
+    {
+        Ok((stored, leaf_index)) => Ok((
+            Done {
+                event: OperatorEvent::try_from(&stored)?,
+                leaf_index,
+            },
+            identity,
+        )),
+        Err(e) => Err(identity::username_taken(e, &identity.username)),
+    }
+}
+
+/// Replaces the password of the account with this username (after the operator checked the
+/// person's ID) and ends every session of the account, in one transaction with its
+/// `account_password_reset` event. A disabled account stays disabled. `account.not_found`,
+/// `account.invalid` (a password under [`identity::MIN_PASSWORD`] characters).
+pub async fn reset_password(
+    node: &Arc<Node>,
+    actor: &OperatorActor,
+    username: &str,
+    password: &str,
+) -> Result<Done> {
+    identity::check_password(password)?;
+    let rec = account_named(node, username).await?;
+    let change = OperatorChange::ResetPassword {
+        account: rec.id.clone(),
+        password_hash: identity::hash_off_thread(password).await?,
+        at: node.now(),
+    };
+    let ev = event(
+        node,
+        actor,
+        OperatorAction::AccountPasswordReset,
+        &rec.id,
+        None,
+    );
+    apply(node, change, ev, "account.not_found", "account.not_found").await
+}
+
+/// A password the operator hands to the person (shown once): 16 characters from an alphabet
+/// without look-alikes (no 0/O, 1/l/I), about 90 bits.
+pub fn generate_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    (0..16)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+async fn account_named(node: &Node, username: &str) -> Result<elicense_store::AccountRecord> {
+    node.store
+        .account_by_username(username.trim())
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found(
+                "account.not_found",
+                format!("no account has the username {:?}", username.trim()),
+            )
+        })
 }
 
 async fn existing_key(node: &Node, kid: &str) -> Result<elicense_store::KeyRecord> {

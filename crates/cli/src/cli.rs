@@ -257,8 +257,8 @@ pub enum Command {
     /// Relying institutions (用证单位): register one with its matters, list them, make keys.
     #[command(subcommand)]
     Institution(InstitutionCommand),
-    /// Wallet accounts: disable one (ends its sessions at once, also on a running node) or
-    /// enable it again.
+    /// Wallet accounts: make one after checking the person's ID, reset its password, disable
+    /// it (ends its sessions at once, also on a running node) or enable it again.
     #[command(subcommand)]
     Account(AccountCommand),
     /// Make an API key for an issuer (shown once), or revoke any API key
@@ -755,6 +755,37 @@ pub enum WitnessCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
+    /// Make a wallet account for a person whose resident ID card you checked at the counter
+    /// (a node without an identity provider). Prints the account as JSON and its first
+    /// password on stderr, shown once, unless `--password-stdin`. Logged as `account_create`.
+    Add {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The account's username (1 to 64 characters).
+        #[arg(long)]
+        username: String,
+        /// The person's name as on the ID card.
+        #[arg(long)]
+        name: String,
+        /// The person's resident ID number (GB 11643), as checked on the card.
+        #[arg(long)]
+        resident_id: String,
+        /// Read the password from the first line of stdin instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Replace an account's password after checking the person's ID: every session of the
+    /// account ends. Prints the new password on stderr (shown once) unless
+    /// `--password-stdin`. Logged as `account_password_reset`.
+    ResetPassword {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The account's username.
+        username: String,
+        /// Read the password from the first line of stdin instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// Disable an account: it cannot sign in, and every session of it ends at once. Logged.
     Disable {
         #[command(flatten)]

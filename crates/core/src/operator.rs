@@ -1,5 +1,6 @@
 //! What the region operator does to the node's credentials and parties: revoke an API key,
-//! disable or enable an institution or a wallet account, retire or revoke an issuer's
+//! disable or enable an institution or a wallet account, make a wallet account or reset its
+//! password, retire or revoke an issuer's
 //! signing key, name an ending issuing authority's successor. Each is a logged event that is not about a license.
 //!
 //! Invariants:
@@ -32,6 +33,12 @@ pub enum OperatorAction {
     AccountDisable,
     /// A disabled wallet account was enabled again.
     AccountEnable,
+    /// A wallet account was made for a person whose resident ID the operator checked at a
+    /// counter (a node without an identity provider).
+    AccountCreate,
+    /// A wallet account's password was replaced by the operator (after checking the
+    /// person's ID): every session of the account ended.
+    AccountPasswordReset,
     /// An issuer key was retired: it signs nothing more, what it signed stays valid.
     KeyRetire,
     /// An issuer key was revoked (compromised) from a date on: credentials it signed with
@@ -45,12 +52,14 @@ pub enum OperatorAction {
 
 impl OperatorAction {
     /// Every action.
-    pub const ALL: [OperatorAction; 8] = [
+    pub const ALL: [OperatorAction; 10] = [
         Self::ApiKeyRevoke,
         Self::InstitutionDisable,
         Self::InstitutionEnable,
         Self::AccountDisable,
         Self::AccountEnable,
+        Self::AccountCreate,
+        Self::AccountPasswordReset,
         Self::KeyRetire,
         Self::KeyRevoke,
         Self::IssuerSucceed,
@@ -64,6 +73,8 @@ impl OperatorAction {
             Self::InstitutionEnable => "institution_enable",
             Self::AccountDisable => "account_disable",
             Self::AccountEnable => "account_enable",
+            Self::AccountCreate => "account_create",
+            Self::AccountPasswordReset => "account_password_reset",
             Self::KeyRetire => "key_retire",
             Self::KeyRevoke => "key_revoke",
             Self::IssuerSucceed => "issuer_succeed",
@@ -150,6 +161,8 @@ mod tests {
             OperatorAction::InstitutionEnable,
             OperatorAction::AccountDisable,
             OperatorAction::AccountEnable,
+            OperatorAction::AccountCreate,
+            OperatorAction::AccountPasswordReset,
         ] {
             assert!(!a.is_public(), "{a}");
         }

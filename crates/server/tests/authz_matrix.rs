@@ -424,7 +424,9 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
 }
 
 /// The operator's changes: each a `POST` that creates an event (`201`).
-const OPERATOR_CHANGES: [&str; 8] = [
+const OPERATOR_CHANGES: [&str; 10] = [
+    "/api/v1/operator/accounts",
+    "/api/v1/operator/accounts/{username}/password-reset",
     "/api/v1/operator/api-keys/{id}/revocation",
     "/api/v1/operator/institutions/{code}/disabling",
     "/api/v1/operator/institutions/{code}/enabling",
@@ -852,6 +854,17 @@ impl Fixtures {
                 Body::Json(json!({"url": "http://127.0.0.1:9/"}))
             }
             ("POST", "/federation/v1/sync") => Body::Json(json!({})),
+            ("POST", "/api/v1/operator/accounts") => {
+                static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+                let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Body::Json(
+                    json!({"username": format!("counter{n}"), "name": "柜台新户",
+                    "resident_id": VISITOR.1}),
+                )
+            }
+            ("POST", "/api/v1/operator/accounts/{username}/password-reset") => {
+                Body::Json(json!({}))
+            }
             ("POST", "/federation/v1/holders") => Body::Json(json!({"holders": []})),
             ("POST", "/federation/v1/wallet") => {
                 Body::Json(json!({"holders": [], "identifiers": []}))

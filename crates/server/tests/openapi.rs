@@ -7,7 +7,7 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 56] = [
+const ROUTES: [(&str, &str); 58] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
@@ -49,6 +49,11 @@ const ROUTES: [(&str, &str); 56] = [
     ("/api/v1/operator/api-keys/{id}/revocation", "post"),
     ("/api/v1/operator/institutions/{code}/disabling", "post"),
     ("/api/v1/operator/institutions/{code}/enabling", "post"),
+    ("/api/v1/operator/accounts", "post"),
+    (
+        "/api/v1/operator/accounts/{username}/password-reset",
+        "post",
+    ),
     ("/api/v1/operator/accounts/{username}/disabling", "post"),
     ("/api/v1/operator/accounts/{username}/enabling", "post"),
     ("/api/v1/operator/keys/{kid}/retirement", "post"),

@@ -451,6 +451,15 @@ pub enum OperatorChange {
         successor: String,
         ended_at: i64,
     },
+    /// Makes a wallet account (`UsernameTaken` when its username is taken).
+    CreateAccount(AccountRecord),
+    /// Replaces an account's password hash and ends every open session of the account at
+    /// `at`.
+    ResetPassword {
+        account: String,
+        password_hash: String,
+        at: i64,
+    },
 }
 
 /// A log this node witnesses (C2SP tlog-witness): a child's log, by its checkpoint origin,

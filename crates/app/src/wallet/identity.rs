@@ -274,12 +274,71 @@ pub struct NewAccount {
 
 /// Creates a password account; a taken username is `account.username_taken`.
 pub async fn create_account(node: &Node, a: NewAccount) -> Result<Identity> {
-    let username = a.username.trim().to_owned();
-    if username.is_empty() || username.len() > 64 || a.password.chars().count() < 8 {
+    let (rec, identity) = account_record(node, a).await?;
+    node.store
+        .put_account(rec)
+        .await
+        .map_err(|e| username_taken(e, &identity.username))?;
+    Ok(identity)
+}
+
+/// The store's answer to a new account, with `account.username_taken` for a taken name.
+pub(crate) fn username_taken(e: StoreError, username: &str) -> AppError {
+    match e {
+        StoreError::UsernameTaken(_) => AppError::new(
+            ErrorKind::Conflict,
+            "account.username_taken",
+            format!("the username {username} is taken"),
+        ),
+        other => other.into(),
+    }
+}
+
+/// Checks a new password: at least [`MIN_PASSWORD`] characters (`account.invalid`).
+pub(crate) fn check_password(password: &str) -> Result<()> {
+    if password.chars().count() < MIN_PASSWORD {
         return Err(AppError::new(
             ErrorKind::Invalid,
             "account.invalid",
-            "a username of 1 to 64 characters and a password of at least 8 are required",
+            format!("a password of at least {MIN_PASSWORD} characters is required"),
+        ));
+    }
+    Ok(())
+}
+
+/// Fewest characters of a password.
+pub const MIN_PASSWORD: usize = 8;
+
+/// The Argon2id hash of a password, computed off the async threads.
+pub(crate) async fn hash_off_thread(password: &str) -> Result<String> {
+    let password = Zeroizing::new(password.to_owned());
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))?
+}
+
+/// The store record of a new password account and the identity it gives, not yet stored
+/// (the demo seeding stores it alone, the operator with its event:
+/// `crate::operator::create_account`).
+pub(crate) async fn account_record(
+    node: &Node,
+    a: NewAccount,
+) -> Result<(AccountRecord, Identity)> {
+    let username = a.username.trim().to_owned();
+    if username.is_empty() || username.len() > 64 {
+        return Err(AppError::new(
+            ErrorKind::Invalid,
+            "account.invalid",
+            "a username of 1 to 64 characters is required",
+        ));
+    }
+    check_password(&a.password)?;
+    let name = a.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(AppError::new(
+            ErrorKind::Invalid,
+            "account.invalid",
+            "the person's name (1 to 64 characters) is required",
         ));
     }
     let person_key = node.holder_key(&a.person);
@@ -301,20 +360,16 @@ pub async fn create_account(node: &Node, a: NewAccount) -> Result<Identity> {
         .chain(a.enterprises.iter().map(|(_, c)| c.clone()))
         .collect();
     let profile = Profile {
-        name: a.name.clone(),
+        name: name.clone(),
         person_masked: mask(a.person.value()),
         person_key: person_key.clone(),
         enterprises: enterprises.clone(),
         sealed_codes: Some(seal_codes(node, &id, &codes)?),
     };
-    let password = Zeroizing::new(a.password.clone());
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| AppError::internal(e.to_string()))??;
     let rec = AccountRecord {
-        id,
+        id: id.clone(),
         username: username.clone(),
-        password_hash,
+        password_hash: hash_off_thread(&a.password).await?,
         profile: serde_json::to_string(&profile).map_err(|e| AppError::internal(e.to_string()))?,
         holder_keys: std::iter::once(person_key.clone())
             .chain(enterprises.iter().map(|(_, k)| k.clone()))
@@ -322,23 +377,15 @@ pub async fn create_account(node: &Node, a: NewAccount) -> Result<Identity> {
         created_at: node.now(),
         disabled_at: None,
     };
-    let id = rec.id.clone();
-    node.store.put_account(rec).await.map_err(|e| match e {
-        StoreError::UsernameTaken(_) => AppError::new(
-            ErrorKind::Conflict,
-            "account.username_taken",
-            format!("the username {username} is taken"),
-        ),
-        other => other.into(),
-    })?;
-    Ok(Identity {
+    let identity = Identity {
         account: id,
         username,
-        name: a.name,
+        name,
         person_masked: profile.person_masked,
         person_key,
         enterprises,
-    })
+    };
+    Ok((rec, identity))
 }
 
 #[cfg(test)]

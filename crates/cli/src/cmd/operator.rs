@@ -10,7 +10,7 @@ use super::with_node;
 use crate::cli::{DataArgs, OperatorCommand};
 use crate::output;
 
-fn print(done: &Done, what: &str) {
+pub(crate) fn print(done: &Done, what: &str) {
     eprintln!(
         "{what} (operator event {}, log leaf {})",
         done.event.op, done.leaf_index

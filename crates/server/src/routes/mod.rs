@@ -69,6 +69,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(operator::api_key_revocation::handler))
         .routes(routes!(operator::institution_disabling::handler))
         .routes(routes!(operator::institution_enabling::handler))
+        .routes(routes!(operator::accounts::create))
+        .routes(routes!(operator::accounts::reset_password))
         .routes(routes!(operator::account_disabling::handler))
         .routes(routes!(operator::account_enabling::handler))
         .routes(routes!(operator::key_retirement::handler))

@@ -9,10 +9,10 @@ use tokio_postgres::Row;
 
 use super::rows::{self, get};
 use super::PgStore;
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::log::OperatorOpeningRecord;
 use crate::records::*;
-use crate::sqlite::operator::change_sql;
+use crate::sqlite::operator::{change_sql, END_SESSIONS, SET_PASSWORD};
 use crate::traits::OperatorStore;
 
 const EVENT_COLUMNS: &str = "seq, action, subject, actor, at, since";
@@ -35,7 +35,24 @@ fn pg(sql: &str) -> String {
 }
 
 async fn apply_change(tx: &Transaction<'_>, change: &OperatorChange) -> Result<()> {
-    let sql = change_sql(change);
+    match change {
+        OperatorChange::CreateAccount(a) => return super::wallet::insert_account(tx, a).await,
+        OperatorChange::ResetPassword {
+            account,
+            password_hash,
+            at,
+        } => {
+            let st = tx.prepare_cached(&pg(SET_PASSWORD)).await?;
+            if tx.execute(&st, &[account, password_hash]).await? == 0 {
+                return Err(StoreError::NotFound(format!("account {account}")));
+            }
+            let st = tx.prepare_cached(&pg(END_SESSIONS)).await?;
+            tx.execute(&st, &[account, at]).await?;
+            return Ok(());
+        }
+        _ => {}
+    }
+    let sql = change_sql(change).expect("every other change updates a row");
     let st = tx.prepare_cached(&pg(&sql.update)).await?;
     let n = match &sql.text {
         Some(t) => tx.execute(&st, &[&sql.subject, &sql.value, t]).await?,
@@ -51,11 +68,7 @@ async fn apply_change(tx: &Transaction<'_>, change: &OperatorChange) -> Result<(
         disabled_at: Some(at),
     } = change
     {
-        let st = tx
-            .prepare_cached(
-                "UPDATE sessions SET ended_at = $2 WHERE account = $1 AND ended_at IS NULL",
-            )
-            .await?;
+        let st = tx.prepare_cached(&pg(END_SESSIONS)).await?;
         tx.execute(&st, &[account, at]).await?;
     }
     Ok(())

@@ -6,6 +6,7 @@
 //! change), and commits; `Ok` means all of it committed.
 
 use async_trait::async_trait;
+use deadpool_postgres::GenericClient;
 
 use super::licenses::{append_use_event, hold_event_order};
 use super::rows::{self, ACCOUNT_COLUMNS, AUTHORIZATION_COLUMNS, PRESENTATION_COLUMNS};
@@ -52,36 +53,39 @@ async fn missing_or_done(
     Ok(crate::error::presentation_refusal(id, completed, opening))
 }
 
+/// Inserts an account; `UsernameTaken` when its username is taken (after the other writer
+/// committed; a taken id still fails as `Duplicate`). Also the operator's `CreateAccount`.
+pub(crate) async fn insert_account(c: &impl GenericClient, a: &AccountRecord) -> Result<()> {
+    let st = c
+        .prepare_cached(&format!(
+            "INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (username) DO NOTHING"
+        ))
+        .await?;
+    let n = c
+        .execute(
+            &st,
+            &[
+                &a.id,
+                &a.username,
+                &a.password_hash,
+                &a.profile,
+                &a.holder_keys,
+                &a.created_at,
+                &a.disabled_at,
+            ],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::UsernameTaken(a.username.clone()));
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl WalletStore for PgStore {
     async fn put_account(&self, a: AccountRecord) -> Result<()> {
-        let client = self.client().await?;
-        // Only a taken username is skipped here (after the other writer committed); a taken
-        // id still fails as `Duplicate`.
-        let st = client
-            .prepare_cached(&format!(
-                "INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (username) DO NOTHING"
-            ))
-            .await?;
-        let n = client
-            .execute(
-                &st,
-                &[
-                    &a.id,
-                    &a.username,
-                    &a.password_hash,
-                    &a.profile,
-                    &a.holder_keys,
-                    &a.created_at,
-                    &a.disabled_at,
-                ],
-            )
-            .await?;
-        if n == 0 {
-            return Err(StoreError::UsernameTaken(a.username));
-        }
-        Ok(())
+        insert_account(&self.client().await?, &a).await
     }
 
     async fn account_by_username(&self, username: &str) -> Result<Option<AccountRecord>> {

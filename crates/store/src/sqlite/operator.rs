@@ -59,10 +59,11 @@ impl ChangeSql {
     }
 }
 
-/// The statements of one change, with `?`-numbered parameters `1` = subject, `2` = value,
-/// `3` = text when there is one (`$1`, `$2`, `$3` on PostgreSQL: the caller rewrites the
-/// placeholders).
-pub(crate) fn change_sql(change: &OperatorChange) -> ChangeSql {
+/// The statements of one change that updates a row, with `?`-numbered parameters
+/// `1` = subject, `2` = value, `3` = text when there is one (`$1`, `$2`, `$3` on PostgreSQL:
+/// the caller rewrites the placeholders). `None` for the account changes, which each
+/// back-end writes with statements of their own ([`account_change`]).
+pub(crate) fn change_sql(change: &OperatorChange) -> Option<ChangeSql> {
     let (table, key, set, guard, subject, value, what) = match change {
         OperatorChange::RevokeApiKey { owner, id, at } => (
             key_table(*owner),
@@ -129,23 +130,51 @@ pub(crate) fn change_sql(change: &OperatorChange) -> ChangeSql {
             Some(*ended_at),
             format!("issuer {code}"),
         ),
+        OperatorChange::CreateAccount(_) | OperatorChange::ResetPassword { .. } => return None,
     };
     let text = match change {
         OperatorChange::Succeed { successor, .. } => Some(successor.clone()),
         _ => None,
     };
-    ChangeSql {
+    Some(ChangeSql {
         update: format!("UPDATE {table} SET {set} WHERE {key} = ?1 AND {guard}"),
         subject: subject.clone(),
         value,
         text,
         exists: format!("SELECT 1 FROM {table} WHERE {key} = ?1"),
         what,
-    }
+    })
 }
 
+/// Ends every open session of `account` at `at` (`?1` = account, `?2` = time): a disabled
+/// account or a reset password leaves no session open.
+pub(crate) const END_SESSIONS: &str =
+    "UPDATE sessions SET ended_at = ?2 WHERE account = ?1 AND ended_at IS NULL";
+
+/// Replaces a password hash (`?1` = account, `?2` = hash).
+pub(crate) const SET_PASSWORD: &str = "UPDATE accounts SET password_hash = ?2 WHERE id = ?1";
+
 fn apply_change(conn: &Connection, change: &OperatorChange) -> Result<()> {
-    let sql = change_sql(change);
+    match change {
+        OperatorChange::CreateAccount(a) => return super::wallet::insert_account(conn, a),
+        OperatorChange::ResetPassword {
+            account,
+            password_hash,
+            at,
+        } => {
+            let n = conn
+                .prepare_cached(SET_PASSWORD)?
+                .execute(params![account, password_hash])?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("account {account}")));
+            }
+            conn.prepare_cached(END_SESSIONS)?
+                .execute(params![account, at])?;
+            return Ok(());
+        }
+        _ => {}
+    }
+    let sql = change_sql(change).expect("every other change updates a row");
     let mut st = conn.prepare_cached(&sql.update)?;
     let n = match &sql.text {
         Some(t) => st.execute(params![sql.subject, sql.value, t])?,
@@ -162,10 +191,8 @@ fn apply_change(conn: &Connection, change: &OperatorChange) -> Result<()> {
         disabled_at: Some(at),
     } = change
     {
-        conn.prepare_cached(
-            "UPDATE sessions SET ended_at = ?2 WHERE account = ?1 AND ended_at IS NULL",
-        )?
-        .execute(params![account, at])?;
+        conn.prepare_cached(END_SESSIONS)?
+            .execute(params![account, at])?;
     }
     Ok(())
 }

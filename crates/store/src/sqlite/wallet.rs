@@ -158,32 +158,34 @@ fn missing_or_done(conn: &Connection, id: &str, opening: bool) -> Result<StoreEr
     Ok(crate::error::presentation_refusal(id, completed, opening))
 }
 
+/// Inserts an account; `UsernameTaken` when its username is taken (a taken id still fails
+/// as `Duplicate`). Also the operator's `CreateAccount` change.
+pub(crate) fn insert_account(conn: &Connection, a: &AccountRecord) -> Result<()> {
+    let keys = serde_json::to_string(&a.holder_keys).expect("strings always serialise");
+    let n = conn
+        .prepare_cached(&format!(
+            "INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+             ON CONFLICT (username) DO NOTHING"
+        ))?
+        .execute(params![
+            a.id,
+            a.username,
+            a.password_hash,
+            a.profile,
+            keys,
+            a.created_at,
+            a.disabled_at
+        ])?;
+    if n == 0 {
+        return Err(StoreError::UsernameTaken(a.username.clone()));
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl WalletStore for SqliteStore {
     async fn put_account(&self, a: AccountRecord) -> Result<()> {
-        let keys = serde_json::to_string(&a.holder_keys).expect("strings always serialise");
-        self.write(move |conn| {
-            // Only a taken username is skipped here; a taken id still fails as `Duplicate`.
-            let n = conn
-                .prepare_cached(&format!(
-                    "INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
-                     ON CONFLICT (username) DO NOTHING"
-                ))?
-                .execute(params![
-                    a.id,
-                    a.username,
-                    a.password_hash,
-                    a.profile,
-                    keys,
-                    a.created_at,
-                    a.disabled_at
-                ])?;
-            if n == 0 {
-                return Err(StoreError::UsernameTaken(a.username));
-            }
-            Ok(())
-        })
-        .await
+        self.write(move |conn| insert_account(conn, &a)).await
     }
 
     async fn account_by_username(&self, username: &str) -> Result<Option<AccountRecord>> {

@@ -424,7 +424,7 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@each $make; catalogue_versions, issuers_and_keys,
             reservations_never_collide, concurrent_reservations_never_collide, insert_is_atomic, group_commit_isolates_failures,
             transitions_check_state, queries, log_appends_with_events, log_under_concurrency,
-            wallet_accounts, wallet_bindings_upsert, wallet_presentations_purge,
+            wallet_accounts, operator_accounts, wallet_bindings_upsert, wallet_presentations_purge,
             wallet_presentations_complete_once_and_open_once, wallet_bindings_keep_the_newest,
             transfer_ends_authorizations,
             wallet_authorizations, wallet_uses, wallet_uses_interleave_with_transitions,
@@ -832,6 +832,77 @@ pub async fn sessions_end_and_disable(s: &dyn Store) {
         s.apply_operator(c, e).await.unwrap_err().code(),
         "store.not_found"
     );
+}
+
+/// The operator's counter work: an account made with its event, a taken username refused
+/// with nothing written; a password reset replaces the hash and ends every open session of
+/// that account only; an unknown account is `NotFound`, nothing written.
+pub async fn operator_accounts(s: &dyn Store) {
+    let size = s.log_frontier().await.unwrap().size();
+    let (ev, _) = s
+        .apply_operator(
+            OperatorChange::CreateAccount(account("acc1", "zhangsan")),
+            operator::op_event("account_create", "acc1", None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ev.action, "account_create");
+    assert_eq!(
+        s.account("acc1").await.unwrap(),
+        Some(account("acc1", "zhangsan"))
+    );
+    assert_eq!(s.log_frontier().await.unwrap().size(), size + 1);
+    let err = s
+        .apply_operator(
+            OperatorChange::CreateAccount(account("acc2", "zhangsan")),
+            operator::op_event("account_create", "acc2", None),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::UsernameTaken(_)), "{err:?}");
+    assert!(s.account("acc2").await.unwrap().is_none());
+    assert_eq!(
+        s.log_frontier().await.unwrap().size(),
+        size + 1,
+        "nothing logged"
+    );
+
+    s.put_account(account("acc2", "lisi")).await.unwrap();
+    for (id, acc) in [("s1", "acc1"), ("s2", "acc1"), ("s3", "acc2")] {
+        s.put_session(session(id, acc, 100)).await.unwrap();
+    }
+    let reset = |account: &str| {
+        (
+            OperatorChange::ResetPassword {
+                account: account.into(),
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3".into(),
+                at: 150,
+            },
+            operator::op_event("account_password_reset", account, None),
+        )
+    };
+    let (c, e) = reset("acc1");
+    s.apply_operator(c, e).await.unwrap();
+    let acc = s.account("acc1").await.unwrap().unwrap();
+    assert_eq!(
+        acc.password_hash,
+        "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3"
+    );
+    assert_eq!(acc.disabled_at, None);
+    assert_eq!(s.session("s1").await.unwrap().unwrap().ended_at, Some(150));
+    assert_eq!(s.session("s2").await.unwrap().unwrap().ended_at, Some(150));
+    assert_eq!(s.session("s3").await.unwrap().unwrap().ended_at, None);
+    assert_eq!(
+        s.account("acc2").await.unwrap().unwrap().password_hash,
+        account("acc2", "lisi").password_hash
+    );
+    let size = s.log_frontier().await.unwrap().size();
+    let (c, e) = reset("nobody");
+    assert_eq!(
+        s.apply_operator(c, e).await.unwrap_err().code(),
+        "store.not_found"
+    );
+    assert_eq!(s.log_frontier().await.unwrap().size(), size);
 }
 
 pub async fn sessions_touch_and_purge(s: &dyn Store) {

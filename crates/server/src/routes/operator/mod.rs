@@ -12,6 +12,7 @@
 
 pub mod account_disabling;
 pub mod account_enabling;
+pub mod accounts;
 pub mod api_key_revocation;
 pub mod events;
 pub mod federation_nodes;
