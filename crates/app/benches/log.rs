@@ -38,6 +38,7 @@ fn license(id: &str, slot: u32) -> NewLicense {
             issued_at: 1,
             valid_until: None,
             updated_at: 1,
+            representative_key: None,
         },
         event: EventRecord {
             seq: 0,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use elicense_core::catalogue::{Disclosure, LicenseType};
 use elicense_core::gb32100::Uscc;
-use elicense_core::holder::{Holder, HolderCode};
+use elicense_core::holder::{Holder, HolderCode, HolderCodeType};
 use elicense_core::ident::Identifier;
 use elicense_core::license::{check_holder_items, LicenseMeta};
 use elicense_core::lifecycle::Status;
@@ -288,6 +288,14 @@ impl Signed {
     }
 }
 
+/// The holder's legal representative that `meta` names, for types with a `represents` item
+/// (validated as a resident ID when the data was).
+pub fn representative(license_type: &LicenseType, meta: &LicenseMeta) -> Option<HolderCode> {
+    let item = license_type.representative_item()?;
+    let value = meta.data.get(&item.name)?.as_str()?;
+    HolderCode::parse(HolderCodeType::ResidentId, value).ok()
+}
+
 /// Signs the credential of `meta` and builds its record (not stored yet).
 pub async fn sign_and_record(
     node: &Arc<Node>,
@@ -331,6 +339,7 @@ pub async fn sign_and_record(
         issued_at: now,
         valid_until: meta.valid_until.map(timeutil::day_end),
         updated_at: now,
+        representative_key: representative(license_type, &meta).map(|c| node.holder_key(&c)),
     };
     Ok(Signed {
         identifier: meta.identifier.clone(),

@@ -183,8 +183,16 @@ async fn act(node: &Arc<Node>, id: &Identifier, action: Action, reason: &str) ->
     Ok(apply(node, id, req).await?.status)
 }
 
+/// The sample citizen who represents the sample enterprise with this USCC (the one at the
+/// same index).
+fn representative_of(uscc: &str) -> Option<(&'static str, &'static str)> {
+    let i = SAMPLE_ENTERPRISES.iter().position(|e| e.1 == uscc)?;
+    SAMPLE_CITIZENS.get(i).copied()
+}
+
 /// The catalogue's example values, with holder-identifying items set to the holder and the
-/// items the holder's resident ID determines (`derives`: birth date, sex) taken from it.
+/// items the holder's resident ID determines (`derives`: birth date, sex) taken from it; a
+/// sample enterprise's legal representative is the sample citizen at its index.
 pub fn example_fields(
     t: &LicenseType,
     name: &str,
@@ -208,6 +216,13 @@ pub fn example_fields(
                     id.to_string()
                 }
                 (_, "name") | (_, "operator_name") => name.to_string(),
+                // Sample enterprise i is represented by sample citizen i.
+                (ItemType::ResidentId, _) if item.represents => {
+                    representative_of(id).map_or(item.example.clone(), |c| c.1.to_owned())
+                }
+                (_, "legal_representative") => {
+                    representative_of(id).map_or(item.example.clone(), |c| c.0.to_owned())
+                }
                 _ => item.example.clone(),
             };
             (item.name.clone(), value)

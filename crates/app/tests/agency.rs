@@ -33,6 +33,25 @@ fn bank_grant() -> Grant {
     }
 }
 
+fn food_grant() -> Grant {
+    Grant {
+        matter: "food_delivery_platform".into(),
+        ..bank_grant()
+    }
+}
+
+/// The enterprises' business licenses, which name their legal representatives: 张伟 for
+/// 北京示例科技, 王芳 for the new owner 上海样本餐饮.
+async fn representatives(env: &Env) {
+    issue_ok(env, request(BUSINESS, 0, Alg::Sm2)).await;
+    let mut r = request(BUSINESS, 1, Alg::Sm2);
+    r.fields
+        .insert("legal_representative_id".into(), WANG.1.into());
+    r.fields
+        .insert("legal_representative".into(), WANG.0.into());
+    issue_ok(env, r).await;
+}
+
 async fn transfer(env: &Env, identifier: &Identifier) -> Identifier {
     let mut tr = ActionRequest::new(Action::Transfer, "clerk");
     tr.reason = Some("股权转让".into());
@@ -56,13 +75,12 @@ fn seen(groups: &[licenses::Group]) -> Vec<String> {
 #[tokio::test]
 async fn a_transfer_ends_the_former_holders_authorizations_and_they_never_reach_the_new_holder() {
     let env = env().await;
-    let old = issue_ok(&env, request(BUSINESS, 0, Alg::Sm2))
-        .await
-        .identifier; // 北京示例科技
-    let zhang = account(&env, "zhangwei", ZHANG, Some(COMPANY)).await;
-    let li = account(&env, "lina", LI, None).await;
-    let wang = account(&env, "wangfang", WANG, Some(NEW_OWNER)).await;
-    let granted = agents::authorize(&env.node, &zhang, &old, bank_grant())
+    representatives(&env).await;
+    let old = issue_ok(&env, request(FOOD, 0, Alg::Sm2)).await.identifier; // 北京示例科技
+    let zhang = account(&env, "zhangwei", ZHANG).await;
+    let li = account(&env, "lina", LI).await;
+    let wang = account(&env, "wangfang", WANG).await;
+    let granted = agents::authorize(&env.node, &zhang, &old, food_grant())
         .await
         .unwrap();
     assert!(licenses::open(&env.node, &li, &old).await.is_ok());
@@ -102,7 +120,7 @@ async fn a_transfer_ends_the_former_holders_authorizations_and_they_never_reach_
         "wallet.not_found",
     );
     expect_code(
-        agents::authorize(&env.node, &zhang, &old, bank_grant()).await,
+        agents::authorize(&env.node, &zhang, &old, food_grant()).await,
         "wallet.superseded",
     );
     expect_code(
@@ -119,7 +137,7 @@ async fn a_transfer_ends_the_former_holders_authorizations_and_they_never_reach_
     let o = licenses::open(&env.node, &wang, &new).await.unwrap();
     assert!(agents::list(&env.node, &o).await.unwrap().is_empty());
     // ... and what they grant reaches their own agent, not anyone the former holder named.
-    let mut g = bank_grant();
+    let mut g = food_grant();
     g.agent_name = ZHANG.0.into();
     g.agent_id = ZHANG.1.into();
     let v = agents::authorize(&env.node, &wang, &new, g).await.unwrap();
@@ -144,12 +162,11 @@ fn li_key(env: &Env) -> String {
 #[tokio::test]
 async fn a_former_holder_sees_only_the_history_of_the_version_they_held() {
     let env = env().await;
-    let old = issue_ok(&env, request(BUSINESS, 0, Alg::Sm2))
-        .await
-        .identifier;
-    let zhang = account(&env, "zhangwei", ZHANG, Some(COMPANY)).await;
-    let wang = account(&env, "wangfang", WANG, Some(NEW_OWNER)).await;
-    agents::authorize(&env.node, &zhang, &old, bank_grant())
+    representatives(&env).await;
+    let old = issue_ok(&env, request(FOOD, 0, Alg::Sm2)).await.identifier;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
+    let wang = account(&env, "wangfang", WANG).await;
+    agents::authorize(&env.node, &zhang, &old, food_grant())
         .await
         .unwrap();
     let new = transfer(&env, &old).await;
@@ -181,8 +198,8 @@ async fn an_agent_sees_only_lifecycle_events_in_the_history() {
     let lic = issue_ok(&env, request(BUSINESS, 0, Alg::Sm2))
         .await
         .identifier;
-    let zhang = account(&env, "zhangwei", ZHANG, Some(COMPANY)).await;
-    let li = account(&env, "lina", LI, None).await;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
+    let li = account(&env, "lina", LI).await;
     agents::authorize(&env.node, &zhang, &lic, bank_grant())
         .await
         .unwrap();
@@ -199,7 +216,7 @@ async fn a_presentation_is_one_use_however_often_it_is_opened() {
     let lic = issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2))
         .await
         .identifier;
-    let zhang = account(&env, "zhangwei", ZHANG, None).await;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
     let shown = show(
         &env,
         &zhang,
@@ -242,7 +259,7 @@ async fn the_history_is_paginated_newest_first() {
     let lic = issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2))
         .await
         .identifier;
-    let zhang = account(&env, "zhangwei", ZHANG, None).await;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
     let device = Device::new();
     let n = licenses::HISTORY_PAGE + 5; // presentations, each `present` + nothing else
     for _ in 0..n {
@@ -274,8 +291,8 @@ async fn the_matter_and_nonce_of_a_presentation_are_the_nodes() {
     let lic = issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2))
         .await
         .identifier;
-    let zhang = account(&env, "zhangwei", ZHANG, None).await;
-    let li = account(&env, "lina", LI, None).await;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
+    let li = account(&env, "lina", LI).await;
     let device = Device::new();
     let jkt = present::bind(&env.node, &zhang, &lic, &device.jwk())
         .await
@@ -374,7 +391,7 @@ async fn expired_presentations_are_purged() {
     let lic = issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2))
         .await
         .identifier;
-    let zhang = account(&env, "zhangwei", ZHANG, None).await;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
     let shown = show(&env, &zhang, &lic, &Device::new(), &["holder_name"], None)
         .await
         .unwrap();
@@ -403,7 +420,7 @@ async fn a_license_keeps_at_most_five_device_keys_dropping_the_oldest() {
     let lic = issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2))
         .await
         .identifier;
-    let zhang = account(&env, "zhangwei", ZHANG, None).await;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
     let devices: Vec<Device> = (0..MAX_BINDINGS + 2).map(|_| Device::new()).collect();
     let mut jkts = Vec::new();
     for d in &devices {

@@ -282,8 +282,8 @@ async fn without_a_legal_basis_the_holder_consents_or_refuses() {
     let env = env().await;
     let company = issue_ok(&env, request(BUSINESS, 0, Alg::Sm2)).await; // 北京示例科技
     let b = bank(&env).await;
-    let zhang = account(&env, "zhangwei", ZHANG, Some(COMPANY)).await;
-    let li = account(&env, "lina", LI, None).await;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
+    let li = account(&env, "lina", LI).await;
 
     let pending = institutions::ask(&env.node, &b, ask("bank_account_opening", COMPANY.1))
         .await
@@ -391,7 +391,7 @@ async fn a_pending_request_lapses_after_a_day() {
     let env = env().await;
     issue_ok(&env, request(BUSINESS, 0, Alg::Sm2)).await;
     let b = bank(&env).await;
-    let zhang = account(&env, "zhangwei", ZHANG, Some(COMPANY)).await;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
     let pending = institutions::ask(&env.node, &b, ask("bank_account_opening", COMPANY.1))
         .await
         .unwrap();
@@ -503,7 +503,7 @@ async fn a_copy_ends_with_its_period_and_with_the_license() {
     // age_check has no legal basis: it waits for the holder.
     let v = v.unwrap();
     assert_eq!(v.state, "pending");
-    let zhang = account(&env, "zhangwei", ZHANG, None).await;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
     institutions::decide(&env.node, &zhang, &v.id, true)
         .await
         .unwrap();
@@ -587,7 +587,7 @@ async fn a_copys_face_shows_only_the_matters_fields_with_a_watermark() {
     let env = env().await;
     issue_ok(&env, request(BUSINESS, 0, Alg::Sm2)).await;
     let b = bank(&env).await;
-    let zhang = account(&env, "zhangwei", ZHANG, Some(COMPANY)).await;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
     let v = institutions::ask(&env.node, &b, ask("bank_account_opening", COMPANY.1))
         .await
         .unwrap();

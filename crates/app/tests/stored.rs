@@ -148,8 +148,8 @@ async fn a_request_with_an_unknown_state_basis_or_identifier_is_corrupt() {
 async fn an_authorization_on_a_bad_identifier_is_corrupt() {
     let env = env().await;
     let lic = issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2)).await;
-    let zhang = account(&env, "zhangwei", ZHANG, None).await;
-    let li = account(&env, "lina", LI, None).await;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
+    let li = account(&env, "lina", LI).await;
     let grant = age_check_grant_to_li();
     let view = agents::authorize(&env.node, &zhang, &lic.identifier, grant)
         .await
@@ -183,7 +183,7 @@ async fn sealed_holder_codes_open_only_for_their_account() {
             who.1,
             HolderCode::parse(HolderCodeType::ResidentId, who.1).unwrap(),
         );
-        let made = account(&env, user, who, None).await;
+        let made = account(&env, user, who).await;
         // Kept sealed, opened for the account they belong to.
         let db = rusqlite::Connection::open(env.dir.path().join("elicense.db")).unwrap();
         let profile: String = db

@@ -17,7 +17,7 @@ use elicense_crypto::Alg;
 #[tokio::test]
 async fn sign_in_checks_the_password_and_usernames_are_unique() {
     let env = env().await;
-    let zhang = account(&env, "zhangwei", ZHANG, Some(COMPANY)).await;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
     let idp = LocalAccounts::new(&env.node);
     let client = ClientAddr::unknown();
     let got = idp
@@ -44,7 +44,6 @@ async fn sign_in_checks_the_password_and_usernames_are_unique() {
             password: "another-password".into(),
             name: "someone".into(),
             person: HolderCode::parse(HolderCodeType::ResidentId, LI.1).unwrap(),
-            enterprises: vec![],
         },
     )
     .await;
@@ -57,8 +56,8 @@ async fn a_holder_sees_own_and_company_licenses_and_nobody_else_does() {
     let own = issue_ok(&env, request(DRIVING, 0, Alg::Sm2)).await; // 张伟
     let company = issue_ok(&env, request(BUSINESS, 0, Alg::Sm2)).await; // 北京示例科技
     let other = issue_ok(&env, request(DRIVING, 1, Alg::Sm2)).await; // 李娜
-    let zhang = account(&env, "zhangwei", ZHANG, Some(COMPANY)).await;
-    let li = account(&env, "lina", LI, None).await;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
+    let li = account(&env, "lina", LI).await;
 
     let groups = licenses::list(&env.node, &zhang).await.unwrap();
     let seen: Vec<&str> = groups
@@ -90,11 +89,139 @@ async fn a_holder_sees_own_and_company_licenses_and_nobody_else_does() {
     );
 }
 
+/// The identity a session gives (what every request of the wallet asks for).
+async fn now_as(env: &Env, who: &elicense_app::wallet::Identity) -> elicense_app::wallet::Identity {
+    LocalAccounts::new(&env.node)
+        .identity(&who.account)
+        .await
+        .unwrap()
+        .expect("active")
+}
+
+fn change(fields: &[(&str, &str)], action: Action) -> ActionRequest {
+    let mut req = ActionRequest::new(action, "clerk");
+    req.reason = Some("法定代表人变更".into());
+    req.fields = fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    req
+}
+
+#[tokio::test]
+async fn the_legal_representative_is_whom_the_business_license_names_now() {
+    let env = env().await;
+    // 北京示例科技's business license names 张伟; its food license is another of its licenses.
+    let business = issue_ok(&env, request(BUSINESS, 0, Alg::Sm2))
+        .await
+        .identifier;
+    let food = issue_ok(&env, request(FOOD, 0, Alg::Sm2)).await.identifier;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
+    let li = account(&env, "lina", LI).await;
+    assert_eq!(zhang.enterprises.len(), 1, "{:?}", zhang.enterprises);
+    assert_eq!(zhang.enterprises[0].0.uscc, COMPANY.1);
+    assert_eq!(zhang.enterprises[0].0.name, COMPANY.0);
+    assert!(li.enterprises.is_empty());
+    let opened = licenses::open(&env.node, &zhang, &food).await.unwrap();
+    assert_eq!(
+        opened.access,
+        licenses::Access::Enterprise(COMPANY.0.into())
+    );
+    // The representative authorises an agent (代办) for the enterprise's matter.
+    let grant = agents::Grant {
+        agent_name: LI.0.into(),
+        agent_id: LI.1.into(),
+        matter: "food_delivery_platform".into(),
+        valid_from: T0 - 10,
+        valid_until: T0 + 86_400,
+    };
+    agents::authorize(&env.node, &zhang, &food, grant.clone())
+        .await
+        .unwrap();
+    assert!(licenses::open(&env.node, &li, &food).await.is_ok());
+    expect_code(
+        agents::authorize(&env.node, &li, &food, grant.clone()).await,
+        "wallet.agent_cannot_delegate",
+    );
+
+    // A change of representative on the license moves the right at once: the next request
+    // of 张伟's session no longer reaches the enterprise, 李娜's does.
+    let changed = apply(
+        &env.node,
+        &business,
+        change(
+            &[
+                ("legal_representative_id", LI.1),
+                ("legal_representative", LI.0),
+            ],
+            Action::Change,
+        ),
+    )
+    .await
+    .unwrap()
+    .successor
+    .unwrap()
+    .identifier;
+    let zhang = now_as(&env, &zhang).await;
+    let li = now_as(&env, &li).await;
+    assert!(zhang.enterprises.is_empty(), "{:?}", zhang.enterprises);
+    assert_eq!(li.enterprises.len(), 1);
+    for id in [&food, &changed] {
+        expect_code(
+            licenses::open(&env.node, &zhang, id).await,
+            "wallet.not_found",
+        );
+        let o = licenses::open(&env.node, &li, id).await.unwrap();
+        assert_eq!(o.access, licenses::Access::Enterprise(COMPANY.0.into()));
+    }
+    let seen: Vec<String> = licenses::list(&env.node, &zhang)
+        .await
+        .unwrap()
+        .iter()
+        .flat_map(|g| g.licenses.iter().map(|l| l.identifier.clone()))
+        .collect();
+    assert!(!seen.contains(&food.to_string()), "{seen:?}");
+
+    // Suspended, the license still names its representative; cancelled (注销), nobody.
+    apply(&env.node, &changed, change(&[], Action::Suspend))
+        .await
+        .unwrap();
+    assert_eq!(now_as(&env, &li).await.enterprises.len(), 1);
+    apply(&env.node, &changed, change(&[], Action::Reinstate))
+        .await
+        .unwrap();
+    apply(&env.node, &changed, change(&[], Action::Cancel))
+        .await
+        .unwrap();
+    let li = now_as(&env, &li).await;
+    assert!(li.enterprises.is_empty());
+    // What the enterprise granted through 张伟 is the enterprise's: 李娜 is its agent still
+    // (the representative of the day may withdraw it), no longer its representative.
+    let o = licenses::open(&env.node, &li, &food).await.unwrap();
+    assert!(
+        matches!(o.access, licenses::Access::Agent(_)),
+        "{:?}",
+        o.access
+    );
+    let wang = account(&env, "wangfang", ("王芳", "310104198012315019")).await;
+    expect_code(
+        licenses::open(&env.node, &wang, &food).await,
+        "wallet.not_found",
+    );
+    // Signing in gives the same answer as a session does.
+    let signed_in = LocalAccounts::new(&env.node)
+        .sign_in("lina", "lina-password", ClientAddr::unknown())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(signed_in.enterprises.is_empty());
+}
+
 #[tokio::test]
 async fn a_presentation_discloses_only_the_chosen_fields_and_expires_after_60_seconds() {
     let env = env().await;
     let lic = issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2)).await;
-    let zhang = account(&env, "zhangwei", ZHANG, None).await;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
     let device = Device::new();
     let shown = show(
         &env,
@@ -139,7 +266,7 @@ async fn a_presentation_discloses_only_the_chosen_fields_and_expires_after_60_se
 async fn a_revoked_license_presents_as_revoked_and_a_forged_signature_is_refused() {
     let env = env().await;
     let lic = issue_ok(&env, request(DRIVING, 0, Alg::Es256)).await;
-    let zhang = account(&env, "zhangwei", ZHANG, None).await;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
     let device = Device::new();
     let jkt = present::bind(&env.node, &zhang, &lic.identifier, &device.jwk())
         .await
@@ -215,8 +342,8 @@ async fn a_revoked_license_presents_as_revoked_and_a_forged_signature_is_refused
 async fn an_agent_sees_and_shows_only_what_the_matter_needs_until_withdrawn() {
     let env = env().await;
     let lic = issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2)).await;
-    let zhang = account(&env, "zhangwei", ZHANG, None).await;
-    let li = account(&env, "lina", LI, None).await;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
+    let li = account(&env, "lina", LI).await;
     let grant = age_check_grant_to_li();
     let view = agents::authorize(&env.node, &zhang, &lic.identifier, grant.clone())
         .await

@@ -14,6 +14,8 @@
 //! - A holder (or representative) sees the versions they held, and only those: a former
 //!   holder never reaches the new holder's version.
 //! - An agent never manages authorizations and never sees the holder's history of uses.
+//! - A representative is who the holder's license in force names ([`representation_holds`]),
+//!   never who an account declares.
 
 use std::fmt;
 
@@ -156,6 +158,20 @@ impl Refusal {
             Self::Superseded => "wallet.superseded",
             Self::AgentCannot => "wallet.agent_cannot_delegate",
         }
+    }
+}
+
+/// Whether a license version that names a legal representative (a `represents` data item)
+/// makes that person the holder's representative now: only a current version in force
+/// (valid, suspended, or past its validity and not yet renewed); a revoked, cancelled,
+/// withdrawn or superseded version names nobody. The representative of a holder is
+/// therefore the one its license names today: a change of representative on the license
+/// moves the right at once.
+pub fn representation_holds(status: crate::lifecycle::Status) -> bool {
+    use crate::lifecycle::Status::*;
+    match status {
+        Valid | Suspended | Expired => true,
+        Revoked | Cancelled | Withdrawn | Superseded => false,
     }
 }
 

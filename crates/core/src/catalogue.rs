@@ -254,6 +254,12 @@ impl LicenseType {
             .collect()
     }
 
+    /// The item that names the holder's legal representative (`represents = true`), if the
+    /// type has one.
+    pub fn representative_item(&self) -> Option<&DataItem> {
+        self.items.iter().find(|i| i.represents)
+    }
+
     /// The item with that claim name.
     pub fn item(&self, name: &str) -> Option<&DataItem> {
         self.items.iter().find(|i| i.name == name)

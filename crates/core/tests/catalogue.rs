@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use elicense_core::catalogue::Derived;
+use elicense_core::catalogue::{Derived, ItemType};
 use elicense_core::license::check_holder_items;
 use elicense_core::sample::{self, SAMPLE_TOML};
 use elicense_core::{
@@ -477,4 +477,45 @@ proptest::proptest! {
         let e = check_holder_items(&dl, &holder, &dl.validate(&f).unwrap()).unwrap_err();
         proptest::prop_assert_eq!(e.code(), "license.holder_mismatch");
     }
+}
+
+#[test]
+fn the_representative_item_is_declared_and_checked_at_load() {
+    let t = ty(sample::BUSINESS_LICENSE);
+    let rep = t
+        .representative_item()
+        .expect("the business license names one");
+    assert_eq!(rep.name, "legal_representative_id");
+    assert_eq!(rep.item_type, ItemType::ResidentId);
+    assert!(ty(sample::DRIVING_LICENSE).representative_item().is_none());
+    let item = "name = \"legal_representative_id\"\nlabel = \"法定代表人身份证件号码\"\ntype = \"resident_id\"\nmax_length = 18\nexample = \"11010519491231002X\"\nrepresents = true";
+    assert!(SAMPLE_TOML.contains(item));
+    let cases = [
+        // Not a resident ID.
+        (
+            item.to_owned(),
+            item.replacen("type = \"resident_id\"", "type = \"string\"", 1),
+            "needs a resident_id item",
+        ),
+        // Twice in one type.
+        (
+            item.to_owned(),
+            format!("{item}\n\n[[types.items]]\n{}", item.replacen("legal_representative_id", "deputy_id", 1)),
+            "already names the representative",
+        ),
+        // On a type whose holders are people.
+        (
+            "name = \"first_issue_date\"".to_owned(),
+            "name = \"holder_rep\"\nlabel = \"代表\"\ntype = \"resident_id\"\nexample = \"11010519491231002X\"\nrepresents = true\n\n[[types.items]]\nname = \"first_issue_date\"".to_owned(),
+            "holder_kind = \"049\"",
+        ),
+    ];
+    for (from, to, why) in cases {
+        assert!(SAMPLE_TOML.contains(&from), "{from}");
+        let e = Catalogue::from_toml_str(&SAMPLE_TOML.replacen(&from, &to, 1)).expect_err(&to);
+        assert_eq!(e.code(), "catalogue.invalid", "{to}: {e}");
+        assert!(e.to_string().contains(why), "{why}: {e}");
+    }
+    let json = serde_json::to_string(&Catalogue::sample()).unwrap();
+    assert_eq!(json.matches(r#""represents":true"#).count(), 1, "{json}");
 }

@@ -34,7 +34,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use common::*;
 use elicense_app::wallet::agents::{self, Grant};
 use elicense_app::wallet::{present, Identity};
-use elicense_core::sample::{BEIJING_SAMR, BEIJING_TRAFFIC_POLICE, BUSINESS_LICENSE};
+use elicense_core::sample::{
+    BEIJING_SAMR, BEIJING_TRAFFIC_POLICE, BUSINESS_LICENSE, SHANGHAI_SAMR,
+};
 use reqwest::Method;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -509,17 +511,26 @@ async fn browser(srv: &TestServer, user: &str) -> Credentials {
 async fn fixtures() -> Fixtures {
     let srv = TestServer::start().await;
     let node = srv.node.clone();
-    let holder = account(&srv, "zhangwei", CITIZEN, Some(NEW_OWNER)).await;
-    account(&srv, "lina", CITIZEN2, None).await;
-    account(&srv, "wangfang", WANG, Some(COMPANY)).await;
-    account(&srv, "chenming", CHEN, None).await;
-    account(&srv, "zhaolei", ZHAO, None).await;
-    account(&srv, "visitor", VISITOR, None).await;
+    let holder = account(&srv, "zhangwei", CITIZEN).await;
+    account(&srv, "lina", CITIZEN2).await;
+    account(&srv, "wangfang", WANG).await;
+    account(&srv, "chenming", CHEN).await;
+    account(&srv, "zhaolei", ZHAO).await;
+    account(&srv, "visitor", VISITOR).await;
 
-    // 王芳's company is issued the license and transfers it to 张伟's.
-    let req = srv
+    // 王芳's company is issued the license and transfers it to 张伟's; each license names
+    // its holder's legal representative. The company keeps a business license of another
+    // registry naming 王芳, so she stays its representative (the former holder).
+    let mut req = srv
         .issue_request(BUSINESS_LICENSE, BEIJING_SAMR, COMPANY, "sm2")
         .await;
+    req["fields"]["legal_representative"] = json!(WANG.0);
+    req["fields"]["legal_representative_id"] = json!(WANG.1);
+    let mut other = srv
+        .issue_request(BUSINESS_LICENSE, SHANGHAI_SAMR, COMPANY, "sm2")
+        .await;
+    other["fields"] = req["fields"].clone();
+    srv.issue(&other).await;
     let first = srv.issue(&req).await["identifier"]
         .as_str()
         .unwrap()
@@ -528,7 +539,9 @@ async fn fixtures() -> Fixtures {
         srv.post(&format!("/api/v1/licenses/{first}/actions"))
             .bearer_auth(srv.key(BEIJING_SAMR))
             .json(&json!({"action": "transfer", "reason": "股权转让",
-                "new_holder_name": NEW_OWNER.0, "new_holder_id": NEW_OWNER.1}))
+                "new_holder_name": NEW_OWNER.0, "new_holder_id": NEW_OWNER.1,
+                "fields": {"legal_representative": CITIZEN.0,
+                    "legal_representative_id": CITIZEN.1}}))
             .send()
             .await
             .unwrap(),
@@ -543,7 +556,9 @@ async fn fixtures() -> Fixtures {
     srv.issue(&srv.driving_request(CITIZEN2, "es256").await)
         .await;
 
-    // 张伟 authorizes 陈明 for the bank, 赵磊 for a tender.
+    // 张伟 (now the new holder's representative) authorizes 陈明 for the bank, 赵磊 for a
+    // tender.
+    let holder = now_as(&srv, &holder).await;
     let now = node.now();
     for (who, matter) in [(CHEN, MATTER), (ZHAO, "public_tender")] {
         agents::authorize(
@@ -748,7 +763,7 @@ impl Fixtures {
             }
             "accounts" => {
                 let user = format!("matrix{n}");
-                account(&self.srv, &user, VISITOR, None).await;
+                account(&self.srv, &user, VISITOR).await;
                 if action == "enabling" {
                     operator::set_account_disabled(node, &cli, &user, true)
                         .await

@@ -133,7 +133,7 @@ async fn a_holder_sees_at_home_the_license_another_province_issued_and_the_owner
     let (_hub, beijing, shanghai, id, _dir) = network().await;
 
     // Signed in at home (Shanghai), the citizen sees Beijing's license.
-    account(&shanghai, "zhangwei", CITIZEN, None).await;
+    account(&shanghai, "zhangwei", CITIZEN).await;
     let cookie = sign_in(&shanghai, "zhangwei").await;
     let (status, html) = page(&shanghai, "/wallet", Some(&cookie)).await;
     assert_eq!(status, StatusCode::OK);
@@ -156,7 +156,7 @@ async fn a_holder_sees_at_home_the_license_another_province_issued_and_the_owner
     assert_eq!(remote_views(&beijing, &id).await.len(), 1);
 
     // Another citizen at Shanghai sees nothing of it.
-    account(&shanghai, "lina", CITIZEN2, None).await;
+    account(&shanghai, "lina", CITIZEN2).await;
     let other = sign_in(&shanghai, "lina").await;
     let (_, html) = page(&shanghai, "/wallet", Some(&other)).await;
     assert!(!html.contains(&id), "{html}");

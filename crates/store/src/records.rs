@@ -103,6 +103,11 @@ pub struct LicenseRecord {
     /// End of validity as unix seconds, `None` for 长期 (long-term).
     pub valid_until: Option<i64>,
     pub updated_at: i64,
+    /// Keyed hash of the resident ID of the holder's legal representative (法定代表人), for
+    /// types with a `represents` item whose value is given: the person with this ID acts for
+    /// the holder while the version is current and in force.
+    #[serde(default)]
+    pub representative_key: Option<String>,
 }
 
 /// A lifecycle event or a use of a license.

@@ -62,6 +62,9 @@ pub trait LicenseStore: Send + Sync {
     async fn versions(&self, lineage: &str) -> Result<Vec<LicenseRecord>>;
     /// Licenses of one holder (by keyed hash), newest first.
     async fn by_holder(&self, holder_key: &str) -> Result<Vec<LicenseRecord>>;
+    /// The versions that are not superseded and name this keyed hash as the holder's legal
+    /// representative, newest first.
+    async fn represented_by(&self, representative_key: &str) -> Result<Vec<LicenseRecord>>;
     /// Identifiers of licenses in `valid` or `suspended` whose validity ended before `before`.
     async fn expiring(&self, before: i64, limit: u32) -> Result<Vec<String>>;
     /// Events of every version of a lineage, in order.

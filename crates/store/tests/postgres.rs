@@ -328,6 +328,9 @@ async fn hot_queries_use_indexes() {
             let id = format!("ID-{i}");
             let mut n = suite::new_license(&id, (1 + i / 1000, i % 1000));
             n.license.holder_key = format!("h{}", i / 4);
+            if i % 4 == 0 {
+                n.license.representative_key = Some(format!("r{}", i / 4));
+            }
             n.license.credential = credential.clone();
             // Events as large as real ones (detail, actor), so that a partition spans enough
             // pages for an index to pay (batched inserts pack pages densely).
@@ -354,6 +357,7 @@ async fn hot_queries_use_indexes() {
             "(ARRAY['ID-1234', 'ID-77', 'ID-none'])",
         ),
         ("by_holder", queries::BY_HOLDER, "('h77')"),
+        ("represented_by", queries::REPRESENTED_BY, "('r77')"),
         ("non_valid", queries::NON_VALID, "(2)"),
         ("expiring", queries::EXPIRING, "(10010, 10)"),
         ("events", queries::EVENTS, "('L-ID-1234')"),
@@ -673,7 +677,9 @@ async fn migration_14_adds_the_witness_tables() {
 const UNDO_OPERATOR: &str = "DROP TABLE operator_openings, operator_events, operator_keys;";
 
 /// What the trust-list migration (14) added, undone by hand.
-const UNDO_TRUST: &str = "DROP TABLE recognition_lists, trust_publication;
+const UNDO_TRUST: &str = "DROP INDEX licenses_representative;
+     ALTER TABLE licenses DROP COLUMN representative_key;
+     DROP TABLE recognition_lists, trust_publication;
      ALTER TABLE issuers DROP COLUMN successor, DROP COLUMN ended_at;
      DELETE FROM schema_migrations WHERE version >= 15;";
 

@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
+use elicense_core::holder::{HolderCode, HolderCodeType};
 use elicense_core::lifecycle::Status;
 use elicense_core::EventKind;
 use elicense_core::Identifier;
@@ -258,9 +259,17 @@ pub async fn list(node: &Arc<Node>, id: &Identity) -> Result<Option<RemoteWallet
             return Ok(Some(w.clone()));
         }
     }
-    let Some(codes) = identity::holder_codes(node, &id.account).await? else {
+    let Some(mut codes) = identity::holder_codes(node, &id.account).await? else {
         return Ok(None);
     };
+    // The person's own code, and those of the enterprises their licenses in force make them
+    // represent (an older account's declared enterprises, sealed after it, are not asked).
+    codes.truncate(1);
+    codes.extend(
+        id.enterprises
+            .iter()
+            .filter_map(|(e, _)| HolderCode::parse(HolderCodeType::Uscc, &e.uscc).ok()),
+    );
     let me = node.config.base_url.trim_end_matches('/').to_owned();
     let mut out = RemoteWallet::default();
     let key = match sync::holder_key(node).await {

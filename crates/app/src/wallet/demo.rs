@@ -1,5 +1,5 @@
 //! Demo holder accounts of `elicense demo`: two citizens, each the legal representative of a
-//! sample enterprise. Passwords are derived from the node's holder secret, so each demo node
+//! sample enterprise (its business license names them: `seed::example_fields`). Passwords are derived from the node's holder secret, so each demo node
 //! has its own and `elicense demo` can print them again on every start without storing them.
 
 use elicense_core::holder::{HolderCode, HolderCodeType};
@@ -7,10 +7,10 @@ use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
 
-use super::identity::{create_account, NewAccount};
+use super::identity::{create_account, represented, NewAccount};
 use crate::error::{ErrorKind, Result};
 use crate::node::Node;
-use crate::seed::{SAMPLE_CITIZENS, SAMPLE_ENTERPRISES};
+use crate::seed::SAMPLE_CITIZENS;
 
 /// A demo account as `elicense demo` prints it.
 #[derive(Debug, Clone, Serialize)]
@@ -21,8 +21,8 @@ pub struct DemoAccount {
     pub represents: Option<String>,
 }
 
-/// (username, index into SAMPLE_CITIZENS, index into SAMPLE_ENTERPRISES).
-const ACCOUNTS: [(&str, usize, usize); 2] = [("zhangwei", 0, 0), ("lina", 1, 1)];
+/// (username, index into SAMPLE_CITIZENS).
+const ACCOUNTS: [(&str, usize); 2] = [("zhangwei", 0), ("lina", 1)];
 
 fn password(node: &Node, username: &str) -> String {
     let mut m = Hmac::<Sha256>::new_from_slice(&node.config.holder_secret)
@@ -41,14 +41,12 @@ fn password(node: &Node, username: &str) -> String {
 /// Creates the demo accounts that do not exist yet; returns all of them with passwords.
 pub async fn seed_accounts(node: &Node) -> Result<Vec<DemoAccount>> {
     let mut out = Vec::new();
-    for (username, citizen, enterprise) in ACCOUNTS {
+    for (username, citizen) in ACCOUNTS {
         let (name, id) = SAMPLE_CITIZENS[citizen];
-        let (ename, uscc) = SAMPLE_ENTERPRISES[enterprise];
         let password = password(node, username);
         let person = HolderCode::parse(HolderCodeType::ResidentId, id)
             .map_err(crate::error::AppError::invalid)?;
-        let company = HolderCode::parse(HolderCodeType::Uscc, uscc)
-            .map_err(crate::error::AppError::invalid)?;
+        let person_key = node.holder_key(&person);
         let made = create_account(
             node,
             NewAccount {
@@ -56,7 +54,6 @@ pub async fn seed_accounts(node: &Node) -> Result<Vec<DemoAccount>> {
                 password: password.clone(),
                 name: name.into(),
                 person,
-                enterprises: vec![(ename.into(), company)],
             },
         )
         .await;
@@ -65,11 +62,17 @@ pub async fn seed_accounts(node: &Node) -> Result<Vec<DemoAccount>> {
             Err(e) if e.kind == ErrorKind::Conflict => {}
             Err(e) => return Err(e),
         }
+        // The enterprises whose business license on this node names the person.
+        let represents = represented(node.store.as_ref(), &person_key)
+            .await?
+            .into_iter()
+            .map(|(e, _)| e.name)
+            .next();
         out.push(DemoAccount {
             username: username.into(),
             password,
             name: name.into(),
-            represents: Some(ename.into()),
+            represents,
         });
     }
     Ok(out)

@@ -4,7 +4,10 @@
 //!
 //! Invariants: an [`Identity`] carries keyed hashes of holder codes, never the codes
 //! themselves (the person's ID number is kept masked, for display only); an account sees the
-//! licenses of its own holder code and of the enterprises it represents (法定代表人).
+//! licenses of its own holder code and of the enterprises it represents (法定代表人): those
+//! whose license in force names the person's resident ID as legal representative
+//! ([`represented`], asked at every sign-in and every request of a session, so a change of
+//! representative on the license moves the right at once).
 //! [`LocalAccounts`] checks a password only when the throttle lets the attempt through
 //! (`wallet::throttle`), through the bounded Argon2 queue (`wallet::hashing`), and records
 //! every failure on an existing account for its owner (`wallet::security`); a successful
@@ -48,7 +51,7 @@ pub struct Identity {
     pub person_masked: String,
     /// Keyed hash of the person's own holder code (authorizations name agents by it).
     pub person_key: String,
-    /// Enterprises the person represents, with the keyed hash of each USCC.
+    /// Enterprises the person represents, with the keyed hash of each USCC ([`represented`]).
     pub enterprises: Vec<(Enterprise, String)>,
 }
 
@@ -82,9 +85,10 @@ struct Profile {
     name: String,
     person_masked: String,
     person_key: String,
-    enterprises: Vec<(Enterprise, String)>,
-    /// The person's and the enterprises' holder codes, sealed ([`seal_codes`]): the home node
-    /// needs them to find the holder's licenses at other nodes (one wallet across regions).
+    /// The person's holder code, sealed ([`seal_codes`]): the home node
+    /// needs it to find the holder's licenses at other nodes (one wallet across regions).
+    /// Accounts made before representation came from licenses have their declared
+    /// enterprises' codes after it; only the first is used.
     /// Absent in accounts made before it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sealed_codes: Option<String>,
@@ -120,8 +124,8 @@ fn seal_codes(node: &Node, account: &str, codes: &[HolderCode]) -> Result<String
     Ok(elicense_crypto::b64::encode(&out))
 }
 
-/// The holder codes an account may see licenses of (the person's first, then each
-/// enterprise's), unsealed; `None` for an account made before they were kept, or an unknown
+/// The holder codes sealed in an account's profile (the person's first; an older account may
+/// have declared enterprises' after it, which nothing uses), unsealed; `None` for an account made before they were kept, or an unknown
 /// account. A seal that does not open is `store.corrupt`.
 pub async fn holder_codes(node: &Node, account: &str) -> Result<Option<Vec<HolderCode>>> {
     use aes_gcm::aead::{Aead, KeyInit, Payload};
@@ -186,20 +190,51 @@ impl LocalAccounts {
     }
 }
 
-fn identity_of(rec: AccountRecord) -> Result<Option<Identity>> {
+/// The identity of an active account: its profile, and the enterprises the person
+/// represents now ([`represented`]).
+async fn identity_of(store: &dyn Store, rec: AccountRecord) -> Result<Option<Identity>> {
     if rec.disabled_at.is_some() {
         return Ok(None);
     }
     let p: Profile = serde_json::from_str(&rec.profile)
         .map_err(|e| AppError::internal(format!("account profile: {e}")))?;
+    let enterprises = represented(store, &p.person_key).await?;
     Ok(Some(Identity {
         account: rec.id,
         username: rec.username,
         name: p.name,
         person_masked: p.person_masked,
         person_key: p.person_key,
-        enterprises: p.enterprises,
+        enterprises,
     }))
+}
+
+/// The enterprises whose license names the person (keyed hash of their resident ID) as legal
+/// representative, in a version that is current and in force
+/// (`elicense_core::agency::representation_holds`), each once, with the keyed hash of its
+/// USCC. Identity providers call it for every identity they give, so a change of
+/// representative, a revocation or a cancellation of the license takes the right away at the
+/// next request.
+pub async fn represented(store: &dyn Store, person_key: &str) -> Result<Vec<(Enterprise, String)>> {
+    let mut out: Vec<(Enterprise, String)> = Vec::new();
+    for rec in store.represented_by(person_key).await? {
+        let license = crate::stored::License::try_from(rec)?;
+        if !elicense_core::agency::representation_holds(license.status) {
+            continue;
+        }
+        if out.iter().any(|(_, k)| *k == license.record.holder_key) {
+            continue;
+        }
+        let holder = &license.meta.holder;
+        out.push((
+            Enterprise {
+                uscc: holder.code.value().to_owned(),
+                name: holder.name.clone(),
+            },
+            license.record.holder_key.clone(),
+        ));
+    }
+    Ok(out)
 }
 
 /// A hash to check against when the username is unknown, so that both paths cost the same.
@@ -230,7 +265,7 @@ impl IdentityProvider for LocalAccounts {
         let failed = match rec {
             Some(r) if ok && r.disabled_at.is_none() => {
                 self.throttle.succeeded(username);
-                return identity_of(r);
+                return identity_of(self.store.as_ref(), r).await;
             }
             Some(r) if ok => Some((r.id, FailureReason::AccountDisabled)),
             Some(r) => Some((r.id, FailureReason::BadPassword)),
@@ -245,7 +280,7 @@ impl IdentityProvider for LocalAccounts {
 
     async fn identity(&self, account: &str) -> Result<Option<Identity>> {
         match self.store.account(account).await? {
-            Some(r) => identity_of(r),
+            Some(r) => identity_of(self.store.as_ref(), r).await,
             None => Ok(None),
         }
     }
@@ -263,13 +298,13 @@ pub fn mask(code: &str) -> String {
     out
 }
 
-/// A new password account for a person, who may represent enterprises.
+/// A new password account for a person (who represents the enterprises whose licenses name
+/// them: [`represented`]).
 pub struct NewAccount {
     pub username: String,
     pub password: String,
     pub name: String,
     pub person: HolderCode,
-    pub enterprises: Vec<(String, HolderCode)>,
 }
 
 /// Creates a password account; a taken username is `account.username_taken`.
@@ -342,28 +377,12 @@ pub(crate) async fn account_record(
         ));
     }
     let person_key = node.holder_key(&a.person);
-    let enterprises = a
-        .enterprises
-        .iter()
-        .map(|(name, code)| {
-            (
-                Enterprise {
-                    uscc: code.value().to_owned(),
-                    name: name.clone(),
-                },
-                node.holder_key(code),
-            )
-        })
-        .collect::<Vec<_>>();
     let id = crate::wallet::random_id();
-    let codes: Vec<HolderCode> = std::iter::once(a.person.clone())
-        .chain(a.enterprises.iter().map(|(_, c)| c.clone()))
-        .collect();
+    let codes = [a.person.clone()];
     let profile = Profile {
         name: name.clone(),
         person_masked: mask(a.person.value()),
         person_key: person_key.clone(),
-        enterprises: enterprises.clone(),
         sealed_codes: Some(seal_codes(node, &id, &codes)?),
     };
     let rec = AccountRecord {
@@ -371,9 +390,7 @@ pub(crate) async fn account_record(
         username: username.clone(),
         password_hash: hash_off_thread(&a.password).await?,
         profile: serde_json::to_string(&profile).map_err(|e| AppError::internal(e.to_string()))?,
-        holder_keys: std::iter::once(person_key.clone())
-            .chain(enterprises.iter().map(|(_, k)| k.clone()))
-            .collect(),
+        holder_keys: vec![person_key.clone()],
         created_at: node.now(),
         disabled_at: None,
     };
@@ -382,8 +399,8 @@ pub(crate) async fn account_record(
         username,
         name,
         person_masked: profile.person_masked,
+        enterprises: represented(node.store.as_ref(), &person_key).await?,
         person_key,
-        enterprises,
     };
     Ok((rec, identity))
 }

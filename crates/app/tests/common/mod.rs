@@ -155,14 +155,9 @@ pub const ZHANG: (&str, &str) = ("张伟", "11010519491231002X");
 pub const LI: (&str, &str) = ("李娜", "110105200002290021");
 pub const COMPANY: (&str, &str) = ("北京示例科技有限公司", "91330000755918469E");
 
-/// A password account (`{user}-password`) for a person, optionally legal representative of
-/// one enterprise.
-pub async fn account(
-    env: &Env,
-    user: &str,
-    who: (&str, &str),
-    company: Option<(&str, &str)>,
-) -> Identity {
+/// A password account (`{user}-password`) for a person (the legal representative of the
+/// enterprises whose business license names their resident ID).
+pub async fn account(env: &Env, user: &str, who: (&str, &str)) -> Identity {
     create_account(
         &env.node,
         NewAccount {
@@ -170,14 +165,6 @@ pub async fn account(
             password: format!("{user}-password"),
             name: who.0.into(),
             person: HolderCode::parse(HolderCodeType::ResidentId, who.1).unwrap(),
-            enterprises: company
-                .map(|(n, c)| {
-                    vec![(
-                        n.to_string(),
-                        HolderCode::parse(HolderCodeType::Uscc, c).unwrap(),
-                    )]
-                })
-                .unwrap_or_default(),
         },
     )
     .await

@@ -37,7 +37,6 @@ pub async fn run(cmd: AccountCommand) -> i32 {
                     password: password.clone(),
                     name,
                     person,
-                    enterprises: vec![],
                 };
                 let (done, identity) =
                     operator::create_account(&node, &OperatorActor::Cli, account).await?;

@@ -181,7 +181,6 @@ pub async fn bench_sign_in(a: &BenchArgs) -> Result<Value, AppError> {
                 username: user,
                 name: "基准用户".into(),
                 person: resident_id(i)?,
-                enterprises: vec![],
             },
         )
         .await?;

@@ -140,6 +140,12 @@ pub struct DataItem {
     /// records; only for types whose holders have resident IDs (`holder_kind = "111"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub derives: Option<Derived>,
+    /// True for the resident ID of the holder's legal representative (法定代表人): the person
+    /// with this ID acts for the holder (sees its licenses, authorises agents) while the
+    /// license is in force. Only on a `resident_id` item of a type whose holders have USCCs
+    /// (`holder_kind = "049"`), at most one per type.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub represents: bool,
 }
 
 /// Compiles a catalogue pattern so that it must match the whole value.

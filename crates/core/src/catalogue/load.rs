@@ -92,12 +92,16 @@ fn check_type(ty: &LicenseType) -> Result<(), CatalogueError> {
     }
     let mut names = BTreeSet::new();
     let mut derived = BTreeSet::new();
+    let mut representative = None;
     for item in &ty.items {
         if !names.insert(item.name.as_str()) {
             return invalid(format!("item name {} is used twice", item.name));
         }
         if let Some(d) = item.derives {
             check_derived(ty, item, d, &mut derived)?;
+        }
+        if item.represents {
+            check_representative(ty, item, &mut representative)?;
         }
         check_item(item).map_err(|e| match e {
             CatalogueError::Invalid { message } => {
@@ -159,6 +163,33 @@ fn check_derived(
     if !seen.insert(d) {
         return Err(CatalogueError::invalid(format!(
             "item {}: another item already derives {what:?}",
+            item.name
+        )));
+    }
+    Ok(())
+}
+
+/// `represents`: a resident-ID item, holders with USCCs, one item per type.
+fn check_representative<'a>(
+    ty: &LicenseType,
+    item: &'a DataItem,
+    seen: &mut Option<&'a str>,
+) -> Result<(), CatalogueError> {
+    if ty.holder_kind != HolderCodeType::Uscc {
+        return Err(CatalogueError::invalid(format!(
+            "item {}: represents = true needs holders with USCCs (holder_kind = \"049\")",
+            item.name
+        )));
+    }
+    if item.item_type != ItemType::ResidentId {
+        return Err(CatalogueError::invalid(format!(
+            "item {}: represents = true needs a resident_id item",
+            item.name
+        )));
+    }
+    if let Some(other) = seen.replace(&item.name) {
+        return Err(CatalogueError::invalid(format!(
+            "item {}: item {other} already names the representative",
             item.name
         )));
     }

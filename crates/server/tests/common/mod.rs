@@ -279,17 +279,16 @@ pub fn problem_codes(verdict: &Value) -> Vec<String> {
 /// Wallet accounts `zhangwei` (张伟) and `lina` (李娜), password `<user>-password`.
 pub async fn with_accounts(srv: &TestServer) {
     for (user, who) in [("zhangwei", CITIZEN), ("lina", CITIZEN2)] {
-        account(srv, user, who, None).await;
+        account(srv, user, who).await;
     }
 }
 
-/// A password account (`{user}-password`) for a person, optionally legal representative of
-/// one enterprise (name, USCC).
+/// A password account (`{user}-password`) for a person (the legal representative of the
+/// enterprises whose business license names their resident ID).
 pub async fn account(
     srv: &TestServer,
     user: &str,
     who: (&str, &str),
-    enterprise: Option<(&str, &str)>,
 ) -> elicense_app::wallet::Identity {
     use elicense_app::wallet::identity::{create_account, NewAccount};
     use elicense_core::holder::{HolderCode, HolderCodeType};
@@ -300,18 +299,25 @@ pub async fn account(
             password: format!("{user}-password"),
             name: who.0.into(),
             person: HolderCode::parse(HolderCodeType::ResidentId, who.1).unwrap(),
-            enterprises: enterprise
-                .map(|(n, c)| {
-                    vec![(
-                        n.into(),
-                        HolderCode::parse(HolderCodeType::Uscc, c).unwrap(),
-                    )]
-                })
-                .unwrap_or_default(),
         },
     )
     .await
     .unwrap()
+}
+
+/// The identity `who`'s session gives now (the enterprises their licenses in force make them
+/// represent are read at each request).
+#[allow(dead_code)]
+pub async fn now_as(
+    srv: &TestServer,
+    who: &elicense_app::wallet::Identity,
+) -> elicense_app::wallet::Identity {
+    use elicense_app::wallet::IdentityProvider;
+    elicense_app::wallet::LocalAccounts::new(&srv.node)
+        .identity(&who.account)
+        .await
+        .unwrap()
+        .expect("an active account")
 }
 
 /// POSTs JSON as the signed-in holder's browser does: the session cookie and its CSRF token.

@@ -225,6 +225,10 @@ async fn insert_arrays(tx: &Transaction<'_>, news: &[&NewLicense]) -> Result<Vec
     let issued: Vec<i64> = ls.clone().map(|l| l.issued_at).collect();
     let until: Vec<Option<i64>> = ls.clone().map(|l| l.valid_until).collect();
     let updated: Vec<i64> = ls.clone().map(|l| l.updated_at).collect();
+    let representatives: Vec<Option<&str>> = ls
+        .clone()
+        .map(|l| l.representative_key.as_deref())
+        .collect();
     let st = tx
         .prepare_cached(concat!(
             "INSERT INTO licenses (",
@@ -232,7 +236,8 @@ async fn insert_arrays(tx: &Transaction<'_>, news: &[&NewLicense]) -> Result<Vec
             ") SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], \
                  $5::bigint[], $6::text[], $7::text[], $8::text[], $9::smallint[], \
                  $10::boolean[], $11::text[], $12::text[], $13::text[], $14::text[], \
-                 $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[])"
+                 $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[], \
+                 $20::text[])"
         ))
         .await?;
     tx.execute(
@@ -257,6 +262,7 @@ async fn insert_arrays(tx: &Transaction<'_>, news: &[&NewLicense]) -> Result<Vec
             &issued,
             &until,
             &updated,
+            &representatives,
         ],
     )
     .await?;
@@ -342,7 +348,7 @@ async fn insert_values(tx: &Transaction<'_>, news: &[&NewLicense]) -> Result<Vec
         .iter()
         .map(|x| i16::from(x.license.status_value))
         .collect();
-    let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(n * 19);
+    let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(n * 20);
     for ((x, k), v) in news.iter().zip(&nums).zip(&values) {
         let l = &x.license;
         params.extend_from_slice(&[
@@ -365,6 +371,7 @@ async fn insert_values(tx: &Transaction<'_>, news: &[&NewLicense]) -> Result<Vec
             &l.issued_at,
             &l.valid_until,
             &l.updated_at,
+            &l.representative_key,
         ]);
     }
     let sql = format!(
@@ -376,7 +383,7 @@ async fn insert_values(tx: &Transaction<'_>, news: &[&NewLicense]) -> Result<Vec
         values_of(&[
             "text", "text", "bigint", "text", "bigint", "text", "text", "text", "smallint",
             "boolean", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint",
-            "bigint",
+            "bigint", "text",
         ])
     );
     tx.execute(sql.as_str(), &params).await?;

@@ -77,7 +77,7 @@ async fn insert_license(tx: &Transaction<'_>, l: &LicenseRecord) -> Result<()> {
             "INSERT INTO licenses (",
             license_columns!(""),
             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $17, $18, $19)"
+             $17, $18, $19, $20)"
         ))
         .await?;
     tx.execute(
@@ -102,6 +102,7 @@ async fn insert_license(tx: &Transaction<'_>, l: &LicenseRecord) -> Result<()> {
             &l.issued_at,
             &l.valid_until,
             &l.updated_at,
+            &l.representative_key,
         ],
     )
     .await
@@ -516,6 +517,15 @@ impl LicenseStore for PgStore {
         let client = self.client().await?;
         let st = client.prepare_cached(queries::BY_HOLDER).await?;
         rows::all(&client.query(&st, &[&holder_key]).await?, rows::license)
+    }
+
+    async fn represented_by(&self, representative_key: &str) -> Result<Vec<LicenseRecord>> {
+        let client = self.client().await?;
+        let st = client.prepare_cached(queries::REPRESENTED_BY).await?;
+        rows::all(
+            &client.query(&st, &[&representative_key]).await?,
+            rows::license,
+        )
     }
 
     async fn expiring(&self, before: i64, limit: u32) -> Result<Vec<String>> {

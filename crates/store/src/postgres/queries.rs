@@ -41,7 +41,9 @@ macro_rules! license_columns {
             $p,
             "valid_until, ",
             $p,
-            "updated_at"
+            "updated_at, ",
+            $p,
+            "representative_key"
         )
     };
 }
@@ -117,6 +119,15 @@ pub const BY_HOLDER: &str = concat!(
     "SELECT ",
     license_columns!(""),
     " FROM licenses WHERE holder_key = $1 ORDER BY issued_at DESC, identifier"
+);
+
+/// Versions naming a legal representative (`$1` keyed hash) that are not superseded, newest
+/// first.
+pub const REPRESENTED_BY: &str = concat!(
+    "SELECT ",
+    license_columns!(""),
+    " FROM licenses WHERE representative_key = $1 AND status <> 'superseded' \
+     ORDER BY issued_at DESC, identifier"
 );
 
 /// Non-valid slots of one status list (`$1` bigint).

@@ -58,6 +58,7 @@ pub fn license(r: &Row) -> Result<LicenseRecord> {
         issued_at: get(r, 16)?,
         valid_until: get(r, 17)?,
         updated_at: get(r, 18)?,
+        representative_key: get(r, 19)?,
     })
 }
 

@@ -154,6 +154,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     FEDERATION,
     WITNESS,
     TRUST,
+    REPRESENTATIVES,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -469,6 +470,16 @@ CREATE TABLE recognition_lists (
     updated_at bigint NOT NULL
 );
 CREATE TABLE trust_publication (id integer PRIMARY KEY CHECK (id = 1), seq bigint NOT NULL);
+"#;
+
+/// Migration 16: the legal representative of an enterprise holder (keyed hash of their
+/// resident ID) on each license version, found by `represented_by` (an index per partition;
+/// on a distributed province store a query to every shard: it runs at sign-in, not per
+/// verification).
+const REPRESENTATIVES: &str = r#"
+ALTER TABLE licenses ADD COLUMN representative_key text;
+CREATE INDEX licenses_representative ON licenses (representative_key)
+    WHERE representative_key IS NOT NULL;
 "#;
 
 const MIGRATION_LOCK: i32 = 0x454c_0001;

@@ -11,7 +11,7 @@ use crate::traits::*;
 
 const LICENSE_COLUMNS: &str = "identifier, lineage, version, type_code, catalogue_version, \
     issuer, holder_key, status, status_value, pledged, meta, credential, alg, kid, status_list, \
-    status_idx, issued_at, valid_until, updated_at";
+    status_idx, issued_at, valid_until, updated_at, representative_key";
 
 fn license_from_row(r: &Row<'_>) -> rusqlite::Result<LicenseRecord> {
     Ok(LicenseRecord {
@@ -34,6 +34,7 @@ fn license_from_row(r: &Row<'_>) -> rusqlite::Result<LicenseRecord> {
         issued_at: r.get(16)?,
         valid_until: r.get(17)?,
         updated_at: r.get(18)?,
+        representative_key: r.get(19)?,
     })
 }
 
@@ -90,7 +91,8 @@ fn import_row_from_row(r: &Row<'_>) -> rusqlite::Result<ImportRowRecord> {
 fn insert_license(conn: &Connection, l: &LicenseRecord) -> Result<()> {
     let sql = format!(
         "INSERT INTO licenses ({LICENSE_COLUMNS}) VALUES \
-         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
+         ?20)"
     );
     conn.prepare_cached(&sql)?
         .execute(params![
@@ -113,6 +115,7 @@ fn insert_license(conn: &Connection, l: &LicenseRecord) -> Result<()> {
             l.issued_at,
             l.valid_until,
             l.updated_at,
+            l.representative_key,
         ])
         .map_err(|e| match StoreError::from(e) {
             StoreError::Duplicate(_) => {
@@ -587,6 +590,19 @@ impl LicenseStore for SqliteStore {
             let mut st = conn.prepare_cached(&format!(
                 "SELECT {LICENSE_COLUMNS} FROM licenses WHERE holder_key = ?1 \
                  ORDER BY issued_at DESC, identifier"
+            ))?;
+            let rows = st.query_map(params![key], license_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn represented_by(&self, representative_key: &str) -> Result<Vec<LicenseRecord>> {
+        let key = representative_key.to_owned();
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(&format!(
+                "SELECT {LICENSE_COLUMNS} FROM licenses WHERE representative_key = ?1 \
+                 AND status <> 'superseded' ORDER BY issued_at DESC, identifier"
             ))?;
             let rows = st.query_map(params![key], license_from_row)?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)

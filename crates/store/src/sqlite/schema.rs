@@ -241,6 +241,13 @@ CREATE TABLE recognition_lists (
 ) WITHOUT ROWID;
 CREATE TABLE trust_publication (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
 "#,
+    // The legal representative of an enterprise holder (keyed hash of their resident ID),
+    // found by `represented_by`.
+    r#"
+ALTER TABLE licenses ADD COLUMN representative_key TEXT;
+CREATE INDEX licenses_representative ON licenses (representative_key)
+    WHERE representative_key IS NOT NULL;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -43,6 +43,7 @@ pub fn license(
         issued_at: 100,
         valid_until: Some(1_000),
         updated_at: 100,
+        representative_key: None,
     }
 }
 
@@ -372,8 +373,23 @@ pub async fn queries(s: &dyn Store) {
     b.license.holder_key = "h2".into();
     b.license.valid_until = None;
     b.license.meta = r#"{"n":"Q2"}"#.into();
+    a.license.representative_key = Some("r1".into());
     s.insert(a).await.unwrap();
     s.insert(b).await.unwrap();
+    // A superseded version names its representative no more.
+    let mut old = new_license("Q4", (3, 3));
+    old.license.representative_key = Some("r1".into());
+    old.license.status = "superseded".into();
+    s.insert(old).await.unwrap();
+    let reps = s.represented_by("r1").await.unwrap();
+    assert_eq!(reps.len(), 1, "{reps:?}");
+    assert_eq!(reps[0].identifier, "Q1");
+    assert_eq!(reps[0].representative_key.as_deref(), Some("r1"));
+    assert!(s.represented_by("h1").await.unwrap().is_empty());
+    assert_eq!(
+        s.license("Q2").await.unwrap().unwrap().representative_key,
+        None
+    );
     assert_eq!(s.expiring(60, 10).await.unwrap(), vec!["Q1".to_string()]);
     assert!(s.expiring(40, 10).await.unwrap().is_empty());
     assert_eq!(s.by_holder("h2").await.unwrap().len(), 1);

@@ -100,7 +100,6 @@ pub async fn create(
         password,
         name: req.name,
         person,
-        enterprises: vec![],
     };
     let (done, identity) = operator::create_account(&s.node, &actor, account).await?;
     Ok((
