@@ -30,6 +30,7 @@ async fn a_bag_with_uses_carries_their_openings_and_checks_offline() {
     )
     .await
     .unwrap();
+    clerk(&env, &hotel).await;
     institutions::ask(
         &env.node,
         &hotel,
@@ -38,7 +39,7 @@ async fn a_bag_with_uses_carries_their_openings_and_checks_offline() {
             holder_id: ZHANG.1.into(),
             holder_name: Some(ZHANG.0.into()),
             purpose: PURPOSE.into(),
-            staff: "前台 02".into(),
+            staff: CLERK.into(),
             keep_days: Some(7),
         },
     )

@@ -23,7 +23,7 @@ const BANK: &str = "91110105MA01B2C3DL";
 const HOTEL: &str = "91310101MA1FPX0Q1Y";
 
 async fn register(env: &Env, code: &str, name: &str, matters: &[&str]) -> InstitutionRecord {
-    institutions::register(
+    let inst = institutions::register(
         &env.node,
         NewInstitution {
             code: code.into(),
@@ -33,7 +33,9 @@ async fn register(env: &Env, code: &str, name: &str, matters: &[&str]) -> Instit
         },
     )
     .await
-    .expect("register")
+    .expect("register");
+    clerk(env, &inst).await;
+    inst
 }
 
 async fn bank(env: &Env) -> InstitutionRecord {
@@ -56,7 +58,7 @@ fn ask(matter: &str, holder_id: &str) -> Ask {
         holder_id: holder_id.into(),
         holder_name: None,
         purpose: "办理业务".into(),
-        staff: "柜员 001".into(),
+        staff: CLERK.into(),
         keep_days: None,
     }
 }
@@ -244,7 +246,10 @@ async fn a_matter_with_a_legal_basis_gets_its_annotated_copy_at_once() {
     let ann = verdict.annotation.expect("annotation claim");
     assert_eq!(ann["institution"]["code"], HOTEL);
     assert_eq!(ann["matter"]["code"], "hotel_check_in");
-    assert_eq!(ann["staff"], "柜员 001");
+    assert_eq!(
+        ann["staff"], "柜员 李明（clerk）",
+        "the registered staff member"
+    );
     assert_eq!(ann["share"], v.id.as_str());
 
     // The history names the query and the copy, by the institution, each in the signed log.
@@ -443,6 +448,13 @@ async fn bad_requests_are_refused_with_their_code_and_store_nothing() {
                 ..hotel_ask(ZHANG)
             },
             "share.missing_purpose",
+        ),
+        (
+            Ask {
+                staff: "柜员 001".into(),
+                ..hotel_ask(ZHANG)
+            },
+            "share.unknown_staff",
         ),
         (
             Ask {
@@ -885,4 +897,104 @@ async fn a_busy_hotel_under_the_default_limits_is_never_held_back() {
         }
     }
     assert!(env.node.share_guard.alerts().is_empty());
+}
+
+#[tokio::test]
+async fn staff_ask_only_for_their_matters_while_enabled() {
+    use elicense_app::institutions::staff::{self, StaffInput};
+    let env = env().await;
+    issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2)).await; // 张伟
+    let h = hotel(&env).await;
+    let night = |matters: &[&str]| StaffInput {
+        name: "夜班 孙七".into(),
+        matters: matters.iter().map(|m| m.to_string()).collect(),
+    };
+    // The administrator assigns matters of the institution's scope only.
+    expect_code(
+        staff::put(&env.node, &h, "night", night(&["bank_account_opening"])).await,
+        "staff.out_of_scope",
+    );
+    expect_code(
+        staff::put(&env.node, &h, "night", night(&[])).await,
+        "staff.no_matters",
+    );
+    expect_code(
+        staff::put(&env.node, &h, "Night Shift", night(&["age_check"])).await,
+        "staff.bad_username",
+    );
+    let made = staff::put(&env.node, &h, "night", night(&["age_check"]))
+        .await
+        .unwrap();
+    assert_eq!(made.matters, ["age_check"]);
+    let as_night = Ask {
+        staff: "night".into(),
+        ..hotel_ask(ZHANG)
+    };
+    // Another institution's staff member is nobody here.
+    let b = bank(&env).await;
+    expect_code(
+        institutions::ask(
+            &env.node,
+            &b,
+            Ask {
+                matter: "bank_account_opening".into(),
+                ..as_night.clone()
+            },
+        )
+        .await,
+        "share.unknown_staff",
+    );
+    // A matter not assigned to them: refused, nothing recorded.
+    expect_code(
+        institutions::ask(&env.node, &h, as_night.clone()).await,
+        "share.staff_not_assigned",
+    );
+    assert!(institutions::of_institution(&env.node, &h, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // Assigned, they may; disabled, they may not; enabled again, they may.
+    staff::put(
+        &env.node,
+        &h,
+        "night",
+        night(&["age_check", "hotel_check_in"]),
+    )
+    .await
+    .unwrap();
+    let asked = institutions::ask(&env.node, &h, as_night.clone())
+        .await
+        .unwrap();
+    assert_eq!(asked.staff, "夜班 孙七（night）");
+    let off = staff::set_disabled(&env.node, &h, "night", true)
+        .await
+        .unwrap();
+    assert!(off.disabled_at.is_some());
+    // Re-registering keeps them disabled.
+    staff::put(&env.node, &h, "night", night(&["hotel_check_in"]))
+        .await
+        .unwrap();
+    expect_code(
+        institutions::ask(&env.node, &h, as_night.clone()).await,
+        "share.staff_disabled",
+    );
+    staff::set_disabled(&env.node, &h, "night", false)
+        .await
+        .unwrap();
+    institutions::ask(&env.node, &h, as_night).await.unwrap();
+    expect_code(
+        staff::set_disabled(&env.node, &h, "nobody", true).await,
+        "staff.not_found",
+    );
+    let all = staff::list(&env.node, &h).await.unwrap();
+    let names: Vec<&str> = all.iter().map(|s| s.username.as_str()).collect();
+    assert_eq!(names, [CLERK, "night"]);
+    // The holder's history names the registered staff member.
+    let zhang = account(&env, "zhangwei", ZHANG).await;
+    let mine = institutions::for_holder(&env.node, &zhang).await.unwrap();
+    assert!(
+        mine.iter().all(|r| r.staff == "夜班 孙七（night）"),
+        "{mine:?}"
+    );
+    assert_eq!(mine.len(), 2);
 }

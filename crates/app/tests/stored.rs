@@ -107,6 +107,7 @@ async fn a_request_with_an_unknown_state_basis_or_identifier_is_corrupt() {
     )
     .await
     .expect("register");
+    clerk(&env, &inst).await;
     for (n, set) in [
         "state = 'limbo'",
         "basis = 'whim'",
@@ -126,7 +127,7 @@ async fn a_request_with_an_unknown_state_basis_or_identifier_is_corrupt() {
                 holder_id: code.into(),
                 holder_name: Some(name.into()),
                 purpose: "入住登记".into(),
-                staff: "前台 01".into(),
+                staff: CLERK.into(),
                 keep_days: None,
             },
         )

@@ -61,7 +61,7 @@ async fn share_status(url: &str, key: &str) -> reqwest::StatusCode {
         .post(format!("{url}/api/v1/shares"))
         .bearer_auth(key)
         .json(&json!({"matter": "car_rental", "holder_id": resident_id(0),
-                      "purpose": "租车", "staff": "柜台"}))
+                      "purpose": "租车", "staff": "clerk"}))
         .send()
         .await
         .unwrap()
@@ -89,6 +89,20 @@ async fn operator_commands_act_on_a_running_node_and_are_logged() {
     let inst_key = out.json()["api_key"].as_str().unwrap().to_owned();
     let server = Server::serve(&d, port, "serve-operator");
     assert_eq!(issue_http(&url, &issuer_key, 2).await, 201);
+    // The institution's administrator registers the staff member who asks.
+    let staff = reqwest::Client::new()
+        .put(format!("{url}/api/v1/staff/clerk"))
+        .bearer_auth(&inst_key)
+        .json(&json!({"name": "柜台 李明", "matters": ["car_rental"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(staff.status(), 200);
+    assert_eq!(
+        share_status(&url, &inst_key).await,
+        202,
+        "asks; waits for the holder"
+    );
 
     // Bad input: stable codes, nothing written.
     fails_with(

@@ -13,6 +13,8 @@
 //! - A request that needs consent is pending until the holder consents or refuses, or until
 //!   it lapses at its deadline; a lapsed request is `Expired` and accepts no decision.
 //! - Granted, refused and expired are final.
+//! - A request is made by a registered staff member of the institution, for a matter assigned
+//!   to them, while they are not disabled ([`Staff::may_ask`]).
 
 use std::fmt;
 
@@ -112,6 +114,12 @@ pub enum ShareError {
     /// A request under a legal basis that does not name the holder.
     #[error("a request under a legal basis must name the holder (holder_name)")]
     NameRequired,
+    /// The staff member asking was disabled by the institution.
+    #[error("this staff member is disabled")]
+    StaffDisabled,
+    /// The matter is not assigned to the staff member asking.
+    #[error("the matter is not assigned to this staff member")]
+    StaffNotAssigned,
 }
 
 impl ErrorCode for ShareError {
@@ -119,7 +127,31 @@ impl ErrorCode for ShareError {
         match self {
             Self::Decided(_) => "share.decided",
             Self::NameRequired => "share.holder_name_required",
+            Self::StaffDisabled => "share.staff_disabled",
+            Self::StaffNotAssigned => "share.staff_not_assigned",
         }
+    }
+}
+
+/// A staff member of an institution as the decision needs them.
+#[derive(Debug, Clone, Copy)]
+pub struct Staff<'a> {
+    /// The matters assigned to them.
+    pub matters: &'a [String],
+    pub disabled: bool,
+}
+
+impl Staff<'_> {
+    /// Whether they may ask for `matter`: not when disabled (`share.staff_disabled`), nor for
+    /// a matter not assigned to them (`share.staff_not_assigned`).
+    pub fn may_ask(self, matter: &str) -> Result<(), ShareError> {
+        if self.disabled {
+            return Err(ShareError::StaffDisabled);
+        }
+        if !self.matters.iter().any(|m| m == matter) {
+            return Err(ShareError::StaffNotAssigned);
+        }
+        Ok(())
     }
 }
 

@@ -289,6 +289,24 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
             institution_api(E::Shows, E::Hides),
         ),
         (M::GET, "/api/v1/shares/{id}", institution_api(OK, NO_SHARE)),
+        // Each institution keeps its own staff: the hotel has no `banker`, and may not
+        // assign the bank's matter.
+        (M::GET, "/api/v1/staff", institution_api(OK, OK)),
+        (
+            M::PUT,
+            "/api/v1/staff/{username}",
+            institution_api(OK, E::No(403, "staff.out_of_scope")),
+        ),
+        (
+            M::POST,
+            "/api/v1/staff/{username}/disabling",
+            institution_api(OK, E::No(404, "staff.not_found")),
+        ),
+        (
+            M::POST,
+            "/api/v1/staff/{username}/enabling",
+            institution_api(OK, E::No(404, "staff.not_found")),
+        ),
         (
             M::GET,
             "/api/v1/shares/{id}/face/{format}",
@@ -484,7 +502,7 @@ async fn ask_bank(srv: &TestServer, key: &str) -> (StatusCode, Value) {
         srv.post("/api/v1/shares")
             .bearer_auth(key)
             .json(&json!({"matter": MATTER, "holder_id": NEW_OWNER.1,
-                "purpose": "开户审核", "staff": "柜员 7"}))
+                "purpose": "开户审核", "staff": "clerk"}))
             .send()
             .await
             .unwrap(),
@@ -574,6 +592,18 @@ async fn fixtures() -> Fixtures {
     // The bank asks, 张伟 consents; the hotel's business is not this license.
     let bank_key = institution(&srv, BANK, "示例银行", MATTER).await;
     let hotel_key = institution(&srv, HOTEL, "示例酒店", "hotel_check_in").await;
+    let bank = node.store.institution(BANK).await.unwrap().unwrap();
+    elicense_app::institutions::staff::put(
+        &node,
+        &bank,
+        "banker",
+        elicense_app::institutions::staff::StaffInput {
+            name: "客户经理 周八".into(),
+            matters: vec![MATTER.into()],
+        },
+    )
+    .await
+    .unwrap();
     let (status, asked) = ask_bank(&srv, &bank_key).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{asked}");
     let share = asked["id"].as_str().unwrap().to_owned();
@@ -728,7 +758,8 @@ impl Fixtures {
             .replace("{uscc}", BEIJING_SAMR)
             .replace("{code}", BUSINESS_LICENSE)
             .replace("{token}", &self.face_token)
-            .replace("{id}", &id);
+            .replace("{id}", &id)
+            .replace("{username}", "banker");
         format!("{filled}{query}")
     }
 
@@ -823,7 +854,7 @@ impl Fixtures {
                 Body::Json(json!({"action": "annual_inspection"}))
             }
             ("POST", "/api/v1/shares") => Body::Json(json!({"matter": MATTER,
-                "holder_id": NEW_OWNER.1, "purpose": "开户审核", "staff": "柜员 7"})),
+                "holder_id": NEW_OWNER.1, "purpose": "开户审核", "staff": "clerk"})),
             ("POST", "/api/v1/verifications") => Body::Credential(self.credential.clone()),
             ("POST", t) if t == format!("{lic}/binding") => {
                 Body::Json(json!({"jwk": Device::new().jwk()}))
@@ -869,6 +900,9 @@ impl Fixtures {
                 Body::Json(json!({"url": "http://127.0.0.1:9/"}))
             }
             ("POST", "/federation/v1/sync") => Body::Json(json!({})),
+            ("PUT", "/api/v1/staff/{username}") => {
+                Body::Json(json!({"name": "客户经理 周八", "matters": [MATTER]}))
+            }
             ("POST", "/api/v1/operator/accounts") => {
                 static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
                 let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -690,12 +690,13 @@ async fn sharing_requests(srv: &TestServer) -> String {
     )
     .await
     .unwrap();
+    common::clerk(srv, &inst).await;
     let ask = || Ask {
         matter: "car_rental".into(),
         holder_id: CITIZEN.1.into(),
         holder_name: None,
         purpose: "租车合同".into(),
-        staff: "门店 3".into(),
+        staff: "clerk".into(),
         keep_days: None,
     };
     institutions::ask(&srv.node, &inst, ask()).await.unwrap();
@@ -726,12 +727,13 @@ async fn sharing_requests(srv: &TestServer) -> String {
     )
     .await
     .unwrap();
+    common::clerk(srv, &hotel).await;
     let check_in = |name: Option<&str>| Ask {
         matter: "hotel_check_in".into(),
         holder_id: CITIZEN.1.into(),
         holder_name: name.map(str::to_owned),
         purpose: "入住登记".into(),
-        staff: "前台 1".into(),
+        staff: "clerk".into(),
         keep_days: None,
     };
     let refused = institutions::ask(&srv.node, &hotel, check_in(None)).await;

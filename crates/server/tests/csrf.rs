@@ -22,7 +22,7 @@ async fn pending_request(srv: &TestServer) -> (String, String) {
         srv.post("/api/v1/shares")
             .bearer_auth(&key)
             .json(&json!({"matter": "car_rental", "holder_id": CITIZEN.1,
-                          "purpose": "租车合同", "staff": "门店 3"}))
+                          "purpose": "租车合同", "staff": "clerk"}))
             .send()
             .await
             .unwrap(),

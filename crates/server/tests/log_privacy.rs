@@ -24,6 +24,7 @@ const RENTAL: &str = "91110105MA01B2C3DL";
 const RENTAL_NAME: &str = "示例汽车租赁有限公司";
 const PURPOSE: &str = "租车合同 A-17 押金核对";
 const STAFF: &str = "门店3号柜台王五";
+const STAFF_USER: &str = "wangwu.store3";
 const REASON: &str = "酒后驾驶 (2026)京0105行罚字第123号";
 
 async fn get_json(srv: &TestServer, path: &str, cookie: Option<&str>) -> (StatusCode, Value) {
@@ -88,13 +89,23 @@ async fn scenario(srv: &TestServer) -> (String, String) {
     let (inst_key, _) = institutions::create_key(&srv.node, RENTAL, "test")
         .await
         .unwrap();
+    let (status, _) = read(
+        srv.put(&format!("/api/v1/staff/{STAFF_USER}"))
+            .bearer_auth(&inst_key)
+            .json(&json!({"name": STAFF, "matters": ["car_rental"]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
 
     // The institution asks, with its purpose; the holder consents.
     let (status, pending) = read(
         srv.post("/api/v1/shares")
             .bearer_auth(&inst_key)
             .json(&json!({"matter": "car_rental", "holder_id": CITIZEN.1,
-                "purpose": PURPOSE, "staff": STAFF}))
+                "purpose": PURPOSE, "staff": STAFF_USER}))
             .send()
             .await
             .unwrap(),
@@ -170,6 +181,7 @@ async fn no_public_tile_shows_who_used_a_license_or_why() {
         RENTAL_NAME,
         PURPOSE,
         STAFF,
+        STAFF_USER,
         REASON,
         "酒后驾驶",
         CITIZEN.0,

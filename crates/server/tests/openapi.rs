@@ -7,7 +7,7 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 58] = [
+const ROUTES: [(&str, &str); 62] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
@@ -45,6 +45,10 @@ const ROUTES: [(&str, &str); 58] = [
     ("/api/v1/shares", "post"),
     ("/api/v1/shares", "get"),
     ("/api/v1/shares/{id}", "get"),
+    ("/api/v1/staff", "get"),
+    ("/api/v1/staff/{username}", "put"),
+    ("/api/v1/staff/{username}/disabling", "post"),
+    ("/api/v1/staff/{username}/enabling", "post"),
     ("/api/v1/shares/{id}/face/{format}", "get"),
     ("/api/v1/operator/api-keys/{id}/revocation", "post"),
     ("/api/v1/operator/institutions/{code}/disabling", "post"),

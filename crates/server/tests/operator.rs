@@ -292,7 +292,8 @@ async fn institutions_and_accounts_disabled_and_enabled_over_http() {
     let key = operator_key(&srv).await;
     let inst_key = institution(&srv, BANK, "银行", "car_rental").await;
     srv.issue_driving("es256").await;
-    let ask = json!({"matter": "car_rental", "holder_id": CITIZEN.1, "purpose": "p", "staff": "s"});
+    let ask =
+        json!({"matter": "car_rental", "holder_id": CITIZEN.1, "purpose": "p", "staff": "clerk"});
     let asked = ask_share(&srv, &inst_key, &ask).await;
     assert!(
         asked.status().is_success(),

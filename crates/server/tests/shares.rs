@@ -58,12 +58,12 @@ async fn issue_resident_id(srv: &TestServer, holder: (&str, &str)) {
 /// A hotel check-in (legal basis) naming `holder`.
 fn hotel_ask(holder: (&str, &str)) -> Value {
     json!({"matter": "hotel_check_in", "holder_id": holder.1, "holder_name": holder.0,
-           "purpose": "入住登记", "staff": "前台 1"})
+           "purpose": "入住登记", "staff": "clerk"})
 }
 
 fn rental_ask() -> Value {
     json!({"matter": "car_rental", "holder_id": CITIZEN.1, "purpose": "租车合同 A-17",
-           "staff": "门店 3 号柜台"})
+           "staff": "clerk"})
 }
 
 async fn wallet_post(srv: &TestServer, path: &str, cookie: &str) -> (StatusCode, Value) {
@@ -252,7 +252,7 @@ async fn a_legal_basis_grants_at_once_and_the_page_form_refuses_without_script()
         &srv,
         &hotel,
         json!({"matter": "hotel_check_in", "holder_id": CITIZEN.1, "holder_name": CITIZEN.0,
-               "purpose": "入住登记", "staff": "前台 1"}),
+               "purpose": "入住登记", "staff": "clerk"}),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{granted}");
@@ -349,22 +349,22 @@ async fn bad_requests_get_stable_codes_and_store_nothing() {
     expect_error(resp, StatusCode::BAD_REQUEST, "request.malformed").await;
     for (body, status, code) in [
         (
-            json!({"matter": "hotel_check_in", "holder_id": CITIZEN.1, "purpose": "p", "staff": "s"}),
+            json!({"matter": "hotel_check_in", "holder_id": CITIZEN.1, "purpose": "p", "staff": "clerk"}),
             StatusCode::FORBIDDEN,
             "share.out_of_scope",
         ),
         (
-            json!({"matter": "car_rental", "holder_id": "123", "purpose": "p", "staff": "s"}),
+            json!({"matter": "car_rental", "holder_id": "123", "purpose": "p", "staff": "clerk"}),
             StatusCode::BAD_REQUEST,
             "share.bad_holder_id",
         ),
         (
-            json!({"matter": "car_rental", "holder_id": CITIZEN2.1, "purpose": "p", "staff": "s"}),
+            json!({"matter": "car_rental", "holder_id": CITIZEN2.1, "purpose": "p", "staff": "clerk"}),
             StatusCode::NOT_FOUND,
             "share.no_license",
         ),
         (
-            json!({"matter": "car_rental", "holder_id": CITIZEN.1, "purpose": "p", "staff": "s",
+            json!({"matter": "car_rental", "holder_id": CITIZEN.1, "purpose": "p", "staff": "clerk",
                    "keep_days": 400}),
             StatusCode::BAD_REQUEST,
             "share.bad_period",

@@ -316,7 +316,7 @@ async fn a_member_below_the_hub_needs_the_hubs_keys_pinned() {
 /// A car-rental company's request for a driving license.
 fn rental_ask() -> Value {
     json!({"matter": "car_rental", "holder_id": CITIZEN.1, "purpose": "租车合同 A-17",
-           "staff": "门店 3 号柜台"})
+           "staff": "clerk"})
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

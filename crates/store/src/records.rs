@@ -352,6 +352,24 @@ pub struct InstitutionRecord {
     pub disabled_at: Option<i64>,
 }
 
+/// A staff member of a relying institution, registered by the institution's administrator
+/// (its API key), with the matters they may handle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffRecord {
+    /// USCC of the institution.
+    pub institution: String,
+    /// Unique within the institution.
+    pub username: String,
+    /// The person's name, as the holder sees it.
+    pub name: String,
+    /// Matter codes assigned to them (a part of the institution's scope).
+    pub matters: Vec<String>,
+    /// When first stored, unix seconds.
+    pub created_at: i64,
+    /// When disabled, `None` while they may ask.
+    pub disabled_at: Option<i64>,
+}
+
 /// An institution's request for a holder's license for one matter (a sharing query), and
 /// what became of it: the holder's consent or refusal, or the matter's legal basis, and the
 /// annotated copy (加注件) the institution received.

@@ -212,6 +212,21 @@ pub trait InstitutionStore: Send + Sync {
     /// `NotFound` if the institution does not exist, `Duplicate` if the id is in use.
     async fn put_institution_key(&self, key: ApiKeyRecord) -> Result<()>;
     async fn institution_key(&self, id: &str) -> Result<Option<ApiKeyRecord>>;
+    /// Inserts a staff member or replaces their name and matters; the first `created_at`
+    /// stays, and so does `disabled_at` (changed only by [`Self::set_staff_disabled`]).
+    /// `NotFound` if the institution does not exist.
+    async fn put_staff(&self, s: StaffRecord) -> Result<()>;
+    async fn staff(&self, institution: &str, username: &str) -> Result<Option<StaffRecord>>;
+    /// An institution's staff, by username.
+    async fn staff_of(&self, institution: &str) -> Result<Vec<StaffRecord>>;
+    /// Sets (`Some`) or clears (`None`) a staff member's `disabled_at`; false if there is no
+    /// such staff member.
+    async fn set_staff_disabled(
+        &self,
+        institution: &str,
+        username: &str,
+        disabled_at: Option<i64>,
+    ) -> Result<bool>;
     /// Stores a new request and appends `events` (in order; `share_query`, and for a legal
     /// basis also `annotated_copy`) in one transaction. `NotFound` if an event's license does
     /// not exist, `Duplicate` if the id is in use. Returns the stored events.

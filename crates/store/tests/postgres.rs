@@ -677,7 +677,7 @@ async fn migration_14_adds_the_witness_tables() {
 const UNDO_OPERATOR: &str = "DROP TABLE operator_openings, operator_events, operator_keys;";
 
 /// What the trust-list migration (14) added, undone by hand.
-const UNDO_TRUST: &str = "DROP INDEX licenses_representative;
+const UNDO_TRUST: &str = "DROP TABLE staff; DROP INDEX licenses_representative;
      ALTER TABLE licenses DROP COLUMN representative_key;
      DROP TABLE recognition_lists, trust_publication;
      ALTER TABLE issuers DROP COLUMN successor, DROP COLUMN ended_at;

@@ -113,7 +113,7 @@ async fn version_2_database_upgrades_to_the_wallet() {
     // build of version 2 left.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP INDEX licenses_representative;
+        "DROP TABLE staff; DROP INDEX licenses_representative;
          ALTER TABLE licenses DROP COLUMN representative_key;
          DROP TABLE recognition_lists; DROP TABLE trust_publication;
          DROP TABLE cosigned_checkpoints; DROP TABLE witness_forks; DROP TABLE witness_logs;

@@ -1,4 +1,5 @@
-//! The demo institutions of `elicense demo`: a bank (consent needed) and a hotel (legal basis).
+//! The demo institutions of `elicense demo`: a bank (consent needed) and a hotel (legal basis),
+//! each with one staff member who handles every matter of its scope.
 
 use std::sync::Arc;
 
@@ -14,22 +15,25 @@ use crate::node::Node;
 /// Demo institutions of `elicense demo`: a bank (consent needed) and a hotel (legal basis).
 /// Their keys are derived from the node's secret, so the demo can print them on every start.
 pub async fn seed_demo(node: &Arc<Node>) -> Result<Vec<DemoInstitution>> {
-    const DEMO: [(&str, &str, &str, &[&str]); 2] = [
+    type Demo<'a> = (&'a str, &'a str, &'a str, &'a [&'a str], (&'a str, &'a str));
+    const DEMO: [Demo; 2] = [
         (
             "91110105MA01B2C3DL",
             "示例商业银行北京分行",
             "110105",
             &["bank_account_opening"],
+            ("teller1", "柜员 王小明"),
         ),
         (
             "91310101MA1FPX0Q1Y",
             "上海样本大酒店",
             "310101",
             &["hotel_check_in", "age_check"],
+            ("frontdesk2", "前台 赵丽"),
         ),
     ];
     let mut out = Vec::new();
-    for (code, name, area, matters) in DEMO {
+    for (code, name, area, matters, (username, staff_name)) in DEMO {
         let inst = register(
             node,
             NewInstitution {
@@ -54,11 +58,17 @@ pub async fn seed_demo(node: &Arc<Node>) -> Result<Vec<DemoInstitution>> {
         if node.store.institution_key(&record.id).await?.is_none() {
             node.store.put_institution_key(record).await?;
         }
+        let input = staff::StaffInput {
+            name: staff_name.into(),
+            matters: inst.matters.clone(),
+        };
+        staff::put(node, &inst, username, input).await?;
         out.push(DemoInstitution {
             code: inst.code,
             name: inst.name,
             matters: inst.matters,
             api_key: token,
+            staff: username.into(),
         });
     }
     Ok(out)
@@ -71,4 +81,6 @@ pub struct DemoInstitution {
     pub name: String,
     pub matters: Vec<String>,
     pub api_key: String,
+    /// The username of its staff member.
+    pub staff: String,
 }

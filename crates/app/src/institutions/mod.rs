@@ -18,13 +18,15 @@
 //!
 //! Every step is an event of the license, in its history and in the signed log:
 //! `share_query` (the institution asked), `consent` / `refusal` (the holder answered),
-//! `annotated_copy` (the copy was made). Events name the institution, the staff member, the
-//! matter and the request; the holder sees who used their data and why.
+//! `annotated_copy` (the copy was made). Events name the institution, the registered staff
+//! member who asked (`staff`: only for a matter assigned to them), the matter and the
+//! request; the holder sees who used their data and why.
 
 mod copies;
 mod demo;
 mod guard;
 mod shares;
+pub mod staff;
 mod verifications;
 
 pub use copies::*;

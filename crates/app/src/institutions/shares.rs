@@ -35,7 +35,8 @@ pub struct Ask {
     pub holder_name: Option<String>,
     /// Why, in the institution's words (shown to the holder and logged).
     pub purpose: String,
-    /// The staff member or system asking (shown to the holder and logged).
+    /// The username of the registered staff member asking (`staff`), to whom the matter is
+    /// assigned; the holder sees and the log keeps their registered name.
     pub staff: String,
     /// Days the annotated copy may be used (default 30, at most 366).
     pub keep_days: Option<u32>,
@@ -230,6 +231,7 @@ pub async fn ask(node: &Arc<Node>, inst: &InstitutionRecord, ask: Ask) -> Result
             "a request names its purpose and the staff member asking",
         ));
     }
+    let staff = super::staff::asking(node, inst, staff, matter_code).await?;
     let keep_days = ask.keep_days.unwrap_or(DEFAULT_KEEP_DAYS);
     if keep_days == 0 || keep_days > MAX_KEEP_DAYS {
         return Err(invalid(

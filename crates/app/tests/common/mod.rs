@@ -217,3 +217,24 @@ pub async fn show(
     let sig = device.sign(&prep.signing_input);
     present::complete(&env.node, id, identifier, &prep.id, &sig).await
 }
+
+/// The staff member every test institution has: `clerk` (柜员 李明), assigned every matter
+/// of its scope.
+#[allow(dead_code)]
+pub const CLERK: &str = "clerk";
+
+/// Registers [`CLERK`] at `inst`.
+#[allow(dead_code)]
+pub async fn clerk(env: &Env, inst: &elicense_store::InstitutionRecord) {
+    elicense_app::institutions::staff::put(
+        &env.node,
+        inst,
+        CLERK,
+        elicense_app::institutions::staff::StaffInput {
+            name: "柜员 李明".into(),
+            matters: inst.matters.clone(),
+        },
+    )
+    .await
+    .expect("staff");
+}

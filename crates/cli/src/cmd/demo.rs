@@ -171,23 +171,24 @@ fn print_institutions(url: &str, institutions: &[elicense_app::institutions::Dem
     println!("Relying institutions and their API keys (`elicense institution` adds more):");
     for i in institutions {
         println!(
-            "  {}  {}  matters: {}\n      {}",
+            "  {}  {}  matters: {}  staff: {}\n      {}",
             i.code,
             i.name,
             i.matters.join(", "),
+            i.staff,
             i.api_key
         );
     }
     if let Some(bank) = institutions.first() {
         println!(
-            "  curl -s -X POST {url}/api/v1/shares -H 'Authorization: Bearer {}' \\\n      -H 'Content-Type: application/json' -d '{{\"matter\":\"bank_account_opening\",\"holder_id\":\"91330000755918469E\",\"purpose\":\"开立基本存款账户\",\"staff\":\"柜员 001\"}}'",
+            "  curl -s -X POST {url}/api/v1/shares -H 'Authorization: Bearer {}' \\\n      -H 'Content-Type: application/json' -d '{{\"matter\":\"bank_account_opening\",\"holder_id\":\"91330000755918469E\",\"purpose\":\"开立基本存款账户\",\"staff\":\"teller1\"}}'",
             bank.api_key
         );
         println!("  (zhangwei answers it at {url}/wallet/requests)");
     }
     if let Some(hotel) = institutions.get(1) {
         println!(
-            "  curl -s -X POST {url}/api/v1/shares -H 'Authorization: Bearer {}' \\\n      -H 'Content-Type: application/json' -d '{{\"matter\":\"hotel_check_in\",\"holder_id\":\"11010519491231002X\",\"holder_name\":\"张伟\",\"purpose\":\"入住登记\",\"staff\":\"前台 02\"}}'",
+            "  curl -s -X POST {url}/api/v1/shares -H 'Authorization: Bearer {}' \\\n      -H 'Content-Type: application/json' -d '{{\"matter\":\"hotel_check_in\",\"holder_id\":\"11010519491231002X\",\"holder_name\":\"张伟\",\"purpose\":\"入住登记\",\"staff\":\"frontdesk2\"}}'",
             hotel.api_key
         );
         println!(

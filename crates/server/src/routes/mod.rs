@@ -9,6 +9,7 @@ pub mod log;
 pub mod metrics;
 pub mod operator;
 pub mod shares;
+pub mod staff;
 pub mod status_lists;
 pub mod verifications;
 pub mod wallet;
@@ -65,6 +66,10 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(wallet::shares::refusal))
         .routes(routes!(shares::create::handler, shares::list::handler))
         .routes(routes!(shares::get::handler))
+        .routes(routes!(staff::list))
+        .routes(routes!(staff::put))
+        .routes(routes!(staff::disabling))
+        .routes(routes!(staff::enabling))
         .routes(routes!(shares::face::handler))
         .routes(routes!(operator::api_key_revocation::handler))
         .routes(routes!(operator::institution_disabling::handler))

@@ -153,6 +153,11 @@ impl TestServer {
         self.client.post(self.url(path))
     }
 
+    #[allow(dead_code)]
+    pub fn put(&self, path: &str) -> RequestBuilder {
+        self.client.put(self.url(path))
+    }
+
     /// A driving-license issue request of Beijing's traffic police for `holder`.
     pub async fn driving_request(&self, holder: (&str, &str), alg: &str) -> Value {
         self.issue_request(
@@ -498,9 +503,30 @@ pub async fn page(srv: &TestServer, path: &str, cookie: Option<&str>) -> (Status
     (status, resp.text().await.unwrap())
 }
 
-/// Registers a relying institution (area 110105) for one matter; its new API key.
+/// Registers [`CLERK`] (柜员 李明) at `inst`, assigned every matter of its scope.
+#[allow(dead_code)]
+pub async fn clerk(srv: &TestServer, inst: &elicense_store::InstitutionRecord) {
+    elicense_app::institutions::staff::put(
+        &srv.node,
+        inst,
+        CLERK,
+        elicense_app::institutions::staff::StaffInput {
+            name: "柜员 李明".into(),
+            matters: inst.matters.clone(),
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// The staff member [`institution`] registers, assigned its matter.
+#[allow(dead_code)]
+pub const CLERK: &str = "clerk";
+
+/// Registers a relying institution (area 110105) for one matter, with its staff member
+/// [`CLERK`]; its new API key.
 pub async fn institution(srv: &TestServer, code: &str, name: &str, matter: &str) -> String {
-    elicense_app::institutions::register(
+    let inst = elicense_app::institutions::register(
         &srv.node,
         elicense_app::institutions::NewInstitution {
             code: code.into(),
@@ -511,6 +537,7 @@ pub async fn institution(srv: &TestServer, code: &str, name: &str, matter: &str)
     )
     .await
     .unwrap();
+    clerk(srv, &inst).await;
     elicense_app::institutions::create_key(&srv.node, code, "test")
         .await
         .unwrap()

@@ -30,6 +30,19 @@ fn institution(r: &Row) -> Result<InstitutionRecord> {
     })
 }
 
+const STAFF_COLUMNS: &str = "institution, username, name, matters, created_at, disabled_at";
+
+fn staff(r: &Row) -> Result<StaffRecord> {
+    Ok(StaffRecord {
+        institution: get(r, 0)?,
+        username: get(r, 1)?,
+        name: get(r, 2)?,
+        matters: get(r, 3)?,
+        created_at: get(r, 4)?,
+        disabled_at: get(r, 5)?,
+    })
+}
+
 const SHARE_COLUMNS: &str = "id, institution, staff, matter, purpose, identifier, lineage, \
     holder_key, basis, state, created_at, expires_at, decided_at, copy, copy_until, keep_days";
 
@@ -109,6 +122,80 @@ impl InstitutionStore for PgStore {
             .await?
             .map(|r| institution(&r))
             .transpose()
+    }
+
+    async fn put_staff(&self, s: StaffRecord) -> Result<()> {
+        let client = self.client().await?;
+        let st = client
+            .prepare_cached(&format!(
+                "INSERT INTO staff ({STAFF_COLUMNS}) SELECT $1, $2, $3, $4, $5, $6 \
+                 WHERE EXISTS (SELECT 1 FROM institutions WHERE code = $1) \
+                 ON CONFLICT (institution, username) DO UPDATE SET name = excluded.name, \
+                 matters = excluded.matters"
+            ))
+            .await?;
+        let n = client
+            .execute(
+                &st,
+                &[
+                    &s.institution,
+                    &s.username,
+                    &s.name,
+                    &s.matters,
+                    &s.created_at,
+                    &s.disabled_at,
+                ],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!(
+                "institution {}",
+                s.institution
+            )));
+        }
+        Ok(())
+    }
+
+    async fn staff(&self, institution: &str, username: &str) -> Result<Option<StaffRecord>> {
+        let client = self.client().await?;
+        let st = client
+            .prepare_cached(&format!(
+                "SELECT {STAFF_COLUMNS} FROM staff WHERE institution = $1 AND username = $2"
+            ))
+            .await?;
+        client
+            .query_opt(&st, &[&institution, &username])
+            .await?
+            .map(|r| staff(&r))
+            .transpose()
+    }
+
+    async fn staff_of(&self, institution: &str) -> Result<Vec<StaffRecord>> {
+        let client = self.client().await?;
+        let st = client
+            .prepare_cached(&format!(
+                "SELECT {STAFF_COLUMNS} FROM staff WHERE institution = $1 ORDER BY username"
+            ))
+            .await?;
+        rows::all(&client.query(&st, &[&institution]).await?, staff)
+    }
+
+    async fn set_staff_disabled(
+        &self,
+        institution: &str,
+        username: &str,
+        disabled_at: Option<i64>,
+    ) -> Result<bool> {
+        let client = self.client().await?;
+        let st = client
+            .prepare_cached(
+                "UPDATE staff SET disabled_at = $3 WHERE institution = $1 AND username = $2",
+            )
+            .await?;
+        Ok(client
+            .execute(&st, &[&institution, &username, &disabled_at])
+            .await?
+            > 0)
     }
 
     async fn institutions(&self) -> Result<Vec<InstitutionRecord>> {

@@ -155,6 +155,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     WITNESS,
     TRUST,
     REPRESENTATIVES,
+    STAFF,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -480,6 +481,16 @@ const REPRESENTATIVES: &str = r#"
 ALTER TABLE licenses ADD COLUMN representative_key text;
 CREATE INDEX licenses_representative ON licenses (representative_key)
     WHERE representative_key IS NOT NULL;
+"#;
+
+/// Migration 17: relying institutions' staff (`InstitutionStore::put_staff`; a plain table
+/// on the coordinator under Citus).
+const STAFF: &str = r#"
+CREATE TABLE staff (
+    institution text NOT NULL REFERENCES institutions(code), username text NOT NULL,
+    name text NOT NULL, matters text[] NOT NULL, created_at bigint NOT NULL,
+    disabled_at bigint, PRIMARY KEY (institution, username)
+);
 "#;
 
 const MIGRATION_LOCK: i32 = 0x454c_0001;

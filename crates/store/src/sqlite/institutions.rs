@@ -44,6 +44,22 @@ fn key_from_row(r: &Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
     })
 }
 
+const STAFF_COLUMNS: &str = "institution, username, name, matters, created_at, disabled_at";
+
+fn staff_from_row(r: &Row<'_>) -> rusqlite::Result<StaffRecord> {
+    let matters: String = r.get(3)?;
+    Ok(StaffRecord {
+        institution: r.get(0)?,
+        username: r.get(1)?,
+        name: r.get(2)?,
+        matters: serde_json::from_str(&matters).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        created_at: r.get(4)?,
+        disabled_at: r.get(5)?,
+    })
+}
+
 const SHARE_COLUMNS: &str = "id, institution, staff, matter, purpose, identifier, lineage, \
     holder_key, basis, state, created_at, expires_at, decided_at, copy, copy_until, keep_days";
 
@@ -162,6 +178,79 @@ impl InstitutionStore for SqliteStore {
                 ))?
                 .query_row(params![code], institution_from_row)
                 .optional()?)
+        })
+        .await
+    }
+
+    async fn put_staff(&self, s: StaffRecord) -> Result<()> {
+        let matters = serde_json::to_string(&s.matters).expect("strings always serialise");
+        self.write(move |conn| {
+            let known = conn
+                .prepare_cached("SELECT 1 FROM institutions WHERE code = ?1")?
+                .exists(params![s.institution])?;
+            if !known {
+                return Err(StoreError::NotFound(format!(
+                    "institution {}",
+                    s.institution
+                )));
+            }
+            conn.prepare_cached(&format!(
+                "INSERT INTO staff ({STAFF_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (institution, username) DO UPDATE SET name = excluded.name, \
+                 matters = excluded.matters"
+            ))?
+            .execute(params![
+                s.institution,
+                s.username,
+                s.name,
+                matters,
+                s.created_at,
+                s.disabled_at
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn staff(&self, institution: &str, username: &str) -> Result<Option<StaffRecord>> {
+        let (i, u) = (institution.to_owned(), username.to_owned());
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(&format!(
+                    "SELECT {STAFF_COLUMNS} FROM staff WHERE institution = ?1 AND username = ?2"
+                ))?
+                .query_row(params![i, u], staff_from_row)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn staff_of(&self, institution: &str) -> Result<Vec<StaffRecord>> {
+        let i = institution.to_owned();
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(&format!(
+                "SELECT {STAFF_COLUMNS} FROM staff WHERE institution = ?1 ORDER BY username"
+            ))?;
+            let rows = st.query_map(params![i], staff_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn set_staff_disabled(
+        &self,
+        institution: &str,
+        username: &str,
+        disabled_at: Option<i64>,
+    ) -> Result<bool> {
+        let (i, u) = (institution.to_owned(), username.to_owned());
+        self.write(move |conn| {
+            let n = conn
+                .prepare_cached(
+                    "UPDATE staff SET disabled_at = ?3 WHERE institution = ?1 AND username = ?2",
+                )?
+                .execute(params![i, u, disabled_at])?;
+            Ok(n > 0)
         })
         .await
     }

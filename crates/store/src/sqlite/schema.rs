@@ -248,6 +248,14 @@ ALTER TABLE licenses ADD COLUMN representative_key TEXT;
 CREATE INDEX licenses_representative ON licenses (representative_key)
     WHERE representative_key IS NOT NULL;
 "#,
+    // Relying institutions' staff (`InstitutionStore::put_staff`).
+    r#"
+CREATE TABLE staff (
+    institution TEXT NOT NULL REFERENCES institutions(code), username TEXT NOT NULL,
+    name TEXT NOT NULL, matters TEXT NOT NULL, created_at INTEGER NOT NULL,
+    disabled_at INTEGER, PRIMARY KEY (institution, username)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this build writes.
