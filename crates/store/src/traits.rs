@@ -311,6 +311,7 @@ pub trait Store:
     + crate::federation::FederationStore
     + WitnessStore
     + crate::trust::TrustStore
+    + crate::oidc::OidcStore
     + crate::log::EventLogStore
 {
 }
@@ -329,6 +330,7 @@ impl<T> Store for T where
         + crate::federation::FederationStore
         + WitnessStore
         + crate::trust::TrustStore
+        + crate::oidc::OidcStore
         + crate::log::EventLogStore
 {
 }

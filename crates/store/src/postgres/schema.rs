@@ -154,6 +154,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     FEDERATION,
     WITNESS,
     TRUST,
+    OIDC,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -402,6 +403,22 @@ CREATE TABLE witness_forks (
 );
 CREATE TABLE cosigned_checkpoints (
     size bigint PRIMARY KEY, note text NOT NULL, created_at bigint NOT NULL
+);
+"#;
+
+/// Migration 16: OpenID Connect sign-in (`crate::oidc`): authorization requests under way
+/// (taken once by `DELETE … RETURNING`, purged by expiry) and the link of a provider's
+/// subject to its account. Plain tables: one row per sign-in under way, one per person.
+const OIDC: &str = r#"
+CREATE TABLE oidc_logins (
+    id text PRIMARY KEY, binding text NOT NULL, nonce text NOT NULL, verifier text NOT NULL,
+    next text NOT NULL, created_at bigint NOT NULL, expires_at bigint NOT NULL
+);
+CREATE INDEX oidc_logins_expiry ON oidc_logins (expires_at);
+CREATE TABLE oidc_links (
+    issuer text NOT NULL, subject text NOT NULL,
+    account text NOT NULL UNIQUE REFERENCES accounts(id), created_at bigint NOT NULL,
+    PRIMARY KEY (issuer, subject)
 );
 "#;
 

@@ -241,6 +241,20 @@ CREATE TABLE recognition_lists (
 ) WITHOUT ROWID;
 CREATE TABLE trust_publication (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
 "#,
+    // 13: OpenID Connect sign-in (`crate::oidc`): authorization requests under way (taken
+    // once, purged by expiry) and the link of a provider's subject to its account.
+    r#"
+CREATE TABLE oidc_logins (
+    id TEXT PRIMARY KEY, binding TEXT NOT NULL, nonce TEXT NOT NULL, verifier TEXT NOT NULL,
+    next TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX oidc_logins_expiry ON oidc_logins(expires_at);
+CREATE TABLE oidc_links (
+    issuer TEXT NOT NULL, subject TEXT NOT NULL,
+    account TEXT NOT NULL UNIQUE REFERENCES accounts(id), created_at INTEGER NOT NULL,
+    PRIMARY KEY (issuer, subject)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this build writes.
