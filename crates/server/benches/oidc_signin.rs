@@ -9,10 +9,8 @@
 //! pre-login record, verifying the ID token, finding the account and opening the session.
 //! The target is ≤ 5 ms over the provider's own answers.
 
-#[allow(dead_code)]
 #[path = "../tests/common/mod.rs"]
 mod common;
-#[allow(dead_code)]
 #[path = "../tests/idp/mod.rs"]
 mod idp;
 
