@@ -594,7 +594,7 @@ async fn migration_8_binds_existing_authorizations_to_their_holder() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8}
+        "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8}
          DELETE FROM schema_migrations WHERE version >= 8;"
     ))
     .await
@@ -626,7 +626,7 @@ async fn migration_9_moves_the_asked_period_out_of_copy_until() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} DROP TABLE log_openings; ALTER TABLE events DROP COLUMN reason_category;
+        "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} DROP TABLE log_openings; ALTER TABLE events DROP COLUMN reason_category;
          DROP TABLE sign_in_failures, sessions;
          ALTER TABLE shares DROP COLUMN keep_days;
          UPDATE shares SET copy_until = 14 WHERE id = 's9p';
@@ -656,7 +656,7 @@ async fn migration_14_adds_the_witness_tables() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_TRUST} {UNDO_WITNESS} DELETE FROM schema_migrations WHERE version >= 14;"
+        "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} DELETE FROM schema_migrations WHERE version >= 14;"
     ))
     .await
     .unwrap();
@@ -673,6 +673,10 @@ async fn migration_14_adds_the_witness_tables() {
 const UNDO_OPERATOR: &str = "DROP TABLE operator_openings, operator_events, operator_keys;";
 
 /// What the trust-list migration (14) added, undone by hand.
+/// What the OpenID Connect migration (16) added, undone by hand.
+const UNDO_OIDC: &str = "DROP TABLE oidc_links, oidc_logins;
+     DELETE FROM schema_migrations WHERE version >= 16;";
+
 const UNDO_TRUST: &str = "DROP TABLE recognition_lists, trust_publication;
      ALTER TABLE issuers DROP COLUMN successor, DROP COLUMN ended_at;
      DELETE FROM schema_migrations WHERE version >= 15;";
@@ -690,9 +694,11 @@ const UNDO_FEDERATION: &str =
 async fn migration_13_adds_the_federation_tables() {
     let (s, guard) = fresh().await;
     let c = raw(Some(&guard.schema)).await.unwrap();
-    c.batch_execute(&format!("{UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION}"))
-        .await
-        .unwrap();
+    c.batch_execute(&format!(
+        "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION}"
+    ))
+    .await
+    .unwrap();
     c.batch_execute(
         "INSERT INTO hub_licenses (lineage, version, identifier, type_code, issuer, status, node, \
          holder_key, updated_at) VALUES ('T.I.1', 1, 'T.I.1.1', 'T', 'I', 0, 'http://c', \
@@ -721,7 +727,7 @@ async fn migration_12_adds_the_operator_tables() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} DELETE FROM schema_migrations WHERE version >= 12;"
+        "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} DELETE FROM schema_migrations WHERE version >= 12;"
     ))
     .await
     .unwrap();
@@ -761,7 +767,7 @@ async fn migration_4_upgrades_an_existing_schema() {
         .await
         .unwrap()
         .batch_execute(&format!(
-            "{UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_7}
+            "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_7}
              DROP TABLE shares, institution_keys, institutions;
              DROP TABLE accounts, bindings, presentations, authorizations;
              DROP INDEX events_status_seq; ALTER TABLE events DROP COLUMN affects_status;
@@ -801,7 +807,7 @@ async fn migration_7_routes_existing_claims_by_primary_key() {
     }
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8} {UNDO_MIGRATION_7}
+        "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8} {UNDO_MIGRATION_7}
          DELETE FROM schema_migrations WHERE version >= 7;"
     ))
     .await
