@@ -678,3 +678,28 @@ async fn a_provider_that_is_down_or_names_another_issuer_is_refused() {
         "oidc.provider_unavailable",
     );
 }
+
+/// A provider outside the loopback is reached over https: the node opens a TLS handshake
+/// (a ClientHello record, content type 22) with an `https` issuer.
+#[tokio::test]
+async fn an_https_issuer_is_reached_over_tls() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let first = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut b = [0u8; 1];
+        sock.read_exact(&mut b).await.unwrap();
+        b[0]
+    });
+    let env = env().await;
+    let idp = FakeIdp::start().await;
+    let mut settings = idp.settings();
+    settings.issuer = format!("https://127.0.0.1:{port}");
+    let oidc = Oidc::new(settings);
+    // Nothing answers the handshake: the provider is unavailable, after the node tried TLS.
+    expect_code(
+        oidc.start(&env.node, "/wallet").await,
+        "oidc.provider_unavailable",
+    );
+    assert_eq!(first.await.unwrap(), 22, "a TLS handshake record");
+}
