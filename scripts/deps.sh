@@ -4,7 +4,9 @@
 # - Debian's Chromium and its chromedriver (browser tests, crates/server/tests/browser.rs)
 #   and poppler-utils (pdftotext/pdftoppm read the PDFs the node serves);
 # - axe-core (the accessibility check the browser tests inject into each page), pinned,
-#   from npm into the git-ignored .cache/browser/.
+#   from npm into the git-ignored .cache/browser/;
+# - oidc-provider (a certified OpenID Connect provider the OIDC sign-in tests run on
+#   127.0.0.1, crates/server/tests/idp/provider.mjs), pinned, from npm into .cache/oidc/.
 # No CJK font package on purpose: pages must render Chinese with the web font the node serves.
 # Run as root (CI is); does nothing when everything is present.
 set -euo pipefail
@@ -35,6 +37,17 @@ if [ ! -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ] \
     npm install --prefix "$AXE_DIR" --no-audit --no-fund --no-save --no-package-lock \
         --loglevel=error "axe-core@$AXE_VERSION"
     test -f "$AXE_DIR/node_modules/axe-core/axe.min.js"
+fi
+
+OIDC_PROVIDER_VERSION=9.13.3
+OIDC_DIR=.cache/oidc
+oidc_pkg="$OIDC_DIR/node_modules/oidc-provider/package.json"
+if ! grep -q "\"version\": \"$OIDC_PROVIDER_VERSION\"" "$oidc_pkg" 2>/dev/null; then
+    echo "installing: oidc-provider@$OIDC_PROVIDER_VERSION into $OIDC_DIR"
+    mkdir -p "$OIDC_DIR"
+    npm install --prefix "$OIDC_DIR" --no-audit --no-fund --no-save --no-package-lock \
+        --loglevel=error "oidc-provider@$OIDC_PROVIDER_VERSION"
+    grep -q "\"version\": \"$OIDC_PROVIDER_VERSION\"" "$oidc_pkg"
 fi
 
 # An independent OpenAPI validator (crates/server/tests/openapi.rs validates the served

@@ -25,6 +25,9 @@
 //! `status_cache_max_secs` (`ELICENSE_STATUS_CACHE_MAX_SECS`, 1 to 300, default 300): how
 //! long another node's status list is used before it is revalidated.
 //!
+//! OpenID Connect sign-in: the `[oidc]` section and `ELICENSE_OIDC_*`
+//! ([`crate::wallet::oidc::settings`]).
+//!
 //! Trust list ([`TrustSettings`]): `hub_keys` (`ELICENSE_HUB_KEYS`, `serve --hub-keys FILE`;
 //! a JWKS file with the hub's node key(s), relative paths from the data dir), required by
 //! every member node but the hub when it serves ([`crate::federation::trust::anchors`]);
@@ -73,6 +76,8 @@ pub struct NodeConfig {
     pub status_cache_max_secs: u64,
     /// The trust list: pinned hub keys, lifetime, refresh interval.
     pub trust: TrustSettings,
+    /// The OpenID Connect provider wallet holders sign in with, if any (`[oidc]`).
+    pub oidc: Option<crate::wallet::oidc::OidcSettings>,
 }
 
 /// Trust-list settings (see the module docs).
@@ -258,6 +263,7 @@ impl std::fmt::Debug for NodeConfig {
             .field("federation", &self.federation)
             .field("status_cache_max_secs", &self.status_cache_max_secs)
             .field("trust", &self.trust)
+            .field("oidc", &self.oidc)
             .finish_non_exhaustive()
     }
 }
@@ -284,6 +290,7 @@ struct FileConfig {
     hub_keys: Option<String>,
     trust_list_ttl_secs: Option<i64>,
     trust_refresh_secs: Option<u64>,
+    oidc: Option<crate::wallet::oidc::settings::OidcFile>,
 }
 
 /// Default public base URL.
@@ -438,7 +445,7 @@ impl NodeConfig {
     pub fn load_with(dir: &Path, key_password: &KeyPasswordSource) -> Result<NodeConfig> {
         private_dir(dir)?;
         let file_path = dir.join("elicense.toml");
-        let file: FileConfig = match std::fs::read_to_string(&file_path) {
+        let mut file: FileConfig = match std::fs::read_to_string(&file_path) {
             Ok(text) => toml::from_str(&text).map_err(|e| {
                 AppError::new(
                     ErrorKind::Invalid,
@@ -451,6 +458,7 @@ impl NodeConfig {
         };
         let share_limits = ShareLimits::load(&file)?;
         let trust = TrustSettings::load(dir, &file)?;
+        let oidc = crate::wallet::oidc::OidcSettings::load(dir, file.oidc.take())?;
         let base_url = std::env::var("ELICENSE_BASE_URL")
             .ok()
             .or(file.base_url)
@@ -520,6 +528,7 @@ impl NodeConfig {
             federation,
             status_cache_max_secs: status_cache_max_secs(file.status_cache_max_secs)?,
             trust,
+            oidc,
         })
     }
 
@@ -554,6 +563,7 @@ impl NodeConfig {
             federation: Federation::Standalone,
             status_cache_max_secs: crate::verify::remote::DEFAULT_MAX_AGE_SECS,
             trust: TrustSettings::default(),
+            oidc: None,
         }
     }
 

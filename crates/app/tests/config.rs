@@ -281,3 +281,87 @@ fn status_cache_max_secs_comes_from_the_file_between_1_and_300() {
         );
     }
 }
+
+/// The `[oidc]` section: read with its defaults, the secret only from a private file, and
+/// every bad setting refused with `config.invalid`.
+#[test]
+fn oidc_settings_come_from_the_file_and_are_checked() {
+    if std::env::vars().any(|(k, _)| k.starts_with("ELICENSE_OIDC_")) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    assert!(NodeConfig::load(dir.path()).unwrap().oidc.is_none());
+    let write_secret = |name: &str, mode: u32| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, "  the-secret\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+    };
+    write_secret("oidc-secret", 0o600);
+    let load = |toml: &str| {
+        std::fs::write(dir.path().join("elicense.toml"), toml).unwrap();
+        NodeConfig::load(dir.path())
+    };
+    let c = load(
+        "[oidc]\nissuer = \"https://id.example.gov.cn/oidc\"\nclient_id = \"node-1\"\n\
+         client_secret_file = \"oidc-secret\"\n",
+    )
+    .unwrap()
+    .oidc
+    .unwrap();
+    assert_eq!(c.issuer, "https://id.example.gov.cn/oidc");
+    assert_eq!(c.client_id, "node-1");
+    assert_eq!(c.client_secret.as_str(), "the-secret");
+    assert_eq!(c.scopes, ["openid", "profile"]);
+    assert_eq!(
+        (c.resident_id_claim.as_str(), c.name_claim.as_str()),
+        ("resident_id", "name")
+    );
+    assert_eq!(c.provider_name, "id.example.gov.cn");
+    assert!(!format!("{c:?}").contains("the-secret"));
+    let c = load(
+        "[oidc]\nissuer = \"http://127.0.0.1:9000\"\nclient_id = \"node-1\"\n\
+         client_secret_file = \"oidc-secret\"\nscopes = [\"openid\", \"profile\", \"idcard\"]\n\
+         resident_id_claim = \"id_number\"\nname_claim = \"real_name\"\n\
+         provider_name = \"江苏政务服务\"\n",
+    )
+    .unwrap()
+    .oidc
+    .unwrap();
+    assert_eq!(c.scopes, ["openid", "profile", "idcard"]);
+    assert_eq!(c.resident_id_claim, "id_number");
+    assert_eq!(c.name_claim, "real_name");
+    assert_eq!(c.provider_name, "江苏政务服务");
+
+    write_secret("shared-secret", 0o644);
+    let good = "client_id = \"node-1\"\nclient_secret_file = \"oidc-secret\"\n";
+    for bad in [
+        // The secret itself in the file: not a key of the section.
+        format!("[oidc]\nissuer = \"https://id.example\"\n{good}client_secret = \"x\"\n"),
+        // Plain http to another host, a query, credentials, not a URL.
+        format!("[oidc]\nissuer = \"http://id.example\"\n{good}"),
+        format!("[oidc]\nissuer = \"https://id.example/?tenant=1\"\n{good}"),
+        format!("[oidc]\nissuer = \"https://u:p@id.example\"\n{good}"),
+        format!("[oidc]\nissuer = \"id.example\"\n{good}"),
+        // A client without an issuer; an issuer without a client or secret.
+        format!("[oidc]\n{good}"),
+        "[oidc]\nissuer = \"https://id.example\"\nclient_secret_file = \"oidc-secret\"\n".into(),
+        "[oidc]\nissuer = \"https://id.example\"\nclient_id = \"node-1\"\n".into(),
+        // A secret others may read, a missing one.
+        "[oidc]\nissuer = \"https://id.example\"\nclient_id = \"n\"\n\
+         client_secret_file = \"shared-secret\"\n"
+            .into(),
+        "[oidc]\nissuer = \"https://id.example\"\nclient_id = \"n\"\n\
+         client_secret_file = \"missing\"\n"
+            .into(),
+        // Scopes without openid; an empty claim name.
+        format!("[oidc]\nissuer = \"https://id.example\"\n{good}scopes = [\"profile\"]\n"),
+        format!("[oidc]\nissuer = \"https://id.example\"\n{good}name_claim = \" \"\n"),
+    ] {
+        let e = load(&bad).unwrap_err();
+        assert_eq!(e.code, "config.invalid", "{bad}: {e}");
+    }
+}

@@ -232,7 +232,8 @@ const WITNESS_SUBMIT_EVERY: Duration = Duration::from_secs(2);
 /// Failed sign-ins are kept this long for their owner, seconds.
 const FAILURES_KEPT_SECS: i64 = 90 * 86_400;
 
-/// Deletes sessions past their lifetime and old failed sign-ins, every ten minutes.
+/// Deletes sessions past their lifetime, old failed sign-ins and OpenID Connect sign-ins
+/// never finished, every ten minutes.
 async fn sweep_sessions(node: Arc<Node>) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
@@ -248,6 +249,9 @@ async fn sweep_sessions(node: Arc<Node>) {
             .await
         {
             tracing::warn!(code = e.code(), error = %e, "sign-in failure sweep failed");
+        }
+        if let Err(e) = elicense_app::wallet::oidc::Oidc::purge(&node).await {
+            tracing::warn!(code = e.code, error = %e.message, "OIDC pre-login purge failed");
         }
     }
 }

@@ -10,6 +10,7 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
+use elicense_app::wallet::oidc::Oidc;
 use elicense_app::wallet::{IdentityProvider, LocalAccounts};
 use elicense_app::Node;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -21,6 +22,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Identity proofing of wallet holders (the node's own accounts unless another is plugged in).
     pub identity: Arc<dyn IdentityProvider>,
+    /// The OpenID Connect provider holders may sign in with (`NodeConfig::oidc`), if any.
+    pub oidc: Option<Arc<Oidc>>,
 }
 
 impl AppState {
@@ -31,10 +34,12 @@ impl AppState {
 
     /// A state whose wallet signs holders in through `identity` (e.g. an OIDC provider).
     pub fn with_identity(node: Arc<Node>, identity: Arc<dyn IdentityProvider>) -> Self {
+        let oidc = node.config.oidc.clone().map(|s| Arc::new(Oidc::new(s)));
         AppState {
             node,
             metrics: metrics_handle(),
             identity,
+            oidc,
         }
     }
 }

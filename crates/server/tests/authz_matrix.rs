@@ -256,6 +256,18 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
             }),
         ),
         (M::POST, "/wallet/logout", public(E::Ok(303))),
+        // OpenID Connect sign-in is open to anyone; this node has no provider (the flow is
+        // tested against a real one in tests/oidc.rs).
+        (
+            M::GET,
+            "/wallet/oidc/start",
+            public(E::Past(404, "oidc.not_configured")),
+        ),
+        (
+            M::GET,
+            "/wallet/oidc/callback",
+            public(E::Past(404, "oidc.not_configured")),
+        ),
         // Issuers.
         (
             M::POST,

@@ -6,11 +6,12 @@
 //! The others drive the pages as people do: the wallet from sign-in to a QR code that a
 //! relying party verifies (then revoked, then expired), accessibility and narrow screens on
 //! every page, the web font, agents (代办) through the htmx form, the language and text-size
-//! switches, and bad input.
+//! switches, bad input, and sign-in through a real OpenID Connect provider.
 
 mod common;
 #[path = "browser/mod.rs"]
 mod harness;
+mod idp;
 
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
@@ -1263,5 +1264,39 @@ async fn bad_input_in_the_browser_gives_an_error_page_with_a_code() {
         assert!(codes.contains(&code.as_str()), "{}: {code}", file.display());
         assert!(!page_text(&b).await.contains("panicked"));
     }
+    b.close();
+}
+
+/// Sign-in through the region's identity platform (the real `oidc-provider` of
+/// `tests/idp/`): the sign-in page offers it, the provider's form signs the person in, and
+/// the wallet shows the person's licenses; the pages involved pass axe.
+#[tokio::test]
+async fn sign_in_through_the_identity_provider() {
+    let srv = idp::node(std::sync::Arc::new(elicense_app::SystemClock), "RS256").await;
+    let mine = issue_driving(&srv, CITIZEN2, "es256").await;
+    let theirs = issue_driving(&srv, CITIZEN, "es256").await;
+    let b = Browser::start().await;
+    goto(&b, &srv, "/wallet/login").await;
+    assert!(text(&b, "#login-oidc").await.contains("测试身份平台"));
+    axe_check(&b, "sign-in page with a provider").await;
+    click(&b, "#login-oidc").await;
+    wait_until(&b, "!!document.getElementById('idp-submit')", 10).await;
+    assert!(page_url(&b).await.starts_with(&idp::idp().issuer));
+    click(&b, "#idp-submit").await;
+    wait_until(
+        &b,
+        "location.pathname === '/wallet' && document.getElementById('holder-name')",
+        10,
+    )
+    .await;
+    let body = page_text(&b).await;
+    assert!(body.contains(CITIZEN2.0), "{body}");
+    let html = b.source().await.unwrap();
+    assert!(html.contains(&mine) && !html.contains(&theirs));
+    axe_check(&b, "wallet after OIDC sign-in").await;
+    // A refused callback is an error page with its code.
+    goto(&b, &srv, "/wallet/oidc/callback?state=made-up&code=x").await;
+    assert_eq!(text(&b, "#error-code").await, "oidc.bad_state");
+    axe_check(&b, "OIDC error page").await;
     b.close();
 }

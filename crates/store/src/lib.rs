@@ -14,6 +14,7 @@
 pub mod error;
 pub mod federation;
 pub mod log;
+pub mod oidc;
 pub mod postgres;
 pub mod records;
 pub mod sqlite;
@@ -23,6 +24,7 @@ pub mod trust;
 pub use error::StoreError;
 pub use federation::FederationStore;
 pub use log::{CheckpointRecord, EventLogStore, LogEntry, LogEntryRecord, OpeningRecord};
+pub use oidc::{OidcLinkRecord, OidcLoginRecord, OidcStore};
 pub use postgres::PgStore;
 pub use records::*;
 pub use sqlite::SqliteStore;

@@ -329,6 +329,7 @@ pub trait Store:
     + crate::federation::FederationStore
     + WitnessStore
     + crate::trust::TrustStore
+    + crate::oidc::OidcStore
     + crate::log::EventLogStore
 {
 }
@@ -347,6 +348,7 @@ impl<T> Store for T where
         + crate::federation::FederationStore
         + WitnessStore
         + crate::trust::TrustStore
+        + crate::oidc::OidcStore
         + crate::log::EventLogStore
 {
 }

@@ -598,7 +598,7 @@ async fn migration_8_binds_existing_authorizations_to_their_holder() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8}
+        "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8}
          DELETE FROM schema_migrations WHERE version >= 8;"
     ))
     .await
@@ -630,7 +630,7 @@ async fn migration_9_moves_the_asked_period_out_of_copy_until() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} DROP TABLE log_openings; ALTER TABLE events DROP COLUMN reason_category;
+        "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} DROP TABLE log_openings; ALTER TABLE events DROP COLUMN reason_category;
          DROP TABLE sign_in_failures, sessions;
          ALTER TABLE shares DROP COLUMN keep_days;
          UPDATE shares SET copy_until = 14 WHERE id = 's9p';
@@ -660,7 +660,7 @@ async fn migration_14_adds_the_witness_tables() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_TRUST} {UNDO_WITNESS} DELETE FROM schema_migrations WHERE version >= 14;"
+        "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} DELETE FROM schema_migrations WHERE version >= 14;"
     ))
     .await
     .unwrap();
@@ -676,10 +676,15 @@ async fn migration_14_adds_the_witness_tables() {
 /// What the operator migration (12) added, undone by hand.
 const UNDO_OPERATOR: &str = "DROP TABLE operator_openings, operator_events, operator_keys;";
 
-/// What the trust-list migration (14) added, undone by hand.
-const UNDO_TRUST: &str = "DROP TABLE staff; DROP INDEX licenses_representative;
+/// What the migrations after the trust list added (16 OpenID Connect, 17 representatives,
+/// 18 staff), undone by hand.
+const UNDO_OIDC: &str = "DROP TABLE staff; DROP INDEX licenses_representative;
      ALTER TABLE licenses DROP COLUMN representative_key;
-     DROP TABLE recognition_lists, trust_publication;
+     DROP TABLE oidc_links, oidc_logins;
+     DELETE FROM schema_migrations WHERE version >= 16;";
+
+/// What the trust-list migration (15) added, undone by hand.
+const UNDO_TRUST: &str = "DROP TABLE recognition_lists, trust_publication;
      ALTER TABLE issuers DROP COLUMN successor, DROP COLUMN ended_at;
      DELETE FROM schema_migrations WHERE version >= 15;";
 
@@ -696,9 +701,11 @@ const UNDO_FEDERATION: &str =
 async fn migration_13_adds_the_federation_tables() {
     let (s, guard) = fresh().await;
     let c = raw(Some(&guard.schema)).await.unwrap();
-    c.batch_execute(&format!("{UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION}"))
-        .await
-        .unwrap();
+    c.batch_execute(&format!(
+        "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION}"
+    ))
+    .await
+    .unwrap();
     c.batch_execute(
         "INSERT INTO hub_licenses (lineage, version, identifier, type_code, issuer, status, node, \
          holder_key, updated_at) VALUES ('T.I.1', 1, 'T.I.1.1', 'T', 'I', 0, 'http://c', \
@@ -727,7 +734,7 @@ async fn migration_12_adds_the_operator_tables() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} DELETE FROM schema_migrations WHERE version >= 12;"
+        "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} DELETE FROM schema_migrations WHERE version >= 12;"
     ))
     .await
     .unwrap();
@@ -767,7 +774,7 @@ async fn migration_4_upgrades_an_existing_schema() {
         .await
         .unwrap()
         .batch_execute(&format!(
-            "{UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_7}
+            "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_7}
              DROP TABLE shares, institution_keys, institutions;
              DROP TABLE accounts, bindings, presentations, authorizations;
              DROP INDEX events_status_seq; ALTER TABLE events DROP COLUMN affects_status;
@@ -807,7 +814,7 @@ async fn migration_7_routes_existing_claims_by_primary_key() {
     }
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8} {UNDO_MIGRATION_7}
+        "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8} {UNDO_MIGRATION_7}
          DELETE FROM schema_migrations WHERE version >= 7;"
     ))
     .await

@@ -109,12 +109,13 @@ async fn version_2_database_upgrades_to_the_wallet() {
     let s = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
     let issued = s.insert(suite::new_license("W1", (1, 0))).await.unwrap();
     drop(s);
-    // Undo the later migrations (representatives, trust list, witness, federation, operator, leaf format 2, sessions, 4 and 3) by hand: what a
+    // Undo the later migrations (staff, representatives, OIDC, trust list, witness, federation, operator, leaf format 2, sessions, 4 and 3) by hand: what a
     // build of version 2 left.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
         "DROP TABLE staff; DROP INDEX licenses_representative;
          ALTER TABLE licenses DROP COLUMN representative_key;
+         DROP TABLE oidc_links; DROP TABLE oidc_logins;
          DROP TABLE recognition_lists; DROP TABLE trust_publication;
          DROP TABLE cosigned_checkpoints; DROP TABLE witness_forks; DROP TABLE witness_logs;
          ALTER TABLE issuers DROP COLUMN successor; ALTER TABLE issuers DROP COLUMN ended_at;

@@ -81,17 +81,17 @@ pub trait IdentityProvider: Send + Sync {
 
 /// What the node keeps in an account's profile (JSON in the store).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Profile {
-    name: String,
-    person_masked: String,
-    person_key: String,
+pub(crate) struct Profile {
+    pub(crate) name: String,
+    pub(crate) person_masked: String,
+    pub(crate) person_key: String,
     /// The person's holder code, sealed ([`seal_codes`]): the home node
     /// needs it to find the holder's licenses at other nodes (one wallet across regions).
     /// Accounts made before representation came from licenses have their declared
     /// enterprises' codes after it; only the first is used.
     /// Absent in accounts made before it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    sealed_codes: Option<String>,
+    pub(crate) sealed_codes: Option<String>,
 }
 
 /// The AES-256-GCM key that seals accounts' holder codes: derived from the holder secret,
@@ -104,7 +104,7 @@ fn sealing_key(node: &Node) -> aes_gcm::Key<aes_gcm::Aes256Gcm> {
 }
 
 /// Seals the codes for account `account` (bound to it): base64url of nonce ‖ ciphertext.
-fn seal_codes(node: &Node, account: &str, codes: &[HolderCode]) -> Result<String> {
+pub(crate) fn seal_codes(node: &Node, account: &str, codes: &[HolderCode]) -> Result<String> {
     use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
     let cipher = aes_gcm::Aes256Gcm::new(&sealing_key(node));
     let nonce = aes_gcm::Aes256Gcm::generate_nonce(&mut OsRng);
@@ -192,7 +192,7 @@ impl LocalAccounts {
 
 /// The identity of an active account: its profile, and the enterprises the person
 /// represents now ([`represented`]).
-async fn identity_of(store: &dyn Store, rec: AccountRecord) -> Result<Option<Identity>> {
+pub(crate) async fn identity_of(store: &dyn Store, rec: AccountRecord) -> Result<Option<Identity>> {
     if rec.disabled_at.is_some() {
         return Ok(None);
     }

@@ -1,4 +1,4 @@
-//! The holder wallet: sign-in ([`identity`], throttled by [`throttle`], hashing bounded by
+//! The holder wallet: sign-in ([`identity`]; through an OpenID Connect provider: [`oidc`]; throttled by [`throttle`], hashing bounded by
 //! [`hashing`]), revocable sessions ([`session`]) and the CSRF tokens bound to them
 //! ([`csrf`]), the owner's view of failed sign-ins and the account switch ([`security`]), the
 //! holder's licenses and their history ([`licenses`]), showing a license as a short-lived
@@ -10,6 +10,7 @@ pub mod demo;
 pub mod hashing;
 pub mod identity;
 pub mod licenses;
+pub mod oidc;
 pub mod present;
 pub mod security;
 pub mod session;

@@ -92,7 +92,7 @@ fn urlencode(s: &str) -> String {
 }
 
 /// Only local wallet paths are followed after sign-in.
-fn safe_next(next: Option<&str>) -> String {
+pub(super) fn safe_next(next: Option<&str>) -> String {
     next.and_then(super::redirect::local_path)
         .filter(|n| n.starts_with("/wallet"))
         .unwrap_or("/wallet")
@@ -109,16 +109,24 @@ struct Login {
     refused: Option<AppError>,
     next: String,
     username: String,
+    /// The OpenID Connect provider's name, when the node has one.
+    oidc: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub struct NextQuery {
-    next: Option<String>,
+    pub next: Option<String>,
 }
 
 /// A `Set-Cookie` value: HttpOnly, path `/`, `Secure` when the node is served over https
 /// (the `__Host-` names need it).
-fn set_cookie(s: &AppState, name: &str, value: &str, max_age: i64, same_site: &str) -> HeaderValue {
+pub(super) fn set_cookie(
+    s: &AppState,
+    name: &str,
+    value: &str,
+    max_age: i64,
+    same_site: &str,
+) -> HeaderValue {
     let secure = if session::is_https(&s.node.config) {
         "; Secure"
     } else {
@@ -128,6 +136,10 @@ fn set_cookie(s: &AppState, name: &str, value: &str, max_age: i64, same_site: &s
         "{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}"
     ))
     .expect("cookie names and base64url values are header-safe")
+}
+
+fn provider_name(s: &AppState) -> Option<String> {
+    s.oidc.as_ref().map(|o| o.settings.provider_name.clone())
 }
 
 /// The sign-in form. A viewer without a session or a valid pre-session gets a new
@@ -152,6 +164,7 @@ pub async fn login_form(
         refused: None,
         next: safe_next(q.next.as_deref()),
         username: String::new(),
+        oidc: provider_name(&s),
     });
     if let Some(v) = presession {
         let name = csrf::presession_cookie_name(&s.node.config);
@@ -181,13 +194,7 @@ pub async fn login(
 ) -> Response {
     let signed_in = match s.identity.sign_in(&f.username, &f.password, client).await {
         Ok(Some(id)) => {
-            // A session this browser had is replaced, not left open beside the new one.
-            if let Some(old) = session_id(&headers, &s) {
-                if let Err(e) = session::end(&s.node, &old).await {
-                    tracing::warn!(code = e.code, "ending the replaced session failed");
-                }
-            }
-            session::start(&s.node, &id.account).await
+            open_session(&s, &headers, &id.account, &safe_next(f.next.as_deref())).await
         }
         Ok(None) => {
             let page = Login {
@@ -197,33 +204,14 @@ pub async fn login(
                 refused: None,
                 next: safe_next(f.next.as_deref()),
                 username: f.username,
+                oidc: provider_name(&s),
             };
             return (StatusCode::UNAUTHORIZED, render(&page)).into_response();
         }
         Err(e) => Err(e),
     };
     match signed_in {
-        Ok(id) => {
-            let config = &s.node.config;
-            let mut resp = Redirect::to(&safe_next(f.next.as_deref())).into_response();
-            let h = resp.headers_mut();
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(
-                    &s,
-                    session::cookie_name(config),
-                    &id.cookie_value(),
-                    session::SESSION_SECS,
-                    "Lax",
-                ),
-            );
-            // The pre-session has served its purpose.
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(&s, csrf::presession_cookie_name(config), "", 0, "Strict"),
-            );
-            resp
-        }
+        Ok(resp) => resp,
         // Throttled or busy: the form again, with the code and when to retry.
         Err(e) if matches!(e.kind, ErrorKind::Throttled { .. }) || e.code == "signin.busy" => {
             let api = ApiError(e);
@@ -236,6 +224,7 @@ pub async fn login(
                 refused: Some(api.0),
                 next: safe_next(f.next.as_deref()),
                 username: f.username,
+                oidc: provider_name(&s),
             };
             let mut resp = (status, render(&page)).into_response();
             if let Some(v) = retry {
@@ -250,6 +239,42 @@ pub async fn login(
         }
         .into_response(),
     }
+}
+
+/// Opens a session for `account`, ending the one this browser had (replaced, not left open
+/// beside the new one), and sends the browser to `next` (checked by the caller) with the
+/// session cookie; the pre-session cookie has served its purpose and is cleared. Password and
+/// OpenID Connect sign-in both end here.
+pub(super) async fn open_session(
+    s: &AppState,
+    headers: &HeaderMap,
+    account: &str,
+    next: &str,
+) -> Result<Response, AppError> {
+    if let Some(old) = session_id(headers, s) {
+        if let Err(e) = session::end(&s.node, &old).await {
+            tracing::warn!(code = e.code, "ending the replaced session failed");
+        }
+    }
+    let id = session::start(&s.node, account).await?;
+    let config = &s.node.config;
+    let mut resp = Redirect::to(next).into_response();
+    let h = resp.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(
+            s,
+            session::cookie_name(config),
+            &id.cookie_value(),
+            session::SESSION_SECS,
+            "Lax",
+        ),
+    );
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(s, csrf::presession_cookie_name(config), "", 0, "Strict"),
+    );
+    Ok(resp)
 }
 
 /// Signs out: ends the session in the store at once (a copy of the cookie is signed out

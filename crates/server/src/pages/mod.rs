@@ -10,6 +10,7 @@
 pub mod assets;
 pub mod auth;
 pub mod i18n;
+pub mod oidc;
 pub mod redirect;
 pub mod security;
 pub mod shares;
@@ -73,6 +74,8 @@ pub fn routes() -> Vec<PageRoute> {
         at(M::GET, "/wallet/login", auth::login_form),
         at(M::POST, "/wallet/login", auth::login),
         at(M::POST, "/wallet/logout", auth::logout),
+        at(M::GET, "/wallet/oidc/start", oidc::start),
+        at(M::GET, "/wallet/oidc/callback", oidc::callback),
         at(M::GET, "/wallet", wallet::list),
         at(M::GET, "/wallet/licenses/{identifier}", wallet::detail),
         at(
@@ -144,8 +147,14 @@ async fn security_headers(req: Request, next: Next) -> Response {
         HeaderValue::from_static("no-referrer"),
     );
     // Server time, for `elicense bench verify-page` and browsers' dev tools.
+    // A handler's own entries (the OIDC callback's `idp`) follow the whole time.
+    let own = h
+        .get("server-timing")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| format!(", {v}"))
+        .unwrap_or_default();
     if let Ok(v) = HeaderValue::from_str(&format!(
-        "app;dur={:.3}",
+        "app;dur={:.3}{own}",
         started.elapsed().as_secs_f64() * 1000.0
     )) {
         h.insert("server-timing", v);

@@ -31,6 +31,7 @@ mod impls;
 mod institutions;
 mod licenses;
 mod log;
+mod oidc;
 mod operator;
 pub mod queries;
 mod rows;

@@ -154,6 +154,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     FEDERATION,
     WITNESS,
     TRUST,
+    OIDC,
     REPRESENTATIVES,
     STAFF,
 ];
@@ -407,6 +408,22 @@ CREATE TABLE cosigned_checkpoints (
 );
 "#;
 
+/// Migration 16: OpenID Connect sign-in (`crate::oidc`): authorization requests under way
+/// (taken once by `DELETE … RETURNING`, purged by expiry) and the link of a provider's
+/// subject to its account. Plain tables: one row per sign-in under way, one per person.
+const OIDC: &str = r#"
+CREATE TABLE oidc_logins (
+    id text PRIMARY KEY, binding text NOT NULL, nonce text NOT NULL, verifier text NOT NULL,
+    next text NOT NULL, created_at bigint NOT NULL, expires_at bigint NOT NULL
+);
+CREATE INDEX oidc_logins_expiry ON oidc_logins (expires_at);
+CREATE TABLE oidc_links (
+    issuer text NOT NULL, subject text NOT NULL,
+    account text NOT NULL UNIQUE REFERENCES accounts(id), created_at bigint NOT NULL,
+    PRIMARY KEY (issuer, subject)
+);
+"#;
+
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
@@ -473,7 +490,7 @@ CREATE TABLE recognition_lists (
 CREATE TABLE trust_publication (id integer PRIMARY KEY CHECK (id = 1), seq bigint NOT NULL);
 "#;
 
-/// Migration 16: the legal representative of an enterprise holder (keyed hash of their
+/// Migration 17: the legal representative of an enterprise holder (keyed hash of their
 /// resident ID) on each license version, found by `represented_by` (an index per partition;
 /// on a distributed province store a query to every shard: it runs at sign-in, not per
 /// verification).
@@ -483,7 +500,7 @@ CREATE INDEX licenses_representative ON licenses (representative_key)
     WHERE representative_key IS NOT NULL;
 "#;
 
-/// Migration 17: relying institutions' staff (`InstitutionStore::put_staff`; a plain table
+/// Migration 18: relying institutions' staff (`InstitutionStore::put_staff`; a plain table
 /// on the coordinator under Citus).
 const STAFF: &str = r#"
 CREATE TABLE staff (

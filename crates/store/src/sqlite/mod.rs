@@ -13,6 +13,7 @@ mod federation;
 mod impls;
 mod institutions;
 mod log;
+mod oidc;
 pub(crate) mod operator;
 pub mod schema;
 mod sessions;

@@ -241,14 +241,28 @@ CREATE TABLE recognition_lists (
 ) WITHOUT ROWID;
 CREATE TABLE trust_publication (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
 "#,
-    // The legal representative of an enterprise holder (keyed hash of their resident ID),
+    // 13: OpenID Connect sign-in (`crate::oidc`): authorization requests under way (taken
+    // once, purged by expiry) and the link of a provider's subject to its account.
+    r#"
+CREATE TABLE oidc_logins (
+    id TEXT PRIMARY KEY, binding TEXT NOT NULL, nonce TEXT NOT NULL, verifier TEXT NOT NULL,
+    next TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX oidc_logins_expiry ON oidc_logins(expires_at);
+CREATE TABLE oidc_links (
+    issuer TEXT NOT NULL, subject TEXT NOT NULL,
+    account TEXT NOT NULL UNIQUE REFERENCES accounts(id), created_at INTEGER NOT NULL,
+    PRIMARY KEY (issuer, subject)
+) WITHOUT ROWID;
+"#,
+    // 14: the legal representative of an enterprise holder (keyed hash of their resident ID),
     // found by `represented_by`.
     r#"
 ALTER TABLE licenses ADD COLUMN representative_key TEXT;
 CREATE INDEX licenses_representative ON licenses (representative_key)
     WHERE representative_key IS NOT NULL;
 "#,
-    // Relying institutions' staff (`InstitutionStore::put_staff`).
+    // 15: relying institutions' staff (`InstitutionStore::put_staff`).
     r#"
 CREATE TABLE staff (
     institution TEXT NOT NULL REFERENCES institutions(code), username TEXT NOT NULL,

@@ -13,12 +13,12 @@ use crate::error::{Result, StoreError};
 use crate::records::*;
 use crate::traits::{WalletStore, MAX_BINDINGS};
 
-const ACCOUNT_COLUMNS: &str =
+pub(super) const ACCOUNT_COLUMNS: &str =
     "id, username, password_hash, profile, holder_keys, created_at, disabled_at";
 
 /// An account row; a `holder_keys` that is not a JSON array of strings is a conversion
 /// failure (`Corrupt`).
-fn account_from_row(r: &Row<'_>) -> rusqlite::Result<AccountRecord> {
+pub(super) fn account_from_row(r: &Row<'_>) -> rusqlite::Result<AccountRecord> {
     let keys: String = r.get(4)?;
     let holder_keys = serde_json::from_str(&keys).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))

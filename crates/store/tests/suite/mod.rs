@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod federation;
+pub mod oidc;
 pub mod operator;
 mod privacy;
 pub mod trust;
@@ -11,6 +12,7 @@ pub mod witness;
 
 use elicense_store::*;
 pub use federation::*;
+pub use oidc::*;
 pub use operator::*;
 pub use privacy::*;
 pub use trust::*;
@@ -455,7 +457,8 @@ macro_rules! conformance_tests {
             witness_admits_logs, witness_advance_is_compare_and_swap,
             witness_fork_reports_are_listed, witness_cosigned_checkpoints_by_size,
 
-            trust_recognition_lists, trust_seq_only_grows, issuer_succession_is_logged_once);
+            trust_recognition_lists, trust_seq_only_grows, issuer_succession_is_logged_once,
+            oidc_logins_are_taken_once, oidc_accounts_come_with_their_link);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
