@@ -4,7 +4,9 @@
 # - Debian's Chromium and its chromedriver (browser tests, crates/server/tests/browser.rs)
 #   and poppler-utils (pdftotext/pdftoppm read the PDFs the node serves);
 # - axe-core (the accessibility check the browser tests inject into each page), pinned,
-#   from npm into the git-ignored .cache/browser/.
+#   from npm into the git-ignored .cache/browser/;
+# - an outside SD-JWT VC verifier from npm (exact versions from a committed lock file) into
+#   the git-ignored .cache/sdjwt/.
 # No CJK font package on purpose: pages must render Chinese with the web font the node serves.
 # Run as root (CI is); does nothing when everything is present.
 set -euo pipefail
@@ -35,6 +37,21 @@ if [ ! -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ] \
     npm install --prefix "$AXE_DIR" --no-audit --no-fund --no-save --no-package-lock \
         --loglevel=error "axe-core@$AXE_VERSION"
     test -f "$AXE_DIR/node_modules/axe-core/axe.min.js"
+fi
+
+# An outside SD-JWT VC verifier (crates/server/tests/sdjwt_interop.rs runs
+# crates/server/tests/sdjwt/verify.mjs with node): @sd-jwt/sd-jwt-vc with its Token Status List
+# support and its node crypto helper, every package pinned by the committed package-lock.json,
+# installed with `npm ci` into the git-ignored .cache/sdjwt/ (again only when the lock changed).
+SDJWT_SRC=crates/server/tests/sdjwt
+SDJWT_DIR=.cache/sdjwt
+if [ ! -f "$SDJWT_DIR/node_modules/@sd-jwt/sd-jwt-vc/package.json" ] \
+    || ! cmp -s "$SDJWT_SRC/package-lock.json" "$SDJWT_DIR/package-lock.json"; then
+    echo "installing: the SD-JWT VC verifier's packages into $SDJWT_DIR"
+    mkdir -p "$SDJWT_DIR"
+    cp "$SDJWT_SRC/package.json" "$SDJWT_SRC/package-lock.json" "$SDJWT_DIR/"
+    npm ci --prefix "$SDJWT_DIR" --no-audit --no-fund --loglevel=error
+    test -f "$SDJWT_DIR/node_modules/@sd-jwt/sd-jwt-vc/package.json"
 fi
 
 # An independent OpenAPI validator (crates/server/tests/openapi.rs validates the served
