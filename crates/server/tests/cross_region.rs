@@ -256,11 +256,32 @@ async fn trust_list_rules_foreign_lists_unknown_revoked_and_retired_keys() {
     assert_eq!(problem_codes(&v), ["status.foreign_list"], "{v}");
     assert!(v["status_source"].is_null());
 
-    // The key retired after the credential was signed: it still verifies.
+    // The key retired after the credential and its list's token were signed: it still
+    // verifies. (A keeps serving that token until the list changes, so the time does not
+    // depend on when B fetches it.)
+    let list_iat = {
+        let uri = issued["status"]["uri"].as_str().unwrap();
+        let jwt = a
+            .client
+            .get(uri)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let payload = jwt.split('.').nth(1).unwrap();
+        let payload: Value = serde_json::from_slice(
+            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+                .unwrap(),
+        )
+        .unwrap();
+        payload["iat"].as_i64().unwrap()
+    };
     let mut retired = issuers.clone();
     for i in &mut retired {
         for k in &mut i.keys {
-            k.retired_at = Some(iat + 1);
+            k.retired_at = Some(iat.max(list_iat) + 1);
         }
     }
     hub.install(&b, &[&a, &b], retired);
