@@ -7,6 +7,8 @@
 #   from npm into the git-ignored .cache/browser/;
 # - oidc-provider (a certified OpenID Connect provider the OIDC sign-in tests run on
 #   127.0.0.1, crates/server/tests/idp/provider.mjs), pinned, from npm into .cache/oidc/.
+# - an outside SD-JWT VC verifier from npm (exact versions from a committed lock file) into
+#   the git-ignored .cache/sdjwt/.
 # No CJK font package on purpose: pages must render Chinese with the web font the node serves.
 # Run as root (CI is); does nothing when everything is present.
 set -euo pipefail
@@ -48,6 +50,21 @@ if ! grep -q "\"version\": \"$OIDC_PROVIDER_VERSION\"" "$oidc_pkg" 2>/dev/null; 
     npm install --prefix "$OIDC_DIR" --no-audit --no-fund --no-save --no-package-lock \
         --loglevel=error "oidc-provider@$OIDC_PROVIDER_VERSION"
     grep -q "\"version\": \"$OIDC_PROVIDER_VERSION\"" "$oidc_pkg"
+fi
+
+# An outside SD-JWT VC verifier (crates/server/tests/sdjwt_interop.rs runs
+# crates/server/tests/sdjwt/verify.mjs with node): @sd-jwt/sd-jwt-vc with its Token Status List
+# support and its node crypto helper, every package pinned by the committed package-lock.json,
+# installed with `npm ci` into the git-ignored .cache/sdjwt/ (again only when the lock changed).
+SDJWT_SRC=crates/server/tests/sdjwt
+SDJWT_DIR=.cache/sdjwt
+if [ ! -f "$SDJWT_DIR/node_modules/@sd-jwt/sd-jwt-vc/package.json" ] \
+    || ! cmp -s "$SDJWT_SRC/package-lock.json" "$SDJWT_DIR/package-lock.json"; then
+    echo "installing: the SD-JWT VC verifier's packages into $SDJWT_DIR"
+    mkdir -p "$SDJWT_DIR"
+    cp "$SDJWT_SRC/package.json" "$SDJWT_SRC/package-lock.json" "$SDJWT_DIR/"
+    npm ci --prefix "$SDJWT_DIR" --no-audit --no-fund --loglevel=error
+    test -f "$SDJWT_DIR/node_modules/@sd-jwt/sd-jwt-vc/package.json"
 fi
 
 # An independent OpenAPI validator (crates/server/tests/openapi.rs validates the served

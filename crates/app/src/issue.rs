@@ -105,10 +105,12 @@ pub async fn issue_with_journal(
 ) -> Result<Issued> {
     let now = node.now();
     let prepared = prepare(node, &req, now).await?;
+    let alg = req.alg.unwrap_or(node.config.default_alg);
     let slot = node
         .take_slot(
             prepared.license_type.code.as_str(),
             prepared.issuer.as_str(),
+            alg,
         )
         .await?;
     let identifier = Identifier::new(
@@ -119,7 +121,6 @@ pub async fn issue_with_journal(
     )
     .map_err(AppError::invalid)?;
     let meta = prepared.meta(identifier, now);
-    let alg = req.alg.unwrap_or(node.config.default_alg);
     let issued = sign_and_record(
         node,
         &prepared.license_type,

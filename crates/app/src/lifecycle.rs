@@ -300,10 +300,10 @@ async fn successor(
     meta.replaces = Some(id.clone());
     meta.issue_date = timeutil::date_at(now);
     meta.extension = json!({});
-    let slot = node
-        .take_slot(record.type_code.as_str(), record.issuer.as_str())
-        .await?;
     let alg = req.alg.unwrap_or(license.alg);
+    let slot = node
+        .take_slot(record.type_code.as_str(), record.issuer.as_str(), alg)
+        .await?;
     let signed = sign_and_record(node, &lt, meta, slot, alg, holder_jwk, now).await?;
     Ok((signed, slot.list))
 }

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::Notify;
 
 use elicense_core::holder::HolderCode;
+use elicense_crypto::Alg;
 use elicense_store::sqlite::SqliteOptions;
 use elicense_store::{IssuerRecord, SqliteStore, Store};
 use hmac::{Hmac, Mac};
@@ -45,7 +46,7 @@ struct Reserved {
 
 impl Reserved {
     /// Reserve the next block when none is left or fewer than half of its size, so that a
-    /// busy (type, issuer) does not wait for the store.
+    /// busy (type, issuer, algorithm) does not wait for the store.
     fn wants_refill(&self) -> bool {
         !self.refilling && (self.free.is_empty() || (self.free.len() as u32) < self.next_block / 2)
     }
@@ -55,8 +56,12 @@ impl Reserved {
 /// and wakes the waiters, one of whom then reserves again.
 struct RefillGuard<'a> {
     node: &'a Node,
-    key: &'a (String, String),
+    key: &'a ReservationKey,
 }
+
+/// What a reservation is for: serials count per (type, issuer), status slots per (issuer,
+/// algorithm), so each block is for one (type, issuer, algorithm).
+type ReservationKey = (String, String, Alg);
 
 impl Drop for RefillGuard<'_> {
     fn drop(&mut self) {
@@ -95,7 +100,7 @@ pub struct Node {
     pub share_guard: crate::institutions::Guard,
     /// The witness's per-process state (fork reports made).
     pub witness: crate::federation::witness::WitnessState,
-    reserved: Mutex<HashMap<(String, String), Reserved>>,
+    reserved: Mutex<HashMap<ReservationKey, Reserved>>,
     issuers: TtlCache<String, IssuerRecord>,
     faces: OnceLock<Arc<elicense_face::Faces>>,
     /// Events whose inclusion in a signed checkpoint was checked, by seq: the log is
@@ -208,15 +213,22 @@ impl Node {
         hex::encode(mac.finalize().into_bytes())
     }
 
-    /// Takes one reserved serial and status slot for (type, issuer), reserving more as needed.
+    /// Takes one reserved serial and status slot for a license of (type, issuer) signed with
+    /// `alg`, reserving more as needed. The slot lies in one of the issuer's lists of `alg`,
+    /// which its key of `alg` signs, so a verifier that checks the credential can check its
+    /// status list with the same algorithm.
     ///
-    /// One reservation per (type, issuer) is in flight at a time: when a block runs low one
+    /// One reservation per (type, issuer, algorithm) is in flight at a time: when a block runs low one
     /// caller reserves the next while the others go on taking what is left, and callers that
     /// find none left wait for it instead of each reserving a block of their own (hundreds of
     /// concurrent import rows would otherwise reserve hundreds of blocks at once, each its own
     /// transaction, and leave most of their slots unused).
-    pub async fn take_slot(&self, type_code: &str, issuer: &str) -> Result<Slot> {
-        let key = (type_code.to_string(), issuer.to_string());
+    ///
+    /// The issuer must have a key of `alg` that may sign now (`issuer.no_key` otherwise), so
+    /// that no list of an algorithm its issuer cannot sign is made.
+    pub async fn take_slot(&self, type_code: &str, issuer: &str, alg: Alg) -> Result<Slot> {
+        self.keys.signer(issuer, alg, self.now()).await?;
+        let key = (type_code.to_string(), issuer.to_string(), alg);
         loop {
             let (slot, refill, refilled) = {
                 let mut map = self.reserved.lock().expect("reservation lock");
@@ -262,7 +274,7 @@ impl Node {
 
     /// Reserves the next block for `key` (whose `refilling` flag the caller has set) and adds
     /// it to the free slots.
-    async fn reserve_block(&self, key: &(String, String)) -> Result<()> {
+    async fn reserve_block(&self, key: &ReservationKey) -> Result<()> {
         let _guard = RefillGuard { node: self, key };
         let block = {
             let mut map = self.reserved.lock().expect("reservation lock");
@@ -271,7 +283,10 @@ impl Node {
             r.next_block = (n * 2).min(MAX_RESERVATION);
             n
         };
-        let res = self.store.reserve(&key.0, &key.1, block).await?;
+        let res = self
+            .store
+            .reserve(&key.0, &key.1, key.2.cli_name(), block)
+            .await?;
         let slots = res.slots.iter().enumerate().map(|(i, (list, idx))| Slot {
             serial: res.first_serial + i as u64,
             list: *list,

@@ -5,17 +5,26 @@
 //! asked for and its content changed. Freshness: the cache asks the store for its status epoch
 //! (the last event sequence) at most every `CHECK_INTERVAL`, and rebuilds the lists when it
 //! moved, so a status change is visible well within one second.
+//!
+//! Who signs: a list holds the slots of one issuer's credentials of one algorithm
+//! (`Node::take_slot`) and is signed only with that issuer's key of that algorithm, the newest
+//! that may sign now (`KeyRing::signer`, so a key rotation within the algorithm goes on
+//! signing), so a verifier that knows a credential's algorithm (ES256, EdDSA) can check its
+//! status without knowing SM2. Without such a key the token is not signed at all
+//! (`status_list.no_key`), never with a key of another algorithm. A list made before lists
+//! had an algorithm (`alg` unrecorded) is signed as it always was: with the issuer's SM2 key
+//! when it has one, else EdDSA, else ES256.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use elicense_crypto::status_list::StatusList;
-use elicense_crypto::{jws, status_list, Alg, Signer};
+use elicense_crypto::{jws, status_list, Alg, KeyPair, Signer};
 use elicense_store::Store;
 use sha2::{Digest, Sha256};
 
-use crate::error::{AppError, Result};
+use crate::error::{AppError, ErrorKind, Result};
 use crate::keys::KeyRing;
 
 /// How often the cache asks the store whether statuses changed.
@@ -38,8 +47,20 @@ pub struct SignedList {
     pub iat: i64,
 }
 
+/// One list as the index shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListInfo {
+    pub id: u32,
+    /// The issuer whose key signs it.
+    pub issuer: String,
+    /// The algorithm of its credentials and of the key that signs it; `None` for a list made
+    /// before lists had one (see the module documentation).
+    pub alg: Option<Alg>,
+}
+
 struct ListState {
     issuer: String,
+    alg: Option<Alg>,
     list: StatusList,
     token: Option<SignedList>,
 }
@@ -122,6 +143,12 @@ impl StatusLists {
         }
         let mut lists = HashMap::new();
         for rec in self.store.lists().await? {
+            let alg = match &rec.alg {
+                Some(a) => Some(a.parse::<Alg>().map_err(|e| {
+                    crate::stored::corrupt(format_args!("status list {}", rec.id), e)
+                })?),
+                None => None,
+            };
             let len = (rec.len as usize).div_ceil(BLOCK).max(1) * BLOCK;
             let mut list =
                 StatusList::new(BITS, len).map_err(|e| AppError::internal(e.to_string()))?;
@@ -133,6 +160,7 @@ impl StatusLists {
                 rec.id,
                 ListState {
                     issuer: rec.issuer,
+                    alg,
                     list,
                     token: None,
                 },
@@ -153,16 +181,20 @@ impl StatusLists {
         Ok(())
     }
 
-    /// Every list of the node, by id, with the issuer that signs it.
-    pub async fn lists(&self) -> Result<Vec<(u32, String)>> {
+    /// Every list of the node, by id, with the issuer and algorithm that sign it.
+    pub async fn lists(&self) -> Result<Vec<ListInfo>> {
         self.refresh().await?;
         let state = self.state.read().expect("status lock");
-        let mut out: Vec<(u32, String)> = state
+        let mut out: Vec<ListInfo> = state
             .lists
             .iter()
-            .map(|(id, l)| (*id, l.issuer.clone()))
+            .map(|(id, l)| ListInfo {
+                id: *id,
+                issuer: l.issuer.clone(),
+                alg: l.alg,
+            })
             .collect();
-        out.sort();
+        out.sort_by_key(|l| l.id);
         Ok(out)
     }
 
@@ -195,7 +227,7 @@ impl StatusLists {
         {
             self.refresh_now().await?;
         }
-        let (issuer, list) = {
+        let (issuer, alg, list) = {
             let state = self.state.read().expect("status lock");
             let Some(l) = state.lists.get(&id) else {
                 return Ok(None);
@@ -205,9 +237,9 @@ impl StatusLists {
                     return Ok(Some(t.clone()));
                 }
             }
-            (l.issuer.clone(), l.list.clone())
+            (l.issuer.clone(), l.alg, l.list.clone())
         };
-        let signer = self.list_signer(&issuer, now).await?;
+        let signer = self.list_signer(id, &issuer, alg, now).await?;
         let payload = status_list::token_payload(
             &list,
             &self.uri(id),
@@ -232,15 +264,40 @@ impl StatusLists {
         Ok(Some(signed))
     }
 
-    /// The issuer's key that signs its lists: SM2 when it has one, else the first it has.
-    async fn list_signer(&self, issuer: &str, now: i64) -> Result<Arc<elicense_crypto::KeyPair>> {
-        let mut last = None;
-        for alg in [Alg::Sm2, Alg::EdDSA, Alg::Es256] {
-            match self.keys.signer(issuer, alg, now).await {
-                Ok(s) => return Ok(s),
-                Err(e) => last = Some(e),
+    /// The key that signs list `id`: the issuer's key of the list's algorithm that may sign
+    /// now; for a list without one, SM2 when the issuer has it, else EdDSA, else ES256.
+    async fn list_signer(
+        &self,
+        id: u32,
+        issuer: &str,
+        alg: Option<Alg>,
+        now: i64,
+    ) -> Result<Arc<KeyPair>> {
+        let Some(alg) = alg else {
+            let mut last = None;
+            for alg in [Alg::Sm2, Alg::EdDSA, Alg::Es256] {
+                match self.keys.signer(issuer, alg, now).await {
+                    Ok(s) => return Ok(s),
+                    Err(e) => last = Some(e),
+                }
             }
-        }
-        Err(last.expect("three algorithms tried"))
+            return Err(last.expect("three algorithms tried"));
+        };
+        self.keys.signer(issuer, alg, now).await.map_err(|e| {
+            if e.code != "issuer.no_key" {
+                return e;
+            }
+            AppError::new(
+                ErrorKind::Unavailable,
+                "status_list.no_key",
+                format!(
+                    "status list {id} holds {} credentials of issuer {issuer}, which has no {} \
+                     key that may sign now (make one: elicense keygen --issuer {issuer} --alg {})",
+                    alg.jws_name(),
+                    alg.jws_name(),
+                    alg.cli_name()
+                ),
+            )
+        })
     }
 }

@@ -120,7 +120,7 @@ async fn concurrent_slot_takers_share_one_reservation_at_a_time() {
     let tasks: Vec<_> = (0..TAKERS)
         .map(|_| {
             let node = env.node.clone();
-            tokio::spawn(async move { node.take_slot(DRIVING, BJ_TRAFFIC).await })
+            tokio::spawn(async move { node.take_slot(DRIVING, BJ_TRAFFIC, Alg::Sm2).await })
         })
         .collect();
     let mut serials = HashSet::new();
@@ -135,7 +135,7 @@ async fn concurrent_slot_takers_share_one_reservation_at_a_time() {
     // caller that found the list empty.
     let next = env
         .store
-        .reserve(DRIVING, BJ_TRAFFIC, 1)
+        .reserve(DRIVING, BJ_TRAFFIC, "sm2", 1)
         .await
         .unwrap()
         .first_serial;

@@ -42,8 +42,11 @@ async fn value_in_token(env: &Env, signed: &SignedList, issuer: &str, uri: &str,
 async fn token_reflects_each_status_and_is_resigned_only_on_change() {
     let env = env().await;
     let a = issue_ok(&env, request(BUSINESS, 0, Alg::EdDSA)).await;
-    let b = issue_ok(&env, request(BUSINESS, 1, Alg::Es256)).await;
-    assert_eq!(a.status.uri, b.status.uri, "same issuer, same list");
+    let b = issue_ok(&env, request(BUSINESS, 1, Alg::EdDSA)).await;
+    assert_eq!(
+        a.status.uri, b.status.uri,
+        "same issuer and algorithm, same list"
+    );
 
     let t0 = token(&env, &a).await;
     assert_eq!(
@@ -223,4 +226,226 @@ async fn a_new_list_from_another_process_is_found() {
         .await
         .unwrap();
     assert!(v.valid, "{:?}", v.problems);
+}
+
+/// The JWS `alg` and `kid` of a status-list token.
+fn signed_with(t: &SignedList) -> (Alg, String) {
+    let (jws, _) = parse_token(&t.jwt).unwrap();
+    (jws.header.alg, jws.header.kid.unwrap())
+}
+
+async fn act(env: &Env, issued: &Issued, action: Action) {
+    apply(
+        &env.node,
+        &issued.identifier,
+        ActionRequest::new(action, "c"),
+    )
+    .await
+    .unwrap();
+    env.node.status.invalidate();
+}
+
+async fn verdict(env: &Env, credential: &str) -> elicense_app::verify::Verdict {
+    elicense_app::verify::verify(&env.node, credential, &Default::default())
+        .await
+        .unwrap()
+}
+
+/// An issuer with keys of all three algorithms: each credential's list is signed with the
+/// credential's own algorithm (an ES256 verifier needs no SM2), and each list shows its own
+/// licenses' changes.
+#[tokio::test]
+async fn each_credential_list_is_signed_with_the_credentials_algorithm() {
+    let env = env().await;
+    let es = issue_ok(&env, request(BUSINESS, 0, Alg::Es256)).await;
+    let ed = issue_ok(&env, request(BUSINESS, 1, Alg::EdDSA)).await;
+    let sm = issue_ok(&env, request(BUSINESS, 2, Alg::Sm2)).await;
+    let uris = [&es.status.uri, &ed.status.uri, &sm.status.uri];
+    assert!(
+        uris[0] != uris[1] && uris[1] != uris[2] && uris[0] != uris[2],
+        "one list per algorithm: {uris:?}"
+    );
+    let jwks = env.node.keys.jwks(BJ_SAMR).await.unwrap();
+    for (issued, alg) in [(&es, Alg::Es256), (&ed, Alg::EdDSA), (&sm, Alg::Sm2)] {
+        let t = token(&env, issued).await;
+        let (signed, kid) = signed_with(&t);
+        assert_eq!(signed, alg, "{}", issued.status.uri);
+        assert_eq!(jwks.find(&kid).unwrap().alg().unwrap(), alg);
+        assert_eq!(
+            value_in_token(&env, &t, BJ_SAMR, &issued.status.uri, issued.status.idx).await,
+            0
+        );
+    }
+    // The index names each list's algorithm.
+    let lists = env.node.status.lists().await.unwrap();
+    for (issued, alg) in [(&es, Alg::Es256), (&ed, Alg::EdDSA), (&sm, Alg::Sm2)] {
+        let id = env.node.status.list_id(&issued.status.uri).unwrap();
+        let l = lists.iter().find(|l| l.id == id).unwrap();
+        assert_eq!((l.issuer.as_str(), l.alg), (BJ_SAMR, Some(alg)));
+    }
+    // An ES256 credential of the issuer of another type joins the same ES256 list.
+    let es2 = issue_ok(&env, request(FOOD, 0, Alg::Es256)).await;
+    assert_eq!(es2.identifier.issuer().as_str(), BJ_SAMR);
+    assert_eq!(es2.status.uri, es.status.uri);
+
+    // Revoke the ES256 one, suspend the EdDSA one: each list says so, in its own algorithm.
+    act(&env, &es, Action::Revoke).await;
+    act(&env, &ed, Action::Suspend).await;
+    for (issued, alg, value) in [
+        (&es, Alg::Es256, 1),
+        (&ed, Alg::EdDSA, 2),
+        (&sm, Alg::Sm2, 0),
+    ] {
+        let t = token(&env, issued).await;
+        assert_eq!(signed_with(&t).0, alg);
+        assert_eq!(
+            value_in_token(&env, &t, BJ_SAMR, &issued.status.uri, issued.status.idx).await,
+            value
+        );
+    }
+    assert!(verdict(&env, &sm.credential).await.valid);
+    for (issued, code) in [(&es, "status.invalid"), (&ed, "status.suspended")] {
+        let v = verdict(&env, &issued.credential).await;
+        assert!(!v.valid);
+        let codes: Vec<_> = v.problems.iter().map(|p| p.code.as_str()).collect();
+        assert_eq!(codes, [code]);
+    }
+    act(&env, &sm, Action::Revoke).await;
+    let t = token(&env, &sm).await;
+    assert_eq!(signed_with(&t).0, Alg::Sm2);
+    assert_eq!(
+        value_in_token(&env, &t, BJ_SAMR, &sm.status.uri, sm.status.idx).await,
+        1
+    );
+}
+
+/// A changed version keeps the algorithm it is signed with, and so lands in that
+/// algorithm's list.
+#[tokio::test]
+async fn a_changed_version_takes_a_slot_of_its_algorithm() {
+    let env = env().await;
+    let ed = issue_ok(&env, request(BUSINESS, 0, Alg::EdDSA)).await;
+    let mut req = ActionRequest::new(Action::Change, "c");
+    req.fields = fields(&[("address", "北京市西城区金融大街7号")]);
+    let out = apply(&env.node, &ed.identifier, req).await.unwrap();
+    let next = out.successor.expect("a change makes the next version");
+    let rec = env
+        .store
+        .license(next.identifier.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec.alg, "ed25519");
+    let lists = env.node.status.lists().await.unwrap();
+    let l = lists.iter().find(|l| l.id == rec.status_list).unwrap();
+    assert_eq!(l.alg, Some(Alg::EdDSA));
+}
+
+/// A key rotation within the algorithm goes on signing the list with the new key; with no key
+/// of the algorithm left the list is not signed with another algorithm
+/// (`status_list.no_key`), and no credential of that algorithm is issued (`issuer.no_key`).
+#[tokio::test]
+async fn a_list_is_signed_only_by_a_key_of_its_algorithm() {
+    let env = env().await;
+    let es = issue_ok(&env, request(BUSINESS, 0, Alg::Es256)).await;
+    let (_, old_kid) = signed_with(&token(&env, &es).await);
+    let cli = elicense_core::OperatorActor::Cli;
+
+    // Rotation: a new ES256 key, the old one retired.
+    let new = env
+        .node
+        .keys
+        .generate(BJ_SAMR, Alg::Es256, T0)
+        .await
+        .unwrap();
+    elicense_app::operator::retire_key(&env.node, &cli, &old_kid)
+        .await
+        .unwrap();
+    env.clock.advance(2);
+    act(&env, &es, Action::Suspend).await;
+    let t = token(&env, &es).await;
+    assert_eq!(signed_with(&t), (Alg::Es256, new.kid.clone()));
+    assert_eq!(
+        value_in_token(&env, &t, BJ_SAMR, &es.status.uri, es.status.idx).await,
+        2
+    );
+    // The credential signed by the retired key still verifies (and is suspended).
+    let v = verdict(&env, &es.credential).await;
+    let codes: Vec<_> = v.problems.iter().map(|p| p.code.as_str()).collect();
+    assert_eq!(codes, ["status.suspended"]);
+
+    // Retire the last ES256 key: the list changes, and no other algorithm signs it.
+    elicense_app::operator::retire_key(&env.node, &cli, &new.kid)
+        .await
+        .unwrap();
+    env.clock.advance(2);
+    act(&env, &es, Action::Reinstate).await;
+    let list = env.node.status.list_id(&es.status.uri).unwrap();
+    let e = env
+        .node
+        .status
+        .token(list, env.node.now())
+        .await
+        .expect_err("no key of the list's algorithm");
+    assert_eq!(e.code, "status_list.no_key");
+    let lists_before = env.store.lists().await.unwrap();
+    expect_code(
+        elicense_app::issue::issue(&env.node, request(BUSINESS, 1, Alg::Es256)).await,
+        "issuer.no_key",
+    );
+    assert_eq!(
+        env.store.lists().await.unwrap(),
+        lists_before,
+        "no list made"
+    );
+    // Its status is still read by this node's own verification.
+    assert!(verdict(&env, &es.credential).await.valid);
+}
+
+/// A list made before lists had an algorithm (none recorded) is still served, signed as it
+/// was (SM2 when the issuer has it), and its credentials of any algorithm still verify and
+/// show their changes; new credentials go to lists of their own algorithm.
+#[tokio::test]
+async fn an_old_list_without_algorithm_is_still_served_and_verified() {
+    let env = env().await;
+    let es = issue_ok(&env, request(BUSINESS, 0, Alg::Es256)).await;
+    let ed = issue_ok(&env, request(BUSINESS, 1, Alg::EdDSA)).await;
+    {
+        // As the lists were before: one list per issuer, no algorithm recorded.
+        let c = rusqlite::Connection::open(env.dir.path().join("elicense.db")).unwrap();
+        let es_list = env.node.status.list_id(&es.status.uri).unwrap();
+        let ed_list = env.node.status.list_id(&ed.status.uri).unwrap();
+        c.execute_batch(&format!(
+            "UPDATE status_lists SET alg = NULL WHERE id IN ({es_list}, {ed_list});"
+        ))
+        .unwrap();
+    }
+    // A fresh node on the store (as after an upgrade).
+    let mut config = elicense_app::NodeConfig::ephemeral(BASE_URL);
+    config.key_password = env.node.config.key_password.clone();
+    let node = elicense_app::Node::new(env.store.clone(), env.clock.clone(), config);
+    let env = Env { node, ..env };
+    let lists = env.node.status.lists().await.unwrap();
+    assert!(lists.iter().all(|l| l.alg.is_none()), "{lists:?}");
+    for issued in [&es, &ed] {
+        let t = token(&env, issued).await;
+        assert_eq!(signed_with(&t).0, Alg::Sm2, "signed as before");
+        assert_eq!(
+            value_in_token(&env, &t, BJ_SAMR, &issued.status.uri, issued.status.idx).await,
+            0
+        );
+        assert!(verdict(&env, &issued.credential).await.valid);
+    }
+    act(&env, &es, Action::Revoke).await;
+    let t = token(&env, &es).await;
+    assert_eq!(
+        value_in_token(&env, &t, BJ_SAMR, &es.status.uri, es.status.idx).await,
+        1
+    );
+    assert!(!verdict(&env, &es.credential).await.valid);
+    assert!(verdict(&env, &ed.credential).await.valid);
+    // New ES256 credentials get a list of their algorithm, not the old one.
+    let next = issue_ok(&env, request(BUSINESS, 2, Alg::Es256)).await;
+    assert_ne!(next.status.uri, es.status.uri);
+    assert_eq!(signed_with(&token(&env, &next).await).0, Alg::Es256);
 }

@@ -220,6 +220,13 @@ pub fn field_enums() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
             "kind",
             EventKind::all().map(|k| k.as_str()).collect(),
         ),
+        (
+            "StatusListEntry",
+            "alg",
+            elicense_crypto::Alg::ALL
+                .map(elicense_crypto::Alg::jws_name)
+                .to_vec(),
+        ),
     ]
 }
 

@@ -256,11 +256,32 @@ async fn trust_list_rules_foreign_lists_unknown_revoked_and_retired_keys() {
     assert_eq!(problem_codes(&v), ["status.foreign_list"], "{v}");
     assert!(v["status_source"].is_null());
 
-    // The key retired after the credential was signed: it still verifies.
+    // The key retired after the credential and its list's token were signed: it still
+    // verifies. (A keeps serving that token until the list changes, so the time does not
+    // depend on when B fetches it.)
+    let list_iat = {
+        let uri = issued["status"]["uri"].as_str().unwrap();
+        let jwt = a
+            .client
+            .get(uri)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let payload = jwt.split('.').nth(1).unwrap();
+        let payload: Value = serde_json::from_slice(
+            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+                .unwrap(),
+        )
+        .unwrap();
+        payload["iat"].as_i64().unwrap()
+    };
     let mut retired = issuers.clone();
     for i in &mut retired {
         for k in &mut i.keys {
-            k.retired_at = Some(iat + 1);
+            k.retired_at = Some(iat.max(list_iat) + 1);
         }
     }
     hub.install(&b, &[&a, &b], retired);
@@ -310,6 +331,7 @@ async fn the_status_list_index_lists_every_list_with_its_uri() {
         .find(|l| l["uri"] == issued["status"]["uri"])
         .unwrap_or_else(|| panic!("{index}"));
     assert_eq!(entry["issuer"], sample::BEIJING_TRAFFIC_POLICE);
+    assert_eq!(entry["alg"], "SM2", "the list of SM2 credentials: {index}");
     let id = entry["id"].as_u64().unwrap();
     assert_eq!(entry["uri"], a.url(&format!("/status-lists/{id}")).as_str());
     // The token served there answers its ETag with 304.
@@ -322,6 +344,57 @@ async fn the_status_list_index_lists_every_list_with_its_uri() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
+}
+
+/// The JWS `alg` of the status-list token at `uri`, as fetched.
+async fn list_alg(a: &TestServer, uri: &str) -> String {
+    let jwt = a
+        .client
+        .get(uri)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (header, _) = jwt.split_once('.').unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header).unwrap(),
+    )
+    .unwrap();
+    header["alg"].as_str().unwrap().to_owned()
+}
+
+/// ES256 and EdDSA credentials of an issuer that also has an SM2 key: their lists are signed
+/// with ES256 and EdDSA; B checks each with the trust-listed key of that algorithm and sees
+/// a revocation in one list only.
+#[tokio::test]
+async fn es256_and_eddsa_lists_verify_at_node_b_with_the_trust_listed_keys() {
+    let a = TestServer::start().await;
+    let b = node_with_cache(1).await;
+    let hub = Hub::new();
+    hub.install(&b, &[&a, &b], local_issuers(&a.node).await.unwrap());
+    let es = a.issue_driving("ES256").await;
+    let ed = a
+        .issue(&a.driving_request(common::CITIZEN2, "EdDSA").await)
+        .await;
+    for (issued, alg) in [(&es, "ES256"), (&ed, "EdDSA")] {
+        let uri = issued["status"]["uri"].as_str().unwrap();
+        assert_eq!(list_alg(&a, uri).await, alg);
+        let v = b.verify(credential(issued)).await;
+        assert_eq!(v["valid"], true, "{alg}: {v}");
+        assert_eq!(v["alg"], alg);
+        assert_eq!(v["status_source"]["from"], "remote", "{v}");
+        assert_eq!(v["status_source"]["uri"], uri);
+    }
+    revoke(&a, es["identifier"].as_str().unwrap()).await;
+    let seen = common::eventually("B sees A's revocation", Duration::from_secs(5), || async {
+        let v = b.verify(credential(&es)).await;
+        (problem_codes(&v) == ["status.invalid"]).then_some(v)
+    })
+    .await;
+    assert_eq!(seen["status_source"]["node"], a.base.as_str());
+    assert_eq!(b.verify(credential(&ed)).await["valid"], true);
 }
 
 /// `verify` events of the license `id` stored at `s`.

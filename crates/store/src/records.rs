@@ -143,7 +143,8 @@ pub struct ImportRowRecord {
     pub error_message: Option<String>,
 }
 
-/// Status-list slots and serial numbers reserved for new licenses of one type and issuer.
+/// Serial numbers reserved for new licenses of one type and issuer, and as many status-list
+/// slots in the issuer's lists of one algorithm.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reservation {
     /// First serial number of the block (the block is `first_serial..first_serial + n`).
@@ -186,6 +187,10 @@ pub struct StatusListRecord {
     pub issuer: String,
     /// Slots handed out so far.
     pub len: u32,
+    /// The algorithm (`sm2`, `ed25519`, `es256`, as `KeyRecord::alg`) of the credentials whose
+    /// slots it holds, and so of the key that signs it; `None` for a list made before lists
+    /// had one algorithm (its slots may belong to credentials of any algorithm).
+    pub alg: Option<String>,
 }
 
 /// A status-list slot whose value is not 0 (valid).

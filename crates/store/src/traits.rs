@@ -47,8 +47,17 @@ pub trait ApiKeyStore: Send + Sync {
 /// Licenses and their lifecycle events.
 #[async_trait]
 pub trait LicenseStore: Send + Sync {
-    /// Reserves `n` serial numbers for (type, issuer) and `n` slots in the issuer's lists.
-    async fn reserve(&self, type_code: &str, issuer: &str, n: u32) -> Result<Reservation>;
+    /// Reserves `n` serial numbers for (type, issuer) and `n` slots in the issuer's lists of
+    /// algorithm `alg` (`KeyRecord::alg`): serials count per (type, issuer) whatever the
+    /// algorithm, slots go only to lists recorded with `alg` (a new one when none has room;
+    /// lists without an algorithm get no new slots).
+    async fn reserve(
+        &self,
+        type_code: &str,
+        issuer: &str,
+        alg: &str,
+        n: u32,
+    ) -> Result<Reservation>;
     /// Stores a new license version, its event and journal row in one transaction.
     async fn insert(&self, new: NewLicense) -> Result<EventRecord>;
     /// Applies a transition (and stores its successor) in one transaction.

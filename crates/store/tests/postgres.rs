@@ -69,12 +69,12 @@ async fn lists_roll_over_at_capacity() {
         ..Default::default()
     })
     .await;
-    let r = s.reserve("T", "I", 6).await.unwrap();
+    let r = s.reserve("T", "I", "sm2", 6).await.unwrap();
     assert_eq!(
         r.slots,
         vec![(1, 0), (1, 1), (1, 2), (1, 3), (2, 0), (2, 1)]
     );
-    let other = s.reserve("T", "J", 1).await.unwrap();
+    let other = s.reserve("T", "J", "sm2", 1).await.unwrap();
     assert_eq!(other.slots, vec![(3, 0)]);
     let lists: Vec<_> = s
         .lists()
@@ -89,6 +89,35 @@ async fn lists_roll_over_at_capacity() {
     );
     assert_eq!(s.list(2).await.unwrap().unwrap().len, 2);
     assert!(s.list(9).await.unwrap().is_none());
+}
+
+/// A schema from before lists had an algorithm (migration 19 not applied): the migration keeps
+/// its lists without one, and new slots go to new lists of their algorithm.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_from_before_algorithms_keep_none_and_get_no_slots() {
+    let (s, guard) = fresh().await;
+    let old = s.reserve("T", "I", "sm2", 2).await.unwrap();
+    drop(s);
+    let c = raw(Some(&guard.schema)).await.unwrap();
+    c.batch_execute(UNDO_LIST_ALG).await.unwrap();
+    let s = connect(&guard.schema, PgOptions::default()).await;
+    assert_eq!(s.status().await.unwrap().current, SCHEMA_VERSION);
+    let l = s.list(old.slots[0].0).await.unwrap().unwrap();
+    assert_eq!((l.alg, l.len), (None, 2));
+    let new = s.reserve("T", "I", "sm2", 1).await.unwrap();
+    assert_eq!(new.first_serial, 3);
+    assert_ne!(
+        new.slots[0].0, old.slots[0].0,
+        "an old list gets no new slots"
+    );
+    let lists: Vec<_> = s
+        .lists()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.id, l.alg, l.len))
+        .collect();
+    assert_eq!(lists, vec![(1, None, 2), (2, Some("sm2".into()), 1)]);
 }
 
 /// Two stores on one schema (two nodes, or a node and a CLI command), each with several
@@ -115,7 +144,7 @@ async fn two_stores_on_one_schema_never_collide() {
         tasks.push(tokio::spawn(async move {
             let mut v = Vec::new();
             for _ in 0..40 {
-                v.push((issuer, store.reserve("T", issuer, n).await.unwrap()));
+                v.push((issuer, store.reserve("T", issuer, "sm2", n).await.unwrap()));
             }
             v
         }));
@@ -598,7 +627,7 @@ async fn migration_8_binds_existing_authorizations_to_their_holder() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8}
+        "{UNDO_LIST_ALG} {UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8}
          DELETE FROM schema_migrations WHERE version >= 8;"
     ))
     .await
@@ -630,7 +659,7 @@ async fn migration_9_moves_the_asked_period_out_of_copy_until() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} DROP TABLE log_openings; ALTER TABLE events DROP COLUMN reason_category;
+        "{UNDO_LIST_ALG} {UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} DROP TABLE log_openings; ALTER TABLE events DROP COLUMN reason_category;
          DROP TABLE sign_in_failures, sessions;
          ALTER TABLE shares DROP COLUMN keep_days;
          UPDATE shares SET copy_until = 14 WHERE id = 's9p';
@@ -660,7 +689,7 @@ async fn migration_14_adds_the_witness_tables() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} DELETE FROM schema_migrations WHERE version >= 14;"
+        "{UNDO_LIST_ALG} {UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} DELETE FROM schema_migrations WHERE version >= 14;"
     ))
     .await
     .unwrap();
@@ -683,6 +712,11 @@ const UNDO_OIDC: &str = "DROP TABLE staff; DROP INDEX licenses_representative;
      DROP TABLE oidc_links, oidc_logins;
      DELETE FROM schema_migrations WHERE version >= 16;";
 
+/// What the list-algorithm migration (19) added, undone by hand.
+const UNDO_LIST_ALG: &str = "DROP INDEX status_lists_issuer_alg;
+     ALTER TABLE status_lists DROP COLUMN alg;
+     DELETE FROM schema_migrations WHERE version >= 19;";
+
 /// What the trust-list migration (15) added, undone by hand.
 const UNDO_TRUST: &str = "DROP TABLE recognition_lists, trust_publication;
      ALTER TABLE issuers DROP COLUMN successor, DROP COLUMN ended_at;
@@ -702,7 +736,7 @@ async fn migration_13_adds_the_federation_tables() {
     let (s, guard) = fresh().await;
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION}"
+        "{UNDO_LIST_ALG} {UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION}"
     ))
     .await
     .unwrap();
@@ -734,7 +768,7 @@ async fn migration_12_adds_the_operator_tables() {
         .unwrap();
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} DELETE FROM schema_migrations WHERE version >= 12;"
+        "{UNDO_LIST_ALG} {UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} DELETE FROM schema_migrations WHERE version >= 12;"
     ))
     .await
     .unwrap();
@@ -774,7 +808,7 @@ async fn migration_4_upgrades_an_existing_schema() {
         .await
         .unwrap()
         .batch_execute(&format!(
-            "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_7}
+            "{UNDO_LIST_ALG} {UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_7}
              DROP TABLE shares, institution_keys, institutions;
              DROP TABLE accounts, bindings, presentations, authorizations;
              DROP INDEX events_status_seq; ALTER TABLE events DROP COLUMN affects_status;
@@ -814,7 +848,7 @@ async fn migration_7_routes_existing_claims_by_primary_key() {
     }
     let c = raw(Some(&guard.schema)).await.unwrap();
     c.batch_execute(&format!(
-        "{UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8} {UNDO_MIGRATION_7}
+        "{UNDO_LIST_ALG} {UNDO_OIDC} {UNDO_TRUST} {UNDO_WITNESS} {UNDO_FEDERATION} {UNDO_OPERATOR} {UNDO_LEAF_V2} {UNDO_SESSIONS} {UNDO_MIGRATION_9} {UNDO_MIGRATION_8} {UNDO_MIGRATION_7}
          DELETE FROM schema_migrations WHERE version >= 7;"
     ))
     .await

@@ -21,13 +21,13 @@ async fn lists_roll_over_at_capacity() {
         ..Default::default()
     };
     let s = SqliteStore::open(dir.path().join("db.sqlite"), opts).unwrap();
-    let r = s.reserve("T", "I", 6).await.unwrap();
+    let r = s.reserve("T", "I", "sm2", 6).await.unwrap();
     assert_eq!(
         r.slots,
         vec![(1, 0), (1, 1), (1, 2), (1, 3), (2, 0), (2, 1)]
     );
     // Another issuer gets lists of its own.
-    let other = s.reserve("T", "J", 1).await.unwrap();
+    let other = s.reserve("T", "J", "sm2", 1).await.unwrap();
     assert_eq!(other.slots, vec![(3, 0)]);
     let lists: Vec<_> = s
         .lists()
@@ -44,6 +44,43 @@ async fn lists_roll_over_at_capacity() {
     assert!(s.list(9).await.unwrap().is_none());
 }
 
+/// A database from before lists had an algorithm (schema 15): the migration keeps its lists
+/// without one, and new slots go to new lists of their algorithm, never to an old list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_from_before_algorithms_keep_none_and_get_no_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let s = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let old = s.reserve("T", "I", "sm2", 2).await.unwrap();
+    drop(s);
+    {
+        // Back to schema 15, as the file was before the migration.
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "DROP INDEX status_lists_issuer_alg; ALTER TABLE status_lists DROP COLUMN alg; \
+             PRAGMA user_version = 15;",
+        )
+        .unwrap();
+    }
+    let s = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let l = s.list(old.slots[0].0).await.unwrap().unwrap();
+    assert_eq!((l.alg, l.len), (None, 2));
+    let new = s.reserve("T", "I", "sm2", 1).await.unwrap();
+    assert_eq!(new.first_serial, 3);
+    assert_ne!(
+        new.slots[0].0, old.slots[0].0,
+        "an old list gets no new slots"
+    );
+    let lists: Vec<_> = s
+        .lists()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.id, l.alg, l.len))
+        .collect();
+    assert_eq!(lists, vec![(1, None, 2), (2, Some("sm2".into()), 1)]);
+}
+
 /// Two stores on one file (as a node and a CLI command would be) allocate concurrently
 /// without handing out a slot or serial twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,14 +92,14 @@ async fn two_writers_on_one_file_never_collide() {
     let ta = tokio::spawn(async move {
         let mut v = Vec::new();
         for _ in 0..100 {
-            v.push(a.reserve("T", "I", 3).await.unwrap());
+            v.push(a.reserve("T", "I", "sm2", 3).await.unwrap());
         }
         v
     });
     let tb = tokio::spawn(async move {
         let mut v = Vec::new();
         for _ in 0..100 {
-            v.push(b.reserve("T", "I", 2).await.unwrap());
+            v.push(b.reserve("T", "I", "sm2", 2).await.unwrap());
         }
         v
     });
@@ -109,11 +146,12 @@ async fn version_2_database_upgrades_to_the_wallet() {
     let s = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
     let issued = s.insert(suite::new_license("W1", (1, 0))).await.unwrap();
     drop(s);
-    // Undo the later migrations (staff, representatives, OIDC, trust list, witness, federation, operator, leaf format 2, sessions, 4 and 3) by hand: what a
+    // Undo the later migrations (list algorithms, staff, representatives, OIDC, trust list, witness, federation, operator, leaf format 2, sessions, 4 and 3) by hand: what a
     // build of version 2 left.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE staff; DROP INDEX licenses_representative;
+        "DROP INDEX status_lists_issuer_alg; ALTER TABLE status_lists DROP COLUMN alg;
+         DROP TABLE staff; DROP INDEX licenses_representative;
          ALTER TABLE licenses DROP COLUMN representative_key;
          DROP TABLE oidc_links; DROP TABLE oidc_logins;
          DROP TABLE recognition_lists; DROP TABLE trust_publication;

@@ -175,7 +175,7 @@ async fn fill(
             let mut ids = Vec::new();
             let (type_code, issuer) = bench_codes()?;
             for i in 0..share {
-                let slot = node.take_slot(BENCH_TYPE, BENCH_ISSUER).await?;
+                let slot = node.take_slot(BENCH_TYPE, BENCH_ISSUER, Alg::Sm2).await?;
                 let id = identifier(&type_code, &issuer, slot.serial)?;
                 let mut new = (*template).clone();
                 let old = new.license.identifier.clone();

@@ -212,7 +212,7 @@ impl StatusListStore for PgStore {
     async fn lists(&self) -> Result<Vec<StatusListRecord>> {
         let client = self.client().await?;
         let st = client
-            .prepare_cached("SELECT id, issuer, len FROM status_lists ORDER BY id")
+            .prepare_cached("SELECT id, issuer, len, alg FROM status_lists ORDER BY id")
             .await?;
         rows::all(&client.query(&st, &[]).await?, rows::list)
     }
@@ -220,7 +220,7 @@ impl StatusListStore for PgStore {
     async fn list(&self, id: u32) -> Result<Option<StatusListRecord>> {
         let client = self.client().await?;
         let st = client
-            .prepare_cached("SELECT id, issuer, len FROM status_lists WHERE id = $1")
+            .prepare_cached("SELECT id, issuer, len, alg FROM status_lists WHERE id = $1")
             .await?;
         client
             .query_opt(&st, &[&i64::from(id)])

@@ -250,6 +250,7 @@ async fn reserve(
     tx: &Transaction<'_>,
     type_code: &str,
     issuer: &str,
+    alg: &str,
     n: u32,
     capacity: u32,
     keys: (String, String),
@@ -272,13 +273,13 @@ async fn reserve(
     tx.execute(&st, &[&LOCK_ISSUER_LISTS, &keys.0]).await?;
     let current = tx
         .prepare_cached(
-            "SELECT id, len FROM status_lists WHERE issuer = $1 ORDER BY id DESC LIMIT 1 \
-             FOR UPDATE",
+            "SELECT id, len FROM status_lists WHERE issuer = $1 AND alg = $2 \
+             ORDER BY id DESC LIMIT 1 FOR UPDATE",
         )
         .await?;
     let mut slots = Vec::with_capacity(n as usize);
     while slots.len() < n as usize {
-        let last = match tx.query_opt(&current, &[&issuer]).await? {
+        let last = match tx.query_opt(&current, &[&issuer, &alg]).await? {
             Some(r) => Some((rows::get_u32(&r, 0)?, rows::get_u32(&r, 1)?)),
             None => None,
         };
@@ -302,9 +303,11 @@ async fn reserve(
         let (id64, len64) = (i64::from(list), i64::from(len + take));
         if fresh {
             let st = tx
-                .prepare_cached("INSERT INTO status_lists (id, issuer, len) VALUES ($1, $2, $3)")
+                .prepare_cached(
+                    "INSERT INTO status_lists (id, issuer, len, alg) VALUES ($1, $2, $3, $4)",
+                )
                 .await?;
-            tx.execute(&st, &[&id64, &issuer, &len64]).await?;
+            tx.execute(&st, &[&id64, &issuer, &len64, &alg]).await?;
         } else {
             let st = tx
                 .prepare_cached("UPDATE status_lists SET len = $2 WHERE id = $1")
@@ -438,12 +441,18 @@ pub(super) async fn append_use_event(
 
 #[async_trait]
 impl LicenseStore for PgStore {
-    async fn reserve(&self, type_code: &str, issuer: &str, n: u32) -> Result<Reservation> {
+    async fn reserve(
+        &self,
+        type_code: &str,
+        issuer: &str,
+        alg: &str,
+        n: u32,
+    ) -> Result<Reservation> {
         let capacity = self.inner.options.list_capacity.max(1);
         let keys = (self.lock_key(issuer), self.lock_key(""));
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let r = reserve(&tx, type_code, issuer, n, capacity, keys).await?;
+        let r = reserve(&tx, type_code, issuer, alg, n, capacity, keys).await?;
         tx.commit().await?;
         Ok(r)
     }

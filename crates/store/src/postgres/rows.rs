@@ -127,6 +127,7 @@ pub fn list(r: &Row) -> Result<StatusListRecord> {
         id: get_u32(r, 0)?,
         issuer: get(r, 1)?,
         len: get_u32(r, 2)?,
+        alg: get(r, 3)?,
     })
 }
 

@@ -157,6 +157,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     OIDC,
     REPRESENTATIVES,
     STAFF,
+    LIST_ALG,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -508,6 +509,14 @@ CREATE TABLE staff (
     name text NOT NULL, matters text[] NOT NULL, created_at bigint NOT NULL,
     disabled_at bigint, PRIMARY KEY (institution, username)
 );
+"#;
+
+/// Migration 19: a status list's algorithm (`StatusListRecord::alg`): an issuer's lists are
+/// per algorithm, each signed with the issuer's key of that algorithm. Lists made before keep
+/// NULL (signed as before) and get no new slots. A coordinator table under Citus.
+const LIST_ALG: &str = r#"
+ALTER TABLE status_lists ADD COLUMN alg text;
+CREATE INDEX status_lists_issuer_alg ON status_lists (issuer, alg, id);
 "#;
 
 const MIGRATION_LOCK: i32 = 0x454c_0001;

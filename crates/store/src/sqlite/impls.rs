@@ -75,6 +75,7 @@ fn list_from_row(r: &Row<'_>) -> rusqlite::Result<StatusListRecord> {
         id: r.get(0)?,
         issuer: r.get(1)?,
         len: r.get(2)?,
+        alg: r.get(3)?,
     })
 }
 
@@ -189,6 +190,7 @@ fn reserve(
     conn: &Connection,
     type_code: &str,
     issuer: &str,
+    alg: &str,
     n: u32,
     capacity: u32,
 ) -> Result<Reservation> {
@@ -207,9 +209,10 @@ fn reserve(
     while slots.len() < n as usize {
         let last: Option<(u32, u32)> = conn
             .prepare_cached(
-                "SELECT id, len FROM status_lists WHERE issuer = ?1 ORDER BY id DESC LIMIT 1",
+                "SELECT id, len FROM status_lists WHERE issuer = ?1 AND alg = ?2 \
+                 ORDER BY id DESC LIMIT 1",
             )?
-            .query_row(params![issuer], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![issuer, alg], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let (list, len) = match last {
             Some((id, len)) if len < capacity => (id, len),
@@ -222,10 +225,10 @@ fn reserve(
         };
         let take = (capacity - len).min(n - slots.len() as u32);
         conn.prepare_cached(
-            "INSERT INTO status_lists (id, issuer, len) VALUES (?1, ?2, ?3) \
+            "INSERT INTO status_lists (id, issuer, len, alg) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (id) DO UPDATE SET len = excluded.len",
         )?
-        .execute(params![list, issuer, len + take])?;
+        .execute(params![list, issuer, len + take, alg])?;
         slots.extend((len..len + take).map(|idx| (list, idx)));
     }
     Ok(Reservation {
@@ -527,10 +530,16 @@ impl ApiKeyStore for SqliteStore {
 
 #[async_trait]
 impl LicenseStore for SqliteStore {
-    async fn reserve(&self, type_code: &str, issuer: &str, n: u32) -> Result<Reservation> {
-        let (type_code, issuer) = (type_code.to_owned(), issuer.to_owned());
+    async fn reserve(
+        &self,
+        type_code: &str,
+        issuer: &str,
+        alg: &str,
+        n: u32,
+    ) -> Result<Reservation> {
+        let (type_code, issuer, alg) = (type_code.to_owned(), issuer.to_owned(), alg.to_owned());
         let capacity = self.inner.options.list_capacity;
-        self.write(move |conn| reserve(conn, &type_code, &issuer, n, capacity))
+        self.write(move |conn| reserve(conn, &type_code, &issuer, &alg, n, capacity))
             .await
     }
 
@@ -644,7 +653,8 @@ impl LicenseStore for SqliteStore {
 impl StatusListStore for SqliteStore {
     async fn lists(&self) -> Result<Vec<StatusListRecord>> {
         self.read(|conn| {
-            let mut st = conn.prepare("SELECT id, issuer, len FROM status_lists ORDER BY id")?;
+            let mut st =
+                conn.prepare("SELECT id, issuer, len, alg FROM status_lists ORDER BY id")?;
             let rows = st.query_map([], list_from_row)?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
@@ -654,7 +664,7 @@ impl StatusListStore for SqliteStore {
     async fn list(&self, id: u32) -> Result<Option<StatusListRecord>> {
         self.read(move |conn| {
             Ok(conn
-                .prepare_cached("SELECT id, issuer, len FROM status_lists WHERE id = ?1")?
+                .prepare_cached("SELECT id, issuer, len, alg FROM status_lists WHERE id = ?1")?
                 .query_row(params![id], list_from_row)
                 .optional()?)
         })

@@ -270,6 +270,14 @@ CREATE TABLE staff (
     disabled_at INTEGER, PRIMARY KEY (institution, username)
 ) WITHOUT ROWID;
 "#,
+    // 16: a status list's algorithm: the lists of an issuer are per algorithm, each signed
+    // with the issuer's key of that algorithm, so a verifier that knows a credential's
+    // algorithm can check its status. Lists made before stay without one (NULL: signed as
+    // before) and get no new slots.
+    r#"
+ALTER TABLE status_lists ADD COLUMN alg TEXT;
+CREATE INDEX status_lists_issuer_alg ON status_lists(issuer, alg, id);
+"#,
 ];
 
 /// The schema version this build writes.

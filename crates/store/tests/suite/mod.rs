@@ -172,9 +172,9 @@ pub async fn issuers_and_keys(s: &dyn Store) {
 }
 
 pub async fn reservations_never_collide(s: &dyn Store) {
-    let a = s.reserve("T", "I", 3).await.unwrap();
-    let b = s.reserve("T", "I", 2).await.unwrap();
-    let c = s.reserve("T2", "I", 1).await.unwrap();
+    let a = s.reserve("T", "I", "sm2", 3).await.unwrap();
+    let b = s.reserve("T", "I", "sm2", 2).await.unwrap();
+    let c = s.reserve("T2", "I", "sm2", 1).await.unwrap();
     assert_eq!(a.first_serial, 1);
     assert_eq!(b.first_serial, 4);
     assert_eq!(c.first_serial, 1, "serials count per type and issuer");
@@ -191,12 +191,55 @@ pub async fn reservations_never_collide(s: &dyn Store) {
     assert_eq!(slots.len(), 6, "status slots are unique");
 }
 
+pub async fn lists_are_per_issuer_and_algorithm(s: &dyn Store) {
+    // One issuer, three algorithms: the serials of (type, issuer) stay one sequence, and the
+    // slots of each algorithm go to lists recorded with that algorithm only.
+    let es = s.reserve("T", "I", "es256", 2).await.unwrap();
+    let ed = s.reserve("T", "I", "ed25519", 1).await.unwrap();
+    let sm = s.reserve("T", "I", "sm2", 1).await.unwrap();
+    let es2 = s.reserve("T", "I", "es256", 1).await.unwrap();
+    let serials = [
+        es.first_serial,
+        ed.first_serial,
+        sm.first_serial,
+        es2.first_serial,
+    ];
+    assert_eq!(serials, [1, 3, 4, 5], "serials count per type and issuer");
+    let lists = s.lists().await.unwrap();
+    assert_eq!(lists.len(), 3, "{lists:?}");
+    assert!(lists.iter().all(|l| l.issuer == "I"));
+    let alg_of = |list: u32| {
+        let l = lists.iter().find(|l| l.id == list).expect("a listed list");
+        l.alg.clone()
+    };
+    for (r, alg) in [
+        (&es, "es256"),
+        (&ed, "ed25519"),
+        (&sm, "sm2"),
+        (&es2, "es256"),
+    ] {
+        for &(list, _) in &r.slots {
+            assert_eq!(alg_of(list).as_deref(), Some(alg));
+        }
+    }
+    assert_eq!(
+        es2.slots,
+        vec![(es.slots[0].0, 2)],
+        "the algorithm's list fills on"
+    );
+    let one = s.list(ed.slots[0].0).await.unwrap().unwrap();
+    assert_eq!((one.alg.as_deref(), one.len), (Some("ed25519"), 1));
+}
+
 pub async fn concurrent_reservations_never_collide(s: &dyn Store) {
     // Many callers at once, for two issuers: serials stay unique and dense per (type, issuer),
     // slots unique, and every list holds the slots of one issuer only.
     let tasks = (0..60u32).map(|i| async move {
         let issuer = if i % 3 == 0 { "J" } else { "I" };
-        (issuer, s.reserve("T", issuer, 1 + i % 4).await.unwrap())
+        (
+            issuer,
+            s.reserve("T", issuer, "sm2", 1 + i % 4).await.unwrap(),
+        )
     });
     let all = futures::future::join_all(tasks).await;
     for issuer in ["I", "J"] {
@@ -440,7 +483,7 @@ pub async fn queries(s: &dyn Store) {
 macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each $make; catalogue_versions, issuers_and_keys,
-            reservations_never_collide, concurrent_reservations_never_collide, insert_is_atomic, group_commit_isolates_failures,
+            reservations_never_collide, lists_are_per_issuer_and_algorithm, concurrent_reservations_never_collide, insert_is_atomic, group_commit_isolates_failures,
             transitions_check_state, queries, log_appends_with_events, log_under_concurrency,
             wallet_accounts, operator_accounts, wallet_bindings_upsert, wallet_presentations_purge,
             wallet_presentations_complete_once_and_open_once, wallet_bindings_keep_the_newest,

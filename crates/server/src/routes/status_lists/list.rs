@@ -17,6 +17,12 @@ pub struct StatusListEntry {
     pub uri: String,
     /// USCC of the issuing authority whose key signs the list.
     pub issuer: String,
+    /// JWS algorithm of the credentials whose status the list carries, and of the issuer's
+    /// key that signs it (`ES256`, `EdDSA`, `SM2`); absent for a list made before lists had
+    /// one algorithm (signed with the issuer's SM2 key when it has one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub alg: Option<elicense_crypto::Alg>,
 }
 
 /// The node's status lists.
@@ -32,10 +38,11 @@ pub async fn handler(State(s): State<AppState>) -> ApiResult<Json<StatusListInde
     Ok(Json(StatusListIndex {
         lists: lists
             .into_iter()
-            .map(|(id, issuer)| StatusListEntry {
-                id,
-                uri: s.node.status.uri(id),
-                issuer,
+            .map(|l| StatusListEntry {
+                id: l.id,
+                uri: s.node.status.uri(l.id),
+                issuer: l.issuer,
+                alg: l.alg,
             })
             .collect(),
     }))
