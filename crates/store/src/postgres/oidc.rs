@@ -89,29 +89,7 @@ impl OidcStore for PgStore {
     async fn put_oidc_account(&self, link: OidcLinkRecord, a: AccountRecord) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let st = tx
-            .prepare_cached(&format!(
-                "INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (username) DO NOTHING"
-            ))
-            .await?;
-        let n = tx
-            .execute(
-                &st,
-                &[
-                    &a.id,
-                    &a.username,
-                    &a.password_hash,
-                    &a.profile,
-                    &a.holder_keys,
-                    &a.created_at,
-                    &a.disabled_at,
-                ],
-            )
-            .await?;
-        if n == 0 {
-            return Err(StoreError::UsernameTaken(a.username));
-        }
+        super::wallet::insert_account(&tx, &a).await?;
         let st = tx
             .prepare_cached(
                 "INSERT INTO oidc_links (issuer, subject, account, created_at) \

@@ -86,25 +86,8 @@ impl OidcStore for SqliteStore {
     }
 
     async fn put_oidc_account(&self, link: OidcLinkRecord, a: AccountRecord) -> Result<()> {
-        let keys = serde_json::to_string(&a.holder_keys).expect("strings always serialise");
         self.write(move |conn| {
-            let n = conn
-                .prepare_cached(&format!(
-                    "INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
-                     ON CONFLICT (username) DO NOTHING"
-                ))?
-                .execute(params![
-                    a.id,
-                    a.username,
-                    a.password_hash,
-                    a.profile,
-                    keys,
-                    a.created_at,
-                    a.disabled_at
-                ])?;
-            if n == 0 {
-                return Err(StoreError::UsernameTaken(a.username));
-            }
+            super::wallet::insert_account(conn, &a)?;
             conn.prepare_cached(
                 "INSERT INTO oidc_links (issuer, subject, account, created_at) \
                  VALUES (?1, ?2, ?3, ?4)",
