@@ -1,7 +1,7 @@
 //! Wallet sessions and sign-in throttling on a real node on 127.0.0.1 with a manual clock:
 //! sign-out and a disabled account end sessions at once, idle sessions time out, repeated
-//! wrong passwords are throttled per account and per client address, and the owner sees the
-//! failures.
+//! wrong passwords are throttled per account and per client address, the owner sees the
+//! failures, and the enterprises a session's holder represents follow their license.
 
 mod common;
 
@@ -236,4 +236,53 @@ async fn one_address_guessing_many_usernames_is_throttled_for_every_account() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+}
+
+/// The enterprise a person represents comes from its license at each request: an open
+/// session loses it at once when the license names someone else, and theirs gains it.
+#[tokio::test]
+async fn a_change_of_representative_moves_the_enterprise_between_open_sessions() {
+    use elicense_core::sample::{BEIJING_SAMR, BUSINESS_LICENSE};
+    let (srv, _clock) = clocked().await;
+    let company = ("北京示例科技有限公司", "91330000755918469E");
+    let mut req = srv
+        .issue_request(BUSINESS_LICENSE, BEIJING_SAMR, company, "sm2")
+        .await;
+    req["fields"]["legal_representative"] = serde_json::json!(CITIZEN.0);
+    req["fields"]["legal_representative_id"] = serde_json::json!(CITIZEN.1);
+    let issued = srv.issue(&req).await;
+    let id = issued["identifier"].as_str().unwrap().to_owned();
+    let zhang = sign_in(&srv, "zhangwei").await;
+    let li = sign_in(&srv, "lina").await;
+    let shows = |html: &str| html.contains(company.0);
+    assert!(shows(&page(&srv, "/wallet", Some(&zhang)).await.1));
+    assert!(!shows(&page(&srv, "/wallet", Some(&li)).await.1));
+    let (status, _) = page(&srv, &format!("/wallet/licenses/{id}"), Some(&zhang)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let resp = srv
+        .post(&format!("/api/v1/licenses/{id}/actions"))
+        .bearer_auth(srv.key(BEIJING_SAMR))
+        .json(
+            &serde_json::json!({"action": "change", "reason": "法定代表人变更",
+            "fields": {"legal_representative": CITIZEN2.0,
+                "legal_representative_id": CITIZEN2.1}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let changed: serde_json::Value = resp.json().await.unwrap();
+    let new_id = changed["successor"]["identifier"].as_str().unwrap();
+
+    assert!(!shows(&page(&srv, "/wallet", Some(&zhang)).await.1));
+    assert!(shows(&page(&srv, "/wallet", Some(&li)).await.1));
+    let (status, _) = page(&srv, &format!("/wallet/licenses/{new_id}"), Some(&zhang)).await;
+    assert_ne!(
+        status,
+        StatusCode::OK,
+        "the former representative no longer reaches it"
+    );
+    let (status, _) = page(&srv, &format!("/wallet/licenses/{new_id}"), Some(&li)).await;
+    assert_eq!(status, StatusCode::OK);
 }
