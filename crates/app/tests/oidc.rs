@@ -207,6 +207,16 @@ async fn case() -> Case {
     Case { env, idp, oidc }
 }
 
+/// A client address of its own (each start is counted per client address).
+fn fresh_client() -> ClientAddr {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(1);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    ClientAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::from(
+        0x0a00_0000 + n,
+    )))
+}
+
 impl Case {
     /// Starts a sign-in, makes the provider answer the token `forge` makes of the good
     /// claims (and the good header), and finishes it.
@@ -214,7 +224,11 @@ impl Case {
         &self,
         forge: impl FnOnce(&mut Value, &mut Value) -> Option<String>,
     ) -> Result<elicense_app::wallet::oidc::SignedIn, elicense_app::AppError> {
-        let start = self.oidc.start(&self.env.node, "/wallet").await.unwrap();
+        let start = self
+            .oidc
+            .start(&self.env.node, "/wallet", fresh_client())
+            .await
+            .unwrap();
         let mut header = json!({"alg": "ES256", "kid": "k1", "typ": "JWT"});
         let mut claims = good_claims(&self.idp, &start);
         let token = forge(&mut header, &mut claims)
@@ -239,7 +253,11 @@ impl Case {
 #[tokio::test]
 async fn a_good_token_signs_in_with_pkce_and_basic_auth() {
     let c = case().await;
-    let start = c.oidc.start(&c.env.node, "/wallet/requests").await.unwrap();
+    let start = c
+        .oidc
+        .start(&c.env.node, "/wallet/requests", fresh_client())
+        .await
+        .unwrap();
     let url = url::Url::parse(&start.location).unwrap();
     let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
     assert_eq!(q["response_type"], "code");
@@ -534,14 +552,14 @@ async fn state_is_bound_to_the_browser_single_use_and_short_lived() {
     expect_code(finish(Some("made-up".into()), None).await, "oidc.bad_state");
     // The right state from another browser (no cookie, another cookie).
     for cookie in [None, Some("another-browser".to_owned())] {
-        let start = c.oidc.start(node, "/wallet").await.unwrap();
+        let start = c.oidc.start(node, "/wallet", fresh_client()).await.unwrap();
         expect_code(
             finish(Some(state_of(&start)), cookie).await,
             "oidc.bad_state",
         );
     }
     // Replayed: the first callback consumed the state, good or not.
-    let start = c.oidc.start(node, "/wallet").await.unwrap();
+    let start = c.oidc.start(node, "/wallet", fresh_client()).await.unwrap();
     c.idp.serve_token(&sign(
         &c.idp.key,
         &json!({"alg": "ES256", "kid": "k1"}),
@@ -555,21 +573,21 @@ async fn state_is_bound_to_the_browser_single_use_and_short_lived() {
         "oidc.bad_state",
     );
     // Too late.
-    let start = c.oidc.start(node, "/wallet").await.unwrap();
+    let start = c.oidc.start(node, "/wallet", fresh_client()).await.unwrap();
     c.env.clock.advance(elicense_app::wallet::oidc::LOGIN_SECS);
     expect_code(
         finish(Some(state_of(&start)), Some(start.cookie.clone())).await,
         "oidc.bad_state",
     );
     // Records of sign-ins never finished are purged once expired.
-    c.oidc.start(node, "/wallet").await.unwrap();
+    c.oidc.start(node, "/wallet", fresh_client()).await.unwrap();
     assert_eq!(Oidc::purge(node).await.unwrap(), 0);
     c.env
         .clock
         .advance(elicense_app::wallet::oidc::LOGIN_SECS + 1);
     assert_eq!(Oidc::purge(node).await.unwrap(), 1);
     // A response naming another issuer (RFC 9207), and a provider's own refusal.
-    let start = c.oidc.start(node, "/wallet").await.unwrap();
+    let start = c.oidc.start(node, "/wallet", fresh_client()).await.unwrap();
     let cb = Callback {
         state: Some(state_of(&start)),
         iss: Some("http://127.0.0.1:1".into()),
@@ -581,7 +599,7 @@ async fn state_is_bound_to_the_browser_single_use_and_short_lived() {
             .await,
         "oidc.bad_issuer",
     );
-    let start = c.oidc.start(node, "/wallet").await.unwrap();
+    let start = c.oidc.start(node, "/wallet", fresh_client()).await.unwrap();
     let cb = Callback {
         state: Some(state_of(&start)),
         error: Some("access_denied".into()),
@@ -667,14 +685,17 @@ async fn a_provider_that_is_down_or_names_another_issuer_is_refused() {
                "token_endpoint": "https://evil.example/t", "jwks_uri": "https://evil.example/j"}),
     );
     expect_code(
-        c.oidc.start(&c.env.node, "/wallet").await,
+        c.oidc
+            .start(&c.env.node, "/wallet", ClientAddr::unknown())
+            .await,
         "oidc.bad_discovery",
     );
     let mut settings = c.idp.settings();
     settings.issuer = "http://127.0.0.1:9".into(); // discard port: nothing listens
     let down = Oidc::new(settings);
     expect_code(
-        down.start(&c.env.node, "/wallet").await,
+        down.start(&c.env.node, "/wallet", ClientAddr::unknown())
+            .await,
         "oidc.provider_unavailable",
     );
 }
@@ -698,8 +719,34 @@ async fn an_https_issuer_is_reached_over_tls() {
     let oidc = Oidc::new(settings);
     // Nothing answers the handshake: the provider is unavailable, after the node tried TLS.
     expect_code(
-        oidc.start(&env.node, "/wallet").await,
+        oidc.start(&env.node, "/wallet", ClientAddr::unknown())
+            .await,
         "oidc.provider_unavailable",
     );
     assert_eq!(first.await.unwrap(), 22, "a TLS handshake record");
+}
+
+/// Each start stores a pre-login row: one client address starts at most 10 at once, then
+/// one every 6 seconds (`oidc.throttled` with its delay); another client is not held up.
+#[tokio::test]
+async fn one_client_starts_at_most_ten_sign_ins_then_ten_a_minute() {
+    let c = case().await;
+    let node = &c.env.node;
+    let a = ClientAddr::new("203.0.113.7".parse().unwrap());
+    let b = ClientAddr::new("198.51.100.9".parse().unwrap());
+    for _ in 0..10 {
+        c.oidc.start(node, "/wallet", a).await.unwrap();
+    }
+    let e = c.oidc.start(node, "/wallet", a).await.unwrap_err();
+    assert_eq!(e.code, "oidc.throttled");
+    assert_eq!(
+        e.kind,
+        elicense_app::ErrorKind::Throttled {
+            retry_after_secs: 6
+        }
+    );
+    c.oidc.start(node, "/wallet", b).await.unwrap();
+    c.env.clock.advance(6);
+    c.oidc.start(node, "/wallet", a).await.unwrap();
+    expect_code(c.oidc.start(node, "/wallet", a).await, "oidc.throttled");
 }

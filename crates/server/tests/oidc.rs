@@ -286,3 +286,32 @@ async fn next_is_kept_to_wallet_paths() {
         assert_eq!(resp.headers()["location"], went, "{asked}");
     }
 }
+
+/// One browser address starts at most 10 sign-ins at once: the 11th is a page with
+/// `429 oidc.throttled` and `Retry-After`; another address is not held up.
+#[tokio::test]
+async fn a_client_that_starts_too_many_sign_ins_is_throttled() {
+    let srv = idp::node(Arc::new(SystemClock), "RS256").await;
+    let start = |from: &'static str| {
+        no_redirect()
+            .get(srv.url("/wallet/oidc/start?next=/wallet"))
+            .header("x-forwarded-for", from)
+            .send()
+    };
+    for _ in 0..10 {
+        assert_eq!(
+            start("192.0.2.10").await.unwrap().status(),
+            StatusCode::SEE_OTHER
+        );
+    }
+    let resp = start("192.0.2.10").await.unwrap();
+    assert!(resp.headers().contains_key("retry-after"), "{resp:?}");
+    assert_eq!(
+        error_code(resp).await,
+        (StatusCode::TOO_MANY_REQUESTS, "oidc.throttled".into())
+    );
+    assert_eq!(
+        start("192.0.2.99").await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+}

@@ -30,8 +30,10 @@ use sha2::{Digest, Sha256};
 
 pub use settings::OidcSettings;
 
+use super::throttle::ClientAddr;
 use super::Identity;
 use crate::error::{AppError, ErrorKind, Result};
+use crate::limit::{Bucket, Keyed, Rate};
 use crate::node::Node;
 
 /// How long a sign-in at the provider may take, seconds.
@@ -56,7 +58,16 @@ pub fn cookie_name(config: &crate::config::NodeConfig) -> &'static str {
 pub struct Oidc {
     pub settings: OidcSettings,
     provider: provider::Provider,
+    /// Sign-ins started per client address: each stores a pre-login row for
+    /// [`LOGIN_SECS`], so a client that starts more than [`START_RATE`] allows is refused
+    /// (`429 oidc.throttled`) instead of filling the store.
+    starts: Keyed<ClientAddr, Bucket>,
 }
+
+/// Sign-ins one client address may start: 10 at once, then 10 a minute.
+pub const START_RATE: (u32, u32, u32) = (10, 10, 60);
+/// Client addresses whose starts are counted at once (the least recently full dropped first).
+const START_CLIENTS: usize = 65_536;
 
 /// Where to send the browser, and the value of its pre-login cookie.
 #[derive(Debug)]
@@ -102,9 +113,14 @@ fn bad_state(message: impl Into<String>) -> AppError {
 impl Oidc {
     /// The relying party of `settings`' provider (nothing is fetched yet).
     pub fn new(settings: OidcSettings) -> Oidc {
+        let (burst, refill, per) = START_RATE;
         Oidc {
             settings,
             provider: provider::Provider::new(),
+            starts: Keyed::new(
+                Rate::new(burst, refill, per).expect("a rate of positive numbers"),
+                START_CLIENTS,
+            ),
         }
     }
 
@@ -113,9 +129,27 @@ impl Oidc {
         format!("{}{CALLBACK_PATH}", node.config.base_url)
     }
 
-    /// Starts a sign-in that returns to `next` (a local path the caller checked).
-    pub async fn start(&self, node: &Node, next: &str) -> Result<Start> {
+    /// Starts a sign-in from `client` that returns to `next` (a local path the caller
+    /// checked). `oidc.throttled` (with a retry delay) when the client started too many.
+    pub async fn start(&self, node: &Node, next: &str, client: ClientAddr) -> Result<Start> {
         let now = node.now();
+        self.starts
+            .update(&client, now, |b, rate| match b.take(rate, now) {
+                Ok(b) => (b, Ok(())),
+                Err(wait) => (
+                    b,
+                    Err(AppError::new(
+                        ErrorKind::Throttled {
+                            retry_after_secs: wait.max(1) as u64,
+                        },
+                        "oidc.throttled",
+                        format!(
+                            "too many sign-ins started; try again in {} seconds",
+                            wait.max(1)
+                        ),
+                    )),
+                ),
+            })?;
         let m = self.provider.metadata(&self.settings, now).await?;
         let (state, nonce, verifier, cookie) = (random(), random(), random(), random());
         node.store

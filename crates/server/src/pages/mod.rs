@@ -265,7 +265,13 @@ impl IntoResponse for PageError {
             code: api.0.code,
             back_link: self.back,
         };
-        (status, render(&page)).into_response()
+        let retry = crate::error::retry_after(&api.0);
+        let mut resp = (status, render(&page)).into_response();
+        if let Some(v) = retry {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
+        resp
     }
 }
 

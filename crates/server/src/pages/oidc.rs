@@ -4,7 +4,8 @@
 //! (`auth::open_session`) and goes on to a safe `next` (`redirect::local_path`, wallet paths
 //! only).
 //!
-//! Invariants: without a configured provider both answer `404 oidc.not_configured`; the
+//! Invariants: without a configured provider both answer `404 oidc.not_configured`; a client
+//! address starts at most `oidc::START_RATE` sign-ins (`429 oidc.throttled`, `Retry-After`); the
 //! pre-login cookie is HttpOnly, `SameSite=Lax` (the provider's redirect back is a top-level
 //! navigation from another site), `__Host-` and `Secure` over https, and cleared by the
 //! callback whatever its outcome; a refusal renders as a page with its stable code. The
@@ -41,9 +42,17 @@ fn page_error(t: T, error: AppError) -> Response {
 }
 
 /// Sends the browser to the provider.
-pub async fn start(State(s): State<AppState>, t: T, Query(q): Query<NextQuery>) -> Response {
+pub async fn start(
+    State(s): State<AppState>,
+    t: T,
+    Client(client): Client,
+    Query(q): Query<NextQuery>,
+) -> Response {
     let started = match provider(&s) {
-        Ok(o) => o.start(&s.node, &safe_next(q.next.as_deref())).await,
+        Ok(o) => {
+            o.start(&s.node, &safe_next(q.next.as_deref()), client)
+                .await
+        }
         Err(e) => Err(e),
     };
     match started {

@@ -104,6 +104,9 @@ pub async fn node(clock: Arc<dyn Clock>, alg: &'static str) -> TestServer {
         })
         .join()
         .unwrap();
+        // Starts are counted per client address (`oidc::START_RATE`): behind a trusted
+        // proxy on 127.0.0.1, each browser here comes from an address of its own.
+        config.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
         config.oidc = Some(OidcSettings {
             issuer: idp().issuer.clone(),
             client_id,
@@ -173,11 +176,19 @@ pub struct AtCallback {
     pub authorization: String,
 }
 
+/// An address of its own for each browser (10.0.0.0/8, as a proxy reports it).
+pub fn browser_address() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(1);
+    std::net::Ipv4Addr::from(0x0a00_0000 + N.fetch_add(1, Ordering::Relaxed)).to_string()
+}
+
 /// Starts a sign-in at `srv` (returning to `next`) and signs in at the provider as
 /// `account`.
 pub async fn authorize(srv: &TestServer, account: &str, next: &str) -> AtCallback {
     let resp = no_redirect()
         .get(srv.url(&format!("/wallet/oidc/start?next={next}")))
+        .header("x-forwarded-for", browser_address())
         .send()
         .await
         .unwrap();
