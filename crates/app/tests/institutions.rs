@@ -998,3 +998,115 @@ async fn staff_ask_only_for_their_matters_while_enabled() {
     );
     assert_eq!(mine.len(), 2);
 }
+
+#[tokio::test]
+async fn a_granted_request_returns_the_form_filled_and_verified_from_the_license() {
+    use elicense_app::institutions::forms::{self, Form, FormField};
+    let env = env().await;
+    issue_ok(&env, request(RESIDENT_ID, 0, Alg::Sm2)).await; // 张伟
+    let h = hotel(&env).await;
+    let field = |name: &str, label: &str, claim: &str| FormField {
+        name: name.into(),
+        label: label.into(),
+        claim: claim.into(),
+    };
+    let form = |fields: Vec<FormField>| Form { fields };
+    // Only claims the matter's copy carries, in the institution's scope.
+    let t = sample_type(RESIDENT_ID);
+    let need = t
+        .matters
+        .iter()
+        .find(|m| m.code == "hotel_check_in")
+        .expect("the sample matter");
+    let outside = t
+        .items
+        .iter()
+        .map(|i| i.name.clone())
+        .find(|n| !need.fields.contains(n))
+        .expect("an item the matter does not carry");
+    expect_code(
+        forms::put(
+            &env.node,
+            &h,
+            "hotel_check_in",
+            form(vec![field("x", "某项", &outside)]),
+        )
+        .await,
+        "form.unknown_claim",
+    );
+    expect_code(
+        forms::put(
+            &env.node,
+            &h,
+            "bank_account_opening",
+            form(vec![field("x", "名称", "name")]),
+        )
+        .await,
+        "share.out_of_scope",
+    );
+    expect_code(
+        forms::put(&env.node, &h, "hotel_check_in", form(vec![])).await,
+        "form.bad_field",
+    );
+    let claims: Vec<FormField> = need
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, c)| field(&format!("f{i}"), &format!("项目 {i}"), c))
+        .collect();
+    let twice = form(vec![claims[0].clone(), claims[0].clone()]);
+    expect_code(
+        forms::put(&env.node, &h, "hotel_check_in", twice).await,
+        "form.bad_field",
+    );
+    expect_code(
+        forms::get(&env.node, &h, "hotel_check_in").await,
+        "form.not_defined",
+    );
+    forms::put(&env.node, &h, "hotel_check_in", form(claims.clone()))
+        .await
+        .unwrap();
+
+    // A legal-basis check-in is granted at once: the form comes back filled from its copy.
+    let asked = institutions::ask(&env.node, &h, hotel_ask(ZHANG))
+        .await
+        .unwrap();
+    let filled = forms::filled(&env.node, &h, &asked.id).await.unwrap();
+    let copy = asked.copy.expect("granted with its copy");
+    assert_eq!(filled.fields.len(), claims.len());
+    for (f, c) in filled.fields.iter().zip(&claims) {
+        assert!(f.verified, "{f:?}");
+        assert_eq!(Some(&f.value), copy.fields.get(&c.claim), "{f:?}");
+        let src = f.source.as_ref().unwrap();
+        assert_eq!(src.claim, c.claim);
+        assert_eq!(src.verify_url, copy.verify_url);
+        assert_eq!(src.type_name, t.name);
+    }
+    let holder_name = need.fields.iter().position(|c| c == "holder_name");
+    if let Some(i) = holder_name {
+        assert_eq!(filled.fields[i].value, serde_json::json!(ZHANG.0));
+    }
+
+    // Another institution's request is not found; a pending one has no copy to fill from.
+    let b = bank(&env).await;
+    expect_code(
+        forms::filled(&env.node, &b, &asked.id).await,
+        "share.not_found",
+    );
+    issue_ok(&env, request(BUSINESS, 0, Alg::Sm2)).await;
+    forms::put(
+        &env.node,
+        &b,
+        "bank_account_opening",
+        form(vec![field("company", "单位名称", "name")]),
+    )
+    .await
+    .unwrap();
+    let pending = institutions::ask(&env.node, &b, ask("bank_account_opening", COMPANY.1))
+        .await
+        .unwrap();
+    expect_code(
+        forms::filled(&env.node, &b, &pending.id).await,
+        "form.not_granted",
+    );
+}

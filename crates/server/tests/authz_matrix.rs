@@ -301,6 +301,22 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
             institution_api(E::Shows, E::Hides),
         ),
         (M::GET, "/api/v1/shares/{id}", institution_api(OK, NO_SHARE)),
+        // Each institution keeps its own forms (the bank has one for its matter).
+        (
+            M::PUT,
+            "/api/v1/forms/{matter}",
+            institution_api(OK, E::No(403, "share.out_of_scope")),
+        ),
+        (
+            M::GET,
+            "/api/v1/forms/{matter}",
+            institution_api(OK, E::No(404, "form.not_defined")),
+        ),
+        (
+            M::GET,
+            "/api/v1/shares/{id}/form",
+            institution_api(OK, NO_SHARE),
+        ),
         // Each institution keeps its own staff: the hotel has no `banker`, and may not
         // assign the bank's matter.
         (M::GET, "/api/v1/staff", institution_api(OK, OK)),
@@ -522,6 +538,13 @@ async fn ask_bank(srv: &TestServer, key: &str) -> (StatusCode, Value) {
     .await
 }
 
+/// The bank's account-opening form: the company's name and code from its business license.
+fn bank_form() -> Value {
+    json!({"fields": [
+        {"name": "company", "label": "单位名称", "claim": "name"},
+        {"name": "credit_code", "label": "统一社会信用代码", "claim": "uscc"}]})
+}
+
 fn grant(who: (&str, &str), matter: &str, now: i64) -> Grant {
     Grant {
         agent_name: who.0.into(),
@@ -605,6 +628,14 @@ async fn fixtures() -> Fixtures {
     let bank_key = institution(&srv, BANK, "示例银行", MATTER).await;
     let hotel_key = institution(&srv, HOTEL, "示例酒店", "hotel_check_in").await;
     let bank = node.store.institution(BANK).await.unwrap().unwrap();
+    elicense_app::institutions::forms::put(
+        &node,
+        &bank,
+        MATTER,
+        serde_json::from_value(bank_form()).unwrap(),
+    )
+    .await
+    .unwrap();
     elicense_app::institutions::staff::put(
         &node,
         &bank,
@@ -771,7 +802,8 @@ impl Fixtures {
             .replace("{code}", BUSINESS_LICENSE)
             .replace("{token}", &self.face_token)
             .replace("{id}", &id)
-            .replace("{username}", "banker");
+            .replace("{username}", "banker")
+            .replace("{matter}", MATTER);
         format!("{filled}{query}")
     }
 
@@ -912,6 +944,7 @@ impl Fixtures {
                 Body::Json(json!({"url": "http://127.0.0.1:9/"}))
             }
             ("POST", "/federation/v1/sync") => Body::Json(json!({})),
+            ("PUT", "/api/v1/forms/{matter}") => Body::Json(bank_form()),
             ("PUT", "/api/v1/staff/{username}") => {
                 Body::Json(json!({"name": "客户经理 周八", "matters": [MATTER]}))
             }

@@ -7,7 +7,7 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 62] = [
+const ROUTES: [(&str, &str); 65] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
@@ -45,6 +45,9 @@ const ROUTES: [(&str, &str); 62] = [
     ("/api/v1/shares", "post"),
     ("/api/v1/shares", "get"),
     ("/api/v1/shares/{id}", "get"),
+    ("/api/v1/forms/{matter}", "put"),
+    ("/api/v1/forms/{matter}", "get"),
+    ("/api/v1/shares/{id}/form", "get"),
     ("/api/v1/staff", "get"),
     ("/api/v1/staff/{username}", "put"),
     ("/api/v1/staff/{username}/disabling", "post"),

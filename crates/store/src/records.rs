@@ -375,6 +375,18 @@ pub struct StaffRecord {
     pub disabled_at: Option<i64>,
 }
 
+/// An institution's form for one matter (免填报): which of the matter's license claims fill
+/// which of its form fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormRecord {
+    /// USCC of the institution.
+    pub institution: String,
+    pub matter: String,
+    /// The fields as JSON (`[{"name","label","claim"}]`), checked by the app.
+    pub fields: String,
+    pub updated_at: i64,
+}
+
 /// An institution's request for a holder's license for one matter (a sharing query), and
 /// what became of it: the holder's consent or refusal, or the matter's legal basis, and the
 /// annotated copy (加注件) the institution received.

@@ -225,6 +225,10 @@ pub trait InstitutionStore: Send + Sync {
     /// stays, and so does `disabled_at` (changed only by [`Self::set_staff_disabled`]).
     /// `NotFound` if the institution does not exist.
     async fn put_staff(&self, s: StaffRecord) -> Result<()>;
+    /// Inserts or replaces an institution's form for a matter. `NotFound` if the institution
+    /// does not exist.
+    async fn put_form(&self, f: FormRecord) -> Result<()>;
+    async fn form(&self, institution: &str, matter: &str) -> Result<Option<FormRecord>>;
     async fn staff(&self, institution: &str, username: &str) -> Result<Option<StaffRecord>>;
     /// An institution's staff, by username.
     async fn staff_of(&self, institution: &str) -> Result<Vec<StaffRecord>>;

@@ -24,6 +24,7 @@
 
 mod copies;
 mod demo;
+pub mod forms;
 mod guard;
 mod shares;
 pub mod staff;

@@ -2,6 +2,7 @@
 
 pub mod catalogue;
 pub mod federation;
+pub mod forms;
 pub mod health;
 pub mod issuers;
 pub mod licenses;
@@ -66,6 +67,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(wallet::shares::refusal))
         .routes(routes!(shares::create::handler, shares::list::handler))
         .routes(routes!(shares::get::handler))
+        .routes(routes!(forms::put, forms::get))
+        .routes(routes!(forms::filled))
         .routes(routes!(staff::list))
         .routes(routes!(staff::put))
         .routes(routes!(staff::disabling))

@@ -156,6 +156,50 @@ impl InstitutionStore for PgStore {
         Ok(())
     }
 
+    async fn put_form(&self, f: FormRecord) -> Result<()> {
+        let client = self.client().await?;
+        let st = client
+            .prepare_cached(
+                "INSERT INTO forms (institution, matter, fields, updated_at) \
+                 SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM institutions WHERE code = $1) \
+                 ON CONFLICT (institution, matter) DO UPDATE SET fields = excluded.fields, \
+                 updated_at = excluded.updated_at",
+            )
+            .await?;
+        let n = client
+            .execute(&st, &[&f.institution, &f.matter, &f.fields, &f.updated_at])
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!(
+                "institution {}",
+                f.institution
+            )));
+        }
+        Ok(())
+    }
+
+    async fn form(&self, institution: &str, matter: &str) -> Result<Option<FormRecord>> {
+        let client = self.client().await?;
+        let st = client
+            .prepare_cached(
+                "SELECT institution, matter, fields, updated_at FROM forms \
+                 WHERE institution = $1 AND matter = $2",
+            )
+            .await?;
+        client
+            .query_opt(&st, &[&institution, &matter])
+            .await?
+            .map(|r| {
+                Ok(FormRecord {
+                    institution: get(&r, 0)?,
+                    matter: get(&r, 1)?,
+                    fields: get(&r, 2)?,
+                    updated_at: get(&r, 3)?,
+                })
+            })
+            .transpose()
+    }
+
     async fn staff(&self, institution: &str, username: &str) -> Result<Option<StaffRecord>> {
         let client = self.client().await?;
         let st = client

@@ -158,6 +158,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     REPRESENTATIVES,
     STAFF,
     LIST_ALG,
+    FORMS,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -517,6 +518,15 @@ CREATE TABLE staff (
 const LIST_ALG: &str = r#"
 ALTER TABLE status_lists ADD COLUMN alg text;
 CREATE INDEX status_lists_issuer_alg ON status_lists (issuer, alg, id);
+"#;
+
+/// Migration 20: institutions' forms (免填报, `InstitutionStore::put_form`; a plain table on
+/// the coordinator under Citus).
+const FORMS: &str = r#"
+CREATE TABLE forms (
+    institution text NOT NULL REFERENCES institutions(code), matter text NOT NULL,
+    fields text NOT NULL, updated_at bigint NOT NULL, PRIMARY KEY (institution, matter)
+);
 "#;
 
 const MIGRATION_LOCK: i32 = 0x454c_0001;

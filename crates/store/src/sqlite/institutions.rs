@@ -212,6 +212,49 @@ impl InstitutionStore for SqliteStore {
         .await
     }
 
+    async fn put_form(&self, f: FormRecord) -> Result<()> {
+        self.write(move |conn| {
+            let known = conn
+                .prepare_cached("SELECT 1 FROM institutions WHERE code = ?1")?
+                .exists(params![f.institution])?;
+            if !known {
+                return Err(StoreError::NotFound(format!(
+                    "institution {}",
+                    f.institution
+                )));
+            }
+            conn.prepare_cached(
+                "INSERT INTO forms (institution, matter, fields, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (institution, matter) DO UPDATE SET \
+                 fields = excluded.fields, updated_at = excluded.updated_at",
+            )?
+            .execute(params![f.institution, f.matter, f.fields, f.updated_at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn form(&self, institution: &str, matter: &str) -> Result<Option<FormRecord>> {
+        let (i, m) = (institution.to_owned(), matter.to_owned());
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT institution, matter, fields, updated_at FROM forms \
+                     WHERE institution = ?1 AND matter = ?2",
+                )?
+                .query_row(params![i, m], |r| {
+                    Ok(FormRecord {
+                        institution: r.get(0)?,
+                        matter: r.get(1)?,
+                        fields: r.get(2)?,
+                        updated_at: r.get(3)?,
+                    })
+                })
+                .optional()?)
+        })
+        .await
+    }
+
     async fn staff(&self, institution: &str, username: &str) -> Result<Option<StaffRecord>> {
         let (i, u) = (institution.to_owned(), username.to_owned());
         self.read(move |conn| {

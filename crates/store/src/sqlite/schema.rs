@@ -278,6 +278,13 @@ CREATE TABLE staff (
 ALTER TABLE status_lists ADD COLUMN alg TEXT;
 CREATE INDEX status_lists_issuer_alg ON status_lists(issuer, alg, id);
 "#,
+    // 17: institutions' forms (免填报, `InstitutionStore::put_form`).
+    r#"
+CREATE TABLE forms (
+    institution TEXT NOT NULL REFERENCES institutions(code), matter TEXT NOT NULL,
+    fields TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (institution, matter)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this build writes.

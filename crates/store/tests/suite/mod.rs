@@ -485,7 +485,7 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@each $make; catalogue_versions, issuers_and_keys,
             reservations_never_collide, lists_are_per_issuer_and_algorithm, concurrent_reservations_never_collide, insert_is_atomic, group_commit_isolates_failures,
             transitions_check_state, queries, log_appends_with_events, log_under_concurrency,
-            wallet_accounts, operator_accounts, wallet_bindings_upsert, wallet_presentations_purge,
+            wallet_accounts, operator_accounts, institution_staff_and_forms, wallet_bindings_upsert, wallet_presentations_purge,
             wallet_presentations_complete_once_and_open_once, wallet_bindings_keep_the_newest,
             transfer_ends_authorizations,
             wallet_authorizations, wallet_uses, wallet_uses_interleave_with_transitions,
@@ -1539,6 +1539,59 @@ pub async fn wallet_uses_interleave_with_transitions(s: &dyn Store) {
             leaf => current = leaf.status().unwrap().to_string(),
         }
     }
+}
+
+/// An institution's staff and forms: kept per institution; a staff member's re-registration
+/// keeps `created_at` and `disabled_at`; an unknown institution is `NotFound`.
+pub async fn institution_staff_and_forms(s: &dyn Store) {
+    s.put_institution(institution("B", &["M1", "M2"]))
+        .await
+        .unwrap();
+    s.put_institution(institution("C", &["M1"])).await.unwrap();
+    let staff = |inst: &str, user: &str, matters: &[&str], at: i64| StaffRecord {
+        institution: inst.into(),
+        username: user.into(),
+        name: format!("员工 {user}"),
+        matters: matters.iter().map(|m| m.to_string()).collect(),
+        created_at: at,
+        disabled_at: None,
+    };
+    s.put_staff(staff("B", "u1", &["M1"], 10)).await.unwrap();
+    s.put_staff(staff("C", "u1", &["M1"], 11)).await.unwrap();
+    assert!(s.set_staff_disabled("B", "u1", Some(20)).await.unwrap());
+    assert!(!s.set_staff_disabled("B", "nobody", Some(20)).await.unwrap());
+    s.put_staff(staff("B", "u1", &["M1", "M2"], 30))
+        .await
+        .unwrap();
+    let got = s.staff("B", "u1").await.unwrap().unwrap();
+    assert_eq!(got.matters, ["M1", "M2"]);
+    assert_eq!((got.created_at, got.disabled_at), (10, Some(20)));
+    assert_eq!(s.staff("C", "u1").await.unwrap().unwrap().disabled_at, None);
+    assert_eq!(s.staff_of("B").await.unwrap().len(), 1);
+    assert!(s.staff("B", "u2").await.unwrap().is_none());
+    assert_eq!(
+        s.put_staff(staff("Z", "u1", &["M1"], 1))
+            .await
+            .unwrap_err()
+            .code(),
+        "store.not_found"
+    );
+
+    let form = |inst: &str, fields: &str, at: i64| FormRecord {
+        institution: inst.into(),
+        matter: "M1".into(),
+        fields: fields.into(),
+        updated_at: at,
+    };
+    s.put_form(form("B", "[1]", 10)).await.unwrap();
+    s.put_form(form("B", "[2]", 20)).await.unwrap();
+    assert_eq!(s.form("B", "M1").await.unwrap(), Some(form("B", "[2]", 20)));
+    assert!(s.form("C", "M1").await.unwrap().is_none());
+    assert!(s.form("B", "M2").await.unwrap().is_none());
+    assert_eq!(
+        s.put_form(form("Z", "[]", 1)).await.unwrap_err().code(),
+        "store.not_found"
+    );
 }
 
 pub fn institution(code: &str, matters: &[&str]) -> InstitutionRecord {
