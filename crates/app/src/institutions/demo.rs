@@ -1,5 +1,6 @@
 //! The demo institutions of `elicense demo`: a bank (consent needed) and a hotel (legal basis),
-//! each with one staff member who handles every matter of its scope.
+//! each with one staff member who handles every matter of its scope; the bank has an
+//! account-opening form that a granted request fills (免填报).
 
 use std::sync::Arc;
 
@@ -63,6 +64,22 @@ pub async fn seed_demo(node: &Arc<Node>) -> Result<Vec<DemoInstitution>> {
             matters: inst.matters.clone(),
         };
         staff::put(node, &inst, username, input).await?;
+        if inst.matters.iter().any(|m| m == "bank_account_opening") {
+            let field = |name: &str, label: &str, claim: &str| forms::FormField {
+                name: name.into(),
+                label: label.into(),
+                claim: claim.into(),
+            };
+            let form = forms::Form {
+                fields: vec![
+                    field("company_name", "单位名称", "name"),
+                    field("credit_code", "统一社会信用代码", "uscc"),
+                    field("legal_person", "法定代表人", "legal_representative"),
+                    field("registered_address", "注册地址", "address"),
+                ],
+            };
+            forms::put(node, &inst, "bank_account_opening", form).await?;
+        }
         out.push(DemoInstitution {
             code: inst.code,
             name: inst.name,

@@ -184,7 +184,11 @@ fn print_institutions(url: &str, institutions: &[elicense_app::institutions::Dem
             "  curl -s -X POST {url}/api/v1/shares -H 'Authorization: Bearer {}' \\\n      -H 'Content-Type: application/json' -d '{{\"matter\":\"bank_account_opening\",\"holder_id\":\"91330000755918469E\",\"purpose\":\"开立基本存款账户\",\"staff\":\"teller1\"}}'",
             bank.api_key
         );
-        println!("  (zhangwei answers it at {url}/wallet/requests)");
+        println!("  (zhangwei answers it at {url}/wallet/requests; then the bank's form, filled:)");
+        println!(
+            "  curl -s {url}/api/v1/shares/ID/form -H 'Authorization: Bearer {}'",
+            bank.api_key
+        );
     }
     if let Some(hotel) = institutions.get(1) {
         println!(
