@@ -16,7 +16,7 @@ use elicense_store::{FormRecord, InstitutionRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{invalid, matter};
+use super::{invalid, scoped_matter};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::node::Node;
 
@@ -93,21 +93,7 @@ pub async fn put(
     matter_code: &str,
     form: Form,
 ) -> Result<Form> {
-    if !inst.matters.iter().any(|m| m == matter_code) {
-        return Err(AppError::forbidden(
-            "share.out_of_scope",
-            format!(
-                "the matter {matter_code} is not in the business scope of {}",
-                inst.code
-            ),
-        ));
-    }
-    let m = matter(node, matter_code).await?.ok_or_else(|| {
-        invalid(
-            "share.unknown_matter",
-            format!("the catalogue does not name the matter {matter_code}"),
-        )
-    })?;
+    let m = scoped_matter(node, inst, matter_code).await?;
     if form.fields.is_empty() || form.fields.len() > MAX_FIELDS {
         return Err(invalid(
             "form.bad_field",

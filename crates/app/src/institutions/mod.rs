@@ -80,6 +80,30 @@ pub struct Matter {
     pub need: MatterNeed,
 }
 
+/// A matter of `inst`'s business scope (`share.out_of_scope` otherwise) that the catalogue
+/// names (`share.unknown_matter`).
+pub(crate) async fn scoped_matter(
+    node: &Node,
+    inst: &InstitutionRecord,
+    code: &str,
+) -> Result<Matter> {
+    if !inst.matters.iter().any(|m| m == code) {
+        return Err(AppError::forbidden(
+            "share.out_of_scope",
+            format!(
+                "the matter {code} is not in the business scope of {}",
+                inst.code
+            ),
+        ));
+    }
+    matter(node, code).await?.ok_or_else(|| {
+        invalid(
+            "share.unknown_matter",
+            format!("the catalogue no longer names the matter {code}"),
+        )
+    })
+}
+
 /// The matter with this code, from the latest catalogue.
 pub async fn matter(node: &Node, code: &str) -> Result<Option<Matter>> {
     for t in node.catalogue.all().await? {

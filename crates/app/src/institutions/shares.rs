@@ -201,21 +201,7 @@ fn basis_of(m: &Matter) -> Basis {
 /// reaches no license counts against the institution (`Guard::missed`).
 pub async fn ask(node: &Arc<Node>, inst: &InstitutionRecord, ask: Ask) -> Result<ShareView> {
     let matter_code = ask.matter.trim();
-    if !inst.matters.iter().any(|m| m == matter_code) {
-        return Err(AppError::forbidden(
-            "share.out_of_scope",
-            format!(
-                "the matter {matter_code} is not in the business scope of {}",
-                inst.code
-            ),
-        ));
-    }
-    let m = matter(node, matter_code).await?.ok_or_else(|| {
-        invalid(
-            "share.unknown_matter",
-            format!("the catalogue no longer names the matter {matter_code}"),
-        )
-    })?;
+    let m = scoped_matter(node, inst, matter_code).await?;
     let holder = HolderCode::detect(ask.holder_id.trim())
         .map_err(|e| invalid("share.bad_holder_id", e.to_string()))?;
     let basis = basis_of(&m);
