@@ -494,8 +494,8 @@ CREATE TABLE trust_publication (id integer PRIMARY KEY CHECK (id = 1), seq bigin
 
 /// Migration 17: the legal representative of an enterprise holder (keyed hash of their
 /// resident ID) on each license version, found by `represented_by` (an index per partition;
-/// on a distributed province store a query to every shard: it runs at sign-in, not per
-/// verification).
+/// on a distributed province store a query to every shard: it runs for each request of a
+/// wallet session, never for a verification).
 const REPRESENTATIVES: &str = r#"
 ALTER TABLE licenses ADD COLUMN representative_key text;
 CREATE INDEX licenses_representative ON licenses (representative_key)
