@@ -120,6 +120,22 @@ async fn wallet_page(client: &reqwest::Client, url: &str, cookie: &str) -> Strin
     resp.text().await.unwrap()
 }
 
+/// `elicense account add` for a person whose ID card was checked at the counter.
+fn account_add(d: &DataDir, username: &str, name: &str, resident_id: &str) -> Out {
+    run(&[
+        "account",
+        "add",
+        "--data",
+        d.data(),
+        "--username",
+        username,
+        "--name",
+        name,
+        "--resident-id",
+        resident_id,
+    ])
+}
+
 /// The password a command printed on stderr (`... shown only this once: PASSWORD`).
 fn shown_password(out: &Out) -> String {
     out.stderr
@@ -140,18 +156,7 @@ async fn the_operator_makes_an_account_at_the_counter_and_resets_its_password() 
         .build()
         .unwrap();
     // 张伟's ID card, checked at the counter: the account sees his licenses.
-    let out = run(&[
-        "account",
-        "add",
-        "--data",
-        d.data(),
-        "--username",
-        "zhang-counter",
-        "--name",
-        "张伟",
-        "--resident-id",
-        "11010519491231002X",
-    ]);
+    let out = account_add(&d, "zhang-counter", "张伟", "11010519491231002X");
     out.ok();
     let made = out.json();
     assert_eq!(made["username"], "zhang-counter");
@@ -185,32 +190,10 @@ async fn the_operator_makes_an_account_at_the_counter_and_resets_its_password() 
     );
 
     // Taken username, bad ID, short password: refused with their codes, nothing made.
-    let taken = run(&[
-        "account",
-        "add",
-        "--data",
-        d.data(),
-        "--username",
-        "zhang-counter",
-        "--name",
-        "张伟",
-        "--resident-id",
-        "11010519491231002X",
-    ]);
+    let taken = account_add(&d, "zhang-counter", "张伟", "11010519491231002X");
     taken.expect_code(2);
     assert!(taken.stderr.contains("account.username_taken"), "{taken:?}");
-    let bad_id = run(&[
-        "account",
-        "add",
-        "--data",
-        d.data(),
-        "--username",
-        "someone",
-        "--name",
-        "某人",
-        "--resident-id",
-        "110105194912310021",
-    ]);
+    let bad_id = account_add(&d, "someone", "某人", "110105194912310021");
     bad_id.expect_code(2);
     assert!(bad_id.stderr.contains("error[resident_id."), "{bad_id:?}");
     let short = run_stdin(

@@ -102,22 +102,7 @@ async fn lists_from_before_algorithms_keep_none_and_get_no_slots() {
     c.batch_execute(UNDO_LIST_ALG).await.unwrap();
     let s = connect(&guard.schema, PgOptions::default()).await;
     assert_eq!(s.status().await.unwrap().current, SCHEMA_VERSION);
-    let l = s.list(old.slots[0].0).await.unwrap().unwrap();
-    assert_eq!((l.alg, l.len), (None, 2));
-    let new = s.reserve("T", "I", "sm2", 1).await.unwrap();
-    assert_eq!(new.first_serial, 3);
-    assert_ne!(
-        new.slots[0].0, old.slots[0].0,
-        "an old list gets no new slots"
-    );
-    let lists: Vec<_> = s
-        .lists()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|l| (l.id, l.alg, l.len))
-        .collect();
-    assert_eq!(lists, vec![(1, None, 2), (2, Some("sm2".into()), 1)]);
+    suite::old_list_keeps_no_algorithm_and_gets_no_slots(&s, &old).await;
 }
 
 /// Two stores on one schema (two nodes, or a node and a CLI command), each with several

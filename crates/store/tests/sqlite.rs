@@ -64,22 +64,7 @@ async fn lists_from_before_algorithms_keep_none_and_get_no_slots() {
         .unwrap();
     }
     let s = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
-    let l = s.list(old.slots[0].0).await.unwrap().unwrap();
-    assert_eq!((l.alg, l.len), (None, 2));
-    let new = s.reserve("T", "I", "sm2", 1).await.unwrap();
-    assert_eq!(new.first_serial, 3);
-    assert_ne!(
-        new.slots[0].0, old.slots[0].0,
-        "an old list gets no new slots"
-    );
-    let lists: Vec<_> = s
-        .lists()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|l| (l.id, l.alg, l.len))
-        .collect();
-    assert_eq!(lists, vec![(1, None, 2), (2, Some("sm2".into()), 1)]);
+    suite::old_list_keeps_no_algorithm_and_gets_no_slots(&s, &old).await;
 }
 
 /// Two stores on one file (as a node and a CLI command would be) allocate concurrently

@@ -124,12 +124,14 @@ async fn registered(node: &Node, inst: &InstitutionRecord, username: &str) -> Re
     node.store
         .staff(&inst.code, username)
         .await?
-        .ok_or_else(|| {
-            AppError::not_found(
-                "staff.not_found",
-                format!("{} has no staff member {username:?}", inst.code),
-            )
-        })
+        .ok_or_else(|| not_found(inst, username))
+}
+
+fn not_found(inst: &InstitutionRecord, username: &str) -> AppError {
+    AppError::not_found(
+        "staff.not_found",
+        format!("{} has no staff member {username:?}", inst.code),
+    )
 }
 
 /// Every staff member of `inst`, by username.
@@ -157,10 +159,7 @@ pub async fn set_disabled(
         .set_staff_disabled(&inst.code, username, at)
         .await?
     {
-        return Err(registered(node, inst, username)
-            .await
-            .err()
-            .unwrap_or_else(|| AppError::internal("a staff member vanished while being changed")));
+        return Err(not_found(inst, username));
     }
     get(node, inst, username).await
 }

@@ -1594,6 +1594,28 @@ pub async fn institution_staff_and_forms(s: &dyn Store) {
     );
 }
 
+/// After the list-algorithm migration, on a store where `old` reserved two sm2 slots of
+/// issuer `I` (type `T`) before it: that list keeps no algorithm and gets no new slot, the
+/// next reservation goes to a new sm2 list and the serials go on.
+pub async fn old_list_keeps_no_algorithm_and_gets_no_slots(s: &dyn Store, old: &Reservation) {
+    let l = s.list(old.slots[0].0).await.unwrap().unwrap();
+    assert_eq!((l.alg, l.len), (None, 2));
+    let new = s.reserve("T", "I", "sm2", 1).await.unwrap();
+    assert_eq!(new.first_serial, 3);
+    assert_ne!(
+        new.slots[0].0, old.slots[0].0,
+        "an old list gets no new slots"
+    );
+    let lists: Vec<_> = s
+        .lists()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.id, l.alg, l.len))
+        .collect();
+    assert_eq!(lists, vec![(1, None, 2), (2, Some("sm2".into()), 1)]);
+}
+
 pub fn institution(code: &str, matters: &[&str]) -> InstitutionRecord {
     InstitutionRecord {
         code: code.into(),
