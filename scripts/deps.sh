@@ -8,7 +8,9 @@
 # - oidc-provider (a certified OpenID Connect provider the OIDC sign-in tests run on
 #   127.0.0.1, crates/server/tests/idp/provider.mjs), pinned, from npm into .cache/oidc/.
 # - an outside SD-JWT VC verifier from npm (exact versions from a committed lock file) into
-#   the git-ignored .cache/sdjwt/.
+#   the git-ignored .cache/sdjwt/;
+# - outside OpenID4VP/OpenID4VCI wallets and verifiers (@openid4vc, dcql, jose; committed lock)
+#   into the git-ignored .cache/oid4vc/.
 # No CJK font package on purpose: pages must render Chinese with the web font the node serves.
 # Run as root (CI is); does nothing when everything is present.
 set -euo pipefail
@@ -65,6 +67,21 @@ if [ ! -f "$SDJWT_DIR/node_modules/@sd-jwt/sd-jwt-vc/package.json" ] \
     cp "$SDJWT_SRC/package.json" "$SDJWT_SRC/package-lock.json" "$SDJWT_DIR/"
     npm ci --prefix "$SDJWT_DIR" --no-audit --no-fund --loglevel=error
     test -f "$SDJWT_DIR/node_modules/@sd-jwt/sd-jwt-vc/package.json"
+fi
+
+# Outside OpenID4VP and OpenID4VCI wallets and verifiers (crates/server/tests/oid4vc/*.mjs, run
+# by crates/server/tests/oid4vp.rs and oid4vci.rs): the @openid4vc packages, dcql (DCQL
+# queries), jose (JWS/JWE) and the SD-JWT VC library, every package pinned by the committed
+# package-lock.json, installed with `npm ci` into the git-ignored .cache/oid4vc/.
+OID4VC_SRC=crates/server/tests/oid4vc
+OID4VC_DIR=.cache/oid4vc
+if [ ! -f "$OID4VC_DIR/node_modules/@openid4vc/openid4vp/package.json" ] \
+    || ! cmp -s "$OID4VC_SRC/package-lock.json" "$OID4VC_DIR/package-lock.json"; then
+    echo "installing: the OpenID4VC packages into $OID4VC_DIR"
+    mkdir -p "$OID4VC_DIR"
+    cp "$OID4VC_SRC/package.json" "$OID4VC_SRC/package-lock.json" "$OID4VC_DIR/"
+    npm ci --prefix "$OID4VC_DIR" --no-audit --no-fund --loglevel=error
+    test -f "$OID4VC_DIR/node_modules/@openid4vc/openid4vp/package.json"
 fi
 
 # An independent OpenAPI validator (crates/server/tests/openapi.rs validates the served
