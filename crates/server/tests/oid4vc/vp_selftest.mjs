@@ -1,0 +1,197 @@
+// A self-contained check of vp_wallet.mjs before (and independently of) the node's verifier:
+// an outside relying party (vp_rp.mjs: a fresh self-signed P-256 certificate by openssl, the
+// request object by `@openid4vc/openid4vp`, the response checked by the same library, `dcql`
+// and `@sd-jwt/sd-jwt-vc`) served by node:http on 127.0.0.1 (a random port), an SD-JWT VC
+// issued here by `@sd-jwt/sd-jwt-vc` (ES256 issuer, holder bound by `cnf.jwk`), and the wallet
+// run as a child process in each of its modes, for direct_post and direct_post.jwt; plus a
+// replay (--save then --form), a response to another request (--submit-to), a distrusted
+// verifier (--trust-x509-hash) and a request object with a broken signature.
+//
+// Usage: ELICENSE_OID4VC_DIR=.cache/oid4vc node vp_selftest.mjs [--verbose]
+// Prints one line per case, `PASS|FAIL <response mode> <case>: <what was seen>`, then
+// `N passed, M failed`; exits 0 when every case passed, 1 otherwise, 2 when it could not run.
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startVerifier } from './vp_rp.mjs';
+
+const dir = process.env.ELICENSE_OID4VC_DIR;
+if (!dir) {
+  console.error('ELICENSE_OID4VC_DIR (the packages installed by scripts/deps.sh) is not set');
+  process.exit(2);
+}
+const verbose = process.argv.includes('--verbose');
+const here = dirname(fileURLToPath(import.meta.url));
+const VCT = 'urn:elicense:type:fishing';
+const ASKED = ['holder_name', 'item_species', 'item_area'];
+
+/** Runs the wallet; resolves {code, out} (its exit code and its one JSON line). */
+function wallet(args) {
+  return new Promise((ok) => {
+    execFile(process.execPath, [join(here, 'vp_wallet.mjs'), ...args], { env: process.env }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      let out;
+      try {
+        out = JSON.parse(stdout.trim().split('\n').pop());
+      } catch {
+        out = { unparsed: stdout, stderr };
+      }
+      if (verbose && stderr) console.error(stderr);
+      ok({ code, out });
+    });
+  });
+}
+
+/** What each wallet mode must lead to: the wallet's exit code and the verifier's verdict. */
+const EXPECT = {
+  ok: { exit: 0, valid: true },
+  extra: { exit: 1, code: 'extra_claim' },
+  missing: { exit: 1, code: 'dcql_unsatisfied' },
+  'wrong-nonce': { exit: 1, code: 'kb_nonce' },
+  'wrong-aud': { exit: 1, code: 'kb_aud' },
+  'no-kb': { exit: 1, code: 'kb_missing' },
+  'wrong-state': { exit: 1, code: 'state' },
+  refuse: { exit: 0, refused: true },
+  'other-key': { exit: 1, code: 'kb_signature' },
+};
+
+async function main() {
+  const tmp = mkdtempSync(join(tmpdir(), 'vp-selftest-'));
+  const rp = await startVerifier({ dir });
+  const { crypto, sdjwtvc } = rp.packages;
+  const results = [];
+  const record = (mode, name, pass, seen) => {
+    results.push(pass);
+    console.log(`${pass ? 'PASS' : 'FAIL'} ${mode} ${name}: ${seen}`);
+  };
+  try {
+    // The issuer and the holder, and a credential with the asked-for claims and one more.
+    const issuer = await crypto.ES256.generateKeyPair();
+    const holder = await crypto.ES256.generateKeyPair();
+    const issuerVerifier = await crypto.ES256.getVerifier(issuer.publicKey);
+    const credential = await new sdjwtvc.SDJwtVcInstance({
+      signer: await crypto.ES256.getSigner(issuer.privateKey),
+      signAlg: 'ES256',
+      hasher: crypto.digest,
+      hashAlg: 'sha-256',
+      saltGenerator: crypto.generateSalt,
+    }).issue(
+      {
+        iss: 'http://127.0.0.1/issuers/selftest',
+        iat: Math.floor(Date.now() / 1000),
+        vct: VCT,
+        cnf: { jwk: holder.publicKey },
+        holder_name: 'Zhang San',
+        item_species: 'carp',
+        item_area: 'Lake Tai',
+        item_gear: 'rod',
+      },
+      { _sd: ['holder_name', 'item_species', 'item_area', 'item_gear'] },
+    );
+    const credFile = join(tmp, 'credential.txt');
+    const keyFile = join(tmp, 'holder.jwk');
+    writeFileSync(credFile, credential);
+    writeFileSync(keyFile, JSON.stringify(holder.privateKey));
+    const common = ['--credential', credFile, '--holder-key', keyFile];
+    const request = (mode) => rp.newRequest({ mode, vct: VCT, claims: ASKED, issuerVerifier });
+
+    for (const responseMode of ['direct_post', 'direct_post.jwt']) {
+      for (const [walletMode, want] of Object.entries(EXPECT)) {
+        const req = await request(responseMode);
+        const { code, out } = await wallet(['--url', req.url, ...common, '--mode', walletMode,
+          '--trust-x509-hash', rp.x509Hash]);
+        const verdict = await Promise.race([req.result, new Promise((ok) => setTimeout(() => ok(null), 5000))]);
+        let pass = code === want.exit && verdict !== null;
+        if (pass && want.valid) {
+          pass = verdict.valid === true
+            && ASKED.every((c) => verdict.claims[c] !== undefined)
+            && verdict.claims.item_gear === undefined
+            && out.dcql?.can_be_satisfied === true
+            && out.client_id === rp.clientId
+            && out.client_id_prefix === 'x509_hash'
+            && out.response_mode === responseMode
+            && JSON.stringify([...out.disclosed].sort()) === JSON.stringify([...ASKED].sort())
+            && out.status === 200;
+          if (pass && responseMode === 'direct_post.jwt') {
+            pass = req.request.jweHeader?.alg === 'ECDH-ES' && req.request.jweHeader?.enc === 'A128GCM';
+          }
+        } else if (pass && want.refused) {
+          pass = verdict.refused === true && verdict.error === 'access_denied';
+        } else if (pass) {
+          pass = verdict.valid === false && verdict.code === want.code && out.body?.code === want.code && out.status === 400;
+        }
+        record(responseMode, walletMode, pass, `exit ${code}, verdict ${JSON.stringify(verdict)}${pass && !verbose ? '' : `, wallet ${JSON.stringify(out)}`}`);
+      }
+
+      // A replay: the body of an accepted response, posted again.
+      {
+        const req = await request(responseMode);
+        const saved = join(tmp, `saved-${responseMode}.form`);
+        const first = await wallet(['--url', req.url, ...common, '--save', saved]);
+        const again = await wallet(['--url', req.url, '--form', saved]);
+        const verdict = await req.result;
+        const pass = first.code === 0 && verdict.valid === true && again.code === 1 && again.out.body?.code === 'already_used';
+        record(responseMode, 'replay (--save, --form)', pass, `first exit ${first.code}, replay exit ${again.code} ${JSON.stringify(again.out.body)}`);
+      }
+
+      // A response to one request posted to another request's response_uri.
+      {
+        const a = await request(responseMode);
+        const b = await request(responseMode);
+        const { code, out } = await wallet(['--url', a.url, ...common, '--submit-to', b.payload.response_uri]);
+        const verdict = await b.result;
+        const want = responseMode === 'direct_post.jwt' ? ['jwe', 'bad_response'] : ['state'];
+        const pass = code === 1 && verdict.valid === false && want.includes(verdict.code);
+        record(responseMode, 'submit-to another request', pass, `exit ${code}, verdict ${JSON.stringify(verdict)}${pass ? '' : ` ${JSON.stringify(out)}`}`);
+      }
+    }
+
+    // A verifier the holder does not trust: the wallet stops before posting anything.
+    {
+      const req = await request('direct_post');
+      const { code, out } = await wallet(['--url', req.url, ...common, '--trust-x509-hash', 'AAAA']);
+      const pass = code === 2 && /not the trusted/.test(out.error ?? '') && !req.request.used;
+      record('-', 'distrusted x509_hash', pass, `exit ${code} ${JSON.stringify(out)}`);
+    }
+    // A request object whose signature does not verify; and one whose client_id is not the
+    // certificate's hash (the library's x509_hash check).
+    for (const [name, tamper] of [
+      ['broken request object signature', (jwt) => jwt.slice(0, -6) + (jwt.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA')],
+      ['client_id not the certificate hash', null],
+    ]) {
+      const req = await request('direct_post');
+      let url = req.url;
+      if (tamper) {
+        req.request.jwt = tamper(req.request.jwt);
+      } else {
+        // Re-sign nothing: point the URL and the object at another hash (the signature then
+        // no longer covers the payload either, so the library stops at one of the two).
+        const other = `x509_hash:${'A'.repeat(43)}`;
+        const [h, , s] = req.request.jwt.split('.');
+        const payload = { ...req.payload, client_id: other };
+        req.request.jwt = [h, Buffer.from(JSON.stringify(payload)).toString('base64url'), s].join('.');
+        url = url.replace(encodeURIComponent(rp.clientId), encodeURIComponent(other));
+      }
+      const { code, out } = await wallet(['--url', url, ...common]);
+      const pass = code === 2 && /did not verify/.test(out.error ?? '') && !req.request.used;
+      record('-', name, pass, `exit ${code} ${JSON.stringify(out)}`);
+    }
+  } finally {
+    await rp.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const failed = results.filter((p) => !p).length;
+  console.log(`${results.length - failed} passed, ${failed} failed`);
+  return failed === 0;
+}
+
+main().then(
+  (ok) => process.exit(ok ? 0 : 1),
+  (e) => {
+    console.error(e);
+    process.exit(2);
+  },
+);
