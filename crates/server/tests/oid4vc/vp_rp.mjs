@@ -177,6 +177,8 @@ export async function startVerifier({ dir, host = '127.0.0.1', port = 0 }) {
           callbacks: { decryptJwe: (jwe) => decrypt(r, jwe) },
         });
       } catch (e) {
+        // Our own callback's refusal, through the library's wrapping.
+        for (let c = e; c; c = c.cause) if (c instanceof Refused) throw c;
         const msg = describe(e);
         throw new Refused(/state mismatch/i.test(msg) ? 'state' : /decrypt/i.test(msg) ? 'jwe' : 'bad_response', msg);
       }
@@ -324,12 +326,26 @@ export async function startVerifier({ dir, host = '127.0.0.1', port = 0 }) {
     return { id, url: made.authorizationRequest, payload: r.payload, jwt: r.jwt, result: r.result, request: r };
   }
 
+  /**
+   * For negative tests: signs request `r` again (the certificate's key, so the signature is
+   * good) with `changes` to its payload and its header; returns the new `openid4vp://` URL.
+   */
+  async function resign(r, changes, headerChanges = {}) {
+    const [h, p] = r.jwt.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')));
+    const payload = { ...p, ...changes };
+    r.jwt = (await signJwt(null, { header: { ...h, ...headerChanges }, payload })).jwt;
+    const url = new URL('openid4vp://');
+    url.search = new URLSearchParams({ client_id: payload.client_id, request_uri: `${base}/oid4vp/requests/${r.id}` }).toString();
+    return url.toString();
+  }
+
   return {
     base,
     clientId,
     x509Hash,
     packages: P,
     newRequest,
+    resign,
     close: () => new Promise((ok) => server.close(ok)),
   };
 }

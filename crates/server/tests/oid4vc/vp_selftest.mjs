@@ -156,27 +156,27 @@ async function main() {
       const pass = code === 2 && /not the trusted/.test(out.error ?? '') && !req.request.used;
       record('-', 'distrusted x509_hash', pass, `exit ${code} ${JSON.stringify(out)}`);
     }
-    // A request object whose signature does not verify; and one whose client_id is not the
-    // certificate's hash (the library's x509_hash check).
-    for (const [name, tamper] of [
-      ['broken request object signature', (jwt) => jwt.slice(0, -6) + (jwt.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA')],
-      ['client_id not the certificate hash', null],
+    // Request objects the wallet must refuse before posting anything: a broken signature; a
+    // client_id that is not the certificate's hash (the library's x509_hash check); expired;
+    // another typ; a response_uri that is not http(s).
+    const now = Math.floor(Date.now() / 1000);
+    for (const [name, change, want] of [
+      ['broken request object signature', null, /verification of jwt/],
+      ['client_id not the certificate hash', [{ client_id: `x509_hash:${'A'.repeat(43)}` }], /hash of the leaf x5c certificate/],
+      ['expired request object', [{ iat: now - 900, exp: now - 600 }], /exp/],
+      ['request object typ JWT', [{}, { typ: 'JWT' }], /typ/],
+      ['response_uri not a URL', [{ response_uri: 'ftp:x' }], /response_uri|url/i],
     ]) {
       const req = await request('direct_post');
       let url = req.url;
-      if (tamper) {
-        req.request.jwt = tamper(req.request.jwt);
+      if (change) {
+        url = await rp.resign(req.request, ...change);
       } else {
-        // Re-sign nothing: point the URL and the object at another hash (the signature then
-        // no longer covers the payload either, so the library stops at one of the two).
-        const other = `x509_hash:${'A'.repeat(43)}`;
-        const [h, , s] = req.request.jwt.split('.');
-        const payload = { ...req.payload, client_id: other };
-        req.request.jwt = [h, Buffer.from(JSON.stringify(payload)).toString('base64url'), s].join('.');
-        url = url.replace(encodeURIComponent(rp.clientId), encodeURIComponent(other));
+        const jwt = req.request.jwt;
+        req.request.jwt = jwt.slice(0, -6) + (jwt.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA');
       }
       const { code, out } = await wallet(['--url', url, ...common]);
-      const pass = code === 2 && /did not verify/.test(out.error ?? '') && !req.request.used;
+      const pass = code === 2 && /did not verify/.test(out.error ?? '') && want.test(out.error) && !req.request.used;
       record('-', name, pass, `exit ${code} ${JSON.stringify(out)}`);
     }
   } finally {
