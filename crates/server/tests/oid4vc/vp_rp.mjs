@@ -84,8 +84,8 @@ async function keyVerifier(crypto, alg, jwk) {
   throw new Error(`unsupported alg ${alg} for a ${jwk.kty}/${jwk.crv} key`);
 }
 
-/** A verdict that refuses, with a stable code. */
-class Refused extends Error {
+/** A verdict that refuses, with a stable code (throw it from an issuerVerifier too). */
+export class Refused extends Error {
   constructor(code, message) {
     super(message);
     this.code = code;
@@ -250,6 +250,7 @@ export async function startVerifier({ dir, host = '127.0.0.1', port = 0 }) {
     try {
       await sdjwt.validate(presentation);
     } catch (e) {
+      for (let c = e; c; c = c.cause) if (c instanceof Refused) throw c;
       throw new Refused('issuer_signature', describe(e));
     }
     const decoded = await sdjwt.decode(presentation);

@@ -11,8 +11,9 @@
 // Prints one line per case, `PASS|FAIL <response mode> <case>: <what was seen>`, then
 // `N passed, M failed`; exits 0 when every case passed, 1 otherwise, 2 when it could not run.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +46,44 @@ function wallet(args) {
   });
 }
 
+/**
+ * Runs vp_verifier.mjs: resolves {first, wait} when it printed its first line (the URL);
+ * `wait` resolves {code, out} (its exit code and its last JSON line).
+ */
+function verifier(args) {
+  return new Promise((ok, bad) => {
+    const child = spawn(process.execPath, [join(here, 'vp_verifier.mjs'), ...args], { env: process.env });
+    let stdout = '';
+    let stderr = '';
+    let first = null;
+    const done = new Promise((fin) => {
+      child.on('close', (code) => {
+        let out;
+        try {
+          out = JSON.parse(stdout.trim().split('\n').pop());
+        } catch {
+          out = { unparsed: stdout, stderr };
+        }
+        fin({ code, out });
+      });
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (first === null && stdout.includes('\n')) {
+        first = JSON.parse(stdout.split('\n')[0]);
+        ok({ first, wait: () => done });
+      }
+    });
+    child.on('error', bad);
+    done.then(({ code, out }) => {
+      if (first === null) ok({ first: out, wait: () => Promise.resolve({ code, out }) });
+    });
+  });
+}
+
 /** What each wallet mode must lead to: the wallet's exit code and the verifier's verdict. */
 const EXPECT = {
   ok: { exit: 0, valid: true },
@@ -67,9 +106,23 @@ async function main() {
     results.push(pass);
     console.log(`${pass ? 'PASS' : 'FAIL'} ${mode} ${name}: ${seen}`);
   };
+  // The issuer's metadata (SD-JWT VC §5), for vp_verifier.mjs.
+  const issuer = await crypto.ES256.generateKeyPair();
+  let iss;
+  const jwks = { keys: [{ ...issuer.publicKey, kid: 'selftest-1', key_ops: undefined, ext: undefined }] };
+  const meta = createServer((req, res) => {
+    if (req.url === '/.well-known/jwt-vc-issuer/issuers/selftest') {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ issuer: iss, jwks }));
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise((ok) => meta.listen(0, '127.0.0.1', ok));
+  iss = `http://127.0.0.1:${meta.address().port}/issuers/selftest`;
   try {
     // The issuer and the holder, and a credential with the asked-for claims and one more.
-    const issuer = await crypto.ES256.generateKeyPair();
     const holder = await crypto.ES256.generateKeyPair();
     const issuerVerifier = await crypto.ES256.getVerifier(issuer.publicKey);
     const credential = await new sdjwtvc.SDJwtVcInstance({
@@ -80,7 +133,7 @@ async function main() {
       saltGenerator: crypto.generateSalt,
     }).issue(
       {
-        iss: 'http://127.0.0.1/issuers/selftest',
+        iss,
         iat: Math.floor(Date.now() / 1000),
         vct: VCT,
         cnf: { jwk: holder.publicKey },
@@ -90,6 +143,7 @@ async function main() {
         item_gear: 'rod',
       },
       { _sd: ['holder_name', 'item_species', 'item_area', 'item_gear'] },
+      { header: { kid: 'selftest-1' } },
     );
     const credFile = join(tmp, 'credential.txt');
     const keyFile = join(tmp, 'holder.jwk');
@@ -179,7 +233,37 @@ async function main() {
       const pass = code === 2 && /did not verify/.test(out.error ?? '') && want.test(out.error) && !req.request.used;
       record('-', name, pass, `exit ${code} ${JSON.stringify(out)}`);
     }
+
+    // vp_verifier.mjs (the outside verifier for the node's wallet) against vp_wallet.mjs.
+    for (const responseMode of ['direct_post', 'direct_post.jwt']) {
+      for (const [name, trust, walletMode, want] of [
+        ['valid', iss, 'ok', { exit: 0, valid: true }],
+        ['issuer not trusted', 'http://127.0.0.1:1/issuers/other', 'ok', { exit: 1, code: 'issuer_untrusted' }],
+        ['wallet refuses', iss, 'refuse', { exit: 1, code: 'refused' }],
+        ['wrong nonce', iss, 'wrong-nonce', { exit: 1, code: 'kb_nonce' }],
+      ]) {
+        const v = await verifier(['--trust', trust, '--mode', responseMode, '--vct', VCT, '--claims', ASKED.join(','), '--timeout', '20']);
+        const w = await wallet(['--url', v.first.url, ...common, '--mode', walletMode]);
+        const { code, out } = await v.wait();
+        let pass = code === want.exit && w.code === (want.valid || walletMode === 'refuse' ? 0 : 1);
+        if (pass && want.valid) {
+          pass = out.valid === true && out.iss === iss && out.vct === VCT
+            && JSON.stringify(Object.keys(out.claims).sort()) === JSON.stringify([...ASKED].sort())
+            && out.claims.item_species === 'carp' && out.kb?.aud === v.first.client_id;
+        } else if (pass) {
+          pass = out.valid === false && out.code === want.code;
+        }
+        record(responseMode, `vp_verifier.mjs: ${name}`, pass, `exit ${code} ${JSON.stringify(out)}, wallet exit ${w.code}`);
+      }
+    }
+    {
+      const v = await verifier(['--trust', iss, '--timeout', '1']);
+      const { code, out } = await v.wait();
+      const pass = code === 1 && out.code === 'timeout' && v.first.url.startsWith('openid4vp://?client_id=x509_hash%3A');
+      record('-', 'vp_verifier.mjs: no response', pass, `exit ${code} ${JSON.stringify(out)}`);
+    }
   } finally {
+    await new Promise((ok) => meta.close(ok));
     await rp.close();
     rmSync(tmp, { recursive: true, force: true });
   }
