@@ -17,7 +17,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startVerifier } from './vp_rp.mjs';
+import { jwksVerifier, startVerifier } from './vp_rp.mjs';
 
 const dir = process.env.ELICENSE_OID4VC_DIR;
 if (!dir) {
@@ -84,6 +84,13 @@ function verifier(args) {
   });
 }
 
+/** The gist of a verdict, for the report line. */
+function brief(v) {
+  if (!v) return 'none';
+  const { valid, code, refused, error, claims } = v;
+  return JSON.stringify(valid ? { valid, claims: Object.keys(claims).filter((k) => !['iss', 'iat', 'vct', 'cnf'].includes(k)) } : { valid, code, refused, error });
+}
+
 /** What each wallet mode must lead to: the wallet's exit code and the verifier's verdict. */
 const EXPECT = {
   ok: { exit: 0, valid: true },
@@ -124,7 +131,7 @@ async function main() {
   try {
     // The issuer and the holder, and a credential with the asked-for claims and one more.
     const holder = await crypto.ES256.generateKeyPair();
-    const issuerVerifier = await crypto.ES256.getVerifier(issuer.publicKey);
+    const issuerVerifier = jwksVerifier(crypto, jwks);
     const credential = await new sdjwtvc.SDJwtVcInstance({
       signer: await crypto.ES256.getSigner(issuer.privateKey),
       signAlg: 'ES256',
@@ -177,7 +184,7 @@ async function main() {
         } else if (pass) {
           pass = verdict.valid === false && verdict.code === want.code && out.body?.code === want.code && out.status === 400;
         }
-        record(responseMode, walletMode, pass, `exit ${code}, verdict ${JSON.stringify(verdict)}${pass && !verbose ? '' : `, wallet ${JSON.stringify(out)}`}`);
+        record(responseMode, walletMode, pass, `exit ${code}, verdict ${brief(verdict)}${pass && !verbose ? '' : `, wallet ${JSON.stringify(out)}`}`);
       }
 
       // A replay: the body of an accepted response, posted again.
@@ -186,9 +193,11 @@ async function main() {
         const saved = join(tmp, `saved-${responseMode}.form`);
         const first = await wallet(['--url', req.url, ...common, '--save', saved]);
         const again = await wallet(['--url', req.url, '--form', saved]);
+        const blind = await wallet(['--url', req.url, '--form', saved, '--submit-to', req.payload.response_uri]);
         const verdict = await req.result;
-        const pass = first.code === 0 && verdict.valid === true && again.code === 1 && again.out.body?.code === 'already_used';
-        record(responseMode, 'replay (--save, --form)', pass, `first exit ${first.code}, replay exit ${again.code} ${JSON.stringify(again.out.body)}`);
+        const pass = first.code === 0 && verdict.valid === true && again.code === 1 && again.out.body?.code === 'already_used'
+          && blind.code === 1 && blind.out.body?.code === 'already_used' && blind.out.client_id === rp.clientId;
+        record(responseMode, 'replay (--save, --form; --form --submit-to)', pass, `first exit ${first.code}, replays exit ${again.code}, ${blind.code} ${JSON.stringify(blind.out)}`);
       }
 
       // A response to one request posted to another request's response_uri.
@@ -199,8 +208,26 @@ async function main() {
         const verdict = await b.result;
         const want = responseMode === 'direct_post.jwt' ? ['jwe', 'bad_response'] : ['state'];
         const pass = code === 1 && verdict.valid === false && want.includes(verdict.code);
-        record(responseMode, 'submit-to another request', pass, `exit ${code}, verdict ${JSON.stringify(verdict)}${pass ? '' : ` ${JSON.stringify(out)}`}`);
+        record(responseMode, 'submit-to another request', pass, `exit ${code}, verdict ${brief(verdict)}${pass ? '' : ` ${JSON.stringify(out)}`}`);
       }
+    }
+
+    // An issuer signature the wallet cannot check (SM2: it only presents), and a holder JWK
+    // with kid/alg/use/key_ops: presented all the same; this verifier cannot check SM2.
+    {
+      const [jwt, ...rest] = credential.split('~');
+      const [, body, sig] = jwt.split('.');
+      const sm2 = [[Buffer.from(JSON.stringify({ alg: 'SM2', typ: 'dc+sd-jwt', kid: 'selftest-1' })).toString('base64url'), body, sig].join('.'), ...rest].join('~');
+      const sm2File = join(tmp, 'sm2.txt');
+      const fullKey = join(tmp, 'holder-full.jwk');
+      writeFileSync(sm2File, sm2);
+      writeFileSync(fullKey, JSON.stringify({ ...holder.privateKey, kid: 'holder-1', alg: 'ES256', use: 'sig', key_ops: ['sign'] }));
+      const req = await request('direct_post');
+      const { code, out } = await wallet(['--url', req.url, '--credential', sm2File, '--holder-key', fullKey]);
+      const verdict = await req.result;
+      const pass = code === 1 && out.dcql?.can_be_satisfied === true && out.disclosed?.length === ASKED.length
+        && verdict.code === 'issuer_signature' && /SM2/.test(verdict.error);
+      record('direct_post', 'SM2 issuer, holder JWK with kid/alg/use', pass, `exit ${code}, verdict ${brief(verdict)}`);
     }
 
     // A verifier the holder does not trust: the wallet stops before posting anything.

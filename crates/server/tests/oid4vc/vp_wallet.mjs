@@ -20,12 +20,22 @@
 //   --submit-to URL       post the response to URL instead of the request's response_uri
 //   --save FILE           write the exact form body posted to FILE
 //   --form FILE           post FILE's body verbatim (a replay) instead of building a response;
-//                         --credential and --holder-key are then not needed
+//                         --credential and --holder-key are then not needed. With --submit-to
+//                         too the request object is not fetched at all (a node may serve it
+//                         only once); `client_id` then comes from the URL, the rest is null
+//
+// For direct_post.jwt the library picks the verifier's `enc` key (its kid goes in the JWE
+// header), enc A128GCM unless the client metadata offers only others, alg ECDH-ES, and puts
+// `apv` = base64url(request nonce) in the JWE header (part of the ECDH-ES key derivation).
 //
 // Prints ONE JSON object on stdout:
 //   {"client_id", "client_id_prefix", "response_mode",
 //    "dcql": {"can_be_satisfied": bool, "claims": [["holder_name"], ...]},
 //    "disclosed": ["holder_name", ...], "status": <HTTP status>, "body": <the reply's JSON or text>}
+//   (`dcql.claims`: the claim paths asked for; `disclosed`: the names of the disclosures
+//   presented; a claim the issuer did not make selectively disclosable is always presented
+//   but not listed there. `missing` leaves out the last asked-for claim that is selectively
+//   disclosable.)
 // or {"error": "..."} when it could not run (the request object did not verify, the client is
 // not trusted, bad arguments, the verifier could not be reached...).
 // Exits 0 when the verifier replied 2xx, 1 when it replied 4xx/5xx, 2 when it could not run.
@@ -171,7 +181,10 @@ function describe(e) {
 }
 
 /** The JWS alg and WebCrypto parameters of a holder key. */
-function holderAlg(jwk) {
+function holderAlg(full) {
+  // Only the key itself: WebCrypto refuses a JWK whose use/key_ops/alg do not fit signing.
+  const jwk = { kty: full.kty, crv: full.crv, x: full.x, d: full.d };
+  if (full.y !== undefined) jwk.y = full.y;
   if (jwk.kty === 'EC' && jwk.crv === 'P-256') return { alg: 'ES256', signer: () => ES256.getSigner(jwk) };
   if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') {
     return { alg: 'EdDSA', signer: () => getSigner(jwk, { name: 'Ed25519' }, { name: 'Ed25519' }) };
@@ -204,6 +217,13 @@ function frameOf(paths) {
 
 async function main() {
   const out = {};
+
+  // A replay to a given URL needs no request (the node may serve a request object only once).
+  if (opts.form && opts['submit-to']) {
+    const params = new URL(opts.url).searchParams;
+    Object.assign(out, { client_id: params.get('client_id'), client_id_prefix: null, response_mode: null, dcql: null, disclosed: null });
+    return post(out, opts['submit-to'], readFileSync(opts.form, 'utf8'));
+  }
 
   // 1. The request: the URL's parameters, then the signed request object it references.
   let resolved;
@@ -276,14 +296,16 @@ async function main() {
 
     // 3. The presentation: the disclosures of exactly the requested claims (or, by mode, one
     // more / one fewer), with a key binding JWT for this verifier and request.
+    const keys = await sdjwt.presentableKeys(credential);
     let paths = requested;
     if (opts.mode === 'missing') {
-      if (!paths.length) fail('mode missing: the query asks for no claims');
-      paths = paths.slice(0, -1);
+      // The last asked-for claim that is selectively disclosable (a plain one cannot be left out).
+      const at = paths.map((p) => keys.includes(p[0])).lastIndexOf(true);
+      if (at < 0) fail('mode missing: no asked-for claim is selectively disclosable');
+      paths = paths.filter((_, i) => i !== at);
     }
     const frame = frameOf(paths);
     if (opts.mode === 'extra') {
-      const keys = await sdjwt.presentableKeys(credential);
       const asked = new Set(requested.map((p) => p[0]));
       const more = keys.find((k) => !k.includes('.') && !asked.has(k));
       if (!more) fail('mode extra: the credential has no claim the query does not ask for');
@@ -362,6 +384,11 @@ async function main() {
   // A refusal or a replayed form: a plain form POST.
   const to = opts['submit-to'] ?? request.response_uri;
   if (!to) fail('the request has no response_uri');
+  return post(out, to, body);
+}
+
+/** Posts a form body as it is. */
+async function post(out, to, body) {
   let reply;
   try {
     reply = await recordingFetch(to, {
