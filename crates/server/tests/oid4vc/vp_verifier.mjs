@@ -27,16 +27,14 @@
 import { parseArgs } from 'node:util';
 import { describe, jwksVerifier, Refused, startVerifier } from './vp_rp.mjs';
 
-const dir = process.env.ELICENSE_OID4VC_DIR;
-if (!dir) {
-  console.error('ELICENSE_OID4VC_DIR (the packages installed by scripts/deps.sh) is not set');
-  process.exit(2);
-}
-
+/** Could not run: prints `{"valid": false, "error"}` and exits 2. */
 function fail(message) {
   process.stdout.write(`${JSON.stringify({ valid: false, error: message })}\n`);
   process.exit(2);
 }
+
+const dir = process.env.ELICENSE_OID4VC_DIR;
+if (!dir) fail('ELICENSE_OID4VC_DIR (the packages installed by scripts/deps.sh) is not set');
 
 let opts;
 try {

@@ -68,10 +68,7 @@ function fail(message) {
 }
 
 const dir = process.env.ELICENSE_OID4VC_DIR;
-if (!dir) {
-  console.error('ELICENSE_OID4VC_DIR (the packages installed by scripts/deps.sh) is not set');
-  process.exit(2);
-}
+if (!dir) fail('ELICENSE_OID4VC_DIR (the packages installed by scripts/deps.sh) is not set');
 const require = createRequire(join(resolve(dir), 'package.json'));
 /** Loads a package of ELICENSE_OID4VC_DIR (some are ES modules only, so by import()). */
 const load = (name) => import(pathToFileURL(require.resolve(name)).href);
