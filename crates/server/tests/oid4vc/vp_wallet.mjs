@@ -39,6 +39,7 @@
 // or {"error": "..."} when it could not run (the request object did not verify, the client is
 // not trusted, bad arguments, the verifier could not be reached...).
 // Exits 0 when the verifier replied 2xx, 1 when it replied 4xx/5xx, 2 when it could not run.
+// The wallet holds one credential and answers the query's first credential query with it.
 // When the DCQL query cannot be satisfied the wallet still presents what it has (so a test can
 // see the verifier refuse it) and says so in `dcql.can_be_satisfied`.
 
