@@ -88,6 +88,10 @@ pub struct Node {
     pub log: crate::log::EventLog,
     /// The federation keys: node (request signing) and witness.
     pub node_keys: crate::federation::keys::NodeKeys,
+    /// The OpenID4VP verifier identity: key, certificate, client identifier.
+    pub verifier: crate::openid4vp::VerifierKeys,
+    /// Wakes the webhook deliverer of presentation results (`institutions::presentations`).
+    pub vp_webhooks: tokio::sync::Notify,
     /// The newest signed trust list this node has accepted (none on a standalone node).
     pub trust: crate::federation::trust_list::TrustState,
     /// Other nodes' status lists, fetched and cached for verification.
@@ -116,6 +120,8 @@ impl Node {
             status: StatusLists::new(store.clone(), keys.clone(), &config.base_url),
             log: crate::log::EventLog::new(&config),
             node_keys: crate::federation::keys::NodeKeys::new(&config),
+            verifier: crate::openid4vp::VerifierKeys::new(&config),
+            vp_webhooks: tokio::sync::Notify::new(),
             trust: Default::default(),
             remote_status: crate::verify::remote::RemoteStatus::new(
                 config.status_cache_max_secs,

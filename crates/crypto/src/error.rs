@@ -42,6 +42,13 @@ pub enum CryptoError {
     /// Encoding a key (PKCS#8, PEM) failed.
     #[error("key encoding failed: {0}")]
     Encoding(String),
+    /// A JWE could not be decrypted or made: malformed, an unsupported `alg`/`enc`, a key
+    /// not on the curve, or an authentication tag that does not verify.
+    #[error("JWE: {0}")]
+    Jwe(String),
+    /// An X.509 certificate could not be made or read.
+    #[error("certificate: {0}")]
+    Certificate(String),
     /// An SD-JWT issuance request is invalid (see [`crate::sdjwt::SdJwtError`]).
     #[error(transparent)]
     SdJwt(#[from] crate::sdjwt::SdJwtError),
@@ -59,6 +66,8 @@ impl CryptoError {
             CryptoError::UnsupportedKey(_) => "key.unsupported",
             CryptoError::SignerFailed(_) => "signer.failed",
             CryptoError::Encoding(_) => "key.encoding",
+            CryptoError::Jwe(_) => "jwe.invalid",
+            CryptoError::Certificate(_) => "x509.invalid",
             CryptoError::SdJwt(e) => e.code(),
         }
     }

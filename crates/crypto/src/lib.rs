@@ -19,9 +19,11 @@ mod keypair;
 mod pubkey;
 mod signer;
 
+pub mod jwe;
 pub mod jws;
 pub mod sdjwt;
 pub mod status_list;
+pub mod x509;
 
 pub use alg::{Alg, UnknownAlg, SM2_DEFAULT_SIGNER_ID};
 pub use error::CryptoError;

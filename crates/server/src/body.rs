@@ -1,6 +1,6 @@
 //! Body extractors whose failures are API errors with stable codes (not axum's plain text).
 
-use axum::extract::rejection::{BytesRejection, JsonRejection};
+use axum::extract::rejection::{BytesRejection, FormRejection, JsonRejection};
 use axum::extract::{FromRequest, Request};
 use elicense_app::ErrorKind;
 use serde::de::DeserializeOwned;
@@ -45,5 +45,34 @@ pub fn bytes_error(e: BytesRejection) -> ApiError {
         )
     } else {
         ApiError::new(ErrorKind::Invalid, "request.malformed", e.body_text())
+    }
+}
+
+/// A url-encoded form body (`application/x-www-form-urlencoded`): a malformed one is
+/// `request.malformed`, another media type `request.unsupported_media_type`.
+pub struct FormBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for FormBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(v)) => Ok(FormBody(v)),
+            Err(FormRejection::BytesRejection(b)) => Err(bytes_error(b)),
+            Err(FormRejection::InvalidFormContentType(_)) => Err(ApiError::new(
+                ErrorKind::Invalid,
+                "request.unsupported_media_type",
+                "send the body as application/x-www-form-urlencoded",
+            )),
+            Err(e) => Err(ApiError::new(
+                ErrorKind::Invalid,
+                "request.malformed",
+                e.body_text(),
+            )),
+        }
     }
 }

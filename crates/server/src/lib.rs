@@ -165,6 +165,10 @@ pub async fn serve_with(
 ) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweep_expired(node.clone()));
     let sessions = tokio::spawn(sweep_sessions(node.clone()));
+    // Presentation results are posted to the institutions' webhooks, retried.
+    let webhooks = tokio::spawn(elicense_app::institutions::presentations::run_webhooks(
+        node.clone(),
+    ));
     // A member node with a parent pushes its log and its children's entries upward.
     let upward = node
         .config
@@ -214,6 +218,7 @@ pub async fn serve_with(
     };
     sweeper.abort();
     sessions.abort();
+    webhooks.abort();
     if let Some(u) = upward {
         u.abort();
     }
@@ -267,6 +272,9 @@ async fn sweep_expired(node: Arc<Node>) {
         }
         if let Err(e) = elicense_app::wallet::present::purge_expired(&node).await {
             tracing::warn!(code = e.code, error = %e.message, "presentation purge failed");
+        }
+        if let Err(e) = elicense_app::institutions::presentations::purge(&node).await {
+            tracing::warn!(code = e.code, error = %e.message, "presentation request purge failed");
         }
     }
 }

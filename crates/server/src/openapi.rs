@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         (name = "public", description = "No account needed"),
         (name = "issuer", description = "An issuing authority, authenticated with an API key"),
         (name = "institution", description = "A relying institution (用证单位), authenticated with its API key: sharing requests and annotated copies"),
+        (name = "openid4vp", description = "Wallets (the node's own or any OpenID4VP 1.0 wallet): the signed request object of a presentation request, fetched by reference, and the wallet's response (`direct_post`, or `direct_post.jwt` encrypted to the request's key)"),
         (name = "wallet", description = "A holder's wallet, authenticated with the session cookie of the wallet pages"),
         (name = "operator", description = "The region operator, authenticated with an operator key (`elo_…`): revoke API keys, disable or enable institutions and accounts, retire or revoke issuer keys; each a logged event"),
         (name = "federation", description = "Node to node (docs/FEDERATION.md): upward sync and the holder-hash key take requests signed with a node key (HTTP Message Signatures, RFC 9421) of a node this node admitted; the wallet requests (`holders`, `wallet`) one signed by any node of the trust list; the directory lookup is public and answers with the owning node's signed statement"),

@@ -319,6 +319,30 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
         ),
         // Each institution keeps its own staff: the hotel has no `banker`, and may not
         // assign the bank's matter.
+        // Presentation requests (OpenID4VP): each institution starts and sees its own; the
+        // hotel may not ask for the bank's matter. Wallets fetch the request object and
+        // answer without any credentials (an empty answer is refused past the decision).
+        (
+            M::POST,
+            "/api/v1/presentation-requests",
+            institution_api(E::Ok(201), E::No(403, "share.out_of_scope")),
+        ),
+        (
+            M::GET,
+            "/api/v1/presentation-requests",
+            institution_api(OK, OK),
+        ),
+        (
+            M::GET,
+            "/api/v1/presentation-requests/{id}",
+            institution_api(OK, E::No(404, "vp.not_found")),
+        ),
+        (M::GET, "/oid4vp/requests/{id}", public(OK)),
+        (
+            M::POST,
+            "/oid4vp/responses/{id}",
+            public(E::Past(400, "vp.encryption_required")),
+        ),
         (M::GET, "/api/v1/staff", institution_api(OK, OK)),
         (
             M::PUT,
@@ -386,6 +410,24 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
             },
         ),
         // The wallet's pages.
+        // Answering a counter's request (OpenID4VP) with the license: the holder, or the
+        // agent for the request's matter; the request itself is public (anyone who scanned
+        // the QR code may see it or refuse it, as in the protocol).
+        (
+            M::POST,
+            "/api/v1/wallet/vp/{id}/prepare",
+            wallet_api(OK, HIDDEN, HIDDEN, OK, AGENT_SCOPE),
+        ),
+        (M::POST, "/api/v1/wallet/vp/{id}/answer", {
+            let refused = E::Past(400, "vp.presentation_invalid");
+            wallet_api(refused, HIDDEN, HIDDEN, refused, AGENT_SCOPE)
+        }),
+        (M::GET, "/wallet/vp", wallet_page(OK, OK, OK, OK, OK)),
+        (
+            M::POST,
+            "/wallet/vp/{id}/refuse",
+            wallet_page(OK, OK, OK, OK, OK),
+        ),
         (
             M::GET,
             "/wallet",
@@ -520,6 +562,8 @@ struct Fixtures {
     use_seq: i64,
     face_token: String,
     presentation: String,
+    /// A presentation request of the in-scope institution, not answered.
+    vp_request: String,
     status_list: u32,
     bank_key: String,
     credentials: BTreeMap<Role, Credentials>,
@@ -702,6 +746,15 @@ async fn fixtures() -> Fixtures {
     };
     let shown = present(&srv, cookie, &license, &Device::new(), &["address"], MATTER).await;
     let presentation = shown["id"].as_str().unwrap().to_owned();
+    let vp_request = elicense_app::institutions::presentations::start(
+        &node,
+        &bank,
+        serde_json::from_value(json!({"matter": MATTER, "staff": "clerk", "purpose": "开户审核"}))
+            .unwrap(),
+    )
+    .await
+    .unwrap()
+    .id;
 
     Fixtures {
         holder,
@@ -712,6 +765,7 @@ async fn fixtures() -> Fixtures {
         use_seq,
         face_token,
         presentation,
+        vp_request,
         bank_key,
         credentials,
         srv,
@@ -733,6 +787,29 @@ impl Fixtures {
         let (status, asked) = ask_bank(&self.srv, &self.bank_key).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{asked}");
         asked["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A new presentation request of the bank, not answered.
+    async fn fresh_vp_request(&self) -> String {
+        let bank = self
+            .srv
+            .node
+            .store
+            .institution(BANK)
+            .await
+            .unwrap()
+            .unwrap();
+        elicense_app::institutions::presentations::start(
+            &self.srv.node,
+            &bank,
+            serde_json::from_value(
+                json!({"matter": MATTER, "staff": "clerk", "purpose": "开户审核"}),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap()
+        .id
     }
 
     /// A device key the holder bound to the license: its thumbprint.
@@ -780,6 +857,12 @@ impl Fixtures {
                 .id
             }
             "/verify/p/{id}" => self.presentation.clone(),
+            "/api/v1/presentation-requests/{id}"
+            | "/oid4vp/requests/{id}"
+            | "/oid4vp/responses/{id}"
+            | "/api/v1/wallet/vp/{id}/prepare"
+            | "/api/v1/wallet/vp/{id}/answer" => self.vp_request.clone(),
+            "/wallet/vp/{id}/refuse" => self.fresh_vp_request().await,
             "/status-lists/{id}" => self.status_list.to_string(),
             _ => self.share.clone(),
         };
@@ -790,6 +873,13 @@ impl Fixtures {
             "/api/v1/log/proof/consistency" => format!("?from=1&to={size}"),
             "/verify/go" => format!("?identifier={}", self.license),
             "/prefs" => "?lang=zh&back=/wallet".into(),
+            "/wallet/vp" => {
+                let link = elicense_app::openid4vp::qr_link(
+                    &self.srv.node.verifier.get().unwrap().client_id,
+                    &elicense_app::openid4vp::request_uri(&self.srv.node, &self.vp_request),
+                );
+                format!("?{}", link.split_once('?').unwrap().1)
+            }
             _ => String::new(),
         };
         let filled = template
@@ -900,6 +990,30 @@ impl Fixtures {
             ("POST", "/api/v1/shares") => Body::Json(json!({"matter": MATTER,
                 "holder_id": NEW_OWNER.1, "purpose": "开户审核", "staff": "clerk"})),
             ("POST", "/api/v1/verifications") => Body::Credential(self.credential.clone()),
+            ("POST", "/api/v1/presentation-requests") => {
+                Body::Json(json!({"matter": MATTER, "staff": "clerk", "purpose": "开户审核"}))
+            }
+            ("POST", "/oid4vp/responses/{id}") => Body::Form(vec![("state", "x".into())]),
+            ("POST", "/api/v1/wallet/vp/{id}/prepare") => {
+                Body::Json(json!({"identifier": self.license, "jkt": self.bound_key().await}))
+            }
+            ("POST", "/api/v1/wallet/vp/{id}/answer") => {
+                // A presentation as prepared for the holder, with a signature that is not
+                // the device key's: past the authorization decision, the verifier refuses it.
+                let prepared = elicense_app::wallet::openid4vp::prepare(
+                    &self.srv.node,
+                    &self.holder,
+                    &self.vp_request,
+                    &self.license.parse().unwrap(),
+                    &self.bound_key().await,
+                )
+                .await
+                .unwrap();
+                Body::Json(json!({"identifier": self.license,
+                    "presentation": prepared.presentation,
+                    "signing_input": prepared.signing_input,
+                    "signature": "bm90IGEgc2lnbmF0dXJl"}))
+            }
             ("POST", t) if t == format!("{lic}/binding") => {
                 Body::Json(json!({"jwk": Device::new().jwk()}))
             }

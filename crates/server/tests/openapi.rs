@@ -7,7 +7,7 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 65] = [
+const ROUTES: [(&str, &str); 72] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
@@ -82,6 +82,13 @@ const ROUTES: [(&str, &str); 65] = [
     ("/api/v1/operator/recognition/{id}", "get"),
     ("/api/v1/operator/recognition/{id}", "put"),
     ("/api/v1/operator/recognition/{id}", "delete"),
+    ("/api/v1/presentation-requests", "post"),
+    ("/api/v1/presentation-requests", "get"),
+    ("/api/v1/presentation-requests/{id}", "get"),
+    ("/oid4vp/requests/{id}", "get"),
+    ("/oid4vp/responses/{id}", "post"),
+    ("/api/v1/wallet/vp/{id}/prepare", "post"),
+    ("/api/v1/wallet/vp/{id}/answer", "post"),
 ];
 
 #[tokio::test]
@@ -129,10 +136,9 @@ async fn openapi_document_names_every_route() {
         );
     }
     // The institution routes take an institution key; verification takes one optionally.
-    for (path, method) in ROUTES
-        .iter()
-        .filter(|(p, _)| p.starts_with("/api/v1/shares"))
-    {
+    for (path, method) in ROUTES.iter().filter(|(p, _)| {
+        p.starts_with("/api/v1/shares") || p.starts_with("/api/v1/presentation-requests")
+    }) {
         assert!(
             paths[*path][*method]["security"][0]["institution_key"].is_array(),
             "{method} {path} has no institution key"

@@ -26,6 +26,7 @@ mod copies;
 mod demo;
 pub mod forms;
 mod guard;
+pub mod presentations;
 mod shares;
 pub mod staff;
 mod verifications;

@@ -11,6 +11,7 @@ pub mod hashing;
 pub mod identity;
 pub mod licenses;
 pub mod oidc;
+pub mod openid4vp;
 pub mod present;
 pub mod security;
 pub mod session;

@@ -184,7 +184,7 @@ pub fn age_check_grant_to_li() -> elicense_app::wallet::agents::Grant {
 }
 
 /// A browser's device key (P-256), signing as WebCrypto does (raw r‖s).
-pub struct Device(SigningKey);
+pub struct Device(pub SigningKey);
 
 impl Device {
     pub fn new() -> Self {

@@ -14,6 +14,16 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/app.css"),
     ),
     (
+        "device.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/device.js"),
+    ),
+    (
+        "vp.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/vp.js"),
+    ),
+    (
         "wallet.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/wallet.js"),

@@ -15,6 +15,7 @@ pub mod redirect;
 pub mod security;
 pub mod shares;
 pub mod verify;
+pub mod vp;
 pub mod wallet;
 
 use askama::Template;
@@ -102,6 +103,8 @@ pub fn routes() -> Vec<PageRoute> {
         at(M::GET, "/wallet/requests", shares::list),
         at(M::POST, "/wallet/requests/{id}/consent", shares::consent),
         at(M::POST, "/wallet/requests/{id}/refuse", shares::refuse),
+        at(M::GET, "/wallet/vp", vp::show),
+        at(M::POST, "/wallet/vp/{id}/refuse", vp::refuse),
         at(M::GET, "/verify/c/{id}", shares::copy),
         at(M::GET, "/verify", verify::form),
         at(M::GET, "/verify/go", verify::go),

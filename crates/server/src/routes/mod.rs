@@ -8,7 +8,9 @@ pub mod issuers;
 pub mod licenses;
 pub mod log;
 pub mod metrics;
+pub mod oid4vp;
 pub mod operator;
+pub mod presentation_requests;
 pub mod shares;
 pub mod staff;
 pub mod status_lists;
@@ -63,12 +65,21 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(wallet::presentations::prepare))
         .routes(routes!(wallet::presentations::complete))
         .routes(routes!(wallet::shares::list))
+        .routes(routes!(wallet::vp::prepare))
+        .routes(routes!(wallet::vp::answer))
         .routes(routes!(wallet::shares::consent))
         .routes(routes!(wallet::shares::refusal))
         .routes(routes!(shares::create::handler, shares::list::handler))
         .routes(routes!(shares::get::handler))
         .routes(routes!(forms::put, forms::get))
         .routes(routes!(forms::filled))
+        .routes(routes!(
+            presentation_requests::create,
+            presentation_requests::list
+        ))
+        .routes(routes!(presentation_requests::get))
+        .routes(routes!(oid4vp::request_object))
+        .routes(routes!(oid4vp::response))
         .routes(routes!(staff::list))
         .routes(routes!(staff::put))
         .routes(routes!(staff::disabling))

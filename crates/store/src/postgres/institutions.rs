@@ -70,8 +70,41 @@ fn share(r: &Row) -> Result<ShareRecord> {
     })
 }
 
+/// Inserts a sharing request (in the caller's transaction).
+pub(super) async fn insert_share(tx: &Transaction<'_>, s: &ShareRecord) -> Result<()> {
+    let st = tx
+        .prepare_cached(&format!(
+            "INSERT INTO shares ({SHARE_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+        ))
+        .await?;
+    tx.execute(
+        &st,
+        &[
+            &s.id,
+            &s.institution,
+            &s.staff,
+            &s.matter,
+            &s.purpose,
+            &s.identifier,
+            &s.lineage,
+            &s.holder_key,
+            &s.basis,
+            &s.state,
+            &s.created_at,
+            &s.expires_at,
+            &s.decided_at,
+            &s.copy,
+            &s.copy_until,
+            &i64::from(s.keep_days),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Appends `events` in order; the first that fails fails the transaction.
-async fn append_use_events(
+pub(super) async fn append_use_events(
     tx: &Transaction<'_>,
     events: &[EventRecord],
     layout: Layout,
@@ -306,34 +339,7 @@ impl InstitutionStore for PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         hold_event_order(&tx, &self.lock_key("")).await?;
-        let st = tx
-            .prepare_cached(&format!(
-                "INSERT INTO shares ({SHARE_COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-            ))
-            .await?;
-        tx.execute(
-            &st,
-            &[
-                &s.id,
-                &s.institution,
-                &s.staff,
-                &s.matter,
-                &s.purpose,
-                &s.identifier,
-                &s.lineage,
-                &s.holder_key,
-                &s.basis,
-                &s.state,
-                &s.created_at,
-                &s.expires_at,
-                &s.decided_at,
-                &s.copy,
-                &s.copy_until,
-                &i64::from(s.keep_days),
-            ],
-        )
-        .await?;
+        insert_share(&tx, &s).await?;
         let events = append_use_events(&tx, &events, self.layout()).await?;
         tx.commit().await?;
         Ok(events)

@@ -159,6 +159,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     STAFF,
     LIST_ALG,
     FORMS,
+    VP_REQUESTS,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -527,6 +528,22 @@ CREATE TABLE forms (
     institution text NOT NULL REFERENCES institutions(code), matter text NOT NULL,
     fields text NOT NULL, updated_at bigint NOT NULL, PRIMARY KEY (institution, matter)
 );
+"#;
+
+/// Migration 21: OpenID4VP presentation requests (`PresentationRequestStore`; a plain table
+/// on the coordinator under Citus).
+const VP_REQUESTS: &str = r#"
+CREATE TABLE vp_requests (
+    id text PRIMARY KEY, institution text NOT NULL REFERENCES institutions(code),
+    staff text NOT NULL, matter text NOT NULL, purpose text NOT NULL,
+    keep_days bigint NOT NULL, response_mode text NOT NULL, nonce text NOT NULL,
+    state text NOT NULL, webhook text, created_at bigint NOT NULL,
+    expires_at bigint NOT NULL, fetched_at bigint, answered_at bigint, outcome text,
+    share text, webhook_attempts bigint NOT NULL DEFAULT 0, webhook_done_at bigint
+);
+CREATE INDEX vp_requests_institution ON vp_requests (institution, created_at);
+CREATE INDEX vp_requests_webhooks ON vp_requests (answered_at)
+    WHERE webhook IS NOT NULL AND webhook_done_at IS NULL AND answered_at IS NOT NULL;
 "#;
 
 const MIGRATION_LOCK: i32 = 0x454c_0001;

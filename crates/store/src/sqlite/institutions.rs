@@ -87,7 +87,7 @@ fn share_from_row(r: &Row<'_>) -> rusqlite::Result<ShareRecord> {
     })
 }
 
-fn insert_share(conn: &Connection, s: &ShareRecord) -> Result<()> {
+pub(super) fn insert_share(conn: &Connection, s: &ShareRecord) -> Result<()> {
     conn.prepare_cached(&format!(
         "INSERT INTO shares ({SHARE_COLUMNS}) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
@@ -114,7 +114,10 @@ fn insert_share(conn: &Connection, s: &ShareRecord) -> Result<()> {
 }
 
 /// Appends `events` in order; the first that fails fails the job (its savepoint rolls back).
-fn append_use_events(conn: &Connection, events: &[EventRecord]) -> Result<Vec<EventRecord>> {
+pub(super) fn append_use_events(
+    conn: &Connection,
+    events: &[EventRecord],
+) -> Result<Vec<EventRecord>> {
     events.iter().map(|e| append_use_event(conn, e)).collect()
 }
 

@@ -285,6 +285,20 @@ CREATE TABLE forms (
     fields TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (institution, matter)
 ) WITHOUT ROWID;
 "#,
+    // 18: OpenID4VP presentation requests (`PresentationRequestStore`).
+    r#"
+CREATE TABLE vp_requests (
+    id TEXT PRIMARY KEY, institution TEXT NOT NULL REFERENCES institutions(code),
+    staff TEXT NOT NULL, matter TEXT NOT NULL, purpose TEXT NOT NULL,
+    keep_days INTEGER NOT NULL, response_mode TEXT NOT NULL, nonce TEXT NOT NULL,
+    state TEXT NOT NULL, webhook TEXT, created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL, fetched_at INTEGER, answered_at INTEGER, outcome TEXT,
+    share TEXT, webhook_attempts INTEGER NOT NULL DEFAULT 0, webhook_done_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX vp_requests_institution ON vp_requests(institution, created_at);
+CREATE INDEX vp_requests_webhooks ON vp_requests(answered_at)
+    WHERE webhook IS NOT NULL AND webhook_done_at IS NULL AND answered_at IS NOT NULL;
+"#,
 ];
 
 /// The schema version this build writes.

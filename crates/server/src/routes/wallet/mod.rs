@@ -3,3 +3,4 @@
 pub mod binding;
 pub mod presentations;
 pub mod shares;
+pub mod vp;

@@ -1,0 +1,571 @@
+//! Verification at the counter with OpenID4VP 1.0 on a real SQLite node: a clerk starts a
+//! presentation request, a wallet (written here with the crypto crate, as any wallet would
+//! be) fetches the signed request object, checks it against the `x509_hash` client
+//! identifier, presents exactly the DCQL query's claims with a KB-JWT for the request's
+//! nonce and the verifier's client id, and posts the response, plain (`direct_post`) or
+//! encrypted to the request's key (`direct_post.jwt`). Every refusal has its stable code and
+//! leaves the request open for the real holder. (The outside wallet from npm is in
+//! crates/server/tests/oid4vp.rs.)
+
+mod common;
+
+use common::*;
+use elicense_app::institutions::presentations::{self, ResponseForm, StartRequest};
+use elicense_app::institutions::{self, NewInstitution};
+use elicense_app::wallet::present;
+use elicense_app::wallet::Identity;
+use elicense_core::Identifier;
+use elicense_crypto::jwe::{self, Enc};
+use elicense_crypto::{jws, sdjwt, x509, Alg, Jwk};
+use elicense_store::InstitutionRecord;
+use serde_json::{json, Map, Value};
+
+const BANK: &str = "91110105MA01B2C3DL";
+const MATTER: &str = "bank_account_opening";
+
+struct Counter {
+    env: Env,
+    bank: InstitutionRecord,
+    zhang: Identity,
+    license: Identifier,
+}
+
+async fn counter() -> Counter {
+    let env = env().await;
+    let license = issue_ok(&env, request(BUSINESS, 0, Alg::Es256))
+        .await
+        .identifier;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
+    let bank = institutions::register(
+        &env.node,
+        NewInstitution {
+            code: BANK.into(),
+            name: "示例商业银行北京分行".into(),
+            area: "110105".into(),
+            matters: vec![MATTER.into()],
+        },
+    )
+    .await
+    .unwrap();
+    clerk(&env, &bank).await;
+    Counter {
+        env,
+        bank,
+        zhang,
+        license,
+    }
+}
+
+fn start_req(mode: &str) -> StartRequest {
+    serde_json::from_value(
+        json!({"matter": MATTER, "staff": CLERK, "purpose": "企业开户",
+        "response_mode": mode}),
+    )
+    .unwrap()
+}
+
+/// What a wallet learns from the request object after checking it.
+struct Resolved {
+    payload: Value,
+    client_id: String,
+}
+
+/// Fetches and checks the request object: the signature by the `x5c` certificate's key,
+/// whose hash is the client identifier.
+async fn resolve(c: &Counter, id: &str) -> Resolved {
+    let jar = presentations::request_object(&c.env.node, id)
+        .await
+        .unwrap();
+    let parsed = jws::parse(&jar).unwrap();
+    assert_eq!(parsed.header.typ.as_deref(), Some("oauth-authz-req+jwt"));
+    let x5c = parsed.header.extra["x5c"][0].as_str().unwrap();
+    let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, x5c).unwrap();
+    let key = x509::leaf_key(&der).unwrap();
+    parsed
+        .verify_with(key.verifier(None).unwrap().as_ref())
+        .unwrap();
+    let payload = parsed.payload.clone();
+    let client_id = payload["client_id"].as_str().unwrap().to_owned();
+    assert_eq!(client_id, format!("x509_hash:{}", x509::hash(&der)));
+    Resolved { payload, client_id }
+}
+
+/// How the wallet builds its answer (the honest way, or one way wrong).
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Fault {
+    None,
+    Extra,
+    Missing,
+    OtherNonce,
+    OtherAudience,
+    NoKeyBinding,
+    OtherKey,
+    OtherState,
+}
+
+/// The holder's device key bound to the license, and its bound credential.
+async fn bound(c: &Counter, device: &Device) -> String {
+    let jkt = present::bind(&c.env.node, &c.zhang, &c.license, &device.jwk())
+        .await
+        .unwrap();
+    c.env
+        .store
+        .binding(c.license.as_str(), &jkt)
+        .await
+        .unwrap()
+        .unwrap()
+        .credential
+}
+
+/// The form the wallet posts for `r`.
+fn answer(r: &Resolved, credential: &str, device: &Device, fault: Fault) -> ResponseForm {
+    let dcql = &r.payload["dcql_query"]["credentials"][0];
+    let mut claims: Vec<String> = dcql["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["path"][0].as_str().unwrap().to_owned())
+        .collect();
+    // Only what the credential carries selectively is a disclosure; the rest is plain.
+    let parsed = sdjwt::parse(credential).unwrap();
+    claims.retain(|c| parsed.disclosures.iter().any(|d| &d.name == c));
+    match fault {
+        Fault::Extra => claims.push("holder_id".into()),
+        Fault::Missing => {
+            claims.pop();
+        }
+        _ => {}
+    }
+    let names: Vec<&str> = claims.iter().map(String::as_str).collect();
+    let presentation = sdjwt::present(credential, &names).unwrap();
+    let nonce = match fault {
+        Fault::OtherNonce => "another-nonce",
+        _ => r.payload["nonce"].as_str().unwrap(),
+    };
+    let aud = match fault {
+        Fault::OtherAudience => "x509_hash:someone-else",
+        _ => r.client_id.as_str(),
+    };
+    let full = if fault == Fault::NoKeyBinding {
+        presentation
+    } else {
+        let prepared = sdjwt::key_binding_prepare(&presentation, aud, nonce, T0, Alg::Es256);
+        let input = std::str::from_utf8(prepared.signing_input())
+            .unwrap()
+            .to_owned();
+        let signer = if fault == Fault::OtherKey {
+            Device::new()
+        } else {
+            Device(device.0.clone())
+        };
+        format!("{presentation}{input}.{}", signer.sign(&input))
+    };
+    let state = match fault {
+        Fault::OtherState => "another-state".to_owned(),
+        _ => r.payload["state"].as_str().unwrap().to_owned(),
+    };
+    let vp_token = json!({"license": [full]});
+    if r.payload["response_mode"] == "direct_post.jwt" {
+        let key: Jwk =
+            serde_json::from_value(r.payload["client_metadata"]["jwks"]["keys"][0].clone())
+                .unwrap();
+        let plain = json!({"vp_token": vp_token, "state": state}).to_string();
+        let jwe = jwe::encrypt(
+            &key,
+            Enc::A128Gcm,
+            plain.as_bytes(),
+            &Map::new(),
+            &mut rand::rngs::OsRng,
+        )
+        .unwrap();
+        ResponseForm {
+            response: Some(jwe),
+            ..Default::default()
+        }
+    } else {
+        ResponseForm {
+            vp_token: Some(vp_token.to_string()),
+            state: Some(state),
+            ..Default::default()
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_holder_answers_a_counter_request_and_the_bank_gets_exactly_its_fields() {
+    for mode in ["direct_post.jwt", "direct_post"] {
+        let c = counter().await;
+        let node = &c.env.node;
+        let started = presentations::start(node, &c.bank, start_req(mode))
+            .await
+            .unwrap();
+        assert_eq!(started.state, "pending");
+        assert_eq!(started.staff, "柜员 李明（clerk）");
+        assert!(started
+            .qr
+            .starts_with("openid4vp://?client_id=x509_hash%3A"));
+        assert!(started
+            .qr
+            .contains("request_uri=http%3A%2F%2F127.0.0.1%3A8080%2Foid4vp%2Frequests%2F"));
+        let r = resolve(&c, &started.id).await;
+        let p = &r.payload;
+        assert_eq!(p["response_type"], "vp_token");
+        assert_eq!(p["response_mode"], mode);
+        assert_eq!(p["aud"], "https://self-issued.me/v2");
+        assert_eq!(
+            p["response_uri"],
+            format!("{BASE_URL}/oid4vp/responses/{}", started.id)
+        );
+        let q = &p["dcql_query"]["credentials"][0];
+        assert_eq!(q["id"], "license");
+        assert_eq!(q["format"], "dc+sd-jwt");
+        assert_eq!(
+            q["meta"]["vct_values"][0],
+            format!("urn:elicense:type:{BUSINESS}")
+        );
+        let asked: Vec<&str> = q["claims"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["path"][0].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            asked,
+            [
+                "name",
+                "uscc",
+                "entity_type",
+                "legal_representative",
+                "address"
+            ]
+        );
+        assert_eq!(
+            p["client_metadata"]["jwks"].is_object(),
+            mode == "direct_post.jwt"
+        );
+        // The same client identifier on every request of the node.
+        assert_eq!(r.client_id, started.client_id);
+
+        let device = Device::new();
+        let credential = bound(&c, &device).await;
+        let ack = presentations::respond(
+            node,
+            &started.id,
+            answer(&r, &credential, &device, Fault::None),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ack.outcome, "granted");
+        let done = presentations::get(node, &c.bank, &started.id)
+            .await
+            .unwrap();
+        assert_eq!(done.state, "granted");
+        let share = done.share.expect("the granted sharing request");
+        assert_eq!(share.state, "granted");
+        assert_eq!(share.basis, "consent");
+        assert_eq!(share.staff, "柜员 李明（clerk）");
+        let copy = share.copy.expect("the annotated copy");
+        let mut got: Vec<&String> = copy.fields.keys().collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "address",
+                "entity_type",
+                "legal_representative",
+                "name",
+                "uscc"
+            ]
+        );
+        assert_eq!(copy.fields["uscc"], COMPANY.1);
+        // The holder's history names the bank, its clerk and the matter.
+        let events = c
+            .env
+            .store
+            .events(&elicense_app::issue::lineage(&c.license))
+            .await
+            .unwrap();
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        for k in ["share_query", "consent", "annotated_copy"] {
+            assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
+        }
+        // A replay of the same answer is refused, and so is a second wallet.
+        let replay = presentations::respond(
+            node,
+            &started.id,
+            answer(&r, &credential, &device, Fault::None),
+        )
+        .await;
+        expect_code(replay, "vp.answered");
+        expect_code(
+            presentations::request_object(node, &started.id).await,
+            "vp.answered",
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_answers_are_refused_with_their_codes_and_leave_the_request_open() {
+    let c = counter().await;
+    let node = &c.env.node;
+    let device = Device::new();
+    let credential = bound(&c, &device).await;
+    for mode in ["direct_post.jwt", "direct_post"] {
+        let started = presentations::start(node, &c.bank, start_req(mode))
+            .await
+            .unwrap();
+        let r = resolve(&c, &started.id).await;
+        for (fault, code) in [
+            (Fault::Extra, "vp.extra_disclosure"),
+            (Fault::Missing, "vp.missing_claim"),
+            (Fault::OtherNonce, "vp.nonce_mismatch"),
+            (Fault::OtherAudience, "vp.audience_mismatch"),
+            (Fault::NoKeyBinding, "vp.presentation_invalid"),
+            (Fault::OtherKey, "vp.presentation_invalid"),
+            (Fault::OtherState, "vp.state_mismatch"),
+        ] {
+            let got =
+                presentations::respond(node, &started.id, answer(&r, &credential, &device, fault))
+                    .await;
+            let e = expect_code(got, code);
+            assert_eq!(e.kind, elicense_app::ErrorKind::Invalid, "{fault:?} {mode}");
+        }
+        // The other mode's form.
+        let plain = ResponseForm {
+            vp_token: Some("{}".into()),
+            state: r.payload["state"].as_str().map(str::to_owned),
+            ..Default::default()
+        };
+        let jwt = ResponseForm {
+            response: Some("e30.x.y.z.w".into()),
+            ..Default::default()
+        };
+        if mode == "direct_post.jwt" {
+            expect_code(
+                presentations::respond(node, &started.id, plain).await,
+                "vp.encryption_required",
+            );
+            expect_code(
+                presentations::respond(node, &started.id, jwt).await,
+                "vp.bad_response",
+            );
+        } else {
+            expect_code(
+                presentations::respond(node, &started.id, jwt).await,
+                "vp.bad_response",
+            );
+            expect_code(
+                presentations::respond(node, &started.id, plain).await,
+                "vp.bad_vp_token",
+            );
+        }
+        // An answer made for another request (its nonce) is refused here.
+        let other = presentations::start(node, &c.bank, start_req(mode))
+            .await
+            .unwrap();
+        let other_r = resolve(&c, &other.id).await;
+        let mut made_for_other = answer(&other_r, &credential, &device, Fault::None);
+        if mode == "direct_post" {
+            made_for_other.state = r.payload["state"].as_str().map(str::to_owned);
+            expect_code(
+                presentations::respond(node, &started.id, made_for_other).await,
+                "vp.nonce_mismatch",
+            );
+        } else {
+            // Encrypted to the other request's key: it does not even decrypt here.
+            expect_code(
+                presentations::respond(node, &started.id, made_for_other).await,
+                "vp.bad_response",
+            );
+        }
+        // After all that, the holder's honest answer still goes through.
+        let ack = presentations::respond(
+            node,
+            &started.id,
+            answer(&r, &credential, &device, Fault::None),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ack.outcome, "granted");
+    }
+}
+
+#[tokio::test]
+async fn refusals_lapses_and_who_may_start_or_see_a_request() {
+    let c = counter().await;
+    let node = &c.env.node;
+    // The holder refuses.
+    let started = presentations::start(node, &c.bank, start_req("direct_post"))
+        .await
+        .unwrap();
+    let r = resolve(&c, &started.id).await;
+    let refuse = ResponseForm {
+        error: Some("access_denied".into()),
+        state: r.payload["state"].as_str().map(str::to_owned),
+        ..Default::default()
+    };
+    assert_eq!(
+        presentations::respond(node, &started.id, refuse)
+            .await
+            .unwrap()
+            .outcome,
+        "refused"
+    );
+    let seen = presentations::get(node, &c.bank, &started.id)
+        .await
+        .unwrap();
+    assert_eq!(seen.state, "refused");
+    assert!(seen.share.is_none());
+
+    // A lapsed request can be neither fetched nor answered.
+    let started = presentations::start(node, &c.bank, start_req("direct_post.jwt"))
+        .await
+        .unwrap();
+    let r = resolve(&c, &started.id).await;
+    let device = Device::new();
+    let credential = bound(&c, &device).await;
+    c.env.clock.advance(presentations::REQUEST_SECS);
+    expect_code(
+        presentations::request_object(node, &started.id).await,
+        "vp.expired",
+    );
+    expect_code(
+        presentations::respond(
+            node,
+            &started.id,
+            answer(&r, &credential, &device, Fault::None),
+        )
+        .await,
+        "vp.expired",
+    );
+    assert_eq!(
+        presentations::get(node, &c.bank, &started.id)
+            .await
+            .unwrap()
+            .state,
+        "expired"
+    );
+    expect_code(
+        presentations::request_object(node, "no-such-request").await,
+        "vp.not_found",
+    );
+
+    // Another institution sees nothing of the bank's requests.
+    let hotel = institutions::register(
+        node,
+        NewInstitution {
+            code: "91310101MA1FPX0Q1Y".into(),
+            name: "上海样本大酒店".into(),
+            area: "310101".into(),
+            matters: vec!["hotel_check_in".into()],
+        },
+    )
+    .await
+    .unwrap();
+    clerk(&c.env, &hotel).await;
+    expect_code(
+        presentations::get(node, &hotel, &started.id).await,
+        "vp.not_found",
+    );
+    assert!(presentations::list(node, &hotel, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        presentations::list(node, &c.bank, 10).await.unwrap().len(),
+        2
+    );
+    expect_code(
+        presentations::start(node, &hotel, start_req("direct_post")).await,
+        "share.out_of_scope",
+    );
+
+    // Staff ask only for their matters; bad modes and webhooks are refused.
+    elicense_app::institutions::staff::put(
+        node,
+        &c.bank,
+        "trainee",
+        elicense_app::institutions::staff::StaffInput {
+            name: "见习 王五".into(),
+            matters: vec![MATTER.into()],
+        },
+    )
+    .await
+    .unwrap();
+    elicense_app::institutions::staff::set_disabled(node, &c.bank, "trainee", true)
+        .await
+        .unwrap();
+    let mut by_trainee = start_req("direct_post");
+    by_trainee.staff = "trainee".into();
+    expect_code(
+        presentations::start(node, &c.bank, by_trainee).await,
+        "share.staff_disabled",
+    );
+    let mut unknown = start_req("direct_post");
+    unknown.staff = "nobody".into();
+    expect_code(
+        presentations::start(node, &c.bank, unknown).await,
+        "share.unknown_staff",
+    );
+    expect_code(
+        presentations::start(node, &c.bank, start_req("fragment")).await,
+        "vp.bad_response_mode",
+    );
+    for hook in ["ftp://bank.example/x", "http://bank.example/x", "not a url"] {
+        let mut req = start_req("direct_post");
+        req.webhook = Some(hook.into());
+        expect_code(
+            presentations::start(node, &c.bank, req).await,
+            "vp.bad_webhook",
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_credential_of_another_type_is_not_accepted_for_the_matter() {
+    let c = counter().await;
+    let node = &c.env.node;
+    // 张伟's own driving license, bound to his device, offered for the company's matter.
+    let driving = issue_ok(&c.env, request(DRIVING, 0, Alg::Es256))
+        .await
+        .identifier;
+    let device = Device::new();
+    let jkt = present::bind(node, &c.zhang, &driving, &device.jwk())
+        .await
+        .unwrap();
+    let credential = c
+        .env
+        .store
+        .binding(driving.as_str(), &jkt)
+        .await
+        .unwrap()
+        .unwrap()
+        .credential;
+    let started = presentations::start(node, &c.bank, start_req("direct_post"))
+        .await
+        .unwrap();
+    let r = resolve(&c, &started.id).await;
+    let presentation = sdjwt::present(&credential, &[]).unwrap();
+    let prepared = sdjwt::key_binding_prepare(
+        &presentation,
+        &r.client_id,
+        r.payload["nonce"].as_str().unwrap(),
+        T0,
+        Alg::Es256,
+    );
+    let input = std::str::from_utf8(prepared.signing_input())
+        .unwrap()
+        .to_owned();
+    let form = ResponseForm {
+        vp_token: Some(
+            json!({"license": [format!("{presentation}{input}.{}", device.sign(&input))]})
+                .to_string(),
+        ),
+        state: r.payload["state"].as_str().map(str::to_owned),
+        ..Default::default()
+    };
+    expect_code(
+        presentations::respond(node, &started.id, form).await,
+        "vp.wrong_type",
+    );
+}

@@ -1,0 +1,53 @@
+// The answer to a counter's OpenID4VP request (the /wallet/vp page): on consent, the device
+// key (device.js) is registered for the chosen license, the node prepares the presentation
+// of exactly the fields asked for with a key-binding JWT for the request's nonce and the
+// verifier, the device key signs it here, and the node posts the answer to the verifier.
+(function () {
+  "use strict";
+  const form = document.getElementById("vp-form");
+  if (!form) return;
+  const device = window.elicenseDevice;
+  const rid = form.dataset.request;
+  const done = document.getElementById("vp-done");
+  const errorBox = document.getElementById("vp-error");
+  const section = document.getElementById("vp-request");
+
+  function fail(err) {
+    errorBox.textContent = document.getElementById("msg-error").innerHTML + " " + err.message;
+    errorBox.hidden = false;
+    form.querySelector("button[type=submit]").disabled = false;
+  }
+
+  async function consent() {
+    const chosen = form.querySelector("input[name=license]:checked");
+    if (!chosen) return;
+    const identifier = chosen.value;
+    const pair = await device.key();
+    const bound = await device.post("/api/v1/wallet/licenses/" + identifier + "/binding",
+      { jwk: await device.publicJwk(pair) });
+    const prep = await device.post("/api/v1/wallet/vp/" + rid + "/prepare",
+      { identifier: identifier, jkt: bound.jkt });
+    const ack = await device.post("/api/v1/wallet/vp/" + rid + "/answer", {
+      identifier: identifier,
+      presentation: prep.presentation,
+      signing_input: prep.signing_input,
+      signature: await device.sign(pair, prep.signing_input),
+    });
+    section.hidden = true;
+    errorBox.hidden = true;
+    done.dataset.outcome = ack.outcome;
+    done.hidden = false;
+  }
+
+  if (!device.supported) {
+    errorBox.textContent = document.getElementById("msg-no-webcrypto").innerHTML;
+    errorBox.hidden = false;
+    form.querySelector("button[type=submit]").disabled = true;
+    return;
+  }
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    form.querySelector("button[type=submit]").disabled = true;
+    consent().catch(fail);
+  });
+})();

@@ -1,0 +1,96 @@
+//! The wallet's answer to a counter's OpenID4VP request: `/wallet/vp?client_id=…&request_uri=…`
+//! (the query of the counter's `openid4vp://` link, or `?link=` with the whole link pasted)
+//! shows who asks, for which matter and purpose, which fields and how long the copy is kept,
+//! and the licenses that can answer. Consent runs in the browser (`vp.js`: the device key
+//! signs the key-binding JWT, `POST /api/v1/wallet/vp/{id}/prepare` and `…/answer`); a
+//! refusal is a plain form (`POST /wallet/vp/{id}/refuse`). Over
+//! `elicense_app::wallet::openid4vp`.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::response::Response;
+use elicense_app::wallet::openid4vp::{self, Asked};
+
+use super::auth::Holder;
+use super::{render, Back, OrPage, PageError, T};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "vp.html")]
+struct VpPage {
+    t: T,
+    back: String,
+    asked: Option<Asked>,
+    matter_name: String,
+    /// Labels of the fields asked for, joined.
+    fields: String,
+    /// `granted` or `refused` once answered from this page.
+    outcome: Option<String>,
+}
+
+fn page(t: T, back: String, asked: Option<Asked>, outcome: Option<String>) -> Response {
+    let (matter_name, fields) = match &asked {
+        Some(a) => (
+            if t.is_en() {
+                a.matter_name_en.clone()
+            } else {
+                a.matter_name.clone()
+            },
+            a.fields
+                .iter()
+                .map(|(claim, label)| match label {
+                    Some(l) => l.clone(),
+                    None => t.s(&format!("claim_{claim}")).to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join("、"),
+        ),
+        None => (String::new(), String::new()),
+    };
+    render(&VpPage {
+        t,
+        back,
+        asked,
+        matter_name,
+        fields,
+        outcome,
+    })
+}
+
+pub async fn show(
+    State(s): State<AppState>,
+    t: T,
+    Back(back): Back,
+    Holder(id): Holder,
+    RawQuery(query): RawQuery,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let link = match params.get("link") {
+        Some(l) => l.clone(),
+        None => match query {
+            Some(q) if params.contains_key("request_uri") => q,
+            // No request yet: the form to paste a counter's link.
+            _ => return Ok(page(t, back, None, None)),
+        },
+    };
+    let rid = openid4vp::request_id(&s.node, &link).or_page(t, "/wallet/vp")?;
+    let asked = openid4vp::asked(&s.node, &id, &rid)
+        .await
+        .or_page(t, "/wallet")?;
+    Ok(page(t, back, Some(asked), None))
+}
+
+pub async fn refuse(
+    State(s): State<AppState>,
+    t: T,
+    Back(back): Back,
+    Holder(id): Holder,
+    Path(rid): Path<String>,
+) -> Result<Response, PageError> {
+    let ack = openid4vp::refuse(&s.node, &id, &rid)
+        .await
+        .or_page(t, "/wallet")?;
+    Ok(page(t, back, None, Some(ack.outcome)))
+}

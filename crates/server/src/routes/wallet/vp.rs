@@ -1,0 +1,95 @@
+//! `POST /api/v1/wallet/vp/{id}/prepare` and `POST /api/v1/wallet/vp/{id}/answer`: the
+//! wallet's answer to a counter's OpenID4VP request, in two steps (the browser signs the
+//! key-binding JWT with its device key between them). Over `elicense_app::wallet::openid4vp`.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use elicense_app::institutions::presentations::ResponseAck;
+use elicense_app::wallet::openid4vp;
+use serde::{Deserialize, Serialize};
+
+use crate::body::JsonBody;
+use crate::error::ApiResult;
+use crate::pages::auth::ApiHolder;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct VpPrepareRequest {
+    /// The license to answer with (GB/T 36904 identifier).
+    pub identifier: String,
+    /// Thumbprint of the device key registered for it.
+    pub jkt: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct VpPrepared {
+    /// The SD-JWT with exactly the disclosures asked for, ending with `~`.
+    pub presentation: String,
+    /// The KB-JWT signing input (`aud` the verifier, the request's `nonce`) to sign with the
+    /// device key (ES256, raw r‖s).
+    pub signing_input: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct VpAnswerRequest {
+    pub identifier: String,
+    /// As prepared.
+    pub presentation: String,
+    /// As prepared.
+    pub signing_input: String,
+    /// base64url of the device key's 64-byte signature of `signing_input`.
+    pub signature: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/wallet/vp/{id}/prepare", tag = "wallet",
+    security(("wallet_session" = [], "wallet_csrf" = [])),
+    params(("id" = String, Path, description = "The presentation request's id")),
+    request_body = VpPrepareRequest,
+    responses((status = 200, body = VpPrepared),
+        (status = 400, body = crate::error::ErrorBody, description = "`vp.expired`, `vp.wrong_type`, a malformed identifier"),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody, description = "`wallet.agent_scope`"),
+        (status = 404, body = crate::error::ErrorBody, description = "`vp.not_found`, `wallet.not_found`"),
+        (status = 409, body = crate::error::ErrorBody, description = "`vp.answered`, `wallet.not_bound`")))]
+pub async fn prepare(
+    State(s): State<AppState>,
+    ApiHolder(id): ApiHolder,
+    Path(rid): Path<String>,
+    JsonBody(req): JsonBody<VpPrepareRequest>,
+) -> ApiResult<Json<VpPrepared>> {
+    let identifier = crate::ident::parse(&req.identifier)?;
+    let p = openid4vp::prepare(&s.node, &id, &rid, &identifier, &req.jkt).await?;
+    Ok(Json(VpPrepared {
+        presentation: p.presentation,
+        signing_input: p.signing_input,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/wallet/vp/{id}/answer", tag = "wallet",
+    security(("wallet_session" = [], "wallet_csrf" = [])),
+    params(("id" = String, Path, description = "The presentation request's id")),
+    request_body = VpAnswerRequest,
+    responses((status = 200, body = ResponseAck, description = "The verifier's answer: `granted`"),
+        (status = 400, body = crate::error::ErrorBody, description = "The verifier refused the answer (`vp.*`), or a malformed identifier"),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody, description = "`vp.not_found`, `wallet.not_found`"),
+        (status = 409, body = crate::error::ErrorBody, description = "`vp.answered`")))]
+pub async fn answer(
+    State(s): State<AppState>,
+    ApiHolder(id): ApiHolder,
+    Path(rid): Path<String>,
+    JsonBody(req): JsonBody<VpAnswerRequest>,
+) -> ApiResult<Json<ResponseAck>> {
+    let identifier = crate::ident::parse(&req.identifier)?;
+    let ack = openid4vp::answer(
+        &s.node,
+        &id,
+        &rid,
+        &identifier,
+        &req.presentation,
+        &req.signing_input,
+        &req.signature,
+    )
+    .await?;
+    Ok(Json(ack))
+}
