@@ -360,6 +360,15 @@ impl Device {
             "x": b64.encode(point.x().unwrap()), "y": b64.encode(point.y().unwrap())})
     }
 
+    /// The private key as a JWK (`d` included), as an outside wallet keeps it.
+    #[allow(dead_code)]
+    pub fn private_jwk(&self) -> Value {
+        use base64::Engine;
+        let mut jwk = self.jwk();
+        jwk["d"] = json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0.to_bytes()));
+        jwk
+    }
+
     pub fn sign(&self, input: &str) -> String {
         use base64::Engine;
         use p256::ecdsa::signature::Signer as _;

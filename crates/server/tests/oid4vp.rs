@@ -1,0 +1,383 @@
+//! OpenID4VP 1.0 at the counter against a wallet no one here wrote: `tests/oid4vc/vp_wallet.mjs`
+//! runs the OpenWallet Foundation's `@openid4vc/openid4vp` (request object, client identifier
+//! prefix `x509_hash`, the response and its JWE), `dcql` (the query) and `@sd-jwt/sd-jwt-vc`
+//! (the presentation and its KB-JWT) on node, with `jose`; exact versions from
+//! `tests/oid4vc/package-lock.json`, installed by `scripts/deps.sh` into `.cache/oid4vc/`.
+//!
+//! A real node on 127.0.0.1: the bank starts a request over the API, the outside wallet scans
+//! its `openid4vp://` link, fetches and checks the signed request object, answers in both
+//! response modes; the bank polls the result, reads its form filled from the annotated copy,
+//! and receives the signed result on its webhook (retried after a failure). Every wrong
+//! answer the wallet can make is refused with its stable code: extra or missing claims,
+//! another nonce, audience or key, no key binding, another state, a replay, and an answer
+//! posted to another request.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use elicense_core::sample::BEIJING_SAMR;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const BANK: &str = "91110105MA01B2C3DL";
+const MATTER: &str = "bank_account_opening";
+const COMPANY: (&str, &str) = ("北京示例科技有限公司", "91330000755918469E");
+
+fn packages() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/oid4vc");
+    assert!(
+        dir.join("node_modules/@openid4vc/openid4vp/package.json")
+            .exists(),
+        "{} has no @openid4vc/openid4vp: run scripts/deps.sh",
+        dir.display()
+    );
+    dir
+}
+
+/// The outside wallet's run: its JSON report and exit code.
+async fn wallet(args: &[&str]) -> (Value, i32) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oid4vc/vp_wallet.mjs");
+    let out = tokio::process::Command::new("node")
+        .arg(&script)
+        .args(args)
+        .env("ELICENSE_OID4VC_DIR", packages())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("run node (installed by scripts/deps.sh)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "the wallet printed no JSON ({e}): {}\n{stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    (report, out.status.code().unwrap_or(-1))
+}
+
+/// The holder (the company, represented by 张伟), its ES256 business license bound to the
+/// outside wallet's key, and the bank with its clerk and its form.
+struct Counter {
+    srv: TestServer,
+    bank_key: String,
+    dir: tempfile::TempDir,
+    credential: PathBuf,
+    holder_key: PathBuf,
+}
+
+async fn counter() -> Counter {
+    let srv = TestServer::start().await;
+    let zhang = account(&srv, "zhangwei", CITIZEN).await;
+    let mut req = srv
+        .issue_request(
+            elicense_core::sample::BUSINESS_LICENSE,
+            BEIJING_SAMR,
+            COMPANY,
+            "es256",
+        )
+        .await;
+    req["fields"]["legal_representative_id"] = json!(CITIZEN.1);
+    req["fields"]["legal_representative"] = json!(CITIZEN.0);
+    let identifier = srv.issue(&req).await["identifier"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let zhang = now_as(&srv, &zhang).await;
+    let device = Device::new();
+    let jkt = elicense_app::wallet::present::bind(
+        &srv.node,
+        &zhang,
+        &identifier.parse().unwrap(),
+        &device.jwk().to_string(),
+    )
+    .await
+    .unwrap();
+    let credential = srv
+        .node
+        .store
+        .binding(&identifier, &jkt)
+        .await
+        .unwrap()
+        .unwrap()
+        .credential;
+    let dir = tempfile::tempdir().unwrap();
+    let (cred_path, key_path) = (dir.path().join("credential"), dir.path().join("key.jwk"));
+    std::fs::write(&cred_path, credential).unwrap();
+    std::fs::write(&key_path, device.private_jwk().to_string()).unwrap();
+    let bank_key = institution(&srv, BANK, "示例商业银行北京分行", MATTER).await;
+    let (status, body) = read(
+        srv.put(&format!("/api/v1/forms/{MATTER}"))
+            .bearer_auth(&bank_key)
+            .json(&json!({"fields": [
+                {"name": "company", "label": "单位名称", "claim": "name"},
+                {"name": "credit_code", "label": "统一社会信用代码", "claim": "uscc"}]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    Counter {
+        srv,
+        bank_key,
+        credential: cred_path,
+        holder_key: key_path,
+        dir,
+    }
+}
+
+impl Counter {
+    async fn start(&self, mode: &str, webhook: Option<&str>) -> Value {
+        let (status, body) = read(
+            self.srv
+                .post("/api/v1/presentation-requests")
+                .bearer_auth(&self.bank_key)
+                .json(&json!({"matter": MATTER, "staff": CLERK, "purpose": "企业开户",
+                    "response_mode": mode, "webhook": webhook}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    async fn poll(&self, id: &str) -> Value {
+        let (status, body) = read(
+            self.srv
+                .get(&format!("/api/v1/presentation-requests/{id}"))
+                .bearer_auth(&self.bank_key)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// The outside wallet answers `request` in `mode`, trusting the node's client id.
+    async fn answer(&self, request: &Value, mode: &str, extra: &[&str]) -> (Value, i32) {
+        let hash = request["client_id"]
+            .as_str()
+            .unwrap()
+            .strip_prefix("x509_hash:")
+            .unwrap()
+            .to_owned();
+        let mut args = vec![
+            "--url",
+            request["qr"].as_str().unwrap(),
+            "--credential",
+            self.credential.to_str().unwrap(),
+            "--holder-key",
+            self.holder_key.to_str().unwrap(),
+            "--mode",
+            mode,
+            "--trust-x509-hash",
+            &hash,
+        ];
+        args.extend_from_slice(extra);
+        wallet(&args).await
+    }
+}
+
+#[tokio::test]
+async fn an_outside_wallet_answers_the_counter_in_both_response_modes() {
+    let c = counter().await;
+    for mode in ["direct_post.jwt", "direct_post"] {
+        let request = c.start(mode, None).await;
+        assert_eq!(request["state"], "pending");
+        let (report, code) = c.answer(&request, "ok", &[]).await;
+        assert_eq!(code, 0, "{report}");
+        assert_eq!(report["client_id_prefix"], "x509_hash");
+        assert_eq!(report["response_mode"], mode);
+        // The query the `dcql` package parsed and matched against the credential.
+        assert_eq!(report["dcql"]["can_be_satisfied"], true, "{report}");
+        let asked: Vec<&str> = report["dcql"]["claims"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p[0].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            asked,
+            ["name", "uscc", "entity_type", "legal_representative", "address"]
+        );
+        assert_eq!(report["status"], 200);
+        assert_eq!(report["body"]["outcome"], "granted");
+
+        let done = c.poll(request["id"].as_str().unwrap()).await;
+        assert_eq!(done["state"], "granted", "{done}");
+        assert!(done["fetched_at"].is_i64());
+        let share = &done["share"];
+        assert_eq!(share["staff"], "柜员 李明（clerk）");
+        assert_eq!(share["copy"]["fields"]["uscc"], COMPANY.1);
+        // 免填报: the bank's form, filled from the copy the answer made.
+        let (status, form) = read(
+            c.srv
+                .get(&format!(
+                    "/api/v1/shares/{}/form",
+                    share["id"].as_str().unwrap()
+                ))
+                .bearer_auth(&c.bank_key)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{form}");
+        let company = &form["fields"][0];
+        assert_eq!(company["value"], COMPANY.0, "{form}");
+        assert_eq!(company["verified"], true, "{form}");
+    }
+}
+
+#[tokio::test]
+async fn wrong_answers_from_the_outside_wallet_are_refused_with_their_codes() {
+    let c = counter().await;
+    for mode in ["direct_post.jwt", "direct_post"] {
+        for (how, status, code) in [
+            ("extra", 400, "vp.extra_disclosure"),
+            ("missing", 400, "vp.missing_claim"),
+            ("wrong-nonce", 400, "vp.nonce_mismatch"),
+            ("wrong-aud", 400, "vp.audience_mismatch"),
+            ("no-kb", 400, "vp.presentation_invalid"),
+            ("other-key", 400, "vp.presentation_invalid"),
+            ("wrong-state", 400, "vp.state_mismatch"),
+        ] {
+            let request = c.start(mode, None).await;
+            let (report, exit) = c.answer(&request, how, &[]).await;
+            assert_eq!(exit, 1, "{how} {mode}: {report}");
+            assert_eq!(report["status"], status, "{how} {mode}: {report}");
+            assert_eq!(report["body"]["error"]["code"], code, "{how} {mode}: {report}");
+            // The request stays open for the real holder.
+            assert_eq!(c.poll(request["id"].as_str().unwrap()).await["state"], "pending");
+        }
+        // The holder refuses.
+        let request = c.start(mode, None).await;
+        let (report, exit) = c.answer(&request, "refuse", &[]).await;
+        assert_eq!(exit, 0, "{report}");
+        assert_eq!(report["body"]["outcome"], "refused");
+        let seen = c.poll(request["id"].as_str().unwrap()).await;
+        assert_eq!(seen["state"], "refused");
+        assert!(seen["share"].is_null());
+
+        // A replayed answer, and an answer posted to another request.
+        let request = c.start(mode, None).await;
+        let saved = c.dir.path().join(format!("answer-{mode}"));
+        let saved = saved.to_str().unwrap();
+        let (report, exit) = c.answer(&request, "ok", &["--save", saved]).await;
+        assert_eq!(exit, 0, "{report}");
+        // (The request object is answered already, so the wallet posts without fetching it.)
+        let own_uri = c.srv.url(&format!(
+            "/oid4vp/responses/{}",
+            request["id"].as_str().unwrap()
+        ));
+        let (report, exit) = c
+            .answer(&request, "ok", &["--form", saved, "--submit-to", &own_uri])
+            .await;
+        assert_eq!(exit, 1, "{report}");
+        assert_eq!(report["status"], 409, "{report}");
+        assert_eq!(report["body"]["error"]["code"], "vp.answered");
+        let other = c.start(mode, None).await;
+        let other_uri = c.srv.url(&format!(
+            "/oid4vp/responses/{}",
+            other["id"].as_str().unwrap()
+        ));
+        let (report, exit) = c
+            .answer(&other, "ok", &["--form", saved, "--submit-to", &other_uri])
+            .await;
+        assert_eq!(exit, 1, "{report}");
+        let refused = report["body"]["error"]["code"].as_str().unwrap().to_owned();
+        // Plain: it carries the first request's state; encrypted: it does not even decrypt
+        // with the other request's key.
+        let expected = if mode == "direct_post" {
+            "vp.state_mismatch"
+        } else {
+            "vp.bad_response"
+        };
+        assert_eq!(refused, expected, "{report}");
+        assert_eq!(c.poll(other["id"].as_str().unwrap()).await["state"], "pending");
+    }
+}
+
+/// A webhook receiver on 127.0.0.1: answers 500 to the first POST, 200 after; keeps bodies.
+async fn webhook_receiver() -> (String, Arc<Mutex<Vec<String>>>) {
+    let got: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let seen = seen.clone();
+            async move {
+                let mut v = seen.lock().unwrap();
+                v.push(body);
+                if v.len() == 1 {
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    axum::http::StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, got)
+}
+
+#[tokio::test]
+async fn the_bank_backend_gets_the_signed_result_on_its_webhook_retried_after_a_failure() {
+    let c = counter().await;
+    let (hook, got) = webhook_receiver().await;
+    let request = c.start("direct_post.jwt", Some(&hook)).await;
+    let (report, exit) = c.answer(&request, "ok", &[]).await;
+    assert_eq!(exit, 0, "{report}");
+    // The first delivery fails (500); the second, 5 s later, is taken.
+    eventually("two webhook deliveries", Duration::from_secs(30), || {
+        let n = got.lock().unwrap().len();
+        async move { (n >= 2).then_some(()) }
+    })
+    .await;
+    let body = got.lock().unwrap()[1].clone();
+    // A JWS by the verifier's certificate key: the same certificate as the request's client id.
+    let parts: Vec<&str> = body.split('.').collect();
+    assert_eq!(parts.len(), 3, "{body}");
+    let b64 = |s: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .unwrap()
+    };
+    let header: Value = serde_json::from_slice(&b64(parts[0])).unwrap();
+    let payload: Value = serde_json::from_slice(&b64(parts[1])).unwrap();
+    assert_eq!(header["typ"], "elicense-vp-result+jwt");
+    let cert = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(header["x5c"][0].as_str().unwrap())
+            .unwrap()
+    };
+    assert_eq!(
+        format!("x509_hash:{}", elicense_crypto::x509::hash(&cert)),
+        request["client_id"]
+    );
+    let key = elicense_crypto::x509::leaf_key(&cert).unwrap();
+    let parsed = elicense_crypto::jws::parse(&body).unwrap();
+    parsed
+        .verify_with(key.verifier(None).unwrap().as_ref())
+        .unwrap();
+    assert_eq!(payload["request"], request["id"]);
+    assert_eq!(payload["state"], "granted");
+    assert_eq!(payload["aud"], BANK);
+    let done = c.poll(request["id"].as_str().unwrap()).await;
+    assert_eq!(payload["share"], done["share"]["id"]);
+    // Delivered: no third attempt.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(got.lock().unwrap().len(), 2);
+}
