@@ -908,6 +908,7 @@ async fn staff_ask_only_for_their_matters_while_enabled() {
     let night = |matters: &[&str]| StaffInput {
         name: "夜班 孙七".into(),
         matters: matters.iter().map(|m| m.to_string()).collect(),
+        resident_id: None,
     };
     // The administrator assigns matters of the institution's scope only.
     expect_code(

@@ -488,6 +488,7 @@ async fn refusals_lapses_and_who_may_start_or_see_a_request() {
         elicense_app::institutions::staff::StaffInput {
             name: "见习 王五".into(),
             matters: vec![MATTER.into()],
+            resident_id: None,
         },
     )
     .await

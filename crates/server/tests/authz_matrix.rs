@@ -687,6 +687,7 @@ async fn fixtures() -> Fixtures {
         elicense_app::institutions::staff::StaffInput {
             name: "客户经理 周八".into(),
             matters: vec![MATTER.into()],
+            resident_id: None,
         },
     )
     .await

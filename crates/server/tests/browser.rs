@@ -1300,3 +1300,141 @@ async fn sign_in_through_the_identity_provider() {
     axe_check(&b, "OIDC error page").await;
     b.close();
 }
+
+/// Verification at the counter, as the two people do it: a bank teller signed in at the
+/// counter page shows a QR code; the company's legal representative opens its link in the
+/// wallet, sees who asks for what, and consents (the device key signs in the browser); the
+/// teller's page, polling, turns to the bank's form filled from the annotated copy, each
+/// field marked as verified from the business license. axe on every new page.
+#[tokio::test]
+async fn counter_qr_to_wallet_consent_to_the_filled_form() {
+    let (srv, _clock) = start_node().await;
+    with_accounts(&srv).await;
+    const WANG: (&str, &str) = ("王芳", "310104198012315019");
+    common::account(&srv, "wangfang", WANG).await;
+    const COMPANY: (&str, &str) = ("北京示例科技有限公司", "91330000755918469E");
+    let mut req = srv
+        .issue_request(
+            sample::BUSINESS_LICENSE,
+            sample::BEIJING_SAMR,
+            COMPANY,
+            "es256",
+        )
+        .await;
+    req["fields"]["legal_representative_id"] = json!(CITIZEN.1);
+    req["fields"]["legal_representative"] = json!(CITIZEN.0);
+    srv.issue(&req).await;
+    let bank = elicense_app::institutions::register(
+        &srv.node,
+        elicense_app::institutions::NewInstitution {
+            code: "91110105MA01B2C3DL".into(),
+            name: "示例商业银行北京分行".into(),
+            area: "110105".into(),
+            matters: vec!["bank_account_opening".into()],
+        },
+    )
+    .await
+    .unwrap();
+    // 王芳 works at the bank's counter: she signs in as herself.
+    elicense_app::institutions::staff::put(
+        &srv.node,
+        &bank,
+        "teller1",
+        elicense_app::institutions::staff::StaffInput {
+            name: "柜员 王芳".into(),
+            matters: vec!["bank_account_opening".into()],
+            resident_id: Some(WANG.1.into()),
+        },
+    )
+    .await
+    .unwrap();
+    elicense_app::institutions::forms::put(
+        &srv.node,
+        &bank,
+        "bank_account_opening",
+        serde_json::from_value(json!({"fields": [
+            {"name": "company", "label": "单位名称", "claim": "name"},
+            {"name": "credit_code", "label": "统一社会信用代码", "claim": "uscc"}]}))
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+
+    let clerk = Browser::start().await;
+    sign_in(&clerk, &srv, "wangfang").await;
+    goto(&clerk, &srv, "/counter").await;
+    assert!(text(&clerk, "#desk-91110105MA01B2C3DL")
+        .await
+        .contains("示例商业银行北京分行"));
+    axe_check(&clerk, "counter page").await;
+    type_into(&clerk, "#purpose-91110105MA01B2C3DL", "开立基本存款账户").await;
+    click(&clerk, "#desk-91110105MA01B2C3DL .counter-start").await;
+    wait_until(&clerk, "!!document.getElementById('counter-qr')", 10).await;
+    assert_eq!(
+        attr(&clerk, "#counter-status", "data-state")
+            .await
+            .as_deref(),
+        Some("pending")
+    );
+    axe_check(&clerk, "counter request, pending").await;
+    let link = text(&clerk, "#counter-link").await;
+    assert!(
+        link.starts_with("openid4vp://?client_id=x509_hash"),
+        "{link}"
+    );
+    // The QR code on screen carries that very link.
+    let qr = screenshot_element(clerk.client(), "#counter-qr").await;
+    assert_eq!(decode_qr(&qr), std::slice::from_ref(&link));
+
+    // The representative opens the link in the wallet (as the phone would on scanning).
+    let holder = Browser::start().await;
+    sign_in(&holder, &srv, "zhangwei").await;
+    let wallet_link = attr(&clerk, "#counter-link", "href").await.unwrap();
+    goto(&holder, &srv, &wallet_link).await;
+    assert_eq!(
+        text(&holder, "#vp-institution").await,
+        "示例商业银行北京分行"
+    );
+    assert_eq!(text(&holder, "#vp-staff").await, "柜员 王芳（teller1）");
+    assert!(text(&holder, "#vp-fields")
+        .await
+        .contains("统一社会信用代码"));
+    axe_check(&holder, "wallet consent to a counter request").await;
+    click(&holder, "#vp-consent").await;
+    wait_until(
+        &holder,
+        "!document.getElementById('vp-done').hidden || !document.getElementById('vp-error').hidden",
+        20,
+    )
+    .await;
+    assert!(
+        exists(&holder, "#vp-done:not([hidden])").await,
+        "consent failed: {}",
+        text(&holder, "#vp-error").await
+    );
+    assert_eq!(
+        attr(&holder, "#vp-done", "data-outcome").await.as_deref(),
+        Some("granted")
+    );
+
+    // The teller's page follows the request and shows the filled, verified form.
+    wait_until(
+        &clerk,
+        "document.getElementById('counter-status').dataset.state === 'granted' && document.getElementById('counter-form')",
+        15,
+    )
+    .await;
+    let form = text(&clerk, "#counter-form").await;
+    assert!(
+        form.contains(COMPANY.0) && form.contains(COMPANY.1),
+        "{form}"
+    );
+    assert!(form.contains("已核验，来自 营业执照"), "{form}");
+    axe_check(&clerk, "counter request, verified form").await;
+
+    // The holder's requests page lists the bank's use; the link, opened again, is answered.
+    goto(&holder, &srv, &wallet_link).await;
+    assert_eq!(text(&holder, "#error-code").await, "vp.answered");
+    holder.close();
+    clerk.close();
+}

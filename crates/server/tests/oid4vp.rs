@@ -136,8 +136,10 @@ impl Counter {
             self.srv
                 .post("/api/v1/presentation-requests")
                 .bearer_auth(&self.bank_key)
-                .json(&json!({"matter": MATTER, "staff": CLERK, "purpose": "企业开户",
-                    "response_mode": mode, "webhook": webhook}))
+                .json(
+                    &json!({"matter": MATTER, "staff": CLERK, "purpose": "企业开户",
+                    "response_mode": mode, "webhook": webhook}),
+                )
                 .send()
                 .await
                 .unwrap(),
@@ -206,7 +208,13 @@ async fn an_outside_wallet_answers_the_counter_in_both_response_modes() {
             .collect();
         assert_eq!(
             asked,
-            ["name", "uscc", "entity_type", "legal_representative", "address"]
+            [
+                "name",
+                "uscc",
+                "entity_type",
+                "legal_representative",
+                "address"
+            ]
         );
         assert_eq!(report["status"], 200);
         assert_eq!(report["body"]["outcome"], "granted");
@@ -254,9 +262,15 @@ async fn wrong_answers_from_the_outside_wallet_are_refused_with_their_codes() {
             let (report, exit) = c.answer(&request, how, &[]).await;
             assert_eq!(exit, 1, "{how} {mode}: {report}");
             assert_eq!(report["status"], status, "{how} {mode}: {report}");
-            assert_eq!(report["body"]["error"]["code"], code, "{how} {mode}: {report}");
+            assert_eq!(
+                report["body"]["error"]["code"], code,
+                "{how} {mode}: {report}"
+            );
             // The request stays open for the real holder.
-            assert_eq!(c.poll(request["id"].as_str().unwrap()).await["state"], "pending");
+            assert_eq!(
+                c.poll(request["id"].as_str().unwrap()).await["state"],
+                "pending"
+            );
         }
         // The holder refuses.
         let request = c.start(mode, None).await;
@@ -302,7 +316,10 @@ async fn wrong_answers_from_the_outside_wallet_are_refused_with_their_codes() {
             "vp.bad_response"
         };
         assert_eq!(refused, expected, "{report}");
-        assert_eq!(c.poll(other["id"].as_str().unwrap()).await["state"], "pending");
+        assert_eq!(
+            c.poll(other["id"].as_str().unwrap()).await["state"],
+            "pending"
+        );
     }
 }
 

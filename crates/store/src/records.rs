@@ -373,6 +373,9 @@ pub struct StaffRecord {
     pub created_at: i64,
     /// When disabled, `None` while they may ask.
     pub disabled_at: Option<i64>,
+    /// Keyed hash of the person's resident ID: whoever signs in as that person (a local or
+    /// an OpenID Connect account) works as this staff member; `None`: nobody signs in as them.
+    pub person_key: Option<String>,
 }
 
 /// An institution's form for one matter (免填报): which of the matter's license claims fill

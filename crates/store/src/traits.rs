@@ -232,6 +232,9 @@ pub trait InstitutionStore: Send + Sync {
     async fn staff(&self, institution: &str, username: &str) -> Result<Option<StaffRecord>>;
     /// An institution's staff, by username.
     async fn staff_of(&self, institution: &str) -> Result<Vec<StaffRecord>>;
+    /// The staff records (of any institution) a person is, by the keyed hash of their
+    /// resident ID, by institution and username.
+    async fn staff_by_person(&self, person_key: &str) -> Result<Vec<StaffRecord>>;
     /// Sets (`Some`) or clears (`None`) a staff member's `disabled_at`; false if there is no
     /// such staff member.
     async fn set_staff_disabled(

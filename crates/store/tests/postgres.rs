@@ -697,10 +697,10 @@ const UNDO_OIDC: &str = "DROP TABLE staff; DROP INDEX licenses_representative;
      DROP TABLE oidc_links, oidc_logins;
      DELETE FROM schema_migrations WHERE version >= 16;";
 
-/// What the list-algorithm migration (19), the forms one (20) and the presentation
-/// requests one (21) added, undone by hand.
+/// What the list-algorithm migration (19), the forms one (20), the presentation requests one
+/// (21) and the staff sign-in one (22) added, undone by hand.
 const UNDO_LIST_ALG: &str =
-    "DROP TABLE vp_requests; DROP TABLE forms; DROP INDEX status_lists_issuer_alg;
+    "DROP INDEX staff_person; ALTER TABLE staff DROP COLUMN person_key; DROP TABLE vp_requests; DROP TABLE forms; DROP INDEX status_lists_issuer_alg;
      ALTER TABLE status_lists DROP COLUMN alg;
      DELETE FROM schema_migrations WHERE version >= 19;";
 

@@ -57,7 +57,8 @@ async fn lists_from_before_algorithms_keep_none_and_get_no_slots() {
         // Back to schema 15, as the file was before the migration.
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(
-            "DROP TABLE vp_requests; DROP TABLE forms; \
+            "DROP INDEX staff_person; ALTER TABLE staff DROP COLUMN person_key; \
+             DROP TABLE vp_requests; DROP TABLE forms; \
              DROP INDEX status_lists_issuer_alg; ALTER TABLE status_lists DROP COLUMN alg; \
              PRAGMA user_version = 15;",
         )
@@ -136,7 +137,7 @@ async fn version_2_database_upgrades_to_the_wallet() {
     // build of version 2 left.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE vp_requests; DROP TABLE forms;
+        "DROP INDEX staff_person; DROP TABLE vp_requests; DROP TABLE forms;
          DROP INDEX status_lists_issuer_alg; ALTER TABLE status_lists DROP COLUMN alg;
          DROP TABLE staff; DROP INDEX licenses_representative;
          ALTER TABLE licenses DROP COLUMN representative_key;

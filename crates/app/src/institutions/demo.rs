@@ -1,5 +1,6 @@
 //! The demo institutions of `elicense demo`: a bank (consent needed) and a hotel (legal basis),
-//! each with one staff member who handles every matter of its scope; the bank has an
+//! each with one staff member who handles every matter of its scope (the demo accounts
+//! `wangfang` and `chenming` sign in to the counter page as them); the bank has an
 //! account-opening form that a granted request fills (免填报).
 
 use std::sync::Arc;
@@ -16,25 +17,33 @@ use crate::node::Node;
 /// Demo institutions of `elicense demo`: a bank (consent needed) and a hotel (legal basis).
 /// Their keys are derived from the node's secret, so the demo can print them on every start.
 pub async fn seed_demo(node: &Arc<Node>) -> Result<Vec<DemoInstitution>> {
-    type Demo<'a> = (&'a str, &'a str, &'a str, &'a [&'a str], (&'a str, &'a str));
+    // The staff member: username, name, and the sample citizen they are (who signs in to the
+    // counter page with the demo account of that person).
+    type Demo<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a [&'a str],
+        (&'a str, &'a str, usize),
+    );
     const DEMO: [Demo; 2] = [
         (
             "91110105MA01B2C3DL",
             "示例商业银行北京分行",
             "110105",
             &["bank_account_opening"],
-            ("teller1", "柜员 王小明"),
+            ("teller1", "柜员 王芳", 2),
         ),
         (
             "91310101MA1FPX0Q1Y",
             "上海样本大酒店",
             "310101",
             &["hotel_check_in", "age_check"],
-            ("frontdesk2", "前台 赵丽"),
+            ("frontdesk2", "前台 陈明", 3),
         ),
     ];
     let mut out = Vec::new();
-    for (code, name, area, matters, (username, staff_name)) in DEMO {
+    for (code, name, area, matters, (username, staff_name, person)) in DEMO {
         let inst = register(
             node,
             NewInstitution {
@@ -62,6 +71,7 @@ pub async fn seed_demo(node: &Arc<Node>) -> Result<Vec<DemoInstitution>> {
         let input = staff::StaffInput {
             name: staff_name.into(),
             matters: inst.matters.clone(),
+            resident_id: Some(crate::seed::SAMPLE_CITIZENS[person].1.into()),
         };
         staff::put(node, &inst, username, input).await?;
         if inst.matters.iter().any(|m| m == "bank_account_opening") {

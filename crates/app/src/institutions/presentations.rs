@@ -215,6 +215,41 @@ pub async fn start(
     view_of(node, &r).await
 }
 
+/// A staff member signed in at the counter page starts a request at their counter, in their
+/// own name (`StartRequest::staff` is ignored): `staff.not_yours` unless `id` works at
+/// institution `code`.
+pub async fn start_at_counter(
+    node: &Arc<Node>,
+    id: &crate::wallet::Identity,
+    code: &str,
+    mut req: StartRequest,
+) -> Result<RequestView> {
+    let counter = super::staff::counter_of(node, id, code).await?;
+    req.staff = counter.staff.username.clone();
+    start(node, &counter.institution, req).await
+}
+
+/// A request as the staff member who started it sees it at the counter page (anyone else:
+/// `vp.not_found`).
+pub async fn get_at_counter(
+    node: &Arc<Node>,
+    id: &crate::wallet::Identity,
+    rid: &str,
+) -> Result<RequestView> {
+    let r = node
+        .store
+        .vp_request(rid)
+        .await?
+        .ok_or_else(|| not_found(rid))?;
+    let counter = super::staff::counter_of(node, id, &r.institution)
+        .await
+        .map_err(|_| not_found(rid))?;
+    if r.staff != counter.display() {
+        return Err(not_found(rid));
+    }
+    view_of(node, &r).await
+}
+
 fn not_found(id: &str) -> AppError {
     AppError::not_found("vp.not_found", format!("no presentation request {id}"))
 }

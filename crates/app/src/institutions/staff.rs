@@ -26,6 +26,12 @@ pub struct StaffInput {
     pub name: String,
     /// Matter codes assigned to them, each in the institution's scope (at least one).
     pub matters: Vec<String>,
+    /// The person's resident ID (GB 11643): whoever signs in to the node as that person (a
+    /// local account made at a counter, or through the region's OpenID Connect provider)
+    /// works at the counter page as this staff member. Kept only as a keyed hash. Without it
+    /// nobody signs in as them (the institution's own system asks in their name).
+    #[serde(default)]
+    pub resident_id: Option<String>,
 }
 
 /// A staff member as the institution sees them.
@@ -38,6 +44,8 @@ pub struct StaffView {
     pub created_at: i64,
     /// Unix seconds, when disabled.
     pub disabled_at: Option<i64>,
+    /// Whether a person signs in as them (a resident ID was given).
+    pub signs_in: bool,
 }
 
 impl From<StaffRecord> for StaffView {
@@ -48,6 +56,7 @@ impl From<StaffRecord> for StaffView {
             matters: s.matters,
             created_at: s.created_at,
             disabled_at: s.disabled_at,
+            signs_in: s.person_key.is_some(),
         }
     }
 }
@@ -103,6 +112,18 @@ pub async fn put(
             ),
         ));
     }
+    let person_key = match input.resident_id.as_deref().map(str::trim) {
+        Some(id) => Some(
+            node.holder_key(
+                &elicense_core::holder::HolderCode::parse(
+                    elicense_core::holder::HolderCodeType::ResidentId,
+                    id,
+                )
+                .map_err(|e| invalid("staff.bad_resident_id", e.to_string()))?,
+            ),
+        ),
+        None => None,
+    };
     let rec = StaffRecord {
         institution: inst.code.clone(),
         username: username.to_owned(),
@@ -110,6 +131,7 @@ pub async fn put(
         matters,
         created_at: node.now(),
         disabled_at: None,
+        person_key,
     };
     node.store.put_staff(rec).await?;
     get(node, inst, username).await
@@ -186,4 +208,52 @@ pub(crate) async fn asking(
     .may_ask(matter)
     .map_err(|e| AppError::forbidden(e.code(), e.to_string()))?;
     Ok(format!("{}（{}）", s.name, s.username))
+}
+
+/// A counter a signed-in person works at: the institution and their staff record there.
+#[derive(Debug, Clone)]
+pub struct Counter {
+    pub institution: InstitutionRecord,
+    pub staff: StaffRecord,
+}
+
+impl Counter {
+    /// How the holder's history and the annotated copy name them.
+    pub fn display(&self) -> String {
+        format!("{}（{}）", self.staff.name, self.staff.username)
+    }
+}
+
+/// The counters `id` works at: every staff record of their resident ID that is enabled, at an
+/// institution that is not disabled, by institution and username.
+pub async fn counters_of(node: &Node, id: &crate::wallet::Identity) -> Result<Vec<Counter>> {
+    let mut out = Vec::new();
+    for staff in node.store.staff_by_person(&id.person_key).await? {
+        if staff.disabled_at.is_some() {
+            continue;
+        }
+        let Some(institution) = node.store.institution(&staff.institution).await? else {
+            continue;
+        };
+        if institution.disabled_at.is_some_and(|t| t <= node.now()) {
+            continue;
+        }
+        out.push(Counter { institution, staff });
+    }
+    Ok(out)
+}
+
+/// The counter of `id` at institution `code` (`staff.not_yours`, forbidden, when they work
+/// at none there).
+pub async fn counter_of(node: &Node, id: &crate::wallet::Identity, code: &str) -> Result<Counter> {
+    counters_of(node, id)
+        .await?
+        .into_iter()
+        .find(|c| c.institution.code == code)
+        .ok_or_else(|| {
+            AppError::forbidden(
+                "staff.not_yours",
+                format!("you are not registered as staff of {code}"),
+            )
+        })
 }

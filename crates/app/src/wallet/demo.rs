@@ -22,7 +22,13 @@ pub struct DemoAccount {
 }
 
 /// (username, index into SAMPLE_CITIZENS).
-const ACCOUNTS: [(&str, usize); 2] = [("zhangwei", 0), ("lina", 1)];
+/// 王芳 and 陈明 are also the demo bank's teller and the demo hotel's front desk.
+const ACCOUNTS: [(&str, usize); 4] = [
+    ("zhangwei", 0),
+    ("lina", 1),
+    ("wangfang", 2),
+    ("chenming", 3),
+];
 
 fn password(node: &Node, username: &str) -> String {
     let mut m = Hmac::<Sha256>::new_from_slice(&node.config.holder_secret)

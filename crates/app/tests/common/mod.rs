@@ -233,6 +233,7 @@ pub async fn clerk(env: &Env, inst: &elicense_store::InstitutionRecord) {
         elicense_app::institutions::staff::StaffInput {
             name: "柜员 李明".into(),
             matters: inst.matters.clone(),
+            resident_id: None,
         },
     )
     .await

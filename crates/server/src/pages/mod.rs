@@ -9,6 +9,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod counter;
 pub mod i18n;
 pub mod oidc;
 pub mod redirect;
@@ -104,6 +105,14 @@ pub fn routes() -> Vec<PageRoute> {
         at(M::POST, "/wallet/requests/{id}/consent", shares::consent),
         at(M::POST, "/wallet/requests/{id}/refuse", shares::refuse),
         at(M::GET, "/wallet/vp", vp::show),
+        at(M::GET, "/counter", counter::page),
+        at(M::POST, "/counter/requests", counter::start),
+        at(M::GET, "/counter/requests/{id}", counter::request),
+        at(
+            M::GET,
+            "/counter/requests/{id}/status",
+            counter::request_status,
+        ),
         at(M::POST, "/wallet/vp/{id}/refuse", vp::refuse),
         at(M::GET, "/verify/c/{id}", shares::copy),
         at(M::GET, "/verify", verify::form),

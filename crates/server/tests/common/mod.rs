@@ -365,7 +365,8 @@ impl Device {
     pub fn private_jwk(&self) -> Value {
         use base64::Engine;
         let mut jwk = self.jwk();
-        jwk["d"] = json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0.to_bytes()));
+        jwk["d"] =
+            json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0.to_bytes()));
         jwk
     }
 
@@ -522,6 +523,7 @@ pub async fn clerk(srv: &TestServer, inst: &elicense_store::InstitutionRecord) {
         elicense_app::institutions::staff::StaffInput {
             name: "柜员 李明".into(),
             matters: inst.matters.clone(),
+            resident_id: None,
         },
     )
     .await

@@ -30,7 +30,8 @@ fn institution(r: &Row) -> Result<InstitutionRecord> {
     })
 }
 
-const STAFF_COLUMNS: &str = "institution, username, name, matters, created_at, disabled_at";
+const STAFF_COLUMNS: &str =
+    "institution, username, name, matters, created_at, disabled_at, person_key";
 
 fn staff(r: &Row) -> Result<StaffRecord> {
     Ok(StaffRecord {
@@ -40,6 +41,7 @@ fn staff(r: &Row) -> Result<StaffRecord> {
         matters: get(r, 3)?,
         created_at: get(r, 4)?,
         disabled_at: get(r, 5)?,
+        person_key: get(r, 6)?,
     })
 }
 
@@ -161,10 +163,10 @@ impl InstitutionStore for PgStore {
         let client = self.client().await?;
         let st = client
             .prepare_cached(&format!(
-                "INSERT INTO staff ({STAFF_COLUMNS}) SELECT $1, $2, $3, $4, $5, $6 \
+                "INSERT INTO staff ({STAFF_COLUMNS}) SELECT $1, $2, $3, $4, $5, $6, $7 \
                  WHERE EXISTS (SELECT 1 FROM institutions WHERE code = $1) \
                  ON CONFLICT (institution, username) DO UPDATE SET name = excluded.name, \
-                 matters = excluded.matters"
+                 matters = excluded.matters, person_key = excluded.person_key"
             ))
             .await?;
         let n = client
@@ -177,6 +179,7 @@ impl InstitutionStore for PgStore {
                     &s.matters,
                     &s.created_at,
                     &s.disabled_at,
+                    &s.person_key,
                 ],
             )
             .await?;
@@ -245,6 +248,17 @@ impl InstitutionStore for PgStore {
             .await?
             .map(|r| staff(&r))
             .transpose()
+    }
+
+    async fn staff_by_person(&self, person_key: &str) -> Result<Vec<StaffRecord>> {
+        let client = self.client().await?;
+        let st = client
+            .prepare_cached(&format!(
+                "SELECT {STAFF_COLUMNS} FROM staff WHERE person_key = $1 \
+                 ORDER BY institution, username"
+            ))
+            .await?;
+        rows::all(&client.query(&st, &[&person_key]).await?, staff)
     }
 
     async fn staff_of(&self, institution: &str) -> Result<Vec<StaffRecord>> {

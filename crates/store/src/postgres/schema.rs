@@ -160,6 +160,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     LIST_ALG,
     FORMS,
     VP_REQUESTS,
+    STAFF_PERSON,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -544,6 +545,13 @@ CREATE TABLE vp_requests (
 CREATE INDEX vp_requests_institution ON vp_requests (institution, created_at);
 CREATE INDEX vp_requests_webhooks ON vp_requests (answered_at)
     WHERE webhook IS NOT NULL AND webhook_done_at IS NULL AND answered_at IS NOT NULL;
+"#;
+
+/// Migration 22: staff who sign in: the keyed hash of the person's resident ID
+/// (`InstitutionStore::staff_by_person`).
+const STAFF_PERSON: &str = r#"
+ALTER TABLE staff ADD COLUMN person_key text;
+CREATE INDEX staff_person ON staff (person_key) WHERE person_key IS NOT NULL;
 "#;
 
 const MIGRATION_LOCK: i32 = 0x454c_0001;

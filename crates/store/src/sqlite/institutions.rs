@@ -44,7 +44,8 @@ fn key_from_row(r: &Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
     })
 }
 
-const STAFF_COLUMNS: &str = "institution, username, name, matters, created_at, disabled_at";
+const STAFF_COLUMNS: &str =
+    "institution, username, name, matters, created_at, disabled_at, person_key";
 
 fn staff_from_row(r: &Row<'_>) -> rusqlite::Result<StaffRecord> {
     let matters: String = r.get(3)?;
@@ -57,6 +58,7 @@ fn staff_from_row(r: &Row<'_>) -> rusqlite::Result<StaffRecord> {
         })?,
         created_at: r.get(4)?,
         disabled_at: r.get(5)?,
+        person_key: r.get(6)?,
     })
 }
 
@@ -198,9 +200,9 @@ impl InstitutionStore for SqliteStore {
                 )));
             }
             conn.prepare_cached(&format!(
-                "INSERT INTO staff ({STAFF_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                "INSERT INTO staff ({STAFF_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
                  ON CONFLICT (institution, username) DO UPDATE SET name = excluded.name, \
-                 matters = excluded.matters"
+                 matters = excluded.matters, person_key = excluded.person_key"
             ))?
             .execute(params![
                 s.institution,
@@ -208,7 +210,8 @@ impl InstitutionStore for SqliteStore {
                 s.name,
                 matters,
                 s.created_at,
-                s.disabled_at
+                s.disabled_at,
+                s.person_key
             ])?;
             Ok(())
         })
@@ -278,6 +281,19 @@ impl InstitutionStore for SqliteStore {
                 "SELECT {STAFF_COLUMNS} FROM staff WHERE institution = ?1 ORDER BY username"
             ))?;
             let rows = st.query_map(params![i], staff_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn staff_by_person(&self, person_key: &str) -> Result<Vec<StaffRecord>> {
+        let k = person_key.to_owned();
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(&format!(
+                "SELECT {STAFF_COLUMNS} FROM staff WHERE person_key = ?1 \
+                 ORDER BY institution, username"
+            ))?;
+            let rows = st.query_map(params![k], staff_from_row)?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
         .await

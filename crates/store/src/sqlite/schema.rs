@@ -299,6 +299,12 @@ CREATE INDEX vp_requests_institution ON vp_requests(institution, created_at);
 CREATE INDEX vp_requests_webhooks ON vp_requests(answered_at)
     WHERE webhook IS NOT NULL AND webhook_done_at IS NULL AND answered_at IS NOT NULL;
 "#,
+    // 19: staff who sign in: the keyed hash of the person's resident ID
+    // (`InstitutionStore::staff_by_person`).
+    r#"
+ALTER TABLE staff ADD COLUMN person_key TEXT;
+CREATE INDEX staff_person ON staff(person_key) WHERE person_key IS NOT NULL;
+"#,
 ];
 
 /// The schema version this build writes.

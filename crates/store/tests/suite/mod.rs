@@ -1558,6 +1558,7 @@ pub async fn institution_staff_and_forms(s: &dyn Store) {
         matters: matters.iter().map(|m| m.to_string()).collect(),
         created_at: at,
         disabled_at: None,
+        person_key: (user == "u1").then(|| format!("person-{inst}")),
     };
     s.put_staff(staff("B", "u1", &["M1"], 10)).await.unwrap();
     s.put_staff(staff("C", "u1", &["M1"], 11)).await.unwrap();
@@ -1571,6 +1572,29 @@ pub async fn institution_staff_and_forms(s: &dyn Store) {
     assert_eq!((got.created_at, got.disabled_at), (10, Some(20)));
     assert_eq!(s.staff("C", "u1").await.unwrap().unwrap().disabled_at, None);
     assert_eq!(s.staff_of("B").await.unwrap().len(), 1);
+    // Who signs in as whom: by the person's key, and a re-registration may change it.
+    let of = |v: Vec<StaffRecord>| {
+        v.into_iter()
+            .map(|r| (r.institution, r.username))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        of(s.staff_by_person("person-B").await.unwrap()),
+        [("B".to_string(), "u1".to_string())]
+    );
+    s.put_staff(staff("B", "u3", &["M1"], 31)).await.unwrap();
+    assert!(s.staff_by_person("nobody").await.unwrap().is_empty());
+    let mut moved = staff("C", "u1", &["M1"], 40);
+    moved.person_key = Some("person-B".into());
+    s.put_staff(moved).await.unwrap();
+    assert_eq!(
+        of(s.staff_by_person("person-B").await.unwrap()),
+        [
+            ("B".to_string(), "u1".to_string()),
+            ("C".to_string(), "u1".to_string())
+        ]
+    );
+    assert!(s.staff_by_person("person-C").await.unwrap().is_empty());
     assert!(s.staff("B", "u2").await.unwrap().is_none());
     assert_eq!(
         s.put_staff(staff("Z", "u1", &["M1"], 1))
