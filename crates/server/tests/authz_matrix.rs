@@ -198,6 +198,17 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
             "/.well-known/jwt-vc-issuer/issuers/{uscc}",
             public(OK),
         ),
+        // OpenID4VCI: discovery is public; the token and credential endpoints take no cookie
+        // and no API key, only the offer's code and access token.
+        (M::GET, "/.well-known/openid-credential-issuer", public(OK)),
+        (M::GET, "/.well-known/oauth-authorization-server", public(OK)),
+        (M::POST, "/oid4vci/token", public(E::Past(400, "vci.unknown_code"))),
+        (M::POST, "/oid4vci/nonce", public(OK)),
+        (
+            M::POST,
+            "/oid4vci/credential",
+            public(E::No(401, "vci.invalid_token")),
+        ),
         (M::GET, "/.well-known/elicense-log", public(OK)),
         (M::GET, "/.well-known/elicense-node", public(OK)),
         (M::GET, "/status-lists", public(OK)),
@@ -374,6 +385,11 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
         ),
         (
             M::POST,
+            "/api/v1/wallet/licenses/{identifier}/credential-offer",
+            wallet_api(OK, HIDDEN, HIDDEN, AGENT_CANNOT, AGENT_CANNOT),
+        ),
+        (
+            M::POST,
             "/api/v1/wallet/licenses/{identifier}/presentations/prepare",
             wallet_api(OK, HIDDEN, HIDDEN, OK, AGENT_SCOPE),
         ),
@@ -398,6 +414,11 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
             M::POST,
             "/wallet/licenses/{identifier}/authorizations",
             manage_agents,
+        ),
+        (
+            M::POST,
+            "/wallet/licenses/{identifier}/credential-offer",
+            wallet_page(OK, HIDDEN, HIDDEN, AGENT_CANNOT, AGENT_CANNOT),
         ),
         (
             M::POST,
@@ -940,6 +961,11 @@ impl Fixtures {
                 ])
             }
             ("POST", "/verify/scan") => Body::Upload,
+            ("POST", "/oid4vci/token") => Body::Form(vec![
+                ("grant_type", elicense_app::wallet::vci::PRE_AUTHORIZED_GRANT.into()),
+                ("pre-authorized_code", "not-a-code".into()),
+                ("tx_code", "123456".into()),
+            ]),
             ("POST", "/api/v1/operator/federation/nodes") => {
                 Body::Json(json!({"url": "http://127.0.0.1:9/"}))
             }
@@ -1025,10 +1051,14 @@ struct Answer {
 }
 
 impl Answer {
-    /// The stable error code of a JSON error or of an error page.
+    /// The stable error code of a JSON error (an OAuth error of the OpenID4VCI endpoints
+    /// carries it as `code`) or of an error page.
     fn code(&self) -> Option<String> {
         if let Ok(v) = serde_json::from_str::<Value>(&self.body) {
-            return v["error"]["code"].as_str().map(str::to_owned);
+            return v["error"]["code"]
+                .as_str()
+                .or(v["code"].as_str())
+                .map(str::to_owned);
         }
         let start = self.body.find(r#"<code id="error-code">"#)? + 22;
         let len = self.body[start..].find('<')?;

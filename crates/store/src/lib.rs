@@ -20,6 +20,7 @@ pub mod records;
 pub mod sqlite;
 pub mod traits;
 pub mod trust;
+pub mod vci;
 
 pub use error::StoreError;
 pub use federation::FederationStore;
@@ -30,3 +31,4 @@ pub use records::*;
 pub use sqlite::SqliteStore;
 pub use traits::*;
 pub use trust::{RecognitionRecord, TrustStore};
+pub use vci::{VciOfferRecord, VciStore};

@@ -343,6 +343,7 @@ pub trait Store:
     + WitnessStore
     + crate::trust::TrustStore
     + crate::oidc::OidcStore
+    + crate::vci::VciStore
     + crate::log::EventLogStore
 {
 }
@@ -362,6 +363,7 @@ impl<T> Store for T where
         + WitnessStore
         + crate::trust::TrustStore
         + crate::oidc::OidcStore
+        + crate::vci::VciStore
         + crate::log::EventLogStore
 {
 }

@@ -697,8 +697,10 @@ const UNDO_OIDC: &str = "DROP TABLE staff; DROP INDEX licenses_representative;
      DROP TABLE oidc_links, oidc_logins;
      DELETE FROM schema_migrations WHERE version >= 16;";
 
-/// What the list-algorithm migration (19) and the forms one (20) added, undone by hand.
-const UNDO_LIST_ALG: &str = "DROP TABLE forms; DROP INDEX status_lists_issuer_alg;
+/// What the list-algorithm migration (19), the forms one (20) and the OpenID4VCI one (22)
+/// added, undone by hand.
+const UNDO_LIST_ALG: &str = "DROP TABLE vci_nonces, vci_offers;
+     DROP TABLE forms; DROP INDEX status_lists_issuer_alg;
      ALTER TABLE status_lists DROP COLUMN alg;
      DELETE FROM schema_migrations WHERE version >= 19;";
 

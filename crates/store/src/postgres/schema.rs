@@ -159,6 +159,8 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     STAFF,
     LIST_ALG,
     FORMS,
+    RESERVED_21,
+    VCI,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -527,6 +529,23 @@ CREATE TABLE forms (
     institution text NOT NULL REFERENCES institutions(code), matter text NOT NULL,
     fields text NOT NULL, updated_at bigint NOT NULL, PRIMARY KEY (institution, matter)
 );
+"#;
+
+/// Migration 21: reserved for another branch's migration (merged separately); nothing here.
+const RESERVED_21: &str = "-- reserved";
+
+/// Migration 22: OpenID4VCI credential offers and nonces (`crate::vci`): secrets kept as
+/// hashes, an offer found by its code or its access token, both purged by expiry. Plain
+/// tables (on the coordinator under Citus).
+const VCI: &str = r#"
+CREATE TABLE vci_offers (
+    id text PRIMARY KEY, identifier text NOT NULL, actor text NOT NULL, tx_code text NOT NULL,
+    failures bigint NOT NULL, created_at bigint NOT NULL, expires_at bigint NOT NULL,
+    token text UNIQUE, token_expires_at bigint, redeemed_at bigint
+);
+CREATE INDEX vci_offers_expiry ON vci_offers (expires_at);
+CREATE TABLE vci_nonces (nonce text PRIMARY KEY, expires_at bigint NOT NULL);
+CREATE INDEX vci_nonces_expiry ON vci_nonces (expires_at);
 "#;
 
 const MIGRATION_LOCK: i32 = 0x454c_0001;

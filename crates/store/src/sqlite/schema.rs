@@ -285,6 +285,20 @@ CREATE TABLE forms (
     fields TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (institution, matter)
 ) WITHOUT ROWID;
 "#,
+    // 18: reserved for another branch's migration (merged separately); nothing here.
+    "-- reserved",
+    // 19: OpenID4VCI credential offers and nonces (`crate::vci`): secrets kept as hashes, an
+    // offer found by its code or its access token, both purged by expiry.
+    r#"
+CREATE TABLE vci_offers (
+    id TEXT PRIMARY KEY, identifier TEXT NOT NULL, actor TEXT NOT NULL, tx_code TEXT NOT NULL,
+    failures INTEGER NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+    token TEXT UNIQUE, token_expires_at INTEGER, redeemed_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX vci_offers_expiry ON vci_offers(expires_at);
+CREATE TABLE vci_nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX vci_nonces_expiry ON vci_nonces(expires_at);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -8,6 +8,7 @@ pub mod oidc;
 pub mod operator;
 mod privacy;
 pub mod trust;
+pub mod vci;
 pub mod witness;
 
 use elicense_store::*;
@@ -16,6 +17,7 @@ pub use oidc::*;
 pub use operator::*;
 pub use privacy::*;
 pub use trust::*;
+pub use vci::*;
 pub use witness::*;
 
 pub fn license(
@@ -501,7 +503,8 @@ macro_rules! conformance_tests {
             witness_fork_reports_are_listed, witness_cosigned_checkpoints_by_size,
 
             trust_recognition_lists, trust_seq_only_grows, issuer_succession_is_logged_once,
-            oidc_logins_are_taken_once, oidc_accounts_come_with_their_link);
+            oidc_logins_are_taken_once, oidc_accounts_come_with_their_link,
+            vci_offers_burn_grant_and_redeem_once, vci_nonces_are_taken_once_and_purged);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
