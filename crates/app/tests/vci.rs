@@ -229,7 +229,11 @@ async fn the_token_endpoint_refuses_with_stable_codes() {
     assert!(e.message.contains("4 tries left"), "{}", e.message);
 
     // Four more wrong codes burn the offer: then the right one is refused too.
-    let wrong = if r.tx_code == "000000" { "000001" } else { "000000" };
+    let wrong = if r.tx_code == "000000" {
+        "000001"
+    } else {
+        "000000"
+    };
     for _ in 0..3 {
         expect_code(
             vci::token(node, &token_request(&r.code, wrong)).await,
@@ -265,7 +269,10 @@ async fn the_token_endpoint_refuses_with_stable_codes() {
         ("vci.token_used", "invalid_token"),
         ("vci.proof_signature", "invalid_proof"),
         ("vci.invalid_nonce", "invalid_nonce"),
-        ("vci.unknown_configuration", "unknown_credential_configuration"),
+        (
+            "vci.unknown_configuration",
+            "unknown_credential_configuration",
+        ),
         ("vci.license_unavailable", "credential_request_denied"),
     ] {
         assert_eq!(vci::oauth_error(code), Some(oauth), "{code}");
@@ -286,7 +293,10 @@ async fn the_credential_endpoint_refuses_bad_tokens_proofs_and_nonces() {
     let good = cred_request(DRIVING, &wallet.proof(&nonce, T0));
     let at = Some(access.as_str());
 
-    expect_code(vci::credential(node, None, &good).await, "vci.invalid_token");
+    expect_code(
+        vci::credential(node, None, &good).await,
+        "vci.invalid_token",
+    );
     expect_code(
         vci::credential(node, Some("not-a-token"), &good).await,
         "vci.invalid_token",
@@ -323,8 +333,12 @@ async fn the_credential_endpoint_refuses_bad_tokens_proofs_and_nonces() {
     );
     let aud = json!({"aud": BASE_URL, "iat": T0, "nonce": nonce});
     expect_code(
-        vci::credential(node, at, &cred_request(DRIVING, &wallet.proof_with("JWT", None, aud.clone())))
-            .await,
+        vci::credential(
+            node,
+            at,
+            &cred_request(DRIVING, &wallet.proof_with("JWT", None, aud.clone())),
+        )
+        .await,
         "vci.proof_type",
     );
     // Signed by another key than the one in its header.
@@ -333,7 +347,10 @@ async fn the_credential_endpoint_refuses_bad_tokens_proofs_and_nonces() {
         vci::credential(
             node,
             at,
-            &cred_request(DRIVING, &other.proof_with(vci::PROOF_TYP, Some(&wallet), aud)),
+            &cred_request(
+                DRIVING,
+                &other.proof_with(vci::PROOF_TYP, Some(&wallet), aud),
+            ),
         )
         .await,
         "vci.proof_signature",
@@ -357,7 +374,10 @@ async fn the_credential_endpoint_refuses_bad_tokens_proofs_and_nonces() {
         vci::credential(
             node,
             at,
-            &cred_request(DRIVING, &wallet.proof(&nonce, T0 - vci::PROOF_MAX_AGE_SECS - 1)),
+            &cred_request(
+                DRIVING,
+                &wallet.proof(&nonce, T0 - vci::PROOF_MAX_AGE_SECS - 1),
+            ),
         )
         .await,
         "vci.proof_stale",
@@ -366,13 +386,21 @@ async fn the_credential_endpoint_refuses_bad_tokens_proofs_and_nonces() {
         vci::credential(
             node,
             at,
-            &cred_request(DRIVING, &wallet.proof(&nonce, T0 + vci::PROOF_SKEW_SECS + 1)),
+            &cred_request(
+                DRIVING,
+                &wallet.proof(&nonce, T0 + vci::PROOF_SKEW_SECS + 1),
+            ),
         )
         .await,
         "vci.proof_stale",
     );
     expect_code(
-        vci::credential(node, at, &cred_request(DRIVING, &wallet.proof("made-up", T0))).await,
+        vci::credential(
+            node,
+            at,
+            &cred_request(DRIVING, &wallet.proof("made-up", T0)),
+        )
+        .await,
         "vci.invalid_nonce",
     );
     // None of the refusals used the token or the nonce: the good request passes.
@@ -416,7 +444,9 @@ async fn only_the_holder_offers_and_only_the_current_version() {
     // 北京示例科技's food license: 张伟 represents it, 李娜 becomes its agent.
     // (The business license names 张伟 as the enterprise's legal representative.)
     issue_ok(&env, request(BUSINESS, 0, Alg::Es256)).await;
-    let food = issue_ok(&env, request(FOOD, 0, Alg::Es256)).await.identifier;
+    let food = issue_ok(&env, request(FOOD, 0, Alg::Es256))
+        .await
+        .identifier;
     let zhang = account(&env, "zhangwei", ZHANG).await;
     let li = account(&env, "lina", LI).await;
     agents::authorize(
@@ -489,8 +519,13 @@ async fn the_metadata_names_every_type_and_the_endpoints() {
         m["credential_endpoint"],
         format!("{BASE_URL}{}", vci::CREDENTIAL_PATH)
     );
-    assert_eq!(m["nonce_endpoint"], format!("{BASE_URL}{}", vci::NONCE_PATH));
-    let configs = m["credential_configurations_supported"].as_object().unwrap();
+    assert_eq!(
+        m["nonce_endpoint"],
+        format!("{BASE_URL}{}", vci::NONCE_PATH)
+    );
+    let configs = m["credential_configurations_supported"]
+        .as_object()
+        .unwrap();
     let types = env.node.catalogue.all().await.unwrap();
     assert_eq!(configs.len(), types.len());
     for t in types {
@@ -506,6 +541,9 @@ async fn the_metadata_names_every_type_and_the_endpoints() {
     }
     let a = vci::authorization_server_metadata(&env.node);
     assert_eq!(a["issuer"], BASE_URL);
-    assert_eq!(a["token_endpoint"], format!("{BASE_URL}{}", vci::TOKEN_PATH));
+    assert_eq!(
+        a["token_endpoint"],
+        format!("{BASE_URL}{}", vci::TOKEN_PATH)
+    );
     assert_eq!(a["pre-authorized_grant_anonymous_access_supported"], true);
 }

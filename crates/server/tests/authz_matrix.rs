@@ -201,8 +201,16 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
         // OpenID4VCI: discovery is public; the token and credential endpoints take no cookie
         // and no API key, only the offer's code and access token.
         (M::GET, "/.well-known/openid-credential-issuer", public(OK)),
-        (M::GET, "/.well-known/oauth-authorization-server", public(OK)),
-        (M::POST, "/oid4vci/token", public(E::Past(400, "vci.unknown_code"))),
+        (
+            M::GET,
+            "/.well-known/oauth-authorization-server",
+            public(OK),
+        ),
+        (
+            M::POST,
+            "/oid4vci/token",
+            public(E::Past(400, "vci.unknown_code")),
+        ),
         (M::POST, "/oid4vci/nonce", public(OK)),
         (
             M::POST,
@@ -962,7 +970,10 @@ impl Fixtures {
             }
             ("POST", "/verify/scan") => Body::Upload,
             ("POST", "/oid4vci/token") => Body::Form(vec![
-                ("grant_type", elicense_app::wallet::vci::PRE_AUTHORIZED_GRANT.into()),
+                (
+                    "grant_type",
+                    elicense_app::wallet::vci::PRE_AUTHORIZED_GRANT.into(),
+                ),
                 ("pre-authorized_code", "not-a-code".into()),
                 ("tx_code", "123456".into()),
             ]),

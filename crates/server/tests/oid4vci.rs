@@ -105,10 +105,18 @@ async fn an_outside_wallet_takes_an_offered_license_once() {
         c["vct"],
         format!("urn:elicense:type:{}", sample::DRIVING_LICENSE)
     );
-    assert_eq!((c["alg"].as_str(), c["cnf_is_own_key"].as_bool()), (Some("ES256"), Some(true)), "{r}");
+    assert_eq!(
+        (c["alg"].as_str(), c["cnf_is_own_key"].as_bool()),
+        (Some("ES256"), Some(true)),
+        "{r}"
+    );
     assert_eq!(c["status_checked"], true);
     let original = issued["credential"].as_str().unwrap();
-    let disclosures = original.split('~').skip(1).filter(|d| !d.is_empty()).count();
+    let disclosures = original
+        .split('~')
+        .skip(1)
+        .filter(|d| !d.is_empty())
+        .count();
     assert_eq!(c["disclosures"], disclosures, "every disclosure: {r}");
     assert_eq!(
         r["replay_token"],
@@ -134,18 +142,32 @@ async fn the_endpoints_answer_oauth_errors_and_take_no_cookie() {
     let cookie = sign_in(&s, "zhangwei").await;
 
     // Discovery.
-    let (status, m) = read(s.get("/.well-known/openid-credential-issuer").send().await.unwrap()).await;
+    let (status, m) = read(
+        s.get("/.well-known/openid-credential-issuer")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(m["credential_issuer"], s.base);
-    assert_eq!(m["credential_endpoint"], format!("{}/oid4vci/credential", s.base));
+    assert_eq!(
+        m["credential_endpoint"],
+        format!("{}/oid4vci/credential", s.base)
+    );
     let config = &m["credential_configurations_supported"][sample::DRIVING_LICENSE];
     assert_eq!(config["format"], "dc+sd-jwt");
     assert!(config["credential_signing_alg_values_supported"]
         .as_array()
         .unwrap()
         .contains(&json!("ES256")));
-    let (status, a) =
-        read(s.get("/.well-known/oauth-authorization-server").send().await.unwrap()).await;
+    let (status, a) = read(
+        s.get("/.well-known/oauth-authorization-server")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(a["issuer"], s.base);
     assert_eq!(a["token_endpoint"], format!("{}/oid4vci/token", s.base));
@@ -178,7 +200,9 @@ async fn the_endpoints_answer_oauth_errors_and_take_no_cookie() {
     let (_, o) = offer(&s, &cookie, id).await;
     let uri = o["offer_uri"].as_str().unwrap();
     let query = uri.split_once('?').unwrap().1;
-    let (_, offer_json) = url::form_urlencoded::parse(query.as_bytes()).next().unwrap();
+    let (_, offer_json) = url::form_urlencoded::parse(query.as_bytes())
+        .next()
+        .unwrap();
     let offer_json: Value = serde_json::from_str(&offer_json).unwrap();
     let code = offer_json["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
         ["pre-authorized_code"]
@@ -189,7 +213,10 @@ async fn the_endpoints_answer_oauth_errors_and_take_no_cookie() {
     let wrong = if tx == "000000" { "000001" } else { "000000" };
     let token = |tx: &str| {
         s.post("/oid4vci/token").form(&[
-            ("grant_type", "urn:ietf:params:oauth:grant-type:pre-authorized_code"),
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+            ),
             ("pre-authorized_code", code.as_str()),
             ("tx_code", tx),
         ])
@@ -223,8 +250,10 @@ async fn the_endpoints_answer_oauth_errors_and_take_no_cookie() {
             .header("cookie", &cookie)
             .header("x-csrf-token", csrf(&s, &cookie).await)
             .header("origin", origin)
-            .json(&json!({"credential_configuration_id": sample::DRIVING_LICENSE,
-                "proofs": {"jwt": ["a.b.c"]}}))
+            .json(
+                &json!({"credential_configuration_id": sample::DRIVING_LICENSE,
+                "proofs": {"jwt": ["a.b.c"]}}),
+            )
             .send()
             .await
             .unwrap();
@@ -269,6 +298,9 @@ async fn the_endpoints_answer_oauth_errors_and_take_no_cookie() {
         .nth(1)
         .and_then(|r| r.split('<').next())
         .unwrap();
-    assert!(tx.len() == 6 && tx.bytes().all(|b| b.is_ascii_digit()), "{tx}");
+    assert!(
+        tx.len() == 6 && tx.bytes().all(|b| b.is_ascii_digit()),
+        "{tx}"
+    );
     assert!(html.contains("openid-credential-offer://?credential_offer="));
 }

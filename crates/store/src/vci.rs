@@ -83,8 +83,7 @@ pub trait VciStore: Send + Sync {
     ) -> Result<()>;
     /// Marks offer `id` redeemed at `at` and appends the use `event` in one transaction, only
     /// if it has a token and was not redeemed; `Conflict` otherwise, `NotFound` without it.
-    async fn redeem_vci_offer(&self, id: &str, at: i64, event: EventRecord)
-        -> Result<EventRecord>;
+    async fn redeem_vci_offer(&self, id: &str, at: i64, event: EventRecord) -> Result<EventRecord>;
     /// Stores a nonce hash valid until `expires_at`.
     async fn put_vci_nonce(&self, nonce: &str, expires_at: i64) -> Result<()>;
     /// Deletes the nonce hash `nonce` and returns when it expires; `None` when there is none

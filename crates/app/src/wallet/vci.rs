@@ -89,10 +89,7 @@ pub fn oauth_error(code: &str) -> Option<&'static str> {
     Some(match code {
         "vci.missing_parameter" | "vci.tx_code_required" => "invalid_request",
         "vci.unsupported_grant_type" => "unsupported_grant_type",
-        "vci.unknown_code"
-        | "vci.offer_expired"
-        | "vci.code_used"
-        | "vci.offer_burnt"
+        "vci.unknown_code" | "vci.offer_expired" | "vci.code_used" | "vci.offer_burnt"
         | "vci.wrong_tx_code" => "invalid_grant",
         "vci.invalid_token" | "vci.token_expired" | "vci.token_used" => "invalid_token",
         "vci.bad_request" | "vci.not_offered" => "invalid_credential_request",
@@ -149,7 +146,11 @@ pub struct Offer {
 
 /// Makes a credential offer of license version `identifier` for the identity `id`: the holder
 /// or the enterprise's representative, on the current version only.
-pub async fn create_offer(node: &Arc<Node>, id: &Identity, identifier: &Identifier) -> Result<Offer> {
+pub async fn create_offer(
+    node: &Arc<Node>,
+    id: &Identity,
+    identifier: &Identifier,
+) -> Result<Offer> {
     let opened = open_for(node, id, identifier, Act::Export).await?;
     let code = secret();
     let tx_code = format!(
@@ -187,7 +188,8 @@ pub async fn create_offer(node: &Arc<Node>, id: &Identity, identifier: &Identifi
             },
         },
     });
-    let encoded: String = url::form_urlencoded::byte_serialize(offer.to_string().as_bytes()).collect();
+    let encoded: String =
+        url::form_urlencoded::byte_serialize(offer.to_string().as_bytes()).collect();
     Ok(Offer {
         offer_uri: format!("openid-credential-offer://?credential_offer={encoded}"),
         tx_code,
@@ -332,27 +334,31 @@ pub async fn token(node: &Node, req: &TokenRequest) -> Result<AccessToken> {
     let now = node.now();
     check_redeemable(&offer, now)?;
     if !same(&offer.tx_code, &hash(&[code, tx_code])) {
-        return Err(match node.store.fail_vci_tx_code(&id, MAX_TX_FAILURES).await? {
-            Some(n) if n < MAX_TX_FAILURES => err(
-                "vci.wrong_tx_code",
-                format!(
-                    "wrong tx_code; {} tries left",
-                    MAX_TX_FAILURES - n
+        return Err(
+            match node.store.fail_vci_tx_code(&id, MAX_TX_FAILURES).await? {
+                Some(n) if n < MAX_TX_FAILURES => err(
+                    "vci.wrong_tx_code",
+                    format!("wrong tx_code; {} tries left", MAX_TX_FAILURES - n),
                 ),
-            ),
-            Some(_) => err(
-                "vci.offer_burnt",
-                "wrong tx_code; too many wrong tries: the offer can no longer be redeemed",
-            ),
-            None => match node.store.vci_offer(&id).await? {
-                Some(o) => check_redeemable(&o, now).err().unwrap_or_else(used),
-                None => err("vci.unknown_code", "no such pre-authorized code"),
+                Some(_) => err(
+                    "vci.offer_burnt",
+                    "wrong tx_code; too many wrong tries: the offer can no longer be redeemed",
+                ),
+                None => match node.store.vci_offer(&id).await? {
+                    Some(o) => check_redeemable(&o, now).err().unwrap_or_else(used),
+                    None => err("vci.unknown_code", "no such pre-authorized code"),
+                },
             },
-        });
+        );
     }
     let token = secret();
     node.store
-        .grant_vci_token(&id, &hash(&[token.as_str()]), now + TOKEN_SECS, MAX_TX_FAILURES)
+        .grant_vci_token(
+            &id,
+            &hash(&[token.as_str()]),
+            now + TOKEN_SECS,
+            MAX_TX_FAILURES,
+        )
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) | StoreError::NotFound(_) => used(),
@@ -384,7 +390,10 @@ fn check_redeemable(o: &VciOfferRecord, now: i64) -> Result<()> {
         ));
     }
     if now >= o.expires_at {
-        return Err(err("vci.offer_expired", "the offer expired: make a new one"));
+        return Err(err(
+            "vci.offer_expired",
+            "the offer expired: make a new one",
+        ));
     }
     Ok(())
 }
@@ -461,14 +470,8 @@ pub async fn credential(node: &Arc<Node>, bearer: Option<&str>, body: &Value) ->
     }
     let license_type = license.type_as_issued(node).await?;
     let jkt = jwk.thumbprint();
-    let credential = crate::issue::bound_copy(
-        node,
-        &license.record,
-        &license_type,
-        &license.meta,
-        jwk,
-    )
-    .await?;
+    let credential =
+        crate::issue::bound_copy(node, &license.record, &license_type, &license.meta, jwk).await?;
     let event = EventRecord {
         seq: 0,
         identifier: offer.identifier.clone(),
@@ -503,7 +506,11 @@ fn one_proof(body: &Value) -> Result<&str> {
             format!("proof type {other} is not supported: send jwt"),
         ));
     }
-    match proofs.get("jwt").and_then(Value::as_array).map(Vec::as_slice) {
+    match proofs
+        .get("jwt")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
         Some([Value::String(p)]) => Ok(p),
         _ => Err(err(
             "vci.bad_request",
@@ -518,10 +525,16 @@ async fn check_proof(node: &Node, proof: &str, now: i64) -> Result<Jwk> {
     let bad = |code, m: &str| err(code, m.to_owned());
     let parsed = jws::parse(proof).map_err(|e| err("vci.proof_malformed", e.to_string()))?;
     if parsed.header.typ.as_deref() != Some(PROOF_TYP) {
-        return Err(bad("vci.proof_type", "the proof's typ must be openid4vci-proof+jwt"));
+        return Err(bad(
+            "vci.proof_type",
+            "the proof's typ must be openid4vci-proof+jwt",
+        ));
     }
     if !matches!(parsed.header.alg, Alg::Es256 | Alg::EdDSA) {
-        return Err(bad("vci.proof_alg", "the proof must be signed with ES256 or EdDSA"));
+        return Err(bad(
+            "vci.proof_alg",
+            "the proof must be signed with ES256 or EdDSA",
+        ));
     }
     let raw = &parsed.header_raw;
     if raw.contains_key("kid") || raw.contains_key("x5c") || raw.contains_key("trust_chain") {

@@ -35,7 +35,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(wellknown::elicense_node::handler))
         .routes(routes!(wellknown::elicense_trust_list::handler))
         .routes(routes!(wellknown::openid_credential_issuer::issuer))
-        .routes(routes!(wellknown::openid_credential_issuer::authorization_server))
+        .routes(routes!(
+            wellknown::openid_credential_issuer::authorization_server
+        ))
         .routes(routes!(oid4vci::token::handler))
         .routes(routes!(oid4vci::nonce::handler))
         .routes(routes!(oid4vci::credential::handler))

@@ -137,12 +137,7 @@ impl VciStore for PgStore {
         Ok(())
     }
 
-    async fn redeem_vci_offer(
-        &self,
-        id: &str,
-        at: i64,
-        event: EventRecord,
-    ) -> Result<EventRecord> {
+    async fn redeem_vci_offer(&self, id: &str, at: i64, event: EventRecord) -> Result<EventRecord> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         hold_event_order(&tx, &self.lock_key("")).await?;

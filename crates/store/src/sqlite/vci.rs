@@ -131,12 +131,7 @@ impl VciStore for SqliteStore {
         .await
     }
 
-    async fn redeem_vci_offer(
-        &self,
-        id: &str,
-        at: i64,
-        event: EventRecord,
-    ) -> Result<EventRecord> {
+    async fn redeem_vci_offer(&self, id: &str, at: i64, event: EventRecord) -> Result<EventRecord> {
         let id = id.to_owned();
         self.write(move |conn| {
             let n = conn

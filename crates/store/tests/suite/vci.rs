@@ -24,7 +24,10 @@ pub async fn vci_offers_burn_grant_and_redeem_once(s: &dyn Store) {
     s.insert(new_license("V1", (1, 0))).await.unwrap();
     s.put_vci_offer(offer("o1", "V1", 1_000)).await.unwrap();
     assert_eq!(
-        s.put_vci_offer(offer("o1", "V1", 5)).await.unwrap_err().code(),
+        s.put_vci_offer(offer("o1", "V1", 5))
+            .await
+            .unwrap_err()
+            .code(),
         "store.duplicate"
     );
     assert_eq!(
