@@ -1,8 +1,8 @@
 //! A bounded property-based fuzz run of the node's own OpenAPI document (schemathesis,
 //! installed pinned by `scripts/deps.sh`) against a real node on 127.0.0.1, with an issuer
 //! key, an institution key, an operator key, a wallet session and an OpenID4VCI access token,
-//! so that every operation is reached past its
-//! authentication: no request may get a 5xx answer.
+//! so that every operation is reached past its authentication: no request may get a 5xx
+//! answer.
 //!
 //! Bounded: a fixed seed, a few examples per operation, one worker (a few hundred requests).
 //! `scripts/fuzz-api.sh` runs the same check with larger numbers against a node of your own.
