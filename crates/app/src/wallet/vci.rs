@@ -230,7 +230,6 @@ pub async fn issuer_metadata(node: &Node) -> Result<Value> {
             json!({
                 "format": FORMAT,
                 "vct": Node::vct(&code),
-                "scope": code,
                 "cryptographic_binding_methods_supported": ["jwk"],
                 "credential_signing_alg_values_supported": algs,
                 "proof_types_supported": {
