@@ -570,3 +570,82 @@ async fn a_credential_of_another_type_is_not_accepted_for_the_matter() {
         "vp.wrong_type",
     );
 }
+
+#[tokio::test]
+async fn staff_who_sign_in_work_at_their_counters_only() {
+    let c = counter().await;
+    let node = &c.env.node;
+    let li = account(&c.env, "lina", LI).await;
+    let put = |username: &'static str, resident_id: Option<&'static str>| {
+        elicense_app::institutions::staff::put(
+            node,
+            &c.bank,
+            username,
+            elicense_app::institutions::staff::StaffInput {
+                name: format!("柜员 {username}"),
+                matters: vec![MATTER.into()],
+                resident_id: resident_id.map(str::to_owned),
+            },
+        )
+    };
+    expect_code(
+        put("teller", Some("110105200002290022")).await,
+        "staff.bad_resident_id",
+    );
+    assert!(put("teller", Some(LI.1)).await.unwrap().signs_in);
+    assert!(!put("other", None).await.unwrap().signs_in);
+    // 李娜 works at the bank's counter, 张伟 at none.
+    let counters = elicense_app::institutions::staff::counters_of(node, &li)
+        .await
+        .unwrap();
+    assert_eq!(counters.len(), 1);
+    assert_eq!(counters[0].display(), "柜员 teller（teller）");
+    assert!(
+        elicense_app::institutions::staff::counters_of(node, &c.zhang)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // She asks in her own name, whatever the form says.
+    let mut req = start_req("direct_post");
+    req.staff = "other".into();
+    let started = presentations::start_at_counter(node, &li, BANK, req)
+        .await
+        .unwrap();
+    assert_eq!(started.staff, "柜员 teller（teller）");
+    assert_eq!(
+        presentations::get_at_counter(node, &li, &started.id)
+            .await
+            .unwrap()
+            .id,
+        started.id
+    );
+    expect_code(
+        presentations::start_at_counter(node, &c.zhang, BANK, start_req("direct_post")).await,
+        "staff.not_yours",
+    );
+    expect_code(
+        presentations::get_at_counter(node, &c.zhang, &started.id).await,
+        "vp.not_found",
+    );
+    // A request of a colleague is not hers.
+    let colleague = presentations::start(node, &c.bank, start_req("direct_post"))
+        .await
+        .unwrap();
+    expect_code(
+        presentations::get_at_counter(node, &li, &colleague.id).await,
+        "vp.not_found",
+    );
+    // Disabled, she works nowhere.
+    elicense_app::institutions::staff::set_disabled(node, &c.bank, "teller", true)
+        .await
+        .unwrap();
+    assert!(elicense_app::institutions::staff::counters_of(node, &li)
+        .await
+        .unwrap()
+        .is_empty());
+    expect_code(
+        presentations::start_at_counter(node, &li, BANK, start_req("direct_post")).await,
+        "staff.not_yours",
+    );
+}

@@ -140,6 +140,9 @@ pub enum Act {
     Bind,
     /// Show the version (a presentation) for a matter; `None` when the holder chooses fields.
     Present,
+    /// Take a copy of the version to another wallet (an OpenID4VCI credential offer): the
+    /// holder's or representative's own act, never an agent's.
+    Export,
 }
 
 /// Why an act is refused to someone who may see the version.
@@ -209,10 +212,12 @@ impl Standing<'_> {
         let agent = matches!(self, Standing::Agent(_));
         match act {
             Act::View => Ok(()),
-            Act::SeeUses | Act::ManageAgents if agent => Err(Refusal::AgentCannot),
+            Act::SeeUses | Act::ManageAgents | Act::Export if agent => Err(Refusal::AgentCannot),
             Act::SeeUses => Ok(()),
-            Act::ManageAgents | Act::Bind | Act::Present if !current => Err(Refusal::Superseded),
-            Act::ManageAgents | Act::Bind | Act::Present => Ok(()),
+            Act::ManageAgents | Act::Bind | Act::Present | Act::Export if !current => {
+                Err(Refusal::Superseded)
+            }
+            Act::ManageAgents | Act::Bind | Act::Present | Act::Export => Ok(()),
         }
     }
 

@@ -48,11 +48,14 @@ pub enum EventKind {
     /// 跨区域查看: the holder's home node showed it in the holder's wallet (one wallet
     /// across regions); the actor is that node.
     RemoteView,
+    /// 导出: the holder took a copy to another wallet (an OpenID4VCI credential offer was
+    /// redeemed; the copy is bound to that wallet's key).
+    Exported,
 }
 
 impl EventKind {
     /// Every use kind.
-    pub const USES: [EventKind; 10] = [
+    pub const USES: [EventKind; 11] = [
         Self::Present,
         Self::Verify,
         Self::Authorize,
@@ -63,6 +66,7 @@ impl EventKind {
         Self::AnnotatedCopy,
         Self::FaceDownload,
         Self::RemoteView,
+        Self::Exported,
     ];
 
     /// Every kind: issue, every action, every use.
@@ -74,7 +78,7 @@ impl EventKind {
 
     /// The stable code: `issue`, the action's code, or the use's (`present`, `verify`,
     /// `authorize`, `authorize_withdraw`, `share_query`, `consent`, `refusal`,
-    /// `annotated_copy`, `face_download`, `remote_view`).
+    /// `annotated_copy`, `face_download`, `remote_view`, `export`).
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Issue => "issue",
@@ -89,6 +93,7 @@ impl EventKind {
             Self::AnnotatedCopy => "annotated_copy",
             Self::FaceDownload => "face_download",
             Self::RemoteView => "remote_view",
+            Self::Exported => "export",
         }
     }
 

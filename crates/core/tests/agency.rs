@@ -29,12 +29,13 @@ fn grant() -> impl Strategy<Value = Grant> {
         })
 }
 
-const ACTS: [Act; 5] = [
+const ACTS: [Act; 6] = [
     Act::View,
     Act::SeeUses,
     Act::ManageAgents,
     Act::Bind,
     Act::Present,
+    Act::Export,
 ];
 
 proptest! {
@@ -86,7 +87,7 @@ proptest! {
                 match act {
                     Act::View => prop_assert!(r.is_ok()),
                     _ if matches!(s, Standing::Agent(_))
-                        && matches!(act, Act::SeeUses | Act::ManageAgents) =>
+                        && matches!(act, Act::SeeUses | Act::ManageAgents | Act::Export) =>
                     {
                         prop_assert_eq!(r, Err(Refusal::AgentCannot))
                     }

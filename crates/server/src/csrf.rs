@@ -16,6 +16,9 @@
 //!   [`Checked`] (sign-in, sign-out); each refuses an unsafe request that is not
 //!   [`Verified`] with 403 `csrf.bad_token`. So a new route that acts for a holder cannot
 //!   forget the check, and public routes (a QR photo upload) are not affected by a cookie.
+//! - The OpenID4VCI and OpenID4VP wallet endpoints ([`is_cookieless`]) are called by other
+//!   wallets: the layer removes their cookies and checks nothing; they authenticate by their
+//!   own tokens (OpenID4VCI) or by the presentation itself (OpenID4VP).
 //! - A request with a session or pre-session cookie carries its [`PageToken`], which pages
 //!   render into each form (`csrf` field), into `<meta name="csrf-token">` (read by
 //!   `wallet.js`) and into `hx-headers` on `<body>` (sent by htmx); no inline script.
@@ -125,8 +128,20 @@ fn is_form(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
 }
 
+/// Routes that other wallets call without cookies (the OpenID4VCI endpoints, authenticated
+/// by the pre-authorized code or the access token; the OpenID4VP request objects and
+/// responses, which stand on the presentation's own key binding): the layer drops any cookie
+/// from the request, so nothing downstream can act on a browser session there.
+pub fn is_cookieless(path: &str) -> bool {
+    path.starts_with("/oid4vci/") || path.starts_with("/oid4vp/")
+}
+
 /// The middleware: origin check, token check, and the page token.
-pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn layer(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
+    if is_cookieless(req.uri().path()) {
+        req.headers_mut().remove(header::COOKIE);
+        return next.run(req).await;
+    }
     let config = &s.node.config;
     let now = s.node.now();
     let bound = Bound::of(req.headers(), config);

@@ -98,3 +98,65 @@ pub fn retry_after(e: &AppError) -> Option<axum::http::HeaderValue> {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// An error of the OpenID4VCI endpoints (`routes/oid4vci/`), answered as OAuth 2.0 errors
+/// (RFC 6749 §5.2, RFC 6750 §3.1, OpenID4VCI §6.3 and §8.3.1.2): `{"error": "invalid_grant",
+/// "error_description": …, "code": "vci.wrong_tx_code"}` with `Cache-Control: no-store`; the
+/// status is [`ApiError::status`]'s, and `invalid_token` carries
+/// `WWW-Authenticate: Bearer error="invalid_token"`. Errors that are no OAuth error (storage
+/// unavailable, a bug) are `server_error` (or `temporarily_unavailable`).
+#[derive(Debug)]
+pub struct OAuthError(pub AppError);
+
+/// The body of an [`OAuthError`].
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OAuthErrorBody {
+    /// The OAuth or OpenID4VCI error code (`invalid_request`, `invalid_grant`,
+    /// `unsupported_grant_type`, `invalid_token`, `invalid_credential_request`,
+    /// `unknown_credential_configuration`, `invalid_proof`, `invalid_nonce`,
+    /// `credential_request_denied`, `server_error`, `temporarily_unavailable`).
+    pub error: String,
+    pub error_description: String,
+    /// The node's stable code (`vci.*`, or the code of a node error).
+    pub code: String,
+}
+
+impl From<AppError> for OAuthError {
+    fn from(e: AppError) -> Self {
+        OAuthError(e)
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let api = ApiError(self.0);
+        let status = api.status();
+        let error = match elicense_app::wallet::vci::oauth_error(api.0.code) {
+            Some(e) => e,
+            None if status == StatusCode::SERVICE_UNAVAILABLE => "temporarily_unavailable",
+            None if status.is_server_error() => "server_error",
+            None => "invalid_request",
+        };
+        if status.is_server_error() {
+            tracing::error!(code = api.0.code, error = %api.0.message, "OpenID4VCI request failed");
+        }
+        let body = OAuthErrorBody {
+            error: error.to_owned(),
+            error_description: api.0.message,
+            code: api.0.code.to_owned(),
+        };
+        let mut resp = (status, axum::Json(body)).into_response();
+        let h = resp.headers_mut();
+        h.insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            h.insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+        }
+        resp
+    }
+}

@@ -237,8 +237,8 @@ const WITNESS_SUBMIT_EVERY: Duration = Duration::from_secs(2);
 /// Failed sign-ins are kept this long for their owner, seconds.
 const FAILURES_KEPT_SECS: i64 = 90 * 86_400;
 
-/// Deletes sessions past their lifetime, old failed sign-ins and OpenID Connect sign-ins
-/// never finished, every ten minutes.
+/// Deletes sessions past their lifetime, old failed sign-ins, OpenID Connect sign-ins never
+/// finished and expired OpenID4VCI offers and nonces, every ten minutes.
 async fn sweep_sessions(node: Arc<Node>) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
@@ -257,6 +257,9 @@ async fn sweep_sessions(node: Arc<Node>) {
         }
         if let Err(e) = elicense_app::wallet::oidc::Oidc::purge(&node).await {
             tracing::warn!(code = e.code, error = %e.message, "OIDC pre-login purge failed");
+        }
+        if let Err(e) = elicense_app::wallet::vci::purge(&node).await {
+            tracing::warn!(code = e.code, error = %e.message, "OpenID4VCI offer purge failed");
         }
     }
 }

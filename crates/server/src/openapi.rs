@@ -26,6 +26,7 @@ use utoipa::{Modify, OpenApi};
         (name = "wallet", description = "A holder's wallet, authenticated with the session cookie of the wallet pages"),
         (name = "operator", description = "The region operator, authenticated with an operator key (`elo_…`): revoke API keys, disable or enable institutions and accounts, retire or revoke issuer keys; each a logged event"),
         (name = "federation", description = "Node to node (docs/FEDERATION.md): upward sync and the holder-hash key take requests signed with a node key (HTTP Message Signatures, RFC 9421) of a node this node admitted; the wallet requests (`holders`, `wallet`) one signed by any node of the trust list; the directory lookup is public and answers with the owning node's signed statement"),
+        (name = "oid4vci", description = "OpenID for Verifiable Credential Issuance 1.0, pre-authorized code flow: another wallet takes a license its holder offered (`POST /api/v1/wallet/licenses/{identifier}/credential-offer`): discovery, token (pre-authorized code + 6-digit transaction code), nonce, credential. No cookie, no API key: the code and the access token are the credentials; errors are OAuth errors (`error`, `error_description`, and the node's stable `code`)"),
         (name = "operations", description = "Health and metrics")
     )
 )]
@@ -46,6 +47,10 @@ impl Modify for IssuerKey {
         );
         components.add_security_scheme(
             "operator_key",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        components.add_security_scheme(
+            "oid4vci_token",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
         components.add_security_scheme(

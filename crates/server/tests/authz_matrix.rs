@@ -198,6 +198,25 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
             "/.well-known/jwt-vc-issuer/issuers/{uscc}",
             public(OK),
         ),
+        // OpenID4VCI: discovery is public; the token and credential endpoints take no cookie
+        // and no API key, only the offer's code and access token.
+        (M::GET, "/.well-known/openid-credential-issuer", public(OK)),
+        (
+            M::GET,
+            "/.well-known/oauth-authorization-server",
+            public(OK),
+        ),
+        (
+            M::POST,
+            "/oid4vci/token",
+            public(E::Past(400, "vci.unknown_code")),
+        ),
+        (M::POST, "/oid4vci/nonce", public(OK)),
+        (
+            M::POST,
+            "/oid4vci/credential",
+            public(E::No(401, "vci.invalid_token")),
+        ),
         (M::GET, "/.well-known/elicense-log", public(OK)),
         (M::GET, "/.well-known/elicense-node", public(OK)),
         (M::GET, "/status-lists", public(OK)),
@@ -398,6 +417,11 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
         ),
         (
             M::POST,
+            "/api/v1/wallet/licenses/{identifier}/credential-offer",
+            wallet_api(OK, HIDDEN, HIDDEN, AGENT_CANNOT, AGENT_CANNOT),
+        ),
+        (
+            M::POST,
             "/api/v1/wallet/licenses/{identifier}/presentations/prepare",
             wallet_api(OK, HIDDEN, HIDDEN, OK, AGENT_SCOPE),
         ),
@@ -423,6 +447,22 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
             wallet_api(refused, HIDDEN, HIDDEN, refused, AGENT_SCOPE)
         }),
         (M::GET, "/wallet/vp", wallet_page(OK, OK, OK, OK, OK)),
+        // The counter page: every signed-in person may open it (it lists the counters they
+        // work at, maybe none); only the bank's teller (王芳) starts requests there and sees
+        // them.
+        (M::GET, "/counter", wallet_page(OK, OK, OK, OK, OK)),
+        (M::POST, "/counter/requests", {
+            let not_staff = E::No(403, "staff.not_yours");
+            wallet_page(not_staff, not_staff, E::Ok(303), not_staff, not_staff)
+        }),
+        (M::GET, "/counter/requests/{id}", {
+            let hidden = E::No(404, "vp.not_found");
+            wallet_page(hidden, hidden, OK, hidden, hidden)
+        }),
+        (M::GET, "/counter/requests/{id}/status", {
+            let hidden = E::No(404, "vp.not_found");
+            wallet_page(hidden, hidden, OK, hidden, hidden)
+        }),
         (
             M::POST,
             "/wallet/vp/{id}/refuse",
@@ -440,6 +480,11 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
             M::POST,
             "/wallet/licenses/{identifier}/authorizations",
             manage_agents,
+        ),
+        (
+            M::POST,
+            "/wallet/licenses/{identifier}/credential-offer",
+            wallet_page(OK, HIDDEN, HIDDEN, AGENT_CANNOT, AGENT_CANNOT),
         ),
         (
             M::POST,
@@ -564,6 +609,8 @@ struct Fixtures {
     presentation: String,
     /// A presentation request of the in-scope institution, not answered.
     vp_request: String,
+    /// One its teller 王芳 started (what the counter page shows her).
+    counter_request: String,
     status_list: u32,
     bank_key: String,
     credentials: BTreeMap<Role, Credentials>,
@@ -687,7 +734,8 @@ async fn fixtures() -> Fixtures {
         elicense_app::institutions::staff::StaffInput {
             name: "客户经理 周八".into(),
             matters: vec![MATTER.into()],
-            resident_id: None,
+            // 王芳 (the former holder) works at the bank's counter.
+            resident_id: Some(WANG.1.into()),
         },
     )
     .await
@@ -747,6 +795,15 @@ async fn fixtures() -> Fixtures {
     };
     let shown = present(&srv, cookie, &license, &Device::new(), &["address"], MATTER).await;
     let presentation = shown["id"].as_str().unwrap().to_owned();
+    let counter_request = elicense_app::institutions::presentations::start(
+        &node,
+        &bank,
+        serde_json::from_value(json!({"matter": MATTER, "staff": "banker", "purpose": "开户审核"}))
+            .unwrap(),
+    )
+    .await
+    .unwrap()
+    .id;
     let vp_request = elicense_app::institutions::presentations::start(
         &node,
         &bank,
@@ -767,6 +824,7 @@ async fn fixtures() -> Fixtures {
         face_token,
         presentation,
         vp_request,
+        counter_request,
         bank_key,
         credentials,
         srv,
@@ -864,6 +922,9 @@ impl Fixtures {
             | "/api/v1/wallet/vp/{id}/prepare"
             | "/api/v1/wallet/vp/{id}/answer" => self.vp_request.clone(),
             "/wallet/vp/{id}/refuse" => self.fresh_vp_request().await,
+            "/counter/requests/{id}" | "/counter/requests/{id}/status" => {
+                self.counter_request.clone()
+            }
             "/status-lists/{id}" => self.status_list.to_string(),
             _ => self.share.clone(),
         };
@@ -995,6 +1056,11 @@ impl Fixtures {
                 Body::Json(json!({"matter": MATTER, "staff": "clerk", "purpose": "开户审核"}))
             }
             ("POST", "/oid4vp/responses/{id}") => Body::Form(vec![("state", "x".into())]),
+            ("POST", "/counter/requests") => Body::Form(vec![
+                ("institution", BANK.into()),
+                ("matter", MATTER.into()),
+                ("purpose", "开户审核".into()),
+            ]),
             ("POST", "/api/v1/wallet/vp/{id}/prepare") => {
                 Body::Json(json!({"identifier": self.license, "jkt": self.bound_key().await}))
             }
@@ -1055,14 +1121,22 @@ impl Fixtures {
                 ])
             }
             ("POST", "/verify/scan") => Body::Upload,
+            ("POST", "/oid4vci/token") => Body::Form(vec![
+                (
+                    "grant_type",
+                    elicense_app::wallet::vci::PRE_AUTHORIZED_GRANT.into(),
+                ),
+                ("pre-authorized_code", "not-a-code".into()),
+                ("tx_code", "123456".into()),
+            ]),
             ("POST", "/api/v1/operator/federation/nodes") => {
                 Body::Json(json!({"url": "http://127.0.0.1:9/"}))
             }
             ("POST", "/federation/v1/sync") => Body::Json(json!({})),
             ("PUT", "/api/v1/forms/{matter}") => Body::Json(bank_form()),
-            ("PUT", "/api/v1/staff/{username}") => {
-                Body::Json(json!({"name": "客户经理 周八", "matters": [MATTER]}))
-            }
+            ("PUT", "/api/v1/staff/{username}") => Body::Json(
+                json!({"name": "客户经理 周八", "matters": [MATTER], "resident_id": WANG.1}),
+            ),
             ("POST", "/api/v1/operator/accounts") => {
                 static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
                 let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -1140,10 +1214,14 @@ struct Answer {
 }
 
 impl Answer {
-    /// The stable error code of a JSON error or of an error page.
+    /// The stable error code of a JSON error (an OAuth error of the OpenID4VCI endpoints
+    /// carries it as `code`) or of an error page.
     fn code(&self) -> Option<String> {
         if let Ok(v) = serde_json::from_str::<Value>(&self.body) {
-            return v["error"]["code"].as_str().map(str::to_owned);
+            return v["error"]["code"]
+                .as_str()
+                .or(v["code"].as_str())
+                .map(str::to_owned);
         }
         let start = self.body.find(r#"<code id="error-code">"#)? + 22;
         let len = self.body[start..].find('<')?;

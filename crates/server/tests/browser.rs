@@ -670,6 +670,8 @@ enum Visit {
     FailedSignIn,
     Present(String),
     LastPresentation,
+    /// The license page's 转到其他卡包 button: the OpenID4VCI offer page.
+    Offer(String),
 }
 
 /// axe-core (serious and critical) on every page, in Chinese, in English and in large text,
@@ -807,6 +809,7 @@ async fn every_page_passes_axe() {
         Visit::Path(format!("/wallet/licenses/{valid}")),
         Visit::Present(valid.clone()),
         Visit::LastPresentation,
+        Visit::Offer(valid.clone()),
         Visit::Path("/verify/not-an-identifier".into()),
     ];
     for (lang, text_size) in [("zh", "normal"), ("en", "normal"), ("zh", "large")] {
@@ -825,7 +828,7 @@ async fn every_page_passes_axe() {
                     p.starts_with("/wallet/licenses") || p.starts_with("/verify") || p == "/wallet"
                 }
                 Visit::FailedSignIn => false,
-                Visit::Present(_) | Visit::LastPresentation => true,
+                Visit::Present(_) | Visit::LastPresentation | Visit::Offer(_) => true,
             };
             if text_size == "large" && !wallet_or_verify {
                 continue;
@@ -846,6 +849,17 @@ async fn every_page_passes_axe() {
                 Visit::LastPresentation => {
                     let url = last_presentation.clone().expect("a presentation first");
                     b.goto(&url).await.expect("open the presentation");
+                }
+                Visit::Offer(id) => {
+                    goto(&b, &srv, &format!("/wallet/licenses/{id}")).await;
+                    click(&b, "#offer-button").await;
+                    wait_until(&b, &has("#offer-tx-code"), 10).await;
+                    if lang == "zh" && text_size == "normal" {
+                        let uri = attr(&b, "#offer-qr", "data-uri").await.expect("data-uri");
+                        assert!(uri.starts_with("openid-credential-offer://?credential_offer="));
+                        let qr = screenshot_element(&b, "#offer-qr").await;
+                        assert_eq!(decode_qr(&qr), vec![uri], "the QR code is the offer");
+                    }
                 }
             }
             let name = format!("{visit:?} ({lang}, {text_size} text)");
@@ -872,6 +886,13 @@ async fn every_page_passes_axe() {
                     exists(&b, "#verdict[data-valid=\"true\"]").await,
                     "{name}: a valid presentation"
                 ),
+                Visit::Offer(_) => {
+                    let tx = text(&b, "#offer-tx-code").await;
+                    assert!(
+                        tx.len() == 6 && tx.bytes().all(|c| c.is_ascii_digit()),
+                        "{name}: a transaction code, got {tx:?}"
+                    );
+                }
                 _ => {}
             }
             axe_check(&b, &name).await;

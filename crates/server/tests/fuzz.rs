@@ -1,7 +1,8 @@
 //! A bounded property-based fuzz run of the node's own OpenAPI document (schemathesis,
 //! installed pinned by `scripts/deps.sh`) against a real node on 127.0.0.1, with an issuer
-//! key, an institution key, an operator key and a wallet session, so that every operation is reached past its
-//! authentication: no request may get a 5xx answer.
+//! key, an institution key, an operator key, a wallet session and an OpenID4VCI access token,
+//! so that every operation is reached past its authentication: no request may get a 5xx
+//! answer.
 //!
 //! Bounded: a fixed seed, a few examples per operation, one worker (a few hundred requests).
 //! `scripts/fuzz-api.sh` runs the same check with larger numbers against a node of your own.
@@ -30,7 +31,7 @@ fn schemathesis() -> PathBuf {
 async fn the_api_fuzzer_finds_no_server_error() {
     let s = TestServer::start().await;
     with_accounts(&s).await;
-    s.issue_driving("es256").await;
+    let driving = s.issue_driving("es256").await;
     let issuer_key = s
         .key(elicense_core::sample::BEIJING_TRAFFIC_POLICE)
         .to_owned();
@@ -54,6 +55,33 @@ async fn the_api_fuzzer_finds_no_server_error() {
         .unwrap()
         .0;
     let cookie = sign_in(&s, "zhangwei").await;
+    // An OpenID4VCI access token (the credential endpoint takes nothing else): the holder's
+    // offer of the driving license, redeemed at the token endpoint.
+    let access_token = {
+        use elicense_app::wallet::{vci, ClientAddr, IdentityProvider, LocalAccounts};
+        let zhang = LocalAccounts::new(&s.node)
+            .sign_in("zhangwei", "zhangwei-password", ClientAddr::unknown())
+            .await
+            .unwrap()
+            .expect("signed in");
+        let id = driving["identifier"].as_str().unwrap().parse().unwrap();
+        let offer = vci::create_offer(&s.node, &zhang, &id).await.unwrap();
+        let query = offer.offer_uri.split_once('?').unwrap().1;
+        let (_, json) = url::form_urlencoded::parse(query.as_bytes())
+            .next()
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let code = json["grants"][vci::PRE_AUTHORIZED_GRANT]["pre-authorized_code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let req = vci::TokenRequest {
+            grant_type: Some(vci::PRE_AUTHORIZED_GRANT.into()),
+            pre_authorized_code: Some(code),
+            tx_code: Some(offer.tx_code),
+        };
+        vci::token(&s.node, &req).await.unwrap().access_token
+    };
     let session = cookie.split_once('=').expect("name=value").1.to_owned();
     let token = csrf(&s, &cookie).await;
 
@@ -65,6 +93,7 @@ async fn the_api_fuzzer_finds_no_server_error() {
             "[auth.openapi.api_key]\nbearer = \"{issuer_key}\"\n\n\
              [auth.openapi.institution_key]\nbearer = \"{institution_key}\"\n\n\
              [auth.openapi.operator_key]\nbearer = \"{operator_key}\"\n\n\
+             [auth.openapi.oid4vci_token]\nbearer = \"{access_token}\"\n\n\
              [auth.openapi.wallet_session]\napi_key = \"{session}\"\n\n\
              [auth.openapi.wallet_csrf]\napi_key = \"{token}\"\n"
         ),

@@ -7,12 +7,17 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 72] = [
+const ROUTES: [(&str, &str); 78] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
     ("/.well-known/jwt-vc-issuer/issuers/{uscc}", "get"),
     ("/.well-known/elicense-node", "get"),
+    ("/.well-known/openid-credential-issuer", "get"),
+    ("/.well-known/oauth-authorization-server", "get"),
+    ("/oid4vci/token", "post"),
+    ("/oid4vci/nonce", "post"),
+    ("/oid4vci/credential", "post"),
     ("/status-lists", "get"),
     ("/status-lists/{id}", "get"),
     ("/api/v1/catalogue", "get"),
@@ -34,6 +39,10 @@ const ROUTES: [(&str, &str); 72] = [
         "get",
     ),
     ("/api/v1/wallet/licenses/{identifier}/binding", "post"),
+    (
+        "/api/v1/wallet/licenses/{identifier}/credential-offer",
+        "post",
+    ),
     (
         "/api/v1/wallet/licenses/{identifier}/presentations/prepare",
         "post",

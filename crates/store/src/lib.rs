@@ -20,6 +20,7 @@ pub mod records;
 pub mod sqlite;
 pub mod traits;
 pub mod trust;
+pub mod vci;
 pub mod vp;
 
 pub use error::StoreError;
@@ -31,4 +32,5 @@ pub use records::*;
 pub use sqlite::SqliteStore;
 pub use traits::*;
 pub use trust::{RecognitionRecord, TrustStore};
+pub use vci::{VciOfferRecord, VciStore};
 pub use vp::{PresentationRequestStore, VpRequestRecord};

@@ -347,6 +347,7 @@ pub trait Store:
     + crate::trust::TrustStore
     + crate::oidc::OidcStore
     + crate::vp::PresentationRequestStore
+    + crate::vci::VciStore
     + crate::log::EventLogStore
 {
 }
@@ -367,6 +368,7 @@ impl<T> Store for T where
         + crate::trust::TrustStore
         + crate::oidc::OidcStore
         + crate::vp::PresentationRequestStore
+        + crate::vci::VciStore
         + crate::log::EventLogStore
 {
 }

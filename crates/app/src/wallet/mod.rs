@@ -2,7 +2,8 @@
 //! [`hashing`]), revocable sessions ([`session`]) and the CSRF tokens bound to them
 //! ([`csrf`]), the owner's view of failed sign-ins and the account switch ([`security`]), the
 //! holder's licenses and their history ([`licenses`]), showing a license as a short-lived
-//! holder-bound presentation ([`present`]) and authorizing agents ([`agents`]).
+//! holder-bound presentation ([`present`]), authorizing agents ([`agents`]) and taking a
+//! license to another wallet by OpenID4VCI ([`vci`]).
 
 pub mod agents;
 pub mod csrf;
@@ -16,6 +17,7 @@ pub mod present;
 pub mod security;
 pub mod session;
 pub mod throttle;
+pub mod vci;
 
 pub use identity::{Identity, IdentityProvider, LocalAccounts};
 pub use throttle::ClientAddr;

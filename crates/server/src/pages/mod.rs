@@ -97,6 +97,11 @@ pub fn routes() -> Vec<PageRoute> {
         ),
         at(
             M::POST,
+            "/wallet/licenses/{identifier}/credential-offer",
+            wallet::offer,
+        ),
+        at(
+            M::POST,
             "/wallet/licenses/{identifier}/authorizations/{id}/withdraw",
             wallet::withdraw,
         ),

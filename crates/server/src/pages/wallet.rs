@@ -161,6 +161,8 @@ struct DetailPage {
     history: History,
     log_size: u64,
     can_authorize: bool,
+    /// Whether the viewer may take the license to another wallet (OpenID4VCI offer).
+    can_export: bool,
     agents: Vec<AuthorizationView>,
     agents_error: Option<String>,
     matters: Vec<(String, String)>,
@@ -211,6 +213,7 @@ pub async fn detail(
         .await
         .or_page(t, "/wallet")?;
     let can_authorize = o.may(Act::ManageAgents);
+    let can_export = o.may(Act::Export);
     let agents = agents::list(node, &o).await.or_page(t, "/wallet")?;
     let items = o
         .license_type
@@ -236,6 +239,7 @@ pub async fn detail(
         history,
         log_size,
         can_authorize,
+        can_export,
         agents,
         agents_error: None,
         matters: matters(&t, &o),
@@ -463,4 +467,52 @@ pub async fn withdraw(
         .await
         .or_page(t, "/wallet")?;
     agents_box(&s, t, &id, &identifier, None).await
+}
+
+#[derive(Template)]
+#[template(path = "offer.html")]
+struct OfferPage {
+    t: T,
+    back: String,
+    type_name: String,
+    holder_name: String,
+    identifier: String,
+    offer: elicense_app::wallet::vci::Offer,
+    qr_svg: String,
+}
+
+/// `POST /wallet/licenses/{identifier}/credential-offer`: makes an OpenID4VCI credential offer
+/// and shows it as a QR code with its transaction code (shown this once).
+pub async fn offer(
+    State(s): State<AppState>,
+    t: T,
+    Back(back): Back,
+    Holder(id): Holder,
+    Path(identifier): Path<String>,
+) -> Result<Response, PageError> {
+    let identifier = crate::ident::parse(&identifier).or_page(t, "/wallet")?;
+    let o = licenses::open(&s.node, &id, &identifier)
+        .await
+        .or_page(t, "/wallet")?;
+    let offer = elicense_app::wallet::vci::create_offer(&s.node, &id, &identifier)
+        .await
+        .or_page(t, "/wallet")?;
+    let qr_svg = elicense_face::qr_svg(&offer.offer_uri)
+        .map_err(|e| AppError::internal(e.to_string()))
+        .or_page(t, "/wallet")?;
+    let mut resp = render(&OfferPage {
+        type_name: type_name(&t, &o),
+        holder_name: o.license.meta.holder.name.clone(),
+        identifier: o.license.record.identifier.clone(),
+        offer,
+        qr_svg,
+        t,
+        back,
+    })
+    .into_response();
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(resp)
 }

@@ -8,6 +8,7 @@ pub mod issuers;
 pub mod licenses;
 pub mod log;
 pub mod metrics;
+pub mod oid4vci;
 pub mod oid4vp;
 pub mod operator;
 pub mod presentation_requests;
@@ -35,6 +36,13 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(wellknown::jwt_vc_issuer::issuer))
         .routes(routes!(wellknown::elicense_node::handler))
         .routes(routes!(wellknown::elicense_trust_list::handler))
+        .routes(routes!(wellknown::openid_credential_issuer::issuer))
+        .routes(routes!(
+            wellknown::openid_credential_issuer::authorization_server
+        ))
+        .routes(routes!(oid4vci::token::handler))
+        .routes(routes!(oid4vci::nonce::handler))
+        .routes(routes!(oid4vci::credential::handler))
         .routes(routes!(federation::sync::post, federation::sync::get))
         .routes(routes!(federation::holder_key::handler))
         .routes(routes!(federation::directory::handler))
@@ -62,6 +70,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(log::openings::holder_opening))
         .routes(routes!(log::openings::issuer_openings))
         .routes(routes!(wallet::binding::handler))
+        .routes(routes!(wallet::credential_offer::handler))
         .routes(routes!(wallet::presentations::prepare))
         .routes(routes!(wallet::presentations::complete))
         .routes(routes!(wallet::shares::list))

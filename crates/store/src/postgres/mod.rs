@@ -38,6 +38,7 @@ mod rows;
 pub mod schema;
 mod sessions;
 mod trust;
+mod vci;
 mod vp;
 mod wallet;
 mod witness;

@@ -161,6 +161,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     FORMS,
     VP_REQUESTS,
     STAFF_PERSON,
+    VCI,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -552,6 +553,20 @@ CREATE INDEX vp_requests_webhooks ON vp_requests (answered_at)
 const STAFF_PERSON: &str = r#"
 ALTER TABLE staff ADD COLUMN person_key text;
 CREATE INDEX staff_person ON staff (person_key) WHERE person_key IS NOT NULL;
+"#;
+
+/// Migration 23: OpenID4VCI credential offers and nonces (`crate::vci`): secrets kept as
+/// hashes, an offer found by its code or its access token, both purged by expiry. Plain
+/// tables (on the coordinator under Citus).
+const VCI: &str = r#"
+CREATE TABLE vci_offers (
+    id text PRIMARY KEY, identifier text NOT NULL, actor text NOT NULL, tx_code text NOT NULL,
+    failures bigint NOT NULL, created_at bigint NOT NULL, expires_at bigint NOT NULL,
+    token text UNIQUE, token_expires_at bigint, redeemed_at bigint
+);
+CREATE INDEX vci_offers_expiry ON vci_offers (expires_at);
+CREATE TABLE vci_nonces (nonce text PRIMARY KEY, expires_at bigint NOT NULL);
+CREATE INDEX vci_nonces_expiry ON vci_nonces (expires_at);
 "#;
 
 const MIGRATION_LOCK: i32 = 0x454c_0001;

@@ -18,6 +18,7 @@ pub(crate) mod operator;
 pub mod schema;
 mod sessions;
 mod trust;
+mod vci;
 mod vp;
 mod wallet;
 pub(crate) mod witness;

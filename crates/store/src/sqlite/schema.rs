@@ -305,6 +305,18 @@ CREATE INDEX vp_requests_webhooks ON vp_requests(answered_at)
 ALTER TABLE staff ADD COLUMN person_key TEXT;
 CREATE INDEX staff_person ON staff(person_key) WHERE person_key IS NOT NULL;
 "#,
+    // 20: OpenID4VCI credential offers and nonces (`crate::vci`): secrets kept as hashes, an
+    // offer found by its code or its access token, both purged by expiry.
+    r#"
+CREATE TABLE vci_offers (
+    id TEXT PRIMARY KEY, identifier TEXT NOT NULL, actor TEXT NOT NULL, tx_code TEXT NOT NULL,
+    failures INTEGER NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+    token TEXT UNIQUE, token_expires_at INTEGER, redeemed_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX vci_offers_expiry ON vci_offers(expires_at);
+CREATE TABLE vci_nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX vci_nonces_expiry ON vci_nonces(expires_at);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -8,6 +8,7 @@ pub mod oidc;
 pub mod operator;
 mod privacy;
 pub mod trust;
+pub mod vci;
 mod vp;
 pub mod witness;
 
@@ -17,6 +18,7 @@ pub use oidc::*;
 pub use operator::*;
 pub use privacy::*;
 pub use trust::*;
+pub use vci::*;
 pub use vp::*;
 pub use witness::*;
 
@@ -504,7 +506,8 @@ macro_rules! conformance_tests {
 
             trust_recognition_lists, trust_seq_only_grows, issuer_succession_is_logged_once,
             oidc_logins_are_taken_once, oidc_accounts_come_with_their_link,
-            vp_requests_are_answered_once);
+            vp_requests_are_answered_once,
+            vci_offers_burn_grant_and_redeem_once, vci_nonces_are_taken_once_and_purged);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
