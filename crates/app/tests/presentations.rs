@@ -15,10 +15,9 @@ use elicense_app::institutions::{self, NewInstitution};
 use elicense_app::wallet::present;
 use elicense_app::wallet::Identity;
 use elicense_core::Identifier;
-use elicense_crypto::jwe::{self, Enc};
-use elicense_crypto::{jws, sdjwt, x509, Alg, Jwk};
+use elicense_crypto::{jws, sdjwt, x509, Alg};
 use elicense_store::InstitutionRecord;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 const BANK: &str = "91110105MA01B2C3DL";
 const MATTER: &str = "bank_account_opening";
@@ -164,31 +163,7 @@ fn answer(r: &Resolved, credential: &str, device: &Device, fault: Fault) -> Resp
         Fault::OtherState => "another-state".to_owned(),
         _ => r.payload["state"].as_str().unwrap().to_owned(),
     };
-    let vp_token = json!({"license": [full]});
-    if r.payload["response_mode"] == "direct_post.jwt" {
-        let key: Jwk =
-            serde_json::from_value(r.payload["client_metadata"]["jwks"]["keys"][0].clone())
-                .unwrap();
-        let plain = json!({"vp_token": vp_token, "state": state}).to_string();
-        let jwe = jwe::encrypt(
-            &key,
-            Enc::A128Gcm,
-            plain.as_bytes(),
-            &Map::new(),
-            &mut rand::rngs::OsRng,
-        )
-        .unwrap();
-        ResponseForm {
-            response: Some(jwe),
-            ..Default::default()
-        }
-    } else {
-        ResponseForm {
-            vp_token: Some(vp_token.to_string()),
-            state: Some(state),
-            ..Default::default()
-        }
-    }
+    vp_form(&r.payload, json!({"license": [full]}), &state)
 }
 
 #[tokio::test]

@@ -13,47 +13,17 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-
 use common::*;
 use elicense_core::sample;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-fn packages() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/oid4vc");
-    assert!(
-        dir.join("node_modules/@openid4vc/openid4vci/package.json")
-            .exists(),
-        "{} has no @openid4vc/openid4vci: run scripts/deps.sh",
-        dir.display()
-    );
-    dir
-}
-
 /// Runs the outside wallet with `args`; returns its JSON report (and checks that its exit code
 /// agrees with it).
 async fn outside_wallet(args: &[&str]) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oid4vc/vci_wallet.mjs");
-    let out = tokio::process::Command::new("node")
-        .arg(&script)
-        .args(args)
-        .env("ELICENSE_OID4VC_DIR", packages())
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .expect("run node (installed by scripts/deps.sh)");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "the wallet printed no JSON ({e}): {}\n{stderr}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    });
+    let (report, code, stderr) = oid4vc_script("vci_wallet.mjs", args).await;
     let expected = if report["ok"] == true { 0 } else { 1 };
-    assert_eq!(out.status.code(), Some(expected), "{report} {stderr}");
+    assert_eq!(code, Some(expected), "{report} {stderr}");
     report
 }
 

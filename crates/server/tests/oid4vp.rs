@@ -14,7 +14,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,36 +27,12 @@ const BANK: &str = "91110105MA01B2C3DL";
 const MATTER: &str = "bank_account_opening";
 const COMPANY: (&str, &str) = ("北京示例科技有限公司", "91330000755918469E");
 
-fn packages() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/oid4vc");
-    assert!(
-        dir.join("node_modules/@openid4vc/openid4vp/package.json")
-            .exists(),
-        "{} has no @openid4vc/openid4vp: run scripts/deps.sh",
-        dir.display()
-    );
-    dir
-}
-
 /// The outside wallet's run: its JSON report and exit code.
 async fn wallet(args: &[&str]) -> (Value, i32) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oid4vc/vp_wallet.mjs");
-    let out = tokio::process::Command::new("node")
-        .arg(&script)
-        .args(args)
-        .env("ELICENSE_OID4VC_DIR", packages())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .expect("run node (installed by scripts/deps.sh)");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "the wallet printed no JSON ({e}): {}\n{stderr}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    });
-    (report, out.status.code().unwrap_or(-1))
+    let (report, code, stderr) = oid4vc_script("vp_wallet.mjs", args).await;
+    // Every case here reaches the node: a wallet that could not run (2) is a broken test.
+    assert!(matches!(code, Some(0 | 1)), "{report}\n{stderr}");
+    (report, code.unwrap_or(-1))
 }
 
 /// The holder (the company, represented by 张伟), its ES256 business license bound to the

@@ -202,17 +202,7 @@ pub async fn prepare(
             format!("the matter {} needs a {}", m.need.code, m.license_type.name),
         ));
     }
-    let binding = node
-        .store
-        .binding(&opened.license.record.identifier, jkt)
-        .await?
-        .ok_or_else(|| {
-            AppError::new(
-                ErrorKind::Conflict,
-                "wallet.not_bound",
-                "this device key is not registered for the license",
-            )
-        })?;
+    let binding = super::present::bound(node, &opened.license.record.identifier, jkt).await?;
     let parsed = sdjwt::parse(&binding.credential).map_err(|e| AppError::crypto(e.into()))?;
     let names: Vec<&str> = m
         .need

@@ -146,6 +146,18 @@ pub fn disclosable(opened: &Opened) -> Vec<String> {
     out
 }
 
+/// The copy of license `identifier` bound to device key `jkt` (`wallet.not_bound` when the
+/// key is not registered for it).
+pub(crate) async fn bound(node: &Node, identifier: &str, jkt: &str) -> Result<BindingRecord> {
+    node.store.binding(identifier, jkt).await?.ok_or_else(|| {
+        AppError::new(
+            ErrorKind::Conflict,
+            "wallet.not_bound",
+            "this device key is not registered for the license",
+        )
+    })
+}
+
 /// What the browser signs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Prepared {
@@ -205,17 +217,7 @@ pub async fn prepare(
             &opened.license.record.type_code,
         )?;
     }
-    let binding = node
-        .store
-        .binding(&opened.license.record.identifier, jkt)
-        .await?
-        .ok_or_else(|| {
-            AppError::new(
-                ErrorKind::Conflict,
-                "wallet.not_bound",
-                "this device key is not registered for the license",
-            )
-        })?;
+    let binding = bound(node, &opened.license.record.identifier, jkt).await?;
     let names: Vec<&str> = fields.iter().map(String::as_str).collect();
     let presentation =
         sdjwt::present(&binding.credential, &names).map_err(|e| AppError::crypto(e.into()))?;

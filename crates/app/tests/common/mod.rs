@@ -239,3 +239,36 @@ pub async fn clerk(env: &Env, inst: &elicense_store::InstitutionRecord) {
     .await
     .expect("staff");
 }
+
+/// The form a wallet posts for a request object's `payload`: `vp_token` and `state` plain
+/// (`direct_post`), or encrypted to the request's key (`direct_post.jwt`, A128GCM).
+pub fn vp_form(
+    payload: &Value,
+    vp_token: Value,
+    state: &str,
+) -> elicense_app::institutions::presentations::ResponseForm {
+    use elicense_app::institutions::presentations::ResponseForm;
+    if payload["response_mode"] == "direct_post.jwt" {
+        let key: elicense_crypto::Jwk =
+            serde_json::from_value(payload["client_metadata"]["jwks"]["keys"][0].clone()).unwrap();
+        let plain = serde_json::json!({"vp_token": vp_token, "state": state}).to_string();
+        let jwe = elicense_crypto::jwe::encrypt(
+            &key,
+            elicense_crypto::jwe::Enc::A128Gcm,
+            plain.as_bytes(),
+            &serde_json::Map::new(),
+            &mut rand::rngs::OsRng,
+        )
+        .unwrap();
+        ResponseForm {
+            response: Some(jwe),
+            ..Default::default()
+        }
+    } else {
+        ResponseForm {
+            vp_token: Some(vp_token.to_string()),
+            state: Some(state.to_owned()),
+            ..Default::default()
+        }
+    }
+}

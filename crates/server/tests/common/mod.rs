@@ -582,3 +582,36 @@ pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Runs `tests/oid4vc/<script>` (an outside OpenID4VC wallet or verifier) with node and the
+/// packages `scripts/deps.sh` installed into `.cache/oid4vc/`: its one JSON line on stdout, its
+/// exit code and its stderr.
+#[allow(dead_code)]
+pub async fn oid4vc_script(script: &str, args: &[&str]) -> (Value, Option<i32>, String) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let packages = root.join("../../.cache/oid4vc");
+    assert!(
+        packages
+            .join("node_modules/@openid4vc/openid4vp/package.json")
+            .exists(),
+        "{} has no @openid4vc packages: run scripts/deps.sh",
+        packages.display()
+    );
+    let out = tokio::process::Command::new("node")
+        .arg(root.join("tests/oid4vc").join(script))
+        .args(args)
+        .env("ELICENSE_OID4VC_DIR", packages)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("run node (installed by scripts/deps.sh)");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{script} printed no JSON ({e}): {}\n{stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    (report, out.status.code(), stderr)
+}

@@ -1,0 +1,156 @@
+//! What an OpenID4VP round trip at the counter costs the node:
+//! `cargo bench -p elicense-app --bench openid4vp [-- COUNT]` (release build).
+//!
+//! A node on a SQLite file in a temp dir (as `elicense serve`), one bank with its clerk, one
+//! ES256 business license bound to a holder's device key. COUNT times (default 300), for each
+//! response mode: the bank starts a request and the node signs its request object (the node's
+//! part of the request), a wallet written here builds the answer (not timed: that is the
+//! holder's phone), and the node checks it and stores the annotated copy with its events
+//! (the node's part of the response). The figure is the node's time per round trip, one at a
+//! time; the limit it is compared with is the raw ES256 verification rate of this machine in
+//! the same run (an SD-JWT presentation needs two: the issuer's signature and the KB-JWT).
+//! The target is ≥ 0.3 × the raw verification rate per core.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::Instant;
+
+use common::*;
+use elicense_app::institutions::presentations::{self, ResponseForm};
+use elicense_app::institutions::{self, NewInstitution};
+use elicense_app::wallet::present;
+use elicense_crypto::{jws, sdjwt, Alg, KeyPair, Signer};
+use serde_json::{json, Value};
+
+const MATTER: &str = "bank_account_opening";
+
+fn answer(payload: &Value, credential: &str, fields: &[&str], device: &Device) -> ResponseForm {
+    let presentation = sdjwt::present(credential, fields).unwrap();
+    let nonce = payload["nonce"].as_str().unwrap();
+    let aud = payload["client_id"].as_str().unwrap();
+    let prepared = sdjwt::key_binding_prepare(&presentation, aud, nonce, T0, Alg::Es256);
+    let input = std::str::from_utf8(prepared.signing_input())
+        .unwrap()
+        .to_owned();
+    let full = format!("{presentation}{input}.{}", device.sign(&input));
+    vp_form(
+        payload,
+        json!({"license": [full]}),
+        payload["state"].as_str().unwrap(),
+    )
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// ES256 verifications per second on one core, now.
+fn raw_verify_rate() -> f64 {
+    let key = KeyPair::generate(Alg::Es256, &mut rand::rngs::OsRng);
+    let msg = b"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9";
+    let sig = key.sign(msg).unwrap();
+    let verifier = key.verifier();
+    let n = 3000;
+    let started = Instant::now();
+    for _ in 0..n {
+        verifier.verify(msg, &sig).unwrap();
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+#[tokio::main]
+async fn main() {
+    let count: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(300);
+    let env = env().await;
+    let node = env.node.clone();
+    let license = issue_ok(&env, request(BUSINESS, 0, Alg::Es256))
+        .await
+        .identifier;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
+    let bank = institutions::register(
+        &node,
+        NewInstitution {
+            code: "91110105MA01B2C3DL".into(),
+            name: "示例商业银行北京分行".into(),
+            area: "110105".into(),
+            matters: vec![MATTER.into()],
+        },
+    )
+    .await
+    .unwrap();
+    clerk(&env, &bank).await;
+    let device = Device::new();
+    let jkt = present::bind(&node, &zhang, &license, &device.jwk())
+        .await
+        .unwrap();
+    let credential = env
+        .store
+        .binding(license.as_str(), &jkt)
+        .await
+        .unwrap()
+        .unwrap()
+        .credential;
+    let parsed = sdjwt::parse(&credential).unwrap();
+    let m = institutions::matter(&node, MATTER).await.unwrap().unwrap();
+    let fields: Vec<&str> = m
+        .need
+        .fields
+        .iter()
+        .filter(|f| parsed.disclosures.iter().any(|d| &d.name == *f))
+        .map(String::as_str)
+        .collect();
+
+    let raw_before = raw_verify_rate();
+    let mut report = Vec::new();
+    for mode in ["direct_post.jwt", "direct_post"] {
+        let mut times = Vec::with_capacity(count);
+        for _ in 0..count {
+            let t0 = Instant::now();
+            let started = presentations::start(
+                &node,
+                &bank,
+                serde_json::from_value(json!({"matter": MATTER, "staff": CLERK,
+                    "purpose": "企业开户", "response_mode": mode}))
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+            let jar = presentations::request_object(&node, &started.id)
+                .await
+                .unwrap();
+            let requested = t0.elapsed();
+            // The wallet's part (not timed).
+            let payload = jws::parse(&jar).unwrap().payload;
+            let form = answer(&payload, &credential, &fields, &device);
+            let t1 = Instant::now();
+            let ack = presentations::respond(&node, &started.id, form)
+                .await
+                .unwrap();
+            let answered = t1.elapsed();
+            assert_eq!(ack.outcome, "granted");
+            times.push((requested + answered).as_secs_f64() * 1000.0);
+        }
+        times.sort_by(|a, b| a.total_cmp(b));
+        let mean = times.iter().sum::<f64>() / times.len() as f64;
+        report.push((
+            mode,
+            mean,
+            percentile(&times, 0.5),
+            percentile(&times, 0.99),
+        ));
+    }
+    let raw = (raw_before + raw_verify_rate()) / 2.0;
+    println!("OpenID4VP round trip at the counter, node's time, {count} per mode, one at a time");
+    println!("raw ES256 verify on this machine: {raw:.0}/s per core");
+    for (mode, mean, p50, p99) in report {
+        let rate = 1000.0 / mean;
+        println!(
+            "{mode:16} mean {mean:.2} ms  p50 {p50:.2} ms  p99 {p99:.2} ms  → {rate:.0}/s  ratio to raw verify {:.2} (target ≥ 0.30)",
+            rate / raw
+        );
+    }
+}
