@@ -23,6 +23,7 @@ pub mod limit;
 pub mod log;
 pub mod node;
 pub mod offline;
+pub mod one_code;
 pub mod openid4vp;
 pub mod openings;
 pub mod operator;

@@ -624,3 +624,139 @@ async fn staff_who_sign_in_work_at_their_counters_only() {
         "staff.not_yours",
     );
 }
+
+#[tokio::test]
+async fn one_code_addresses_a_request_to_the_person_who_showed_it() {
+    use elicense_app::one_code;
+    let c = counter().await;
+    let node = &c.env.node;
+    // 张伟 shows his code; the bank's clerk scans it.
+    let shown = one_code::code_for(node, &c.zhang).unwrap();
+    assert!(shown.code.starts_with("elicense-code:"));
+    let again = one_code::code_for(node, &c.zhang).unwrap();
+    assert_ne!(shown.code, again.code, "every code is fresh");
+    let handle = one_code::scan(node, &c.bank, &shown.code, CLERK)
+        .await
+        .unwrap();
+    expect_code(
+        one_code::scan(node, &c.bank, &shown.code, "nobody").await,
+        "share.unknown_staff",
+    );
+    expect_code(
+        one_code::scan(
+            node,
+            &c.bank,
+            "elicense-code:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            CLERK,
+        )
+        .await,
+        "code.invalid",
+    );
+    // A handle is no code, and a code is no handle.
+    expect_code(
+        one_code::scan(node, &c.bank, &handle.handle, CLERK).await,
+        "code.invalid",
+    );
+    let mut req = start_req("direct_post.jwt");
+    req.handle = Some(shown.code.trim_start_matches("elicense-code:").into());
+    expect_code(
+        presentations::start(node, &c.bank, req).await,
+        "code.bad_handle",
+    );
+
+    let mut req = start_req("direct_post.jwt");
+    req.handle = Some(handle.handle.clone());
+    let started = presentations::start(node, &c.bank, req).await.unwrap();
+    assert!(started.addressed);
+    // It waits in 张伟's wallet, and only there.
+    let waiting = elicense_app::wallet::openid4vp::addressed(node, &c.zhang)
+        .await
+        .unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].request, started.id);
+    assert_eq!(
+        waiting[0].licenses.len(),
+        1,
+        "the company's business license"
+    );
+    let li = account(&c.env, "lina", LI).await;
+    assert!(elicense_app::wallet::openid4vp::addressed(node, &li)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Another person's license does not answer it, even a valid one of the right type.
+    let other_company = issue_ok(&c.env, request(BUSINESS, 1, Alg::Es256))
+        .await
+        .identifier;
+    let li = account(&c.env, "lina2", LI).await;
+    let device = Device::new();
+    let jkt = present::bind(node, &li, &other_company, &device.jwk())
+        .await
+        .unwrap();
+    let theirs = c
+        .env
+        .store
+        .binding(other_company.as_str(), &jkt)
+        .await
+        .unwrap()
+        .unwrap()
+        .credential;
+    let r = resolve(&c, &started.id).await;
+    expect_code(
+        presentations::respond(node, &started.id, answer(&r, &theirs, &device, Fault::None)).await,
+        "vp.not_addressed",
+    );
+    // His own answers it, through the wallet.
+    let mine = Device::new();
+    let jkt = present::bind(node, &c.zhang, &c.license, &mine.jwk())
+        .await
+        .unwrap();
+    let prepared =
+        elicense_app::wallet::openid4vp::prepare(node, &c.zhang, &started.id, &c.license, &jkt)
+            .await
+            .unwrap();
+    let ack = elicense_app::wallet::openid4vp::answer(
+        node,
+        &c.zhang,
+        &started.id,
+        &c.license,
+        &prepared.presentation,
+        &prepared.signing_input,
+        &mine.sign(&prepared.signing_input),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ack.outcome, "granted");
+    assert!(elicense_app::wallet::openid4vp::addressed(node, &c.zhang)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // A handle is the scanning institution's only, and lapses; a code lapses after a minute.
+    let hotel = institutions::register(
+        node,
+        NewInstitution {
+            code: "91310101MA1FPX0Q1Y".into(),
+            name: "上海样本大酒店".into(),
+            area: "310101".into(),
+            matters: vec!["hotel_check_in".into()],
+        },
+    )
+    .await
+    .unwrap();
+    expect_code(
+        one_code::person_of_handle(node, &hotel, &handle.handle),
+        "code.bad_handle",
+    );
+    c.env.clock.advance(one_code::CODE_SECS);
+    expect_code(
+        one_code::scan(node, &c.bank, &again.code, CLERK).await,
+        "code.expired",
+    );
+    c.env.clock.advance(one_code::HANDLE_SECS);
+    expect_code(
+        one_code::person_of_handle(node, &c.bank, &handle.handle),
+        "code.handle_expired",
+    );
+}

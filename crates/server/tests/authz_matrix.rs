@@ -356,6 +356,9 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
             "/api/v1/presentation-requests/{id}",
             institution_api(OK, E::No(404, "vp.not_found")),
         ),
+        // Any institution may scan a holder's one code (its staff member must be registered);
+        // what it gets is a handle for its own requests.
+        (M::POST, "/api/v1/one-code/scans", institution_api(OK, OK)),
         (M::GET, "/oid4vp/requests/{id}", public(OK)),
         (
             M::POST,
@@ -447,6 +450,9 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
             wallet_api(refused, HIDDEN, HIDDEN, refused, AGENT_SCOPE)
         }),
         (M::GET, "/wallet/vp", wallet_page(OK, OK, OK, OK, OK)),
+        // Everyone signed in has a one code of their own.
+        (M::GET, "/wallet/code", wallet_page(OK, OK, OK, OK, OK)),
+        (M::GET, "/wallet/code/box", wallet_page(OK, OK, OK, OK, OK)),
         // The counter page: every signed-in person may open it (it lists the counters they
         // work at, maybe none); only the bank's teller (王芳) starts requests there and sees
         // them.
@@ -1052,6 +1058,11 @@ impl Fixtures {
             ("POST", "/api/v1/shares") => Body::Json(json!({"matter": MATTER,
                 "holder_id": NEW_OWNER.1, "purpose": "开户审核", "staff": "clerk"})),
             ("POST", "/api/v1/verifications") => Body::Credential(self.credential.clone()),
+            ("POST", "/api/v1/one-code/scans") => Body::Json(json!({
+                "code": elicense_app::one_code::code_for(&self.srv.node, &self.holder)
+                    .unwrap()
+                    .code,
+                "staff": "clerk"})),
             ("POST", "/api/v1/presentation-requests") => {
                 Body::Json(json!({"matter": MATTER, "staff": "clerk", "purpose": "开户审核"}))
             }

@@ -1453,9 +1453,46 @@ async fn counter_qr_to_wallet_consent_to_the_filled_form() {
     assert!(form.contains("已核验，来自 营业执照"), "{form}");
     axe_check(&clerk, "counter request, verified form").await;
 
-    // The holder's requests page lists the bank's use; the link, opened again, is answered.
+    // The link, opened again, is answered.
     goto(&holder, &srv, &wallet_link).await;
     assert_eq!(text(&holder, "#error-code").await, "vp.answered");
+
+    // One code (一码通): the holder shows a code, the teller types in what her scanner read;
+    // the request waits in the holder's wallet (no QR to scan) until he consents.
+    goto(&holder, &srv, "/wallet/code").await;
+    let code = text(&holder, "#code-text").await;
+    assert!(code.starts_with("elicense-code:"), "{code}");
+    let shown = screenshot_element(holder.client(), "#code-qr").await;
+    assert_eq!(decode_qr(&shown), std::slice::from_ref(&code));
+    axe_check(&holder, "one code").await;
+    goto(&clerk, &srv, "/counter").await;
+    type_into(&clerk, "#purpose-91110105MA01B2C3DL", "变更预留印鉴").await;
+    type_into(&clerk, "#code-91110105MA01B2C3DL", &code).await;
+    click(&clerk, "#desk-91110105MA01B2C3DL .counter-start").await;
+    wait_until(&clerk, "!!document.getElementById('counter-status')", 10).await;
+    goto(&holder, &srv, "/wallet/requests").await;
+    assert!(text(&holder, "#counter-requests").await.contains("示例商业银行北京分行"));
+    axe_check(&holder, "requests page with a counter's request").await;
+    click(&holder, "#counter-requests a.counter-request").await;
+    wait_until(&holder, "!!document.getElementById('vp-consent')", 10).await;
+    click(&holder, "#vp-consent").await;
+    wait_until(
+        &holder,
+        "!document.getElementById('vp-done').hidden || !document.getElementById('vp-error').hidden",
+        20,
+    )
+    .await;
+    assert!(
+        exists(&holder, "#vp-done:not([hidden])").await,
+        "consent failed: {}",
+        text(&holder, "#vp-error").await
+    );
+    wait_until(
+        &clerk,
+        "document.getElementById('counter-status').dataset.state === 'granted'",
+        15,
+    )
+    .await;
     holder.close();
     clerk.close();
 }

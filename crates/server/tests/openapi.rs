@@ -7,7 +7,7 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 78] = [
+const ROUTES: [(&str, &str); 79] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
@@ -94,6 +94,7 @@ const ROUTES: [(&str, &str); 78] = [
     ("/api/v1/presentation-requests", "post"),
     ("/api/v1/presentation-requests", "get"),
     ("/api/v1/presentation-requests/{id}", "get"),
+    ("/api/v1/one-code/scans", "post"),
     ("/oid4vp/requests/{id}", "get"),
     ("/oid4vp/responses/{id}", "post"),
     ("/api/v1/wallet/vp/{id}/prepare", "post"),

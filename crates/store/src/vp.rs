@@ -56,6 +56,10 @@ pub struct VpRequestRecord {
     pub webhook_attempts: u32,
     /// When the webhook was delivered.
     pub webhook_done_at: Option<i64>,
+    /// The keyed hash of the person the request is addressed to (a counter that scanned their
+    /// one code, 一码通): it waits in their wallet, and only a license they hold or represent
+    /// answers it. `None`: whoever scans the QR code.
+    pub holder_key: Option<String>,
 }
 
 /// Storage of presentation requests.
@@ -91,6 +95,13 @@ pub trait PresentationRequestStore: Send + Sync {
         &self,
         max_attempts: u32,
         limit: u32,
+    ) -> Result<Vec<VpRequestRecord>>;
+    /// Unanswered requests addressed to any of `holder_keys` that lapse after `now`, newest
+    /// first.
+    async fn vp_requests_for_holders(
+        &self,
+        holder_keys: &[String],
+        now: i64,
     ) -> Result<Vec<VpRequestRecord>>;
     /// Deletes unanswered requests that expired before `before`; returns how many.
     async fn purge_vp_requests(&self, before: i64) -> Result<u64>;

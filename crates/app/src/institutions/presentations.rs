@@ -64,6 +64,9 @@ pub struct StartRequest {
     /// An `https://` (or `http://127.0.0.1`) URL of the institution's backend to which the
     /// signed result is posted when the holder answers.
     pub webhook: Option<String>,
+    /// A handle from scanning the holder's one code (一码通, `POST /api/v1/one-code/scans`):
+    /// the request is addressed to that person and waits in their wallet.
+    pub handle: Option<String>,
 }
 
 /// A presentation request as the institution sees it.
@@ -92,6 +95,9 @@ pub struct RequestView {
     pub answered_at: Option<i64>,
     /// The granted sharing request, with the annotated copy and its fields.
     pub share: Option<ShareView>,
+    /// Whether it is addressed to one person (through their one code) and waits in their
+    /// wallet.
+    pub addressed: bool,
 }
 
 fn state_of(r: &VpRequestRecord, now: i64) -> &'static str {
@@ -134,6 +140,7 @@ async fn view_of(node: &Node, r: &VpRequestRecord) -> Result<RequestView> {
         fetched_at: r.fetched_at,
         answered_at: r.answered_at,
         share,
+        addressed: r.holder_key.is_some(),
     })
 }
 
@@ -189,6 +196,10 @@ pub async fn start(
     if let Some(w) = &req.webhook {
         check_webhook(w)?;
     }
+    let holder_key = match &req.handle {
+        Some(h) => Some(crate::one_code::person_of_handle(node, inst, h)?),
+        None => None,
+    };
     node.verifier.get()?;
     let now = node.now();
     let r = VpRequestRecord {
@@ -210,6 +221,7 @@ pub async fn start(
         share: None,
         webhook_attempts: 0,
         webhook_done_at: None,
+        holder_key,
     };
     node.store.put_vp_request(r.clone()).await?;
     view_of(node, &r).await
@@ -558,6 +570,16 @@ pub async fn respond(node: &Arc<Node>, id: &str, form: ResponseForm) -> Result<R
         )
     };
     let record = node.store.license(&identifier).await?.ok_or_else(unknown)?;
+    // A request addressed through the one code is answered only by a license of that person,
+    // held or represented.
+    if let Some(h) = &r.holder_key {
+        if record.holder_key != *h && record.representative_key.as_ref() != Some(h) {
+            return Err(invalid(
+                "vp.not_addressed",
+                "this request is addressed to another person",
+            ));
+        }
+    }
     let license = crate::stored::License::try_from(record.clone())?;
     for f in &m.need.fields {
         let carried = elicense_core::catalogue::HOLDER_CLAIMS.contains(&f.as_str())

@@ -184,6 +184,20 @@ async fn presenter(
     Ok(opened)
 }
 
+/// The counters' requests addressed to the signed-in person through their one code (一码通)
+/// that wait for an answer, newest first.
+pub async fn addressed(node: &Arc<Node>, id: &Identity) -> Result<Vec<Asked>> {
+    let mut out = Vec::new();
+    for r in node
+        .store
+        .vp_requests_for_holders(std::slice::from_ref(&id.person_key), node.now())
+        .await?
+    {
+        out.push(asked(node, id, &r.id).await?);
+    }
+    Ok(out)
+}
+
 /// Prepares the presentation of `identifier` for request `rid` with the device key `jkt`:
 /// the disclosures of the asked fields, and the KB-JWT signing input (`aud` the verifier's
 /// client id, the request's `nonce`) for the browser to sign.

@@ -75,6 +75,8 @@ pub struct StartForm {
     matter: String,
     purpose: String,
     response_mode: Option<String>,
+    /// A holder's one code, scanned: the request is addressed to them.
+    one_code: Option<String>,
 }
 
 pub async fn start(
@@ -83,9 +85,32 @@ pub async fn start(
     Holder(id): Holder,
     Form(f): Form<StartForm>,
 ) -> Result<Response, PageError> {
+    let handle = match f
+        .one_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(code) => {
+            let counter = staff::counter_of(&s.node, &id, &f.institution)
+                .await
+                .or_page(t, "/counter")?;
+            let h = elicense_app::one_code::scan(
+                &s.node,
+                &counter.institution,
+                code,
+                &counter.staff.username,
+            )
+            .await
+            .or_page(t, "/counter")?;
+            Some(h.handle)
+        }
+        None => None,
+    };
     let req = serde_json::from_value(serde_json::json!({
         "matter": f.matter, "staff": "", "purpose": f.purpose,
         "response_mode": f.response_mode.filter(|m| !m.is_empty()),
+        "handle": handle,
     }))
     .map_err(|e| {
         elicense_app::AppError::new(

@@ -110,6 +110,8 @@ pub fn routes() -> Vec<PageRoute> {
         at(M::POST, "/wallet/requests/{id}/consent", shares::consent),
         at(M::POST, "/wallet/requests/{id}/refuse", shares::refuse),
         at(M::GET, "/wallet/vp", vp::show),
+        at(M::GET, "/wallet/code", vp::code),
+        at(M::GET, "/wallet/code/box", vp::code_next),
         at(M::GET, "/counter", counter::page),
         at(M::POST, "/counter/requests", counter::start),
         at(M::GET, "/counter/requests/{id}", counter::request),

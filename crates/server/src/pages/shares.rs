@@ -35,6 +35,9 @@ struct RequestsPage {
     back: String,
     rows: Vec<Row>,
     error: Option<String>,
+    /// Counters' requests addressed through the one code: (institution, matter, link to the
+    /// consent page).
+    counter: Vec<(String, String, String)>,
 }
 
 #[derive(Template)]
@@ -96,11 +99,30 @@ pub async fn list(
         .await
         .or_page(t, "/wallet")?;
     let rows = rows(&s, &t, views).await;
+    let counter = elicense_app::wallet::openid4vp::addressed(&s.node, &id)
+        .await
+        .or_page(t, "/wallet")?
+        .into_iter()
+        .map(|a| {
+            let uri = elicense_app::openid4vp::request_uri(&s.node, &a.request);
+            let link = format!(
+                "/wallet/vp?request_uri={}",
+                url::form_urlencoded::byte_serialize(uri.as_bytes()).collect::<String>()
+            );
+            let matter = if t.is_en() {
+                a.matter_name_en
+            } else {
+                a.matter_name
+            };
+            (a.institution_name, matter, link)
+        })
+        .collect();
     Ok(render(&RequestsPage {
         t,
         back,
         rows,
         error: None,
+        counter,
     }))
 }
 

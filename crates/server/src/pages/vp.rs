@@ -94,3 +94,59 @@ pub async fn refuse(
         .or_page(t, "/wallet")?;
     Ok(page(t, back, None, Some(ack.outcome)))
 }
+
+#[derive(Template)]
+#[template(path = "wallet_code.html")]
+struct CodePage {
+    t: T,
+    back: String,
+    /// The code box, rendered.
+    code_box: String,
+}
+
+#[derive(Template)]
+#[template(path = "wallet_code_box.html")]
+struct CodeBox {
+    t: T,
+    code: String,
+    qr_svg: String,
+    expires_at: i64,
+    rotate_secs: i64,
+}
+
+fn code_box(s: &AppState, t: T, id: &elicense_app::wallet::Identity) -> Result<CodeBox, PageError> {
+    let c = elicense_app::one_code::code_for(&s.node, id).or_page(t, "/wallet")?;
+    let qr_svg = elicense_face::qr_svg(&c.code)
+        .map_err(|e| elicense_app::AppError::internal(e.to_string()))
+        .or_page(t, "/wallet")?;
+    Ok(CodeBox {
+        t,
+        code: c.code,
+        qr_svg,
+        expires_at: c.expires_at,
+        rotate_secs: elicense_app::one_code::ROTATE_SECS,
+    })
+}
+
+/// `/wallet/code`: the person's one code (一码通), a new one every 30 seconds.
+pub async fn code(
+    State(s): State<AppState>,
+    t: T,
+    Back(back): Back,
+    Holder(id): Holder,
+) -> Result<Response, PageError> {
+    let code_box = code_box(&s, t, &id)?
+        .render()
+        .map_err(|e| elicense_app::AppError::internal(e.to_string()))
+        .or_page(t, "/wallet")?;
+    Ok(render(&CodePage { t, back, code_box }))
+}
+
+/// `/wallet/code/box`: the next code (htmx).
+pub async fn code_next(
+    State(s): State<AppState>,
+    t: T,
+    Holder(id): Holder,
+) -> Result<Response, PageError> {
+    Ok(render(&code_box(&s, t, &id)?))
+}

@@ -10,6 +10,7 @@ pub mod log;
 pub mod metrics;
 pub mod oid4vci;
 pub mod oid4vp;
+pub mod one_code;
 pub mod operator;
 pub mod presentation_requests;
 pub mod shares;
@@ -87,6 +88,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
             presentation_requests::list
         ))
         .routes(routes!(presentation_requests::get))
+        .routes(routes!(one_code::scan))
         .routes(routes!(oid4vp::request_object))
         .routes(routes!(oid4vp::response))
         .routes(routes!(staff::list))

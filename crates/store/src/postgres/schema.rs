@@ -162,6 +162,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     VP_REQUESTS,
     STAFF_PERSON,
     VCI,
+    VP_HOLDER,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -567,6 +568,14 @@ CREATE TABLE vci_offers (
 CREATE INDEX vci_offers_expiry ON vci_offers (expires_at);
 CREATE TABLE vci_nonces (nonce text PRIMARY KEY, expires_at bigint NOT NULL);
 CREATE INDEX vci_nonces_expiry ON vci_nonces (expires_at);
+"#;
+
+/// Migration 24: presentation requests addressed to a person (一码通,
+/// `PresentationRequestStore::vp_requests_for_holders`).
+const VP_HOLDER: &str = r#"
+ALTER TABLE vp_requests ADD COLUMN holder_key text;
+CREATE INDEX vp_requests_holder ON vp_requests (holder_key)
+    WHERE holder_key IS NOT NULL AND answered_at IS NULL;
 "#;
 
 const MIGRATION_LOCK: i32 = 0x454c_0001;

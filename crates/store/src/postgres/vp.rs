@@ -15,7 +15,7 @@ use crate::vp::{PresentationRequestStore, VpRequestRecord};
 
 const COLUMNS: &str = "id, institution, staff, matter, purpose, keep_days, response_mode, \
     nonce, state, webhook, created_at, expires_at, fetched_at, answered_at, outcome, share, \
-    webhook_attempts, webhook_done_at";
+    webhook_attempts, webhook_done_at, holder_key";
 
 fn from_row(r: &Row) -> Result<VpRequestRecord> {
     Ok(VpRequestRecord {
@@ -37,6 +37,7 @@ fn from_row(r: &Row) -> Result<VpRequestRecord> {
         share: get(r, 15)?,
         webhook_attempts: rows::get_u32(r, 16)?,
         webhook_done_at: get(r, 17)?,
+        holder_key: get(r, 18)?,
     })
 }
 
@@ -47,7 +48,7 @@ impl PresentationRequestStore for PgStore {
         let st = client
             .prepare_cached(&format!(
                 "INSERT INTO vp_requests ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-                 $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+                 $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
             ))
             .await?;
         client
@@ -72,6 +73,7 @@ impl PresentationRequestStore for PgStore {
                     &r.share,
                     &i64::from(r.webhook_attempts),
                     &r.webhook_done_at,
+                    &r.holder_key,
                 ],
             )
             .await?;
@@ -183,6 +185,24 @@ impl PresentationRequestStore for PgStore {
                 .await?,
             from_row,
         )
+    }
+
+    async fn vp_requests_for_holders(
+        &self,
+        holder_keys: &[String],
+        now: i64,
+    ) -> Result<Vec<VpRequestRecord>> {
+        if holder_keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let client = self.client().await?;
+        let st = client
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM vp_requests WHERE holder_key = ANY($1) \
+                 AND answered_at IS NULL AND expires_at > $2 ORDER BY created_at DESC, id DESC"
+            ))
+            .await?;
+        rows::all(&client.query(&st, &[&holder_keys, &now]).await?, from_row)
     }
 
     async fn purge_vp_requests(&self, before: i64) -> Result<u64> {

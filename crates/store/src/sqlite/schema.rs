@@ -317,6 +317,13 @@ CREATE INDEX vci_offers_expiry ON vci_offers(expires_at);
 CREATE TABLE vci_nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX vci_nonces_expiry ON vci_nonces(expires_at);
 "#,
+    // 21: presentation requests addressed to a person (一码通,
+    // `PresentationRequestStore::vp_requests_for_holders`).
+    r#"
+ALTER TABLE vp_requests ADD COLUMN holder_key TEXT;
+CREATE INDEX vp_requests_holder ON vp_requests(holder_key)
+    WHERE holder_key IS NOT NULL AND answered_at IS NULL;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -12,7 +12,7 @@ use crate::vp::{PresentationRequestStore, VpRequestRecord};
 
 const COLUMNS: &str = "id, institution, staff, matter, purpose, keep_days, response_mode, \
     nonce, state, webhook, created_at, expires_at, fetched_at, answered_at, outcome, share, \
-    webhook_attempts, webhook_done_at";
+    webhook_attempts, webhook_done_at, holder_key";
 
 fn from_row(r: &Row) -> rusqlite::Result<VpRequestRecord> {
     Ok(VpRequestRecord {
@@ -34,6 +34,7 @@ fn from_row(r: &Row) -> rusqlite::Result<VpRequestRecord> {
         share: r.get(15)?,
         webhook_attempts: r.get(16)?,
         webhook_done_at: r.get(17)?,
+        holder_key: r.get(18)?,
     })
 }
 
@@ -43,7 +44,7 @@ impl PresentationRequestStore for SqliteStore {
         self.write(move |conn| {
             conn.prepare_cached(&format!(
                 "INSERT INTO vp_requests ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
-                 ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+                 ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
             ))?
             .execute(params![
                 r.id,
@@ -63,7 +64,8 @@ impl PresentationRequestStore for SqliteStore {
                 r.outcome,
                 r.share,
                 r.webhook_attempts,
-                r.webhook_done_at
+                r.webhook_done_at,
+                r.holder_key
             ])?;
             Ok(())
         })
@@ -168,6 +170,27 @@ impl PresentationRequestStore for SqliteStore {
                  AND webhook_attempts < ?1 ORDER BY answered_at, id LIMIT ?2"
             ))?;
             let rows = st.query_map(params![max_attempts, limit], from_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn vp_requests_for_holders(
+        &self,
+        holder_keys: &[String],
+        now: i64,
+    ) -> Result<Vec<VpRequestRecord>> {
+        if holder_keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = serde_json::to_string(holder_keys).expect("strings always serialise");
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM vp_requests \
+                 WHERE holder_key IN (SELECT value FROM json_each(?1)) \
+                 AND answered_at IS NULL AND expires_at > ?2 ORDER BY created_at DESC, id DESC"
+            ))?;
+            let rows = st.query_map(params![keys, now], from_row)?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
         .await

@@ -26,6 +26,7 @@ fn request(id: &str, created_at: i64) -> VpRequestRecord {
         share: None,
         webhook_attempts: 0,
         webhook_done_at: None,
+        holder_key: None,
     }
 }
 
@@ -138,9 +139,60 @@ pub async fn vp_requests_are_answered_once(s: &dyn Store) {
     assert_eq!(ids(s.vp_webhooks_pending(3, 10).await.unwrap()), ["r1"]);
     assert!(s.vp_webhooks_pending(2, 10).await.unwrap().is_empty());
 
+    // Addressed requests (一码通): the holder's unanswered ones that have not lapsed.
+    let mut a1 = request("a1", 500);
+    a1.holder_key = Some("hk1".into());
+    let mut a2 = request("a2", 510);
+    a2.holder_key = Some("hk2".into());
+    let mut a3 = request("a3", 520);
+    a3.holder_key = Some("hk1".into());
+    for r in [a1, a2, a3] {
+        s.put_vp_request(r).await.unwrap();
+    }
+    s.answer_vp_request("a3", 530, "refused", None, Vec::new())
+        .await
+        .unwrap();
+    let keys = |v: &[&str]| v.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s
+            .vp_requests_for_holders(&keys(&["hk1", "hk2"]), 700)
+            .await
+            .unwrap()),
+        ["a2", "a1"]
+    );
+    assert_eq!(
+        ids(s
+            .vp_requests_for_holders(&keys(&["hk1"]), 700)
+            .await
+            .unwrap()),
+        ["a1"]
+    );
+    assert!(s
+        .vp_requests_for_holders(&keys(&["hk1"]), 800)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .vp_requests_for_holders(&[], 700)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        s.vp_request("a1")
+            .await
+            .unwrap()
+            .unwrap()
+            .holder_key
+            .as_deref(),
+        Some("hk1")
+    );
+
     // Purge: only unanswered requests that lapsed before the time given.
     assert_eq!(s.purge_vp_requests(600).await.unwrap(), 0);
     assert_eq!(s.purge_vp_requests(601).await.unwrap(), 1);
+    s.purge_vp_requests(2_000).await.unwrap();
+    assert!(s.vp_request("a1").await.unwrap().is_none());
+    assert!(s.vp_request("a3").await.unwrap().is_some());
     assert_eq!(s.vp_request("r3").await.unwrap(), None);
     assert!(s.vp_request("r1").await.unwrap().is_some());
 }
