@@ -19,6 +19,10 @@ pub struct CatalogueCache {
     types: RwLock<HashMap<(String, u32), Arc<LicenseType>>>,
     /// Latest version per code.
     latest: TtlCache<String, u32>,
+    /// The latest version of every code, as `all` lists them (same lifetime as `latest`: a
+    /// catalogue loaded by another process is seen within the cache's TTL, one loaded here
+    /// at once).
+    listing: TtlCache<(), Arc<Vec<(String, u32)>>>,
 }
 
 /// What loading a catalogue did, per type.
@@ -35,12 +39,14 @@ impl CatalogueCache {
             store,
             types: RwLock::new(HashMap::new()),
             latest: TtlCache::default(),
+            listing: TtlCache::default(),
         }
     }
 
     /// Stores the issuers and types of `catalogue`.
     pub async fn load(&self, catalogue: &Catalogue, now: i64) -> Result<Vec<Loaded>> {
         self.latest.clear();
+        self.listing.clear();
         for i in &catalogue.issuers {
             self.store
                 .put_issuer(IssuerRecord {
@@ -127,9 +133,24 @@ impl CatalogueCache {
 
     /// The latest version of every type.
     pub async fn all(&self) -> Result<Vec<Arc<LicenseType>>> {
-        let mut out = Vec::new();
-        for e in self.store.types().await? {
-            out.push(self.get(&e.code, Some(e.version)).await?);
+        let listing = match self.listing.get(&()) {
+            Some(l) => l,
+            None => {
+                let l: Arc<Vec<(String, u32)>> = Arc::new(
+                    self.store
+                        .types()
+                        .await?
+                        .into_iter()
+                        .map(|e| (e.code, e.version))
+                        .collect(),
+                );
+                self.listing.put((), l.clone());
+                l
+            }
+        };
+        let mut out = Vec::with_capacity(listing.len());
+        for (code, version) in listing.iter() {
+            out.push(self.get(code, Some(*version)).await?);
         }
         Ok(out)
     }

@@ -1471,7 +1471,9 @@ async fn counter_qr_to_wallet_consent_to_the_filled_form() {
     click(&clerk, "#desk-91110105MA01B2C3DL .counter-start").await;
     wait_until(&clerk, "!!document.getElementById('counter-status')", 10).await;
     goto(&holder, &srv, "/wallet/requests").await;
-    assert!(text(&holder, "#counter-requests").await.contains("示例商业银行北京分行"));
+    assert!(text(&holder, "#counter-requests")
+        .await
+        .contains("示例商业银行北京分行"));
     axe_check(&holder, "requests page with a counter's request").await;
     click(&holder, "#counter-requests a.counter-request").await;
     wait_until(&holder, "!!document.getElementById('vp-consent')", 10).await;
