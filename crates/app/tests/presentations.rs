@@ -55,6 +55,23 @@ async fn counter() -> Counter {
     }
 }
 
+/// A hotel (another institution, another scope) with its clerk.
+async fn hotel(env: &Env) -> InstitutionRecord {
+    let hotel = institutions::register(
+        &env.node,
+        NewInstitution {
+            code: "91310101MA1FPX0Q1Y".into(),
+            name: "上海样本大酒店".into(),
+            area: "310101".into(),
+            matters: vec!["hotel_check_in".into()],
+        },
+    )
+    .await
+    .unwrap();
+    clerk(env, &hotel).await;
+    hotel
+}
+
 fn start_req(mode: &str) -> StartRequest {
     serde_json::from_value(
         json!({"matter": MATTER, "staff": CLERK, "purpose": "企业开户",
@@ -426,18 +443,7 @@ async fn refusals_lapses_and_who_may_start_or_see_a_request() {
     );
 
     // Another institution sees nothing of the bank's requests.
-    let hotel = institutions::register(
-        node,
-        NewInstitution {
-            code: "91310101MA1FPX0Q1Y".into(),
-            name: "上海样本大酒店".into(),
-            area: "310101".into(),
-            matters: vec!["hotel_check_in".into()],
-        },
-    )
-    .await
-    .unwrap();
-    clerk(&c.env, &hotel).await;
+    let hotel = hotel(&c.env).await;
     expect_code(
         presentations::get(node, &hotel, &started.id).await,
         "vp.not_found",
@@ -734,17 +740,7 @@ async fn one_code_addresses_a_request_to_the_person_who_showed_it() {
         .is_empty());
 
     // A handle is the scanning institution's only, and lapses; a code lapses after a minute.
-    let hotel = institutions::register(
-        node,
-        NewInstitution {
-            code: "91310101MA1FPX0Q1Y".into(),
-            name: "上海样本大酒店".into(),
-            area: "310101".into(),
-            matters: vec!["hotel_check_in".into()],
-        },
-    )
-    .await
-    .unwrap();
+    let hotel = hotel(&c.env).await;
     expect_code(
         one_code::person_of_handle(node, &hotel, &handle.handle),
         "code.bad_handle",

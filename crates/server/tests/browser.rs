@@ -1322,6 +1322,22 @@ async fn sign_in_through_the_identity_provider() {
     b.close();
 }
 
+/// On the wallet's consent page: consents, and waits (≤ 20 s) until the answer is sent.
+async fn consent_in_wallet(holder: &Client) {
+    click(holder, "#vp-consent").await;
+    wait_until(
+        holder,
+        "!document.getElementById('vp-done').hidden || !document.getElementById('vp-error').hidden",
+        20,
+    )
+    .await;
+    assert!(
+        exists(holder, "#vp-done:not([hidden])").await,
+        "consent failed: {}",
+        text(holder, "#vp-error").await
+    );
+}
+
 /// Verification at the counter, as the two people do it: a bank teller signed in at the
 /// counter page shows a QR code; the company's legal representative opens its link in the
 /// wallet, sees who asks for what, and consents (the device key signs in the browser); the
@@ -1421,18 +1437,7 @@ async fn counter_qr_to_wallet_consent_to_the_filled_form() {
         .await
         .contains("统一社会信用代码"));
     axe_check(&holder, "wallet consent to a counter request").await;
-    click(&holder, "#vp-consent").await;
-    wait_until(
-        &holder,
-        "!document.getElementById('vp-done').hidden || !document.getElementById('vp-error').hidden",
-        20,
-    )
-    .await;
-    assert!(
-        exists(&holder, "#vp-done:not([hidden])").await,
-        "consent failed: {}",
-        text(&holder, "#vp-error").await
-    );
+    consent_in_wallet(&holder).await;
     assert_eq!(
         attr(&holder, "#vp-done", "data-outcome").await.as_deref(),
         Some("granted")
@@ -1477,18 +1482,7 @@ async fn counter_qr_to_wallet_consent_to_the_filled_form() {
     axe_check(&holder, "requests page with a counter's request").await;
     click(&holder, "#counter-requests a.counter-request").await;
     wait_until(&holder, "!!document.getElementById('vp-consent')", 10).await;
-    click(&holder, "#vp-consent").await;
-    wait_until(
-        &holder,
-        "!document.getElementById('vp-done').hidden || !document.getElementById('vp-error').hidden",
-        20,
-    )
-    .await;
-    assert!(
-        exists(&holder, "#vp-done:not([hidden])").await,
-        "consent failed: {}",
-        text(&holder, "#vp-error").await
-    );
+    consent_in_wallet(&holder).await;
     wait_until(
         &clerk,
         "document.getElementById('counter-status').dataset.state === 'granted'",
