@@ -25,6 +25,11 @@
 //! `status_cache_max_secs` (`ELICENSE_STATUS_CACHE_MAX_SECS`, 1 to 300, default 300): how
 //! long another node's status list is used before it is revalidated.
 //!
+//! The wallet and other verifiers: `wallet_verifiers` (`ELICENSE_WALLET_VERIFIERS`,
+//! comma-separated origins such as `https://bank.example`): the OpenID4VP verifiers besides
+//! this node whose requests the node's wallet fetches and answers (`https://`, or `http://` on
+//! 127.0.0.1 or localhost); none by default.
+//!
 //! OpenID Connect sign-in: the `[oidc]` section and `ELICENSE_OIDC_*`
 //! ([`crate::wallet::oidc::settings`]).
 //!
@@ -78,6 +83,8 @@ pub struct NodeConfig {
     pub trust: TrustSettings,
     /// The OpenID Connect provider wallet holders sign in with, if any (`[oidc]`).
     pub oidc: Option<crate::wallet::oidc::OidcSettings>,
+    /// Origins of the other OpenID4VP verifiers the wallet answers (`wallet_verifiers`).
+    pub wallet_verifiers: Vec<String>,
 }
 
 /// Trust-list settings (see the module docs).
@@ -291,6 +298,7 @@ struct FileConfig {
     trust_list_ttl_secs: Option<i64>,
     trust_refresh_secs: Option<u64>,
     oidc: Option<crate::wallet::oidc::settings::OidcFile>,
+    wallet_verifiers: Option<Vec<String>>,
 }
 
 /// Default public base URL.
@@ -334,6 +342,35 @@ fn status_cache_max_secs(file: Option<u64>) -> Result<u64> {
         )));
     }
     Ok(secs)
+}
+
+/// The verifiers the wallet answers: `ELICENSE_WALLET_VERIFIERS` (comma-separated), else the
+/// file's; each an origin, `https://host[:port]` or `http://` on 127.0.0.1 or localhost.
+fn wallet_verifiers(file: Option<Vec<String>>) -> Result<Vec<String>> {
+    let list = match std::env::var("ELICENSE_WALLET_VERIFIERS") {
+        Ok(v) => v
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Err(_) => file.unwrap_or_default(),
+    };
+    list.iter()
+        .map(|o| {
+            let bad = || invalid(format!("wallet verifier {o:?} is not an https:// origin"));
+            let u = url::Url::parse(o).map_err(|_| bad())?;
+            let local = matches!(u.host_str(), Some("127.0.0.1" | "localhost"));
+            let ok = (u.scheme() == "https" || (u.scheme() == "http" && local))
+                && u.path() == "/"
+                && u.query().is_none()
+                && u.username().is_empty();
+            if !ok {
+                return Err(bad());
+            }
+            Ok(u.origin().ascii_serialization())
+        })
+        .collect()
 }
 
 /// Trusted proxy addresses: `ELICENSE_TRUSTED_PROXIES` (comma-separated), else the file's.
@@ -529,6 +566,7 @@ impl NodeConfig {
             status_cache_max_secs: status_cache_max_secs(file.status_cache_max_secs)?,
             trust,
             oidc,
+            wallet_verifiers: wallet_verifiers(file.wallet_verifiers)?,
         })
     }
 
@@ -564,6 +602,7 @@ impl NodeConfig {
             status_cache_max_secs: crate::verify::remote::DEFAULT_MAX_AGE_SECS,
             trust: TrustSettings::default(),
             oidc: None,
+            wallet_verifiers: Vec::new(),
         }
     }
 

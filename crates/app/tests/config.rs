@@ -365,3 +365,35 @@ fn oidc_settings_come_from_the_file_and_are_checked() {
         assert_eq!(e.code, "config.invalid", "{bad}: {e}");
     }
 }
+
+#[test]
+fn wallet_verifiers_are_origins_over_https_or_on_this_host() {
+    if std::env::var_os("ELICENSE_WALLET_VERIFIERS").is_some() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let with = |list: &str| {
+        std::fs::write(
+            dir.path().join("elicense.toml"),
+            format!("wallet_verifiers = {list}\n"),
+        )
+        .unwrap();
+        NodeConfig::load(dir.path())
+    };
+    let c = with(r#"["https://shop.example", "http://127.0.0.1:9100/"]"#).unwrap();
+    assert_eq!(
+        c.wallet_verifiers,
+        ["https://shop.example", "http://127.0.0.1:9100"]
+    );
+    for bad in [
+        r#"["http://shop.example"]"#,
+        r#"["https://shop.example/path"]"#,
+        r#"["ftp://shop.example"]"#,
+        r#"["not a url"]"#,
+    ] {
+        assert_eq!(with(bad).unwrap_err().code, "config.invalid", "{bad}");
+    }
+    assert!(NodeConfig::ephemeral("http://127.0.0.1:8080")
+        .wallet_verifiers
+        .is_empty());
+}

@@ -7,7 +7,9 @@
   const form = document.getElementById("vp-form");
   if (!form) return;
   const device = window.elicenseDevice;
+  // This node's request (by id), or another verifier's (its signed request object).
   const rid = form.dataset.request;
+  const jar = form.dataset.jar;
   const done = document.getElementById("vp-done");
   const errorBox = document.getElementById("vp-error");
   const section = document.getElementById("vp-request");
@@ -25,9 +27,11 @@
     const pair = await device.key();
     const bound = await device.post("/api/v1/wallet/licenses/" + identifier + "/binding",
       { jwk: await device.publicJwk(pair) });
-    const prep = await device.post("/api/v1/wallet/vp/" + rid + "/prepare",
-      { identifier: identifier, jkt: bound.jkt });
-    const ack = await device.post("/api/v1/wallet/vp/" + rid + "/answer", {
+    const base = jar ? "/api/v1/wallet/vp-foreign" : "/api/v1/wallet/vp/" + rid;
+    const prep = await device.post(base + "/prepare",
+      { jar: jar, identifier: identifier, jkt: bound.jkt });
+    const ack = await device.post(base + "/answer", {
+      jar: jar,
       identifier: identifier,
       presentation: prep.presentation,
       signing_input: prep.signing_input,

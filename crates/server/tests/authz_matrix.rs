@@ -450,6 +450,20 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
             wallet_api(refused, HIDDEN, HIDDEN, refused, AGENT_SCOPE)
         }),
         (M::GET, "/wallet/vp", wallet_page(OK, OK, OK, OK, OK)),
+        // Another verifier's request: its request object must verify before anything else
+        // (here it does not), for every signed-in person alike.
+        (M::POST, "/api/v1/wallet/vp-foreign/prepare", {
+            let bad = E::Past(400, "wallet.vp_bad_request");
+            wallet_api(bad, bad, bad, bad, bad)
+        }),
+        (M::POST, "/api/v1/wallet/vp-foreign/answer", {
+            let bad = E::Past(400, "wallet.vp_bad_request");
+            wallet_api(bad, bad, bad, bad, bad)
+        }),
+        (M::POST, "/wallet/vp-foreign/refuse", {
+            let bad = E::Past(400, "wallet.vp_bad_request");
+            wallet_page(bad, bad, bad, bad, bad)
+        }),
         // Everyone signed in has a one code of their own.
         (M::GET, "/wallet/code", wallet_page(OK, OK, OK, OK, OK)),
         (M::GET, "/wallet/code/box", wallet_page(OK, OK, OK, OK, OK)),
@@ -1058,6 +1072,13 @@ impl Fixtures {
             ("POST", "/api/v1/shares") => Body::Json(json!({"matter": MATTER,
                 "holder_id": NEW_OWNER.1, "purpose": "开户审核", "staff": "clerk"})),
             ("POST", "/api/v1/verifications") => Body::Credential(self.credential.clone()),
+            ("POST", "/api/v1/wallet/vp-foreign/prepare") => {
+                Body::Json(json!({"jar": "a.b.c", "identifier": self.license, "jkt": "x"}))
+            }
+            ("POST", "/api/v1/wallet/vp-foreign/answer") => Body::Json(json!({"jar": "a.b.c",
+                "identifier": self.license, "presentation": "x~", "signing_input": "a.b",
+                "signature": "c"})),
+            ("POST", "/wallet/vp-foreign/refuse") => Body::Form(vec![("jar", "a.b.c".into())]),
             ("POST", "/api/v1/one-code/scans") => Body::Json(json!({
                 "code": elicense_app::one_code::code_for(&self.srv.node, &self.holder)
                     .unwrap()

@@ -374,3 +374,177 @@ async fn the_bank_backend_gets_the_signed_result_on_its_webhook_retried_after_a_
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(got.lock().unwrap().len(), 2);
 }
+
+/// An outside verifier (`tests/oid4vc/vp_verifier.mjs`: the same libraries as a relying party)
+/// on a port of 127.0.0.1 that the node lists (`wallet_verifiers`): its first line, and what
+/// to wait on for its verdict.
+struct Verifier {
+    child: tokio::process::Child,
+    rest: tokio::task::JoinHandle<Vec<String>>,
+}
+
+async fn outside_verifier(port: u16, issuer: &str, mode: &str) -> (Value, Verifier) {
+    use tokio::io::AsyncBufReadExt;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut child = tokio::process::Command::new("node")
+        .arg(root.join("tests/oid4vc/vp_verifier.mjs"))
+        .args([
+            "--trust",
+            issuer,
+            "--mode",
+            mode,
+            "--vct",
+            &format!(
+                "urn:elicense:type:{}",
+                elicense_core::sample::BUSINESS_LICENSE
+            ),
+            "--claims",
+            "holder_name,legal_representative",
+            "--port",
+            &port.to_string(),
+            "--timeout",
+            "30",
+        ])
+        .env("ELICENSE_OID4VC_DIR", root.join("../../.cache/oid4vc"))
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run node");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let first = lines
+        .next_line()
+        .await
+        .unwrap()
+        .expect("the verifier's first line");
+    let first: Value = serde_json::from_str(&first).unwrap();
+    // Keep reading the rest (the verdict) through the child's handle.
+    let rest = tokio::spawn(async move {
+        let mut out = Vec::new();
+        while let Ok(Some(l)) = lines.next_line().await {
+            out.push(l);
+        }
+        out
+    });
+    (first, Verifier { child, rest })
+}
+
+/// The verdict line the outside verifier printed after the answer.
+async fn verdict(mut v: Verifier) -> Value {
+    let _ = tokio::time::timeout(Duration::from_secs(40), v.child.wait()).await;
+    let lines = v.rest.await.unwrap();
+    serde_json::from_str(lines.last().expect("the verifier's verdict")).unwrap()
+}
+
+#[tokio::test]
+async fn the_nodes_wallet_answers_an_outside_verifier_it_lists() {
+    use elicense_app::wallet::vp_foreign;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let srv = TestServer::start_configured(Arc::new(elicense_app::SystemClock), |c| {
+        c.wallet_verifiers = vec![format!("http://127.0.0.1:{port}")];
+    })
+    .await;
+    let zhang = account(&srv, "zhangwei", CITIZEN).await;
+    let mut req = srv
+        .issue_request(
+            elicense_core::sample::BUSINESS_LICENSE,
+            BEIJING_SAMR,
+            COMPANY,
+            "es256",
+        )
+        .await;
+    req["fields"]["legal_representative_id"] = json!(CITIZEN.1);
+    req["fields"]["legal_representative"] = json!(CITIZEN.0);
+    let identifier: elicense_core::Identifier = srv.issue(&req).await["identifier"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let zhang = now_as(&srv, &zhang).await;
+    let node = &srv.node;
+    let device = Device::new();
+    let jkt =
+        elicense_app::wallet::present::bind(node, &zhang, &identifier, &device.jwk().to_string())
+            .await
+            .unwrap();
+    let issuer = node.issuer_url(BEIJING_SAMR);
+
+    for mode in ["direct_post.jwt", "direct_post"] {
+        let (first, child) = outside_verifier(port, &issuer, mode).await;
+        let link = first["url"].as_str().unwrap();
+        let r = vp_foreign::fetch(node, link).await.unwrap();
+        assert_eq!(r.claims, ["holder_name", "legal_representative"]);
+        assert_eq!(r.response_mode, mode);
+        let candidates = vp_foreign::candidates(node, &zhang, &r).await.unwrap();
+        assert_eq!(candidates.len(), 1);
+        let prepared = vp_foreign::prepare(node, &zhang, &r.jar, &identifier, &jkt)
+            .await
+            .unwrap();
+        let sent = vp_foreign::answer(
+            node,
+            &zhang,
+            &r.jar,
+            &identifier,
+            &prepared.presentation,
+            &prepared.signing_input,
+            &device.sign(&prepared.signing_input),
+        )
+        .await
+        .unwrap();
+        assert_eq!(sent.outcome, "sent");
+        let v = verdict(child).await;
+        assert_eq!(v["valid"], true, "{mode}: {v}");
+        // Exactly what it asked for (both selectively disclosable on the business license).
+        assert_eq!(v["claims"]["holder_name"], COMPANY.0, "{v}");
+        assert_eq!(v["claims"]["legal_representative"], CITIZEN.0, "{v}");
+        assert_eq!(v["claims"].as_object().unwrap().len(), 2, "{v}");
+    }
+    // The uses are in the license's history, naming the verifier.
+    let rec = node
+        .store
+        .license(identifier.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    let presented = node
+        .store
+        .events(&rec.lineage)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "present" && e.detail.contains("x509_hash:"))
+        .count();
+    assert_eq!(presented, 2);
+
+    // A refusal reaches the verifier as one.
+    let (first, child) = outside_verifier(port, &issuer, "direct_post").await;
+    let r = vp_foreign::fetch(node, first["url"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        vp_foreign::refuse(node, &r.jar).await.unwrap().outcome,
+        "refused"
+    );
+    let v = verdict(child).await;
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["code"], "refused", "{v}");
+
+    // A verifier the operator did not list is not contacted; a changed request object does
+    // not verify.
+    let other = "openid4vp://?client_id=x509_hash%3Aabc&request_uri=http%3A%2F%2F127.0.0.1%3A9%2Fr";
+    assert_eq!(
+        vp_foreign::fetch(node, other).await.unwrap_err().code,
+        "wallet.vp_foreign"
+    );
+    let mut parts: Vec<String> = r.jar.split('.').map(str::to_owned).collect();
+    parts[2] = parts[2].chars().rev().collect();
+    assert_eq!(
+        vp_foreign::check(node, &parts.join("."), None)
+            .unwrap_err()
+            .code,
+        "wallet.vp_bad_request"
+    );
+}

@@ -7,7 +7,7 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 79] = [
+const ROUTES: [(&str, &str); 81] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
@@ -95,6 +95,8 @@ const ROUTES: [(&str, &str); 79] = [
     ("/api/v1/presentation-requests", "get"),
     ("/api/v1/presentation-requests/{id}", "get"),
     ("/api/v1/one-code/scans", "post"),
+    ("/api/v1/wallet/vp-foreign/prepare", "post"),
+    ("/api/v1/wallet/vp-foreign/answer", "post"),
     ("/oid4vp/requests/{id}", "get"),
     ("/oid4vp/responses/{id}", "post"),
     ("/api/v1/wallet/vp/{id}/prepare", "post"),

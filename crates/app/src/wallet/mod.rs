@@ -18,6 +18,7 @@ pub mod security;
 pub mod session;
 pub mod throttle;
 pub mod vci;
+pub mod vp_foreign;
 
 pub use identity::{Identity, IdentityProvider, LocalAccounts};
 pub use throttle::ClientAddr;

@@ -121,6 +121,7 @@ pub fn routes() -> Vec<PageRoute> {
             counter::request_status,
         ),
         at(M::POST, "/wallet/vp/{id}/refuse", vp::refuse),
+        at(M::POST, "/wallet/vp-foreign/refuse", vp::refuse_foreign),
         at(M::GET, "/verify/c/{id}", shares::copy),
         at(M::GET, "/verify", verify::form),
         at(M::GET, "/verify/go", verify::go),

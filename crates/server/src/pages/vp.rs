@@ -12,6 +12,7 @@ use askama::Template;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::response::Response;
 use elicense_app::wallet::openid4vp::{self, Asked};
+use elicense_app::wallet::vp_foreign;
 
 use super::auth::Holder;
 use super::{render, Back, OrPage, PageError, T};
@@ -23,6 +24,8 @@ struct VpPage {
     t: T,
     back: String,
     asked: Option<Asked>,
+    /// Another verifier's request (its request object, carried to the answer).
+    foreign: Option<ForeignView>,
     matter_name: String,
     /// Labels of the fields asked for, joined.
     fields: String,
@@ -30,7 +33,26 @@ struct VpPage {
     outcome: Option<String>,
 }
 
+/// Another verifier's request as the consent page shows it.
+struct ForeignView {
+    jar: String,
+    verifier: String,
+    client_id: String,
+    licenses: Vec<elicense_app::wallet::openid4vp::Candidate>,
+}
+
 fn page(t: T, back: String, asked: Option<Asked>, outcome: Option<String>) -> Response {
+    page_with(t, back, asked, None, String::new(), outcome)
+}
+
+fn page_with(
+    t: T,
+    back: String,
+    asked: Option<Asked>,
+    foreign: Option<ForeignView>,
+    foreign_fields: String,
+    outcome: Option<String>,
+) -> Response {
     let (matter_name, fields) = match &asked {
         Some(a) => (
             if t.is_en() {
@@ -47,12 +69,13 @@ fn page(t: T, back: String, asked: Option<Asked>, outcome: Option<String>) -> Re
                 .collect::<Vec<_>>()
                 .join("、"),
         ),
-        None => (String::new(), String::new()),
+        None => (String::new(), foreign_fields),
     };
     render(&VpPage {
         t,
         back,
         asked,
+        foreign,
         matter_name,
         fields,
         outcome,
@@ -75,7 +98,37 @@ pub async fn show(
             _ => return Ok(page(t, back, None, None)),
         },
     };
-    let rid = openid4vp::request_id(&s.node, &link).or_page(t, "/wallet/vp")?;
+    let rid = match openid4vp::request_id(&s.node, &link) {
+        Ok(rid) => rid,
+        // Another verifier's request: fetched only from an origin the operator listed.
+        Err(e) if e.code == "wallet.vp_foreign" => {
+            let r = vp_foreign::fetch(&s.node, &link)
+                .await
+                .or_page(t, "/wallet/vp")?;
+            let licenses = vp_foreign::candidates(&s.node, &id, &r)
+                .await
+                .or_page(t, "/wallet")?;
+            let fields = r
+                .claims
+                .iter()
+                .map(|c| match c.as_str() {
+                    "holder_name" | "holder_id" | "holder_id_type" | "license_number" => {
+                        t.s(&format!("claim_{c}")).to_owned()
+                    }
+                    other => other.to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join("、");
+            let view = ForeignView {
+                verifier: r.client_name.clone().unwrap_or_else(|| r.client_id.clone()),
+                client_id: r.client_id,
+                jar: r.jar,
+                licenses,
+            };
+            return Ok(page_with(t, back, None, Some(view), fields, None));
+        }
+        Err(e) => return Err(e).or_page(t, "/wallet/vp"),
+    };
     let asked = openid4vp::asked(&s.node, &id, &rid)
         .await
         .or_page(t, "/wallet")?;
@@ -149,4 +202,24 @@ pub async fn code_next(
     Holder(id): Holder,
 ) -> Result<Response, PageError> {
     Ok(render(&code_box(&s, t, &id)?))
+}
+
+#[derive(serde::Deserialize)]
+pub struct ForeignRefusal {
+    jar: String,
+}
+
+/// Refuses another verifier's request (`POST /wallet/vp-foreign/refuse`, the request object in
+/// the form).
+pub async fn refuse_foreign(
+    State(s): State<AppState>,
+    t: T,
+    Back(back): Back,
+    Holder(_id): Holder,
+    axum::Form(f): axum::Form<ForeignRefusal>,
+) -> Result<Response, PageError> {
+    let sent = vp_foreign::refuse(&s.node, &f.jar)
+        .await
+        .or_page(t, "/wallet")?;
+    Ok(page(t, back, None, Some(sent.outcome)))
 }

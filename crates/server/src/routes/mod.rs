@@ -77,6 +77,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(wallet::shares::list))
         .routes(routes!(wallet::vp::prepare))
         .routes(routes!(wallet::vp::answer))
+        .routes(routes!(wallet::vp::foreign_prepare))
+        .routes(routes!(wallet::vp::foreign_answer))
         .routes(routes!(wallet::shares::consent))
         .routes(routes!(wallet::shares::refusal))
         .routes(routes!(shares::create::handler, shares::list::handler))

@@ -84,8 +84,20 @@ async function main() {
   const crypto = rp.packages.crypto;
   // The library's issuer signature check: the credential's iss must be trusted, its key is
   // the one its metadata names by kid.
+  // The same callback checks the status list token the library fetches, which names no issuer
+  // (Token Status List): it must be signed by a key of a trusted issuer, found by its kid.
   const issuerVerifier = async (data, signature) => {
+    const header = JSON.parse(Buffer.from(data.split('.')[0], 'base64url').toString('utf8'));
     const payload = JSON.parse(Buffer.from(data.split('.')[1], 'base64url').toString('utf8'));
+    if (header.typ === 'statuslist+jwt' && payload.iss === undefined) {
+      for (const iss of opts.trust) {
+        const meta = await issuerMetadata(iss);
+        if (meta.jwks.keys.some((k) => k.kid === header.kid)) {
+          return jwksVerifier(crypto, meta.jwks)(data, signature);
+        }
+      }
+      throw new Refused('issuer_untrusted', `status list key ${header.kid} is no trusted issuer's`);
+    }
     if (!opts.trust.includes(payload.iss)) throw new Refused('issuer_untrusted', `issuer ${payload.iss} is not trusted`);
     const meta = await issuerMetadata(payload.iss);
     return jwksVerifier(crypto, meta.jwks)(data, signature);

@@ -93,3 +93,73 @@ pub async fn answer(
     .await?;
     Ok(Json(ack))
 }
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ForeignPrepareRequest {
+    /// The other verifier's request object, as the consent page got it.
+    pub jar: String,
+    pub identifier: String,
+    pub jkt: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ForeignAnswerRequest {
+    pub jar: String,
+    pub identifier: String,
+    pub presentation: String,
+    pub signing_input: String,
+    pub signature: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/wallet/vp-foreign/prepare", tag = "wallet",
+    security(("wallet_session" = [], "wallet_csrf" = [])),
+    request_body = ForeignPrepareRequest,
+    responses((status = 200, body = VpPrepared),
+        (status = 400, body = crate::error::ErrorBody, description = "`wallet.vp_bad_request` (the request object does not verify), `wallet.vp_foreign` (an origin not listed), `vp.expired`, `vp.wrong_type`"),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody, description = "`wallet.agent_scope`"),
+        (status = 404, body = crate::error::ErrorBody, description = "`wallet.not_found`"),
+        (status = 409, body = crate::error::ErrorBody, description = "`wallet.not_bound`")))]
+pub async fn foreign_prepare(
+    State(s): State<AppState>,
+    ApiHolder(id): ApiHolder,
+    JsonBody(req): JsonBody<ForeignPrepareRequest>,
+) -> ApiResult<Json<VpPrepared>> {
+    let identifier = crate::ident::parse(&req.identifier)?;
+    let p =
+        elicense_app::wallet::vp_foreign::prepare(&s.node, &id, &req.jar, &identifier, &req.jkt)
+            .await?;
+    Ok(Json(VpPrepared {
+        presentation: p.presentation,
+        signing_input: p.signing_input,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/wallet/vp-foreign/answer", tag = "wallet",
+    security(("wallet_session" = [], "wallet_csrf" = [])),
+    request_body = ForeignAnswerRequest,
+    responses((status = 200, body = elicense_app::wallet::vp_foreign::Sent, description = "The verifier accepted the answer"),
+        (status = 400, body = crate::error::ErrorBody, description = "`wallet.vp_not_accepted` (the verifier refused it), `wallet.vp_bad_request`, `wallet.vp_foreign`"),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody, description = "`wallet.agent_scope`"),
+        (status = 404, body = crate::error::ErrorBody, description = "`wallet.not_found`"),
+        (status = 503, body = crate::error::ErrorBody, description = "`wallet.vp_unreachable`")))]
+pub async fn foreign_answer(
+    State(s): State<AppState>,
+    ApiHolder(id): ApiHolder,
+    JsonBody(req): JsonBody<ForeignAnswerRequest>,
+) -> ApiResult<Json<elicense_app::wallet::vp_foreign::Sent>> {
+    let identifier = crate::ident::parse(&req.identifier)?;
+    Ok(Json(
+        elicense_app::wallet::vp_foreign::answer(
+            &s.node,
+            &id,
+            &req.jar,
+            &identifier,
+            &req.presentation,
+            &req.signing_input,
+            &req.signature,
+        )
+        .await?,
+    ))
+}
