@@ -344,10 +344,10 @@ fn status_cache_max_secs(file: Option<u64>) -> Result<u64> {
     Ok(secs)
 }
 
-/// The verifiers the wallet answers: `ELICENSE_WALLET_VERIFIERS` (comma-separated), else the
-/// file's; each an origin, `https://host[:port]` or `http://` on 127.0.0.1 or localhost.
-fn wallet_verifiers(file: Option<Vec<String>>) -> Result<Vec<String>> {
-    let list = match std::env::var("ELICENSE_WALLET_VERIFIERS") {
+/// A list setting: the environment variable `var` (comma-separated, blanks dropped) when set,
+/// else the file's list.
+fn env_or_file_list(var: &str, file: Option<Vec<String>>) -> Vec<String> {
+    match std::env::var(var) {
         Ok(v) => v
             .split(',')
             .map(str::trim)
@@ -355,8 +355,14 @@ fn wallet_verifiers(file: Option<Vec<String>>) -> Result<Vec<String>> {
             .map(str::to_owned)
             .collect(),
         Err(_) => file.unwrap_or_default(),
-    };
-    list.iter()
+    }
+}
+
+/// The verifiers the wallet answers: `ELICENSE_WALLET_VERIFIERS` (comma-separated), else the
+/// file's; each an origin, `https://host[:port]` or `http://` on 127.0.0.1 or localhost.
+fn wallet_verifiers(file: Option<Vec<String>>) -> Result<Vec<String>> {
+    env_or_file_list("ELICENSE_WALLET_VERIFIERS", file)
+        .iter()
         .map(|o| {
             let bad = || invalid(format!("wallet verifier {o:?} is not an https:// origin"));
             let u = url::Url::parse(o).map_err(|_| bad())?;
@@ -375,16 +381,8 @@ fn wallet_verifiers(file: Option<Vec<String>>) -> Result<Vec<String>> {
 
 /// Trusted proxy addresses: `ELICENSE_TRUSTED_PROXIES` (comma-separated), else the file's.
 fn trusted_proxies(file: Option<Vec<String>>) -> Result<Vec<IpAddr>> {
-    let list = match std::env::var("ELICENSE_TRUSTED_PROXIES") {
-        Ok(v) => v
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        Err(_) => file.unwrap_or_default(),
-    };
-    list.iter()
+    env_or_file_list("ELICENSE_TRUSTED_PROXIES", file)
+        .iter()
         .map(|a| {
             a.parse::<IpAddr>()
                 .map_err(|_| invalid(format!("trusted proxy {a:?} is not an IP address")))

@@ -203,6 +203,21 @@ pub fn qr_link(client_id: &str, request_uri: &str) -> String {
     )
 }
 
+/// The `request_uri` and `client_id` an `openid4vp://` link (or its query alone) carries.
+pub fn link_params(link: &str) -> (Option<String>, Option<String>) {
+    let link = link.trim();
+    let query = link.split_once('?').map_or(link, |(_, q)| q);
+    let (mut request_uri, mut client_id) = (None, None);
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        match k.as_ref() {
+            "request_uri" => request_uri = Some(v.into_owned()),
+            "client_id" => client_id = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    (request_uri, client_id)
+}
+
 /// Where a wallet fetches request `id`'s object.
 pub fn request_uri(node: &Node, id: &str) -> String {
     format!("{}/oid4vp/requests/{id}", node.config.base_url)

@@ -37,18 +37,8 @@ fn invalid(code: &'static str, message: impl Into<String>) -> AppError {
 /// The request id an `openid4vp://` link (or its query, or its `request_uri`) names, when
 /// the request is this node's.
 pub fn request_id(node: &Node, link: &str) -> Result<String> {
-    let link = link.trim();
-    let query = link.split_once('?').map_or(link, |(_, q)| q);
-    let mut request_uri = None;
-    let mut client_id = None;
-    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-        match k.as_ref() {
-            "request_uri" => request_uri = Some(v.into_owned()),
-            "client_id" => client_id = Some(v.into_owned()),
-            _ => {}
-        }
-    }
-    let request_uri = request_uri.unwrap_or_else(|| link.to_owned());
+    let (request_uri, client_id) = crate::openid4vp::link_params(link);
+    let request_uri = request_uri.unwrap_or_else(|| link.trim().to_owned());
     let prefix = crate::openid4vp::request_uri(node, "");
     let id = request_uri
         .strip_prefix(&prefix)

@@ -205,16 +205,7 @@ pub fn check(node: &Node, jar: &str, client_id: Option<&str>) -> Result<ForeignR
 
 /// Fetches and checks the request an `openid4vp://` link names (by `request_uri`).
 pub async fn fetch(node: &Node, link: &str) -> Result<ForeignRequest> {
-    let query = link.trim().split_once('?').map_or("", |(_, q)| q);
-    let mut request_uri = None;
-    let mut client_id = None;
-    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-        match k.as_ref() {
-            "request_uri" => request_uri = Some(v.into_owned()),
-            "client_id" => client_id = Some(v.into_owned()),
-            _ => {}
-        }
-    }
+    let (request_uri, client_id) = crate::openid4vp::link_params(link);
     let request_uri = request_uri.ok_or_else(|| bad_request("the link has no request_uri"))?;
     if !listed(node, &request_uri) {
         return Err(foreign());
