@@ -17,7 +17,7 @@ use std::sync::Arc;
 use elicense_core::agency::Act;
 use elicense_core::Identifier;
 use elicense_crypto::jwe::{self, Enc};
-use elicense_crypto::{sdjwt, Alg, Jwk};
+use elicense_crypto::{sdjwt, Alg};
 use elicense_store::VpRequestRecord;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -231,11 +231,7 @@ pub async fn prepare(
 
 /// The form a wallet posts for request `r` with these response parameters: encrypted to the
 /// request's key (from its request object) in `direct_post.jwt` mode.
-async fn form(
-    node: &Node,
-    r: &VpRequestRecord,
-    params: Map<String, Value>,
-) -> Result<ResponseForm> {
+fn form(node: &Node, r: &VpRequestRecord, params: Map<String, Value>) -> Result<ResponseForm> {
     if r.response_mode != "direct_post.jwt" {
         let text = |k: &str| params.get(k).and_then(Value::as_str).map(str::to_owned);
         return Ok(ResponseForm {
@@ -245,9 +241,9 @@ async fn form(
             ..Default::default()
         });
     }
-    let payload = presentations::request_payload(node, r).await?;
-    let key: Jwk = serde_json::from_value(payload["client_metadata"]["jwks"]["keys"][0].clone())
-        .map_err(|e| AppError::internal(format!("request object jwks: {e}")))?;
+    // The key the request object publishes, taken at its source rather than by building the
+    // whole request object again (a matter and an institution read).
+    let key = crate::openid4vp::response_key(node, &r.id).public_jwk(&r.id);
     let jwe = jwe::encrypt(
         &key,
         Enc::A128Gcm,
@@ -282,7 +278,7 @@ pub async fn answer(
         json!({ crate::openid4vp::QUERY_ID: [full] }),
     );
     params.insert("state".into(), json!(r.state));
-    let form = form(node, &r, params).await?;
+    let form = form(node, &r, params)?;
     presentations::respond(node, rid, form).await
 }
 
@@ -292,6 +288,6 @@ pub async fn refuse(node: &Arc<Node>, _id: &Identity, rid: &str) -> Result<Respo
     let mut params = Map::new();
     params.insert("error".into(), json!("access_denied"));
     params.insert("state".into(), json!(r.state));
-    let form = form(node, &r, params).await?;
+    let form = form(node, &r, params)?;
     presentations::respond(node, rid, form).await
 }
