@@ -33,6 +33,10 @@
 //! OpenID Connect sign-in: the `[oidc]` section and `ELICENSE_OIDC_*`
 //! ([`crate::wallet::oidc::settings`]).
 //!
+//! Event log: `checkpoint_interval_ms` (`ELICENSE_CHECKPOINT_INTERVAL_MS`, 0 to 1000,
+//! default 10): the shortest time between two signed checkpoints; one signature covers
+//! every entry appended in between ([`crate::log`]).
+//!
 //! Trust list ([`TrustSettings`]): `hub_keys` (`ELICENSE_HUB_KEYS`, `serve --hub-keys FILE`;
 //! a JWKS file with the hub's node key(s), relative paths from the data dir), required by
 //! every member node but the hub when it serves ([`crate::federation::trust::anchors`]);
@@ -85,6 +89,9 @@ pub struct NodeConfig {
     pub oidc: Option<crate::wallet::oidc::OidcSettings>,
     /// Origins of the other OpenID4VP verifiers the wallet answers (`wallet_verifiers`).
     pub wallet_verifiers: Vec<String>,
+    /// Shortest time between two signed checkpoints of the event log, milliseconds (0 to
+    /// 1000, default 10): the longest an issue waits for the checkpoint its proof leads to.
+    pub checkpoint_interval_ms: u64,
 }
 
 /// Trust-list settings (see the module docs).
@@ -299,10 +306,28 @@ struct FileConfig {
     trust_refresh_secs: Option<u64>,
     oidc: Option<crate::wallet::oidc::settings::OidcFile>,
     wallet_verifiers: Option<Vec<String>>,
+    checkpoint_interval_ms: Option<u64>,
 }
 
 /// Default public base URL.
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080";
+
+/// Default shortest time between two signed checkpoints: 10 ms.
+pub const DEFAULT_CHECKPOINT_INTERVAL_MS: u64 = 10;
+
+/// The checkpoint interval: `ELICENSE_CHECKPOINT_INTERVAL_MS`, else the file's, else the
+/// default; at most a second (an issue waits for it).
+fn checkpoint_interval_ms(file: Option<u64>) -> Result<u64> {
+    let ms = env_number("ELICENSE_CHECKPOINT_INTERVAL_MS")?
+        .or(file)
+        .unwrap_or(DEFAULT_CHECKPOINT_INTERVAL_MS);
+    if ms > 1000 {
+        return Err(invalid(format!(
+            "checkpoint_interval_ms {ms} is above 1000 milliseconds"
+        )));
+    }
+    Ok(ms)
+}
 
 /// Default idle timeout of a wallet session: 30 minutes.
 pub const DEFAULT_SESSION_IDLE_SECS: i64 = 30 * 60;
@@ -565,6 +590,7 @@ impl NodeConfig {
             trust,
             oidc,
             wallet_verifiers: wallet_verifiers(file.wallet_verifiers)?,
+            checkpoint_interval_ms: checkpoint_interval_ms(file.checkpoint_interval_ms)?,
         })
     }
 
@@ -601,6 +627,7 @@ impl NodeConfig {
             trust: TrustSettings::default(),
             oidc: None,
             wallet_verifiers: Vec::new(),
+            checkpoint_interval_ms: DEFAULT_CHECKPOINT_INTERVAL_MS,
         }
     }
 

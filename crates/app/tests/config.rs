@@ -397,3 +397,32 @@ fn wallet_verifiers_are_origins_over_https_or_on_this_host() {
         .wallet_verifiers
         .is_empty());
 }
+
+#[test]
+fn checkpoint_interval_comes_from_the_file_up_to_a_second() {
+    if std::env::var_os("ELICENSE_CHECKPOINT_INTERVAL_MS").is_some() {
+        return; // the environment decides here
+    }
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        NodeConfig::load(dir.path()).unwrap().checkpoint_interval_ms,
+        10
+    );
+    for (text, want) in [("0", Some(0)), ("250", Some(250)), ("1001", None)] {
+        std::fs::write(
+            dir.path().join("elicense.toml"),
+            format!("checkpoint_interval_ms = {text}\n"),
+        )
+        .unwrap();
+        match want {
+            Some(ms) => assert_eq!(
+                NodeConfig::load(dir.path()).unwrap().checkpoint_interval_ms,
+                ms
+            ),
+            None => assert_eq!(
+                NodeConfig::load(dir.path()).unwrap_err().code,
+                "config.invalid"
+            ),
+        }
+    }
+}

@@ -140,3 +140,51 @@ async fn log_keys_persist_in_the_data_dir() {
     let text = std::fs::read_to_string(dir.path().join("log-key.pem")).unwrap();
     assert_eq!(text.matches("BEGIN ENCRYPTED PRIVATE KEY").count(), 2);
 }
+
+/// Checkpoints are signed in batches: while one interval runs, every issue that needs a new
+/// checkpoint waits for the next signing, and that one signature covers them all. Without
+/// batching each of these concurrent issues would sign a checkpoint of its own, one after
+/// another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_signed_checkpoint_covers_the_issues_of_an_interval() {
+    let mut config = elicense_app::NodeConfig::ephemeral("http://127.0.0.1:8080");
+    config.checkpoint_interval_ms = 1000;
+    let env = env_with(config).await;
+    // The first checkpoint of an idle log is signed at once.
+    let first = issue_ok(&env, request(BUSINESS, 0, Alg::EdDSA)).await;
+    assert_eq!(first.log.as_ref().unwrap().tree_size, 1);
+    assert_eq!(env.node.log.checkpoints_signed(), 1);
+
+    let start = std::time::Instant::now();
+    let tasks: Vec<_> = (0..24)
+        .map(|i| {
+            let node = env.node.clone();
+            tokio::spawn(async move {
+                elicense_app::issue::issue(&node, request(BUSINESS, (i + 1) % 3, Alg::EdDSA))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut sizes = std::collections::BTreeSet::new();
+    for t in tasks {
+        let issued = t.await.unwrap();
+        let p = issued.log.clone().unwrap();
+        check_proof(&env, &p).await;
+        sizes.insert(p.tree_size);
+    }
+    let signed = env.node.log.checkpoints_signed() - 1;
+    // One signing per interval that ended while the issues ran, and one more at most for
+    // issues that committed just after a signing read the tree.
+    let intervals = start.elapsed().as_millis() as u64 / 1000 + 2;
+    assert!(
+        signed <= intervals && sizes.len() as u64 <= intervals,
+        "{signed} checkpoints signed, {} sizes, for 24 issues in {intervals} intervals",
+        sizes.len()
+    );
+    assert_eq!(
+        *sizes.last().unwrap(),
+        25,
+        "the last checkpoint covers them all"
+    );
+}

@@ -521,7 +521,8 @@ pub struct BenchArgs {
     /// sign-in: password guesses per second that the attacking tasks send together.
     #[arg(long, default_value_t = 500.0)]
     pub attack_rate: f64,
-    /// verify: over HTTP (keep-alive) with this many concurrent clients, instead of offline.
+    /// verify: over HTTP (keep-alive) with this many concurrent clients, instead of offline;
+    /// http-issue, http-verify: connections to the node (default 32).
     #[arg(long)]
     pub http_clients: Option<usize>,
     /// status-list: entries and fraction revoked; verify-page, lookup: licenses in the store.
@@ -573,6 +574,12 @@ pub enum BenchWhat {
     /// on `--database` (a Citus coordinator or PostgreSQL), `--count` lookups from `--tasks`
     /// clients (default 8), against a one-row read through the same pool.
     HubLookup,
+    /// `POST /api/v1/licenses` (with the log proof each answer carries) to an `elicense serve`
+    /// process on 127.0.0.1, from `--http-clients` keep-alive connections (default 32).
+    HttpIssue,
+    /// `POST /api/v1/verifications` to an `elicense serve` process on 127.0.0.1, from
+    /// `--http-clients` keep-alive connections (default 32).
+    HttpVerify,
 }
 
 fn parse_field(s: &str) -> Result<(String, String), String> {

@@ -46,6 +46,7 @@ pub async fn bench(a: BenchArgs) -> i32 {
         BenchWhat::SignIn => super::bench_signin::bench_sign_in(&a).await,
         BenchWhat::Sync => super::bench_sync::bench_sync(&a).await,
         BenchWhat::HubLookup => super::bench_hub::bench_hub_lookup(&a).await,
+        BenchWhat::HttpIssue | BenchWhat::HttpVerify => super::bench_http::bench_http(&a).await,
     };
     match result {
         Ok(v) => {
@@ -105,7 +106,7 @@ pub(super) fn raw_sign_rate(alg: Alg, secs: f64, threads: usize) -> f64 {
 }
 
 /// Raw verification rate of `alg` with `threads` threads verifying at once.
-fn raw_verify_rate(alg: Alg, secs: f64, threads: usize) -> f64 {
+pub(super) fn raw_verify_rate(alg: Alg, secs: f64, threads: usize) -> f64 {
     let key = KeyPair::generate(alg, &mut rand::rngs::OsRng);
     let msg = vec![b'x'; 1024];
     let sig = key.sign(&msg).expect("sign");
@@ -113,6 +114,15 @@ fn raw_verify_rate(alg: Alg, secs: f64, threads: usize) -> f64 {
     rate(secs, threads, || {
         verifier.verify(&msg, &sig).expect("verify");
     })
+}
+
+/// The implementation behind `alg`'s signatures, as benchmark reports name it.
+pub(super) fn implementation(alg: Alg) -> &'static str {
+    match alg {
+        Alg::Sm2 => "RustCrypto sm2 0.13",
+        Alg::EdDSA => "ed25519-dalek 2",
+        Alg::Es256 => "RustCrypto p256 0.13",
+    }
 }
 
 /// Reads the workload: its `sd` claims become the data items of a benchmark license type.
@@ -180,6 +190,16 @@ pub(super) async fn bench_node_with(
     config: NodeConfig,
 ) -> Result<Arc<Node>, AppError> {
     let node = Node::new(store, Arc::new(SystemClock), config);
+    bench_node_prepare(&node, alg, sd).await?;
+    Ok(node)
+}
+
+/// Loads the benchmark issuer and type into `node` and gives the issuer a key of `alg`.
+pub(super) async fn bench_node_prepare(
+    node: &Arc<Node>,
+    alg: Alg,
+    sd: &Map<String, Value>,
+) -> Result<(), AppError> {
     let items: Vec<Value> = sd
         .iter()
         .map(|(k, v)| {
@@ -196,7 +216,7 @@ pub(super) async fn bench_node_with(
     let catalogue = Catalogue::from_json_str(&catalogue.to_string()).map_err(AppError::invalid)?;
     node.catalogue.load(&catalogue, node.now()).await?;
     node.keys.generate(BENCH_ISSUER, alg, node.now()).await?;
-    Ok(node)
+    Ok(())
 }
 
 pub(super) fn text(v: &Value) -> String {

@@ -77,7 +77,7 @@ fn configure(
 }
 
 /// Waits until `url`/healthz answers, or the process exits.
-async fn ready(url: &str, child: &mut tokio::process::Child) -> Result<(), AppError> {
+pub(super) async fn ready(url: &str, child: &mut tokio::process::Child) -> Result<(), AppError> {
     let deadline = Instant::now() + Duration::from_secs(60);
     let client = reqwest::Client::new();
     loop {

@@ -3,6 +3,7 @@
 mod account;
 mod archive;
 mod bench;
+mod bench_http;
 mod bench_hub;
 mod bench_import;
 mod bench_lookup;

@@ -1,0 +1,252 @@
+//! `elicense bench http-issue|http-verify`: a real node — an `elicense serve` process of this
+//! binary on 127.0.0.1 — driven over loopback by `--http-clients` keep-alive connections
+//! (default 32), against the raw rate of the algorithm on all cores measured in the same run
+//! before the node starts.
+//!
+//! - http-issue: `POST /api/v1/licenses` with an issuer API key (each answer carries the
+//!   license's signed log inclusion proof); ratio = issued/s ÷ (raw sign rate × cores).
+//!   Target ≥ 0.45.
+//! - http-verify: `POST /api/v1/verifications` of credentials the node issued; ratio =
+//!   verified/s ÷ (raw verify rate × cores). Target ≥ 0.8.
+//!
+//! The client runs on the same cores as the node, so the report gives the CPU time each side
+//! used during the run (from `/proc`), as a share of all cores over the run: what the client
+//! took is capacity the node did not have.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use elicense_app::{AppError, Node, NodeConfig};
+use elicense_crypto::Alg;
+use serde_json::{json, Map, Value};
+
+use super::bench::{
+    bench_node_prepare, cores, raw_sign_rate, raw_verify_rate, request, round, round3, workload,
+};
+use crate::cli::{BenchArgs, BenchWhat};
+
+fn failed(e: impl std::fmt::Display) -> AppError {
+    AppError::internal(e.to_string())
+}
+
+/// CPU seconds (user + system) a process has used so far, from `/proc/<pid>/stat`; `None`
+/// where there is no `/proc`.
+fn cpu_secs(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / clock_ticks())
+}
+
+/// Clock ticks per second of `/proc` times (`getconf CLK_TCK`; 100 on Linux everywhere).
+fn clock_ticks() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// A free port on 127.0.0.1 (bound and released; the node binds it right after).
+fn free_port() -> Result<u16, AppError> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(failed)?;
+    Ok(l.local_addr().map_err(failed)?.port())
+}
+
+/// An `elicense serve` child process, killed when dropped.
+struct ServedNode {
+    child: tokio::process::Child,
+    url: String,
+}
+
+impl ServedNode {
+    async fn start(dir: &Path, port: u16) -> Result<Self, AppError> {
+        let exe = std::env::current_exe().map_err(failed)?;
+        let mut child = tokio::process::Command::new(exe)
+            .arg("serve")
+            .arg("--data")
+            .arg(dir)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .env_remove("ELICENSE_DATABASE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("serve.log")).map_err(failed)?)
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(failed)?;
+        let url = format!("http://127.0.0.1:{port}");
+        super::demo_federation::ready(&url, &mut child).await?;
+        Ok(ServedNode { child, url })
+    }
+
+    fn pid(&self) -> String {
+        self.child.id().map(|p| p.to_string()).unwrap_or_default()
+    }
+}
+
+/// What the client side sends: one request per call of `body(i)`.
+struct Load<'a> {
+    url: String,
+    token: Option<String>,
+    content_type: &'static str,
+    body: &'a (dyn Fn(usize) -> String + Sync),
+    /// Checks one answer; an error stops the run.
+    check: fn(reqwest::StatusCode, &Value) -> Result<(), AppError>,
+}
+
+/// Sends `n` requests over `clients` concurrent keep-alive connections; returns the wall time.
+async fn drive(
+    load: &Load<'_>,
+    client: &reqwest::Client,
+    clients: usize,
+    n: usize,
+) -> Result<Duration, AppError> {
+    let start = Instant::now();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let one = || async {
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if i >= n {
+                return Ok::<(), AppError>(());
+            }
+            let mut req = client
+                .post(&load.url)
+                .header("content-type", load.content_type)
+                .body((load.body)(i));
+            if let Some(t) = &load.token {
+                req = req.bearer_auth(t);
+            }
+            let resp = req.send().await.map_err(failed)?;
+            let status = resp.status();
+            let v: Value = resp.json().await.map_err(failed)?;
+            (load.check)(status, &v)?;
+        }
+    };
+    let results = futures::future::join_all((0..clients).map(|_| one())).await;
+    results.into_iter().collect::<Result<Vec<()>, AppError>>()?;
+    Ok(start.elapsed())
+}
+
+pub async fn bench_http(a: &BenchArgs) -> Result<Value, AppError> {
+    let alg: Alg = a.alg.into();
+    let issue = matches!(a.what, BenchWhat::HttpIssue);
+    let (name, sd) = workload(&a.claims)?;
+    let cores = cores();
+    let clients = a.http_clients.unwrap_or(32).max(1);
+    // The limit first, with nothing else running.
+    let raw = tokio::task::block_in_place(|| {
+        if issue {
+            raw_sign_rate(alg, a.raw_secs, cores)
+        } else {
+            raw_verify_rate(alg, a.raw_secs, cores)
+        }
+    });
+
+    let dir = tempfile::tempdir().map_err(failed)?;
+    let port = free_port()?;
+    let url = format!("http://127.0.0.1:{port}");
+    NodeConfig::save_base_url(dir.path(), &url)?;
+    let (token, creds) = {
+        let node = Node::open_dir(dir.path())?;
+        bench_node_prepare(&node, alg, &sd).await?;
+        let (token, _) =
+            elicense_app::apikeys::create(&node, super::bench::BENCH_ISSUER, "bench").await?;
+        let creds = if issue {
+            Vec::new()
+        } else {
+            let mut out = Vec::new();
+            for _ in 0..a.count.clamp(1, 500) {
+                out.push(
+                    elicense_app::issue::issue_with_journal(&node, request(&sd, alg), None)
+                        .await?
+                        .credential,
+                );
+            }
+            out
+        };
+        (token, creds)
+    };
+    let served = ServedNode::start(dir.path(), port).await?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .map_err(failed)?;
+
+    let issue_body = serde_json::to_string(&issue_json(&sd, alg)).map_err(failed)?;
+    let issue_fn = |_: usize| issue_body.clone();
+    let verify_fn = |i: usize| creds[i % creds.len()].clone();
+    let load = if issue {
+        Load {
+            url: format!("{}/api/v1/licenses", served.url),
+            token: Some(token),
+            content_type: "application/json",
+            body: &issue_fn,
+            check: |status, v| {
+                if status != reqwest::StatusCode::CREATED
+                    || v["log"]["checkpoint"].as_str().is_none()
+                {
+                    return Err(failed(format!("issue over HTTP failed ({status}): {v}")));
+                }
+                Ok(())
+            },
+        }
+    } else {
+        Load {
+            url: format!("{}/api/v1/verifications", served.url),
+            token: None,
+            content_type: "application/dc+sd-jwt",
+            body: &verify_fn,
+            check: |status, v| {
+                if !status.is_success() || v["valid"] != Value::Bool(true) {
+                    return Err(failed(format!("not valid over HTTP ({status}): {v}")));
+                }
+                Ok(())
+            },
+        }
+    };
+    // Warm up: connections, caches, the issuer key's decryption.
+    drive(&load, &client, clients, clients * 4).await?;
+    let (pid, me) = (served.pid(), std::process::id().to_string());
+    let (server0, client0) = (cpu_secs(&pid), cpu_secs(&me));
+    let wall = drive(&load, &client, clients, a.count).await?.as_secs_f64();
+    let (server1, client1) = (cpu_secs(&pid), cpu_secs(&me));
+    let share = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => json!(round3((b - a) / (wall * cores as f64))),
+        _ => Value::Null,
+    };
+    let e2e = a.count as f64 / wall;
+    let (what, target) = if issue {
+        ("http-issue", 0.45)
+    } else {
+        ("http-verify", 0.8)
+    };
+    drop(served);
+    Ok(json!({
+        "bench": what, "alg": alg.cli_name(), "implementation": super::bench::implementation(alg),
+        "workload": name, "claims": sd.len(), "count": a.count, "cores": cores, "http_clients": clients,
+        "raw_per_s": round(raw), "raw_per_core_per_s": round(raw / cores as f64),
+        "end_to_end_per_s": round(e2e), "ratio": round3(e2e / raw), "target_ratio": target,
+        "server_cpu_share": share(server0, server1), "client_cpu_share": share(client0, client1),
+        "what": if issue {
+            "POST /api/v1/licenses to an elicense serve process on 127.0.0.1 (SQLite), each answer with its signed log inclusion proof; raw = signing only, all cores at once; cpu shares = CPU time of each process over wall time × cores"
+        } else {
+            "POST /api/v1/verifications to an elicense serve process on 127.0.0.1 (SQLite); raw = signature verification only, all cores at once; cpu shares = CPU time of each process over wall time × cores"
+        }
+    }))
+}
+
+/// The issue request as the API takes it.
+fn issue_json(sd: &Map<String, Value>, alg: Alg) -> Value {
+    let req = request(sd, alg);
+    json!({
+        "type_code": req.type_code, "issuer": req.issuer, "holder_name": req.holder_name,
+        "holder_id": req.holder_id, "fields": req.fields, "alg": alg.cli_name(),
+    })
+}
