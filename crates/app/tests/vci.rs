@@ -403,6 +403,37 @@ async fn the_credential_endpoint_refuses_bad_tokens_proofs_and_nonces() {
         .await,
         "vci.invalid_nonce",
     );
+    // A nonce is sealed by the node: one with its expiry pushed later (or sealed by another
+    // node) is refused, and handing out nonces writes nothing to the store.
+    let forged = {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut bytes = b64.decode(&nonce).unwrap();
+        assert_eq!(bytes.len(), 40, "expiry, random part, seal");
+        bytes[7] ^= 0x40;
+        b64.encode(bytes)
+    };
+    let other = elicense_app::Node::new(
+        env.store.clone(),
+        env.clock.clone(),
+        elicense_app::NodeConfig::ephemeral(BASE_URL),
+    );
+    let foreign = vci::nonce(&other).await.unwrap();
+    for bad in [forged, foreign] {
+        expect_code(
+            vci::credential(node, at, &cred_request(DRIVING, &wallet.proof(&bad, T0))).await,
+            "vci.invalid_nonce",
+        );
+    }
+    let fresh = common::env().await;
+    for _ in 0..100 {
+        vci::nonce(&fresh.node).await.unwrap();
+    }
+    assert_eq!(
+        fresh.store.purge_vci(i64::MAX).await.unwrap(),
+        0,
+        "no nonce kept"
+    );
     // None of the refusals used the token or the nonce: the good request passes.
     vci::credential(node, at, &good).await.unwrap();
 
@@ -508,6 +539,52 @@ async fn only_the_holder_offers_and_only_the_current_version() {
     vci::create_offer(&env.node, &zhang, &next.identifier)
         .await
         .unwrap();
+}
+
+/// Only a license in force leaves for another wallet: an offer made while it was valid is
+/// refused at redemption once it is suspended, and a revoked one cannot be offered at all.
+#[tokio::test]
+async fn a_license_not_in_force_is_not_offered_or_redeemed() {
+    let env = env().await;
+    let driving = issue_ok(&env, request(DRIVING, 0, Alg::Es256))
+        .await
+        .identifier;
+    let zhang = account(&env, "zhangwei", ZHANG).await;
+    let pending = offer(&env, &zhang, &driving).await;
+    let access = token(&env, &pending).await;
+    let mut suspend = ActionRequest::new(Action::Suspend, "clerk");
+    suspend.reason = Some("违章未处理".into());
+    apply(&env.node, &driving, suspend).await.unwrap();
+    let wallet = Wallet::new(Alg::Es256);
+    let nonce = vci::nonce(&env.node).await.unwrap();
+    expect_code(
+        vci::credential(
+            &env.node,
+            Some(&access),
+            &cred_request(DRIVING, &wallet.proof(&nonce, T0)),
+        )
+        .await,
+        "vci.license_unavailable",
+    );
+    expect_code(
+        vci::create_offer(&env.node, &zhang, &driving).await,
+        "vci.license_unavailable",
+    );
+    let mut revoke = ActionRequest::new(Action::Revoke, "clerk");
+    revoke.reason = Some("以欺骗手段取得".into());
+    apply(&env.node, &driving, revoke).await.unwrap();
+    expect_code(
+        vci::create_offer(&env.node, &zhang, &driving).await,
+        "vci.license_unavailable",
+    );
+    // Nothing was exported.
+    let events = env
+        .store
+        .events(&elicense_app::issue::lineage(&driving))
+        .await
+        .unwrap();
+    let kinds: Vec<_> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["issue", "suspend", "revoke"]);
 }
 
 #[tokio::test]

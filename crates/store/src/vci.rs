@@ -1,6 +1,7 @@
 //! What OpenID4VCI credential offers keep (`elicense_app::wallet::vci`): the offers a holder
 //! made, each for one license version, with the access token a redemption got, and the
-//! `c_nonce` values handed out by the nonce endpoint.
+//! `c_nonce` values used in proofs (the nonce endpoint itself writes nothing: its nonces are
+//! sealed by the node and checked without the store).
 //!
 //! Secrets are kept only as hashes: the pre-authorized code (the offer's key), the
 //! transaction code, the access token and the nonce.
@@ -13,7 +14,7 @@
 //!   ([`VciStore::grant_vci_token`]);
 //! - an offer is redeemed at most once, and its use event is written in the same transaction
 //!   ([`VciStore::redeem_vci_offer`]);
-//! - a nonce is taken at most once ([`VciStore::take_vci_nonce`]).
+//! - a nonce is used at most once ([`VciStore::use_vci_nonce`]).
 
 use async_trait::async_trait;
 
@@ -84,11 +85,9 @@ pub trait VciStore: Send + Sync {
     /// Marks offer `id` redeemed at `at` and appends the use `event` in one transaction, only
     /// if it has a token and was not redeemed; `Conflict` otherwise, `NotFound` without it.
     async fn redeem_vci_offer(&self, id: &str, at: i64, event: EventRecord) -> Result<EventRecord>;
-    /// Stores a nonce hash valid until `expires_at`.
-    async fn put_vci_nonce(&self, nonce: &str, expires_at: i64) -> Result<()>;
-    /// Deletes the nonce hash `nonce` and returns when it expires; `None` when there is none
-    /// (never handed out, taken already, or purged).
-    async fn take_vci_nonce(&self, nonce: &str) -> Result<Option<i64>>;
+    /// Records the nonce hash `nonce` as used, kept until it expires at `expires_at`; `false`
+    /// when it was recorded already (a second use).
+    async fn use_vci_nonce(&self, nonce: &str, expires_at: i64) -> Result<bool>;
     /// Deletes the nonces that expired before `before`, and the offers whose code and token
     /// both expired before it; returns how many rows went.
     async fn purge_vci(&self, before: i64) -> Result<u64>;

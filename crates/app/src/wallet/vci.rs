@@ -12,7 +12,10 @@
 //! 3. [`token`]: the pre-authorized code with the transaction code gives a bearer access token
 //!    bound to that offer, valid [`TOKEN_SECS`]. A wrong transaction code counts; after
 //!    [`MAX_TX_FAILURES`] the offer is burnt. A code gives one token.
-//! 4. [`nonce`]: a fresh `c_nonce`, kept hashed for [`NONCE_SECS`], taken once.
+//! 4. [`nonce`]: a fresh `c_nonce`, valid [`NONCE_SECS`]: sealed by the node (its expiry and
+//!    16 random bytes under an HMAC keyed by the node secret), so the endpoint, open to
+//!    anyone, writes nothing; a proof's nonce is checked against its seal and then recorded
+//!    as used until it expires, so it is taken once.
 //! 5. [`credential`]: with the access token, a JWT proof of possession (`typ`
 //!    `openid4vci-proof+jwt`, `jwk` in the header, ES256 or EdDSA, signed by that key, `aud`
 //!    the credential issuer, `iat` fresh, `nonce` a c_nonce of this node) gives the license
@@ -24,7 +27,7 @@
 //!   history; in the log only as a commitment) are one store write that succeeds once
 //!   (`VciStore::redeem_vci_offer`); a second request with the same token is `invalid_token`;
 //! - the store keeps no secret in clear: code, transaction code (salted with the code), token
-//!   and nonce are SHA-256 hashes;
+//!   and used nonce are SHA-256 hashes;
 //! - the credential is of the version offered, and only while it is still current
 //!   (`vci.license_unavailable` after a change or transfer);
 //! - every refusal has a stable code (`vci.*`) and the OAuth / OpenID4VCI error it stands
@@ -39,6 +42,7 @@ use elicense_core::lifecycle::Status;
 use elicense_core::{EventKind, Identifier};
 use elicense_crypto::{jws, Alg, Jwk};
 use elicense_store::{EventRecord, StoreError, VciOfferRecord};
+use hmac::Mac as _;
 use rand::{Rng, RngCore};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -152,6 +156,7 @@ pub async fn create_offer(
     identifier: &Identifier,
 ) -> Result<Offer> {
     let opened = open_for(node, id, identifier, Act::Export).await?;
+    in_force(opened.license.status)?;
     let code = secret();
     let tx_code = format!(
         "{:0width$}",
@@ -403,13 +408,35 @@ pub async fn purge(node: &Node) -> Result<u64> {
     Ok(node.store.purge_vci(node.now()).await?)
 }
 
-/// The nonce endpoint: a fresh `c_nonce`, valid [`NONCE_SECS`], single use.
+/// The nonce endpoint: a fresh `c_nonce`, valid [`NONCE_SECS`], single use. Nothing is
+/// stored: the nonce carries its expiry, sealed ([`nonce_seal`]).
 pub async fn nonce(node: &Node) -> Result<String> {
-    let n = secret();
-    node.store
-        .put_vci_nonce(&hash(&[n.as_str()]), node.now() + NONCE_SECS)
-        .await?;
-    Ok(n)
+    let mut body = [0u8; 24];
+    body[..8].copy_from_slice(&(node.now() + NONCE_SECS).to_be_bytes());
+    rand::rngs::OsRng.fill_bytes(&mut body[8..]);
+    let mut n = body.to_vec();
+    n.extend_from_slice(&nonce_seal(node, &body).finalize().into_bytes()[..16]);
+    Ok(B64.encode(n))
+}
+
+/// The MAC over a nonce's expiry and random part, keyed by the node secret.
+fn nonce_seal(node: &Node, body: &[u8]) -> hmac::Hmac<Sha256> {
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&node.config.holder_secret)
+        .expect("HMAC takes any key length");
+    mac.update(b"elicense oid4vci c_nonce\0");
+    mac.update(body);
+    mac
+}
+
+/// The expiry of a nonce this node sealed, if `nonce` is one.
+fn nonce_expiry(node: &Node, nonce: &str) -> Option<i64> {
+    let bytes = B64.decode(nonce).ok()?;
+    let (body, tag) = (bytes.get(..24)?, bytes.get(24..)?);
+    if tag.len() != 16 {
+        return None;
+    }
+    nonce_seal(node, body).verify_truncated_left(tag).ok()?;
+    Some(i64::from_be_bytes(body[..8].try_into().ok()?))
 }
 
 /// The credential endpoint: with the access token `bearer` and a request body (JSON), the
@@ -467,6 +494,7 @@ pub async fn credential(node: &Arc<Node>, bearer: Option<&str>, body: &Value) ->
             "the license offered was superseded: ask the holder for a new offer",
         ));
     }
+    in_force(license.status)?;
     let license_type = license.type_as_issued(node).await?;
     let jkt = jwk.thumbprint();
     let credential =
@@ -491,6 +519,19 @@ pub async fn credential(node: &Arc<Node>, bearer: Option<&str>, body: &Value) ->
             e => e.into(),
         })?;
     Ok(credential)
+}
+
+/// Only a license in force (valid) is taken to another wallet: a suspended, revoked,
+/// cancelled, withdrawn or expired one would arrive there as a credential its own status
+/// already refuses (`vci.license_unavailable`).
+fn in_force(status: Status) -> Result<()> {
+    if status == Status::Valid {
+        return Ok(());
+    }
+    Err(err(
+        "vci.license_unavailable",
+        format!("the license is {status}: only a license in force can be taken to another wallet"),
+    ))
 }
 
 /// The one JWT proof of a request: `{"proofs": {"jwt": ["…"]}}` (no batch issuance).
@@ -588,11 +629,21 @@ async fn check_proof(node: &Node, proof: &str, now: i64) -> Result<Jwk> {
         .get("nonce")
         .and_then(Value::as_str)
         .ok_or_else(|| bad("vci.invalid_nonce", "the proof has no nonce: get a c_nonce"))?;
-    match node.store.take_vci_nonce(&hash(&[nonce])).await? {
-        Some(expires_at) if now < expires_at => Ok(jwk),
-        _ => Err(bad(
+    let refused = || {
+        bad(
             "vci.invalid_nonce",
             "unknown, used or expired nonce: get a new c_nonce",
-        )),
+        )
+    };
+    let expires_at = nonce_expiry(node, nonce)
+        .filter(|e| now < *e)
+        .ok_or_else(refused)?;
+    if !node
+        .store
+        .use_vci_nonce(&hash(&[nonce]), expires_at)
+        .await?
+    {
+        return Err(refused());
     }
+    Ok(jwk)
 }

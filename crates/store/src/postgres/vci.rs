@@ -155,25 +155,15 @@ impl VciStore for PgStore {
         Ok(event)
     }
 
-    async fn put_vci_nonce(&self, nonce: &str, expires_at: i64) -> Result<()> {
+    async fn use_vci_nonce(&self, nonce: &str, expires_at: i64) -> Result<bool> {
         let client = self.client().await?;
         let st = client
-            .prepare_cached("INSERT INTO vci_nonces (nonce, expires_at) VALUES ($1, $2)")
+            .prepare_cached(
+                "INSERT INTO vci_nonces (nonce, expires_at) VALUES ($1, $2) \
+                 ON CONFLICT (nonce) DO NOTHING",
+            )
             .await?;
-        client.execute(&st, &[&nonce, &expires_at]).await?;
-        Ok(())
-    }
-
-    async fn take_vci_nonce(&self, nonce: &str) -> Result<Option<i64>> {
-        let client = self.client().await?;
-        let st = client
-            .prepare_cached("DELETE FROM vci_nonces WHERE nonce = $1 RETURNING expires_at")
-            .await?;
-        client
-            .query_opt(&st, &[&nonce])
-            .await?
-            .map(|r| get(&r, 0))
-            .transpose()
+        Ok(client.execute(&st, &[&nonce, &expires_at]).await? == 1)
     }
 
     async fn purge_vci(&self, before: i64) -> Result<u64> {

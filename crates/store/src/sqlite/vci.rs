@@ -148,23 +148,16 @@ impl VciStore for SqliteStore {
         .await
     }
 
-    async fn put_vci_nonce(&self, nonce: &str, expires_at: i64) -> Result<()> {
-        let nonce = nonce.to_owned();
-        self.write(move |conn| {
-            conn.prepare_cached("INSERT INTO vci_nonces (nonce, expires_at) VALUES (?1, ?2)")?
-                .execute(params![nonce, expires_at])?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn take_vci_nonce(&self, nonce: &str) -> Result<Option<i64>> {
+    async fn use_vci_nonce(&self, nonce: &str, expires_at: i64) -> Result<bool> {
         let nonce = nonce.to_owned();
         self.write(move |conn| {
             Ok(conn
-                .prepare_cached("DELETE FROM vci_nonces WHERE nonce = ?1 RETURNING expires_at")?
-                .query_row(params![nonce], |r| r.get(0))
-                .optional()?)
+                .prepare_cached(
+                    "INSERT INTO vci_nonces (nonce, expires_at) VALUES (?1, ?2) \
+                     ON CONFLICT (nonce) DO NOTHING",
+                )?
+                .execute(params![nonce, expires_at])?
+                == 1)
         })
         .await
     }

@@ -507,7 +507,7 @@ macro_rules! conformance_tests {
             trust_recognition_lists, trust_seq_only_grows, issuer_succession_is_logged_once,
             oidc_logins_are_taken_once, oidc_accounts_come_with_their_link,
             vp_requests_are_answered_once,
-            vci_offers_burn_grant_and_redeem_once, vci_nonces_are_taken_once_and_purged);
+            vci_offers_burn_grant_and_redeem_once, vci_nonces_are_used_once_and_purged);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(

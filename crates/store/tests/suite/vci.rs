@@ -122,30 +122,34 @@ pub async fn vci_offers_burn_grant_and_redeem_once(s: &dyn Store) {
     assert_eq!(s.vci_offer("o4").await.unwrap().unwrap().redeemed_at, None);
 }
 
-pub async fn vci_nonces_are_taken_once_and_purged(s: &dyn Store) {
-    s.put_vci_nonce("n1", 500).await.unwrap();
-    s.put_vci_nonce("n2", 1_500).await.unwrap();
-    assert_eq!(s.take_vci_nonce("n1").await.unwrap(), Some(500));
-    assert_eq!(s.take_vci_nonce("n1").await.unwrap(), None, "single use");
-    s.put_vci_nonce("n3", 500).await.unwrap();
-    let (a, b) = futures::join!(s.take_vci_nonce("n3"), s.take_vci_nonce("n3"));
+pub async fn vci_nonces_are_used_once_and_purged(s: &dyn Store) {
+    assert!(s.use_vci_nonce("n1", 500).await.unwrap());
+    assert!(s.use_vci_nonce("n2", 1_500).await.unwrap());
+    assert!(!s.use_vci_nonce("n1", 500).await.unwrap(), "single use");
+    let (a, b) = futures::join!(s.use_vci_nonce("n3", 500), s.use_vci_nonce("n3", 500));
     assert_eq!(
         [a.unwrap(), b.unwrap()]
             .iter()
-            .filter(|r| r.is_some())
+            .filter(|first| **first)
             .count(),
-        1
+        1,
+        "two uses at once: one wins"
     );
     // Purging drops expired nonces and offers whose code and token both expired.
-    s.put_vci_nonce("n4", 500).await.unwrap();
     s.put_vci_offer(offer("p1", "X", 500)).await.unwrap();
     s.put_vci_offer(offer("p2", "X", 500)).await.unwrap();
     s.grant_vci_token("p2", "tp2", 2_000, 5).await.unwrap();
     s.put_vci_offer(offer("p3", "X", 2_000)).await.unwrap();
-    assert_eq!(s.purge_vci(1_000).await.unwrap(), 2);
-    assert_eq!(s.take_vci_nonce("n4").await.unwrap(), None);
+    assert_eq!(
+        s.purge_vci(1_000).await.unwrap(),
+        3,
+        "nonces n1 and n3, offer p1"
+    );
     assert_eq!(s.vci_offer("p1").await.unwrap(), None);
     assert!(s.vci_offer("p2").await.unwrap().is_some(), "token alive");
     assert!(s.vci_offer("p3").await.unwrap().is_some());
-    assert_eq!(s.take_vci_nonce("n2").await.unwrap(), Some(1_500));
+    assert!(
+        !s.use_vci_nonce("n2", 1_500).await.unwrap(),
+        "n2 is kept until it expires"
+    );
 }

@@ -50,7 +50,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     request_body = CredentialRequest,
     responses(
         (status = 200, body = CredentialResponse, description = "The credential; the offer is used up and the holder's history shows the export"),
-        (status = 400, body = crate::error::OAuthErrorBody, description = "`invalid_credential_request` (`vci.bad_request`, `vci.not_offered`), `unknown_credential_configuration`, `invalid_proof` (`vci.proof_malformed`, `vci.proof_type`, `vci.proof_alg`, `vci.proof_key`, `vci.proof_signature`, `vci.proof_audience`, `vci.proof_stale`), `invalid_nonce`, `credential_request_denied` (`vci.license_unavailable`: superseded since the offer)"),
+        (status = 400, body = crate::error::OAuthErrorBody, description = "`invalid_credential_request` (`vci.bad_request`, `vci.not_offered`), `unknown_credential_configuration`, `invalid_proof` (`vci.proof_malformed`, `vci.proof_type`, `vci.proof_alg`, `vci.proof_key`, `vci.proof_signature`, `vci.proof_audience`, `vci.proof_stale`), `invalid_nonce`, `credential_request_denied` (`vci.license_unavailable`: superseded or no longer in force since the offer)"),
         (status = 401, body = crate::error::OAuthErrorBody, description = "`invalid_token` (`vci.invalid_token`, `vci.token_expired`, `vci.token_used`)")))]
 pub async fn handler(
     State(s): State<AppState>,
