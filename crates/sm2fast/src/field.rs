@@ -15,6 +15,8 @@ pub(crate) const P: Limbs = [
     0xFFFF_FFFE_FFFF_FFFF,
 ];
 const N0: u64 = limbs::mont_n0(P[0]);
+// The reduction `mont_reduce_sm2p` relies on -p^-1 ≡ 1 (mod 2^64).
+const _: () = assert!(N0 == 1);
 const R2: Limbs = limbs::mont_r2(&P);
 
 /// An element of GF(p), stored as `x * 2^256 mod p`, fully reduced.
@@ -27,7 +29,7 @@ impl Fe {
 
     /// From a canonical integer below p (compile-time use).
     pub(crate) const fn from_limbs_const(l: Limbs) -> Fe {
-        Fe(limbs::mont_reduce(limbs::mul_wide(&l, &R2), &P, N0))
+        Fe(limbs::mont_reduce_sm2p(limbs::mul_wide(&l, &R2), &P))
     }
 
     /// From big-endian bytes; `None` unless the integer is below p.
@@ -44,7 +46,7 @@ impl Fe {
     pub(crate) fn to_limbs(self) -> Limbs {
         let mut t = [0u64; 8];
         t[..4].copy_from_slice(&self.0);
-        limbs::mont_reduce(t, &P, N0)
+        limbs::mont_reduce_sm2p(t, &P)
     }
 
     pub(crate) fn to_bytes(self) -> [u8; 32] {
@@ -53,12 +55,15 @@ impl Fe {
 
     #[inline(always)]
     pub(crate) fn mul(&self, rhs: &Fe) -> Fe {
-        Fe(limbs::mont_reduce(limbs::mul_wide(&self.0, &rhs.0), &P, N0))
+        Fe(limbs::mont_reduce_sm2p(
+            limbs::mul_wide(&self.0, &rhs.0),
+            &P,
+        ))
     }
 
     #[inline(always)]
     pub(crate) fn square(&self) -> Fe {
-        Fe(limbs::mont_reduce(limbs::square_wide(&self.0), &P, N0))
+        Fe(limbs::mont_reduce_sm2p(limbs::square_wide(&self.0), &P))
     }
 
     #[inline(always)]
@@ -245,5 +250,47 @@ mod tests {
                 prop_assert!(x.eq_vartime(&y));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod speed_tmp {
+    use super::*;
+    fn best(f: &mut dyn FnMut()) -> f64 {
+        (0..40)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                f();
+                t.elapsed().as_nanos() as u64
+            })
+            .min()
+            .unwrap() as f64
+            / 100_000.0
+    }
+    #[test]
+    #[ignore]
+    fn speed() {
+        let mut a = Fe::from_limbs_const([3, 4, 5, 6]);
+        let b = Fe::from_limbs_const([7, 8, 9, 10]);
+        let m = best(&mut || {
+            for _ in 0..100_000 {
+                a = a.mul(&b);
+            }
+        });
+        let s = best(&mut || {
+            for _ in 0..100_000 {
+                a = a.square();
+            }
+        });
+        let gm = best(&mut || {
+            for _ in 0..100_000 {
+                a = Fe(limbs::mont_reduce(limbs::mul_wide(&a.0, &b.0), &P, N0));
+            }
+        });
+        let gs = 0.0;
+        eprintln!(
+            "mul {m:.2} sqr {s:.2} generic-mul {gm:.2} comba-mul {gs:.2} {:?}",
+            a.0[0]
+        );
     }
 }

@@ -204,13 +204,17 @@ impl VerifyingKey {
         if bool::from(t.is_zero()) {
             return Err(Error::InvalidSignature);
         }
-        let e = hash_e(z, msg);
-        let q = point::mul_double_vartime(&s, &t, self.table());
+        self.verify_e(&hash_e(z, msg), &r, &s, &t)
+    }
+
+    /// The curve part of verification for `e`, `r`, `s` in [1, n-1] and `t = r + s ≠ 0`.
+    fn verify_e(&self, e: &Scalar, r: &Scalar, s: &Scalar, t: &Scalar) -> Result<(), Error> {
+        let q = point::mul_double_vartime(s, t, self.table());
         if bool::from(q.z.is_zero()) {
             return Err(Error::InvalidSignature);
         }
         // (e + x1) mod n == r  <=>  x1 ∈ {c, c + n} with c = (r - e) mod n, x1 < p.
-        let c = r.sub(&e);
+        let c = r.sub(e);
         let zz = q.z.square();
         if Fe::from_limbs_const(c.0).mul(&zz).eq_vartime(&q.x) {
             return Ok(());
@@ -425,5 +429,75 @@ impl PreparedSigner {
     /// The public key.
     pub fn verifying_key(&self) -> &VerifyingKey {
         self.key.verifying_key()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::point::{Jacobian, G};
+    use num_bigint::BigUint;
+
+    fn mul_ref(k: &Scalar, p: &Affine) -> Jacobian {
+        let mut acc = Jacobian::INFINITY;
+        for limb in (0..4).rev() {
+            for bit in (0..64).rev() {
+                acc = acc.double();
+                if (k.0[limb] >> bit) & 1 == 1 {
+                    acc = acc.add_affine_vartime(p);
+                }
+            }
+        }
+        acc
+    }
+
+    fn fe_pow(a: &Fe, e: &BigUint) -> Fe {
+        let mut acc = Fe::ONE;
+        for i in (0..e.bits()).rev() {
+            acc = acc.square();
+            if e.bit(i) {
+                acc = acc.mul(a);
+            }
+        }
+        acc
+    }
+
+    /// The rare case x1 ≥ n (probability about 2^-128 for honest signatures), where
+    /// (e + x1) mod n = r needs the second candidate x1 = (r - e) + n. We build a public key
+    /// for which s·G + t·P lands on a chosen point R with x(R) ≥ n.
+    #[test]
+    fn verification_handles_x1_at_or_above_n() {
+        let p_big = BigUint::from_bytes_be(&limbs::to_be_bytes(&field::P));
+        let b = Fe::from_bytes(&point::B_BYTES).unwrap();
+        // Find x ≥ n with x^3 - 3x + b a square (p ≡ 3 mod 4: sqrt = a^((p+1)/4)).
+        let mut xl = scalar::N;
+        let r_point = loop {
+            let x = Fe::from_limbs_const(xl);
+            let rhs = x.square().mul(&x).sub(&x.double().add(&x)).add(&b);
+            let y = fe_pow(&rhs, &((&p_big + 1u8) >> 2));
+            if y.square().eq_vartime(&rhs) {
+                break Affine { x, y };
+            }
+            xl[0] += 1;
+        };
+        assert!(r_point.is_on_curve());
+        assert_eq!(limbs::lt(&r_point.x.to_limbs(), &scalar::N), 0, "x(R) ≥ n");
+
+        let s = Scalar::from_bytes_reduced(&[0x42; 32]);
+        let e = Scalar::from_bytes_reduced(&[0x17; 32]);
+        let x1 = Scalar::from_limbs_reduced(r_point.x.to_limbs());
+        let r = e.add(&x1);
+        let t = r.add(&s);
+        // P = t^-1 (R - s·G)
+        let t_inv = Scalar::ONE.mul_mont(&t.to_mont().invert());
+        let neg_sg = mul_ref(&Scalar::ZERO.sub(&s), &G);
+        let diff = neg_sg.add_affine_vartime(&r_point).to_affine().unwrap();
+        let public = mul_ref(&t_inv, &diff).to_affine().unwrap();
+        let key = VerifyingKey::from_point(public);
+
+        assert_eq!(key.verify_e(&e, &r, &s, &t), Ok(()));
+        // And a neighbouring r is refused.
+        let r2 = r.add(&Scalar::ONE);
+        assert!(key.verify_e(&e, &r2, &s, &r2.add(&s)).is_err());
     }
 }

@@ -138,6 +138,60 @@ pub(crate) const fn mont_reduce(t: [u64; 8], m: &Limbs, n0: u64) -> Limbs {
     sub_if_ge([t4, t5, t6, t7], c2, m)
 }
 
+/// `k * (2^192 - 2^160 - 2^32 + 1)` as four limbs: what one Montgomery step adds for the SM2
+/// prime. With p = 2^256 - 2^224 - 2^96 + 2^64 - 1 and -p^-1 ≡ 1 (mod 2^64), a step takes
+/// k = t_i and adds k·p, which clears limb i and adds this value from limb i+1 on. It is
+/// M·2^160 - M with M = k·(2^32 - 1) < 2^96: shifts and subtractions, no multiplication.
+#[inline(always)]
+const fn sm2p_step(k: u64) -> Limbs {
+    let m = ((k as u128) << 32) - k as u128;
+    let m_lo = m as u64;
+    let m_hi = (m >> 64) as u64;
+    let (y0, b) = sbb(0, m_lo, 0);
+    let (y1, b) = sbb(0, m_hi, b);
+    let (y2, b) = sbb(m_lo << 32, 0, b);
+    let (y3, _) = sbb((m_lo >> 32) | (m_hi << 32), 0, b);
+    [y0, y1, y2, y3]
+}
+
+#[inline(always)]
+const fn adc3(a: u64, b: u64, c1: u64, c2: u64) -> (u64, u64) {
+    let t = a as u128 + b as u128 + c1 as u128 + c2 as u128;
+    (t as u64, (t >> 64) as u64)
+}
+
+/// Montgomery reduction modulo the SM2 prime p (see `sm2p_step`), for `t < p * 2^256`.
+#[inline(always)]
+pub(crate) const fn mont_reduce_sm2p(t: [u64; 8], p: &Limbs) -> Limbs {
+    let [t0, t1, t2, t3, t4, t5, t6, t7] = t;
+
+    let y = sm2p_step(t0);
+    let (t1, c) = adc(t1, y[0], 0);
+    let (t2, c) = adc(t2, y[1], c);
+    let (t3, c) = adc(t3, y[2], c);
+    let (t4, c2) = adc(t4, y[3], c);
+
+    let y = sm2p_step(t1);
+    let (t2, c) = adc(t2, y[0], 0);
+    let (t3, c) = adc(t3, y[1], c);
+    let (t4, c) = adc(t4, y[2], c);
+    let (t5, c2) = adc3(t5, y[3], c, c2);
+
+    let y = sm2p_step(t2);
+    let (t3, c) = adc(t3, y[0], 0);
+    let (t4, c) = adc(t4, y[1], c);
+    let (t5, c) = adc(t5, y[2], c);
+    let (t6, c2) = adc3(t6, y[3], c, c2);
+
+    let y = sm2p_step(t3);
+    let (t4, c) = adc(t4, y[0], 0);
+    let (t5, c) = adc(t5, y[1], c);
+    let (t6, c) = adc(t6, y[2], c);
+    let (t7, c2) = adc3(t7, y[3], c, c2);
+
+    sub_if_ge([t4, t5, t6, t7], c2, p)
+}
+
 /// The full 512-bit product `a * b` (schoolbook, row by row).
 #[inline(always)]
 pub(crate) const fn mul_wide(a: &Limbs, b: &Limbs) -> [u64; 8] {

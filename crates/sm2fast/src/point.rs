@@ -613,3 +613,76 @@ mod tests {
         assert!(Affine::from_uncompressed(&zero).is_none());
     }
 }
+
+#[cfg(test)]
+mod speed_tmp {
+    use super::*;
+    fn best(n: u32, f: &mut dyn FnMut()) -> f64 {
+        (0..20)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                f();
+                t.elapsed().as_nanos() as u64
+            })
+            .min()
+            .unwrap() as f64
+            / n as f64
+    }
+    #[test]
+    #[ignore]
+    fn speed() {
+        precompute_base();
+        let k = Scalar([
+            0x1234_5678_9abc_def1,
+            0x0fed_cba9_8765_4321,
+            0x1111_2222_3333_4444,
+            0x5555_6666_7777_8888,
+        ]);
+        let mut acc = G.x;
+        let mb = best(1000, &mut || {
+            for _ in 0..1000 {
+                acc = acc.add(&mul_base(&k).x);
+            }
+        });
+        let inv = best(1000, &mut || {
+            for _ in 0..1000 {
+                acc = acc.invert();
+            }
+        });
+        let p = mul_base(&k).to_affine().unwrap();
+        let pt = PointTable::new(&p);
+        let dbl = best(1000, &mut || {
+            for _ in 0..1000 {
+                acc = acc.add(&mul_double_vartime(&k, &k, &pt).x);
+            }
+        });
+        let tb = best(100, &mut || {
+            for _ in 0..100 {
+                let t = PointTable::new(&p);
+                acc = acc.add(&t.0[0][0].x);
+            }
+        });
+        let j = Jacobian::from_affine(&p);
+        let mut jj = j;
+        let d = best(100_000, &mut || {
+            for _ in 0..100_000 {
+                jj = jj.double();
+            }
+        });
+        let ma = best(100_000, &mut || {
+            for _ in 0..100_000 {
+                jj = jj.add_affine_unchecked(&G).0;
+            }
+        });
+        let row = &base_table()[3];
+        let mut q = Affine::default();
+        let sc = best(100_000, &mut || {
+            for i in 0..100_000u64 {
+                for (j, entry) in row.iter().enumerate() {
+                    q.conditional_assign(entry, (i & 31).ct_eq(&(j as u64)));
+                }
+            }
+        });
+        eprintln!("mul_base {mb:.0} invert {inv:.0} double-mul {dbl:.0} ptable {tb:.0} dbl {d:.0} madd {ma:.0} scan {sc:.0} {:?} {:?} {:?}", acc.0[0], jj.x.0[0], q.x.0[0]);
+    }
+}

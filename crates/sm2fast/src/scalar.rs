@@ -27,6 +27,7 @@ pub(crate) struct Scalar(pub(crate) Limbs);
 pub(crate) struct MontScalar(pub(crate) Limbs);
 
 impl Scalar {
+    #[cfg(test)]
     pub(crate) const ZERO: Scalar = Scalar([0; 4]);
     pub(crate) const ONE: Scalar = Scalar([1, 0, 0, 0]);
 
