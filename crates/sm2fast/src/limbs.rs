@@ -6,18 +6,21 @@
 
 pub(crate) type Limbs = [u64; 4];
 
-/// `a + b + carry`, returning (sum, carry out); `carry` is 0 or 1.
+/// `a + b + carry`, returning (sum, carry out); `carry` is 0 or 1 (the shape LLVM turns
+/// into an `adc` chain).
 #[inline(always)]
 pub(crate) const fn adc(a: u64, b: u64, carry: u64) -> (u64, u64) {
-    let t = a as u128 + b as u128 + carry as u128;
-    (t as u64, (t >> 64) as u64)
+    let (s, c1) = a.overflowing_add(b);
+    let (s, c2) = s.overflowing_add(carry);
+    (s, (c1 | c2) as u64)
 }
 
 /// `a - b - borrow`, returning (difference, borrow out); `borrow` is 0 or 1.
 #[inline(always)]
 pub(crate) const fn sbb(a: u64, b: u64, borrow: u64) -> (u64, u64) {
-    let t = (a as u128).wrapping_sub(b as u128 + borrow as u128);
-    (t as u64, (t >> 127) as u64)
+    let (d, b1) = a.overflowing_sub(b);
+    let (d, b2) = d.overflowing_sub(borrow);
+    (d, (b1 | b2) as u64)
 }
 
 /// `a + b * c + carry`, returning (low, high).

@@ -8,9 +8,10 @@
 //!   added with a mixed addition whose exceptional cases are excluded by construction and
 //!   whose "accumulator is infinity" / "digit is zero" cases are fixed by selects. No
 //!   doublings, no secret-dependent branch or memory index.
-//! * `mul_double_vartime` (s·G + t·P, public s, t, P): t is split into four 64-bit
-//!   chunks over P, 2^64·P, 2^128·P, 2^192·P (a per-key table of odd multiples, width-5
-//!   wNAF), sharing 64 doublings; s·G reuses the fixed-base table with direct lookups.
+//! * `mul_double_vartime` (s·G + t·P, public s, t, P): both scalars are cut into eight
+//!   32-bit chunks over 2^(32j)·P and 2^(32j)·G, j = 0..8 (odd multiples: a per-key table
+//!   for P with width-5 wNAF digits, a static one for G with width 8), so the sixteen
+//!   partial products share 32 doublings.
 
 use std::sync::OnceLock;
 
@@ -320,9 +321,10 @@ fn base_table() -> &'static BaseTable {
     })
 }
 
-/// Builds the fixed-base table now rather than on the first signature.
-pub(crate) fn precompute_base() {
+/// Builds the static tables now rather than on first use.
+pub(crate) fn precompute() {
     let _ = base_table();
+    let _ = g_table();
 }
 
 /// Bits `pos .. pos + 7` of `k` (public positions), bits outside 0..256 read as zero.
@@ -360,6 +362,34 @@ fn booth_digit(k: &[u64; 4], i: usize) -> (u64, u64) {
     (abs, sign & 1)
 }
 
+/// The entry `abs - 1` of a row (all zeros for `abs = 0`), reading every entry: each one is
+/// masked with all-ones or zero (the mask from `subtle`'s `ct_eq`, behind its optimisation
+/// barrier) and OR-ed in, eight limbs at a time so the loop vectorises.
+#[inline(always)]
+fn select_row(row: &[Affine; COLS], abs: u64) -> Affine {
+    let mut acc = [0u64; 8];
+    for (j, entry) in row.iter().enumerate() {
+        let mask = 0u64.wrapping_sub(abs.ct_eq(&(j as u64 + 1)).unwrap_u8() as u64);
+        let limbs = [
+            entry.x.0[0],
+            entry.x.0[1],
+            entry.x.0[2],
+            entry.x.0[3],
+            entry.y.0[0],
+            entry.y.0[1],
+            entry.y.0[2],
+            entry.y.0[3],
+        ];
+        for (a, l) in acc.iter_mut().zip(limbs) {
+            *a |= l & mask;
+        }
+    }
+    Affine {
+        x: Fe([acc[0], acc[1], acc[2], acc[3]]),
+        y: Fe([acc[4], acc[5], acc[6], acc[7]]),
+    }
+}
+
 /// k·G for secret k in [1, n-1], constant time.
 pub(crate) fn mul_base(k: &Scalar) -> Jacobian {
     let table = base_table();
@@ -369,10 +399,7 @@ pub(crate) fn mul_base(k: &Scalar) -> Jacobian {
     // acc = -q, which would make k ≡ 0 (excluded).
     for (i, row) in table.iter().enumerate() {
         let (abs, neg) = booth_digit(&k.0, i);
-        let mut q = Affine::default();
-        for (j, entry) in row.iter().enumerate() {
-            q.conditional_assign(entry, abs.ct_eq(&(j as u64 + 1)));
-        }
+        let mut q = select_row(row, abs);
         let negy = q.y.neg();
         q.y.conditional_assign(&negy, Choice::from(neg as u8));
         let (sum, _, _) = acc.add_affine_unchecked(&q);
@@ -389,51 +416,67 @@ pub(crate) fn mul_base(k: &Scalar) -> Jacobian {
 
 const PW: usize = 5; // wNAF width for P
 const PODD: usize = 1 << (PW - 2); // odd multiples 1, 3, .., 15
+const SPLIT: usize = 8; // t is cut into 8 chunks of 32 bits
+const CHUNK: usize = 256 / SPLIT;
 
-/// Odd multiples of P, 2^64·P, 2^128·P, 2^192·P (affine): `t[j][m] = (2m+1)·2^(64j)·P`.
+/// Odd multiples of P, 2^32·P, …, 2^224·P (affine): `t[j][m] = (2m+1)·2^(32j)·P`.
 #[derive(Clone, Debug)]
-pub(crate) struct PointTable(Box<[[Affine; PODD]; 4]>);
+pub(crate) struct PointTable(Box<[[Affine; PODD]; SPLIT]>);
 
 impl PointTable {
     pub(crate) fn new(p: &Affine) -> PointTable {
-        let mut all = Vec::with_capacity(4 * PODD);
-        let mut base = Jacobian::from_affine(p);
-        for j in 0..4 {
-            let twice = base.double();
-            let mut m = base;
-            all.push(m);
-            for _ in 1..PODD {
-                m = m.add_vartime(&twice);
-                all.push(m);
-            }
-            if j < 3 {
-                for _ in 0..64 {
-                    base = base.double();
-                }
-            }
-        }
-        let affine = Jacobian::batch_to_affine(&all);
-        let mut t = Box::new([[Affine::default(); PODD]; 4]);
-        for (j, row) in t.iter_mut().enumerate() {
-            row.copy_from_slice(&affine[j * PODD..(j + 1) * PODD]);
-        }
-        PointTable(t)
+        let rows = odd_multiples::<PODD>(p);
+        PointTable(Box::new(rows.try_into().expect("SPLIT rows")))
     }
 }
 
-/// Width-5 NAF of a 64-bit value: digits odd in [-15, 15] or zero, at most 65 of them.
-fn wnaf64(v: u64) -> [i8; 65] {
-    let mut out = [0i8; 65];
+/// `SPLIT` rows of `ODD` odd multiples: row j holds (2m+1)·2^(CHUNK·j)·P (public data).
+fn odd_multiples<const ODD: usize>(p: &Affine) -> Vec<[Affine; ODD]> {
+    let mut all = Vec::with_capacity(SPLIT * ODD);
+    let mut base = Jacobian::from_affine(p);
+    for j in 0..SPLIT {
+        let twice = base.double();
+        let mut m = base;
+        all.push(m);
+        for _ in 1..ODD {
+            m = m.add_vartime(&twice);
+            all.push(m);
+        }
+        if j + 1 < SPLIT {
+            for _ in 0..CHUNK {
+                base = base.double();
+            }
+        }
+    }
+    Jacobian::batch_to_affine(&all)
+        .chunks_exact(ODD)
+        .map(|c| <[Affine; ODD]>::try_from(c).expect("row length"))
+        .collect()
+}
+
+const GW: usize = 8; // wNAF width for G in verification
+const GODD: usize = 1 << (GW - 2); // odd multiples 1, 3, .., 127
+
+/// The same split for G with a wider window, built once (32 KiB).
+fn g_table() -> &'static [[Affine; GODD]] {
+    static TABLE: OnceLock<Vec<[Affine; GODD]>> = OnceLock::new();
+    TABLE.get_or_init(|| odd_multiples::<GODD>(&G))
+}
+
+/// Width-`w` NAF of a `CHUNK`-bit value: digits odd in (-2^(w-1), 2^(w-1)) or zero, at
+/// most `CHUNK + 1` of them.
+fn wnaf_chunk(v: u64, w: u32) -> [i16; CHUNK + 1] {
+    let mut out = [0i16; CHUNK + 1];
     let mut k = v as i128;
     let mut i = 0;
     while k != 0 {
         if k & 1 == 1 {
-            let mut d = (k & 0x1f) as i32;
-            if d >= 16 {
-                d -= 32;
+            let mut d = (k & ((1 << w) - 1)) as i32;
+            if d >= 1 << (w - 1) {
+                d -= 1 << w;
             }
             k -= d as i128;
-            out[i] = d as i8;
+            out[i] = d as i16;
         }
         k >>= 1;
         i += 1;
@@ -441,37 +484,47 @@ fn wnaf64(v: u64) -> [i8; 65] {
     out
 }
 
-/// s·G + t·P, variable time (all inputs public).
+/// The wNAF digits of the `SPLIT` chunks of a scalar.
+fn split_wnaf(k: &Scalar, w: u32) -> [[i16; CHUNK + 1]; SPLIT] {
+    let mut nafs = [[0i16; CHUNK + 1]; SPLIT];
+    for (j, naf) in nafs.iter_mut().enumerate() {
+        let bit = j * CHUNK;
+        let chunk = (k.0[bit / 64] >> (bit % 64)) & (u64::MAX >> (64 - CHUNK));
+        *naf = wnaf_chunk(chunk, w);
+    }
+    nafs
+}
+
+#[inline(always)]
+fn add_digit<const ODD: usize>(acc: &Jacobian, row: &[Affine; ODD], d: i16) -> Jacobian {
+    let q = row[(d.unsigned_abs() / 2) as usize];
+    let q = if d < 0 { q.neg() } else { q };
+    acc.add_affine_vartime(&q)
+}
+
+/// s·G + t·P, variable time (all inputs public): both scalars cut into 32-bit chunks over
+/// precomputed 2^(32j) multiples, so the two share 32 doublings.
 pub(crate) fn mul_double_vartime(s: &Scalar, t: &Scalar, pt: &PointTable) -> Jacobian {
-    let nafs = [
-        wnaf64(t.0[0]),
-        wnaf64(t.0[1]),
-        wnaf64(t.0[2]),
-        wnaf64(t.0[3]),
-    ];
+    let tn = split_wnaf(t, PW as u32);
+    let sn = split_wnaf(s, GW as u32);
+    let gt = g_table();
     let mut acc = Jacobian::INFINITY;
     let mut started = false;
-    for i in (0..65).rev() {
+    for i in (0..=CHUNK).rev() {
         if started {
             acc = acc.double();
         }
-        for (j, naf) in nafs.iter().enumerate() {
-            let d = naf[i];
+        for j in 0..SPLIT {
+            let d = tn[j][i];
             if d != 0 {
-                let q = pt.0[j][(d.unsigned_abs() / 2) as usize];
-                let q = if d < 0 { q.neg() } else { q };
-                acc = acc.add_affine_vartime(&q);
+                acc = add_digit(&acc, &pt.0[j], d);
                 started = true;
             }
-        }
-    }
-    let table = base_table();
-    for (i, row) in table.iter().enumerate() {
-        let (abs, neg) = booth_digit(&s.0, i);
-        if abs != 0 {
-            let q = row[abs as usize - 1];
-            let q = if neg == 1 { q.neg() } else { q };
-            acc = acc.add_affine_vartime(&q);
+            let d = sn[j][i];
+            if d != 0 {
+                acc = add_digit(&acc, &gt[j], d);
+                started = true;
+            }
         }
     }
     acc
@@ -611,78 +664,5 @@ mod tests {
         let mut zero = [0u8; 65];
         zero[0] = 4;
         assert!(Affine::from_uncompressed(&zero).is_none());
-    }
-}
-
-#[cfg(test)]
-mod speed_tmp {
-    use super::*;
-    fn best(n: u32, f: &mut dyn FnMut()) -> f64 {
-        (0..20)
-            .map(|_| {
-                let t = std::time::Instant::now();
-                f();
-                t.elapsed().as_nanos() as u64
-            })
-            .min()
-            .unwrap() as f64
-            / n as f64
-    }
-    #[test]
-    #[ignore]
-    fn speed() {
-        precompute_base();
-        let k = Scalar([
-            0x1234_5678_9abc_def1,
-            0x0fed_cba9_8765_4321,
-            0x1111_2222_3333_4444,
-            0x5555_6666_7777_8888,
-        ]);
-        let mut acc = G.x;
-        let mb = best(1000, &mut || {
-            for _ in 0..1000 {
-                acc = acc.add(&mul_base(&k).x);
-            }
-        });
-        let inv = best(1000, &mut || {
-            for _ in 0..1000 {
-                acc = acc.invert();
-            }
-        });
-        let p = mul_base(&k).to_affine().unwrap();
-        let pt = PointTable::new(&p);
-        let dbl = best(1000, &mut || {
-            for _ in 0..1000 {
-                acc = acc.add(&mul_double_vartime(&k, &k, &pt).x);
-            }
-        });
-        let tb = best(100, &mut || {
-            for _ in 0..100 {
-                let t = PointTable::new(&p);
-                acc = acc.add(&t.0[0][0].x);
-            }
-        });
-        let j = Jacobian::from_affine(&p);
-        let mut jj = j;
-        let d = best(100_000, &mut || {
-            for _ in 0..100_000 {
-                jj = jj.double();
-            }
-        });
-        let ma = best(100_000, &mut || {
-            for _ in 0..100_000 {
-                jj = jj.add_affine_unchecked(&G).0;
-            }
-        });
-        let row = &base_table()[3];
-        let mut q = Affine::default();
-        let sc = best(100_000, &mut || {
-            for i in 0..100_000u64 {
-                for (j, entry) in row.iter().enumerate() {
-                    q.conditional_assign(entry, (i & 31).ct_eq(&(j as u64)));
-                }
-            }
-        });
-        eprintln!("mul_base {mb:.0} invert {inv:.0} double-mul {dbl:.0} ptable {tb:.0} dbl {d:.0} madd {ma:.0} scan {sc:.0} {:?} {:?} {:?}", acc.0[0], jj.x.0[0], q.x.0[0]);
     }
 }
