@@ -530,6 +530,80 @@ pub(crate) fn mul_double_vartime(s: &Scalar, t: &Scalar, pt: &PointTable) -> Jac
     acc
 }
 
+/// Width-`w` NAF of a 256-bit scalar: 257 digits, odd in (-2^(w-1), 2^(w-1)) or zero.
+fn wnaf_full(k: &Scalar, w: u32) -> [i16; 257] {
+    let mut out = [0i16; 257];
+    let width = 1u64 << w;
+    let mask = width - 1;
+    let bits_at = |pos: usize| -> u64 {
+        let (limb, off) = (pos / 64, pos % 64);
+        let lo = if limb < 4 { k.0[limb] >> off } else { 0 };
+        let hi = if off != 0 && limb + 1 < 4 {
+            k.0[limb + 1] << (64 - off)
+        } else {
+            0
+        };
+        lo | hi
+    };
+    let mut pos = 0;
+    let mut carry = 0u64;
+    while pos < 257 {
+        let window = carry + (bits_at(pos) & mask);
+        if window & 1 == 0 {
+            // An even window: this digit is zero; a pending carry met a one bit here and
+            // moves up unchanged.
+            pos += 1;
+            continue;
+        }
+        if window < width / 2 {
+            carry = 0;
+            out[pos] = window as i16;
+        } else {
+            carry = 1;
+            out[pos] = window as i16 - width as i16;
+        }
+        pos += w as usize;
+    }
+    out
+}
+
+/// s·G + t·P without a per-key table, for a key's first verification: 256 doublings for t
+/// (width-5 wNAF over 8 odd multiples of P), with s·G's chunks added in the last 33 steps.
+pub(crate) fn mul_double_vartime_untabled(s: &Scalar, t: &Scalar, p: &Affine) -> Jacobian {
+    let base = Jacobian::from_affine(p);
+    let twice = base.double();
+    let mut odd = [base; PODD];
+    for m in 1..PODD {
+        odd[m] = odd[m - 1].add_vartime(&twice);
+    }
+    let odd: [Affine; PODD] = Jacobian::batch_to_affine(&odd)
+        .try_into()
+        .expect("PODD points");
+    let tn = wnaf_full(t, PW as u32);
+    let sn = split_wnaf(s, GW as u32);
+    let gt = g_table();
+    let mut acc = Jacobian::INFINITY;
+    let mut started = false;
+    for i in (0..257).rev() {
+        if started {
+            acc = acc.double();
+        }
+        if tn[i] != 0 {
+            acc = add_digit(&acc, &odd, tn[i]);
+            started = true;
+        }
+        if i <= CHUNK {
+            for (naf, row) in sn.iter().zip(gt) {
+                if naf[i] != 0 {
+                    acc = add_digit(&acc, row, naf[i]);
+                    started = true;
+                }
+            }
+        }
+    }
+    acc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -630,6 +704,7 @@ mod tests {
             let got = mul_double_vartime(&s, &t, &PointTable::new(&p));
             let want = mul_ref(&s, &G).add_vartime(&mul_ref(&t, &p));
             prop_assert!(same(&got, &want));
+            prop_assert!(same(&mul_double_vartime_untabled(&s, &t, &p), &want));
         }
     }
 
@@ -644,6 +719,18 @@ mod tests {
             .is_none());
         let two_s = s.add(&s);
         assert!(same(&mul_double_vartime(&s, &s, &pt), &mul_base(&two_s)));
+        assert!(mul_double_vartime_untabled(&s, &Scalar::ZERO.sub(&s), &p)
+            .to_affine()
+            .is_none());
+        assert!(same(
+            &mul_double_vartime_untabled(&s, &s, &p),
+            &mul_base(&two_s)
+        ));
+        // Scalars with long runs of ones and the top bits set exercise the wNAF carries.
+        let ones = n_minus(2);
+        let want = mul_ref(&ones, &G).add_vartime(&mul_ref(&ones, &p));
+        assert!(same(&mul_double_vartime_untabled(&ones, &ones, &p), &want));
+        assert!(same(&mul_double_vartime(&ones, &ones, &pt), &want));
     }
 
     #[test]
@@ -664,5 +751,28 @@ mod tests {
         let mut zero = [0u8; 65];
         zero[0] = 4;
         assert!(Affine::from_uncompressed(&zero).is_none());
+    }
+}
+
+#[cfg(test)]
+mod wnaf_tests {
+    use super::*;
+    use num_bigint::BigInt;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn wnaf_recomposes(b in any::<[u8; 32]>(), w in 2u32..9) {
+            let k = Scalar::from_bytes_reduced(&b);
+            let naf = wnaf_full(&k, w);
+            let mut acc = BigInt::from(0);
+            for d in naf.iter().rev() {
+                acc = (acc << 1) + *d as i64;
+            }
+            prop_assert_eq!(acc, BigInt::from_bytes_be(num_bigint::Sign::Plus, &k.to_bytes()));
+            for d in naf {
+                prop_assert!(d == 0 || (d % 2 != 0 && d.unsigned_abs() < 1 << (w - 1)));
+            }
+        }
     }
 }
