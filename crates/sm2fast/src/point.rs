@@ -362,14 +362,21 @@ fn booth_digit(k: &[u64; 4], i: usize) -> (u64, u64) {
     (abs, sign & 1)
 }
 
-/// The entry `abs - 1` of a row (all zeros for `abs = 0`), reading every entry: each one is
-/// masked with all-ones or zero (the mask from `subtle`'s `ct_eq`, behind its optimisation
-/// barrier) and OR-ed in, eight limbs at a time so the loop vectorises.
+/// The entry `abs - 1` of a row (all zeros for `abs = 0`), reading every entry: the 32
+/// masks (all-ones for the wanted entry, zero elsewhere) are computed arithmetically and
+/// passed through `black_box`, so the compiler cannot turn them back into a comparison and
+/// a branch; each entry is then AND-ed with its mask and OR-ed in, which vectorises.
 #[inline(always)]
 fn select_row(row: &[Affine; COLS], abs: u64) -> Affine {
+    let mut masks = [0u64; COLS];
+    for (j, m) in masks.iter_mut().enumerate() {
+        let x = abs ^ (j as u64 + 1);
+        // x == 0 → all ones, else zero
+        *m = ((x | x.wrapping_neg()) >> 63).wrapping_sub(1);
+    }
+    let masks = core::hint::black_box(masks);
     let mut acc = [0u64; 8];
-    for (j, entry) in row.iter().enumerate() {
-        let mask = 0u64.wrapping_sub(abs.ct_eq(&(j as u64 + 1)).unwrap_u8() as u64);
+    for (entry, mask) in row.iter().zip(masks) {
         let limbs = [
             entry.x.0[0],
             entry.x.0[1],
