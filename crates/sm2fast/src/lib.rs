@@ -48,6 +48,21 @@
 //! Secrets (d, (1 + d)^-1, k) are zeroized when dropped.
 //!
 //! `unsafe` is forbidden in this crate.
+//!
+//! # Example
+//!
+//! ```
+//! use elicense_sm2::{SigningKey, VerifyingKey, DEFAULT_ID};
+//!
+//! let key = SigningKey::random(&mut rand_core::OsRng);
+//! let signer = key.with_id(DEFAULT_ID).unwrap();
+//! let sig = signer.sign(b"license", &mut rand_core::OsRng);
+//!
+//! let public = VerifyingKey::from_sec1_uncompressed(&key.verifying_key().to_sec1_uncompressed()).unwrap();
+//! let verifier = public.with_id(DEFAULT_ID).unwrap();
+//! assert!(verifier.verify(b"license", &sig).is_ok());
+//! assert!(verifier.verify(b"licence", &sig).is_err());
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -193,9 +208,10 @@ impl VerifyingKey {
         })
     }
 
-    /// Verifies a 64-byte `r ‖ s` signature of `msg` by the signer `id`.
+    /// Verifies a 64-byte `r ‖ s` signature of `msg` by the signer `id`
+    /// ([`Error::IdTooLong`] for an ID over [`MAX_ID_LEN`] bytes).
     pub fn verify(&self, id: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), Error> {
-        let z = self.z_a(id).map_err(|_| Error::InvalidSignature)?;
+        let z = self.z_a(id)?;
         self.verify_with_z(&z, msg, sig)
     }
 
@@ -310,12 +326,15 @@ impl SigningKey {
     /// From the 32-byte big-endian secret; it must lie in [1, n-2] (GB/T 32918.1 §6.1).
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, Error> {
         let d = Scalar::from_bytes(bytes).ok_or(Error::InvalidSecretKey)?;
-        let d1 = d.add(&Scalar::ONE);
+        let mut d1 = d.add(&Scalar::ONE);
         // d = 0 or d = n - 1 (then 1 + d = 0) are refused.
         if bool::from(d.is_zero() | d1.is_zero()) {
             return Err(Error::InvalidSecretKey);
         }
-        let dinv = d1.to_mont().invert();
+        let mut d1m = d1.to_mont();
+        let dinv = d1m.invert();
+        d1.zeroize();
+        d1m.zeroize();
         let public = point::mul_base(&d)
             .to_affine()
             .expect("d·G is finite for d in [1, n-1]");
@@ -355,7 +374,9 @@ impl SigningKey {
         })
     }
 
-    /// Signs `msg` as signer `id`: 64 bytes `r ‖ s`. The nonce k comes from `rng`.
+    /// Signs `msg` as signer `id`: 64 bytes `r ‖ s`. The nonce k comes from `rng`. The only
+    /// error is [`Error::IdTooLong`]; [`SigningKey::with_id`] checks the ID once and then
+    /// signs infallibly.
     pub fn sign(
         &self,
         id: &[u8],
@@ -486,6 +507,15 @@ mod tests {
     /// The rare case x1 ≥ n (probability about 2^-128 for honest signatures), where
     /// (e + x1) mod n = r needs the second candidate x1 = (r - e) + n. We build a public key
     /// for which s·G + t·P lands on a chosen point R with x(R) ≥ n.
+    #[test]
+    fn keys_and_verifiers_can_be_shared_between_threads() {
+        fn shared<T: Send + Sync + Clone + 'static>() {}
+        shared::<SigningKey>();
+        shared::<VerifyingKey>();
+        shared::<PreparedSigner>();
+        shared::<PreparedVerifier>();
+    }
+
     #[test]
     fn verification_handles_x1_at_or_above_n() {
         let p_big = BigUint::from_bytes_be(&limbs::to_be_bytes(&field::P));
