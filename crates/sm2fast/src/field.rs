@@ -7,6 +7,7 @@
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
 use crate::limbs::{self, Limbs};
+use crate::safegcd;
 
 pub(crate) const P: Limbs = [
     0xFFFF_FFFF_FFFF_FFFF,
@@ -18,6 +19,8 @@ const N0: u64 = limbs::mont_n0(P[0]);
 // The reduction `mont_reduce_sm2p` relies on -p^-1 ≡ 1 (mod 2^64).
 const _: () = assert!(N0 == 1);
 const R2: Limbs = limbs::mont_r2(&P);
+/// R^3 mod p (R = 2^256), raw limbs.
+const R3: Limbs = limbs::mont_reduce_sm2p(limbs::mul_wide(&R2, &R2), &P);
 
 /// An element of GF(p), stored as `x * 2^256 mod p`, fully reduced.
 #[derive(Clone, Copy, Debug, Default)]
@@ -87,7 +90,7 @@ impl Fe {
     }
 
     /// `self^(2^k)`.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn sqn(&self, k: usize) -> Fe {
         let mut t = *self;
         for _ in 0..k {
@@ -96,9 +99,18 @@ impl Fe {
         t
     }
 
+    /// `self^-1` (0 for 0), constant time, by Bernstein–Yang divsteps (`safegcd`): the
+    /// Montgomery form xR inverts to x^-1·R^-1, and a Montgomery product with R^3 gives
+    /// x^-1·R. About twice as fast as Fermat's `self^(p-2)`.
+    pub(crate) fn invert(&self) -> Fe {
+        Fe(safegcd::invert(&self.0, &P)).mul(&Fe(R3))
+    }
+
     /// `self^-1` (0 for 0) by Fermat, `self^(p-2)`, along a fixed addition chain:
     /// p - 2 is, from the top bit, 31 ones, a zero, 128 ones, 32 zeros, 62 ones, `01`.
-    pub(crate) fn invert(&self) -> Fe {
+    /// The reference for `invert`.
+    #[cfg(test)]
+    pub(crate) fn invert_fermat(&self) -> Fe {
         let x1 = *self;
         let x2 = x1.square().mul(&x1);
         let x3 = x2.square().mul(&x1);
@@ -235,6 +247,7 @@ mod tests {
             prop_assert_eq!(big(fa.mul(&fb)), (&ba * &bb) % &p);
             prop_assert_eq!(big(fa.square()), (&ba * &ba) % &p);
             prop_assert_eq!(big(fa.neg()), (&p - &ba) % &p);
+            prop_assert!(fa.invert().eq_vartime(&fa.invert_fermat()));
             if ba != BigUint::from(0u8) {
                 prop_assert_eq!(big(fa.invert()), ba.modpow(&(&p - 2u8), &p));
                 prop_assert_eq!(big(fa.invert().mul(&fa)), BigUint::from(1u8));

@@ -70,6 +70,7 @@
 mod field;
 mod limbs;
 mod point;
+mod safegcd;
 mod scalar;
 
 use std::fmt;
