@@ -17,8 +17,10 @@
 //! # How
 //!
 //! * Field GF(p) and scalars mod n on four 64-bit limbs in Montgomery form, products with
-//!   `u128`; p ≡ -1 mod 2^64 makes the Montgomery factor 1. Inversions are Fermat
-//!   (`x^(p-2)` on a fixed addition chain, `x^(n-2)` with a fixed window).
+//!   `u128`; p ≡ -1 mod 2^64 makes the Montgomery factor 1 and the reduction shifts and
+//!   adds. Field inversion (once per signature, for the affine x1) is Bernstein–Yang
+//!   divsteps, 12 batches of 62; the scalar inversion `(1 + d)^-1` (once per key) is Fermat,
+//!   `x^(n-2)` with a fixed window.
 //! * Points in Jacobian coordinates with the a = -3 doubling; mixed additions with affine
 //!   table points.
 //! * k·G: a fixed-base table of 43 × 32 affine points (88 KiB, built once on first use or by
@@ -36,13 +38,16 @@
 //!
 //! Whatever touches the secret key d or the nonce k runs in constant time: limb arithmetic
 //! uses carries and masks, not branches; k·G reads every entry of each table row and keeps
-//! the wanted one with conditional selects (`subtle`), negates with a select, and handles
+//! the wanted one with masks that pass through `black_box` (so the compiler cannot turn
+//! them back into a comparison and a branch), negates with a select (`subtle`), and handles
 //! "digit zero" and "accumulator at infinity" with selects. The additions' remaining
 //! exceptional cases (adding a point to itself or its negation) cannot happen: before row i
 //! the accumulator is `Σ_{j<i} d_j 2^(6j) G` with a magnitude below `2^(6i)`, and the row's
 //! point is `d_i 2^(6i) G` with `|d_i| ≥ 1`, both well below n/2 except in the last row,
 //! where a collision would mean k ≡ 0 or k ≥ n. Inversions run a fixed sequence of
-//! operations. The only branches on secret-derived values are the retry conditions
+//! operations (divsteps on masks, a fixed count; Fermat with a public exponent). The
+//! compiled code of these paths was inspected for conditional jumps (x86-64, release): only
+//! loop counters and public window positions branch. The only branches on secret-derived values are the retry conditions
 //! (`r = 0`, `r + k = n`, `s = 0`, each with probability about 2^-256).
 //! Verification handles public data only and is variable time.
 //! Secrets (d, (1 + d)^-1, k) are zeroized when dropped.
