@@ -39,10 +39,10 @@ fn sub_mod_n(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
 }
 
 // The signature example over the recommended curve: GB/T 32918.5-2017 Annex A (also
-// GM/T 0003.5-2012 A.2), signer ID 1234567812345678, message "message digest". The same
-// values are OpenSSL's test/sm2_internal_test.c "SM2 signature test" over the recommended
-// parameters (Priv 3945208F…, k 59276E27…, R F5A03B06…, S B1B6AA29…) and the Go/GmSSL tests
-// cite them with Z_A B2E14C5C… and e F0B43E94….
+// GM/T 0003.5-2012 Annex A), signer ID 1234567812345678, message "message digest". The same
+// values are in OpenSSL's test/sm2_internal_test.c ("From Annex A in both GM/T0003.5-2012
+// and GB/T 32918.5-2016": Priv 3945208F…, k 59276E27…, R F5A03B06…, S B1B6AA29…); Go and
+// GmSSL-derived tests cite Z_A B2E14C5C… and e F0B43E94… for it.
 const KAT_D: &str = "3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8";
 const KAT_X: &str = "09F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020";
 const KAT_Y: &str = "CCEA490CE26775A52DC6EA718CC1AA600AED05FBF35E084A6632F6072DA9AD13";
@@ -84,10 +84,11 @@ fn standard_example_over_the_recommended_curve() {
     assert_eq!(vk.verify(DEFAULT_ID, KAT_MSG, &sig2), Ok(()));
 }
 
-// GB/T 32918.2 Annex A's example with ID "ALICE123@YAHOO.COM" (d = 128B2FA8…, k = 6CB28D99…,
-// r = 40F1EC59…, s = 6FC6DAC3…) is over a different 256-bit example curve (p = 8542D69E…),
-// not the recommended one, so this crate (fixed to the recommended curve) cannot run it.
-// The ALICE ID is exercised against the reference implementation below instead.
+// The example with ID "ALICE123@YAHOO.COM" (GB/T 32918.2 Annex A, draft-shen-sm2-ecdsa-02;
+// d = 128B2FA8…, k = 6CB28D99…, r = 40F1EC59…, s = 6FC6DAC3…, the first case in OpenSSL's
+// test/sm2_internal_test.c) is over a 256-bit example curve (p = 8542D69E…), not the
+// recommended one, so this crate (fixed to the recommended curve) cannot run it. The ALICE
+// ID is checked against the reference implementation below instead.
 #[test]
 fn alice_id_agrees_with_the_reference_implementation() {
     let id = "ALICE123@YAHOO.COM";
