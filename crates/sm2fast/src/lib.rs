@@ -47,8 +47,9 @@
 //! where a collision would mean k ≡ 0 or k ≥ n. Inversions run a fixed sequence of
 //! operations (divsteps on masks, a fixed count; Fermat with a public exponent). The
 //! compiled code of these paths was inspected for conditional jumps (x86-64, release): only
-//! loop counters and public window positions branch. The only branches on secret-derived values are the retry conditions
-//! (`r = 0`, `r + k = n`, `s = 0`, each with probability about 2^-256).
+//! loop counters and public window positions branch. The only branches on secret-derived
+//! values are the retry conditions (`r = 0`, `r + k = n`, `s = 0`, each with probability
+//! about 2^-256).
 //! Verification handles public data only and is variable time.
 //! Secrets (d, (1 + d)^-1, k) are zeroized when dropped.
 //!
@@ -59,7 +60,7 @@
 //! RustCrypto `sm2` (0.13, and 0.14 on the same generic `primeorder` arithmetic) has no
 //! precomputed tables and runs about ten times slower. `efficient-sm2` 0.2.5 is faster than
 //! that but branches and indexes memory on secret bytes in k·G and in its field reduction,
-//! fixes the signer ID, and was still about three times slower here than this crate.
+//! fixes the signer ID, and measured five to six times slower here than this crate.
 //!
 //! # Example
 //!
