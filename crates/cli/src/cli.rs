@@ -580,6 +580,9 @@ pub enum BenchWhat {
     /// `POST /api/v1/verifications` to an `elicense serve` process on 127.0.0.1, from
     /// `--http-clients` keep-alive connections (default 32).
     HttpVerify,
+    /// The raw signature and verification rates of every algorithm, on one core and on all
+    /// cores, with the implementation behind each.
+    Algs,
 }
 
 fn parse_field(s: &str) -> Result<(String, String), String> {
