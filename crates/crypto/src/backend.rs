@@ -44,7 +44,7 @@ use aws_lc_rs::signature::{
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use zeroize::Zeroizing;
 
-use crate::{Alg, CryptoError};
+use crate::{Alg, CryptoError, Verifier};
 
 /// The library that signs and verifies signatures of `alg` in this build, for reports
 /// such as `elicense bench`.
@@ -124,8 +124,14 @@ impl Es256Verifier {
             .map(Es256Verifier)
             .map_err(|e| CryptoError::MalformedKey(format!("P-256 key refused by AWS-LC: {e}")))
     }
+}
 
-    pub(crate) fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
+impl Verifier for Es256Verifier {
+    fn alg(&self) -> Alg {
+        Alg::Es256
+    }
+
+    fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
         if sig.len() != 64 {
             return Err(CryptoError::SignatureInvalid);
         }
@@ -197,8 +203,14 @@ impl Ed25519Verifier {
             small_order: vk.is_weak(),
         })
     }
+}
 
-    pub(crate) fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
+impl Verifier for Ed25519Verifier {
+    fn alg(&self) -> Alg {
+        Alg::EdDSA
+    }
+
+    fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
         if sig.len() != 64 || self.small_order {
             return Err(CryptoError::SignatureInvalid);
         }

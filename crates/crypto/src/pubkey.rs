@@ -129,15 +129,13 @@ impl PublicKey {
                 sm2::dsa::VerifyingKey::new(sm2_signer_id, *pk)
                     .map_err(|_| CryptoError::MalformedKey("SM2 signer ID too long".into()))?,
             )),
-            PublicKey::Ed25519(vk) => Box::new(Ed25519Verifier(backend::Ed25519Verifier::new(vk)?)),
-            PublicKey::Es256(pk) => Box::new(Es256Verifier(backend::Es256Verifier::new(pk)?)),
+            PublicKey::Ed25519(vk) => Box::new(backend::Ed25519Verifier::new(vk)?),
+            PublicKey::Es256(pk) => Box::new(backend::Es256Verifier::new(pk)?),
         })
     }
 }
 
 struct Sm2Verifier(sm2::dsa::VerifyingKey);
-struct Ed25519Verifier(backend::Ed25519Verifier);
-struct Es256Verifier(backend::Es256Verifier);
 
 impl Verifier for Sm2Verifier {
     fn alg(&self) -> Alg {
@@ -150,23 +148,5 @@ impl Verifier for Sm2Verifier {
         self.0
             .verify(msg, &sig)
             .map_err(|_| CryptoError::SignatureInvalid)
-    }
-}
-
-impl Verifier for Ed25519Verifier {
-    fn alg(&self) -> Alg {
-        Alg::EdDSA
-    }
-    fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
-        self.0.verify(msg, sig)
-    }
-}
-
-impl Verifier for Es256Verifier {
-    fn alg(&self) -> Alg {
-        Alg::Es256
-    }
-    fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
-        self.0.verify(msg, sig)
     }
 }
