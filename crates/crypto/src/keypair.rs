@@ -3,7 +3,8 @@
 //! Invariants: a [`KeyPair`] always holds a valid private key and its matching public key;
 //! its `kid` is the RFC 7638 thumbprint of the public JWK; the private key never shows in
 //! `Debug` output and is zeroized when the key pair is dropped (the SM2 key, which its
-//! crate does not zeroize, is overwritten in place by a fixed dummy key).
+//! crate does not zeroize, is overwritten in place by a fixed dummy key; the AWS-LC copies
+//! of ES256 and Ed25519 keys are cleansed by AWS-LC when freed, see [`crate::backend`]).
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -11,6 +12,7 @@ use std::sync::OnceLock;
 use pkcs8::{EncodePrivateKey, SecretDocument};
 use zeroize::Zeroizing;
 
+use crate::backend::{Ed25519Secret, Es256Secret};
 use crate::keyfile;
 use crate::pubkey::PublicKey;
 use crate::{Alg, CryptoError, Jwk, Signer, Verifier, SM2_DEFAULT_SIGNER_ID};
@@ -25,8 +27,8 @@ pub struct KeyPair {
 
 enum Secret {
     Sm2(Sm2Secret),
-    Ed25519(ed25519_dalek::SigningKey),
-    Es256(p256::ecdsa::SigningKey),
+    Ed25519(Ed25519Secret),
+    Es256(Es256Secret),
 }
 
 /// The `sm2` crate's signing key has no `Drop` that zeroizes; we keep it boxed and
@@ -64,10 +66,14 @@ impl KeyPair {
                 let sk = sm2::SecretKey::random(rng);
                 Self::from_sm2(&sk, SM2_DEFAULT_SIGNER_ID).expect("a random SM2 key is valid")
             }
-            Alg::EdDSA => {
-                Self::from_secret(Secret::Ed25519(ed25519_dalek::SigningKey::generate(rng)))
-            }
-            Alg::Es256 => Self::from_secret(Secret::Es256(p256::ecdsa::SigningKey::random(rng))),
+            Alg::EdDSA => Self::from_secret(Secret::Ed25519(
+                Ed25519Secret::new(ed25519_dalek::SigningKey::generate(rng))
+                    .expect("a random Ed25519 key is valid"),
+            )),
+            Alg::Es256 => Self::from_secret(Secret::Es256(
+                Es256Secret::new(p256::ecdsa::SigningKey::random(rng))
+                    .expect("a random P-256 key is valid"),
+            )),
         }
     }
 
@@ -84,8 +90,8 @@ impl KeyPair {
                 sm2::PublicKey::from_affine(*k.0.verifying_key().as_affine())
                     .expect("a signing key's public point is valid"),
             ),
-            Secret::Ed25519(k) => PublicKey::Ed25519(k.verifying_key()),
-            Secret::Es256(k) => PublicKey::Es256(k.verifying_key().into()),
+            Secret::Ed25519(k) => PublicKey::Ed25519(k.key.verifying_key()),
+            Secret::Es256(k) => PublicKey::Es256(k.key.verifying_key().into()),
         };
         let kid = public.to_jwk().thumbprint();
         KeyPair {
@@ -151,11 +157,11 @@ impl KeyPair {
             }
             // PKCS#8 v1 (no embedded public key): OpenSSL 3.0 refuses the v2 form.
             Secret::Ed25519(k) => ed25519_dalek::pkcs8::KeypairBytes {
-                secret_key: k.to_bytes(),
+                secret_key: k.key.to_bytes(),
                 public_key: None,
             }
             .to_pkcs8_der(),
-            Secret::Es256(k) => k.to_pkcs8_der(),
+            Secret::Es256(k) => k.key.to_pkcs8_der(),
         };
         r.map_err(|e| CryptoError::Encoding(e.to_string()))
     }
@@ -190,13 +196,13 @@ impl KeyPair {
                 use pkcs8::DecodePrivateKey;
                 let k = ed25519_dalek::SigningKey::from_pkcs8_der(der)
                     .map_err(|e| CryptoError::MalformedKey(e.to_string()))?;
-                Ok(Self::from_secret(Secret::Ed25519(k)))
+                Ok(Self::from_secret(Secret::Ed25519(Ed25519Secret::new(k)?)))
             }
             keyfile::KeyKind::P256 => {
                 use pkcs8::DecodePrivateKey;
                 let k = p256::ecdsa::SigningKey::from_pkcs8_der(der)
                     .map_err(|e| CryptoError::MalformedKey(e.to_string()))?;
-                Ok(Self::from_secret(Secret::Es256(k)))
+                Ok(Self::from_secret(Secret::Es256(Es256Secret::new(k)?)))
             }
             keyfile::KeyKind::Sm2(sk) => Self::from_sm2(&sk, SM2_DEFAULT_SIGNER_ID),
         }
@@ -220,11 +226,8 @@ impl Signer for KeyPair {
                 let sig: sm2::dsa::Signature = k.0.try_sign(msg).map_err(fail)?;
                 sig.to_bytes().to_vec()
             }
-            Secret::Ed25519(k) => k.try_sign(msg).map_err(fail)?.to_bytes().to_vec(),
-            Secret::Es256(k) => {
-                let sig: p256::ecdsa::Signature = k.try_sign(msg).map_err(fail)?;
-                sig.to_bytes().to_vec()
-            }
+            Secret::Ed25519(k) => k.sign(msg)?,
+            Secret::Es256(k) => k.sign(msg)?,
         })
     }
 }

@@ -12,6 +12,7 @@
 
 mod alg;
 pub mod b64;
+mod backend;
 mod error;
 mod jwk;
 pub mod keyfile;
@@ -26,6 +27,7 @@ pub mod status_list;
 pub mod x509;
 
 pub use alg::{Alg, UnknownAlg, SM2_DEFAULT_SIGNER_ID};
+pub use backend::implementation;
 pub use error::CryptoError;
 pub use jwk::{Jwk, Jwks};
 pub use keypair::KeyPair;

@@ -2,10 +2,13 @@
 //!
 //! Invariant: a [`PublicKey`] holds a valid curve point (checked when built from a JWK or
 //! SEC1 bytes); verifiers accept only 64-byte JWS signatures, and Ed25519 verification is
-//! strict (rejects small-order keys and non-canonical signatures).
+//! strict (rejects small-order keys and non-canonical signatures). ES256 and Ed25519
+//! verification runs on AWS-LC ([`crate::backend`]); the keys are parsed and encoded here
+//! with `p256` and `ed25519-dalek`.
 
 use pkcs8::{EncodePublicKey, LineEnding};
 
+use crate::backend;
 use crate::{b64, Alg, CryptoError, Jwk, Verifier};
 
 /// A public key of one of the supported algorithms.
@@ -126,15 +129,13 @@ impl PublicKey {
                 sm2::dsa::VerifyingKey::new(sm2_signer_id, *pk)
                     .map_err(|_| CryptoError::MalformedKey("SM2 signer ID too long".into()))?,
             )),
-            PublicKey::Ed25519(vk) => Box::new(Ed25519Verifier(*vk)),
-            PublicKey::Es256(pk) => Box::new(Es256Verifier(p256::ecdsa::VerifyingKey::from(pk))),
+            PublicKey::Ed25519(vk) => Box::new(backend::Ed25519Verifier::new(vk)?),
+            PublicKey::Es256(pk) => Box::new(backend::Es256Verifier::new(pk)?),
         })
     }
 }
 
 struct Sm2Verifier(sm2::dsa::VerifyingKey);
-struct Ed25519Verifier(ed25519_dalek::VerifyingKey);
-struct Es256Verifier(p256::ecdsa::VerifyingKey);
 
 impl Verifier for Sm2Verifier {
     fn alg(&self) -> Alg {
@@ -144,33 +145,6 @@ impl Verifier for Sm2Verifier {
         use signature::Verifier as _;
         let sig =
             sm2::dsa::Signature::from_slice(sig).map_err(|_| CryptoError::SignatureInvalid)?;
-        self.0
-            .verify(msg, &sig)
-            .map_err(|_| CryptoError::SignatureInvalid)
-    }
-}
-
-impl Verifier for Ed25519Verifier {
-    fn alg(&self) -> Alg {
-        Alg::EdDSA
-    }
-    fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
-        let sig =
-            ed25519_dalek::Signature::from_slice(sig).map_err(|_| CryptoError::SignatureInvalid)?;
-        self.0
-            .verify_strict(msg, &sig)
-            .map_err(|_| CryptoError::SignatureInvalid)
-    }
-}
-
-impl Verifier for Es256Verifier {
-    fn alg(&self) -> Alg {
-        Alg::Es256
-    }
-    fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
-        use signature::Verifier as _;
-        let sig =
-            p256::ecdsa::Signature::from_slice(sig).map_err(|_| CryptoError::SignatureInvalid)?;
         self.0
             .verify(msg, &sig)
             .map_err(|_| CryptoError::SignatureInvalid)

@@ -6,10 +6,11 @@
 //! SHA-256 of its certificate's DER; a wallet checks that the certificate in the request
 //! object's `x5c` header hashes to it and that the request object verifies with its key.
 //!
-//! Invariants: the certificate made for a key is a pure function of the key, the subject and
-//! the validity (ECDSA per RFC 6979 is deterministic for the local keys), so the node's
-//! client identifier does not change between restarts; only P-256 keys are read from
-//! certificates here (what `x509_hash` verifiers use).
+//! Invariants: the to-be-signed part of the certificate made for a key is a pure function of
+//! the key, the subject and the validity; the signature is not (local ES256 keys sign with
+//! random nonces, see [`crate::backend`]), so a caller that needs a stable client identifier
+//! keeps the certificate once made (the app stores it beside the key). Only P-256 keys are
+//! read from certificates here (what `x509_hash` verifiers use).
 
 use std::str::FromStr;
 use std::time::{Duration, UNIX_EPOCH};
@@ -132,7 +133,7 @@ mod tests {
     use crate::KeyPair;
 
     #[test]
-    fn a_self_signed_certificate_is_stable_and_carries_the_key() {
+    fn a_self_signed_certificate_has_a_stable_body_and_carries_the_key() {
         let key = KeyPair::generate(Alg::Es256, &mut rand::rngs::OsRng);
         let jwk = key.public_jwk();
         let a = self_signed(
@@ -153,16 +154,26 @@ mod tests {
             4_102_444_800,
         )
         .unwrap();
-        assert_eq!(a, b);
-        assert_eq!(hash(&a), hash(&b));
         let got = leaf_key(&a).unwrap();
         assert_eq!(got.thumbprint(), jwk.thumbprint());
         assert_eq!(validity(&a).unwrap(), (1_700_000_000, 4_102_444_800));
-        // The signature verifies with the key (checked against OpenSSL in tests/x509.rs).
-        let cert = Certificate::from_der(&a).unwrap();
-        let tbs = cert.tbs_certificate.to_der().unwrap();
-        let sig = p256::ecdsa::Signature::from_der(cert.signature.raw_bytes()).unwrap();
-        key.verifier().verify(&tbs, &sig.to_bytes()).unwrap();
+        // The same to-be-signed part, each signature verifying with the key (checked
+        // against OpenSSL in tests/x509.rs).
+        let (cert_a, cert_b) = (
+            Certificate::from_der(&a).unwrap(),
+            Certificate::from_der(&b).unwrap(),
+        );
+        assert_eq!(cert_a.tbs_certificate, cert_b.tbs_certificate);
+        for cert in [cert_a, cert_b] {
+            let tbs = cert.tbs_certificate.to_der().unwrap();
+            let sig = p256::ecdsa::Signature::from_der(cert.signature.raw_bytes()).unwrap();
+            key.verifier().verify(&tbs, &sig.to_bytes()).unwrap();
+        }
+        assert_ne!(
+            hash(&a),
+            hash(&b),
+            "random nonces: keep the certificate once made"
+        );
         assert!(leaf_key(b"not a certificate").is_err());
         let ed = KeyPair::generate(Alg::EdDSA, &mut rand::rngs::OsRng);
         assert!(self_signed(&ed, &ed.public_jwk(), "x", "y", 0, 1).is_err());
