@@ -27,7 +27,10 @@ fn http_benchmarks_drive_a_node_process_and_report_both_sides() {
         let v = out.json();
         assert_eq!(v["bench"], what, "{v}");
         assert_eq!(v["alg"], alg, "{v}");
-        assert_eq!((v["count"].as_u64(), v["http_clients"].as_u64()), (Some(40), Some(4)));
+        assert_eq!(
+            (v["count"].as_u64(), v["http_clients"].as_u64()),
+            (Some(40), Some(4))
+        );
         for key in ["raw_per_s", "end_to_end_per_s", "ratio"] {
             assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key}: {v}");
         }
@@ -35,7 +38,10 @@ fn http_benchmarks_drive_a_node_process_and_report_both_sides() {
         for key in ["server_cpu_share", "client_cpu_share"] {
             assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key}: {v}");
         }
-        assert!(v["implementation"].as_str().is_some_and(|s| !s.is_empty()), "{v}");
+        assert!(
+            v["implementation"].as_str().is_some_and(|s| !s.is_empty()),
+            "{v}"
+        );
     }
 }
 
@@ -57,5 +63,10 @@ fn algs_reports_every_algorithm_on_one_and_all_cores() {
             assert!(a[key].as_f64().is_some_and(|x| x > 0.0), "{key}: {a}");
         }
     }
-    assert!(v["sm2_to_es256"]["verify"].as_f64().is_some_and(|x| x > 0.0), "{v}");
+    assert!(
+        v["sm2_to_es256"]["verify"]
+            .as_f64()
+            .is_some_and(|x| x > 0.0),
+        "{v}"
+    );
 }

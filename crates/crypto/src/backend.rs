@@ -50,7 +50,7 @@ use crate::{Alg, CryptoError, Verifier};
 /// such as `elicense bench`.
 pub fn implementation(alg: Alg) -> &'static str {
     match alg {
-        Alg::Sm2 => "sm2 0.13 (RustCrypto, pure Rust)",
+        Alg::Sm2 => "elicense-sm2 (pure Rust, this workspace)",
         Alg::EdDSA | Alg::Es256 => "aws-lc-rs 1.x (AWS-LC)",
     }
 }
@@ -245,6 +245,6 @@ mod tests {
     fn implementation_names_the_library() {
         assert!(implementation(Alg::Es256).starts_with("aws-lc-rs"));
         assert!(implementation(Alg::EdDSA).starts_with("aws-lc-rs"));
-        assert!(implementation(Alg::Sm2).starts_with("sm2"));
+        assert!(implementation(Alg::Sm2).starts_with("elicense-sm2"));
     }
 }

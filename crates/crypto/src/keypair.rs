@@ -2,12 +2,12 @@
 //!
 //! Invariants: a [`KeyPair`] always holds a valid private key and its matching public key;
 //! its `kid` is the RFC 7638 thumbprint of the public JWK; the private key never shows in
-//! `Debug` output and is zeroized when the key pair is dropped (the SM2 key, which its
-//! crate does not zeroize, is overwritten in place by a fixed dummy key; the AWS-LC copies
-//! of ES256 and Ed25519 keys are cleansed by AWS-LC when freed, see [`crate::backend`]).
+//! `Debug` output and is zeroized when the key pair is dropped (the SM2 key by `elicense-sm2`;
+//! the AWS-LC copies of ES256 and Ed25519 keys are cleansed by AWS-LC when freed, see
+//! [`crate::backend`]). SM2 signs with `elicense-sm2` (the RustCrypto `sm2` crate only reads
+//! and writes the key's PKCS#8 and SPKI forms).
 
 use std::fmt;
-use std::sync::OnceLock;
 
 use pkcs8::{EncodePrivateKey, SecretDocument};
 use zeroize::Zeroizing;
@@ -31,31 +31,21 @@ enum Secret {
     Es256(Es256Secret),
 }
 
-/// The `sm2` crate's signing key has no `Drop` that zeroizes; we keep it boxed and
-/// overwrite it in place with a dummy key on drop.
-struct Sm2Secret(Box<sm2::dsa::SigningKey>);
-
-fn sm2_dummy() -> &'static sm2::dsa::SigningKey {
-    static DUMMY: OnceLock<sm2::dsa::SigningKey> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        sm2::dsa::SigningKey::from_nonzero_scalar(
-            SM2_DEFAULT_SIGNER_ID,
-            sm2::NonZeroScalar::new(sm2::Scalar::ONE).expect("one is non-zero"),
-        )
-        .expect("the scalar one is a valid SM2 key")
-    })
+/// An SM2 private key in `elicense-sm2` (zeroized on drop), with its signer prepared for the
+/// key pair's signer ID (`Z_A` computed once).
+struct Sm2Secret {
+    key: elicense_sm2::SigningKey,
+    signer: elicense_sm2::PreparedSigner,
 }
 
-impl Drop for Sm2Secret {
-    fn drop(&mut self) {
-        *self.0 = sm2_dummy().clone();
-        std::hint::black_box(&*self.0);
+impl Sm2Secret {
+    fn new(sk: &sm2::SecretKey, id: &str) -> Result<Self, CryptoError> {
+        let bytes = Zeroizing::new(<[u8; 32]>::from(sk.to_bytes()));
+        let bad = |_| CryptoError::MalformedKey("invalid SM2 key or signer ID".into());
+        let key = elicense_sm2::SigningKey::from_bytes(&bytes).map_err(bad)?;
+        let signer = key.with_id(id.as_bytes()).map_err(bad)?;
+        Ok(Sm2Secret { key, signer })
     }
-}
-
-fn sm2_signing_key(id: &str, sk: &sm2::SecretKey) -> Result<sm2::dsa::SigningKey, CryptoError> {
-    sm2::dsa::SigningKey::new(id, sk)
-        .map_err(|_| CryptoError::MalformedKey("invalid SM2 key or signer ID".into()))
 }
 
 impl KeyPair {
@@ -78,8 +68,7 @@ impl KeyPair {
     }
 
     fn from_sm2(sk: &sm2::SecretKey, id: &str) -> Result<Self, CryptoError> {
-        let key = sm2_signing_key(id, sk)?;
-        let mut kp = Self::from_secret(Secret::Sm2(Sm2Secret(Box::new(key))));
+        let mut kp = Self::from_secret(Secret::Sm2(Sm2Secret::new(sk, id)?));
         kp.sm2_signer_id = id.to_owned();
         Ok(kp)
     }
@@ -87,7 +76,7 @@ impl KeyPair {
     fn from_secret(secret: Secret) -> Self {
         let public = match &secret {
             Secret::Sm2(k) => PublicKey::Sm2(
-                sm2::PublicKey::from_affine(*k.0.verifying_key().as_affine())
+                sm2::PublicKey::from_sec1_bytes(&k.key.verifying_key().to_sec1_uncompressed())
                     .expect("a signing key's public point is valid"),
             ),
             Secret::Ed25519(k) => PublicKey::Ed25519(k.key.verifying_key()),
@@ -107,12 +96,9 @@ impl KeyPair {
     /// leave the key unchanged.
     pub fn with_sm2_signer_id(mut self, id: &str) -> Self {
         if let Secret::Sm2(k) = &mut self.secret {
-            let sk = Zeroizing::new(k.0.to_bytes());
-            if let Ok(sk) = sm2::SecretKey::from_bytes(&sk) {
-                if let Ok(key) = sm2_signing_key(id, &sk) {
-                    *k.0 = key;
-                    self.sm2_signer_id = id.to_owned();
-                }
+            if let Ok(signer) = k.key.with_id(id.as_bytes()) {
+                k.signer = signer;
+                self.sm2_signer_id = id.to_owned();
             }
         }
         self
@@ -150,8 +136,8 @@ impl KeyPair {
     fn to_pkcs8_der(&self) -> Result<SecretDocument, CryptoError> {
         let r = match &self.secret {
             Secret::Sm2(k) => {
-                let bytes = Zeroizing::new(k.0.to_bytes());
-                sm2::SecretKey::from_bytes(&bytes)
+                let bytes = k.key.to_bytes();
+                sm2::SecretKey::from_bytes(bytes.as_slice().into())
                     .map_err(|_| CryptoError::Encoding("SM2 scalar".into()))?
                     .to_pkcs8_der()
             }
@@ -219,13 +205,9 @@ impl Signer for KeyPair {
     }
 
     fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        use signature::Signer as _;
-        let fail = |e: signature::Error| CryptoError::SignerFailed(e.to_string());
         Ok(match &self.secret {
-            Secret::Sm2(k) => {
-                let sig: sm2::dsa::Signature = k.0.try_sign(msg).map_err(fail)?;
-                sig.to_bytes().to_vec()
-            }
+            // The nonce comes from the operating system's generator.
+            Secret::Sm2(k) => k.signer.sign(msg, &mut rand::rngs::OsRng).to_vec(),
             Secret::Ed25519(k) => k.sign(msg)?,
             Secret::Es256(k) => k.sign(msg)?,
         })

@@ -125,28 +125,47 @@ impl PublicKey {
     /// A verifier for this key; `sm2_signer_id` is the SM2 distinguishing ID.
     pub(crate) fn verifier(&self, sm2_signer_id: &str) -> Result<Box<dyn Verifier>, CryptoError> {
         Ok(match self {
-            PublicKey::Sm2(pk) => Box::new(Sm2Verifier(
-                sm2::dsa::VerifyingKey::new(sm2_signer_id, *pk)
-                    .map_err(|_| CryptoError::MalformedKey("SM2 signer ID too long".into()))?,
-            )),
+            PublicKey::Sm2(pk) => Box::new(Sm2Verifier::new(pk, sm2_signer_id)?),
             PublicKey::Ed25519(vk) => Box::new(backend::Ed25519Verifier::new(vk)?),
             PublicKey::Es256(pk) => Box::new(backend::Es256Verifier::new(pk)?),
         })
     }
 }
 
-struct Sm2Verifier(sm2::dsa::VerifyingKey);
+/// An SM2 public key in `elicense-sm2` with the signer ID its signatures are checked for.
+/// `Z_A` of the default ID is computed once per key; the key's multiplication table is built
+/// on its second verification (a key seen once does not pay for it).
+struct Sm2Verifier {
+    key: elicense_sm2::VerifyingKey,
+    id: Vec<u8>,
+}
+
+impl Sm2Verifier {
+    fn new(pk: &sm2::PublicKey, id: &str) -> Result<Self, CryptoError> {
+        if id.len() > elicense_sm2::MAX_ID_LEN {
+            return Err(CryptoError::MalformedKey("SM2 signer ID too long".into()));
+        }
+        let point = sm2::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(pk, false);
+        let bytes: &[u8; 65] = point
+            .as_bytes()
+            .try_into()
+            .map_err(|_| CryptoError::MalformedKey("SM2 point".into()))?;
+        let key = elicense_sm2::VerifyingKey::from_sec1_uncompressed(bytes)
+            .map_err(|_| CryptoError::MalformedKey("not a point on the curve".into()))?;
+        Ok(Sm2Verifier {
+            key,
+            id: id.as_bytes().to_vec(),
+        })
+    }
+}
 
 impl Verifier for Sm2Verifier {
     fn alg(&self) -> Alg {
         Alg::Sm2
     }
     fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
-        use signature::Verifier as _;
-        let sig =
-            sm2::dsa::Signature::from_slice(sig).map_err(|_| CryptoError::SignatureInvalid)?;
-        self.0
-            .verify(msg, &sig)
+        self.key
+            .verify(&self.id, msg, sig)
             .map_err(|_| CryptoError::SignatureInvalid)
     }
 }
