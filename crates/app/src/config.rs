@@ -34,7 +34,7 @@
 //! ([`crate::wallet::oidc::settings`]).
 //!
 //! Event log: `checkpoint_interval_ms` (`ELICENSE_CHECKPOINT_INTERVAL_MS`, 0 to 1000,
-//! default 10): the shortest time between two signed checkpoints; one signature covers
+//! default 2): the shortest time between two signed checkpoints; one signature covers
 //! every entry appended in between ([`crate::log`]).
 //!
 //! Trust list ([`TrustSettings`]): `hub_keys` (`ELICENSE_HUB_KEYS`, `serve --hub-keys FILE`;
@@ -90,7 +90,7 @@ pub struct NodeConfig {
     /// Origins of the other OpenID4VP verifiers the wallet answers (`wallet_verifiers`).
     pub wallet_verifiers: Vec<String>,
     /// Shortest time between two signed checkpoints of the event log, milliseconds (0 to
-    /// 1000, default 10): the longest an issue waits for the checkpoint its proof leads to.
+    /// 1000, default 2): the longest an issue waits for the checkpoint its proof leads to.
     pub checkpoint_interval_ms: u64,
 }
 
@@ -312,8 +312,8 @@ struct FileConfig {
 /// Default public base URL.
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080";
 
-/// Default shortest time between two signed checkpoints: 10 ms.
-pub const DEFAULT_CHECKPOINT_INTERVAL_MS: u64 = 10;
+/// Default shortest time between two signed checkpoints: 2 ms.
+pub const DEFAULT_CHECKPOINT_INTERVAL_MS: u64 = 2;
 
 /// The checkpoint interval: `ELICENSE_CHECKPOINT_INTERVAL_MS`, else the file's, else the
 /// default; at most a second (an issue waits for it).

@@ -10,7 +10,7 @@
 //!   and concurrent callers share one signing (the first one signs for everything
 //!   committed by then).
 //! - Checkpoints are signed in batches: at most one per `checkpoint_interval_ms`
-//!   ([`NodeConfig::checkpoint_interval_ms`], default 10 ms). A caller who needs a larger
+//!   ([`NodeConfig::checkpoint_interval_ms`], default 2 ms). A caller who needs a larger
 //!   tree than the last checkpoint's waits until the interval since the last signing has
 //!   passed, then one signature covers every entry appended meanwhile; an idle log signs at
 //!   once. Under load the node thus signs a bounded number of checkpoints per second

@@ -406,7 +406,7 @@ fn checkpoint_interval_comes_from_the_file_up_to_a_second() {
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(
         NodeConfig::load(dir.path()).unwrap().checkpoint_interval_ms,
-        10
+        2
     );
     for (text, want) in [("0", Some(0)), ("250", Some(250)), ("1001", None)] {
         std::fs::write(

@@ -117,15 +117,6 @@ pub(super) fn raw_verify_rate(alg: Alg, secs: f64, threads: usize) -> f64 {
     })
 }
 
-/// The implementation behind `alg`'s signatures, as benchmark reports name it.
-pub(super) fn implementation(alg: Alg) -> &'static str {
-    match alg {
-        Alg::Sm2 => "RustCrypto sm2 0.13",
-        Alg::EdDSA => "ed25519-dalek 2",
-        Alg::Es256 => "RustCrypto p256 0.13",
-    }
-}
-
 /// Reads the workload: its `sd` claims become the data items of a benchmark license type.
 pub(super) fn workload(path: &Option<PathBuf>) -> Result<(String, Map<String, Value>), AppError> {
     let (name, text) = match path {
@@ -180,7 +171,15 @@ pub(super) async fn bench_node_on(
     sd: &Map<String, Value>,
     base_url: &str,
 ) -> Result<Arc<Node>, AppError> {
-    bench_node_with(store, alg, sd, NodeConfig::ephemeral(base_url)).await
+    let mut config = NodeConfig::ephemeral(base_url);
+    // As a served node would: the checkpoint interval from the environment, if set.
+    if let Some(ms) = std::env::var("ELICENSE_CHECKPOINT_INTERVAL_MS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+    {
+        config.checkpoint_interval_ms = ms;
+    }
+    bench_node_with(store, alg, sd, config).await
 }
 
 /// [`bench_node_on`] with a configuration of the caller's (a federation member, say).
@@ -290,7 +289,7 @@ async fn bench_issue(a: &BenchArgs) -> Result<Value, AppError> {
     issue_many(&node, &sd, alg, a.count, tasks, true).await?;
     let with_proof = a.count as f64 / start.elapsed().as_secs_f64();
     Ok(json!({
-        "bench": "issue", "alg": alg.cli_name(), "implementation": implementation(alg), "workload": name, "claims": sd.len(),
+        "bench": "issue", "alg": alg.cli_name(), "implementation": elicense_crypto::implementation(alg), "workload": name, "claims": sd.len(),
         "count": a.count, "cores": cores,
         "raw_per_s": round(raw), "raw_per_core_per_s": round(raw / cores as f64),
         "end_to_end_per_s": round(e2e), "ratio": round3(e2e / raw), "target_ratio": 0.5,
@@ -338,7 +337,7 @@ async fn bench_verify(a: &BenchArgs) -> Result<Value, AppError> {
     .await
     .map_err(|e| AppError::internal(e.to_string()))??;
     Ok(json!({
-        "bench": "verify", "mode": "offline, one core", "alg": alg.cli_name(), "implementation": implementation(alg), "workload": name, "claims": sd.len(),
+        "bench": "verify", "mode": "offline, one core", "alg": alg.cli_name(), "implementation": elicense_crypto::implementation(alg), "workload": name, "claims": sd.len(),
         "count": a.count, "cores": 1,
         "raw_per_s": round(raw), "end_to_end_per_s": round(e2e), "ratio": round3(e2e / raw), "target_ratio": 0.6,
         "what": "end to end = parse + digests + signature + status on one core; raw = signature verification only"
@@ -411,7 +410,7 @@ async fn bench_verify_http(
     let _ = stop_tx.send(());
     let _ = server.await;
     Ok(json!({
-        "bench": "verify", "mode": format!("HTTP keep-alive, {clients} concurrent clients"), "alg": alg.cli_name(), "implementation": implementation(alg),
+        "bench": "verify", "mode": format!("HTTP keep-alive, {clients} concurrent clients"), "alg": alg.cli_name(), "implementation": elicense_crypto::implementation(alg),
         "workload": name, "claims": sd.len(), "count": a.count, "cores": cores,
         "raw_per_s": round(raw), "raw_per_core_per_s": round(raw / cores as f64),
         "end_to_end_per_s": round(e2e), "ratio": round3(e2e / raw), "target_ratio": 0.35,
@@ -435,7 +434,7 @@ fn bench_algs(a: &BenchArgs) -> Value {
                 raw_verify_rate(alg, a.raw_secs, cores),
             );
             json!({
-                "alg": alg.cli_name(), "implementation": implementation(alg),
+                "alg": alg.cli_name(), "implementation": elicense_crypto::implementation(alg),
                 "sign_per_core_per_s": round(sign1), "verify_per_core_per_s": round(verify1),
                 "sign_all_cores_per_s": round(sign_all), "verify_all_cores_per_s": round(verify_all),
             })

@@ -229,7 +229,7 @@ pub async fn bench_http(a: &BenchArgs) -> Result<Value, AppError> {
     };
     drop(served);
     Ok(json!({
-        "bench": what, "alg": alg.cli_name(), "implementation": super::bench::implementation(alg),
+        "bench": what, "alg": alg.cli_name(), "implementation": elicense_crypto::implementation(alg),
         "workload": name, "claims": sd.len(), "count": a.count, "cores": cores, "http_clients": clients,
         "raw_per_s": round(raw), "raw_per_core_per_s": round(raw / cores as f64),
         "end_to_end_per_s": round(e2e), "ratio": round3(e2e / raw), "target_ratio": target,

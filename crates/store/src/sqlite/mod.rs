@@ -120,6 +120,10 @@ struct Inner {
     path: PathBuf,
     writer: Writer,
     readers: Mutex<Vec<Connection>>,
+    /// One permit per reader connection: a read waits for a free connection instead of
+    /// opening one more (opening parses the schema and starts with an empty statement
+    /// cache; under many concurrent reads that churn cost more than the reads).
+    reader_permits: Arc<tokio::sync::Semaphore>,
     options: SqliteOptions,
 }
 
@@ -152,6 +156,7 @@ impl SqliteStore {
                 path,
                 writer: Writer::spawn(conn),
                 readers: Mutex::new(Vec::new()),
+                reader_permits: Arc::new(tokio::sync::Semaphore::new(options.readers.max(1))),
                 options,
             }),
         })
@@ -178,7 +183,15 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
     {
         let this = self.clone();
+        let permit = this
+            .inner
+            .reader_permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("reader pool closed: {e}")))?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let pooled = this.inner.readers.lock().expect("reader pool").pop();
             let conn = match pooled {
                 Some(c) => c,
