@@ -34,9 +34,12 @@ fn http_benchmarks_drive_a_node_process_and_report_both_sides() {
         for key in ["raw_per_s", "end_to_end_per_s", "ratio"] {
             assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key}: {v}");
         }
-        // Both processes did work during the run (the node's CPU comes from its own /proc).
+        // Each side's CPU is read from its own /proc: the node did measurable work; the
+        // client's share of 40 requests may round to nothing (whole clock ticks).
+        let share = |key: &str| v[key].as_f64().unwrap_or_else(|| panic!("{key}: {v}"));
+        assert!(share("server_cpu_share") > 0.0, "{v}");
         for key in ["server_cpu_share", "client_cpu_share"] {
-            assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key}: {v}");
+            assert!((0.0..=1.05).contains(&share(key)), "{key}: {v}");
         }
         assert!(
             v["implementation"].as_str().is_some_and(|s| !s.is_empty()),
