@@ -90,6 +90,18 @@ async fn offer(env: &Env, who: &Identity, id: &Identifier) -> Redeemable {
     }
 }
 
+/// The credential request of a fresh ES256 wallet with a fresh nonce, for the driving license.
+async fn redeem(env: &Env, access: &str) -> Result<String, elicense_app::AppError> {
+    let wallet = Wallet::new(Alg::Es256);
+    let nonce = vci::nonce(&env.node).await.unwrap();
+    vci::credential(
+        &env.node,
+        Some(access),
+        &cred_request(DRIVING, &wallet.proof(&nonce, T0)),
+    )
+    .await
+}
+
 async fn token(env: &Env, r: &Redeemable) -> String {
     vci::token(&env.node, &token_request(&r.code, &r.tx_code))
         .await
@@ -524,17 +536,7 @@ async fn only_the_holder_offers_and_only_the_current_version() {
         vci::create_offer(&env.node, &zhang, &driving).await,
         "wallet.superseded",
     );
-    let wallet = Wallet::new(Alg::Es256);
-    let nonce = vci::nonce(&env.node).await.unwrap();
-    expect_code(
-        vci::credential(
-            &env.node,
-            Some(&access),
-            &cred_request(DRIVING, &wallet.proof(&nonce, T0)),
-        )
-        .await,
-        "vci.license_unavailable",
-    );
+    expect_code(redeem(&env, &access).await, "vci.license_unavailable");
     // The current version can be offered.
     vci::create_offer(&env.node, &zhang, &next.identifier)
         .await
@@ -555,17 +557,7 @@ async fn a_license_not_in_force_is_not_offered_or_redeemed() {
     let mut suspend = ActionRequest::new(Action::Suspend, "clerk");
     suspend.reason = Some("违章未处理".into());
     apply(&env.node, &driving, suspend).await.unwrap();
-    let wallet = Wallet::new(Alg::Es256);
-    let nonce = vci::nonce(&env.node).await.unwrap();
-    expect_code(
-        vci::credential(
-            &env.node,
-            Some(&access),
-            &cred_request(DRIVING, &wallet.proof(&nonce, T0)),
-        )
-        .await,
-        "vci.license_unavailable",
-    );
+    expect_code(redeem(&env, &access).await, "vci.license_unavailable");
     expect_code(
         vci::create_offer(&env.node, &zhang, &driving).await,
         "vci.license_unavailable",

@@ -491,21 +491,8 @@ impl PreparedSigner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::point::{Jacobian, G};
+    use crate::point::{mul_ref, G};
     use num_bigint::BigUint;
-
-    fn mul_ref(k: &Scalar, p: &Affine) -> Jacobian {
-        let mut acc = Jacobian::INFINITY;
-        for limb in (0..4).rev() {
-            for bit in (0..64).rev() {
-                acc = acc.double();
-                if (k.0[limb] >> bit) & 1 == 1 {
-                    acc = acc.add_affine_vartime(p);
-                }
-            }
-        }
-        acc
-    }
 
     fn fe_pow(a: &Fe, e: &BigUint) -> Fe {
         let mut acc = Fe::ONE;

@@ -611,24 +611,25 @@ pub(crate) fn mul_double_vartime_untabled(s: &Scalar, t: &Scalar, p: &Affine) ->
     acc
 }
 
+/// k·P by plain double-and-add: the reference the table code is tested against.
+#[cfg(test)]
+pub(crate) fn mul_ref(k: &Scalar, p: &Affine) -> Jacobian {
+    let mut acc = Jacobian::INFINITY;
+    for limb in (0..4).rev() {
+        for bit in (0..64).rev() {
+            acc = acc.double();
+            if (k.0[limb] >> bit) & 1 == 1 {
+                acc = acc.add_affine_vartime(p);
+            }
+        }
+    }
+    acc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    /// k·G by plain double-and-add (reference for the table code).
-    fn mul_ref(k: &Scalar, p: &Affine) -> Jacobian {
-        let mut acc = Jacobian::INFINITY;
-        for limb in (0..4).rev() {
-            for bit in (0..64).rev() {
-                acc = acc.double();
-                if (k.0[limb] >> bit) & 1 == 1 {
-                    acc = acc.add_affine_vartime(p);
-                }
-            }
-        }
-        acc
-    }
 
     fn same(a: &Jacobian, b: &Jacobian) -> bool {
         match (a.to_affine(), b.to_affine()) {
