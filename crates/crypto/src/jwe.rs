@@ -4,8 +4,10 @@
 //! verifier's per-request key).
 //!
 //! Written here because no maintained pure-Rust JOSE crate offers ECDH-ES without OpenSSL;
-//! the pieces are the RustCrypto `p256` (ECDH) and `aes-gcm` crates, and the Concat KDF of
-//! NIST SP 800-56A §5.8.1 with SHA-256, which is a few lines. Interoperability is tested
+//! the pieces are AWS-LC's ECDH (through aws-lc-rs, as for ES256: with the pure-Rust `p256`
+//! the per-request key's public point was most of the time of starting an OpenID4VP
+//! request), `p256` for reading and writing points, the `aes-gcm` crate, and the Concat KDF
+//! of NIST SP 800-56A §5.8.1 with SHA-256, which is a few lines. Interoperability is tested
 //! against the npm `jose` library (crates/server/tests/oid4vp.rs).
 //!
 //! Invariants: only `alg` `ECDH-ES` (no key wrapping: the encrypted key part is empty) with an
@@ -15,6 +17,7 @@
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes128Gcm, Aes256Gcm, Nonce};
+use aws_lc_rs::agreement::{agree, PrivateKey, UnparsedPublicKey, ECDH_P256};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -62,9 +65,11 @@ fn bad(m: impl Into<String>) -> CryptoError {
     CryptoError::Jwe(m.into())
 }
 
-/// A recipient's P-256 key for ECDH-ES.
+/// A recipient's P-256 key for ECDH-ES: the private key in AWS-LC (freed and cleansed by
+/// AWS-LC) and its public point, computed once.
 pub struct EcdhEsKey {
-    secret: p256::SecretKey,
+    secret: PrivateKey,
+    public: p256::PublicKey,
 }
 
 impl std::fmt::Debug for EcdhEsKey {
@@ -74,24 +79,31 @@ impl std::fmt::Debug for EcdhEsKey {
 }
 
 impl EcdhEsKey {
-    /// A fresh key.
+    /// A fresh key (its scalar drawn from `rng`).
     pub fn generate(rng: &mut impl rand_core::CryptoRngCore) -> Self {
-        EcdhEsKey {
-            secret: p256::SecretKey::random(rng),
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        loop {
+            rng.fill_bytes(bytes.as_mut());
+            if let Some(k) = Self::from_scalar(&bytes) {
+                return k;
+            }
         }
     }
 
     /// The key whose scalar is `bytes` (big-endian); `None` when it is zero or not below
     /// the group order.
     pub fn from_scalar(bytes: &[u8; 32]) -> Option<Self> {
-        p256::SecretKey::from_bytes(bytes.into())
-            .ok()
-            .map(|secret| EcdhEsKey { secret })
+        // The range check (1 ≤ d < n) of the RustCrypto type, then the key in AWS-LC.
+        p256::SecretKey::from_bytes(bytes.into()).ok()?;
+        let secret = PrivateKey::from_private_key(&ECDH_P256, bytes).ok()?;
+        let public = secret.compute_public_key().ok()?;
+        let public = p256::PublicKey::from_sec1_bytes(public.as_ref()).ok()?;
+        Some(EcdhEsKey { secret, public })
     }
 
     /// The public key as a JWK with `use` `enc`, `alg` `ECDH-ES` and `kid`.
     pub fn public_jwk(&self, kid: &str) -> Jwk {
-        let mut jwk = PublicKey::Es256(self.secret.public_key()).to_jwk();
+        let mut jwk = PublicKey::Es256(self.public).to_jwk();
         jwk.kid = Some(kid.to_owned());
         jwk.alg = Some("ECDH-ES".into());
         jwk.use_ = Some("enc".into());
@@ -138,13 +150,14 @@ impl EcdhEsKey {
                 Some(_) => Err(bad(format!("{name} is not a string"))),
             }
         };
-        let shared = p256::ecdh::diffie_hellman(self.secret.to_nonzero_scalar(), epk.as_affine());
-        let cek = concat_kdf(
-            shared.raw_secret_bytes(),
-            enc,
-            &party("apu")?,
-            &party("apv")?,
-        );
+        let (apu, apv) = (party("apu")?, party("apv")?);
+        let epk = epk.to_encoded_point(false);
+        let cek = agree(
+            &self.secret,
+            UnparsedPublicKey::new(&ECDH_P256, epk.as_bytes()),
+            bad("key agreement failed"),
+            |z| Ok(concat_kdf(z, enc, &apu, &apv)),
+        )?;
         let iv = b64::decode(iv)?;
         if iv.len() != 12 {
             return Err(bad("the IV must be 12 bytes"));
@@ -221,12 +234,8 @@ pub fn encrypt(
     else {
         return Err(bad("the recipient must be a P-256 key"));
     };
-    let ephemeral = p256::ecdh::EphemeralSecret::random(rng);
-    let epk = PublicKey::Es256(
-        p256::PublicKey::from_sec1_bytes(ephemeral.public_key().to_encoded_point(false).as_bytes())
-            .map_err(|_| bad("ephemeral key"))?,
-    )
-    .to_jwk();
+    let ephemeral = EcdhEsKey::generate(rng);
+    let epk = PublicKey::Es256(ephemeral.public).to_jwk();
     let mut header = Map::new();
     header.insert("alg".into(), json!("ECDH-ES"));
     header.insert("enc".into(), json!(enc.name()));
@@ -241,8 +250,13 @@ pub fn encrypt(
         header.insert(k.clone(), v.clone());
     }
     let header_b64 = b64::encode(&serde_json::to_vec(&header).expect("a map serialises"));
-    let shared = ephemeral.diffie_hellman(&to);
-    let cek = concat_kdf(shared.raw_secret_bytes(), enc, &[], &[]);
+    let to = to.to_encoded_point(false);
+    let cek = agree(
+        &ephemeral.secret,
+        UnparsedPublicKey::new(&ECDH_P256, to.as_bytes()),
+        bad("key agreement failed"),
+        |z| Ok(concat_kdf(z, enc, &[], &[])),
+    )?;
     let mut iv = [0u8; 12];
     rng.fill_bytes(&mut iv);
     let mut sealed = aead(enc, &cek, &iv, header_b64.as_bytes(), plaintext, true)?;
