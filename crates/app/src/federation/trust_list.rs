@@ -20,7 +20,7 @@
 use std::sync::{Arc, RwLock};
 
 use elicense_core::NodeLevel;
-use elicense_crypto::{jws, Jwk, Jwks, KeyPair, Signer as _};
+use elicense_crypto::{jws, CryptoError, Jwk, Jwks, KeyPair, Signer as _, Verifier};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, ErrorKind, Result};
@@ -260,11 +260,18 @@ pub fn verify(
     Ok(list)
 }
 
-/// The newest trust list this process has accepted, with its JWS.
+/// The newest trust list this process has accepted, with its JWS, and the verifiers of its
+/// keys as they were first needed.
 #[derive(Default)]
 pub struct TrustState {
     current: RwLock<Option<(Arc<TrustList>, Arc<str>)>>,
+    /// By `kid` (the key's thumbprint, so an entry never goes stale); a key kept here keeps
+    /// what its verifier learned (SM2: `Z_A`, the key's multiplication table).
+    verifiers: std::sync::Mutex<std::collections::HashMap<String, Arc<dyn Verifier>>>,
 }
+
+/// Trust-listed keys whose verifiers are kept at once (then the cache starts again).
+const MAX_CACHED_VERIFIERS: usize = 4096;
 
 impl TrustState {
     /// The list held, if any.
@@ -283,6 +290,26 @@ impl TrustState {
             .expect("trust lock")
             .as_ref()
             .map(|c| c.1.clone())
+    }
+
+    /// The verifier of a key of the list, built once.
+    pub fn verifier(
+        &self,
+        key: &TrustedKey,
+    ) -> std::result::Result<Arc<dyn Verifier>, CryptoError> {
+        let Some(kid) = key.jwk.kid.clone() else {
+            return key.jwk.verifier(None).map(Arc::from);
+        };
+        if let Some(v) = self.verifiers.lock().expect("verifier cache").get(&kid) {
+            return Ok(v.clone());
+        }
+        let v: Arc<dyn Verifier> = Arc::from(key.jwk.verifier(None)?);
+        let mut cache = self.verifiers.lock().expect("verifier cache");
+        if cache.len() >= MAX_CACHED_VERIFIERS {
+            cache.clear();
+        }
+        cache.insert(kid, v.clone());
+        Ok(v)
     }
 
     /// Verifies `compact` against `anchors` and the list held, and holds it if it passes.
@@ -365,6 +392,34 @@ mod tests {
         );
         assert!(verify(&signed, &a, 1_500, Some(&list(5))).is_ok());
         assert_eq!(code(verify("x.y", &a, 1_500, None)), "trust_list.malformed");
+    }
+
+    #[test]
+    fn a_trust_listed_key_gets_one_verifier() {
+        let state = TrustState::default();
+        let issuer = KeyPair::generate(Alg::Sm2, &mut rand::rngs::OsRng);
+        let key = TrustedKey {
+            jwk: issuer.public_jwk(),
+            not_before: 0,
+            retired_at: None,
+            revoked_since: None,
+        };
+        let (a, b) = (state.verifier(&key).unwrap(), state.verifier(&key).unwrap());
+        assert!(Arc::ptr_eq(&a, &b), "built once, then kept");
+        let sig = issuer.sign(b"msg").unwrap();
+        a.verify(b"msg", &sig).unwrap();
+        assert!(b.verify(b"other", &sig).is_err());
+        let other = KeyPair::generate(Alg::Sm2, &mut rand::rngs::OsRng);
+        let c = state
+            .verifier(&TrustedKey {
+                jwk: other.public_jwk(),
+                ..key
+            })
+            .unwrap();
+        assert!(
+            c.verify(b"msg", &sig).is_err(),
+            "another key, another verifier"
+        );
     }
 
     #[test]

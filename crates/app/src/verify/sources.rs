@@ -17,12 +17,12 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use elicense_crypto::Verifier;
+use elicense_crypto::{CryptoError, Verifier};
 use serde::Serialize;
 
 use super::{problem, status_view, Category, Problem, StatusView};
 use crate::error::{AppError, Result};
-use crate::federation::trust_list::TrustList;
+use crate::federation::trust_list::{TrustList, TrustedKey};
 use crate::keys::{standing_of, KeyStanding};
 use crate::node::Node;
 
@@ -60,14 +60,23 @@ impl IssuerKey {
 
     /// The key `kid` of a trust-listed issuer, if the list names one.
     pub fn from_trust_list(list: &TrustList, kid: &str) -> Result<Option<IssuerKey>> {
+        Self::trust_listed(list, kid, |key| key.jwk.verifier(None).map(Arc::from))
+    }
+
+    /// [`IssuerKey::from_trust_list`] with the verifier from `verifier` (a cache).
+    fn trust_listed(
+        list: &TrustList,
+        kid: &str,
+        verifier: impl FnOnce(&TrustedKey) -> std::result::Result<Arc<dyn Verifier>, CryptoError>,
+    ) -> Result<Option<IssuerKey>> {
         let Some((issuer, key)) = list.issuer_key(kid) else {
             return Ok(None);
         };
-        let verifier = key.jwk.verifier(None).map_err(AppError::crypto)?;
+        let verifier = verifier(key).map_err(AppError::crypto)?;
         Ok(Some(IssuerKey {
             issuer: issuer.code.clone(),
             iss: issuer_url(&issuer.node, &issuer.code),
-            verifier: Arc::from(verifier),
+            verifier,
             not_before: key.not_before,
             not_after: key.retired_at,
             revoked_at: key.revoked_since,
@@ -186,7 +195,7 @@ impl KeySource for NodeSources {
             }));
         }
         match node.trust.current() {
-            Some(list) => IssuerKey::from_trust_list(&list, kid),
+            Some(list) => IssuerKey::trust_listed(&list, kid, |key| node.trust.verifier(key)),
             None => Ok(None),
         }
     }
