@@ -147,6 +147,8 @@ impl Counter {
             .strip_prefix("x509_hash:")
             .unwrap()
             .to_owned();
+        // One argument: a base64url hash may begin with '-', which would read as an option.
+        let trust = format!("--trust-x509-hash={hash}");
         let mut args = vec![
             "--url",
             request["qr"].as_str().unwrap(),
@@ -156,8 +158,7 @@ impl Counter {
             self.holder_key.to_str().unwrap(),
             "--mode",
             mode,
-            "--trust-x509-hash",
-            &hash,
+            &trust,
         ];
         args.extend_from_slice(extra);
         wallet(&args).await

@@ -275,3 +275,32 @@ async fn a_salt_changed_in_the_database_is_caught() {
         log::LeafMismatch::Commitment { seq: used.seq }
     );
 }
+
+/// The WAL is copied back into the database file by the store's checkpointer while the store
+/// is open, not only when a commit happens to cross SQLite's 1,000-page mark: a few writes
+/// soon reach the main file (read here from a copy of that file alone, without its WAL).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_is_checkpointed_while_the_store_is_open() {
+    let (s, dir) = fresh().await;
+    s.reserve("T", "I", "sm2", 3).await.unwrap();
+    let main = dir.path().join("db.sqlite");
+    let copy = dir.path().join("copy.sqlite");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        std::fs::copy(&main, &copy).unwrap();
+        let lists = rusqlite::Connection::open(&copy).and_then(|c| {
+            c.query_row("SELECT count(*) FROM status_lists", [], |r| {
+                r.get::<_, i64>(0)
+            })
+        });
+        if lists.as_ref().is_ok_and(|n| *n == 1) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the main file still lacks the list: {lists:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    drop(s);
+}

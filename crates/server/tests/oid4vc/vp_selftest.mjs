@@ -163,7 +163,7 @@ async function main() {
       for (const [walletMode, want] of Object.entries(EXPECT)) {
         const req = await request(responseMode);
         const { code, out } = await wallet(['--url', req.url, ...common, '--mode', walletMode,
-          '--trust-x509-hash', rp.x509Hash]);
+          `--trust-x509-hash=${rp.x509Hash}`]);
         const verdict = await Promise.race([req.result, new Promise((ok) => setTimeout(() => ok(null), 5000))]);
         let pass = code === want.exit && verdict !== null;
         if (pass && want.valid) {
