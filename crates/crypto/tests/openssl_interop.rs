@@ -7,6 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use common::{der_to_rs, rs_to_der};
 use elicense_crypto::{Alg, KeyPair, Signer, SM2_DEFAULT_SIGNER_ID};
 
 const PASSWORD: &str = "s3cret-口令";
@@ -23,40 +24,6 @@ fn run(args: &[&str], dir: &Path) -> (bool, String) {
         String::from_utf8_lossy(&out.stderr)
     );
     (out.status.success(), text)
-}
-
-/// DER `ECDSA-Sig-Value` from 64-byte r‖s.
-fn rs_to_der(sig: &[u8]) -> Vec<u8> {
-    let int = |b: &[u8]| {
-        let mut v: Vec<u8> = b.iter().copied().skip_while(|&x| x == 0).collect();
-        if v.first().is_none_or(|&x| x & 0x80 != 0) {
-            v.insert(0, 0);
-        }
-        let mut out = vec![0x02, v.len() as u8];
-        out.extend(v);
-        out
-    };
-    let body = [int(&sig[..32]), int(&sig[32..])].concat();
-    let mut der = vec![0x30, body.len() as u8];
-    der.extend(body);
-    der
-}
-
-/// 64-byte r‖s from a DER `ECDSA-Sig-Value`.
-fn der_to_rs(der: &[u8]) -> Vec<u8> {
-    assert_eq!(der[0], 0x30);
-    let mut pos = 2;
-    let mut out = Vec::new();
-    for _ in 0..2 {
-        assert_eq!(der[pos], 0x02);
-        let len = der[pos + 1] as usize;
-        let int = &der[pos + 2..pos + 2 + len];
-        let int: Vec<u8> = int.iter().copied().skip_while(|&x| x == 0).collect();
-        out.extend(std::iter::repeat_n(0u8, 32 - int.len()));
-        out.extend(int);
-        pos += 2 + len;
-    }
-    out
 }
 
 fn digest_args(alg: Alg) -> Vec<&'static str> {

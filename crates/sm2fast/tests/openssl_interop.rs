@@ -2,25 +2,16 @@
 //! OpenSSL verifies our signatures, and we verify OpenSSL's, with its keys and with ours.
 //! The tests fail (never skip) when `openssl` is missing.
 
+#[path = "../../crypto/tests/common/mod.rs"]
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
+use common::{der_to_rs, openssl, rs_to_der};
 use elicense_sm2::{SigningKey, VerifyingKey, DEFAULT_ID};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-
-fn openssl() -> &'static str {
-    let ok = Command::new("openssl")
-        .arg("version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        ok,
-        "the `openssl` command-line tool (OpenSSL 3) is required by the interop tests"
-    );
-    "openssl"
-}
 
 fn run(args: &[&str], dir: &Path) -> (bool, Vec<u8>, String) {
     let out = Command::new(openssl())
@@ -34,42 +25,6 @@ fn run(args: &[&str], dir: &Path) -> (bool, Vec<u8>, String) {
         String::from_utf8_lossy(&out.stderr)
     );
     (out.status.success(), out.stdout, text)
-}
-
-/// DER `SEQUENCE { INTEGER r, INTEGER s }` from 64-byte r ‖ s.
-fn rs_to_der(sig: &[u8; 64]) -> Vec<u8> {
-    let int = |b: &[u8]| {
-        let mut v: Vec<u8> = b.iter().copied().skip_while(|&x| x == 0).collect();
-        if v.first().is_none_or(|&x| x & 0x80 != 0) {
-            v.insert(0, 0);
-        }
-        let mut out = vec![0x02, v.len() as u8];
-        out.extend(v);
-        out
-    };
-    let body = [int(&sig[..32]), int(&sig[32..])].concat();
-    let mut der = vec![0x30, body.len() as u8];
-    der.extend(body);
-    der
-}
-
-/// 64-byte r ‖ s from DER.
-fn der_to_rs(der: &[u8]) -> [u8; 64] {
-    assert_eq!(der[0], 0x30);
-    let mut pos = 2;
-    let mut out = [0u8; 64];
-    for half in 0..2 {
-        assert_eq!(der[pos], 0x02);
-        let len = der[pos + 1] as usize;
-        let int: Vec<u8> = der[pos + 2..pos + 2 + len]
-            .iter()
-            .copied()
-            .skip_while(|&x| x == 0)
-            .collect();
-        out[half * 32 + 32 - int.len()..half * 32 + 32].copy_from_slice(&int);
-        pos += 2 + len;
-    }
-    out
 }
 
 /// OID 1.2.156.10197.1.301 (SM2 curve), DER.
@@ -154,6 +109,8 @@ fn openssl_sign(dir: &Path, key_args: &[&str], id: &str, msg: &str) -> [u8; 64] 
     let (ok, _, out) = run(&args, dir);
     assert!(ok, "{out}");
     der_to_rs(&std::fs::read(dir.join("sig")).unwrap())
+        .try_into()
+        .expect("64 bytes")
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests (elicense-sm2's OpenSSL tests include this file too).
 #![allow(dead_code)]
 
 use rand::rngs::StdRng;
@@ -22,4 +22,38 @@ pub fn openssl() -> &'static str {
         "the `openssl` command-line tool (OpenSSL 3) is required by the interop tests; install it (apt-get install openssl)"
     );
     "openssl"
+}
+
+/// DER `ECDSA-Sig-Value` from 64-byte r‖s.
+pub fn rs_to_der(sig: &[u8]) -> Vec<u8> {
+    let int = |b: &[u8]| {
+        let mut v: Vec<u8> = b.iter().copied().skip_while(|&x| x == 0).collect();
+        if v.first().is_none_or(|&x| x & 0x80 != 0) {
+            v.insert(0, 0);
+        }
+        let mut out = vec![0x02, v.len() as u8];
+        out.extend(v);
+        out
+    };
+    let body = [int(&sig[..32]), int(&sig[32..])].concat();
+    let mut der = vec![0x30, body.len() as u8];
+    der.extend(body);
+    der
+}
+
+/// 64-byte r‖s from a DER `ECDSA-Sig-Value`.
+pub fn der_to_rs(der: &[u8]) -> Vec<u8> {
+    assert_eq!(der[0], 0x30);
+    let mut pos = 2;
+    let mut out = Vec::new();
+    for _ in 0..2 {
+        assert_eq!(der[pos], 0x02);
+        let len = der[pos + 1] as usize;
+        let int = &der[pos + 2..pos + 2 + len];
+        let int: Vec<u8> = int.iter().copied().skip_while(|&x| x == 0).collect();
+        out.extend(std::iter::repeat_n(0u8, 32 - int.len()));
+        out.extend(int);
+        pos += 2 + len;
+    }
+    out
 }
