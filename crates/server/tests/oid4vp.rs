@@ -473,9 +473,25 @@ async fn the_nodes_wallet_answers_an_outside_verifier_it_lists() {
             .unwrap();
     let issuer = node.issuer_url(BEIJING_SAMR);
 
+    let cookie = sign_in(&srv, "zhangwei").await;
     for mode in ["direct_post.jwt", "direct_post"] {
         let (first, child) = outside_verifier(port, &issuer, mode).await;
         let link = first["url"].as_str().unwrap();
+        // The wallet's page shows who asks, what, and the license to choose.
+        let query = link.split_once('?').unwrap().1;
+        let (status, html) = page(&srv, &format!("/wallet/vp?{query}"), Some(&cookie)).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{html}");
+        for part in [
+            "id=\"vp-form\"",
+            "data-jar=\"",
+            "id=\"vp-consent\"",
+            "id=\"vp-client\"",
+            "/wallet/vp-foreign/refuse",
+            identifier.as_str(),
+            COMPANY.0,
+        ] {
+            assert!(html.contains(part), "{part} missing: {html}");
+        }
         let r = vp_foreign::fetch(node, link).await.unwrap();
         assert_eq!(r.claims, ["holder_name", "legal_representative"]);
         assert_eq!(r.response_mode, mode);
