@@ -45,9 +45,18 @@ struct Counter {
     holder_key: PathBuf,
 }
 
-async fn counter() -> Counter {
-    let srv = TestServer::start().await;
-    let zhang = account(&srv, "zhangwei", CITIZEN).await;
+/// 张伟 signed in (an account), the ES256 business license of [`COMPANY`] naming him its legal
+/// representative, and a device key of his bound to it: the identity, the license, the device
+/// and the key's thumbprint.
+async fn represented_license(
+    srv: &TestServer,
+) -> (
+    elicense_app::wallet::Identity,
+    elicense_core::Identifier,
+    Device,
+    String,
+) {
+    let zhang = account(srv, "zhangwei", CITIZEN).await;
     let mut req = srv
         .issue_request(
             elicense_core::sample::BUSINESS_LICENSE,
@@ -58,20 +67,28 @@ async fn counter() -> Counter {
         .await;
     req["fields"]["legal_representative_id"] = json!(CITIZEN.1);
     req["fields"]["legal_representative"] = json!(CITIZEN.0);
-    let identifier = srv.issue(&req).await["identifier"]
+    let identifier: elicense_core::Identifier = srv.issue(&req).await["identifier"]
         .as_str()
         .unwrap()
-        .to_owned();
-    let zhang = now_as(&srv, &zhang).await;
+        .parse()
+        .unwrap();
+    let zhang = now_as(srv, &zhang).await;
     let device = Device::new();
     let jkt = elicense_app::wallet::present::bind(
         &srv.node,
         &zhang,
-        &identifier.parse().unwrap(),
+        &identifier,
         &device.jwk().to_string(),
     )
     .await
     .unwrap();
+    (zhang, identifier, device, jkt)
+}
+
+async fn counter() -> Counter {
+    let srv = TestServer::start().await;
+    let (_, identifier, device, jkt) = represented_license(&srv).await;
+    let identifier = identifier.as_str().to_owned();
     let credential = srv
         .node
         .store
@@ -448,29 +465,8 @@ async fn the_nodes_wallet_answers_an_outside_verifier_it_lists() {
         c.wallet_verifiers = vec![format!("http://127.0.0.1:{port}")];
     })
     .await;
-    let zhang = account(&srv, "zhangwei", CITIZEN).await;
-    let mut req = srv
-        .issue_request(
-            elicense_core::sample::BUSINESS_LICENSE,
-            BEIJING_SAMR,
-            COMPANY,
-            "es256",
-        )
-        .await;
-    req["fields"]["legal_representative_id"] = json!(CITIZEN.1);
-    req["fields"]["legal_representative"] = json!(CITIZEN.0);
-    let identifier: elicense_core::Identifier = srv.issue(&req).await["identifier"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let zhang = now_as(&srv, &zhang).await;
+    let (zhang, identifier, device, jkt) = represented_license(&srv).await;
     let node = &srv.node;
-    let device = Device::new();
-    let jkt =
-        elicense_app::wallet::present::bind(node, &zhang, &identifier, &device.jwk().to_string())
-            .await
-            .unwrap();
     let issuer = node.issuer_url(BEIJING_SAMR);
 
     let cookie = sign_in(&srv, "zhangwei").await;
