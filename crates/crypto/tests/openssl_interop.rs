@@ -4,27 +4,10 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
-use common::{der_to_rs, rs_to_der};
+use common::{der_to_rs, rs_to_der, run};
 use elicense_crypto::{Alg, KeyPair, Signer, SM2_DEFAULT_SIGNER_ID};
 
 const PASSWORD: &str = "s3cret-口令";
-
-fn run(args: &[&str], dir: &Path) -> (bool, String) {
-    let out = Command::new(common::openssl())
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
 
 fn digest_args(alg: Alg) -> Vec<&'static str> {
     match alg {

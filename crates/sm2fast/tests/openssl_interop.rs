@@ -6,26 +6,11 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::{der_to_rs, openssl, rs_to_der};
+use common::{der_to_rs, rs_to_der, run};
 use elicense_sm2::{SigningKey, VerifyingKey, DEFAULT_ID};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-
-fn run(args: &[&str], dir: &Path) -> (bool, Vec<u8>, String) {
-    let out = Command::new(openssl())
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), out.stdout, text)
-}
 
 /// OID 1.2.156.10197.1.301 (SM2 curve), DER.
 const SM2_OID: [u8; 10] = [0x06, 0x08, 0x2A, 0x81, 0x1C, 0xCF, 0x55, 0x01, 0x82, 0x2D];
@@ -85,7 +70,7 @@ fn openssl_verifies_our_signatures() {
         args.extend(digest_args(id));
         args.extend(["-in", "msg", "-sigfile", "sig"].map(String::from));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (ok, _, out) = run(&args, dir.path());
+        let (ok, out) = run(&args, dir.path());
         assert!(
             ok && out.contains("Signature Verified Successfully"),
             "{id}: {out}"
@@ -93,7 +78,7 @@ fn openssl_verifies_our_signatures() {
 
         // A tampered message is refused by OpenSSL too.
         std::fs::write(dir.path().join("msg"), format!("{msg}!")).unwrap();
-        let (ok, _, _) = run(&args, dir.path());
+        let (ok, _) = run(&args, dir.path());
         assert!(!ok, "{id}: OpenSSL accepted a tampered message");
     }
 }
@@ -106,7 +91,7 @@ fn openssl_sign(dir: &Path, key_args: &[&str], id: &str, msg: &str) -> [u8; 64] 
     args.extend(digest_args(id));
     args.extend(["-in", "msg", "-out", "sig"].map(String::from));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (ok, _, out) = run(&args, dir);
+    let (ok, out) = run(&args, dir);
     assert!(ok, "{out}");
     der_to_rs(&std::fs::read(dir.join("sig")).unwrap())
         .try_into()
@@ -116,7 +101,7 @@ fn openssl_sign(dir: &Path, key_args: &[&str], id: &str, msg: &str) -> [u8; 64] 
 #[test]
 fn we_verify_signatures_by_openssl_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let (ok, _, out) = run(
+    let (ok, out) = run(
         &[
             "genpkey",
             "-algorithm",
@@ -129,11 +114,14 @@ fn we_verify_signatures_by_openssl_keys() {
         dir.path(),
     );
     assert!(ok, "{out}");
-    let (ok, spki, out) = run(
-        &["pkey", "-in", "key.pem", "-pubout", "-outform", "DER"],
+    let (ok, out) = run(
+        &[
+            "pkey", "-in", "key.pem", "-pubout", "-outform", "DER", "-out", "pub.der",
+        ],
         dir.path(),
     );
     assert!(ok, "{out}");
+    let spki = std::fs::read(dir.path().join("pub.der")).unwrap();
     let point: [u8; 65] = spki[spki.len() - 65..].try_into().unwrap();
     assert_eq!(spki, spki_der(&point), "OpenSSL writes the SPKI we expect");
     let vk = VerifyingKey::from_sec1_uncompressed(&point).unwrap();
@@ -161,13 +149,15 @@ fn openssl_signs_with_our_key_and_derives_our_public_key() {
     )
     .unwrap();
     // OpenSSL reads the secret and computes the same public key.
-    let (ok, spki, out) = run(
+    let (ok, out) = run(
         &[
-            "pkey", "-inform", "DER", "-in", "key.der", "-pubout", "-outform", "DER",
+            "pkey", "-inform", "DER", "-in", "key.der", "-pubout", "-outform", "DER", "-out",
+            "pub.der",
         ],
         dir.path(),
     );
     assert!(ok, "{out}");
+    let spki = std::fs::read(dir.path().join("pub.der")).unwrap();
     assert_eq!(spki, spki_der(&point));
     let msg = "许可证 signed by OpenSSL with our key";
     let sig = openssl_sign(

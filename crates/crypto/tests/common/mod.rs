@@ -57,3 +57,18 @@ pub fn der_to_rs(der: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+/// Runs `openssl ARGS` in `dir`: whether it succeeded, and its stdout and stderr together.
+pub fn run(args: &[&str], dir: &std::path::Path) -> (bool, String) {
+    let out = std::process::Command::new(openssl())
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
