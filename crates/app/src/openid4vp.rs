@@ -175,22 +175,40 @@ pub fn response_key(node: &Node, id: &str) -> EcdhEsKey {
     }
 }
 
-/// The DCQL query of a matter: one SD-JWT VC of the matter's type, exactly its fields.
-pub fn dcql_query(m: &Matter) -> Value {
-    let claims: Vec<Value> = m
-        .need
-        .fields
+/// The DCQL query of a matter: for each of its parts (one, or several for a joint matter) one
+/// SD-JWT VC of the part's type with exactly the part's fields.
+pub fn dcql_query(parts: &[Matter]) -> Value {
+    let credentials: Vec<Value> = parts
         .iter()
-        .map(|f| json!({ "path": [f] }))
+        .enumerate()
+        .map(|(i, m)| {
+            let claims: Vec<Value> = m
+                .need
+                .fields
+                .iter()
+                .map(|f| json!({ "path": [f] }))
+                .collect();
+            json!({
+                "id": query_id(parts, i),
+                "format": FORMAT,
+                "meta": { "vct_values": [Node::vct(m.license_type.code.as_str())] },
+                "claims": claims,
+            })
+        })
         .collect();
-    json!({
-        "credentials": [{
-            "id": QUERY_ID,
-            "format": FORMAT,
-            "meta": { "vct_values": [Node::vct(m.license_type.code.as_str())] },
-            "claims": claims,
-        }]
-    })
+    // Without `credential_sets` every credential query is required (DCQL): a joint matter
+    // is answered with one license of each of its types, or not at all.
+    json!({ "credentials": credentials })
+}
+
+/// The DCQL credential query id of part `i` of a matter: [`QUERY_ID`] when the matter has
+/// one part, the license type's code for each part of a joint matter.
+pub fn query_id(parts: &[Matter], i: usize) -> String {
+    if parts.len() == 1 {
+        QUERY_ID.to_owned()
+    } else {
+        parts[i].license_type.code.to_string()
+    }
 }
 
 /// The `openid4vp://` link a QR code carries (by reference).

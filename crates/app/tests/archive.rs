@@ -41,6 +41,7 @@ async fn a_bag_with_uses_carries_their_openings_and_checks_offline() {
             purpose: PURPOSE.into(),
             staff: CLERK.into(),
             keep_days: Some(7),
+            license_type: None,
         },
     )
     .await

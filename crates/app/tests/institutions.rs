@@ -60,6 +60,7 @@ fn ask(matter: &str, holder_id: &str) -> Ask {
         purpose: "办理业务".into(),
         staff: CLERK.into(),
         keep_days: None,
+        license_type: None,
     }
 }
 
@@ -1010,6 +1011,7 @@ async fn a_granted_request_returns_the_form_filled_and_verified_from_the_license
         name: name.into(),
         label: label.into(),
         claim: claim.into(),
+        license_type: None,
     };
     let form = |fields: Vec<FormField>| Form { fields };
     // Only claims the matter's copy carries, in the institution's scope.

@@ -135,7 +135,24 @@ async fn bound(c: &Counter, device: &Device) -> String {
 
 /// The form the wallet posts for `r`.
 fn answer(r: &Resolved, credential: &str, device: &Device, fault: Fault) -> ResponseForm {
-    let dcql = &r.payload["dcql_query"]["credentials"][0];
+    let full = presented(r, 0, credential, device, fault);
+    let state = match fault {
+        Fault::OtherState => "another-state".to_owned(),
+        _ => r.payload["state"].as_str().unwrap().to_owned(),
+    };
+    vp_form(&r.payload, json!({"license": [full]}), &state)
+}
+
+/// The presentation (with its KB-JWT) of `credential` for the DCQL credential query `query`
+/// (its index) of `r`.
+fn presented(
+    r: &Resolved,
+    query: usize,
+    credential: &str,
+    device: &Device,
+    fault: Fault,
+) -> String {
+    let dcql = &r.payload["dcql_query"]["credentials"][query];
     let mut claims: Vec<String> = dcql["claims"]
         .as_array()
         .unwrap()
@@ -176,11 +193,7 @@ fn answer(r: &Resolved, credential: &str, device: &Device, fault: Fault) -> Resp
         };
         format!("{presentation}{input}.{}", signer.sign(&input))
     };
-    let state = match fault {
-        Fault::OtherState => "another-state".to_owned(),
-        _ => r.payload["state"].as_str().unwrap().to_owned(),
-    };
-    vp_form(&r.payload, json!({"license": [full]}), &state)
+    full
 }
 
 #[tokio::test]
@@ -681,7 +694,7 @@ async fn one_code_addresses_a_request_to_the_person_who_showed_it() {
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0].request, started.id);
     assert_eq!(
-        waiting[0].licenses.len(),
+        waiting[0].parts[0].licenses.len(),
         1,
         "the company's business license"
     );
@@ -726,10 +739,12 @@ async fn one_code_addresses_a_request_to_the_person_who_showed_it() {
         node,
         &c.zhang,
         &started.id,
-        &c.license,
-        &prepared.presentation,
-        &prepared.signing_input,
-        &mine.sign(&prepared.signing_input),
+        &[elicense_app::wallet::openid4vp::PartAnswer {
+            identifier: c.license.clone(),
+            signature: mine.sign(&prepared.signing_input),
+            presentation: prepared.presentation,
+            signing_input: prepared.signing_input,
+        }],
     )
     .await
     .unwrap();
@@ -754,5 +769,287 @@ async fn one_code_addresses_a_request_to_the_person_who_showed_it() {
     expect_code(
         one_code::person_of_handle(node, &c.bank, &handle.handle),
         "code.handle_expired",
+    );
+}
+
+/// The sample's joint matter: the business license and the legal representative's resident
+/// ID card, asked for in one request and filling one form.
+const JOINT: &str = "enterprise_loan";
+
+#[tokio::test]
+async fn a_joint_matter_takes_one_license_of_each_type_and_fills_one_form_from_both() {
+    use elicense_app::institutions::forms::{self, Form, FormField};
+    use elicense_app::wallet::openid4vp::{self as wallet_vp, PartAnswer};
+    let c = counter().await;
+    let node = &c.env.node;
+    let id_card = issue_ok(&c.env, request(RESIDENT_ID, 0, Alg::Es256))
+        .await
+        .identifier; // 张伟's own
+    let bank = institutions::register(
+        node,
+        NewInstitution {
+            code: BANK.into(),
+            name: "示例商业银行北京分行".into(),
+            area: "110105".into(),
+            matters: vec![MATTER.into(), JOINT.into()],
+        },
+    )
+    .await
+    .unwrap();
+    clerk(&c.env, &bank).await;
+
+    // The form: fields from both licenses; `address` is on both, so it names its type.
+    let field = |name: &str, claim: &str, license_type: Option<&str>| FormField {
+        name: name.into(),
+        label: name.into(),
+        claim: claim.into(),
+        license_type: license_type.map(str::to_owned),
+    };
+    let form = |fields| Form { fields };
+    expect_code(
+        forms::put(
+            node,
+            &bank,
+            JOINT,
+            form(vec![field("addr", "address", None)]),
+        )
+        .await,
+        "form.ambiguous_claim",
+    );
+    expect_code(
+        forms::put(
+            node,
+            &bank,
+            JOINT,
+            form(vec![field("addr", "address", Some(DRIVING))]),
+        )
+        .await,
+        "form.unknown_claim",
+    );
+    expect_code(
+        forms::put(node, &bank, JOINT, form(vec![field("sex", "sex", None)])).await,
+        "form.unknown_claim",
+    );
+    forms::put(
+        node,
+        &bank,
+        JOINT,
+        form(vec![
+            field("company", "name", None),
+            field("credit_code", "uscc", None),
+            field("company_address", "address", Some(BUSINESS)),
+            field("applicant", "holder_name", None),
+            field("applicant_address", "address", Some(RESIDENT_ID)),
+        ]),
+    )
+    .await
+    .unwrap();
+
+    let start = || {
+        serde_json::from_value::<StartRequest>(json!({"matter": JOINT, "staff": CLERK,
+            "purpose": "流动资金贷款", "response_mode": "direct_post.jwt"}))
+        .unwrap()
+    };
+    let started = presentations::start(node, &bank, start()).await.unwrap();
+    let r = resolve(&c, &started.id).await;
+    // One credential query per license type, each of its type with its part's fields; no
+    // credential_sets, so both are required.
+    let creds = r.payload["dcql_query"]["credentials"].as_array().unwrap();
+    let ids: Vec<&str> = creds.iter().map(|q| q["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [BUSINESS, RESIDENT_ID]);
+    assert!(r.payload["dcql_query"].get("credential_sets").is_none());
+    let paths = |q: &Value| -> Vec<String> {
+        q["claims"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["path"][0].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(paths(&creds[1]), ["holder_name", "holder_id", "address"]);
+    assert!(paths(&creds[0]).contains(&"uscc".to_string()));
+    assert!(creds[1]["meta"]["vct_values"][0]
+        .as_str()
+        .unwrap()
+        .ends_with(RESIDENT_ID));
+
+    let device = Device::new();
+    let company = bound(&c, &device).await;
+    let jkt = present::bind(node, &c.zhang, &id_card, &device.jwk())
+        .await
+        .unwrap();
+    let person = c
+        .env
+        .store
+        .binding(id_card.as_str(), &jkt)
+        .await
+        .unwrap()
+        .unwrap()
+        .credential;
+    let p_company = presented(&r, 0, &company, &device, Fault::None);
+    let p_person = presented(&r, 1, &person, &device, Fault::None);
+    let state = r.payload["state"].as_str().unwrap();
+    let post =
+        |token: Value| presentations::respond(node, &started.id, vp_form(&r.payload, token, state));
+    // One license alone, the license answer of a plain matter, a license in the other's
+    // place, a part too many: refused, and the request stays open.
+    expect_code(
+        post(json!({ BUSINESS: [p_company] })).await,
+        "vp.bad_vp_token",
+    );
+    expect_code(
+        post(json!({ "license": [p_company] })).await,
+        "vp.bad_vp_token",
+    );
+    expect_code(
+        post(json!({ BUSINESS: [p_person], RESIDENT_ID: [p_company] })).await,
+        "vp.wrong_type",
+    );
+    expect_code(
+        post(json!({ BUSINESS: [p_company], RESIDENT_ID: [p_person], "x": [p_person] })).await,
+        "vp.bad_vp_token",
+    );
+    // One part wrong spoils the whole answer: nothing is granted for the other, whether the
+    // wrong one comes first or last.
+    let extra = presented(&r, 0, &company, &device, Fault::Extra);
+    expect_code(
+        post(json!({ BUSINESS: [extra], RESIDENT_ID: [p_person] })).await,
+        "vp.extra_disclosure",
+    );
+    let missing = presented(&r, 1, &person, &device, Fault::Missing);
+    expect_code(
+        post(json!({ BUSINESS: [p_company], RESIDENT_ID: [missing] })).await,
+        "vp.missing_claim",
+    );
+    let view = presentations::get(node, &bank, &started.id).await.unwrap();
+    assert_eq!((view.state.as_str(), view.shares.len()), ("pending", 0));
+
+    let ack = post(json!({ BUSINESS: [p_company], RESIDENT_ID: [p_person] }))
+        .await
+        .unwrap();
+    assert_eq!(ack.outcome, "granted");
+    let view = presentations::get(node, &bank, &started.id).await.unwrap();
+    assert_eq!(view.state, "granted");
+    assert_eq!(view.shares.len(), 2);
+    assert_eq!(view.share.as_ref().map(|s| &s.id), Some(&view.shares[0].id));
+    // Each copy carries its own part's fields only.
+    let copy_fields = |i: usize| -> Vec<String> {
+        view.shares[i]
+            .copy
+            .as_ref()
+            .unwrap()
+            .fields
+            .keys()
+            .cloned()
+            .collect()
+    };
+    assert!(copy_fields(0).contains(&"uscc".to_string()));
+    assert!(!copy_fields(0).contains(&"holder_id".to_string()));
+    assert_eq!(
+        copy_fields(1)
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>(),
+        ["address", "holder_id", "holder_name"]
+            .map(String::from)
+            .into_iter()
+            .collect()
+    );
+    // The form, filled from both, each field verified from its own license.
+    let filled = view.form.expect("the bank's form, filled");
+    assert_eq!(
+        filled.shares,
+        [view.shares[0].id.clone(), view.shares[1].id.clone()]
+    );
+    let get = |name: &str| filled.fields.iter().find(|f| f.name == name).unwrap();
+    let id_fields = &view.shares[1].copy.as_ref().unwrap().fields;
+    let biz_fields = &view.shares[0].copy.as_ref().unwrap().fields;
+    assert_eq!(get("applicant").value, json!(ZHANG.0));
+    assert_eq!(get("applicant_address").value, id_fields["address"]);
+    assert_eq!(get("company_address").value, biz_fields["address"]);
+    assert_ne!(get("applicant_address").value, get("company_address").value);
+    assert_eq!(get("credit_code").value, biz_fields["uscc"]);
+    for f in &filled.fields {
+        assert!(f.verified, "{} is verified", f.name);
+    }
+    assert_eq!(
+        get("applicant_address").source.as_ref().unwrap().type_name,
+        "居民身份证"
+    );
+    assert_eq!(
+        get("company_address").source.as_ref().unwrap().type_name,
+        "营业执照"
+    );
+    // Each share is answered alone by the share-level form: only its license's fields.
+    let one = forms::filled(node, &bank, &view.shares[1].id)
+        .await
+        .unwrap();
+    assert!(
+        one.fields
+            .iter()
+            .find(|f| f.name == "applicant")
+            .unwrap()
+            .verified
+    );
+    assert!(
+        !one.fields
+            .iter()
+            .find(|f| f.name == "credit_code")
+            .unwrap()
+            .verified
+    );
+
+    // The node's wallet: the holder sees both parts, picks one license for each, and answers
+    // once; one part alone, or one part twice, is refused.
+    let started = presentations::start(node, &bank, start()).await.unwrap();
+    let asked = wallet_vp::asked(node, &c.zhang, &started.id).await.unwrap();
+    assert_eq!(asked.parts.len(), 2);
+    assert!(asked.answerable());
+    assert_eq!(asked.parts[0].licenses[0].identifier, c.license.as_str());
+    assert_eq!(asked.parts[1].licenses[0].identifier, id_card.as_str());
+    let mut answers = Vec::new();
+    // One device key, bound to both licenses: the same thumbprint.
+    for identifier in [&c.license, &id_card] {
+        let p = wallet_vp::prepare(node, &c.zhang, &started.id, identifier, &jkt)
+            .await
+            .unwrap();
+        answers.push(PartAnswer {
+            identifier: identifier.clone(),
+            signature: device.sign(&p.signing_input),
+            presentation: p.presentation,
+            signing_input: p.signing_input,
+        });
+    }
+    expect_code(
+        wallet_vp::answer(node, &c.zhang, &started.id, &answers[..1]).await,
+        "vp.bad_vp_token",
+    );
+    let twice = [answers[0].clone(), answers[0].clone()];
+    expect_code(
+        wallet_vp::answer(node, &c.zhang, &started.id, &twice).await,
+        "vp.bad_vp_token",
+    );
+    let ack = wallet_vp::answer(node, &c.zhang, &started.id, &answers)
+        .await
+        .unwrap();
+    assert_eq!(ack.outcome, "granted");
+
+    // A sharing request by holder ID reaches the part its kind of ID holds.
+    let ask = |holder_id: &str| {
+        serde_json::from_value::<institutions::Ask>(json!({"matter": JOINT,
+            "holder_id": holder_id, "purpose": "贷前调查", "staff": CLERK}))
+        .unwrap()
+    };
+    let by_person = institutions::ask(node, &bank, ask(ZHANG.1)).await.unwrap();
+    assert_eq!(by_person.type_code, RESIDENT_ID);
+    let uscc = request(BUSINESS, 0, Alg::Es256).holder_id;
+    let by_company = institutions::ask(node, &bank, ask(&uscc)).await.unwrap();
+    assert_eq!(by_company.type_code, BUSINESS);
+    let named = serde_json::from_value::<institutions::Ask>(json!({"matter": JOINT,
+        "holder_id": ZHANG.1, "purpose": "贷前调查", "staff": CLERK,
+        "license_type": DRIVING}))
+    .unwrap();
+    expect_code(
+        institutions::ask(node, &bank, named).await,
+        "share.unknown_matter",
     );
 }

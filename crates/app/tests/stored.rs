@@ -129,6 +129,7 @@ async fn a_request_with_an_unknown_state_basis_or_identifier_is_corrupt() {
                 purpose: "入住登记".into(),
                 staff: CLERK.into(),
                 keep_days: None,
+                license_type: None,
             },
         )
         .await

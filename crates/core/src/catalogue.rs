@@ -125,6 +125,12 @@ pub struct LicenseType {
 }
 
 /// What one matter (事项) needs of one license type.
+///
+/// The same matter code under several license types makes a **joint matter**: it needs one
+/// license of each of those types (e.g. opening a company's loan account needs the business
+/// license and the legal representative's resident ID card), asked for together and answered
+/// together; each type's part names its own fields. The parts agree on the name, the English
+/// name and the legal basis ([`Catalogue::check`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MatterNeed {

@@ -519,3 +519,63 @@ fn the_representative_item_is_declared_and_checked_at_load() {
     let json = serde_json::to_string(&Catalogue::sample()).unwrap();
     assert_eq!(json.matches(r#""represents":true"#).count(), 1, "{json}");
 }
+
+#[test]
+fn a_joint_matter_is_one_matter_under_several_types_named_alike() {
+    let c = Catalogue::sample();
+    let parts: Vec<_> = c
+        .types
+        .iter()
+        .filter_map(|t| t.matters.iter().find(|m| m.code == "enterprise_loan"))
+        .collect();
+    assert_eq!(parts.len(), 2, "the sample's joint matter has two parts");
+    assert_ne!(
+        parts[0].fields, parts[1].fields,
+        "each part names its own fields"
+    );
+    // The parts must agree on the names and the legal basis.
+    let renamed = SAMPLE_TOML.replacen(
+        "name = \"企业贷款申请\"\nname_en = \"Applying for a company loan\"\nfields = [\"holder_name\"",
+        "name = \"企业贷款\"\nname_en = \"Applying for a company loan\"\nfields = [\"holder_name\"",
+        1,
+    );
+    assert_ne!(renamed, SAMPLE_TOML);
+    let e = Catalogue::from_toml_str(&renamed).unwrap_err();
+    assert_eq!(e.code(), "catalogue.invalid");
+    assert!(e.to_string().contains("enterprise_loan"), "{e}");
+    let based = SAMPLE_TOML.replacen(
+        "fields = [\"holder_name\", \"holder_id\", \"address\"]\n",
+        "fields = [\"holder_name\", \"holder_id\", \"address\"]\nlegal_basis = \"某条例\"\n",
+        1,
+    );
+    assert_ne!(based, SAMPLE_TOML);
+    assert_eq!(
+        Catalogue::from_toml_str(&based).unwrap_err().code(),
+        "catalogue.invalid"
+    );
+    // A newer version of one type that drops the matter ends the disagreement.
+    let mut newer = c.clone();
+    let mut id_card = newer
+        .types
+        .iter()
+        .find(|t| {
+            t.holder_kind == HolderCodeType::ResidentId
+                && t.matters.iter().any(|m| m.code == "enterprise_loan")
+        })
+        .unwrap()
+        .clone();
+    id_card.version += 1;
+    id_card.matters.retain(|m| m.code != "enterprise_loan");
+    let old = newer
+        .types
+        .iter()
+        .position(|t| t.code == id_card.code)
+        .unwrap();
+    newer.types[old]
+        .matters
+        .iter_mut()
+        .filter(|m| m.code == "enterprise_loan")
+        .for_each(|m| m.name = "旧名".into());
+    newer.types.push(id_card);
+    newer.check().expect("only the latest versions take part");
+}

@@ -701,6 +701,7 @@ async fn sharing_requests(srv: &TestServer) -> String {
         purpose: "租车合同".into(),
         staff: "clerk".into(),
         keep_days: None,
+        license_type: None,
     };
     institutions::ask(&srv.node, &inst, ask()).await.unwrap();
     let granted = institutions::ask(&srv.node, &inst, ask()).await.unwrap();
@@ -738,6 +739,7 @@ async fn sharing_requests(srv: &TestServer) -> String {
         purpose: "入住登记".into(),
         staff: "clerk".into(),
         keep_days: None,
+        license_type: None,
     };
     let refused = institutions::ask(&srv.node, &hotel, check_in(None)).await;
     assert_eq!(refused.unwrap_err().code, "share.holder_name_required");
@@ -1367,7 +1369,7 @@ async fn counter_qr_to_wallet_consent_to_the_filled_form() {
             code: "91110105MA01B2C3DL".into(),
             name: "示例商业银行北京分行".into(),
             area: "110105".into(),
-            matters: vec!["bank_account_opening".into()],
+            matters: vec!["bank_account_opening".into(), "enterprise_loan".into()],
         },
     )
     .await
@@ -1379,7 +1381,7 @@ async fn counter_qr_to_wallet_consent_to_the_filled_form() {
         "teller1",
         elicense_app::institutions::staff::StaffInput {
             name: "柜员 王芳".into(),
-            matters: vec!["bank_account_opening".into()],
+            matters: vec!["bank_account_opening".into(), "enterprise_loan".into()],
             resident_id: Some(WANG.1.into()),
         },
     )
@@ -1489,6 +1491,59 @@ async fn counter_qr_to_wallet_consent_to_the_filled_form() {
         15,
     )
     .await;
+
+    // A joint matter: a loan for the company needs its business license and the
+    // representative's own ID card; the holder picks one of each and consents once, and the
+    // teller's form is filled from both.
+    issue_resident_id(&srv, CITIZEN).await;
+    elicense_app::institutions::forms::put(
+        &srv.node,
+        &bank,
+        "enterprise_loan",
+        serde_json::from_value(json!({"fields": [
+            {"name": "company", "label": "借款企业", "claim": "name"},
+            {"name": "applicant_address", "label": "申请人住址", "claim": "address",
+             "license_type": sample::RESIDENT_ID_CARD}]}))
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    goto(&clerk, &srv, "/counter").await;
+    clerk
+        .execute(
+            "document.getElementById('matter-91110105MA01B2C3DL').value = 'enterprise_loan'",
+            vec![],
+        )
+        .await
+        .unwrap();
+    type_into(&clerk, "#purpose-91110105MA01B2C3DL", "流动资金贷款").await;
+    click(&clerk, "#desk-91110105MA01B2C3DL .counter-start").await;
+    wait_until(&clerk, "!!document.getElementById('counter-qr')", 10).await;
+    let wallet_link = attr(&clerk, "#counter-link", "href").await.unwrap();
+    goto(&holder, &srv, &wallet_link).await;
+    assert!(text(&holder, "#vp-matter")
+        .await
+        .contains("营业执照、居民身份证"));
+    assert_eq!(
+        holder
+            .find_all(Locator::Css("#vp-form fieldset[data-part]"))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    axe_check(&holder, "wallet consent to a joint matter").await;
+    consent_in_wallet(&holder).await;
+    wait_until(
+        &clerk,
+        "document.getElementById('counter-status').dataset.state === 'granted' && document.getElementById('counter-form')",
+        15,
+    )
+    .await;
+    let form = text(&clerk, "#counter-form").await;
+    assert!(form.contains(COMPANY.0), "{form}");
+    assert!(form.contains("已核验，来自 营业执照"), "{form}");
+    assert!(form.contains("已核验，来自 居民身份证"), "{form}");
     holder.close();
     clerk.close();
 }

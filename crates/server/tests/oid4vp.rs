@@ -239,6 +239,178 @@ async fn an_outside_wallet_answers_the_counter_in_both_response_modes() {
     }
 }
 
+/// A joint matter (the sample's `enterprise_loan`: the business license and the legal
+/// representative's resident ID card): the outside wallet holds both, bound to one key, and
+/// answers both credential queries in one response; the bank reads one form filled from both.
+#[tokio::test]
+async fn an_outside_wallet_answers_a_joint_matter_with_two_licenses() {
+    const JOINT: &str = "enterprise_loan";
+    use elicense_core::sample::{BEIJING_DONGCHENG_POLICE, BUSINESS_LICENSE, RESIDENT_ID_CARD};
+    let srv = TestServer::start().await;
+    let (zhang, company, device, jkt) = represented_license(&srv).await;
+    let req = srv
+        .issue_request(RESIDENT_ID_CARD, BEIJING_DONGCHENG_POLICE, CITIZEN, "es256")
+        .await;
+    let id_card: elicense_core::Identifier = srv.issue(&req).await["identifier"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let zhang = now_as(&srv, &zhang).await;
+    let same =
+        elicense_app::wallet::present::bind(&srv.node, &zhang, &id_card, &device.jwk().to_string())
+            .await
+            .unwrap();
+    assert_eq!(same, jkt, "one device key");
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (name, identifier) in [("company", &company), ("person", &id_card)] {
+        let credential = srv
+            .node
+            .store
+            .binding(identifier.as_str(), &jkt)
+            .await
+            .unwrap()
+            .unwrap()
+            .credential;
+        let path = dir.path().join(name);
+        std::fs::write(&path, credential).unwrap();
+        files.push(path);
+    }
+    let key_path = dir.path().join("key.jwk");
+    std::fs::write(&key_path, device.private_jwk().to_string()).unwrap();
+    let bank_key = institution(&srv, BANK, "示例商业银行北京分行", JOINT).await;
+    // The form: `address` is on both licenses, so each address field names its type; a form
+    // that leaves it open is refused.
+    let put_form = |fields: Value| {
+        srv.put(&format!("/api/v1/forms/{JOINT}"))
+            .bearer_auth(&bank_key)
+            .json(&json!({ "fields": fields }))
+            .send()
+    };
+    let (status, body) = read(
+        put_form(json!([{"name": "addr", "label": "地址", "claim": "address"}]))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "form.ambiguous_claim");
+    let (status, body) = read(
+        put_form(json!([
+            {"name": "company", "label": "借款企业", "claim": "name"},
+            {"name": "company_address", "label": "企业地址", "claim": "address",
+             "license_type": BUSINESS_LICENSE},
+            {"name": "applicant", "label": "申请人", "claim": "holder_name"},
+            {"name": "applicant_address", "label": "申请人住址", "claim": "address",
+             "license_type": RESIDENT_ID_CARD}]))
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let (status, request) = read(
+        srv.post("/api/v1/presentation-requests")
+            .bearer_auth(&bank_key)
+            .json(&json!({"matter": JOINT, "staff": CLERK, "purpose": "流动资金贷款"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{request}");
+    let trust = format!(
+        "--trust-x509-hash={}",
+        request["client_id"]
+            .as_str()
+            .unwrap()
+            .strip_prefix("x509_hash:")
+            .unwrap()
+    );
+    let url = request["qr"].as_str().unwrap();
+    let (company_file, person_file) = (files[0].to_str().unwrap(), files[1].to_str().unwrap());
+    let key_file = key_path.to_str().unwrap();
+    // Holding only one of the two, the wallet cannot satisfy the query (the `dcql` package
+    // says so) and the node refuses what it sends.
+    let (report, code) = wallet(&[
+        "--url",
+        url,
+        "--credential",
+        company_file,
+        "--holder-key",
+        key_file,
+        &trust,
+    ])
+    .await;
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["dcql"]["can_be_satisfied"], false, "{report}");
+    assert_eq!(report["body"]["error"]["code"], "vp.wrong_type", "{report}");
+    // Holding both, it answers both queries at once.
+    let (report, code) = wallet(&[
+        "--url",
+        url,
+        "--credential",
+        company_file,
+        "--credential",
+        person_file,
+        "--holder-key",
+        key_file,
+        &trust,
+    ])
+    .await;
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["dcql"]["can_be_satisfied"], true, "{report}");
+    assert_eq!(
+        report["dcql"]["queries"],
+        json!([BUSINESS_LICENSE, RESIDENT_ID_CARD])
+    );
+    assert_eq!(report["body"]["outcome"], "granted");
+
+    let (status, done) = read(
+        srv.get(&format!(
+            "/api/v1/presentation-requests/{}",
+            request["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&bank_key)
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["state"], "granted", "{done}");
+    assert_eq!(done["shares"].as_array().unwrap().len(), 2, "{done}");
+    let field = |name: &str| {
+        done["form"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(field("company")["value"], COMPANY.0, "{done}");
+    assert_eq!(field("applicant")["value"], CITIZEN.0, "{done}");
+    assert_eq!(field("company_address")["source"]["type_name"], "营业执照");
+    assert_eq!(
+        field("applicant_address")["source"]["type_name"],
+        "居民身份证"
+    );
+    assert_ne!(
+        field("company_address")["value"],
+        field("applicant_address")["value"]
+    );
+    for name in [
+        "company",
+        "company_address",
+        "applicant",
+        "applicant_address",
+    ] {
+        assert_eq!(field(name)["verified"], true, "{name}: {done}");
+    }
+}
+
 #[tokio::test]
 async fn wrong_answers_from_the_outside_wallet_are_refused_with_their_codes() {
     let c = counter().await;

@@ -5,7 +5,7 @@
 //! Invariants:
 //! - A request is answered at most once: [`PresentationRequestStore::answer_vp_request`]
 //!   sets the answer only on an unanswered request (`Conflict` otherwise) and writes the
-//!   sharing request it grants, with its use events and log entries, in the same
+//!   sharing requests it grants, with its use events and log entries, in the same
 //!   transaction; so two wallets answering at once (or a replayed response) give exactly one
 //!   annotated copy.
 //! - Nothing secret is stored: the response encryption key of a `direct_post.jwt` request is
@@ -16,6 +16,24 @@ use async_trait::async_trait;
 
 use crate::error::Result;
 use crate::records::{EventRecord, ShareRecord};
+
+/// The `share` column's text for these share ids (`None` for none).
+pub(crate) fn join_shares<'a>(ids: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let joined = ids.into_iter().collect::<Vec<_>>().join(" ");
+    (!joined.is_empty()).then_some(joined)
+}
+
+/// The share ids of a `share` column.
+pub(crate) fn split_shares(column: Option<String>) -> Vec<String> {
+    column
+        .map(|c| {
+            c.split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
 
 /// A presentation request (OpenID4VP) an institution started for a matter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,8 +68,10 @@ pub struct VpRequestRecord {
     pub answered_at: Option<i64>,
     /// `granted` or `refused` once answered.
     pub outcome: Option<String>,
-    /// The sharing request (and annotated copy) a granted answer made.
-    pub share: Option<String>,
+    /// The sharing requests (each with its annotated copy) a granted answer made: one per
+    /// license, several for a joint matter. Stored in the `share` column, space-separated
+    /// (ids are URL-safe base64), so rows from before joint matters read as one.
+    pub shares: Vec<String>,
     /// Webhook deliveries tried.
     pub webhook_attempts: u32,
     /// When the webhook was delivered.
@@ -74,8 +94,8 @@ pub trait PresentationRequestStore: Send + Sync {
     /// Notes the first fetch of the request object; `false` when it was fetched before (or
     /// there is no such request).
     async fn mark_vp_fetched(&self, id: &str, at: i64) -> Result<bool>;
-    /// Answers request `id` (`outcome` `granted` with the sharing request `share` and its
-    /// events, or `refused` with neither), only if it is still unanswered: `Conflict` when it
+    /// Answers request `id` (`outcome` `granted` with the sharing requests `shares` and
+    /// their events, or `refused` with neither), only if it is still unanswered: `Conflict` when it
     /// was answered already, `NotFound` when there is no such request. Returns the events as
     /// stored.
     async fn answer_vp_request(
@@ -83,7 +103,7 @@ pub trait PresentationRequestStore: Send + Sync {
         id: &str,
         at: i64,
         outcome: &str,
-        share: Option<ShareRecord>,
+        shares: Vec<ShareRecord>,
         events: Vec<EventRecord>,
     ) -> Result<Vec<EventRecord>>;
     /// Counts a webhook delivery attempt of request `id`, and its success when `delivered_at`

@@ -117,7 +117,7 @@ pub async fn copy_face(
             )
         })?;
     let (license, t) = license_of(node, &s).await?;
-    let (fields, matter_name) = match matter(node, &s.matter).await? {
+    let (fields, matter_name) = match matter_of_share(node, &s).await? {
         Some(m) => (m.need.fields, m.need.name),
         None => (Vec::new(), s.matter.clone()),
     };

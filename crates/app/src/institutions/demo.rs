@@ -1,7 +1,8 @@
 //! The demo institutions of `elicense demo`: a bank (consent needed) and a hotel (legal basis),
 //! each with one staff member who handles every matter of its scope (the demo accounts
 //! `wangfang` and `chenming` sign in to the counter page as them); the bank has an
-//! account-opening form that a granted request fills (免填报).
+//! account-opening form that a granted request fills (免填报), and a loan-application form
+//! filled from two licenses (the joint matter `enterprise_loan`).
 
 use std::sync::Arc;
 
@@ -31,7 +32,7 @@ pub async fn seed_demo(node: &Arc<Node>) -> Result<Vec<DemoInstitution>> {
             "91110105MA01B2C3DL",
             "示例商业银行北京分行",
             "110105",
-            &["bank_account_opening"],
+            &["bank_account_opening", "enterprise_loan"],
             ("teller1", "柜员 王芳", 2),
         ),
         (
@@ -75,20 +76,32 @@ pub async fn seed_demo(node: &Arc<Node>) -> Result<Vec<DemoInstitution>> {
         };
         staff::put(node, &inst, username, input).await?;
         if inst.matters.iter().any(|m| m == "bank_account_opening") {
-            let field = |name: &str, label: &str, claim: &str| forms::FormField {
-                name: name.into(),
-                label: label.into(),
-                claim: claim.into(),
-            };
             let form = forms::Form {
                 fields: vec![
-                    field("company_name", "单位名称", "name"),
-                    field("credit_code", "统一社会信用代码", "uscc"),
-                    field("legal_person", "法定代表人", "legal_representative"),
-                    field("registered_address", "注册地址", "address"),
+                    form_field("company_name", "单位名称", "name", None),
+                    form_field("credit_code", "统一社会信用代码", "uscc", None),
+                    form_field("legal_person", "法定代表人", "legal_representative", None),
+                    form_field("registered_address", "注册地址", "address", None),
                 ],
             };
             forms::put(node, &inst, "bank_account_opening", form).await?;
+            // The joint matter: the company from its business license, the applicant (its
+            // legal representative) from their resident ID card; both carry an address.
+            let (company, person) = (
+                Some(elicense_core::sample::BUSINESS_LICENSE),
+                Some(elicense_core::sample::RESIDENT_ID_CARD),
+            );
+            let form = forms::Form {
+                fields: vec![
+                    form_field("company_name", "借款企业名称", "name", None),
+                    form_field("credit_code", "统一社会信用代码", "uscc", None),
+                    form_field("registered_address", "企业注册地址", "address", company),
+                    form_field("applicant_name", "申请人姓名", "holder_name", None),
+                    form_field("applicant_id", "申请人身份证号", "holder_id", None),
+                    form_field("applicant_address", "申请人住址", "address", person),
+                ],
+            };
+            forms::put(node, &inst, "enterprise_loan", form).await?;
         }
         out.push(DemoInstitution {
             code: inst.code,
@@ -99,6 +112,20 @@ pub async fn seed_demo(node: &Arc<Node>) -> Result<Vec<DemoInstitution>> {
         });
     }
     Ok(out)
+}
+
+fn form_field(
+    name: &str,
+    label: &str,
+    claim: &str,
+    license_type: Option<&str>,
+) -> forms::FormField {
+    forms::FormField {
+        name: name.into(),
+        label: label.into(),
+        claim: claim.into(),
+        license_type: license_type.map(str::to_owned),
+    }
 }
 
 /// A demo institution as `elicense demo` prints it.

@@ -1,7 +1,10 @@
 //! No re-typing (免填报): an institution defines, per matter of its scope, which of the
 //! matter's license claims fill which fields of its form; a granted request then returns the
 //! form filled from the annotated copy, each field marked as verified from which license, so
-//! the applicant never types it again.
+//! the applicant never types it again. For a joint matter the form draws on several licenses
+//! (e.g. the enterprise's USCC from the business license and the representative's address
+//! from their ID card): each field names the license type it comes from when more than one
+//! carries its claim, and a presentation request's answer fills it from all its copies.
 //!
 //! Invariants: a form names only claims the matter's annotated copy carries (the matter's
 //! fields: `form.unknown_claim`), so every value it returns comes from a signed copy; a form
@@ -16,7 +19,7 @@ use elicense_store::{FormRecord, InstitutionRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{invalid, scoped_matter};
+use super::{invalid, matter_parts, scoped_matter, Matter, ShareView};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::node::Node;
 
@@ -33,6 +36,10 @@ pub struct FormField {
     pub label: String,
     /// The license claim that fills it: one of the matter's fields.
     pub claim: String,
+    /// For a joint matter: the code of the license type whose claim it is. Needed only when
+    /// more than one of the matter's types carries the claim (`form.ambiguous_claim`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_type: Option<String>,
 }
 
 /// An institution's form for a matter.
@@ -70,8 +77,10 @@ pub struct FilledField {
 /// A form filled from a granted request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FilledForm {
-    /// The request it was filled from.
+    /// The request it was filled from (the first of `shares`).
     pub share: String,
+    /// Every request it was filled from: one, or one per license of a joint matter.
+    pub shares: Vec<String>,
     pub matter: String,
     pub fields: Vec<FilledField>,
 }
@@ -83,17 +92,36 @@ fn is_field_name(name: &str) -> bool {
         && name.len() <= 64
 }
 
+/// The index of the part of a matter whose claim fills field `f`: the part of the type it
+/// names, else the only part that carries the claim. `form.unknown_claim` (no such part or
+/// claim), `form.ambiguous_claim` (several parts carry it and the field names none).
+fn part_of(parts: &[Matter], f: &FormField) -> std::result::Result<usize, &'static str> {
+    let mut carrying = parts.iter().enumerate().filter(|(_, p)| {
+        p.need.fields.contains(&f.claim)
+            && f.license_type
+                .as_deref()
+                .is_none_or(|t| p.license_type.code.as_str() == t.trim())
+    });
+    match (carrying.next(), carrying.next()) {
+        (Some((i, _)), None) => Ok(i),
+        (None, _) => Err("form.unknown_claim"),
+        (Some(_), Some(_)) => Err("form.ambiguous_claim"),
+    }
+}
+
 /// Defines (or replaces) the institution's form for `matter_code`. `share.out_of_scope`,
 /// `share.unknown_matter`, `form.bad_field` (a name or label that is empty, malformed or
 /// used twice; none, or more than [`MAX_FIELDS`]), `form.unknown_claim` (not a field of the
-/// matter).
+/// matter, or of the license type it names), `form.ambiguous_claim` (a joint matter's claim
+/// that several of its types carry, without `license_type`).
 pub async fn put(
     node: &Arc<Node>,
     inst: &InstitutionRecord,
     matter_code: &str,
     form: Form,
 ) -> Result<Form> {
-    let m = scoped_matter(node, inst, matter_code).await?;
+    scoped_matter(node, inst, matter_code).await?;
+    let parts = matter_parts(node, matter_code).await?;
     if form.fields.is_empty() || form.fields.len() > MAX_FIELDS {
         return Err(invalid(
             "form.bad_field",
@@ -116,17 +144,32 @@ pub async fn put(
                 ),
             ));
         }
-        if !m.need.fields.contains(&f.claim) {
-            return Err(invalid(
-                "form.unknown_claim",
-                format!(
-                    "field {}: the matter {matter_code} carries no claim {:?} (it carries {})",
+        part_of(&parts, f).map_err(|code| {
+            let message = match code {
+                "form.ambiguous_claim" => format!(
+                    "field {}: more than one license type of the matter {matter_code} carries \
+                     {:?}: name one (license_type)",
+                    f.name, f.claim
+                ),
+                _ => format!(
+                    "field {}: the matter {matter_code} carries no claim {:?}{} (it carries {})",
                     f.name,
                     f.claim,
-                    m.need.fields.join(", ")
+                    f.license_type
+                        .as_deref()
+                        .map(|t| format!(" of license type {t}"))
+                        .unwrap_or_default(),
+                    parts
+                        .iter()
+                        .flat_map(|p| p.need.fields.iter().map(String::as_str))
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
-            ));
-        }
+            };
+            invalid(code, message)
+        })?;
     }
     let fields =
         serde_json::to_string(&form.fields).map_err(|e| AppError::internal(e.to_string()))?;
@@ -141,33 +184,40 @@ pub async fn put(
     get(node, inst, matter_code).await
 }
 
+/// The institution's form for `matter_code`, if it defined one.
+async fn defined(node: &Node, institution: &str, matter_code: &str) -> Result<Option<Form>> {
+    let Some(rec) = node.store.form(institution, matter_code).await? else {
+        return Ok(None);
+    };
+    let fields = serde_json::from_str(&rec.fields)
+        .map_err(|e| crate::stored::corrupt(format_args!("form {matter_code}"), e))?;
+    Ok(Some(Form { fields }))
+}
+
 /// The institution's form for `matter_code` (`form.not_defined`).
 pub async fn get(node: &Arc<Node>, inst: &InstitutionRecord, matter_code: &str) -> Result<Form> {
-    let rec = node
-        .store
-        .form(&inst.code, matter_code)
+    defined(node, &inst.code, matter_code)
         .await?
         .ok_or_else(|| {
             AppError::not_found(
                 "form.not_defined",
                 format!("{} has no form for the matter {matter_code}", inst.code),
             )
-        })?;
-    let fields = serde_json::from_str(&rec.fields)
-        .map_err(|e| crate::stored::corrupt(format_args!("form {matter_code}"), e))?;
-    Ok(Form { fields })
+        })
 }
 
 /// The institution's form for the matter of its request `share_id`, filled from the
-/// request's annotated copy. `share.not_found` (none of this institution's),
-/// `form.not_granted` (no copy yet: pending, refused or expired), `form.not_defined`.
+/// request's annotated copy (for a joint matter, only the fields of that request's license
+/// are filled: the presentation request's view fills them all). `share.not_found` (none of
+/// this institution's), `form.not_granted` (no copy yet: pending, refused or expired),
+/// `form.not_defined`.
 pub async fn filled(
     node: &Arc<Node>,
     inst: &InstitutionRecord,
     share_id: &str,
 ) -> Result<FilledForm> {
     let view = super::get(node, inst, share_id).await?;
-    let Some(copy) = view.copy else {
+    if view.copy.is_none() {
         return Err(AppError::new(
             ErrorKind::Conflict,
             "form.not_granted",
@@ -176,35 +226,73 @@ pub async fn filled(
                 view.state
             ),
         ));
+    }
+    let matter = view.matter.clone();
+    fill(node, &inst.code, &matter, &[view])
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found(
+                "form.not_defined",
+                format!("{} has no form for the matter {matter}", inst.code),
+            )
+        })
+}
+
+/// The institution's form for `matter_code` filled from the annotated copies of `shares`
+/// (granted requests of that matter: one, or one per license of a joint matter); `None`
+/// when it has no form or no share carries a copy. A field is filled from the copy of the
+/// license type it names, else from the one copy whose part carries its claim.
+pub(crate) async fn fill(
+    node: &Node,
+    institution: &str,
+    matter_code: &str,
+    shares: &[ShareView],
+) -> Result<Option<FilledForm>> {
+    if shares.iter().all(|s| s.copy.is_none()) {
+        return Ok(None);
+    }
+    let Some(form) = defined(node, institution, matter_code).await? else {
+        return Ok(None);
     };
-    let form = get(node, inst, &view.matter).await?;
+    let source_of = |f: &FormField| {
+        shares.iter().find_map(|s| {
+            let copy = s.copy.as_ref()?;
+            let fits = f
+                .license_type
+                .as_deref()
+                .map_or(s.fields.contains(&f.claim), |t| s.type_code == t.trim());
+            let value = copy.fields.get(&f.claim).filter(|_| fits)?;
+            Some((s, copy, value))
+        })
+    };
     let fields = form
         .fields
-        .into_iter()
-        .map(|f| match copy.fields.get(&f.claim) {
-            Some(v) => FilledField {
-                name: f.name,
-                label: f.label,
-                value: v.clone(),
+        .iter()
+        .map(|f| match source_of(f) {
+            Some((s, copy, value)) => FilledField {
+                name: f.name.clone(),
+                label: f.label.clone(),
+                value: value.clone(),
                 verified: true,
                 source: Some(Source {
-                    type_name: view.type_name.clone(),
-                    claim: f.claim,
+                    type_name: s.type_name.clone(),
+                    claim: f.claim.clone(),
                     verify_url: copy.verify_url.clone(),
                 }),
             },
             None => FilledField {
-                name: f.name,
-                label: f.label,
+                name: f.name.clone(),
+                label: f.label.clone(),
                 value: Value::Null,
                 verified: false,
                 source: None,
             },
         })
         .collect();
-    Ok(FilledForm {
-        share: view.id,
-        matter: view.matter,
+    Ok(Some(FilledForm {
+        share: shares[0].id.clone(),
+        shares: shares.iter().map(|s| s.id.clone()).collect(),
+        matter: matter_code.to_owned(),
         fields,
-    })
+    }))
 }

@@ -21,6 +21,13 @@
 //! `annotated_copy` (the copy was made). Events name the institution, the registered staff
 //! member who asked (`staff`: only for a matter assigned to them), the matter and the
 //! request; the holder sees who used their data and why.
+//!
+//! A joint matter (the same matter code under several license types, see
+//! `elicense_core::catalogue::MatterNeed`) needs one license of each type: a presentation
+//! request asks for all of them at once and, answered, grants one sharing request per license,
+//! each with the copy of its own part's fields; the institution's form is filled from all of
+//! them (`forms`). A sharing request by holder ID reaches one part: the one whose holders
+//! carry that kind of ID, or the one the request names.
 
 mod copies;
 mod demo;
@@ -42,7 +49,7 @@ use std::sync::Arc;
 use elicense_core::area::AreaCode;
 use elicense_core::catalogue::{LicenseType, MatterNeed};
 use elicense_core::gb32100::Uscc;
-use elicense_store::InstitutionRecord;
+use elicense_store::{InstitutionRecord, ShareRecord};
 use serde::Deserialize;
 
 use crate::apikeys::{self, INSTITUTION_PREFIX};
@@ -105,17 +112,44 @@ pub(crate) async fn scoped_matter(
     })
 }
 
-/// The matter with this code, from the latest catalogue.
+/// The matter with this code, from the latest catalogue: its first part when it is a joint
+/// matter (what its name and legal basis are read from; the parts agree on them).
 pub async fn matter(node: &Node, code: &str) -> Result<Option<Matter>> {
+    Ok(matter_parts(node, code).await?.into_iter().next())
+}
+
+/// Every part of the matter `code`, one per license type whose latest version names it, in
+/// catalogue order: one for a plain matter, several for a joint matter (one license of each
+/// type answers it together), none for an unknown code.
+pub async fn matter_parts(node: &Node, code: &str) -> Result<Vec<Matter>> {
+    let mut parts = Vec::new();
     for t in node.catalogue.all().await? {
         if let Some(need) = t.matters.iter().find(|m| m.code == code) {
-            return Ok(Some(Matter {
+            parts.push(Matter {
                 need: need.clone(),
                 license_type: t.clone(),
-            }));
+            });
         }
     }
-    Ok(None)
+    Ok(parts)
+}
+
+/// The part of matter `code` that license type `type_code` answers.
+pub async fn matter_part(
+    node: &Node,
+    code: &str,
+    type_code: &elicense_core::TypeCode,
+) -> Result<Option<Matter>> {
+    Ok(matter_parts(node, code)
+        .await?
+        .into_iter()
+        .find(|m| &m.license_type.code == type_code))
+}
+
+/// The part of a sharing request's matter that its license answers.
+pub(crate) async fn matter_of_share(node: &Node, s: &ShareRecord) -> Result<Option<Matter>> {
+    let identifier = crate::stored::Share::try_from(s)?.identifier;
+    matter_part(node, &s.matter, identifier.type_code()).await
 }
 
 /// Registers an institution or replaces its name, area and scope. Whether it is disabled is

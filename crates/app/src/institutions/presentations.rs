@@ -13,7 +13,9 @@
 //!   `direct_post.jwt` request gets a plain presentation; a refusal, which reveals nothing,
 //!   is taken plain in either mode), decrypts with the request's own key
 //!   (`vp.bad_response`), and carries the request's `state` (`vp.state_mismatch`);
-//! - `vp_token` holds exactly one presentation for the query `license` (`vp.bad_vp_token`);
+//! - `vp_token` holds exactly one presentation for each credential query: `license` for a
+//!   plain matter, one per license type (its code) for a joint matter (`vp.bad_vp_token`);
+//!   each of them must then pass every check below for its own part, or nothing is granted;
 //! - the presentation verifies: issuer signature and key, validity, status, and key binding
 //!   with the request's `nonce` (`vp.nonce_mismatch`: a response made for another request)
 //!   and the node's client identifier as audience (`vp.audience_mismatch`), fresh, signed by
@@ -22,6 +24,11 @@
 //!   beyond the matter's fields (`vp.extra_disclosure`) and every field the license carries
 //!   (`vp.missing_claim`), and is of a license held on this node (`vp.unknown_license`)
 //!   that a matter here may accept (mutual recognition).
+//!
+//! A granted answer makes one sharing request (with its annotated copy of that part's
+//! fields) per license; the parts' licenses need not name the same person (an agent may
+//! answer with the enterprise's license and their own ID card), but each presentation is bound
+//! to the key of the device that holds it.
 //!
 //! The institution learns the result by polling (`get`) or by its webhook: a POST of the
 //! result, signed by the node's verifier key, retried with growing pauses.
@@ -37,7 +44,7 @@ use serde_json::{json, Map, Value};
 use super::*;
 use crate::error::{AppError, ErrorKind, Result};
 use crate::node::Node;
-use crate::openid4vp::{self, QUERY_ID};
+use crate::openid4vp;
 use crate::verify::{verify, VerifyOptions};
 
 /// How long a presentation request can be answered, seconds.
@@ -93,8 +100,14 @@ pub struct RequestView {
     /// When a wallet first fetched the request object.
     pub fetched_at: Option<i64>,
     pub answered_at: Option<i64>,
-    /// The granted sharing request, with the annotated copy and its fields.
+    /// The granted sharing request, with the annotated copy and its fields (the first of
+    /// `shares`).
     pub share: Option<ShareView>,
+    /// Every granted sharing request: one per license, several for a joint matter.
+    pub shares: Vec<ShareView>,
+    /// The institution's form for the matter filled from the copies (免填报), once granted
+    /// and when the institution defined one.
+    pub form: Option<super::forms::FilledForm>,
     /// Whether it is addressed to one person (through their one code) and waits in their
     /// wallet.
     pub addressed: bool,
@@ -111,13 +124,13 @@ fn state_of(r: &VpRequestRecord, now: i64) -> &'static str {
 
 async fn view_of(node: &Node, r: &VpRequestRecord) -> Result<RequestView> {
     let id = node.verifier.get()?;
-    let share = match &r.share {
-        Some(s) => match node.store.share(s).await? {
-            Some(s) => Some(view(node, &s, Viewer::Institution).await?),
-            None => None,
-        },
-        None => None,
-    };
+    let mut shares = Vec::with_capacity(r.shares.len());
+    for s in &r.shares {
+        if let Some(s) = node.store.share(s).await? {
+            shares.push(view(node, &s, Viewer::Institution).await?);
+        }
+    }
+    let form = super::forms::fill(node, &r.institution, &r.matter, &shares).await?;
     let matter_name = matter(node, &r.matter)
         .await?
         .map(|m| m.need.name)
@@ -139,7 +152,9 @@ async fn view_of(node: &Node, r: &VpRequestRecord) -> Result<RequestView> {
         expires_at: r.expires_at,
         fetched_at: r.fetched_at,
         answered_at: r.answered_at,
-        share,
+        share: shares.first().cloned(),
+        shares,
+        form,
         addressed: r.holder_key.is_some(),
     })
 }
@@ -218,7 +233,7 @@ pub async fn start(
         fetched_at: None,
         answered_at: None,
         outcome: None,
-        share: None,
+        shares: Vec::new(),
         webhook_attempts: 0,
         webhook_done_at: None,
         holder_key,
@@ -320,12 +335,8 @@ pub async fn open_request(node: &Node, id: &str) -> Result<VpRequestRecord> {
 /// The request object's payload (what the JAR signs).
 pub async fn request_payload(node: &Node, r: &VpRequestRecord) -> Result<Value> {
     let identity = node.verifier.get()?;
-    let m = matter(node, &r.matter).await?.ok_or_else(|| {
-        invalid(
-            "share.unknown_matter",
-            format!("the catalogue no longer names the matter {}", r.matter),
-        )
-    })?;
+    let parts = parts_of(node, &r.matter).await?;
+    let m = &parts[0];
     let inst = existing(node, &r.institution).await?;
     let mut formats = Map::new();
     formats.insert(
@@ -357,7 +368,7 @@ pub async fn request_payload(node: &Node, r: &VpRequestRecord) -> Result<Value> 
         "response_uri": openid4vp::response_uri(node, &r.id),
         "nonce": r.nonce,
         "state": r.state,
-        "dcql_query": openid4vp::dcql_query(&m),
+        "dcql_query": openid4vp::dcql_query(&parts),
         "client_metadata": metadata,
         // What the holder sees besides the client's name; not part of OpenID4VP.
         "elicense_request": {
@@ -368,6 +379,19 @@ pub async fn request_payload(node: &Node, r: &VpRequestRecord) -> Result<Value> 
             "keep_days": r.keep_days,
         },
     }))
+}
+
+/// The parts of the matter `code` (one, or several for a joint matter);
+/// `share.unknown_matter` when the catalogue no longer names it.
+async fn parts_of(node: &Node, code: &str) -> Result<Vec<Matter>> {
+    let parts = matter_parts(node, code).await?;
+    if parts.is_empty() {
+        return Err(invalid(
+            "share.unknown_matter",
+            format!("the catalogue no longer names the matter {code}"),
+        ));
+    }
+    Ok(parts)
 }
 
 /// The signed request object of request `id` (`application/oauth-authz-req+jwt`). The
@@ -461,22 +485,32 @@ fn answer_of(node: &Node, r: &VpRequestRecord, form: ResponseForm) -> Result<Ans
     })
 }
 
-/// The one presentation of a DCQL `vp_token`: `{"license": ["…"]}`.
-fn presentation_of(vp_token: &Value) -> Result<&str> {
+/// The presentations of a DCQL `vp_token`, one per credential query of `parts` in their
+/// order: `{"license": ["…"]}` for a plain matter, one entry per license type (its code) for
+/// a joint matter. Exactly the queries asked, each with exactly one presentation.
+fn presentations_of<'a>(vp_token: &'a Value, parts: &[Matter]) -> Result<Vec<&'a str>> {
+    let ids: Vec<String> = (0..parts.len())
+        .map(|i| openid4vp::query_id(parts, i))
+        .collect();
     let bad = || {
         invalid(
             "vp.bad_vp_token",
-            format!("vp_token must be {{\"{QUERY_ID}\": [one presentation]}}"),
+            format!(
+                "vp_token must hold one presentation for each of {}",
+                ids.join(", ")
+            ),
         )
     };
     let obj = vp_token.as_object().ok_or_else(bad)?;
-    if obj.len() != 1 {
+    if obj.len() != ids.len() {
         return Err(bad());
     }
-    match obj.get(QUERY_ID) {
-        Some(Value::Array(items)) if items.len() == 1 => items[0].as_str().ok_or_else(bad),
-        _ => Err(bad()),
-    }
+    ids.iter()
+        .map(|id| match obj.get(id) {
+            Some(Value::Array(items)) if items.len() == 1 => items[0].as_str().ok_or_else(bad),
+            _ => Err(bad()),
+        })
+        .collect()
 }
 
 /// Checks a wallet's response to request `id` and answers the request (module docs).
@@ -494,7 +528,7 @@ pub async fn respond(node: &Arc<Node>, id: &str, form: ResponseForm) -> Result<R
         if error != "access_denied" {
             return Err(bad_response(format!("unknown error {error:?}")));
         }
-        answer_request(node, &r, now, "refused", None, Vec::new()).await?;
+        answer_request(node, &r, now, "refused", Vec::new(), Vec::new()).await?;
         schedule_webhook(node, &r);
         return Ok(ResponseAck {
             outcome: "refused".into(),
@@ -503,7 +537,32 @@ pub async fn respond(node: &Arc<Node>, id: &str, form: ResponseForm) -> Result<R
     let vp_token = answer
         .vp_token
         .ok_or_else(|| invalid("vp.bad_vp_token", "the response has no vp_token"))?;
-    let presentation = presentation_of(&vp_token)?;
+    let parts = parts_of(node, &r.matter).await?;
+    let presentations = presentations_of(&vp_token, &parts)?;
+    let inst = existing(node, &r.institution).await?;
+    let (mut shares, mut events) = (Vec::new(), Vec::new());
+    for (m, presentation) in parts.iter().zip(presentations) {
+        let (share, evs) = accept(node, &r, m, presentation, &inst, now).await?;
+        shares.push(share);
+        events.extend(evs);
+    }
+    answer_request(node, &r, now, "granted", shares, events).await?;
+    schedule_webhook(node, &r);
+    Ok(ResponseAck {
+        outcome: "granted".into(),
+    })
+}
+
+/// Checks the presentation answering part `m` of request `r` (module docs) and makes the
+/// granted sharing request with its annotated copy and its three use events.
+async fn accept(
+    node: &Arc<Node>,
+    r: &VpRequestRecord,
+    m: &Matter,
+    presentation: &str,
+    inst: &InstitutionRecord,
+    now: i64,
+) -> Result<(ShareRecord, Vec<EventRecord>)> {
     let identity = node.verifier.get()?;
     let verdict = verify(
         node,
@@ -532,12 +591,6 @@ pub async fn respond(node: &Arc<Node>, id: &str, form: ResponseForm) -> Result<R
         };
         return Err(invalid(code, format!("{}: {}", p.code, p.message)));
     }
-    let m = matter(node, &r.matter).await?.ok_or_else(|| {
-        invalid(
-            "share.unknown_matter",
-            format!("the catalogue no longer names the matter {}", r.matter),
-        )
-    })?;
     let vct = Node::vct(m.license_type.code.as_str());
     if verdict.claims.get("vct").and_then(Value::as_str) != Some(vct.as_str()) {
         return Err(invalid(
@@ -595,7 +648,6 @@ pub async fn respond(node: &Arc<Node>, id: &str, form: ResponseForm) -> Result<R
         }
     }
     crate::federation::recognition::check(node, &record.issuer, &record.type_code)?;
-    let inst = existing(node, &r.institution).await?;
     let mut share = ShareRecord {
         id: crate::wallet::random_id(),
         institution: inst.code.clone(),
@@ -614,7 +666,7 @@ pub async fn respond(node: &Arc<Node>, id: &str, form: ResponseForm) -> Result<R
         copy_until: None,
         keep_days: r.keep_days,
     };
-    let (copy, until) = make_copy(node, &share, &inst, &m, r.keep_days, now).await?;
+    let (copy, until) = make_copy(node, &share, inst, m, r.keep_days, now).await?;
     share.copy = Some(copy);
     share.copy_until = Some(until);
     let actor = institution_actor(&inst.code);
@@ -630,11 +682,7 @@ pub async fn respond(node: &Arc<Node>, id: &str, form: ResponseForm) -> Result<R
             use_event(&share, &inst.name, kind, actor, now, reason)
         })
         .collect();
-    answer_request(node, &r, now, "granted", Some(share), events).await?;
-    schedule_webhook(node, &r);
-    Ok(ResponseAck {
-        outcome: "granted".into(),
-    })
+    Ok((share, events))
 }
 
 async fn answer_request(
@@ -642,12 +690,12 @@ async fn answer_request(
     r: &VpRequestRecord,
     now: i64,
     outcome: &str,
-    share: Option<ShareRecord>,
+    shares: Vec<ShareRecord>,
     events: Vec<EventRecord>,
 ) -> Result<()> {
     match node
         .store
-        .answer_vp_request(&r.id, now, outcome, share, events)
+        .answer_vp_request(&r.id, now, outcome, shares, events)
         .await
     {
         Ok(_) => Ok(()),
@@ -662,7 +710,9 @@ async fn answer_request(
 
 /// The result an institution's webhook receives, signed: a JWS (`typ`
 /// `elicense-vp-result+jwt`, ES256, the verifier certificate in `x5c`) over
-/// `{"iss": node, "aud": institution, "iat", "request", "state", "matter", "share"}`.
+/// `{"iss": node, "aud": institution, "iat", "request", "state", "matter", "share",
+/// "shares"}` (`share` is the first of `shares`: one per license, several for a joint
+/// matter).
 pub async fn webhook_body(node: &Node, r: &VpRequestRecord) -> Result<String> {
     let identity = node.verifier.get()?;
     let payload = json!({
@@ -672,7 +722,8 @@ pub async fn webhook_body(node: &Node, r: &VpRequestRecord) -> Result<String> {
         "request": r.id,
         "state": state_of(r, node.now()),
         "matter": r.matter,
-        "share": r.share,
+        "share": r.shares.first(),
+        "shares": r.shares,
     });
     let mut header = Header::new(Alg::Es256).with_typ("elicense-vp-result+jwt");
     header.extra.insert(

@@ -40,6 +40,11 @@ pub struct Ask {
     pub staff: String,
     /// Days the annotated copy may be used (default 30, at most 366).
     pub keep_days: Option<u32>,
+    /// For a joint matter (several license types): the license type code asked for. Needed
+    /// only when more than one of its types is held by the kind of ID given
+    /// (`share.license_type_required`); else the type whose holders carry that ID answers.
+    #[serde(default)]
+    pub license_type: Option<String>,
 }
 
 /// A sharing request as the institution or the holder sees it.
@@ -54,6 +59,8 @@ pub struct ShareView {
     pub purpose: String,
     /// License type name (what is asked for).
     pub type_name: String,
+    /// License type code (empty when the catalogue no longer names the matter).
+    pub type_code: String,
     /// Fields the matter needs.
     pub fields: Vec<String>,
     /// `consent` or `legal`.
@@ -80,7 +87,7 @@ pub(super) enum Viewer {
 
 pub(super) async fn view(node: &Node, s: &ShareRecord, viewer: Viewer) -> Result<ShareView> {
     let share = Share::try_from(s)?;
-    let m = matter(node, &s.matter).await?;
+    let m = matter_of_share(node, s).await?;
     let institution_name = node
         .store
         .institution(&s.institution)
@@ -114,6 +121,10 @@ pub(super) async fn view(node: &Node, s: &ShareRecord, viewer: Viewer) -> Result
         type_name: m
             .as_ref()
             .map(|m| m.license_type.name.clone())
+            .unwrap_or_default(),
+        type_code: m
+            .as_ref()
+            .map(|m| m.license_type.code.to_string())
             .unwrap_or_default(),
         fields,
         basis: share.basis.code().to_string(),
@@ -195,15 +206,58 @@ fn basis_of(m: &Matter) -> Basis {
     }
 }
 
+/// The part of a (possibly joint) matter a sharing request by holder ID reaches: the one
+/// named (`share.unknown_matter` when the matter has no such part), else the only part whose
+/// holders carry that kind of ID (`share.license_type_required` when several do; the first
+/// part when none does, which then finds no license like any unknown holder).
+async fn part_asked(
+    node: &Node,
+    first: Matter,
+    holder: &HolderCode,
+    license_type: Option<&str>,
+) -> Result<Matter> {
+    let parts = matter_parts(node, &first.need.code).await?;
+    if let Some(t) = license_type.map(str::trim) {
+        return parts
+            .into_iter()
+            .find(|p| p.license_type.code.as_str() == t)
+            .ok_or_else(|| {
+                invalid(
+                    "share.unknown_matter",
+                    format!(
+                        "the matter {} asks for no license type {t}",
+                        first.need.code
+                    ),
+                )
+            });
+    }
+    let mut fitting = parts
+        .into_iter()
+        .filter(|p| &p.license_type.holder_kind == holder.kind());
+    match (fitting.next(), fitting.next()) {
+        (Some(p), None) => Ok(p),
+        (None, _) => Ok(first),
+        (Some(_), Some(_)) => Err(invalid(
+            "share.license_type_required",
+            format!(
+                "the matter {} asks for several license types held with this kind of ID: \
+                 name one (license_type)",
+                first.need.code
+            ),
+        )),
+    }
+}
+
 /// An institution asks for a holder's license for a matter in its scope. The request is
 /// checked (scope, matter, holder ID, name under a legal basis, purpose, period), then
 /// admitted by the institution's limits (`Guard::admit`), then answered; a request that
 /// reaches no license counts against the institution (`Guard::missed`).
 pub async fn ask(node: &Arc<Node>, inst: &InstitutionRecord, ask: Ask) -> Result<ShareView> {
     let matter_code = ask.matter.trim();
-    let m = scoped_matter(node, inst, matter_code).await?;
+    let first = scoped_matter(node, inst, matter_code).await?;
     let holder = HolderCode::detect(ask.holder_id.trim())
         .map_err(|e| invalid("share.bad_holder_id", e.to_string()))?;
+    let m = part_asked(node, first, &holder, ask.license_type.as_deref()).await?;
     let basis = basis_of(&m);
     let names = share::name_check(
         basis,
@@ -356,7 +410,7 @@ pub async fn decide(
     let actor = "holder".to_string();
     let inst = existing(node, &s.institution).await?;
     let (copy, events) = if next == ShareState::Granted {
-        let m = matter(node, &s.matter).await?.ok_or_else(|| {
+        let m = matter_of_share(node, &s).await?.ok_or_else(|| {
             invalid(
                 "share.unknown_matter",
                 format!("the catalogue no longer names the matter {}", s.matter),

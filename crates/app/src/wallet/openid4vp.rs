@@ -5,6 +5,8 @@
 //! response exactly as any outside wallet would: the same form, encrypted to the request's
 //! key in `direct_post.jwt` mode, checked by the same code
 //! (`institutions::presentations::respond`). A refusal is posted as `access_denied`.
+//! A joint matter asks for one license of each of its types: the holder picks one per part,
+//! each is prepared and signed on its own, and all go in one response.
 //!
 //! Invariants: the presentation discloses exactly the fields the request's DCQL query asks
 //! for that the credential carries selectively (the rest is plain in the credential); it is
@@ -74,6 +76,21 @@ pub struct Candidate {
     pub issuer_name: String,
 }
 
+/// One license the request asks for: a plain matter has one part, a joint matter one per
+/// license type.
+#[derive(Debug, Clone, Serialize)]
+pub struct AskedPart {
+    /// The DCQL credential query it answers.
+    pub query: String,
+    pub type_code: String,
+    pub type_name: String,
+    /// The fields asked for: the claim, and its label when it is an item of the type (the
+    /// holder claims' labels are the pages' words).
+    pub fields: Vec<(String, Option<String>)>,
+    /// The holder's licenses of this type that can answer, current and valid.
+    pub licenses: Vec<Candidate>,
+}
+
 /// What the holder sees before consenting.
 #[derive(Debug, Clone, Serialize)]
 pub struct Asked {
@@ -85,57 +102,69 @@ pub struct Asked {
     pub matter_name_en: String,
     pub purpose: String,
     pub keep_days: u32,
-    /// The fields asked for: the claim, and its label when it is an item of the type (the
-    /// holder claims' labels are the pages' words).
-    pub fields: Vec<(String, Option<String>)>,
-    pub type_name: String,
     pub expires_at: i64,
-    /// The holder's licenses that can answer, current and valid.
-    pub licenses: Vec<Candidate>,
+    /// What is asked, license by license; the holder answers all parts or none.
+    pub parts: Vec<AskedPart>,
 }
 
-async fn open_request(node: &Node, rid: &str) -> Result<(VpRequestRecord, Matter)> {
+impl Asked {
+    /// Whether every part has a license to answer with.
+    pub fn answerable(&self) -> bool {
+        self.parts.iter().all(|p| !p.licenses.is_empty())
+    }
+}
+
+async fn open_request(node: &Node, rid: &str) -> Result<(VpRequestRecord, Vec<Matter>)> {
     let r = presentations::open_request(node, rid).await?;
-    let m = institutions::matter(node, &r.matter)
-        .await?
-        .ok_or_else(|| {
-            invalid(
-                "share.unknown_matter",
-                format!("the catalogue no longer names the matter {}", r.matter),
-            )
-        })?;
-    Ok((r, m))
+    let parts = institutions::matter_parts(node, &r.matter).await?;
+    if parts.is_empty() {
+        return Err(invalid(
+            "share.unknown_matter",
+            format!("the catalogue no longer names the matter {}", r.matter),
+        ));
+    }
+    Ok((r, parts))
 }
 
 /// The request `rid` as the signed-in holder sees it, with the licenses that can answer.
 pub async fn asked(node: &Arc<Node>, id: &Identity, rid: &str) -> Result<Asked> {
-    let (r, m) = open_request(node, rid).await?;
+    let (r, parts) = open_request(node, rid).await?;
     let inst = node.store.institution(&r.institution).await?;
-    let type_code = m.license_type.code.to_string();
-    let mut candidates = Vec::new();
-    for group in licenses::list(node, id).await? {
-        if group.type_code != type_code {
-            continue;
-        }
-        for l in group.licenses {
+    let groups = licenses::list(node, id).await?;
+    let mut asked_parts = Vec::with_capacity(parts.len());
+    for (i, m) in parts.iter().enumerate() {
+        let type_code = m.license_type.code.to_string();
+        let mut candidates = Vec::new();
+        for l in groups
+            .iter()
+            .filter(|g| g.type_code == type_code)
+            .flat_map(|g| g.licenses.iter())
+        {
             let usable = l.status == "valid"
                 && (l.access != "agent" || l.agent_matter.as_deref() == Some(r.matter.as_str()));
             if usable {
                 candidates.push(Candidate {
-                    identifier: l.identifier,
-                    holder_name: l.holder_name,
-                    license_number: l.license_number,
-                    issuer_name: l.issuer_name,
+                    identifier: l.identifier.clone(),
+                    holder_name: l.holder_name.clone(),
+                    license_number: l.license_number.clone(),
+                    issuer_name: l.issuer_name.clone(),
                 });
             }
         }
+        asked_parts.push(AskedPart {
+            query: crate::openid4vp::query_id(&parts, i),
+            type_code,
+            type_name: m.license_type.name.clone(),
+            fields: m
+                .need
+                .fields
+                .iter()
+                .map(|f| (f.clone(), m.license_type.item(f).map(|i| i.label.clone())))
+                .collect(),
+            licenses: candidates,
+        });
     }
-    let fields = m
-        .need
-        .fields
-        .iter()
-        .map(|f| (f.clone(), m.license_type.item(f).map(|i| i.label.clone())))
-        .collect();
+    let m = &parts[0];
     Ok(Asked {
         request: r.id.clone(),
         institution_name: inst
@@ -147,11 +176,28 @@ pub async fn asked(node: &Arc<Node>, id: &Identity, rid: &str) -> Result<Asked> 
         matter_name_en: m.need.name_en.clone(),
         purpose: r.purpose.clone(),
         keep_days: r.keep_days,
-        fields,
-        type_name: m.license_type.name.clone(),
         expires_at: r.expires_at,
-        licenses: candidates,
+        parts: asked_parts,
     })
+}
+
+/// The part of `parts` that a license of `identifier`'s type answers (`vp.wrong_type`).
+fn part_for<'a>(parts: &'a [Matter], identifier: &Identifier) -> Result<(usize, &'a Matter)> {
+    parts
+        .iter()
+        .enumerate()
+        .find(|(_, m)| &m.license_type.code == identifier.type_code())
+        .ok_or_else(|| {
+            let names: Vec<&str> = parts.iter().map(|m| m.license_type.name.as_str()).collect();
+            invalid(
+                "vp.wrong_type",
+                format!(
+                    "the matter {} needs a {}",
+                    parts[0].need.code,
+                    names.join(" and a ")
+                ),
+            )
+        })
 }
 
 /// The license `identifier` opened for presenting it to request `r`: an agent only for the
@@ -198,7 +244,8 @@ pub async fn prepare(
     identifier: &Identifier,
     jkt: &str,
 ) -> Result<Prepared> {
-    let (r, m) = open_request(node, rid).await?;
+    let (r, parts) = open_request(node, rid).await?;
+    let (_, m) = part_for(&parts, identifier)?;
     let opened = presenter(node, id, &r, identifier).await?;
     if opened.license_type.code != m.license_type.code {
         return Err(invalid(
@@ -258,25 +305,48 @@ fn form(node: &Node, r: &VpRequestRecord, params: Map<String, Value>) -> Result<
     })
 }
 
-/// Answers request `rid` with the prepared presentation of `identifier` and the device
-/// key's signature (base64url of the raw 64-byte ES256 signature of `signing_input`).
+/// One license's part of an answer, as prepared and signed in the browser.
+#[derive(Debug, Clone)]
+pub struct PartAnswer {
+    pub identifier: Identifier,
+    /// As prepared.
+    pub presentation: String,
+    /// As prepared.
+    pub signing_input: String,
+    /// base64url of the device key's raw 64-byte ES256 signature of `signing_input`.
+    pub signature: String,
+}
+
+/// Answers request `rid` with the prepared presentations, one per part of its matter (one
+/// license, or one of each type of a joint matter: `vp.wrong_type` for a license of no part,
+/// `vp.bad_vp_token` for a part answered twice or not at all).
 pub async fn answer(
     node: &Arc<Node>,
     id: &Identity,
     rid: &str,
-    identifier: &Identifier,
-    presentation: &str,
-    signing_input: &str,
-    signature: &str,
+    answers: &[PartAnswer],
 ) -> Result<ResponseAck> {
-    let (r, _) = open_request(node, rid).await?;
-    presenter(node, id, &r, identifier).await?;
-    let full = format!("{presentation}{signing_input}.{}", signature.trim());
+    let (r, parts) = open_request(node, rid).await?;
+    let mut token = Map::new();
+    for a in answers {
+        let (i, _) = part_for(&parts, &a.identifier)?;
+        presenter(node, id, &r, &a.identifier).await?;
+        let full = format!(
+            "{}{}.{}",
+            a.presentation,
+            a.signing_input,
+            a.signature.trim()
+        );
+        let query = crate::openid4vp::query_id(&parts, i);
+        if token.insert(query.clone(), json!([full])).is_some() {
+            return Err(invalid(
+                "vp.bad_vp_token",
+                format!("the part {query} is answered twice"),
+            ));
+        }
+    }
     let mut params = Map::new();
-    params.insert(
-        "vp_token".into(),
-        json!({ crate::openid4vp::QUERY_ID: [full] }),
-    );
+    params.insert("vp_token".into(), Value::Object(token));
     params.insert("state".into(), json!(r.state));
     let form = form(node, &r, params)?;
     presentations::respond(node, rid, form).await

@@ -3,7 +3,7 @@
 //! Invariant: both loaders end in [`Catalogue::check`], so no unchecked catalogue comes out
 //! of them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::item::{compile_pattern, Derived, SEX_FEMALE, SEX_MALE};
 use super::{Catalogue, CatalogueError, DataItem, ItemType, LicenseType, ValidityRule};
@@ -66,8 +66,38 @@ impl Catalogue {
                 )));
             }
         }
-        Ok(())
+        check_joint_matters(&self.types)
     }
+}
+
+/// The parts of a joint matter (the same matter code under several types, latest versions
+/// only) agree on what the holder and the institution are shown: name, English name and
+/// legal basis.
+fn check_joint_matters(types: &[LicenseType]) -> Result<(), CatalogueError> {
+    let mut latest: BTreeMap<&str, &LicenseType> = BTreeMap::new();
+    for ty in types {
+        let e = latest.entry(ty.code.as_str()).or_insert(ty);
+        if ty.version > e.version {
+            *e = ty;
+        }
+    }
+    let mut first: BTreeMap<&str, (&LicenseType, &super::MatterNeed)> = BTreeMap::new();
+    for ty in latest.values() {
+        for m in &ty.matters {
+            let Some((other, o)) = first.get(m.code.as_str()) else {
+                first.insert(m.code.as_str(), (ty, m));
+                continue;
+            };
+            if o.name != m.name || o.name_en != m.name_en || o.legal_basis != m.legal_basis {
+                return Err(CatalogueError::invalid(format!(
+                    "matter {} is named differently by license types {} and {}: a joint \
+                     matter's parts share its name, English name and legal basis",
+                    m.code, other.code, ty.code
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_type(ty: &LicenseType) -> Result<(), CatalogueError> {

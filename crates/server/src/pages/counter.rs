@@ -3,15 +3,16 @@
 //! like any wallet user (a local account or the region's OpenID Connect provider) and starts
 //! presentation requests for their matters. The request page shows the QR code the holder
 //! scans, follows the request (htmx, every two seconds) and, once the holder has consented,
-//! shows the institution's form filled from the annotated copy, each field marked as
-//! verified from which license (免填报). Over `elicense_app::institutions::presentations`.
+//! shows the institution's form filled from the annotated copies (one per license; a joint
+//! matter has several), each field marked as verified from which license (免填报). Over
+//! `elicense_app::institutions::presentations`.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use elicense_app::institutions::presentations::{self, RequestView};
-use elicense_app::institutions::{self, forms, staff};
+use elicense_app::institutions::{self, staff};
 use elicense_app::wallet::Identity;
 use serde::Deserialize;
 
@@ -173,37 +174,24 @@ async fn status(s: &AppState, t: T, id: &Identity, rid: &str) -> Result<StatusBo
         .await
         .or_page(t, "/counter")?;
     let mut fields = Vec::new();
-    if let Some(share) = &r.share {
-        let inst = s
-            .node
-            .store
-            .institution(&share.institution)
-            .await
-            .map_err(elicense_app::AppError::from)
-            .or_page(t, "/counter")?;
-        let filled = match &inst {
-            Some(inst) => forms::filled(&s.node, inst, &share.id).await.ok(),
-            None => None,
-        };
-        match filled {
-            Some(form) => {
-                for f in form.fields {
-                    fields.push(Field {
-                        label: f.label,
-                        value: text(&f.value),
-                        source: f.source.map(|src| src.type_name),
-                    });
-                }
+    match &r.form {
+        Some(form) => {
+            for f in &form.fields {
+                fields.push(Field {
+                    label: f.label.clone(),
+                    value: text(&f.value),
+                    source: f.source.as_ref().map(|src| src.type_name.clone()),
+                });
             }
-            None => {
-                if let Some(copy) = &share.copy {
-                    for (k, v) in &copy.fields {
-                        fields.push(Field {
-                            label: k.clone(),
-                            value: text(v),
-                            source: Some(share.type_name.clone()),
-                        });
-                    }
+        }
+        None => {
+            for share in &r.shares {
+                for (k, v) in share.copy.iter().flat_map(|c| c.fields.iter()) {
+                    fields.push(Field {
+                        label: k.clone(),
+                        value: text(v),
+                        source: Some(share.type_name.clone()),
+                    });
                 }
             }
         }

@@ -27,10 +27,24 @@ struct VpPage {
     /// Another verifier's request (its request object, carried to the answer).
     foreign: Option<ForeignView>,
     matter_name: String,
-    /// Labels of the fields asked for, joined.
+    /// The license types asked for, joined.
+    type_names: String,
+    /// Labels of the fields asked for, joined (per license type for a joint matter).
     fields: String,
+    /// The license choices: one per part of the matter (one, or one per license type of a
+    /// joint matter), or the one of another verifier's request.
+    choices: Vec<Choice>,
+    /// Whether every choice has a license to pick.
+    answerable: bool,
     /// `granted` or `refused` once answered from this page.
     outcome: Option<String>,
+}
+
+/// One license to choose.
+struct Choice {
+    /// The fieldset's legend.
+    legend: String,
+    licenses: Vec<elicense_app::wallet::openid4vp::Candidate>,
 }
 
 /// Another verifier's request as the consent page shows it.
@@ -53,31 +67,79 @@ fn page_with(
     foreign_fields: String,
     outcome: Option<String>,
 ) -> Response {
-    let (matter_name, fields) = match &asked {
-        Some(a) => (
-            if t.is_en() {
-                a.matter_name_en.clone()
-            } else {
-                a.matter_name.clone()
-            },
-            a.fields
+    let labels = |fields: &[(String, Option<String>)]| {
+        fields
+            .iter()
+            .map(|(claim, label)| match label {
+                Some(l) => l.clone(),
+                None => t.s(&format!("claim_{claim}")).to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("、")
+    };
+    let choose = t.s("vp_choose");
+    let (matter_name, type_names, fields, choices) = match &asked {
+        Some(a) => {
+            let joint = a.parts.len() > 1;
+            let fields = a
+                .parts
                 .iter()
-                .map(|(claim, label)| match label {
-                    Some(l) => l.clone(),
-                    None => t.s(&format!("claim_{claim}")).to_owned(),
+                .map(|p| match joint {
+                    true => format!("{}：{}", p.type_name, labels(&p.fields)),
+                    false => labels(&p.fields),
                 })
                 .collect::<Vec<_>>()
-                .join("、"),
+                .join("；");
+            let choices: Vec<Choice> = a
+                .parts
+                .iter()
+                .map(|p| Choice {
+                    legend: match joint {
+                        true => format!("{choose}（{}）", p.type_name),
+                        false => choose.to_owned(),
+                    },
+                    licenses: p.licenses.clone(),
+                })
+                .collect();
+            (
+                if t.is_en() {
+                    a.matter_name_en.clone()
+                } else {
+                    a.matter_name.clone()
+                },
+                a.parts
+                    .iter()
+                    .map(|p| p.type_name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                fields,
+                choices,
+            )
+        }
+        None => (
+            String::new(),
+            String::new(),
+            foreign_fields,
+            foreign
+                .iter()
+                .map(|f| Choice {
+                    legend: choose.to_owned(),
+                    licenses: f.licenses.clone(),
+                })
+                .collect(),
         ),
-        None => (String::new(), foreign_fields),
     };
+    let answerable = choices.iter().all(|c| !c.licenses.is_empty());
     render(&VpPage {
         t,
         back,
         asked,
         foreign,
         matter_name,
+        type_names,
         fields,
+        choices,
+        answerable,
         outcome,
     })
 }

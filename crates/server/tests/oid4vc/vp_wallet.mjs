@@ -10,7 +10,8 @@
 //     --credential FILE --holder-key FILE [--mode MODE] [--trust-x509-hash H]
 //     [--submit-to URL] [--save FILE] [--form FILE]
 //   --credential   an SD-JWT VC `jwt~d1~..~dn~` bound to the holder by `cnf.jwk` (its issuer
-//                  signature is not checked here: the wallet only presents it, so SM2 is fine)
+//                  signature is not checked here: the wallet only presents it, so SM2 is fine);
+//                  repeat it to hold several (all bound to the one holder key)
 //   --holder-key   the holder's private JWK (P-256 → ES256; Ed25519 → EdDSA)
 //   --mode         ok (default) | extra (also disclose one claim not asked for) | missing (leave
 //                  one asked-for claim out) | wrong-nonce | wrong-aud (KB-JWT) | no-kb |
@@ -39,9 +40,13 @@
 // or {"error": "..."} when it could not run (the request object did not verify, the client is
 // not trusted, bad arguments, the verifier could not be reached...).
 // Exits 0 when the verifier replied 2xx, 1 when it replied 4xx/5xx, 2 when it could not run.
-// The wallet holds one credential and answers the query's first credential query with it.
-// When the DCQL query cannot be satisfied the wallet still presents what it has (so a test can
-// see the verifier refuse it) and says so in `dcql.can_be_satisfied`.
+// The wallet answers every credential query of the DCQL query (all are required when the
+// query has no credential_sets) with the credential it holds whose `vct` the query names (the
+// first one it holds when none does); `--mode` shapes the answer to the first query, the
+// others are answered honestly. `dcql.claims` and `disclosed` are the first query's;
+// `dcql.queries` lists every query's id. When the DCQL query cannot be satisfied the wallet
+// still presents what it has (so a test can see the verifier refuse it) and says so in
+// `dcql.can_be_satisfied`.
 
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -79,7 +84,7 @@ try {
   opts = parseArgs({
     options: {
       url: { type: 'string' },
-      credential: { type: 'string' },
+      credential: { type: 'string', multiple: true },
       'holder-key': { type: 'string' },
       mode: { type: 'string', default: 'ok' },
       'trust-x509-hash': { type: 'string' },
@@ -266,77 +271,45 @@ async function main() {
   }
   const credentialQuery = query.credentials[0];
   const requested = (credentialQuery.claims ?? []).map((c) => c.path);
-  out.dcql = { can_be_satisfied: null, claims: requested };
+  out.dcql = { can_be_satisfied: null, claims: requested, queries: query.credentials.map((q) => q.id) };
 
   let body;
+  const vpToken = {};
   if (opts.form) {
     body = readFileSync(opts.form, 'utf8');
     out.disclosed = null;
   } else {
-    const credential = readFileSync(opts.credential, 'utf8').trim();
     const holderKey = JSON.parse(readFileSync(opts['holder-key'], 'utf8'));
-    const sdjwt = new SDJwtVcInstance({ hasher: digest });
-    let claims;
-    try {
-      claims = await sdjwt.getClaims(credential);
-    } catch (e) {
-      fail(`the credential is not an SD-JWT VC: ${describe(e)}`);
+    const held = [];
+    for (const file of opts.credential) {
+      const raw = readFileSync(file, 'utf8').trim();
+      try {
+        held.push({ raw, claims: await new SDJwtVcInstance({ hasher: digest }).getClaims(raw) });
+      } catch (e) {
+        fail(`the credential is not an SD-JWT VC: ${describe(e)}`);
+      }
     }
-    const result = DcqlQuery.query(query, [
-      {
+    const result = DcqlQuery.query(
+      query,
+      held.map(({ claims }) => ({
         credential_format: 'dc+sd-jwt',
         vct: claims.vct,
         claims,
         cryptographic_holder_binding: Boolean(claims.cnf?.jwk),
-      },
-    ]);
+      })),
+    );
     out.dcql.can_be_satisfied = result.can_be_satisfied;
 
-    // 3. The presentation: the disclosures of exactly the requested claims (or, by mode, one
-    // more / one fewer), with a key binding JWT for this verifier and request.
-    const keys = await sdjwt.presentableKeys(credential);
-    let paths = requested;
-    if (opts.mode === 'missing') {
-      // The last asked-for claim that is selectively disclosable (a plain one cannot be left out).
-      const at = paths.map((p) => keys.includes(p[0])).lastIndexOf(true);
-      if (at < 0) fail('mode missing: no asked-for claim is selectively disclosable');
-      paths = paths.filter((_, i) => i !== at);
+    // 3. The presentations: for each query, the disclosures of exactly the requested claims
+    // (or, by mode, one more / one fewer), with a key binding JWT for this verifier and request.
+    for (const [i, cq] of query.credentials.entries()) {
+      const vcts = cq.meta?.vct_values ?? [];
+      const h = held.find(({ claims }) => vcts.includes(claims.vct)) ?? held[0];
+      const mode = i === 0 ? opts.mode : 'ok';
+      const { presentation, disclosed } = await presentOne(h.raw, cq, mode, holderKey, request);
+      vpToken[cq.id] = [presentation];
+      if (i === 0) out.disclosed = disclosed;
     }
-    const frame = frameOf(paths);
-    if (opts.mode === 'extra') {
-      const asked = new Set(requested.map((p) => p[0]));
-      const more = keys.find((k) => !k.includes('.') && !asked.has(k));
-      if (!more) fail('mode extra: the credential has no claim the query does not ask for');
-      frame[more] = true;
-    }
-    let kb;
-    if (opts.mode !== 'no-kb') {
-      let key = holderKey;
-      if (opts.mode === 'other-key') {
-        const { alg } = holderAlg(holderKey);
-        key = (alg === 'ES256' ? await ES256.generateKeyPair() : await generateKeyPair({ name: 'Ed25519' })).privateKey;
-      }
-      const { alg, signer } = holderAlg(key);
-      sdjwt.config({ kbSigner: await signer(), kbSignAlg: alg });
-      kb = {
-        payload: {
-          iat: Math.floor(Date.now() / 1000),
-          aud:
-            opts.mode === 'wrong-aud'
-              ? `x509_hash:${jose.base64url.encode(createHash('sha256').update('another verifier').digest())}`
-              : request.client_id,
-          nonce: opts.mode === 'wrong-nonce' ? jose.base64url.encode(randomBytes(16)) : request.nonce,
-        },
-      };
-    }
-    let presentation;
-    try {
-      presentation = await sdjwt.present(credential, frame, kb ? { kb } : undefined);
-    } catch (e) {
-      fail(`could not present the credential: ${describe(e)}`);
-    }
-    const decoded = await sdjwt.decode(presentation);
-    out.disclosed = decoded.disclosures.filter((d) => d.key !== undefined).map((d) => d.key);
 
     if (opts.mode === 'refuse') {
       body = new URLSearchParams({ error: 'access_denied', ...(request.state ? { state: request.state } : {}) }).toString();
@@ -357,7 +330,7 @@ async function main() {
       try {
         response = await vp.createOpenid4vpAuthorizationResponse({
           authorizationRequestPayload: asIf,
-          authorizationResponsePayload: { vp_token: { [credentialQuery.id]: [presentation] } },
+          authorizationResponsePayload: { vp_token: vpToken },
           jarm,
           callbacks: { encryptJwe },
         });
@@ -383,6 +356,55 @@ async function main() {
   const to = opts['submit-to'] ?? request.response_uri;
   if (!to) fail('the request has no response_uri');
   return post(out, to, body);
+}
+
+/** The presentation of `credential` for the credential query `cq`, shaped by `mode`. */
+async function presentOne(credential, cq, mode, holderKey, request) {
+  const requested = (cq.claims ?? []).map((c) => c.path);
+  const sdjwt = new SDJwtVcInstance({ hasher: digest });
+  const keys = await sdjwt.presentableKeys(credential);
+  let paths = requested;
+  if (mode === 'missing') {
+    // The last asked-for claim that is selectively disclosable (a plain one cannot be left out).
+    const at = paths.map((p) => keys.includes(p[0])).lastIndexOf(true);
+    if (at < 0) fail('mode missing: no asked-for claim is selectively disclosable');
+    paths = paths.filter((_, i) => i !== at);
+  }
+  const frame = frameOf(paths);
+  if (mode === 'extra') {
+    const asked = new Set(requested.map((p) => p[0]));
+    const more = keys.find((k) => !k.includes('.') && !asked.has(k));
+    if (!more) fail('mode extra: the credential has no claim the query does not ask for');
+    frame[more] = true;
+  }
+  let kb;
+  if (mode !== 'no-kb') {
+    let key = holderKey;
+    if (mode === 'other-key') {
+      const { alg } = holderAlg(holderKey);
+      key = (alg === 'ES256' ? await ES256.generateKeyPair() : await generateKeyPair({ name: 'Ed25519' })).privateKey;
+    }
+    const { alg, signer } = holderAlg(key);
+    sdjwt.config({ kbSigner: await signer(), kbSignAlg: alg });
+    kb = {
+      payload: {
+        iat: Math.floor(Date.now() / 1000),
+        aud:
+          mode === 'wrong-aud'
+            ? `x509_hash:${jose.base64url.encode(createHash('sha256').update('another verifier').digest())}`
+            : request.client_id,
+        nonce: mode === 'wrong-nonce' ? jose.base64url.encode(randomBytes(16)) : request.nonce,
+      },
+    };
+  }
+  let presentation;
+  try {
+    presentation = await sdjwt.present(credential, frame, kb ? { kb } : undefined);
+  } catch (e) {
+    fail(`could not present the credential: ${describe(e)}`);
+  }
+  const decoded = await sdjwt.decode(presentation);
+  return { presentation, disclosed: decoded.disclosures.filter((d) => d.key !== undefined).map((d) => d.key) };
 }
 
 /** Posts a form body as it is. */

@@ -34,7 +34,7 @@ fn from_row(r: &Row) -> Result<VpRequestRecord> {
         fetched_at: get(r, 12)?,
         answered_at: get(r, 13)?,
         outcome: get(r, 14)?,
-        share: get(r, 15)?,
+        shares: crate::vp::split_shares(get(r, 15)?),
         webhook_attempts: rows::get_u32(r, 16)?,
         webhook_done_at: get(r, 17)?,
         holder_key: get(r, 18)?,
@@ -70,7 +70,7 @@ impl PresentationRequestStore for PgStore {
                     &r.fetched_at,
                     &r.answered_at,
                     &r.outcome,
-                    &r.share,
+                    &crate::vp::join_shares(r.shares.iter().map(String::as_str)),
                     &i64::from(r.webhook_attempts),
                     &r.webhook_done_at,
                     &r.holder_key,
@@ -123,7 +123,7 @@ impl PresentationRequestStore for PgStore {
         id: &str,
         at: i64,
         outcome: &str,
-        share: Option<ShareRecord>,
+        shares: Vec<ShareRecord>,
         events: Vec<EventRecord>,
     ) -> Result<Vec<EventRecord>> {
         let mut client = self.client().await?;
@@ -135,7 +135,7 @@ impl PresentationRequestStore for PgStore {
                  WHERE id = $1 AND answered_at IS NULL",
             )
             .await?;
-        let share_id = share.as_ref().map(|s| s.id.clone());
+        let share_id = crate::vp::join_shares(shares.iter().map(|s| s.id.as_str()));
         if tx.execute(&st, &[&id, &at, &outcome, &share_id]).await? == 0 {
             let st = tx
                 .prepare_cached("SELECT 1 FROM vp_requests WHERE id = $1")
@@ -146,7 +146,7 @@ impl PresentationRequestStore for PgStore {
                 StoreError::NotFound(format!("presentation request {id}"))
             });
         }
-        if let Some(s) = &share {
+        for s in &shares {
             insert_share(&tx, s).await?;
         }
         let events = append_use_events(&tx, &events, self.layout()).await?;

@@ -31,7 +31,7 @@ fn from_row(r: &Row) -> rusqlite::Result<VpRequestRecord> {
         fetched_at: r.get(12)?,
         answered_at: r.get(13)?,
         outcome: r.get(14)?,
-        share: r.get(15)?,
+        shares: crate::vp::split_shares(r.get(15)?),
         webhook_attempts: r.get(16)?,
         webhook_done_at: r.get(17)?,
         holder_key: r.get(18)?,
@@ -62,7 +62,7 @@ impl PresentationRequestStore for SqliteStore {
                 r.fetched_at,
                 r.answered_at,
                 r.outcome,
-                r.share,
+                crate::vp::join_shares(r.shares.iter().map(String::as_str)),
                 r.webhook_attempts,
                 r.webhook_done_at,
                 r.holder_key
@@ -114,7 +114,7 @@ impl PresentationRequestStore for SqliteStore {
         id: &str,
         at: i64,
         outcome: &str,
-        share: Option<ShareRecord>,
+        shares: Vec<ShareRecord>,
         events: Vec<EventRecord>,
     ) -> Result<Vec<EventRecord>> {
         let (id, outcome) = (id.to_owned(), outcome.to_owned());
@@ -124,7 +124,12 @@ impl PresentationRequestStore for SqliteStore {
                     "UPDATE vp_requests SET answered_at = ?2, outcome = ?3, share = ?4 \
                      WHERE id = ?1 AND answered_at IS NULL",
                 )?
-                .execute(params![id, at, outcome, share.as_ref().map(|s| &s.id)])?;
+                .execute(params![
+                    id,
+                    at,
+                    outcome,
+                    crate::vp::join_shares(shares.iter().map(|s| s.id.as_str()))
+                ])?;
             if n == 0 {
                 let exists = conn
                     .prepare_cached("SELECT 1 FROM vp_requests WHERE id = ?1")?
@@ -137,7 +142,7 @@ impl PresentationRequestStore for SqliteStore {
                     StoreError::NotFound(format!("presentation request {id}"))
                 });
             }
-            if let Some(s) = &share {
+            for s in &shares {
                 insert_share(conn, s)?;
             }
             append_use_events(conn, &events)

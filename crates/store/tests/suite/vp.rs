@@ -23,7 +23,7 @@ fn request(id: &str, created_at: i64) -> VpRequestRecord {
         fetched_at: None,
         answered_at: None,
         outcome: None,
-        share: None,
+        shares: Vec::new(),
         webhook_attempts: 0,
         webhook_done_at: None,
         holder_key: None,
@@ -64,15 +64,17 @@ pub async fn vp_requests_are_answered_once(s: &dyn Store) {
         Some(110)
     );
 
-    // Granted: the sharing request and its events come with the answer.
+    // Granted: the sharing requests (two: a joint matter's licenses) and their events come
+    // with the answer.
     let size0 = s.log_frontier().await.unwrap().size();
     let granted = share("sv1", "VPB", "V1", "h1", 100);
+    let granted_too = share("sv1b", "VPB", "V1", "h1", 100);
     let stored = s
         .answer_vp_request(
             "r1",
             150,
             "granted",
-            Some(granted.clone()),
+            vec![granted.clone(), granted_too.clone()],
             vec![event("V1", "share_query"), event("V1", "consent")],
         )
         .await
@@ -80,11 +82,16 @@ pub async fn vp_requests_are_answered_once(s: &dyn Store) {
     assert_eq!(stored.len(), 2);
     assert!(stored[1].seq > stored[0].seq);
     assert_eq!(s.share("sv1").await.unwrap(), Some(granted));
+    assert_eq!(s.share("sv1b").await.unwrap(), Some(granted_too));
     assert_eq!(s.log_frontier().await.unwrap().size(), size0 + 2);
     let r1 = s.vp_request("r1").await.unwrap().unwrap();
     assert_eq!(
-        (r1.answered_at, r1.outcome.as_deref(), r1.share.as_deref()),
-        (Some(150), Some("granted"), Some("sv1"))
+        (r1.answered_at, r1.outcome.as_deref(), r1.shares),
+        (
+            Some(150),
+            Some("granted"),
+            vec!["sv1".to_string(), "sv1b".into()]
+        )
     );
     // A second answer: a conflict, and nothing written (not the share, not its events).
     let again = s
@@ -92,7 +99,7 @@ pub async fn vp_requests_are_answered_once(s: &dyn Store) {
             "r1",
             160,
             "granted",
-            Some(share("sv2", "VPB", "V1", "h1", 100)),
+            vec![share("sv2", "VPB", "V1", "h1", 100)],
             vec![event("V1", "consent")],
         )
         .await
@@ -101,12 +108,12 @@ pub async fn vp_requests_are_answered_once(s: &dyn Store) {
     assert_eq!(s.share("sv2").await.unwrap(), None);
     assert_eq!(s.log_frontier().await.unwrap().size(), size0 + 2);
     let unknown = s
-        .answer_vp_request("none", 160, "refused", None, Vec::new())
+        .answer_vp_request("none", 160, "refused", Vec::new(), Vec::new())
         .await
         .unwrap_err();
     assert_eq!(unknown.code(), "store.not_found");
     // A refusal carries neither.
-    s.answer_vp_request("r2", 210, "refused", None, Vec::new())
+    s.answer_vp_request("r2", 210, "refused", Vec::new(), Vec::new())
         .await
         .unwrap();
     assert_eq!(
@@ -149,7 +156,7 @@ pub async fn vp_requests_are_answered_once(s: &dyn Store) {
     for r in [a1, a2, a3] {
         s.put_vp_request(r).await.unwrap();
     }
-    s.answer_vp_request("a3", 530, "refused", None, Vec::new())
+    s.answer_vp_request("a3", 530, "refused", Vec::new(), Vec::new())
         .await
         .unwrap();
     let keys = |v: &[&str]| v.iter().map(|k| k.to_string()).collect::<Vec<_>>();

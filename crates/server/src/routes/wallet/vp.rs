@@ -39,6 +39,30 @@ pub struct VpAnswerRequest {
     pub signing_input: String,
     /// base64url of the device key's 64-byte signature of `signing_input`.
     pub signature: String,
+    /// For a joint matter (several license types): the licenses answering its other parts,
+    /// each prepared and signed the same way. All parts are answered at once.
+    #[serde(default)]
+    pub more: Vec<VpAnswerPart>,
+}
+
+/// One more license of a joint matter's answer.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct VpAnswerPart {
+    pub identifier: String,
+    pub presentation: String,
+    pub signing_input: String,
+    pub signature: String,
+}
+
+impl VpAnswerPart {
+    fn parse(self) -> Result<openid4vp::PartAnswer, elicense_app::AppError> {
+        Ok(openid4vp::PartAnswer {
+            identifier: crate::ident::parse(&self.identifier)?,
+            presentation: self.presentation,
+            signing_input: self.signing_input,
+            signature: self.signature,
+        })
+    }
 }
 
 #[utoipa::path(post, path = "/api/v1/wallet/vp/{id}/prepare", tag = "wallet",
@@ -70,7 +94,7 @@ pub async fn prepare(
     params(("id" = String, Path, description = "The presentation request's id")),
     request_body = VpAnswerRequest,
     responses((status = 200, body = ResponseAck, description = "The verifier's answer: `granted`"),
-        (status = 400, body = crate::error::ErrorBody, description = "The verifier refused the answer (`vp.*`), or a malformed identifier"),
+        (status = 400, body = crate::error::ErrorBody, description = "The verifier refused the answer (`vp.*`; `vp.wrong_type` for a license of no part of the matter, `vp.bad_vp_token` for a part answered twice or not at all), or a malformed identifier"),
         (status = 401, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody, description = "`vp.not_found`, `wallet.not_found`"),
         (status = 409, body = crate::error::ErrorBody, description = "`vp.answered`")))]
@@ -80,17 +104,17 @@ pub async fn answer(
     Path(rid): Path<String>,
     JsonBody(req): JsonBody<VpAnswerRequest>,
 ) -> ApiResult<Json<ResponseAck>> {
-    let identifier = crate::ident::parse(&req.identifier)?;
-    let ack = openid4vp::answer(
-        &s.node,
-        &id,
-        &rid,
-        &identifier,
-        &req.presentation,
-        &req.signing_input,
-        &req.signature,
-    )
-    .await?;
+    let first = VpAnswerPart {
+        identifier: req.identifier,
+        presentation: req.presentation,
+        signing_input: req.signing_input,
+        signature: req.signature,
+    };
+    let answers = std::iter::once(first)
+        .chain(req.more)
+        .map(VpAnswerPart::parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    let ack = openid4vp::answer(&s.node, &id, &rid, &answers).await?;
     Ok(Json(ack))
 }
 
