@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
-use elicense_crypto::Alg;
 use der::{Decode, Encode};
+use elicense_crypto::Alg;
 use elicense_seal::ca::{pem, validate_chain, Revoked};
 use x509_cert::crl::CertificateList;
 
@@ -76,10 +76,7 @@ fn openssl_accepts_our_chains_and_crls() {
             )
             .unwrap();
         write(d, "crl.pem", pem("X509 CRL", &crl).as_bytes());
-        let out = ok(
-            &["crl", "-in", "crl.pem", "-noout", "-text"],
-            d,
-        );
+        let out = ok(&["crl", "-in", "crl.pem", "-noout", "-text"], d);
         assert!(out.contains("Serial Number: 07"), "{alg}: {out}");
         match alg {
             // `openssl crl -verify` has no option for the SM2 ID and checks with an empty
@@ -89,11 +86,27 @@ fn openssl_accepts_our_chains_and_crls() {
                 let list = CertificateList::from_der(&crl).unwrap();
                 write(d, "tbs.der", &list.tbs_cert_list.to_der().unwrap());
                 write(d, "sig.der", list.signature.raw_bytes());
-                ok(&["x509", "-in", "ca.pem", "-pubkey", "-noout", "-out", "ca.pub"], d);
+                ok(
+                    &[
+                        "x509", "-in", "ca.pem", "-pubkey", "-noout", "-out", "ca.pub",
+                    ],
+                    d,
+                );
                 let out = ok(
                     &[
-                        "pkeyutl", "-verify", "-pubin", "-inkey", "ca.pub", "-rawin", "-in",
-                        "tbs.der", "-sigfile", "sig.der", "-digest", "sm3", "-pkeyopt",
+                        "pkeyutl",
+                        "-verify",
+                        "-pubin",
+                        "-inkey",
+                        "ca.pub",
+                        "-rawin",
+                        "-in",
+                        "tbs.der",
+                        "-sigfile",
+                        "sig.der",
+                        "-digest",
+                        "sm3",
+                        "-pkeyopt",
                         "distid:1234567812345678",
                     ],
                     d,
@@ -102,7 +115,9 @@ fn openssl_accepts_our_chains_and_crls() {
             }
             _ => {
                 let out = ok(
-                    &["crl", "-in", "crl.pem", "-CAfile", "ca.pem", "-noout", "-verify"],
+                    &[
+                        "crl", "-in", "crl.pem", "-CAfile", "ca.pem", "-noout", "-verify",
+                    ],
                     d,
                 );
                 assert!(out.contains("verify OK"), "{alg}: {out}");
@@ -111,13 +126,33 @@ fn openssl_accepts_our_chains_and_crls() {
 
         // And our own validator agrees: good before the revocation, revoked after it.
         let anchors = vec![ca.certificate().to_vec()];
-        let path = validate_chain(&leaf, &[], &anchors, T0 + time::Duration::days(30), &[])
-            .unwrap();
+        let path =
+            validate_chain(&leaf, &[], &anchors, T0 + time::Duration::days(30), &[]).unwrap();
         assert_eq!(path, vec![leaf.clone(), ca.certificate().to_vec()]);
         let at = SIGNED + time::Duration::days(1);
-        let err = validate_chain(&leaf, &[], &anchors, at, &[crl.clone()]).unwrap_err();
+        let err = validate_chain(&leaf, &[], &anchors, at, std::slice::from_ref(&crl)).unwrap_err();
         assert_eq!(err.code(), "chain.revoked", "{alg}");
         let err = validate_chain(&foreign, &[], &anchors, at, &[]).unwrap_err();
         assert_eq!(err.code(), "chain.signature_invalid", "{alg}");
     }
+}
+
+#[test]
+fn a_stored_ca_is_restored_only_with_its_own_key() {
+    let ca = ca(Alg::Sm2);
+    let cert = ca.certificate().to_vec();
+    let other = key(Alg::Sm2);
+    let err = elicense_seal::ca::SealCa::from_certificate(other, &cert)
+        .err()
+        .unwrap();
+    assert_eq!(err.code(), "ca.bad_ca_certificate");
+    // A leaf is no CA, even with its own key.
+    let (k, leaf) = leaf(&ca, Alg::Sm2, 3);
+    let err = elicense_seal::ca::SealCa::from_certificate(k, &leaf)
+        .err()
+        .unwrap();
+    assert_eq!(err.code(), "ca.bad_ca_certificate");
+    // A certificate trusted directly is its own path.
+    let path = validate_chain(&leaf, &[], std::slice::from_ref(&leaf), T0, &[]).unwrap();
+    assert_eq!(path, vec![leaf]);
 }

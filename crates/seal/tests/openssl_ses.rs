@@ -28,7 +28,11 @@ fn pkeyutl_verifies(d: &std::path::Path, alg: Alg, pubkey: &str, msg: &[u8], sig
     ];
     args.extend(digest_args(alg));
     let (good, out) = run(&args, d);
-    assert_eq!(good, out.contains("Signature Verified Successfully"), "{out}");
+    assert_eq!(
+        good,
+        out.contains("Signature Verified Successfully"),
+        "{out}"
+    );
     good
 }
 
@@ -50,11 +54,17 @@ fn openssl_verifies_seal_and_signing_signatures_and_signs_for_us() {
         // The maker's signature over SES_SealInfo.
         let sealed = seal.signed_data();
         let maker_sig = seal.asn1().signed_value.raw_bytes();
-        assert!(pkeyutl_verifies(d, alg, "maker.pub", &sealed, maker_sig), "{alg}");
+        assert!(
+            pkeyutl_verifies(d, alg, "maker.pub", &sealed, maker_sig),
+            "{alg}"
+        );
         let mut other = sealed.clone();
         let n = other.len();
         other[n - 1] ^= 1;
-        assert!(!pkeyutl_verifies(d, alg, "maker.pub", &other, maker_sig), "{alg}");
+        assert!(
+            !pkeyutl_verifies(d, alg, "maker.pub", &other, maker_sig),
+            "{alg}"
+        );
         // The signer's over TBS_Sign, which is exactly the record's first element.
         let tbs = s.signed_data();
         let der = s.to_der();
@@ -70,8 +80,17 @@ fn openssl_verifies_seal_and_signing_signatures_and_signs_for_us() {
         write(d, "signer.key", pem.as_bytes());
         write(d, "tbs.der", &tbs);
         let mut args = vec![
-            "pkeyutl", "-sign", "-inkey", "signer.key", "-passin", "pass:pw", "-rawin", "-in",
-            "tbs.der", "-out", "ossl.sig",
+            "pkeyutl",
+            "-sign",
+            "-inkey",
+            "signer.key",
+            "-passin",
+            "pass:pw",
+            "-rawin",
+            "-in",
+            "tbs.der",
+            "-out",
+            "ossl.sig",
         ];
         args.extend(digest_args(alg));
         ok(&args, d);

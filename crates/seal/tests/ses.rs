@@ -141,7 +141,11 @@ fn tampering_gives_each_its_code() {
         );
         // ... and re-signed by the signer, only the maker's signature is wrong.
         let der = resign(t, &f.signer, &f.signer_cert);
-        assert_eq!(problems(&der, &h), ["seal.maker_signature_invalid"], "{alg}");
+        assert_eq!(
+            problems(&der, &h),
+            ["seal.maker_signature_invalid"],
+            "{alg}"
+        );
 
         // A changed byte in the data hash.
         let mut t = asn1.clone();
@@ -240,7 +244,10 @@ fn strict_reading_names_versions_and_gmt0031() {
     ber.extend_from_slice(body);
     assert_eq!(Seal::from_der(&ber).unwrap_err().code(), "seal.bad_der");
     assert_eq!(Seal::from_der(b"").unwrap_err().code(), "seal.bad_der");
-    assert_eq!(Seal::from_der(&[0x04, 0x00]).unwrap_err().code(), "seal.bad_der");
+    assert_eq!(
+        Seal::from_der(&[0x04, 0x00]).unwrap_err().code(),
+        "seal.bad_der"
+    );
 }
 
 #[test]
@@ -277,7 +284,10 @@ fn the_committed_fixture_reads_and_re_encodes_byte_for_byte() {
     let v = verify_signature(&sig_der, &h, NOW).unwrap();
     assert!(v.is_valid(), "{:?}", v.problems);
     // The ASN.1 types alone (no checks) also round-trip it.
-    assert_eq!(SeSeal::from_der(&seal_der).unwrap().to_der().unwrap(), seal_der);
+    assert_eq!(
+        SeSeal::from_der(&seal_der).unwrap().to_der().unwrap(),
+        seal_der
+    );
 }
 
 /// Writes the fixture (run with `--ignored` to regenerate; every time in it and in the check above is fixed).
@@ -286,10 +296,26 @@ fn the_committed_fixture_reads_and_re_encodes_byte_for_byte() {
 fn write_fixture() {
     let f = fixture(Alg::Sm2);
     let h = data_hash(SigAlg::Sm2WithSm3, b"fixture document");
-    let s = sign_data(&f.seal, &f.signer, &f.signer_cert, SIGNED, &h, "fixture.txt").unwrap();
+    let s = sign_data(
+        &f.seal,
+        &f.signer,
+        &f.signer_cert,
+        SIGNED,
+        &h,
+        "fixture.txt",
+    )
+    .unwrap();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
-    std::fs::write(dir.join("seal_sm2.hex"), hex::encode(f.seal.to_der()) + "\n").unwrap();
-    std::fs::write(dir.join("signature_sm2.hex"), hex::encode(s.to_der()) + "\n").unwrap();
+    std::fs::write(
+        dir.join("seal_sm2.hex"),
+        hex::encode(f.seal.to_der()) + "\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("signature_sm2.hex"),
+        hex::encode(s.to_der()) + "\n",
+    )
+    .unwrap();
 }
 
 fn arb_time() -> impl Strategy<Value = OffsetDateTime> {

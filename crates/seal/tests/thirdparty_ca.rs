@@ -29,13 +29,30 @@ fn curve(alg: Alg) -> &'static str {
 fn openssl_ca(d: &Path, alg: Alg, name: &str, key_usage: &str) -> Vec<u8> {
     let key = format!("{name}.key");
     let pem = format!("{name}.pem");
-    ok(&["ecparam", "-name", curve(alg), "-genkey", "-out", &key], d);
+    ok(
+        &["ecparam", "-name", curve(alg), "-genkey", "-out", &key],
+        d,
+    );
     let subj = format!("/O=Third Party Trust/CN={name}");
     let ku = format!("keyUsage=critical,{key_usage}");
     let mut args = vec![
-        "req", "-x509", "-new", "-key", &key, "-subj", &subj, "-days", "3650", "-addext",
-        "basicConstraints=critical,CA:TRUE", "-addext", &ku, "-addext",
-        "subjectKeyIdentifier=hash", "-out", &pem,
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        &key,
+        "-subj",
+        &subj,
+        "-days",
+        "3650",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        &ku,
+        "-addext",
+        "subjectKeyIdentifier=hash",
+        "-out",
+        &pem,
     ];
     args.extend(sm2_sigopts(alg));
     ok(&args, d);
@@ -51,20 +68,54 @@ fn openssl_leaf(d: &Path, alg: Alg, ca: &str, out: &str, serial: &str) -> Vec<u8
          subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
     )
     .unwrap();
-    ok(&["ecparam", "-name", "prime256v1", "-genkey", "-out", "dummy.key"], d);
     ok(
         &[
-            "req", "-new", "-key", "dummy.key", "-subj",
-            "/O=某某科技有限公司/CN=合同专用章", "-utf8", "-out", "dummy.csr",
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-out",
+            "dummy.key",
+        ],
+        d,
+    );
+    ok(
+        &[
+            "req",
+            "-new",
+            "-key",
+            "dummy.key",
+            "-subj",
+            "/O=某某科技有限公司/CN=合同专用章",
+            "-utf8",
+            "-out",
+            "dummy.csr",
         ],
         d,
     );
     let ca_pem = format!("{ca}.pem");
     let ca_key = format!("{ca}.key");
     let mut args = vec![
-        "x509", "-req", "-in", "dummy.csr", "-CA", &ca_pem, "-CAkey", &ca_key, "-force_pubkey",
-        "ours.pub", "-set_serial", serial, "-days", "365", "-extfile", "leaf.cnf", "-extensions",
-        "v", "-out", out,
+        "x509",
+        "-req",
+        "-in",
+        "dummy.csr",
+        "-CA",
+        &ca_pem,
+        "-CAkey",
+        &ca_key,
+        "-force_pubkey",
+        "ours.pub",
+        "-set_serial",
+        serial,
+        "-days",
+        "365",
+        "-extfile",
+        "leaf.cnf",
+        "-extensions",
+        "v",
+        "-out",
+        out,
     ];
     args.extend(sm2_sigopts(alg));
     ok(&args, d);
@@ -117,8 +168,8 @@ fn third_party_chains_are_validated_and_refused_for_the_right_reasons() {
         assert_eq!(err.code(), "chain.expired", "{alg}");
 
         // Untrusted: only our own CA is an anchor.
-        let err = validate_chain(&leaf, &[], &[seal_ca.certificate().to_vec()], now, &[])
-            .unwrap_err();
+        let err =
+            validate_chain(&leaf, &[], &[seal_ca.certificate().to_vec()], now, &[]).unwrap_err();
         assert_eq!(err.code(), "chain.untrusted", "{alg}");
 
         // Revoked by `openssl ca -gencrl` (SM2: signed with the GM/T default ID).
@@ -130,11 +181,17 @@ fn third_party_chains_are_validated_and_refused_for_the_right_reasons() {
         .unwrap();
         write(d, "index.txt", b"");
         write(d, "crlnumber", b"01\n");
-        let base = ["-config", "ca.cnf", "-keyfile", "tpca.key", "-cert", "tpca.pem"];
+        let base = [
+            "-config", "ca.cnf", "-keyfile", "tpca.key", "-cert", "tpca.pem",
+        ];
         let mut args = vec!["ca"];
         args.extend(base);
         args.extend(["-gencrl", "-out", "empty.pem"]);
-        args.extend(sm2_sigopts(alg).into_iter().filter(|a| *a != "-sm3" && *a != "-sha256"));
+        args.extend(
+            sm2_sigopts(alg)
+                .into_iter()
+                .filter(|a| *a != "-sm3" && *a != "-sha256"),
+        );
         ok(&args, d);
         let empty = der_of(d, "empty.pem", "crl");
         // A CRL that does not list the leaf leaves the chain valid.
@@ -147,15 +204,26 @@ fn third_party_chains_are_validated_and_refused_for_the_right_reasons() {
         let mut args = vec!["ca"];
         args.extend(base);
         args.extend(["-gencrl", "-out", "crl.pem"]);
-        args.extend(sm2_sigopts(alg).into_iter().filter(|a| *a != "-sm3" && *a != "-sha256"));
+        args.extend(
+            sm2_sigopts(alg)
+                .into_iter()
+                .filter(|a| *a != "-sm3" && *a != "-sha256"),
+        );
         ok(&args, d);
         let crl = der_of(d, "crl.pem", "crl");
         let soon = now + Duration::minutes(1);
-        let err = validate_chain(&leaf, &[], &anchors, soon, &[crl.clone()]).unwrap_err();
+        let err =
+            validate_chain(&leaf, &[], &anchors, soon, std::slice::from_ref(&crl)).unwrap_err();
         assert_eq!(err.code(), "chain.revoked", "{alg}");
         // The CRL is current for 30 days only.
-        let err = validate_chain(&leaf, &[], &anchors, now + Duration::days(40), &[crl.clone()])
-            .unwrap_err();
+        let err = validate_chain(
+            &leaf,
+            &[],
+            &anchors,
+            now + Duration::days(40),
+            std::slice::from_ref(&crl),
+        )
+        .unwrap_err();
         assert_eq!(err.code(), "chain.crl_outdated", "{alg}");
         // A CRL of that name that another key signed is refused.
         let mut tampered = crl.clone();

@@ -16,7 +16,10 @@ pub fn openssl() -> &'static str {
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false);
-    assert!(ok, "the `openssl` command-line tool (OpenSSL 3) is required by these tests");
+    assert!(
+        ok,
+        "the `openssl` command-line tool (OpenSSL 3) is required by these tests"
+    );
     "openssl"
 }
 
