@@ -93,3 +93,18 @@ fn twice_kind(pdf: &[u8]) -> XrefKind {
     let tail = String::from_utf8_lossy(&pdf[pdf.len() - 80..]).into_owned();
     if tail.contains("endobj") { XrefKind::Stream } else { XrefKind::Table }
 }
+
+#[test]
+fn seals_an_svg2pdf_document() {
+    let pdf = fixture("svg2pdf.pdf");
+    let once = seal_once(&pdf, 0, RECT_A, "Seal1");
+    judge("svg2pdf-once.pdf", &once, &["Seal1"]);
+    let twice = seal_once(&once, 0, RECT_B, "Seal2");
+    judge("svg2pdf-twice.pdf", &twice, &["Seal1", "Seal2"]);
+    let path = write_temp(&twice, "svg2pdf-render.pdf");
+    let img = render(&path, 0);
+    let (a, _) = red_pixels(&img, RECT_A);
+    let (b, _) = red_pixels(&img, RECT_B);
+    let (all, _) = red_pixels(&img, [0.0, 0.0, 1e4, 1e4]);
+    assert!(a > 1000 && b > 1000 && a + b == all, "red pixels: {a} in A, {b} in B, {all} in all");
+}
