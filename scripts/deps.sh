@@ -110,9 +110,11 @@ PYHANKO_VERSION=0.38.0
 PYHANKO_CLI_VERSION=0.6.0
 PYHANKO_VENV=.cache/pyhanko
 want_ph=("pyHanko==$PYHANKO_VERSION" "pyhanko-cli==$PYHANKO_CLI_VERSION")
+# Read the list first: `pip freeze | grep -q` can die of SIGPIPE under pipefail.
+have_ph=$("$PYHANKO_VENV/bin/python" -m pip freeze 2>/dev/null || true)
 if [ ! -x "$PYHANKO_VENV/bin/pyhanko" ] \
-    || ! "$PYHANKO_VENV/bin/python" -m pip freeze 2>/dev/null | grep -qix "${want_ph[0]}" \
-    || ! "$PYHANKO_VENV/bin/python" -m pip freeze 2>/dev/null | grep -qix "${want_ph[1]}"; then
+    || ! grep -qix "${want_ph[0]}" <<<"$have_ph" \
+    || ! grep -qix "${want_ph[1]}" <<<"$have_ph"; then
     echo "installing: ${want_ph[*]} into $PYHANKO_VENV"
     python3 -m venv "$PYHANKO_VENV"
     "$PYHANKO_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${want_ph[@]}"

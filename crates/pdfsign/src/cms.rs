@@ -115,13 +115,18 @@ fn attribute(oid: Oid, value_der: &[u8]) -> Result<Attribute, PdfError> {
 /// A JWS-form ES256 signature (r‖s, 64 bytes) or an ASN.1 one, as the DER CMS wants it.
 fn ecdsa_der(sig: &[u8]) -> Result<Vec<u8>, PdfError> {
     if sig.len() == 64 {
-        let s = p256::ecdsa::Signature::from_slice(sig).map_err(|e| PdfError::Signing(e.to_string()))?;
+        let s = p256::ecdsa::Signature::from_slice(sig)
+            .map_err(|e| PdfError::Signing(e.to_string()))?;
         Ok(s.to_der().as_bytes().to_vec())
     } else {
-        let s = p256::ecdsa::Signature::from_der(sig).map_err(|e| PdfError::Signing(e.to_string()))?;
+        let s =
+            p256::ecdsa::Signature::from_der(sig).map_err(|e| PdfError::Signing(e.to_string()))?;
         Ok(s.to_der().as_bytes().to_vec())
     }
 }
+
+/// A signing callback: the message in, the ES256 signature out (r‖s or ASN.1).
+pub type SignFn<'a, E> = dyn Fn(&[u8]) -> Result<Vec<u8>, E> + 'a;
 
 /// Builds the DER CMS ContentInfo of a PAdES B-B signature.
 ///
@@ -133,17 +138,23 @@ pub fn build<E: std::fmt::Display>(
     digest: &[u8; 32],
     signer_cert: &[u8],
     chain: &[Vec<u8>],
-    sign: &dyn Fn(&[u8]) -> Result<Vec<u8>, E>,
+    sign: &SignFn<'_, E>,
 ) -> Result<Vec<u8>, PdfError> {
-    let cert = Certificate::from_der(signer_cert).map_err(|e| PdfError::BadCertificate(e.to_string()))?;
+    let cert =
+        Certificate::from_der(signer_cert).map_err(|e| PdfError::BadCertificate(e.to_string()))?;
     let spki_alg = &cert.tbs_certificate.subject_public_key_info.algorithm.oid;
     if *spki_alg != ID_EC_PUBLIC_KEY {
-        return Err(PdfError::BadCertificate("the signer's key is not an EC key".into()));
+        return Err(PdfError::BadCertificate(
+            "the signer's key is not an EC key".into(),
+        ));
     }
     let attrs = SetOfVec::try_from(vec![
         attribute(ID_CONTENT_TYPE, &ID_DATA.to_der().map_err(enc)?)?,
         attribute(ID_MESSAGE_DIGEST, &tlv(0x04, digest))?,
-        attribute(ID_SIGNING_CERT_V2, &signing_certificate_v2(&cert, signer_cert)?)?,
+        attribute(
+            ID_SIGNING_CERT_V2,
+            &signing_certificate_v2(&cert, signer_cert)?,
+        )?,
     ])
     .map_err(enc)?;
     let to_sign = attrs.to_der().map_err(enc)?;
@@ -220,9 +231,15 @@ fn check_into(contents: &[u8], sha256: &[u8; 32], v: &mut CmsVerdict) -> Result<
         return Err(malformed(&"a PAdES signature has exactly one SignerInfo"));
     };
     if si.digest_alg.oid != ID_SHA256 {
-        return Err(Problem::UnsupportedAlgorithm(format!("digest {}", si.digest_alg.oid)));
+        return Err(Problem::UnsupportedAlgorithm(format!(
+            "digest {}",
+            si.digest_alg.oid
+        )));
     }
-    if !matches!(si.signature_algorithm.oid, ECDSA_WITH_SHA256 | ID_EC_PUBLIC_KEY) {
+    if !matches!(
+        si.signature_algorithm.oid,
+        ECDSA_WITH_SHA256 | ID_EC_PUBLIC_KEY
+    ) {
         return Err(Problem::UnsupportedAlgorithm(format!(
             "signature {}",
             si.signature_algorithm.oid
@@ -233,7 +250,8 @@ fn check_into(contents: &[u8], sha256: &[u8; 32], v: &mut CmsVerdict) -> Result<
     };
     let content_type = one_value(attrs, ID_CONTENT_TYPE).and_then(|a| a.decode_as::<Oid>().ok());
     if content_type != Some(ID_DATA) {
-        v.problems.push(malformed(&"the content-type attribute is not id-data"));
+        v.problems
+            .push(malformed(&"the content-type attribute is not id-data"));
     }
     let md = one_value(attrs, ID_MESSAGE_DIGEST).and_then(|a| a.decode_as::<OctetString>().ok());
     match md {
@@ -255,13 +273,15 @@ fn check_into(contents: &[u8], sha256: &[u8; 32], v: &mut CmsVerdict) -> Result<
         .unwrap_or_default();
     let signer = certs.iter().find(|c| match &si.sid {
         SignerIdentifier::IssuerAndSerialNumber(is) => {
-            c.tbs_certificate.issuer == is.issuer && c.tbs_certificate.serial_number == is.serial_number
+            c.tbs_certificate.issuer == is.issuer
+                && c.tbs_certificate.serial_number == is.serial_number
         }
         SignerIdentifier::SubjectKeyIdentifier(ski) => {
             let want = ski.0.as_bytes();
             c.tbs_certificate.extensions.iter().flatten().any(|e| {
                 e.extn_id == Oid::new_unwrap("2.5.29.14")
-                    && OctetString::from_der(e.extn_value.as_bytes()).is_ok_and(|o| o.as_bytes() == want)
+                    && OctetString::from_der(e.extn_value.as_bytes())
+                        .is_ok_and(|o| o.as_bytes() == want)
             })
         }
     });
@@ -297,9 +317,15 @@ fn check_into(contents: &[u8], sha256: &[u8; 32], v: &mut CmsVerdict) -> Result<
 /// Does the first ESSCertIDv2 name this certificate (hash, and issuer/serial if given)?
 fn ess_matches(attr_der: &[u8], cert: &Certificate, cert_der: &[u8]) -> bool {
     let inner = || -> Option<bool> {
-        let (0x30, scv2, _) = read_tlv(attr_der)? else { return None };
-        let (0x30, certs, _) = read_tlv(scv2)? else { return None };
-        let (0x30, id, _) = read_tlv(certs)? else { return None };
+        let (0x30, scv2, _) = read_tlv(attr_der)? else {
+            return None;
+        };
+        let (0x30, certs, _) = read_tlv(scv2)? else {
+            return None;
+        };
+        let (0x30, id, _) = read_tlv(certs)? else {
+            return None;
+        };
         let (mut tag, mut content, mut rest) = read_tlv(id)?;
         let mut hash_alg = ID_SHA256;
         if tag == 0x30 {
@@ -311,8 +337,12 @@ fn ess_matches(attr_der: &[u8], cert: &Certificate, cert_der: &[u8]) -> bool {
             return Some(false);
         }
         if !rest.is_empty() {
-            let (0x30, issuer_serial, _) = read_tlv(rest)? else { return Some(false) };
-            let (0x30, names, serial) = read_tlv(issuer_serial)? else { return Some(false) };
+            let (0x30, issuer_serial, _) = read_tlv(rest)? else {
+                return Some(false);
+            };
+            let (0x30, names, serial) = read_tlv(issuer_serial)? else {
+                return Some(false);
+            };
             let name = cert.tbs_certificate.issuer.to_der().ok()?;
             let want_serial = cert.tbs_certificate.serial_number.to_der().ok()?;
             let named = read_tlv(names).is_some_and(|(t, n, _)| t == 0xA4 && n == name.as_slice());

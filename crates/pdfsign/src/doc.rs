@@ -335,7 +335,10 @@ impl<'a> Doc<'a> {
         }
         let obj = self.get(node)?;
         let Some(d) = obj.as_dict() else {
-            return Err(bad_object(format!("page tree node {} is not a dictionary", node.num)));
+            return Err(bad_object(format!(
+                "page tree node {} is not a dictionary",
+                node.num
+            )));
         };
         match d.get(b"Kids") {
             Some(kids) if d.name(b"Type") != Some(b"Page") => {
@@ -360,7 +363,11 @@ fn xref_stream_entries(s: &Stream) -> Result<HashMap<u32, Entry>, PdfError> {
     let w: Vec<usize> = match s.dict.get(b"W") {
         Some(Object::Array(a)) => a
             .iter()
-            .map(|o| o.as_int().filter(|i| (0..=8).contains(i)).map(|i| i as usize))
+            .map(|o| {
+                o.as_int()
+                    .filter(|i| (0..=8).contains(i))
+                    .map(|i| i as usize)
+            })
             .collect::<Option<_>>()
             .ok_or_else(|| bad("bad /W"))?,
         _ => return Err(bad("xref stream without /W")),
@@ -451,11 +458,25 @@ pub(crate) fn decode_stream(s: &Stream) -> Result<Vec<u8>, PdfError> {
         if predictor == 1 {
             return Ok(out);
         }
-        return Err(PdfError::UnsupportedFilter(format!("predictor {predictor}")));
+        return Err(PdfError::UnsupportedFilter(format!(
+            "predictor {predictor}"
+        )));
     }
-    let colors = p.get(b"Colors").and_then(Object::as_int).unwrap_or(1).clamp(1, 32) as usize;
-    let bpc = p.get(b"BitsPerComponent").and_then(Object::as_int).unwrap_or(8).clamp(1, 16) as usize;
-    let columns = p.get(b"Columns").and_then(Object::as_int).unwrap_or(1).clamp(1, 1 << 20) as usize;
+    let colors = p
+        .get(b"Colors")
+        .and_then(Object::as_int)
+        .unwrap_or(1)
+        .clamp(1, 32) as usize;
+    let bpc = p
+        .get(b"BitsPerComponent")
+        .and_then(Object::as_int)
+        .unwrap_or(8)
+        .clamp(1, 16) as usize;
+    let columns = p
+        .get(b"Columns")
+        .and_then(Object::as_int)
+        .unwrap_or(1)
+        .clamp(1, 1 << 20) as usize;
     let bpp = (colors * bpc).div_ceil(8);
     let row = (colors * bpc * columns).div_ceil(8);
     let mut res = Vec::with_capacity(out.len());
@@ -488,7 +509,11 @@ pub(crate) fn decode_stream(s: &Stream) -> Result<Vec<u8>, PdfError> {
 
 fn paeth(a: u8, b: u8, c: u8) -> u8 {
     let p = i16::from(a) + i16::from(b) - i16::from(c);
-    let (pa, pb, pc) = ((p - i16::from(a)).abs(), (p - i16::from(b)).abs(), (p - i16::from(c)).abs());
+    let (pa, pb, pc) = (
+        (p - i16::from(a)).abs(),
+        (p - i16::from(b)).abs(),
+        (p - i16::from(c)).abs(),
+    );
     if pa <= pb && pa <= pc {
         a
     } else if pb <= pc {

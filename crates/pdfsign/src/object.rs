@@ -351,7 +351,8 @@ impl<'a> Lexer<'a> {
             self.pos += 1;
             if b == b'#' {
                 let hex = self.buf.get(self.pos..self.pos + 2);
-                if let Some(v) = hex.and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok())
+                if let Some(v) =
+                    hex.and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok())
                 {
                     out.push(v);
                     self.pos += 2;
@@ -598,7 +599,16 @@ mod tests {
     fn deep_nesting_and_garbage_are_errors_not_panics() {
         let deep = vec![b'['; 10_000];
         assert!(Lexer::new(&deep, 0).object(0).is_err());
-        for junk in [&b"<<"[..], b"(", b"<4", b"]", b"/", b"<< /A", b"1 0", b"\xff"] {
+        for junk in [
+            &b"<<"[..],
+            b"(",
+            b"<4",
+            b"]",
+            b"/",
+            b"<< /A",
+            b"1 0",
+            b"\xff",
+        ] {
             let _ = Lexer::new(junk, 0).object(0);
         }
     }
@@ -606,7 +616,9 @@ mod tests {
     #[test]
     fn text_strings_round_trip() {
         for s in ["Reason", "北京市市场监督管理局"] {
-            let Object::Str(b) = text_string(s) else { panic!() };
+            let Object::Str(b) = text_string(s) else {
+                panic!()
+            };
             assert_eq!(decode_text(&b), s);
         }
     }

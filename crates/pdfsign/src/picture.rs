@@ -31,7 +31,9 @@ pub(crate) fn decode_png(data: &[u8]) -> Result<Picture, PdfError> {
     let mut reader = decoder.read_info().map_err(bad)?;
     let (width, height) = (reader.info().width, reader.info().height);
     if u64::from(width) * u64::from(height) > MAX_PIXELS || width == 0 || height == 0 {
-        return Err(bad(format!("{width}×{height} pixels is not a seal picture")));
+        return Err(bad(format!(
+            "{width}×{height} pixels is not a seal picture"
+        )));
     }
     let mut buf = vec![0; reader.output_buffer_size()];
     let frame = reader.next_frame(&mut buf).map_err(bad)?;

@@ -19,7 +19,9 @@ use time::OffsetDateTime;
 
 use crate::doc::{Doc, XrefKind};
 use crate::error::{bad_object, PdfError};
-use crate::object::{text_string, write_dict, write_hex_string, write_object, Dict, Object, Ref, Stream};
+use crate::object::{
+    text_string, write_dict, write_hex_string, write_object, Dict, Object, Ref, Stream,
+};
 use crate::picture::{decode_png, deflate};
 use crate::verify::Digests;
 
@@ -168,7 +170,8 @@ fn check_placement(spec: &SealPlacement) -> Result<(), PdfError> {
     }
     if let SubFilter::Other(s) = &spec.sub_filter {
         let ok = !s.is_empty()
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
         if !ok {
             return bad("a SubFilter name is letters, digits, '.', '_' and '-'");
         }
@@ -234,14 +237,18 @@ pub fn prepare(pdf: &[u8], spec: &SealPlacement) -> Result<Prepared, PdfError> {
     let root = doc.root_ref()?;
     let mut catalog = doc.catalog()?;
     let (acroform_ref, mut acroform) = match catalog.get(b"AcroForm") {
-        Some(Object::Ref(r)) => (Some(*r), doc.resolve_dict(Some(&Object::Ref(*r)))?.unwrap_or_default()),
+        Some(Object::Ref(r)) => (
+            Some(*r),
+            doc.resolve_dict(Some(&Object::Ref(*r)))?
+                .unwrap_or_default(),
+        ),
         Some(Object::Dict(d)) => (None, d.clone()),
         _ => (None, Dict::default()),
     };
     let mut fields = resolved_array(&doc, acroform.get(b"Fields"))?;
     let mut names = Vec::new();
     field_names(&doc, &fields, "", 0, &mut names);
-    if names.iter().any(|n| *n == spec.field_name) {
+    if names.contains(&spec.field_name) {
         return Err(PdfError::FieldExists(spec.field_name.clone()));
     }
     let size = doc
@@ -251,7 +258,10 @@ pub fn prepare(pdf: &[u8], spec: &SealPlacement) -> Result<Prepared, PdfError> {
         .filter(|s| *s > 0 && *s < i64::from(u32::MAX) - 16)
         .ok_or_else(|| PdfError::BadXref("the trailer has no usable /Size".into()))?
         as u32;
-    let r = |k: u32| Ref { num: size + k, gen: 0 };
+    let r = |k: u32| Ref {
+        num: size + k,
+        gen: 0,
+    };
     let (img, smask, ap, sig, widget) = (r(0), r(1), r(2), r(3), r(4));
     let mut next_num = size + 5;
 
@@ -321,7 +331,13 @@ pub fn prepare(pdf: &[u8], spec: &SealPlacement) -> Result<Prepared, PdfError> {
 
     // The signature dictionary, written by hand to know where the placeholders are.
     offsets.push((sig, out.len()));
-    out.extend_from_slice(format!("{} 0 obj\n<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/", sig.num).as_bytes());
+    out.extend_from_slice(
+        format!(
+            "{} 0 obj\n<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/",
+            sig.num
+        )
+        .as_bytes(),
+    );
     out.extend_from_slice(spec.sub_filter.as_str().as_bytes());
     out.extend_from_slice(b"/ByteRange");
     let br_at = out.len();
@@ -415,7 +431,10 @@ pub fn prepare(pdf: &[u8], spec: &SealPlacement) -> Result<Prepared, PdfError> {
             out.extend_from_slice(format!("\nstartxref\n{xref_at}\n%%EOF\n").as_bytes());
         }
         XrefKind::Stream => {
-            let xref_ref = Ref { num: next_num, gen: 0 };
+            let xref_ref = Ref {
+                num: next_num,
+                gen: 0,
+            };
             next_num += 1;
             let xref_at = out.len();
             offsets.push((xref_ref, xref_at));

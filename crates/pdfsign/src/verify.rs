@@ -261,7 +261,10 @@ fn signature_fields(doc: &Doc) -> Vec<(String, Dict)> {
     let Ok(Some(form)) = doc.resolve_dict(cat.get(b"AcroForm")) else {
         return out;
     };
-    let Ok(Object::Array(fields)) = form.get(b"Fields").map_or(Ok(Object::Null), |f| doc.resolve(f)) else {
+    let Ok(Object::Array(fields)) = form
+        .get(b"Fields")
+        .map_or(Ok(Object::Null), |f| doc.resolve(f))
+    else {
         return out;
     };
     let mut seen = HashSet::new();
@@ -287,7 +290,9 @@ fn walk_fields(
                 continue;
             }
         }
-        let Ok(Some(mut d)) = doc.resolve_dict(Some(f)) else { continue };
+        let Ok(Some(mut d)) = doc.resolve_dict(Some(f)) else {
+            continue;
+        };
         let name = match d.get(b"T") {
             Some(Object::Str(t)) if prefix.is_empty() => decode_text(t),
             Some(Object::Str(t)) => format!("{prefix}.{}", decode_text(t)),
@@ -321,11 +326,17 @@ fn check_signature(
     fd: &Dict,
     revisions: &[Revision],
 ) -> SignatureReport {
-    let sig = doc.resolve_dict(fd.get(b"V")).ok().flatten().unwrap_or_default();
+    let sig = doc
+        .resolve_dict(fd.get(b"V"))
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     // The widget: the field itself, or its first kid.
     let widget = match fd.get(b"Kids") {
         Some(k) => match doc.resolve(k) {
-            Ok(Object::Array(a)) => a.first().and_then(|w| doc.resolve_dict(Some(w)).ok().flatten()),
+            Ok(Object::Array(a)) => a
+                .first()
+                .and_then(|w| doc.resolve_dict(Some(w)).ok().flatten()),
             _ => None,
         },
         None => Some(fd.clone()),
@@ -358,7 +369,10 @@ fn check_signature(
     let contents = match crate::cms::der_len(&raw_contents) {
         Some(n) => raw_contents[..n].to_vec(),
         None => {
-            let n = raw_contents.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+            let n = raw_contents
+                .iter()
+                .rposition(|b| *b != 0)
+                .map_or(0, |i| i + 1);
             raw_contents[..n].to_vec()
         }
     };
@@ -368,7 +382,10 @@ fn check_signature(
     };
     let mut r = SignatureReport {
         field,
-        sub_filter: sig.name(b"SubFilter").map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default(),
+        sub_filter: sig
+            .name(b"SubFilter")
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .unwrap_or_default(),
         byte_range: byte_range.clone(),
         contents,
         signing_time: text(&sig, b"M"),
@@ -388,15 +405,20 @@ fn check_signature(
         r.problems.push(Problem::ContentsMissing);
     }
     let [0, a, b, c] = byte_range[..] else {
-        r.problems.push(Problem::ByteRangeMalformed(format!("{byte_range:?}")));
+        r.problems
+            .push(Problem::ByteRangeMalformed(format!("{byte_range:?}")));
         return r;
     };
     let (Ok(a), Ok(b), Ok(c)) = (usize::try_from(a), usize::try_from(b), usize::try_from(c)) else {
-        r.problems.push(Problem::ByteRangeMalformed(format!("{byte_range:?}")));
+        r.problems
+            .push(Problem::ByteRangeMalformed(format!("{byte_range:?}")));
         return r;
     };
     let Some(end) = b.checked_add(c).filter(|e| a < b && *e <= pdf.len()) else {
-        r.problems.push(Problem::ByteRangeMalformed(format!("{byte_range:?} in a file of {} bytes", pdf.len())));
+        r.problems.push(Problem::ByteRangeMalformed(format!(
+            "{byte_range:?} in a file of {} bytes",
+            pdf.len()
+        )));
         return r;
     };
     // The gap must be one hex string holding exactly the dictionary's /Contents.
@@ -409,7 +431,9 @@ fn check_signature(
     }
     r.covers_whole_file = end == pdf.len();
     r.revision = revisions.iter().position(|rev| {
-        end <= rev.end && rev.end - end <= 2 && pdf[end..rev.end].iter().all(|b| *b == b'\r' || *b == b'\n')
+        end <= rev.end
+            && rev.end - end <= 2
+            && pdf[end..rev.end].iter().all(|b| *b == b'\r' || *b == b'\n')
     });
     match r.revision {
         None => r.problems.push(Problem::ByteRangeNotRevision),
@@ -429,7 +453,11 @@ fn check_signature(
     }
     let digests = Digests::of(&[&pdf[..a], &pdf[b..end]]);
     r.digests = Some(digests);
-    if matches!(r.sub_filter.as_str(), "ETSI.CAdES.detached" | "adbe.pkcs7.detached") && !r.contents.is_empty() {
+    if matches!(
+        r.sub_filter.as_str(),
+        "ETSI.CAdES.detached" | "adbe.pkcs7.detached"
+    ) && !r.contents.is_empty()
+    {
         let v = crate::cms::check(&r.contents, &digests.sha256);
         r.signer_certificate = v.signer_certificate;
         r.problems.extend(v.problems);
@@ -511,17 +539,28 @@ impl Hasher<'_, '_> {
 }
 
 fn annots(doc: &Doc, page: Ref) -> Vec<Object> {
-    let Ok(p) = doc.get(page) else { return Vec::new() };
-    match p.as_dict().and_then(|d| d.get(b"Annots")).map(|a| doc.resolve(a)) {
+    let Ok(p) = doc.get(page) else {
+        return Vec::new();
+    };
+    match p
+        .as_dict()
+        .and_then(|d| d.get(b"Annots"))
+        .map(|a| doc.resolve(a))
+    {
         Some(Ok(Object::Array(a))) => a,
         _ => Vec::new(),
     }
 }
 
 fn is_sig_widget(doc: &Doc, o: &Object) -> bool {
-    let Ok(Some(d)) = doc.resolve_dict(Some(o)) else { return false };
+    let Ok(Some(d)) = doc.resolve_dict(Some(o)) else {
+        return false;
+    };
     let ft = d.name(b"FT").map(<[u8]>::to_vec).or_else(|| {
-        doc.resolve_dict(d.get(b"Parent")).ok().flatten().and_then(|p| p.name(b"FT").map(<[u8]>::to_vec))
+        doc.resolve_dict(d.get(b"Parent"))
+            .ok()
+            .flatten()
+            .and_then(|p| p.name(b"FT").map(<[u8]>::to_vec))
     });
     ft.as_deref() == Some(b"Sig")
 }
@@ -538,7 +577,10 @@ fn diff(old: &Doc, new: &Doc) -> Vec<Change> {
             changes.push(Change::SignatureAdded { field: name });
         }
     }
-    let (po, pn) = (old.pages().unwrap_or_default(), new.pages().unwrap_or_default());
+    let (po, pn) = (
+        old.pages().unwrap_or_default(),
+        new.pages().unwrap_or_default(),
+    );
     if pn.len() > po.len() {
         changes.push(Change::PagesAdded {
             count: pn.len() - po.len(),
@@ -548,15 +590,26 @@ fn diff(old: &Doc, new: &Doc) -> Vec<Change> {
             count: po.len() - pn.len(),
         });
     }
-    let mut ho = Hasher { doc: old, memo: HashMap::new(), stack: HashSet::new() };
-    let mut hn = Hasher { doc: new, memo: HashMap::new(), stack: HashSet::new() };
+    let mut ho = Hasher {
+        doc: old,
+        memo: HashMap::new(),
+        stack: HashSet::new(),
+    };
+    let mut hn = Hasher {
+        doc: new,
+        memo: HashMap::new(),
+        stack: HashSet::new(),
+    };
     for (i, (a, b)) in po.iter().zip(&pn).enumerate() {
         if ho.hash(&Object::Ref(*a), 0) != hn.hash(&Object::Ref(*b), 0) {
             changes.push(Change::PageContentChanged { page: i });
         }
         let (ao, an) = (annots(old, *a), annots(new, *b));
         let kept_or_sig = ao.iter().all(|x| an.contains(x))
-            && an.iter().filter(|x| !ao.contains(x)).all(|x| is_sig_widget(new, x));
+            && an
+                .iter()
+                .filter(|x| !ao.contains(x))
+                .all(|x| is_sig_widget(new, x));
         let same_old = ao
             .iter()
             .filter(|x| !is_sig_widget(old, x))

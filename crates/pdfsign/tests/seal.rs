@@ -11,33 +11,68 @@ const RECT_B: [f64; 4] = [72.0, 300.0, 192.0, 420.0];
 
 fn seal_once(pdf: &[u8], page: usize, rect: [f64; 4], field: &str) -> Vec<u8> {
     let p = pki();
-    seal_es256(pdf, &placement(page, rect, field), &p.key, &p.leaf_der, &[p.ca_der.clone()]).unwrap()
+    seal_es256(
+        pdf,
+        &placement(page, rect, field),
+        &p.key,
+        &p.leaf_der,
+        std::slice::from_ref(&p.ca_der),
+    )
+    .unwrap()
 }
 
 fn judge(name: &str, sealed: &[u8], fields: &[&str]) {
     let path = write_temp(sealed, name);
-    if let Ok(d) = std::env::var("PDF_DUMP") { std::fs::write(format!("{d}/{name}"), sealed).unwrap(); std::fs::copy(&pki().ca_pem, format!("{d}/ca.pem")).unwrap(); }
+    if let Ok(d) = std::env::var("PDF_DUMP") {
+        std::fs::write(format!("{d}/{name}"), sealed).unwrap();
+        std::fs::copy(&pki().ca_pem, format!("{d}/ca.pem")).unwrap();
+    }
     let out = pdfsig(&path);
-    let valid = out.matches("Signature Validation: Signature is Valid.").count();
+    let valid = out
+        .matches("Signature Validation: Signature is Valid.")
+        .count();
     assert_eq!(valid, fields.len(), "pdfsig on {name}:\n{out}");
     for f in fields {
-        assert!(out.contains(&format!("Signature Field Name: {f}")), "pdfsig on {name}:\n{out}");
+        assert!(
+            out.contains(&format!("Signature Field Name: {f}")),
+            "pdfsig on {name}:\n{out}"
+        );
     }
-    assert!(out.contains("Total document signed"), "pdfsig on {name}:\n{out}");
+    assert!(
+        out.contains("Total document signed"),
+        "pdfsig on {name}:\n{out}"
+    );
     let (ok, out) = pyhanko_validate(&path);
     assert!(ok, "pyHanko on {name}:\n{out}");
     for (i, f) in fields.iter().enumerate() {
-        assert!(out.contains(&format!("Field {}: {f}", i + 1)), "pyHanko on {name}:\n{out}");
+        assert!(
+            out.contains(&format!("Field {}: {f}", i + 1)),
+            "pyHanko on {name}:\n{out}"
+        );
     }
-    assert_eq!(out.matches("The signature is judged VALID.").count(), fields.len(), "pyHanko on {name}:\n{out}");
+    assert_eq!(
+        out.matches("The signature is judged VALID.").count(),
+        fields.len(),
+        "pyHanko on {name}:\n{out}"
+    );
     // Every earlier signature sees only signing and form filling after it.
     assert_eq!(
-        out.matches("All modifications relate to signing and form filling").count(),
+        out.matches("All modifications relate to signing and form filling")
+            .count(),
         fields.len() - 1,
         "pyHanko on {name}:\n{out}"
     );
-    assert_eq!(out.matches("The signature is cryptographically sound").count(), fields.len(), "pyHanko on {name}:\n{out}");
-    assert_eq!(out.matches("The signer's certificate is trusted").count(), fields.len(), "pyHanko on {name}:\n{out}");
+    assert_eq!(
+        out.matches("The signature is cryptographically sound")
+            .count(),
+        fields.len(),
+        "pyHanko on {name}:\n{out}"
+    );
+    assert_eq!(
+        out.matches("The signer's certificate is trusted").count(),
+        fields.len(),
+        "pyHanko on {name}:\n{out}"
+    );
 
     let report = verify(sealed).unwrap();
     assert_eq!(report.signatures.len(), fields.len());
@@ -56,7 +91,11 @@ fn judge(name: &str, sealed: &[u8], fields: &[&str]) {
 fn seals_a_classic_xref_pdf_once_and_twice() {
     let pdf = fixture("ten-pages-classic.pdf");
     let once = seal_once(&pdf, 0, RECT_A, "Seal1");
-    assert_eq!(&once[..pdf.len()], &pdf[..], "an incremental update keeps the original bytes");
+    assert_eq!(
+        &once[..pdf.len()],
+        &pdf[..],
+        "an incremental update keeps the original bytes"
+    );
     judge("classic-once.pdf", &once, &["Seal1"]);
     let twice = seal_once(&once, 9, RECT_B, "Seal2");
     judge("classic-twice.pdf", &twice, &["Seal1", "Seal2"]);
@@ -69,13 +108,24 @@ fn seals_a_classic_xref_pdf_once_and_twice() {
     assert_eq!(report.signatures[1].page, Some(9));
     assert_eq!(first.later_revisions.len(), 1);
     let later = &report.revisions[first.later_revisions[0]];
-    assert_eq!(later.changes, vec![Change::SignatureAdded { field: "Seal2".into() }]);
+    assert_eq!(
+        later.changes,
+        vec![Change::SignatureAdded {
+            field: "Seal2".into()
+        }]
+    );
 
     let path = write_temp(&twice, "classic-twice-render.pdf");
     let (inside, outside) = red_pixels(&render(&path, 0), RECT_A);
-    assert!(inside > 1000 && outside == 0, "page 1: {inside} red pixels inside, {outside} outside");
+    assert!(
+        inside > 1000 && outside == 0,
+        "page 1: {inside} red pixels inside, {outside} outside"
+    );
     let (inside, outside) = red_pixels(&render(&path, 9), RECT_B);
-    assert!(inside > 1000 && outside == 0, "page 10: {inside} red pixels inside, {outside} outside");
+    assert!(
+        inside > 1000 && outside == 0,
+        "page 10: {inside} red pixels inside, {outside} outside"
+    );
 }
 
 #[test]
@@ -91,7 +141,11 @@ fn seals_an_xref_stream_pdf_with_object_streams() {
 fn twice_kind(pdf: &[u8]) -> XrefKind {
     // The last section of our update: an xref stream ends with `endobj` before startxref.
     let tail = String::from_utf8_lossy(&pdf[pdf.len() - 80..]).into_owned();
-    if tail.contains("endobj") { XrefKind::Stream } else { XrefKind::Table }
+    if tail.contains("endobj") {
+        XrefKind::Stream
+    } else {
+        XrefKind::Table
+    }
 }
 
 #[test]
@@ -106,5 +160,8 @@ fn seals_an_svg2pdf_document() {
     let (a, _) = red_pixels(&img, RECT_A);
     let (b, _) = red_pixels(&img, RECT_B);
     let (all, _) = red_pixels(&img, [0.0, 0.0, 1e4, 1e4]);
-    assert!(a > 1000 && b > 1000 && a + b == all, "red pixels: {a} in A, {b} in B, {all} in all");
+    assert!(
+        a > 1000 && b > 1000 && a + b == all,
+        "red pixels: {a} in A, {b} in B, {all} in all"
+    );
 }

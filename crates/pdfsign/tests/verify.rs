@@ -16,7 +16,14 @@ fn sealed_twice() -> Vec<u8> {
     let p = pki();
     let pdf = fixture("ten-pages-classic.pdf");
     let once = seal_es256(&pdf, &placement(0, RECT, "Seal1"), &p.key, &p.leaf_der, &[]).unwrap();
-    seal_es256(&once, &placement(1, RECT, "Seal2"), &p.key, &p.leaf_der, &[]).unwrap()
+    seal_es256(
+        &once,
+        &placement(1, RECT, "Seal2"),
+        &p.key,
+        &p.leaf_der,
+        &[],
+    )
+    .unwrap()
 }
 
 fn codes(problems: &[Problem]) -> Vec<&'static str> {
@@ -39,11 +46,22 @@ fn a_changed_byte_in_a_signed_range_breaks_every_signature_over_it() {
 fn update_with_pyhanko(mode: &str, pdf: &[u8]) -> Vec<u8> {
     let src = write_temp(pdf, &format!("before-{mode}.pdf"));
     let dst = src.with_file_name(format!("after-{mode}.pdf"));
-    let script = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/update.py")).unwrap();
+    let script = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/update.py"),
+    )
+    .unwrap();
     let out = pyhanko_python(&script, &[Path::new(mode), &src, &dst]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let after = std::fs::read(dst).unwrap();
-    assert_eq!(&after[..pdf.len()], pdf, "pyHanko appended an incremental update");
+    assert_eq!(
+        &after[..pdf.len()],
+        pdf,
+        "pyHanko appended an incremental update"
+    );
     after
 }
 
@@ -53,11 +71,21 @@ fn a_page_added_after_the_last_signature_is_reported() {
     let pdf = update_with_pyhanko("page", &signed);
     let report = verify(&pdf).unwrap();
     assert_eq!(report.revisions.len(), 4);
-    assert_eq!(report.revisions[3].changes, vec![Change::PagesAdded { count: 1 }]);
+    assert_eq!(
+        report.revisions[3].changes,
+        vec![Change::PagesAdded { count: 1 }]
+    );
     for s in &report.signatures {
         assert!(!s.covers_whole_file);
-        assert_eq!(codes(&s.problems), ["pdf.modified_after_signing"], "{}", s.field);
-        assert!(matches!(&s.problems[0], Problem::ModifiedAfterSigning(c) if c.contains(&Change::PagesAdded { count: 1 })));
+        assert_eq!(
+            codes(&s.problems),
+            ["pdf.modified_after_signing"],
+            "{}",
+            s.field
+        );
+        assert!(
+            matches!(&s.problems[0], Problem::ModifiedAfterSigning(c) if c.contains(&Change::PagesAdded { count: 1 }))
+        );
     }
     // The signatures themselves still verify: pdfsig agrees, and says nothing covers the end.
     let out = pdfsig(&write_temp(&pdf, "page-added.pdf"));
@@ -71,12 +99,20 @@ fn changed_page_content_and_a_new_signature_are_told_apart() {
     let report = verify(&signed).unwrap();
     assert_eq!(
         report.revisions[2].changes,
-        vec![Change::SignatureAdded { field: "Seal2".into() }]
+        vec![Change::SignatureAdded {
+            field: "Seal2".into()
+        }]
     );
     let pdf = update_with_pyhanko("content", &signed);
     let report = verify(&pdf).unwrap();
-    assert_eq!(report.revisions[3].changes, vec![Change::PageContentChanged { page: 0 }]);
-    assert_eq!(codes(&report.signatures[1].problems), ["pdf.modified_after_signing"]);
+    assert_eq!(
+        report.revisions[3].changes,
+        vec![Change::PageContentChanged { page: 0 }]
+    );
+    assert_eq!(
+        codes(&report.signatures[1].problems),
+        ["pdf.modified_after_signing"]
+    );
 }
 
 #[test]
@@ -93,9 +129,12 @@ fn truncated_files_garbage_and_small_contents_have_codes() {
     spec.contents_capacity = 64;
     let prepared = prepare(&fixture("ten-pages-classic.pdf"), &spec).unwrap();
     let p = pki();
-    let cms = elicense_pdf::cms::build(&prepared.digests().sha256, &p.leaf_der, &[], &|m: &[u8]| {
-        elicense_crypto::Signer::sign(&p.key, m)
-    })
+    let cms = elicense_pdf::cms::build(
+        &prepared.digests().sha256,
+        &p.leaf_der,
+        &[],
+        &|m: &[u8]| elicense_crypto::Signer::sign(&p.key, m),
+    )
     .unwrap();
     let err = prepared.complete(&cms).unwrap_err();
     assert_eq!(err.code(), "pdf.contents_too_large");
@@ -104,14 +143,27 @@ fn truncated_files_garbage_and_small_contents_have_codes() {
 #[test]
 fn bad_placements_are_refused_with_codes() {
     let pdf = fixture("ten-pages-classic.pdf");
-    let once = seal_es256(&pdf, &placement(0, RECT, "Seal1"), &pki().key, &pki().leaf_der, &[]).unwrap();
+    let once = seal_es256(
+        &pdf,
+        &placement(0, RECT, "Seal1"),
+        &pki().key,
+        &pki().leaf_der,
+        &[],
+    )
+    .unwrap();
     let cases: Vec<(elicense_pdf::SealPlacement, &str)> = vec![
         (placement(10, RECT, "X"), "pdf.no_such_page"),
-        (placement(0, [10.0, 10.0, 5.0, 20.0], "X"), "pdf.bad_placement"),
+        (
+            placement(0, [10.0, 10.0, 5.0, 20.0], "X"),
+            "pdf.bad_placement",
+        ),
         (placement(0, RECT, "a.b"), "pdf.bad_placement"),
         (placement(0, RECT, "Seal1"), "pdf.field_exists"),
         (
-            elicense_pdf::SealPlacement { picture: b"not a png".to_vec(), ..placement(0, RECT, "X") },
+            elicense_pdf::SealPlacement {
+                picture: b"not a png".to_vec(),
+                ..placement(0, RECT, "X")
+            },
             "pdf.bad_picture",
         ),
     ];
@@ -159,10 +211,25 @@ fn ses_contents_are_carried_opaquely_with_the_digests_of_the_signed_bytes() {
     assert_eq!(s.digests, Some(digests));
     // The OpenSSL CLI computes the same SM3 over the signed ranges.
     let path = write_temp(&signed, "ses-signed-ranges.bin");
-    let out = Command::new("openssl").args(["dgst", "-sm3", "-binary"]).arg(&path).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("openssl")
+        .args(["dgst", "-sm3", "-binary"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.stdout, digests.sm3);
-    let out = Command::new("openssl").args(["dgst", "-sha256", "-binary"]).arg(&path).output().unwrap();
+    let out = Command::new("openssl")
+        .args(["dgst", "-sha256", "-binary"])
+        .arg(&path)
+        .output()
+        .unwrap();
     assert_eq!(out.stdout, digests.sha256);
-    assert_eq!(signed.len(), pdf.len() - (s.byte_range[2] - s.byte_range[1]) as usize);
+    assert_eq!(
+        signed.len(),
+        pdf.len() - (s.byte_range[2] - s.byte_range[1]) as usize
+    );
 }

@@ -20,7 +20,9 @@ pub struct Pki {
 }
 
 fn run(cmd: &mut Command) -> std::process::Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     out
 }
 
@@ -46,21 +48,101 @@ pub fn pki() -> &'static Pki {
              subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
         )
         .unwrap();
-        openssl(d, &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "ca.key"]);
-        openssl(d, &[
-            "req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=elicense test seal CA/O=elicense",
-            "-days", "3650", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", "ca.pem",
-        ]);
-        openssl(d, &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "leaf.key"]);
-        openssl(d, &["req", "-new", "-key", "leaf.key", "-subj", "/CN=测试公章/O=elicense", "-utf8", "-out", "leaf.csr"]);
-        openssl(d, &[
-            "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-days", "365", "-extfile", "leaf.ext", "-out", "leaf.pem",
-        ]);
-        openssl(d, &["pkcs8", "-topk8", "-nocrypt", "-in", "leaf.key", "-outform", "DER", "-out", "leaf.p8"]);
-        openssl(d, &["x509", "-in", "leaf.pem", "-outform", "DER", "-out", "leaf.der"]);
-        openssl(d, &["x509", "-in", "ca.pem", "-outform", "DER", "-out", "ca.der"]);
+        openssl(
+            d,
+            &[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-out",
+                "ca.key",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "req",
+                "-x509",
+                "-new",
+                "-key",
+                "ca.key",
+                "-subj",
+                "/CN=elicense test seal CA/O=elicense",
+                "-days",
+                "3650",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+                "-out",
+                "ca.pem",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-out",
+                "leaf.key",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "req",
+                "-new",
+                "-key",
+                "leaf.key",
+                "-subj",
+                "/CN=测试公章/O=elicense",
+                "-utf8",
+                "-out",
+                "leaf.csr",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "leaf.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "365",
+                "-extfile",
+                "leaf.ext",
+                "-out",
+                "leaf.pem",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "pkcs8", "-topk8", "-nocrypt", "-in", "leaf.key", "-outform", "DER", "-out",
+                "leaf.p8",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "x509", "-in", "leaf.pem", "-outform", "DER", "-out", "leaf.der",
+            ],
+        );
+        openssl(
+            d,
+            &["x509", "-in", "ca.pem", "-outform", "DER", "-out", "ca.der"],
+        );
         let key = KeyPair::from_pkcs8_der(&std::fs::read(d.join("leaf.p8")).unwrap()).unwrap();
         Pki {
             ca_pem: d.join("ca.pem"),
@@ -73,7 +155,12 @@ pub fn pki() -> &'static Pki {
 }
 
 pub fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name)).unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata")
+            .join(name),
+    )
+    .unwrap()
 }
 
 /// A round red seal on a transparent background (RGBA PNG), `size`×`size` pixels.
@@ -125,14 +212,25 @@ pub fn pdfsig(path: &Path) -> String {
 fn pyhanko_bin() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let bin = root.join(".cache/pyhanko/bin/pyhanko");
-    assert!(bin.exists(), "pyHanko is missing: run scripts/deps.sh ({})", bin.display());
+    assert!(
+        bin.exists(),
+        "pyHanko is missing: run scripts/deps.sh ({})",
+        bin.display()
+    );
     bin
 }
 
 /// `pyhanko sign validate` with our CA as the only trust root; (success, output).
 pub fn pyhanko_validate(path: &Path) -> (bool, String) {
     let out = run(Command::new(pyhanko_bin())
-        .args(["sign", "validate", "--pretty-print", "--no-revocation-check", "--trust-replace", "--trust"])
+        .args([
+            "sign",
+            "validate",
+            "--pretty-print",
+            "--no-revocation-check",
+            "--trust-replace",
+            "--trust",
+        ])
         .arg(&pki().ca_pem)
         .arg(path));
     (
@@ -149,13 +247,20 @@ pub fn pyhanko_python(script: &str, args: &[&Path]) -> std::process::Output {
 
 /// Renders a page with pdftoppm at 72 dpi: (width, height, RGB bytes).
 pub fn render(path: &Path, page: usize) -> (usize, usize, Vec<u8>) {
-    let out_base = pki().dir.path().join(format!("render-{}", std::process::id()));
+    let out_base = pki()
+        .dir
+        .path()
+        .join(format!("render-{}", std::process::id()));
     let n = (page + 1).to_string();
     let out = run(Command::new("pdftoppm")
         .args(["-r", "72", "-f", &n, "-l", &n, "-singlefile"])
         .arg(path)
         .arg(&out_base));
-    assert!(out.status.success(), "pdftoppm: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "pdftoppm: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let ppm = std::fs::read(out_base.with_extension("ppm")).unwrap();
     // P6\n<w> <h>\n255\n<data>
     let mut fields = Vec::new();
