@@ -22,6 +22,12 @@ fn seal_once(pdf: &[u8], page: usize, rect: [f64; 4], field: &str) -> Vec<u8> {
 }
 
 fn judge(name: &str, sealed: &[u8], fields: &[&str]) {
+    outside_judges(name, sealed, fields);
+    judge_ours(sealed, fields);
+}
+
+/// pdfsig and pyHanko: every field valid, trusted, the last covering the whole file.
+fn outside_judges(name: &str, sealed: &[u8], fields: &[&str]) {
     let path = write_temp(sealed, name);
     if let Ok(d) = std::env::var("PDF_DUMP") {
         std::fs::write(format!("{d}/{name}"), sealed).unwrap();
@@ -73,7 +79,22 @@ fn judge(name: &str, sealed: &[u8], fields: &[&str]) {
         fields.len(),
         "pyHanko on {name}:\n{out}"
     );
+}
 
+/// The outside judges and our verify, for files whose first signatures are not ours.
+fn judge_fields(name: &str, sealed: &[u8], fields: &[&str]) {
+    outside_judges(name, sealed, fields);
+    let report = verify(sealed).unwrap();
+    assert!(
+        report.signatures.iter().all(|s| s.is_valid()),
+        "{:?}",
+        report.signatures
+    );
+    let names: Vec<&str> = report.signatures.iter().map(|s| s.field.as_str()).collect();
+    assert_eq!(names, fields);
+}
+
+fn judge_ours(sealed: &[u8], fields: &[&str]) {
     let report = verify(sealed).unwrap();
     assert_eq!(report.signatures.len(), fields.len());
     for (s, f) in report.signatures.iter().zip(fields) {
@@ -164,4 +185,52 @@ fn seals_an_svg2pdf_document() {
         a > 1000 && b > 1000 && a + b == all,
         "red pixels: {a} in A, {b} in B, {all} in all"
     );
+}
+
+#[test]
+fn seals_after_a_pyhanko_signature_and_reads_it() {
+    // pyHanko signs first (its own CMS, its AcroForm as an indirect object), we seal after.
+    let p = pki();
+    let src = write_temp(&fixture("ten-pages-classic.pdf"), "for-pyhanko.pdf");
+    let dst = src.with_file_name("by-pyhanko.pdf");
+    let d = p.dir.path();
+    let bin =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/pyhanko/bin/pyhanko");
+    let out = std::process::Command::new(bin)
+        .args([
+            "sign",
+            "addsig",
+            "--field",
+            "PyHanko",
+            "pemder",
+            "--no-pass",
+            "--key",
+        ])
+        .arg(d.join("leaf.key"))
+        .arg("--cert")
+        .arg(d.join("leaf.pem"))
+        .arg(&src)
+        .arg(&dst)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs = std::fs::read(&dst).unwrap();
+    let report = verify(&theirs).unwrap();
+    assert_eq!(report.signatures.len(), 1);
+    assert!(
+        report.signatures[0].is_valid(),
+        "{:?}",
+        report.signatures[0].problems
+    );
+    assert_eq!(
+        report.signatures[0].signer_certificate.as_deref(),
+        Some(&p.leaf_der[..])
+    );
+
+    let ours = seal_once(&theirs, 3, RECT_A, "Seal1");
+    judge_fields("after-pyhanko.pdf", &ours, &["PyHanko", "Seal1"]);
 }
