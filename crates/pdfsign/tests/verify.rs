@@ -187,6 +187,9 @@ fn mutated_files_never_panic() {
             m.truncate(at.max(1));
         }
         let _ = verify(&m);
+        if i % 10 == 0 {
+            let _ = prepare(&m, &placement(1, RECT, "Fuzz"));
+        }
     }
 }
 
@@ -231,5 +234,49 @@ fn ses_contents_are_carried_opaquely_with_the_digests_of_the_signed_bytes() {
     assert_eq!(
         signed.len(),
         pdf.len() - (s.byte_range[2] - s.byte_range[1]) as usize
+    );
+}
+
+/// Rewrites the last /ByteRange in place with the same length.
+fn rewrite_byte_range(pdf: &mut [u8], f: impl Fn([usize; 4]) -> String) {
+    let at = pdf.windows(10).rposition(|w| w == b"/ByteRange").unwrap() + 10;
+    let end = at + pdf[at..].iter().position(|b| *b == b']').unwrap() + 1;
+    let text = String::from_utf8_lossy(&pdf[at + 1..end - 1]).into_owned();
+    let v: Vec<usize> = text
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let mut new = f([v[0], v[1], v[2], v[3]]).into_bytes();
+    assert!(new.len() <= end - at, "{}", String::from_utf8_lossy(&new));
+    new.resize(end - at, b' ');
+    pdf[at..end].copy_from_slice(&new);
+}
+
+#[test]
+fn byte_ranges_that_leave_out_more_than_the_contents_or_run_off_the_file_are_named() {
+    let pdf = sealed_twice();
+    let mut wider = pdf.clone();
+    rewrite_byte_range(&mut wider, |[_, a, b, c]| {
+        format!("[0 {} {} {}]", a - 1, b, c)
+    });
+    let s = &verify(&wider).unwrap().signatures[1];
+    assert!(
+        codes(&s.problems).contains(&"pdf.byte_range_gap"),
+        "{:?}",
+        s.problems
+    );
+
+    let mut beyond = pdf.clone();
+    rewrite_byte_range(&mut beyond, |[_, a, b, c]| format!("[0 {a} {b} {}]", c + 1));
+    let s = &verify(&beyond).unwrap().signatures[1];
+    assert_eq!(codes(&s.problems), ["pdf.byte_range_malformed"]);
+
+    let mut short = pdf.clone();
+    rewrite_byte_range(&mut short, |[_, a, b, c]| format!("[0 {a} {b} {}]", c - 40));
+    let s = &verify(&short).unwrap().signatures[1];
+    assert!(
+        codes(&s.problems).contains(&"pdf.byte_range_not_revision"),
+        "{:?}",
+        s.problems
     );
 }
