@@ -231,16 +231,16 @@ pub fn verify(pdf: &[u8]) -> Result<Report, PdfError> {
             views.push((e, d));
         }
     }
-    let whole = Doc::parse(pdf)?;
-    views.push((pdf.len(), whole));
     let mut revisions = vec![Revision {
-        end: views[0].0,
+        end: views.first().map_or(pdf.len(), |v| v.0),
         changes: Vec::new(),
     }];
-    for w in views.windows(2) {
+    for (k, (_, view)) in views.iter().enumerate() {
+        let next = views.get(k + 1).map_or(&doc, |v| &v.1);
+        let next_end = views.get(k + 1).map_or(pdf.len(), |v| v.0);
         revisions.push(Revision {
-            end: w[1].0,
-            changes: diff(&w[0].1, &w[1].1),
+            end: next_end,
+            changes: diff(view, next),
         });
     }
     let pages = doc.pages().unwrap_or_default();

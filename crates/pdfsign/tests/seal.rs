@@ -117,6 +117,7 @@ fn seals_a_classic_xref_pdf_once_and_twice() {
         &pdf[..],
         "an incremental update keeps the original bytes"
     );
+    assert_eq!(xref_kind_of_last_update(&once), XrefKind::Table);
     judge("classic-once.pdf", &once, &["Seal1"]);
     let twice = seal_once(&once, 9, RECT_B, "Seal2");
     judge("classic-twice.pdf", &twice, &["Seal1", "Seal2"]);
@@ -153,13 +154,13 @@ fn seals_a_classic_xref_pdf_once_and_twice() {
 fn seals_an_xref_stream_pdf_with_object_streams() {
     let pdf = fixture("three-pages-objstm.pdf");
     let once = seal_once(&pdf, 1, RECT_A, "Seal1");
-    assert!(twice_kind(&once) == XrefKind::Stream);
+    assert_eq!(xref_kind_of_last_update(&once), XrefKind::Stream);
     judge("objstm-once.pdf", &once, &["Seal1"]);
     let twice = seal_once(&once, 2, RECT_B, "Seal2");
     judge("objstm-twice.pdf", &twice, &["Seal1", "Seal2"]);
 }
 
-fn twice_kind(pdf: &[u8]) -> XrefKind {
+fn xref_kind_of_last_update(pdf: &[u8]) -> XrefKind {
     // The last section of our update: an xref stream ends with `endobj` before startxref.
     let tail = String::from_utf8_lossy(&pdf[pdf.len() - 80..]).into_owned();
     if tail.contains("endobj") {
