@@ -29,6 +29,7 @@ fn judge(name: &str, sealed: &[u8], fields: &[&str]) {
 /// pdfsig and pyHanko: every field valid, trusted, the last covering the whole file.
 fn outside_judges(name: &str, sealed: &[u8], fields: &[&str]) {
     let path = write_temp(sealed, name);
+    // PDF_DUMP=DIR keeps the sealed files and the CA for looking at them by hand.
     if let Ok(d) = std::env::var("PDF_DUMP") {
         std::fs::write(format!("{d}/{name}"), sealed).unwrap();
         std::fs::copy(&pki().ca_pem, format!("{d}/ca.pem")).unwrap();
