@@ -11,6 +11,8 @@
 #   the git-ignored .cache/sdjwt/;
 # - outside OpenID4VP/OpenID4VCI wallets and verifiers (@openid4vc, dcql, jose; committed lock)
 #   into the git-ignored .cache/oid4vc/.
+# - pyHanko (PAdES validation of sealed PDFs, crates/pdfsign/tests), pinned, from PyPI into the
+#   git-ignored .cache/pyhanko/.
 # No CJK font package on purpose: pages must render Chinese with the web font the node serves.
 # Run as root (CI is); does nothing when everything is present.
 set -euo pipefail
@@ -99,4 +101,22 @@ if [ ! -x "$OPENAPI_VENV/bin/python" ] \
     "$OPENAPI_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${want_py[@]}"
     test -x "$OPENAPI_VENV/bin/openapi-spec-validator"
     test -x "$OPENAPI_VENV/bin/schemathesis"
+fi
+
+# pyHanko, an outside PAdES validator and incremental-update writer (crates/pdfsign/tests:
+# `pyhanko sign validate` judges our seals; tests/scripts/update.py appends updates made by
+# another tool), pinned, from PyPI into a venv in the git-ignored .cache/pyhanko/.
+PYHANKO_VERSION=0.38.0
+PYHANKO_CLI_VERSION=0.6.0
+PYHANKO_VENV=.cache/pyhanko
+want_ph=("pyHanko==$PYHANKO_VERSION" "pyhanko-cli==$PYHANKO_CLI_VERSION")
+# Read the list first: `pip freeze | grep -q` can die of SIGPIPE under pipefail.
+have_ph=$("$PYHANKO_VENV/bin/python" -m pip freeze 2>/dev/null || true)
+if [ ! -x "$PYHANKO_VENV/bin/pyhanko" ] \
+    || ! grep -qix "${want_ph[0]}" <<<"$have_ph" \
+    || ! grep -qix "${want_ph[1]}" <<<"$have_ph"; then
+    echo "installing: ${want_ph[*]} into $PYHANKO_VENV"
+    python3 -m venv "$PYHANKO_VENV"
+    "$PYHANKO_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${want_ph[@]}"
+    test -x "$PYHANKO_VENV/bin/pyhanko"
 fi
