@@ -17,6 +17,7 @@ pub mod log;
 pub mod oidc;
 pub mod postgres;
 pub mod records;
+pub mod seals;
 pub mod sqlite;
 pub mod traits;
 pub mod trust;
@@ -29,6 +30,7 @@ pub use log::{CheckpointRecord, EventLogStore, LogEntry, LogEntryRecord, Opening
 pub use oidc::{OidcLinkRecord, OidcLoginRecord, OidcStore};
 pub use postgres::PgStore;
 pub use records::*;
+pub use seals::{SealCaRecord, SealRecord, SealStore, SealUseRecord};
 pub use sqlite::SqliteStore;
 pub use traits::*;
 pub use trust::{RecognitionRecord, TrustStore};
