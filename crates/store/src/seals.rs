@@ -120,9 +120,10 @@ pub trait SealStore: Send + Sync {
     async fn put_seal(&self, s: SealRecord) -> Result<()>;
     /// The seal `id`.
     async fn seal(&self, id: &str) -> Result<Option<SealRecord>>;
-    /// The seals of an owner (USCC), oldest first.
+    /// The seals of an owner (USCC), oldest first (by `created_at`, then id).
     async fn seals_of(&self, owner: &str) -> Result<Vec<SealRecord>>;
-    /// The seals issued with the business license of `lineage`, oldest first.
+    /// The seals issued with the business license of `lineage`, oldest first (by
+    /// `created_at`, then id).
     async fn seals_of_license(&self, lineage: &str) -> Result<Vec<SealRecord>>;
     /// Sets the status of seal `id` as of `at`; `false` when there is no such seal.
     async fn set_seal_status(&self, id: &str, status: &str, at: i64) -> Result<bool>;

@@ -348,6 +348,7 @@ pub trait Store:
     + crate::oidc::OidcStore
     + crate::vp::PresentationRequestStore
     + crate::vci::VciStore
+    + crate::seals::SealStore
     + crate::log::EventLogStore
 {
 }
@@ -369,6 +370,7 @@ impl<T> Store for T where
         + crate::oidc::OidcStore
         + crate::vp::PresentationRequestStore
         + crate::vci::VciStore
+        + crate::seals::SealStore
         + crate::log::EventLogStore
 {
 }

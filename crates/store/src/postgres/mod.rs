@@ -36,6 +36,7 @@ mod operator;
 pub mod queries;
 mod rows;
 pub mod schema;
+mod seals;
 mod sessions;
 mod trust;
 mod vci;

@@ -163,6 +163,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     STAFF_PERSON,
     VCI,
     VP_HOLDER,
+    SEALS,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -576,6 +577,35 @@ const VP_HOLDER: &str = r#"
 ALTER TABLE vp_requests ADD COLUMN holder_key text;
 CREATE INDEX vp_requests_holder ON vp_requests (holder_key)
     WHERE holder_key IS NOT NULL AND answered_at IS NULL;
+"#;
+
+/// Migration 25: electronic seals (`crate::seals`): the node's seal CAs (one per algorithm),
+/// the seals filed with it (`users` as `text[]`, as `institutions.matters` is) and every use of
+/// one (`seq` an identity: it only grows). Node-local plain tables, on the coordinator under
+/// Citus as `vp_requests` is: seals are few, and no query joins them with a distributed table.
+/// `seals_inactive` serves the CA's revocation list.
+const SEALS: &str = r#"
+CREATE TABLE seal_cas (
+    alg text PRIMARY KEY, encrypted_pem text NOT NULL, certificate bytea NOT NULL,
+    created_at bigint NOT NULL
+);
+CREATE TABLE seals (
+    id text PRIMARY KEY, owner text NOT NULL, owner_name text NOT NULL, kind text NOT NULL,
+    name text NOT NULL, alg text NOT NULL, encrypted_pem text NOT NULL,
+    certificate bytea NOT NULL, serial text NOT NULL, seal bytea NOT NULL, picture bytea NOT NULL,
+    valid_from bigint NOT NULL, valid_to bigint NOT NULL, status text NOT NULL,
+    status_at bigint NOT NULL, license text, users text[] NOT NULL,
+    created_at bigint NOT NULL, created_by text NOT NULL, UNIQUE (alg, serial)
+);
+CREATE INDEX seals_owner ON seals (owner, created_at);
+CREATE INDEX seals_license ON seals (license, created_at) WHERE license IS NOT NULL;
+CREATE INDEX seals_inactive ON seals (alg, status_at) WHERE status <> 'active';
+CREATE TABLE seal_uses (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    seal text NOT NULL REFERENCES seals(id), at bigint NOT NULL, actor text NOT NULL,
+    document text NOT NULL, page bigint NOT NULL, purpose text NOT NULL
+);
+CREATE INDEX seal_uses_seal ON seal_uses (seal, seq);
 "#;
 
 const MIGRATION_LOCK: i32 = 0x454c_0001;

@@ -16,6 +16,7 @@ mod log;
 mod oidc;
 pub(crate) mod operator;
 pub mod schema;
+mod seals;
 mod sessions;
 mod trust;
 mod vci;

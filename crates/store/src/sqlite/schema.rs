@@ -324,6 +324,32 @@ ALTER TABLE vp_requests ADD COLUMN holder_key TEXT;
 CREATE INDEX vp_requests_holder ON vp_requests(holder_key)
     WHERE holder_key IS NOT NULL AND answered_at IS NULL;
 "#,
+    // 22: electronic seals (`crate::seals`): the node's seal CAs (one per algorithm), the
+    // seals filed with it and every use of one. `seals.users` is a JSON array of usernames,
+    // as `institutions.matters` is. `seal_uses.seq` is the rowid: rows are never deleted, so
+    // it only grows. `seals_inactive` serves the CA's revocation list (few rows).
+    r#"
+CREATE TABLE seal_cas (
+    alg TEXT PRIMARY KEY, encrypted_pem TEXT NOT NULL, certificate BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE seals (
+    id TEXT PRIMARY KEY, owner TEXT NOT NULL, owner_name TEXT NOT NULL, kind TEXT NOT NULL,
+    name TEXT NOT NULL, alg TEXT NOT NULL, encrypted_pem TEXT NOT NULL,
+    certificate BLOB NOT NULL, serial TEXT NOT NULL, seal BLOB NOT NULL, picture BLOB NOT NULL,
+    valid_from INTEGER NOT NULL, valid_to INTEGER NOT NULL, status TEXT NOT NULL,
+    status_at INTEGER NOT NULL, license TEXT, users TEXT NOT NULL,
+    created_at INTEGER NOT NULL, created_by TEXT NOT NULL, UNIQUE (alg, serial)
+);
+CREATE INDEX seals_owner ON seals(owner, created_at);
+CREATE INDEX seals_license ON seals(license, created_at) WHERE license IS NOT NULL;
+CREATE INDEX seals_inactive ON seals(alg, status_at) WHERE status <> 'active';
+CREATE TABLE seal_uses (
+    seq INTEGER PRIMARY KEY, seal TEXT NOT NULL REFERENCES seals(id), at INTEGER NOT NULL,
+    actor TEXT NOT NULL, document TEXT NOT NULL, page INTEGER NOT NULL, purpose TEXT NOT NULL
+);
+CREATE INDEX seal_uses_seal ON seal_uses(seal, seq);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -7,6 +7,7 @@ pub mod federation;
 pub mod oidc;
 pub mod operator;
 mod privacy;
+pub mod seals;
 pub mod trust;
 pub mod vci;
 mod vp;
@@ -17,6 +18,7 @@ pub use federation::*;
 pub use oidc::*;
 pub use operator::*;
 pub use privacy::*;
+pub use seals::*;
 pub use trust::*;
 pub use vci::*;
 pub use vp::*;
@@ -507,7 +509,9 @@ macro_rules! conformance_tests {
             trust_recognition_lists, trust_seq_only_grows, issuer_succession_is_logged_once,
             oidc_logins_are_taken_once, oidc_accounts_come_with_their_link,
             vp_requests_are_answered_once,
-            vci_offers_burn_grant_and_redeem_once, vci_nonces_are_used_once_and_purged);
+            vci_offers_burn_grant_and_redeem_once, vci_nonces_are_used_once_and_purged,
+            seal_ca_first_writer_wins, seals_put_get_and_list, seals_duplicates_write_nothing,
+            seal_status_and_users, inactive_seals_by_algorithm, seal_uses_all_or_none);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
