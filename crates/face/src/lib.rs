@@ -81,7 +81,23 @@ use std::sync::Arc;
 
 pub use error::FaceError;
 pub use qr::qr_svg;
-pub use seal::Seal;
+pub use seal::{seal_svg, Seal};
+
+/// The seal picture of an electronic seal as a square PNG of `size_px` pixels on a
+/// transparent background: red ring, star, `name` along the upper arc, `number` small along
+/// the lower arc, drawn with the bundled CJK font (see [`seal_svg`]).
+///
+/// # Errors
+/// `face.invalid_scale` when `size_px` is 0 or over [`MAX_PNG_SIDE`]; `face.render_failed`
+/// if the renderer fails.
+pub fn seal_png(name: &str, number: &str, size_px: u32) -> Result<Vec<u8>, FaceError> {
+    let scale = size_px as f32 / 200.0;
+    if size_px == 0 || size_px > MAX_PNG_SIDE {
+        return Err(FaceError::InvalidScale { scale });
+    }
+    let tree = render::tree(&seal_svg(name, number), &render::font_database())?;
+    render::png_transparent(&tree, scale)
+}
 
 /// The web font of the pages (WOFF2 of the bundled font), to be served under
 /// [`FONT_FAMILY`].

@@ -90,6 +90,18 @@ pub(crate) fn png(tree: &usvg::Tree, scale: f32) -> Result<Vec<u8>, FaceError> {
     encode_png(&pixmap)
 }
 
+/// Rasterises `tree` at `scale` on a transparent background (seal pictures).
+pub(crate) fn png_transparent(tree: &usvg::Tree, scale: f32) -> Result<Vec<u8>, FaceError> {
+    let mut pixmap = blank(tree, scale)?;
+    pixmap.fill(Color::TRANSPARENT);
+    resvg::render(
+        tree,
+        Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    encode_png(&pixmap)
+}
+
 /// A white pixmap for `tree` at `scale`.
 fn blank(tree: &usvg::Tree, scale: f32) -> Result<Pixmap, FaceError> {
     let bad_scale = || FaceError::InvalidScale { scale };

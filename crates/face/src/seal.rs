@@ -2,6 +2,10 @@
 //! star in the middle and the name along the upper arc, each character upright towards the
 //! rim, squeezed horizontally as on a real seal.
 //!
+//! A seal picture for electronic seals ([`seal_svg`], [`crate::seal_png`]) adds the seal
+//! number written small along the lower arc, read left to right with each character's top
+//! towards the centre, as numbered official seals carry it.
+//!
 //! Invariant: the drawing is pure vector in a 200×200 box; characters are `<text>` (so the
 //! PDF keeps them as text) and are XML-escaped.
 
@@ -23,6 +27,11 @@ pub struct Seal {
 impl Seal {
     /// The seal as SVG elements in a 200×200 user space (centre 100,100).
     pub(crate) fn elements(&self) -> String {
+        self.elements_with_number("")
+    }
+
+    /// The seal with `number` along the lower arc (nothing when it is empty).
+    pub(crate) fn elements_with_number(&self, number: &str) -> String {
         let mut out = String::with_capacity(2048);
         let _ = write!(
             out,
@@ -31,10 +40,16 @@ impl Seal {
         );
         let chars: Vec<char> = self.name.chars().filter(|c| !c.is_whitespace()).collect();
         if !chars.is_empty() {
-            // Angular step per character: a long name spreads over up to 250°, a short one
-            // keeps 30° between characters, centred on the top.
+            // Angular step per character: a long name spreads over up to 250° (210° when
+            // the number takes the bottom), a short one keeps 30° between characters,
+            // centred on the top.
             let n = chars.len() as f32;
-            let step = (250.0 / n).min(32.0);
+            let span = if number.trim().is_empty() {
+                250.0
+            } else {
+                210.0
+            };
+            let step = (span / n).min(32.0);
             let radius = 68.0;
             // Character size: as wide as the arc allows (after the horizontal squeeze),
             // never taller than the ring leaves room for.
@@ -62,9 +77,55 @@ impl Seal {
             }
             out.push_str("</g>");
         }
+        number_arc(&mut out, number);
         out.push_str("</g>");
         out
     }
+}
+
+/// The seal number along the lower arc inside the ring: small characters, centred on the
+/// bottom, each rotated so its top faces the centre.
+fn number_arc(out: &mut String, number: &str) {
+    let chars: Vec<char> = number.chars().filter(|c| !c.is_whitespace()).collect();
+    if chars.is_empty() {
+        return;
+    }
+    let n = chars.len() as f32;
+    // A 13- to 18-character number fits 100° at radius 80, clear of the name's ends.
+    let radius = 80.0;
+    let step = (100.0 / n).min(8.0);
+    let arc = radius * step * PI / 180.0;
+    let size = (arc * 1.5).clamp(5.0, 11.0);
+    let _ = write!(out, r#"<g font-size="{size:.2}" text-anchor="middle">"#);
+    for (i, c) in chars.iter().enumerate() {
+        // Positive angles lie left of the bottom point; the first character is leftmost.
+        let angle = ((n - 1.0) / 2.0 - i as f32) * step;
+        let rad = angle * PI / 180.0;
+        let x = 100.0 - radius * rad.sin();
+        let y = 100.0 + radius * rad.cos();
+        let mut buf = [0u8; 4];
+        let _ = write!(
+            out,
+            r#"<text transform="translate({x:.2} {y:.2}) rotate({angle:.2})" y="{:.2}">{}</text>"#,
+            size * 0.36,
+            escape(c.encode_utf8(&mut buf))
+        );
+    }
+    out.push_str("</g>");
+}
+
+/// A standalone seal picture: a 200×200 SVG document with the ring, the star, `name` along
+/// the upper arc and `number` along the lower arc, on a transparent background; text is in
+/// [`crate::FONT_FAMILY`].
+pub fn seal_svg(name: &str, number: &str) -> String {
+    let seal = Seal {
+        name: name.to_owned(),
+    };
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200" viewBox="0 0 200 200" font-family="{}">{}</svg>"#,
+        crate::FONT_FAMILY,
+        seal.elements_with_number(number)
+    )
 }
 
 /// A five-pointed star with one point up, centred on `cx,cy`, outer radius `r`.

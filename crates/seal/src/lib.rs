@@ -6,6 +6,8 @@
 //!   verification verdict in the order independent verifiers use.
 //! - [`ca`]: the node's seal CA (self-signed X.509 CA, leaf certificates for seal keys,
 //!   CRLs) and RFC 5280 chain validation of our own and third-party chains.
+//! - [`document`]: seals in PDF documents — applying SM2 (`SES_Signature`) and ES256 (PAdES)
+//!   seals as incremental updates, and verifying every seal of a PDF.
 //!
 //! Both SM2-with-SM3 (signer ID `1234567812345678`) and ECDSA P-256 with SHA-256 are
 //! supported; keys sign through `elicense-crypto`'s [`Signer`](elicense_crypto::Signer), so a
@@ -21,6 +23,7 @@
 mod alg;
 pub mod ca;
 mod cert;
+pub mod document;
 pub mod ses;
 mod timeconv;
 
