@@ -43,7 +43,12 @@ pub fn seal_pdf(pdf: &[u8], jobs: &[SealJob<'_>], at: OffsetDateTime) -> Result<
     Ok(doc)
 }
 
-fn apply(pdf: &[u8], job: &SealJob<'_>, first_n: usize, at: OffsetDateTime) -> Result<Vec<u8>, DocError> {
+fn apply(
+    pdf: &[u8],
+    job: &SealJob<'_>,
+    first_n: usize,
+    at: OffsetDateTime,
+) -> Result<Vec<u8>, DocError> {
     let info = job.seal.info();
     if !info.picture.format.eq_ignore_ascii_case("PNG") {
         return Err(DocError::PictureNotPng(info.picture.format.clone()));
@@ -54,7 +59,10 @@ fn apply(pdf: &[u8], job: &SealJob<'_>, first_n: usize, at: OffsetDateTime) -> R
     let seal_der = job.seal.to_der();
     let certs: usize = job.certificate.len() + job.chain.iter().map(Vec::len).sum::<usize>();
     let (sub_filter, capacity) = match job.signer.alg() {
-        Alg::Sm2 => (SubFilter::Other(SES_SUB_FILTER.into()), seal_der.len() + job.certificate.len() + SLACK),
+        Alg::Sm2 => (
+            SubFilter::Other(SES_SUB_FILTER.into()),
+            seal_der.len() + job.certificate.len() + SLACK,
+        ),
         Alg::Es256 => (SubFilter::CadesDetached, seal_der.len() + certs + SLACK),
         other => return Err(DocError::UnsupportedKey(other.to_string())),
     };
@@ -89,7 +97,11 @@ fn apply(pdf: &[u8], job: &SealJob<'_>, first_n: usize, at: OffsetDateTime) -> R
 }
 
 /// Prepares the update with the first free field name `SealN`, N from `first_n` on.
-fn prepare_unique(pdf: &[u8], placement: &mut SealPlacement, first_n: usize) -> Result<Prepared, DocError> {
+fn prepare_unique(
+    pdf: &[u8],
+    placement: &mut SealPlacement,
+    first_n: usize,
+) -> Result<Prepared, DocError> {
     let mut n = first_n;
     loop {
         placement.field_name = format!("Seal{n}");

@@ -44,7 +44,8 @@ pub fn verify_pdf(
         }
     }
     let modified_after_last = !changes_after_last.is_empty();
-    let valid = !signatures.is_empty() && signatures.iter().all(|s| s.valid) && !modified_after_last;
+    let valid =
+        !signatures.is_empty() && signatures.iter().all(|s| s.valid) && !modified_after_last;
     Ok(DocVerdict {
         signatures,
         modified_after_last,
@@ -97,7 +98,8 @@ fn check(
     // Chains of the signer's and the maker's certificates, judged now.
     let mut chain_ok = true;
     let mut chain = |cert: &[u8], prefix: &str, problems: &mut Vec<String>| {
-        if let Err(e) = validate_chain(cert, &found.intermediates, &trust.anchors, now, &trust.crls) {
+        if let Err(e) = validate_chain(cert, &found.intermediates, &trust.anchors, now, &trust.crls)
+        {
             chain_ok = false;
             push_unique(problems, &format!("{prefix}{}", e.code()));
         }
@@ -232,8 +234,14 @@ fn pades(s: &SignatureReport, problems: &mut Vec<String>) -> Found {
     let mut found = Found {
         seal: None,
         signer_cert: s.signer_certificate.clone(),
-        intermediates: carried.as_ref().map(|c| c.certificates.clone()).unwrap_or_default(),
-        alg: s.signer_certificate.as_ref().map(|_| SigAlg::EcdsaWithSha256),
+        intermediates: carried
+            .as_ref()
+            .map(|c| c.certificates.clone())
+            .unwrap_or_default(),
+        alg: s
+            .signer_certificate
+            .as_ref()
+            .map(|_| SigAlg::EcdsaWithSha256),
         signed_at,
         signature_ok: true,
         seal_ok: false,
@@ -284,11 +292,14 @@ fn pdf_date(s: &str) -> Option<OffsetDateTime> {
     let s = s.strip_prefix("D:").unwrap_or(s);
     let digits = |r: std::ops::Range<usize>| -> Option<u32> {
         let t = s.get(r)?;
-        t.bytes().all(|b| b.is_ascii_digit()).then(|| t.parse().ok())?
+        t.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| t.parse().ok())?
     };
     let year = i32::try_from(digits(0..4)?).ok()?;
     let month = time::Month::try_from(u8::try_from(digits(4..6)?).ok()?).ok()?;
-    let date = time::Date::from_calendar_date(year, month, u8::try_from(digits(6..8)?).ok()?).ok()?;
+    let date =
+        time::Date::from_calendar_date(year, month, u8::try_from(digits(6..8)?).ok()?).ok()?;
     let (h, m, sec) = (digits(8..10)?, digits(10..12)?, digits(12..14)?);
     let time = time::Time::from_hms(h as u8, m as u8, sec as u8).ok()?;
     let zone = s.get(14..).unwrap_or("");
@@ -296,7 +307,10 @@ fn pdf_date(s: &str) -> Option<OffsetDateTime> {
         None | Some(b'Z') => UtcOffset::UTC,
         Some(&sign @ (b'+' | b'-')) => {
             let oh = zone.get(1..3)?.parse::<i8>().ok()?;
-            let om = zone.get(4..6).and_then(|m| m.parse::<i8>().ok()).unwrap_or(0);
+            let om = zone
+                .get(4..6)
+                .and_then(|m| m.parse::<i8>().ok())
+                .unwrap_or(0);
             let k = if sign == b'-' { -1 } else { 1 };
             UtcOffset::from_hms(k * oh, k * om, 0).ok()?
         }
@@ -312,9 +326,18 @@ mod tests {
 
     #[test]
     fn pdf_dates() {
-        assert_eq!(pdf_date("D:20250301093000+08'00'"), Some(datetime!(2025-03-01 09:30:00 +08:00)));
-        assert_eq!(pdf_date("D:20250301013000Z"), Some(datetime!(2025-03-01 01:30:00 UTC)));
-        assert_eq!(pdf_date("D:20250301013000-05'30'"), Some(datetime!(2025-03-01 01:30:00 -05:30)));
+        assert_eq!(
+            pdf_date("D:20250301093000+08'00'"),
+            Some(datetime!(2025-03-01 09:30:00 +08:00))
+        );
+        assert_eq!(
+            pdf_date("D:20250301013000Z"),
+            Some(datetime!(2025-03-01 01:30:00 UTC))
+        );
+        assert_eq!(
+            pdf_date("D:20250301013000-05'30'"),
+            Some(datetime!(2025-03-01 01:30:00 -05:30))
+        );
         assert_eq!(pdf_date("D:2025030101"), None);
         assert_eq!(pdf_date("D:20251301013000Z"), None);
         assert_eq!(pdf_date("D:2025030101300é"), None);
