@@ -30,6 +30,10 @@
 //! this node whose requests the node's wallet fetches and answers (`https://`, or `http://` on
 //! 127.0.0.1 or localhost); none by default.
 //!
+//! Sealed documents: `seal_trust_anchors` (`ELICENSE_SEAL_TRUST_ANCHORS`, comma-separated
+//! paths of PEM or DER certificates): outside certification authorities (third-party CAs)
+//! whose certificates the node accepts for seals and signers, besides its own seal CAs.
+//!
 //! OpenID Connect sign-in: the `[oidc]` section and `ELICENSE_OIDC_*`
 //! ([`crate::wallet::oidc::settings`]).
 //!
@@ -92,6 +96,9 @@ pub struct NodeConfig {
     /// Shortest time between two signed checkpoints of the event log, milliseconds (0 to
     /// 1000, default 2): the longest an issue waits for the checkpoint its proof leads to.
     pub checkpoint_interval_ms: u64,
+    /// Outside certification authorities whose seal and signer certificates the node accepts
+    /// when it verifies sealed documents (`seal_trust_anchors`), DER.
+    pub seal_trust_anchors: Vec<Vec<u8>>,
 }
 
 /// Trust-list settings (see the module docs).
@@ -307,6 +314,7 @@ struct FileConfig {
     oidc: Option<crate::wallet::oidc::settings::OidcFile>,
     wallet_verifiers: Option<Vec<String>>,
     checkpoint_interval_ms: Option<u64>,
+    seal_trust_anchors: Option<Vec<String>>,
 }
 
 /// Default public base URL.
@@ -402,6 +410,49 @@ fn wallet_verifiers(file: Option<Vec<String>>) -> Result<Vec<String>> {
             Ok(u.origin().ascii_serialization())
         })
         .collect()
+}
+
+/// Outside seal CAs: `ELICENSE_SEAL_TRUST_ANCHORS` (comma-separated paths), else the
+/// file's; each file one or more PEM certificates (or one DER certificate), read at start.
+fn seal_trust_anchors(file: Option<Vec<String>>) -> Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    for path in env_or_file_list("ELICENSE_SEAL_TRUST_ANCHORS", file) {
+        let bytes =
+            std::fs::read(&path).map_err(|e| invalid(format!("seal trust anchor {path}: {e}")))?;
+        let certs = certificates(&bytes);
+        if certs.is_empty() {
+            return Err(invalid(format!(
+                "seal trust anchor {path} holds no certificate"
+            )));
+        }
+        out.extend(certs);
+    }
+    Ok(out)
+}
+
+/// The certificates of a file: one DER certificate, or every PEM `CERTIFICATE` block.
+pub fn certificates(bytes: &[u8]) -> Vec<Vec<u8>> {
+    use base64::Engine;
+    if bytes.first() == Some(&0x30) {
+        return vec![bytes.to_vec()];
+    }
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
+        let body = &rest[start + "-----BEGIN CERTIFICATE-----".len()..];
+        let Some(end) = body.find("-----END CERTIFICATE-----") else {
+            break;
+        };
+        let b64: String = body[..end].chars().filter(|c| !c.is_whitespace()).collect();
+        if let Ok(der) = base64::engine::general_purpose::STANDARD.decode(b64) {
+            out.push(der);
+        }
+        rest = &body[end..];
+    }
+    out
 }
 
 /// Trusted proxy addresses: `ELICENSE_TRUSTED_PROXIES` (comma-separated), else the file's.
@@ -591,6 +642,7 @@ impl NodeConfig {
             oidc,
             wallet_verifiers: wallet_verifiers(file.wallet_verifiers)?,
             checkpoint_interval_ms: checkpoint_interval_ms(file.checkpoint_interval_ms)?,
+            seal_trust_anchors: seal_trust_anchors(file.seal_trust_anchors)?,
         })
     }
 
@@ -628,6 +680,7 @@ impl NodeConfig {
             oidc: None,
             wallet_verifiers: Vec::new(),
             checkpoint_interval_ms: DEFAULT_CHECKPOINT_INTERVAL_MS,
+            seal_trust_anchors: Vec::new(),
         }
     }
 

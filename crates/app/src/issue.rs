@@ -91,8 +91,12 @@ pub struct Issued {
 /// the issuer can show the license's history is in the log). Signing that checkpoint is the
 /// price of the proof; bulk import (`issue_with_journal`) does not pay it per row.
 pub async fn issue(node: &Arc<Node>, req: IssueRequest) -> Result<Issued> {
+    let seals = node.catalogue.get(&req.type_code, None).await?.issues_seals;
     let mut issued = issue_with_journal(node, req, None).await?;
     issued.log = Some(crate::log::proof_for_event(node, issued.event_seq).await?);
+    if seals {
+        crate::seals::enterprise::after_issue(node, issued.identifier.as_str());
+    }
     Ok(issued)
 }
 

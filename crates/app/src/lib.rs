@@ -27,6 +27,7 @@ pub mod one_code;
 pub mod openid4vp;
 pub mod openings;
 pub mod operator;
+pub mod seals;
 pub mod seed;
 pub mod status;
 pub mod stored;

@@ -173,6 +173,24 @@ pub async fn apply(node: &Arc<Node>, id: &Identifier, req: ActionRequest) -> Res
     };
     let event = node.store.transition(t).await?;
     node.status.invalidate();
+    // An enterprise's seals follow its business license (`seals::enterprise`); the license's
+    // change stands even if this fails (the seals are set right at the next change).
+    // After a change, extension or transfer the lineage lives on in the successor (valid,
+    // perhaps with another holder).
+    let successor_holder = successor.as_ref().and_then(|(s, _)| {
+        serde_json::from_str::<elicense_core::license::LicenseMeta>(&s.record.meta)
+            .ok()
+            .map(|m| m.holder.code.value().to_owned())
+    });
+    let (holder, status) = match successor_holder {
+        Some(h) => (h, elicense_core::lifecycle::Status::Valid),
+        None => (license.meta.holder.code.value().to_owned(), next.status),
+    };
+    if let Err(e) =
+        crate::seals::enterprise::follow_license(node, &record.lineage, &holder, status).await
+    {
+        tracing::warn!(code = e.code, error = %e.message, "enterprise seals did not follow the license");
+    }
     let log = crate::log::proof_for_event(node, event.seq).await?;
     // The successor's issue event is the next entry, appended in the same transaction.
     let successor_log = match &successor {

@@ -104,6 +104,8 @@ pub struct Node {
     pub share_guard: crate::institutions::Guard,
     /// The witness's per-process state (fork reports made).
     pub witness: crate::federation::witness::WitnessState,
+    /// The seal CAs and decrypted seal keys of this process.
+    pub seals: crate::seals::SealState,
     reserved: Mutex<HashMap<ReservationKey, Reserved>>,
     issuers: TtlCache<String, IssuerRecord>,
     faces: OnceLock<Arc<elicense_face::Faces>>,
@@ -131,6 +133,7 @@ impl Node {
             federation: Default::default(),
             share_guard: crate::institutions::Guard::new(config.share_limits),
             witness: Default::default(),
+            seals: Default::default(),
             keys,
             store,
             clock,

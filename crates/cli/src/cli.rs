@@ -257,6 +257,10 @@ pub enum Command {
     /// Relying institutions (用证单位): register one with its matters, list them, make keys.
     #[command(subcommand)]
     Institution(InstitutionCommand),
+    /// Electronic seals (GB/T 38540): file a seal, seal a PDF, print a seal's certificate
+    /// chain, verify a sealed PDF, list an owner's seals, suspend, reinstate or revoke one.
+    #[command(subcommand)]
+    Seal(SealCommand),
     /// Wallet accounts: make one after checking the person's ID, reset its password, disable
     /// it (ends its sessions at once, also on a running node) or enable it again.
     #[command(subcommand)]
@@ -886,4 +890,100 @@ mod tests {
             assert_eq!(retire.or(revoke).as_deref(), Some("-5Xq_kid"));
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SealCommand {
+    /// File a seal for an owner (as the operator): key, certificate from the node's seal CA,
+    /// picture, `SESeal`. Prints `{"seal_id","certificate",…}`.
+    Create {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The owner's USCC.
+        #[arg(long)]
+        owner: String,
+        /// The owner's name (default: the registered authority's or institution's).
+        #[arg(long)]
+        owner_name: Option<String>,
+        #[arg(long, value_parser = ["official", "contract", "finance", "invoice", "legal_rep"])]
+        kind: String,
+        /// The seal's name, as its picture reads.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["sm2", "es256"], default_value = "sm2")]
+        alg: String,
+        /// Days of validity (default five years).
+        #[arg(long)]
+        valid_days: Option<u32>,
+        /// An account (username) besides the owner's representatives that may use it.
+        #[arg(long)]
+        user: Vec<String>,
+        /// Print JSON (the default output is JSON too; kept for scripts that pass it).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Seal a PDF with one or more seals, in order (a joint seal): each an incremental update
+    /// with its picture and signature; earlier signatures stay valid.
+    Sign {
+        #[command(flatten)]
+        data: DataArgs,
+        /// A seal's id (repeat for a joint seal).
+        #[arg(long = "seal", required = true)]
+        seals: Vec<String>,
+        /// The page of each seal, 1-based (one for all, or one per --seal; default 1).
+        #[arg(long)]
+        page: Vec<u32>,
+        #[arg(long = "in")]
+        input: PathBuf,
+        #[arg(long = "out")]
+        output: PathBuf,
+        /// What is sealed (kept with each use).
+        #[arg(long, default_value = "")]
+        purpose: String,
+    },
+    /// Print a seal's certificate chain (PEM): its certificate, then its CA's.
+    Cert {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        seal: String,
+    },
+    /// Verify a sealed PDF; prints a JSON verdict; exit 0 valid, 1 not valid, 2 error.
+    Verify {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Ask this node instead of a local data dir.
+        #[arg(long)]
+        node: Option<String>,
+        /// The PDF.
+        file: PathBuf,
+    },
+    /// The seals filed for an owner (the public register).
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        owner: String,
+    },
+    /// Suspend a seal (as the operator): it signs nothing until reinstated.
+    Suspend {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        seal: String,
+    },
+    /// Reinstate a suspended seal (as the operator).
+    Reinstate {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        seal: String,
+    },
+    /// Revoke a seal for good (as the operator).
+    Revoke {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        seal: String,
+    },
 }

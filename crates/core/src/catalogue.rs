@@ -122,6 +122,11 @@ pub struct LicenseType {
     /// wallet preselects when showing the license for that matter (minimal disclosure).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub matters: Vec<MatterNeed>,
+    /// Issuing a license of this type also issues the holder enterprise's official seal and
+    /// its legal representative's seal (the electronic business license, 营业执照); only on
+    /// a type held by enterprises that names its legal representative (`represents`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub issues_seals: bool,
 }
 
 /// What one matter (事项) needs of one license type.

@@ -38,6 +38,18 @@ impl<T: Signer + ?Sized> Signer for &T {
     }
 }
 
+impl<T: Signer + ?Sized> Signer for std::sync::Arc<T> {
+    fn alg(&self) -> Alg {
+        (**self).alg()
+    }
+    fn kid(&self) -> &str {
+        (**self).kid()
+    }
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        (**self).sign(msg)
+    }
+}
+
 impl<T: Verifier + ?Sized> Verifier for Box<T> {
     fn alg(&self) -> Alg {
         (**self).alg()

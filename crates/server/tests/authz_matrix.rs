@@ -182,6 +182,22 @@ fn operator_api(operator: E) -> Cells {
     })
 }
 
+/// A seal route: the holder (the owner's representative) and the operator as given; every
+/// other signed-in person and every other key is not the owner; no session is signed out.
+fn seal_owner(holder: E, operator: E) -> Cells {
+    let not_owner = if matches!(operator, E::No(_, "seal.not_allowed")) {
+        operator
+    } else {
+        E::No(403, "seal.not_owner")
+    };
+    each(|r| match r {
+        Holder => holder,
+        Operator => operator,
+        Anonymous => SIGNED_OUT,
+        _ => not_owner,
+    })
+}
+
 /// The policy of every route: (method, path template as `route_list()` names it, cells).
 fn policies() -> Vec<(Method, &'static str, Cells)> {
     use Method as M;
@@ -355,6 +371,36 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
             M::GET,
             "/api/v1/presentation-requests/{id}",
             institution_api(OK, E::No(404, "vp.not_found")),
+        ),
+        // Electronic seals: the register, each seal's public parts, the CAs and verification
+        // are public; the owner (the enterprise's representative, 张伟) or the operator files
+        // seals and changes them; the owner seals documents (the operator never does).
+        (M::GET, "/api/v1/seals", public(OK)),
+        (M::GET, "/api/v1/seals/{id}", public(OK)),
+        (M::GET, "/api/v1/seals/{id}/seal", public(OK)),
+        (M::GET, "/api/v1/seals/{id}/certificate", public(OK)),
+        (M::GET, "/api/v1/seal-ca/{alg}/certificate", public(OK)),
+        (M::GET, "/api/v1/seal-ca/{alg}/crl", public(OK)),
+        (M::POST, "/api/v1/seal-verifications", public(OK)),
+        (M::GET, "/seals", public(OK)),
+        (
+            M::POST,
+            "/seals/verify",
+            public(E::Past(400, "seal.bad_upload")),
+        ),
+        (M::POST, "/api/v1/seals", seal_owner(E::Ok(201), E::Ok(201))),
+        (M::POST, "/api/v1/seals/{id}/suspension", seal_owner(OK, OK)),
+        (
+            M::POST,
+            "/api/v1/seals/{id}/reinstatement",
+            seal_owner(OK, OK),
+        ),
+        (M::POST, "/api/v1/seals/{id}/revocation", seal_owner(OK, OK)),
+        (M::GET, "/api/v1/seals/{id}/uses", seal_owner(OK, OK)),
+        (
+            M::POST,
+            "/api/v1/seals/{id}/documents",
+            seal_owner(OK, E::No(403, "seal.not_allowed")),
         ),
         // Any institution may scan a holder's one code (its staff member must be registered);
         // what it gets is a handle for its own requests.
@@ -633,6 +679,8 @@ struct Fixtures {
     counter_request: String,
     status_list: u32,
     bank_key: String,
+    /// The holder enterprise's official seal (it came with the business license).
+    seal: String,
     credentials: BTreeMap<Role, Credentials>,
 }
 
@@ -834,8 +882,21 @@ async fn fixtures() -> Fixtures {
     .unwrap()
     .id;
 
+    // The enterprise's seals come with its business license; the former holder's were revoked
+    // by the transfer.
+    let seals = elicense_app::seals::of_owner(&node, NEW_OWNER.1)
+        .await
+        .unwrap();
+    let seal = seals
+        .iter()
+        .find(|s| s.kind == "official" && s.status == "active")
+        .expect("the new holder's official seal")
+        .seal_id
+        .clone();
+
     Fixtures {
         holder,
+        seal,
         credential: rec.credential.clone(),
         status_list: rec.status_list,
         license,
@@ -858,7 +919,11 @@ enum Body {
     Form(Vec<(&'static str, String)>),
     Credential(String),
     Upload,
+    Pdf,
 }
+
+/// A PDF made by another producer (ReportLab), to seal and to verify.
+const PDF: &[u8] = include_bytes!("../../pdfsign/testdata/ten-pages-classic.pdf");
 
 impl Fixtures {
     /// A pending request of the in-scope institution, to consent to or refuse.
@@ -904,6 +969,30 @@ impl Fixtures {
         .unwrap()
     }
 
+    /// A fresh seal of the holder enterprise, filed by the operator (suspended when asked), for
+    /// a cell that changes its status.
+    async fn fresh_seal(&self, suspended: bool) -> String {
+        use elicense_app::seals::{self, NewSeal, Principal, StatusChange};
+        let node = &self.srv.node;
+        let operator = Principal::Operator("operator:cli".into());
+        let new = NewSeal {
+            owner: NEW_OWNER.1.into(),
+            owner_name: None,
+            kind: "finance".into(),
+            name: "上海样本餐饮管理有限公司财务专用章".into(),
+            alg: None,
+            valid_days: None,
+            users: Vec::new(),
+        };
+        let id = seals::create(node, &operator, new).await.unwrap().seal_id;
+        if suspended {
+            seals::set_status(node, &operator, &id, StatusChange::Suspend)
+                .await
+                .unwrap();
+        }
+        id
+    }
+
     /// The log's size now.
     async fn log_size(&self) -> u64 {
         elicense_app::log::checkpoint(&self.srv.node)
@@ -946,6 +1035,15 @@ impl Fixtures {
                 self.counter_request.clone()
             }
             "/status-lists/{id}" => self.status_list.to_string(),
+            "/api/v1/seals/{id}"
+            | "/api/v1/seals/{id}/seal"
+            | "/api/v1/seals/{id}/certificate"
+            | "/api/v1/seals/{id}/uses"
+            | "/api/v1/seals/{id}/documents" => self.seal.clone(),
+            "/api/v1/seals/{id}/suspension" | "/api/v1/seals/{id}/revocation" => {
+                self.fresh_seal(false).await
+            }
+            "/api/v1/seals/{id}/reinstatement" => self.fresh_seal(true).await,
             _ => self.share.clone(),
         };
         let size = self.log_size().await;
@@ -955,6 +1053,7 @@ impl Fixtures {
             "/api/v1/log/proof/consistency" => format!("?from=1&to={size}"),
             "/verify/go" => format!("?identifier={}", self.license),
             "/prefs" => "?lang=zh&back=/wallet".into(),
+            "/api/v1/seals" => format!("?owner={}", NEW_OWNER.1),
             "/wallet/vp" => {
                 let link = elicense_app::openid4vp::qr_link(
                     &self.srv.node.verifier.get().unwrap().client_id,
@@ -975,6 +1074,7 @@ impl Fixtures {
             .replace("{token}", &self.face_token)
             .replace("{id}", &id)
             .replace("{username}", "banker")
+            .replace("{alg}", "sm2")
             .replace("{matter}", MATTER);
         format!("{filled}{query}")
     }
@@ -1153,6 +1253,11 @@ impl Fixtures {
                 ])
             }
             ("POST", "/verify/scan") => Body::Upload,
+            ("POST", "/seals/verify") => Body::Upload,
+            ("POST", "/api/v1/seals") => Body::Json(json!({"owner": NEW_OWNER.1,
+                "kind": "contract", "name": "上海样本餐饮管理有限公司合同专用章"})),
+            ("POST", "/api/v1/seals/{id}/documents") => Body::Pdf,
+            ("POST", "/api/v1/seal-verifications") => Body::Pdf,
             ("POST", "/oid4vci/token") => Body::Form(vec![
                 (
                     "grant_type",
@@ -1219,6 +1324,9 @@ impl Fixtures {
                 "image",
                 reqwest::multipart::Part::bytes(b"not an image".to_vec()).file_name("qr.png"),
             )),
+            Body::Pdf => req
+                .header("content-type", "application/pdf")
+                .body(PDF.to_vec()),
         };
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();

@@ -1547,3 +1547,111 @@ async fn counter_qr_to_wallet_consent_to_the_filled_form() {
     holder.close();
     clerk.close();
 }
+
+/// Electronic seals, as anyone checks them: a PDF sealed jointly by an enterprise (its official
+/// seal, which came with its business license) and an authority is uploaded on `/seals`; the
+/// page names both seals, valid; the same file with a changed byte is not valid; the register
+/// lists the enterprise's seals by its code. axe passes on each.
+#[tokio::test]
+async fn a_sealed_pdf_is_verified_on_the_seal_page_and_the_register_lists_its_seals() {
+    use elicense_app::seals::document::{self as sealdoc, Placement};
+    use elicense_app::seals::{self, NewSeal, Principal};
+    let (srv, _clock) = start_node().await;
+    const COMPANY: (&str, &str) = ("北京示例科技有限公司", "91330000755918469E");
+    let mut req = srv
+        .issue_request(
+            sample::BUSINESS_LICENSE,
+            sample::BEIJING_SAMR,
+            COMPANY,
+            "sm2",
+        )
+        .await;
+    req["fields"]["legal_representative_id"] = json!(CITIZEN.1);
+    req["fields"]["legal_representative"] = json!(CITIZEN.0);
+    srv.issue(&req).await;
+    let node = &srv.node;
+    let register = seals::of_owner(node, COMPANY.1).await.unwrap();
+    let official = register.iter().find(|s| s.kind == "official").unwrap();
+    let authority = seals::create(
+        node,
+        &Principal::Organisation {
+            role: "issuer",
+            uscc: sample::BEIJING_SAMR.into(),
+        },
+        NewSeal {
+            owner: sample::BEIJING_SAMR.into(),
+            owner_name: None,
+            kind: "official".into(),
+            name: "北京市市场监督管理局".into(),
+            alg: Some("es256".into()),
+            valid_days: None,
+            users: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let pdf = include_bytes!("../../pdfsign/testdata/ten-pages-classic.pdf");
+    let local = Principal::Node("operator:cli".into());
+    let place = |seal: &str, page| Placement {
+        seal: seal.into(),
+        page: Some(page),
+        rect: None,
+    };
+    let sealed = sealdoc::seal(
+        node,
+        &local,
+        pdf,
+        &[place(&official.seal_id, 1), place(&authority.seal_id, 2)],
+        "合同",
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("sealed.pdf");
+    std::fs::write(&good, &sealed).unwrap();
+    let mut changed = sealed.clone();
+    let i = changed.len() / 3;
+    changed[i] ^= 1;
+    let bad = dir.path().join("changed.pdf");
+    std::fs::write(&bad, &changed).unwrap();
+
+    let b = Browser::start().await;
+    for (file, valid) in [(&good, "true"), (&bad, "false")] {
+        goto(&b, &srv, "/seals").await;
+        b.find(Locator::Css("#seal-pdf"))
+            .await
+            .expect("#seal-pdf")
+            .send_keys(&file.display().to_string())
+            .await
+            .expect("choose the file");
+        click(&b, "#seal-verify-submit").await;
+        wait_until(&b, "!!document.getElementById('seal-verdict')", 15).await;
+        assert_eq!(
+            attr(&b, "#seal-verdict", "data-valid").await.as_deref(),
+            Some(valid),
+            "{}",
+            page_text(&b).await
+        );
+        let seals_shown = b
+            .find_all(Locator::Css("article.seal-signature"))
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(seals_shown, 2);
+        axe_check(&b, &format!("seal verdict ({valid})")).await;
+    }
+    let page = page_text(&b).await;
+    assert!(page.contains("北京示例科技有限公司"), "{page}");
+    assert!(page.contains(&authority.seal_id), "{page}");
+
+    goto(&b, &srv, &format!("/seals?owner={}", COMPANY.1)).await;
+    let rows = b
+        .find_all(Locator::Css("#seal-register tbody tr"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(rows, 2, "the official and the legal representative's seals");
+    assert!(text(&b, "#seal-register").await.contains(&official.seal_id));
+    axe_check(&b, "seal register").await;
+    b.close();
+}

@@ -7,7 +7,7 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 81] = [
+const ROUTES: [(&str, &str); 94] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
@@ -101,6 +101,19 @@ const ROUTES: [(&str, &str); 81] = [
     ("/oid4vp/responses/{id}", "post"),
     ("/api/v1/wallet/vp/{id}/prepare", "post"),
     ("/api/v1/wallet/vp/{id}/answer", "post"),
+    ("/api/v1/seals", "post"),
+    ("/api/v1/seals", "get"),
+    ("/api/v1/seals/{id}", "get"),
+    ("/api/v1/seals/{id}/seal", "get"),
+    ("/api/v1/seals/{id}/certificate", "get"),
+    ("/api/v1/seals/{id}/suspension", "post"),
+    ("/api/v1/seals/{id}/reinstatement", "post"),
+    ("/api/v1/seals/{id}/revocation", "post"),
+    ("/api/v1/seals/{id}/uses", "get"),
+    ("/api/v1/seals/{id}/documents", "post"),
+    ("/api/v1/seal-verifications", "post"),
+    ("/api/v1/seal-ca/{alg}/certificate", "get"),
+    ("/api/v1/seal-ca/{alg}/crl", "get"),
 ];
 
 #[tokio::test]

@@ -23,6 +23,7 @@ mod keys;
 mod lifecycle;
 mod log;
 mod operator;
+mod seal;
 mod trust;
 mod verify;
 mod witness;
@@ -103,6 +104,7 @@ pub async fn run(cli: crate::cli::Cli) -> i32 {
             (None, None) => keys::keygen(&data, alg.into(), issuer, out).await,
         },
         Command::Institution(cmd) => institution::run(cmd).await,
+        Command::Seal(cmd) => seal::run(cmd).await,
         Command::Account(cmd) => account::run(cmd).await,
         Command::Apikey(args) => match args.command {
             Some(ApikeyCommand::Revoke { data, key_id }) => {

@@ -143,6 +143,13 @@ fn check_type(ty: &LicenseType) -> Result<(), CatalogueError> {
             )),
         })?;
     }
+    if ty.issues_seals && representative.is_none() {
+        return invalid(
+            "issues_seals = true needs holders with USCCs and an item naming the legal \
+             representative (represents = true)"
+                .into(),
+        );
+    }
     let mut matters = BTreeSet::new();
     for m in &ty.matters {
         if !is_claim_name(&m.code) || !matters.insert(m.code.as_str()) {

@@ -13,6 +13,7 @@ pub mod counter;
 pub mod i18n;
 pub mod oidc;
 pub mod redirect;
+pub mod seals;
 pub mod security;
 pub mod shares;
 pub mod verify;
@@ -122,6 +123,8 @@ pub fn routes() -> Vec<PageRoute> {
         ),
         at(M::POST, "/wallet/vp/{id}/refuse", vp::refuse),
         at(M::POST, "/wallet/vp-foreign/refuse", vp::refuse_foreign),
+        at(M::GET, "/seals", seals::page),
+        at(M::POST, "/seals/verify", seals::verify).with_body_limit(seals_limit()),
         at(M::GET, "/verify/c/{id}", shares::copy),
         at(M::GET, "/verify", verify::form),
         at(M::GET, "/verify/go", verify::go),
@@ -130,6 +133,11 @@ pub fn routes() -> Vec<PageRoute> {
         at(M::GET, "/verify/{identifier}", verify::by_identifier),
         at(M::GET, "/verify/{identifier}/{token}", verify::by_face),
     ]
+}
+
+/// A sealed PDF upload: the PDF limit plus room for the multipart framing.
+fn seals_limit() -> usize {
+    elicense_app::seals::document::MAX_PDF_BYTES + 64 * 1024
 }
 
 /// (method, path template) of every page route.

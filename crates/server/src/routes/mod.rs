@@ -13,6 +13,7 @@ pub mod oid4vp;
 pub mod one_code;
 pub mod operator;
 pub mod presentation_requests;
+pub mod seals;
 pub mod shares;
 pub mod staff;
 pub mod status_lists;
@@ -117,4 +118,21 @@ pub fn api_router() -> OpenApiRouter<AppState> {
             operator::recognition::put,
             operator::recognition::delete
         ))
+        .routes(routes!(seals::create, seals::list))
+        .routes(routes!(seals::get))
+        .routes(routes!(seals::seal_der))
+        .routes(routes!(seals::certificate))
+        .routes(routes!(seals::suspension))
+        .routes(routes!(seals::reinstatement))
+        .routes(routes!(seals::revocation))
+        .routes(routes!(seals::uses))
+        .routes(routes!(seals::ca_certificate))
+        .routes(routes!(seals::ca_crl))
+        // PDFs are larger than any other body: these two take up to 32 MiB.
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(seals::documents))
+                .routes(routes!(seals::verification))
+                .layer(axum::extract::DefaultBodyLimit::max(seals::MAX_PDF_BODY)),
+        )
 }
