@@ -159,6 +159,29 @@ pub async fn render(node: &Arc<Node>, input: FaceInput, format: FaceFormat) -> R
     .map_err(|e| AppError::new(ErrorKind::Internal, e.code(), e.to_string()))
 }
 
+/// Renders the face (or annotated copy, `what`) of a stored license in `format`; a PDF leaves
+/// sealed with its issuer's face seal in the template's seal box (`seals::faces`), so anyone
+/// can check it offline, its QR code still leading to the live status.
+pub async fn render_sealed(
+    node: &Arc<Node>,
+    license: &License,
+    mut input: FaceInput,
+    format: FaceFormat,
+    what: &str,
+) -> Result<Vec<u8>> {
+    if format != FaceFormat::Pdf {
+        return render(node, input, format).await;
+    }
+    // The electronic seal's picture takes the drawn seal's place.
+    input.seal.name.clear();
+    let rect = node
+        .faces()
+        .seal_rect(&input)
+        .map_err(|e| AppError::new(ErrorKind::Internal, e.code(), e.to_string()))?;
+    let pdf = render(node, input, format).await?;
+    crate::seals::faces::seal_face(node, license, &pdf, rect, what).await
+}
+
 /// Renders the face of a stored license by identifier (the operator's `elicense face`).
 pub async fn render_identifier(
     node: &Arc<Node>,
@@ -168,7 +191,7 @@ pub async fn render_identifier(
     let license = License::load(node, identifier).await?;
     let t = license.type_as_issued(node).await?;
     let face = license_input(node, &license, &t).await?;
-    render(node, face, format).await
+    render_sealed(node, &license, face, format, "face").await
 }
 
 #[cfg(test)]

@@ -331,3 +331,89 @@ async fn an_enterprise_gets_its_seals_with_its_business_license_and_loses_them_w
         "seal.not_active",
     );
 }
+
+#[tokio::test]
+async fn a_document_sealed_on_another_node_verifies_once_its_ca_is_a_trust_anchor() {
+    let a = env().await;
+    let id = seals::create(
+        &a.node,
+        &issuer(BJ_SAMR),
+        new_seal(BJ_SAMR, "contract", "北京市市场监督管理局合同专用章", "sm2"),
+    )
+    .await
+    .unwrap()
+    .seal_id;
+    let sealed = sealdoc::seal(&a.node, &issuer(BJ_SAMR), CLASSIC, &[at(&id, 1)], "合同")
+        .await
+        .unwrap();
+    // Another node does not know A's CA: the signature holds, the chain does not.
+    let b = env().await;
+    let v = sealdoc::verify(&b.node, &sealed).await.unwrap();
+    assert!(!v.valid);
+    let s = &v.signatures[0];
+    assert!(s.signature_ok && s.seal_ok && !s.chain_ok, "{s:?}");
+    assert!(s.problems.iter().any(|p| p.starts_with("chain.")), "{s:?}");
+    assert_eq!(s.status_now.as_deref(), Some("unknown"));
+    // Listed as a trust anchor (an outside CA for B), it verifies the same way.
+    let mut config = elicense_app::NodeConfig::ephemeral(BASE_URL);
+    for alg in [Alg::Sm2, Alg::Es256] {
+        let pem = seals::ca_pem(&a.node, alg).await.unwrap();
+        config
+            .seal_trust_anchors
+            .extend(elicense_app::config::certificates(pem.as_bytes()));
+    }
+    assert_eq!(config.seal_trust_anchors.len(), 2);
+    let c = env_with(config).await;
+    let v = sealdoc::verify(&c.node, &sealed).await.unwrap();
+    assert!(v.valid, "{v:?}");
+}
+
+#[tokio::test]
+async fn a_face_pdf_leaves_the_node_sealed_by_its_issuer_in_the_seal_box() {
+    let env = env().await;
+    let node = &env.node;
+    let id = issue_ok(&env, request(DRIVING, 0, Alg::Sm2))
+        .await
+        .identifier;
+    let pdf = elicense_app::face::render_identifier(node, &id, elicense_app::face::FaceFormat::Pdf)
+        .await
+        .unwrap();
+    let v = sealdoc::verify(node, &pdf).await.unwrap();
+    assert!(v.valid, "{v:?}");
+    assert_eq!(v.signatures.len(), 1);
+    let s = &v.signatures[0];
+    assert_eq!(s.kind.as_deref(), Some("official"));
+    assert_eq!(s.alg.as_deref(), Some("es256"));
+    assert!(s.owner.as_deref().unwrap().contains(BJ_TRAFFIC), "{s:?}");
+    // The issuer's face seal is filed like any seal, and each face is a use of it.
+    let face_seal = seals::of_owner(node, BJ_TRAFFIC).await.unwrap();
+    assert_eq!(face_seal.len(), 1);
+    assert_eq!(Some(&face_seal[0].seal_id), s.seal_id.as_ref());
+    elicense_app::face::render_identifier(node, &id, elicense_app::face::FaceFormat::Pdf)
+        .await
+        .unwrap();
+    assert_eq!(
+        seals::of_owner(node, BJ_TRAFFIC).await.unwrap().len(),
+        1,
+        "one face seal"
+    );
+    let uses = seals::uses(node, &issuer(BJ_TRAFFIC), &face_seal[0].seal_id, 10)
+        .await
+        .unwrap();
+    assert_eq!(uses.len(), 2);
+    assert_eq!(uses[0].actor, "node");
+    // Its seal suspended, the next face gets a new one.
+    seals::set_status(
+        node,
+        &issuer(BJ_TRAFFIC),
+        &face_seal[0].seal_id,
+        StatusChange::Suspend,
+    )
+    .await
+    .unwrap();
+    let pdf = elicense_app::face::render_identifier(node, &id, elicense_app::face::FaceFormat::Pdf)
+        .await
+        .unwrap();
+    assert!(sealdoc::verify(node, &pdf).await.unwrap().valid);
+    assert_eq!(seals::of_owner(node, BJ_TRAFFIC).await.unwrap().len(), 2);
+}

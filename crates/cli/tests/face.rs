@@ -1,5 +1,6 @@
-//! `elicense face`: a license's face as PDF (text extractable with pdftotext), PNG and SVG;
-//! bad input exits 2 with a stable code and writes nothing.
+//! `elicense face`: a license's face as PDF (text extractable with pdftotext, sealed by its
+//! issuer: `pdfsig` says the signature is valid), PNG and SVG; bad input exits 2 with a stable
+//! code and writes nothing.
 
 mod common;
 
@@ -34,6 +35,14 @@ fn face_renders_pdf_png_and_svg_and_refuses_bad_input() {
         "holder name is text in the PDF: {text}"
     );
     assert!(text.contains("机动车驾驶证"), "{text}");
+    // The face leaves sealed by its issuer (ES256, PAdES): an ordinary PDF tool checks it.
+    let pdfsig = std::process::Command::new("pdfsig")
+        .arg(&pdf)
+        .output()
+        .expect("pdfsig (poppler-utils)");
+    let report = String::from_utf8_lossy(&pdfsig.stdout);
+    assert!(report.contains("Signature is Valid."), "{report}");
+    assert!(report.contains("Total document signed"), "{report}");
 
     let png = d.tmp.path().join("face.png");
     d.run(&[

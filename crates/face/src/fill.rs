@@ -109,6 +109,9 @@ fn fill_slot(slot: &Slot, ctx: &Ctx, out: &mut String) {
                 ctx.qr.elements(SLOT_QUIET_ZONE)
             );
         }
+        // A face that will carry the issuer's electronic seal has no drawn one: the seal's
+        // own picture goes in this box (`Faces::seal_rect`).
+        SlotKind::Seal if ctx.input.seal.name.is_empty() => {}
         SlotKind::Seal => {
             let _ = write!(
                 out,

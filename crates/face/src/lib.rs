@@ -187,6 +187,31 @@ impl Faces {
         }
     }
 
+    /// Where the seal slot of `input`'s template lies on its PDF page: `[x1, y1, x2, y2]` in
+    /// points from the bottom left (what a PDF signature widget takes), or `None` when the
+    /// template has no seal slot. A face rendered with an empty seal name leaves that box
+    /// empty, for the issuer's electronic seal.
+    ///
+    /// # Errors
+    /// As [`Faces::svg`] for a bad template.
+    pub fn seal_rect(&self, input: &FaceInput) -> Result<Option<[f64; 4]>, FaceError> {
+        let template = self.library.get(&input.template)?;
+        let Some(slot) = template.segs.iter().find_map(|s| match s {
+            template::Seg::Slot(slot) if slot.kind == template::SlotKind::Seal => Some(slot),
+            _ => None,
+        }) else {
+            return Ok(None);
+        };
+        let [vx, vy, vw, vh] = template.view_box;
+        let [pw, ph] = template.page_pt;
+        let (sx, sy) = (f64::from(pw / vw), f64::from(ph / vh));
+        let x1 = f64::from(slot.x - vx) * sx;
+        let top = f64::from(slot.y - vy) * sy;
+        let (w, h) = (f64::from(slot.width) * sx, f64::from(slot.height) * sy);
+        let page_h = f64::from(ph);
+        Ok(Some([x1, page_h - top - h, x1 + w, page_h - top]))
+    }
+
     /// The face as a one-page PDF of the template's physical size, text selectable, fonts
     /// embedded as subsets.
     ///

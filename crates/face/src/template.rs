@@ -34,6 +34,9 @@ pub(crate) struct Template {
     pub(crate) layers: Option<Layers>,
     /// Root `viewBox`: min-x, min-y, width, height.
     pub(crate) view_box: [f32; 4],
+    /// The page size of the rendered PDF, points: the root's `width` and `height` (a
+    /// viewBox user unit being a CSS pixel when they are missing or in pixels).
+    pub(crate) page_pt: [f32; 2],
     /// Length of the source, a good first guess of the filled size.
     pub(crate) source_len: usize,
 }
@@ -167,10 +170,15 @@ impl Template {
                 Layers::new(fixed, data)
             }
         };
+        let page_pt = [
+            length_pt(root.attribute("width"), view_box[2]),
+            length_pt(root.attribute("height"), view_box[3]),
+        ];
         Ok(Template {
             segs,
             layers,
             view_box,
+            page_pt,
             source_len: source.len(),
         })
     }
@@ -370,6 +378,29 @@ fn is_length(v: &str) -> bool {
         unit,
         "" | "em" | "ex" | "px" | "mm" | "cm" | "in" | "pt" | "pc"
     ) && num.parse::<f32>().is_ok_and(|n| n.is_finite() && n > 0.0)
+}
+
+/// A root `width`/`height` in PDF points (72 per inch, a CSS pixel is 0.75 pt); `user` (the
+/// viewBox length, in CSS pixels) when absent or not understood, as renderers do.
+fn length_pt(v: Option<&str>, user: f32) -> f32 {
+    let Some(v) = v.map(str::trim) else {
+        return user * 0.75;
+    };
+    let split = v
+        .find(|c: char| c.is_ascii_alphabetic() || c == '%')
+        .unwrap_or(v.len());
+    let Ok(n) = v[..split].trim().parse::<f32>() else {
+        return user * 0.75;
+    };
+    match &v[split..] {
+        "mm" => n * 72.0 / 25.4,
+        "cm" => n * 72.0 / 2.54,
+        "in" => n * 72.0,
+        "pt" => n,
+        "pc" => n * 12.0,
+        "" | "px" => n * 0.75,
+        _ => user * 0.75,
+    }
 }
 
 fn parse_view_box(v: &str) -> Option<[f32; 4]> {

@@ -125,7 +125,7 @@ pub async fn copy_face(
     minimise(&mut input, &t, &fields);
     input.qr = copy_url(node, &s.id);
     input.watermark = Some(format!("加注件 仅供{}办理{}使用", inst.name, matter_name));
-    face::render(node, input, format).await
+    face::render_sealed(node, &license, input, format, "annotated copy").await
 }
 
 /// Blanks what the matter does not need: holder data and items not in `fields`.

@@ -139,11 +139,15 @@ async fn make_maker(
 /// A new CA of `alg` for this node, named after it.
 async fn make(node: &Node, alg: Alg) -> Result<SealCaRecord> {
     let key = Arc::new(KeyPair::generate(alg, &mut rand::rngs::OsRng));
+    // The key's thumbprint makes the name unique: two nodes with one base URL (or a node made
+    // again) have CAs that no verifier can mix up (their revocation lists included).
+    let thumbprint = key.public_jwk().thumbprint();
     let subject = Subject {
         common_name: format!(
-            "elicense seal CA ({}) {}",
+            "elicense seal CA ({}) {} {}",
             alg_name(alg).to_uppercase(),
-            host(node)
+            host(node),
+            &thumbprint[..8]
         ),
         organization: Some("elicense".into()),
         uscc: None,

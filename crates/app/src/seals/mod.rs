@@ -23,6 +23,7 @@
 mod ca;
 pub mod document;
 pub mod enterprise;
+pub mod faces;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -396,7 +397,8 @@ pub(crate) async fn make(node: &Arc<Node>, m: Making<'_>) -> Result<SealRecord> 
 }
 
 /// The owner's name: given, or that of the issuing authority or institution registered
-/// with that USCC (`seal.owner_unknown` when neither).
+/// with that USCC, or the holder name on a license the enterprise holds here
+/// (`seal.owner_unknown` when none).
 async fn owner_name(node: &Node, owner: &Uscc, given: Option<&str>) -> Result<String> {
     if let Some(n) = given.map(str::trim).filter(|n| !n.is_empty()) {
         return Ok(n.to_owned());
@@ -406,6 +408,14 @@ async fn owner_name(node: &Node, owner: &Uscc, given: Option<&str>) -> Result<St
     }
     if let Some(i) = node.store.institution(owner.as_str()).await? {
         return Ok(i.name);
+    }
+    // An enterprise: the name on a license it holds here (its business license, say).
+    let code =
+        elicense_core::holder::HolderCode::detect(owner.as_str()).map_err(AppError::invalid)?;
+    for r in node.store.by_holder(&node.holder_key(&code)).await? {
+        if let Ok(l) = crate::stored::License::try_from(r) {
+            return Ok(l.meta.holder.name);
+        }
     }
     Err(invalid(
         "seal.owner_unknown",

@@ -270,7 +270,7 @@ pub async fn face(
     let input = face::license_input(node, &o.license, &o.license_type)
         .await
         .or_page(t, "/wallet")?;
-    let bytes = face::render(node, input, format)
+    let bytes = face::render_sealed(node, &o.license, input, format, "face")
         .await
         .or_page(t, "/wallet")?;
     let mut resp = bytes.into_response();

@@ -26,6 +26,12 @@ use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
+/// A PDF request body, described as bytes (`application/octet-stream`; `application/pdf` is
+/// taken too: the body is read as it comes).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct PdfBytes(#[allow(dead_code)] Vec<u8>);
+
 /// Largest PDF body (the app's limit).
 pub const MAX_PDF_BODY: usize = sealdoc::MAX_PDF_BYTES;
 
@@ -273,7 +279,7 @@ fn rect_of(text: &str) -> Result<[f64; 4], ApiError> {
 #[utoipa::path(post, path = "/api/v1/seals/{id}/documents", tag = "seals",
     security(("api_key" = []), ("institution_key" = []), ("wallet_session" = [], "wallet_csrf" = [])),
     params(("id" = String, Path, description = "The seal's id"), SealQuery),
-    request_body(content = Vec<u8>, content_type = "application/pdf", description = "The PDF to seal (at most 32 MiB); a PDF sealed before keeps its signatures (joint seals: seal again with the next seal)"),
+    request_body(content = PdfBytes, content_type = "application/octet-stream", description = "The PDF to seal (at most 32 MiB; sent as application/pdf or application/octet-stream); a PDF sealed before keeps its signatures (joint seals: seal again with the next seal)"),
     responses(
         (status = 200, content_type = "application/pdf", body = Vec<u8>, description = "The PDF with the seal's picture and its signature, as an incremental update; the use is recorded"),
         (status = 400, body = crate::error::ErrorBody, description = "`pdf.*` (not a PDF, encrypted, no such page, too large), `seal.bad_placement`"),
@@ -306,7 +312,7 @@ pub async fn documents(
 }
 
 #[utoipa::path(post, path = "/api/v1/seal-verifications", tag = "public",
-    request_body(content = Vec<u8>, content_type = "application/pdf", description = "A sealed PDF (at most 32 MiB)"),
+    request_body(content = PdfBytes, content_type = "application/octet-stream", description = "A sealed PDF (at most 32 MiB; sent as application/pdf or application/octet-stream)"),
     responses(
         (status = 200, body = sealdoc::DocumentVerdict, description = "Every seal's signature, seal, certificates and status; `valid` when all hold and nothing was added after the last signature"),
         (status = 400, body = crate::error::ErrorBody, description = "`pdf.*`: not a PDF, truncated, too large")))]
