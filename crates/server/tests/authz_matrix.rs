@@ -383,6 +383,8 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
         (M::GET, "/api/v1/seal-ca/{alg}/crl", public(OK)),
         (M::POST, "/api/v1/seal-verifications", public(OK)),
         (M::GET, "/seals", public(OK)),
+        // Each person sees the seals of the enterprises they represent (none: an empty page).
+        (M::GET, "/wallet/seals", wallet_page(OK, OK, OK, OK, OK)),
         (
             M::POST,
             "/seals/verify",
@@ -397,6 +399,7 @@ fn policies() -> Vec<(Method, &'static str, Cells)> {
         ),
         (M::POST, "/api/v1/seals/{id}/revocation", seal_owner(OK, OK)),
         (M::GET, "/api/v1/seals/{id}/uses", seal_owner(OK, OK)),
+        (M::PUT, "/api/v1/seals/{id}/users", seal_owner(OK, OK)),
         (
             M::POST,
             "/api/v1/seals/{id}/documents",
@@ -1039,6 +1042,7 @@ impl Fixtures {
             | "/api/v1/seals/{id}/seal"
             | "/api/v1/seals/{id}/certificate"
             | "/api/v1/seals/{id}/uses"
+            | "/api/v1/seals/{id}/users"
             | "/api/v1/seals/{id}/documents" => self.seal.clone(),
             "/api/v1/seals/{id}/suspension" | "/api/v1/seals/{id}/revocation" => {
                 self.fresh_seal(false).await
@@ -1257,6 +1261,7 @@ impl Fixtures {
             ("POST", "/api/v1/seals") => Body::Json(json!({"owner": NEW_OWNER.1,
                 "kind": "contract", "name": "上海样本餐饮管理有限公司合同专用章"})),
             ("POST", "/api/v1/seals/{id}/documents") => Body::Pdf,
+            ("PUT", "/api/v1/seals/{id}/users") => Body::Json(json!({"users": []})),
             ("POST", "/api/v1/seal-verifications") => Body::Pdf,
             ("POST", "/oid4vci/token") => Body::Form(vec![
                 (

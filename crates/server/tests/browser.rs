@@ -1557,6 +1557,7 @@ async fn a_sealed_pdf_is_verified_on_the_seal_page_and_the_register_lists_its_se
     use elicense_app::seals::document::{self as sealdoc, Placement};
     use elicense_app::seals::{self, NewSeal, Principal};
     let (srv, _clock) = start_node().await;
+    with_accounts(&srv).await;
     const COMPANY: (&str, &str) = ("北京示例科技有限公司", "91330000755918469E");
     let mut req = srv
         .issue_request(
@@ -1638,11 +1639,14 @@ async fn a_sealed_pdf_is_verified_on_the_seal_page_and_the_register_lists_its_se
             .unwrap()
             .len();
         assert_eq!(seals_shown, 2);
+        if valid == "true" {
+            // Who sealed it: the enterprise and the authority, by name and seal number.
+            let page = page_text(&b).await;
+            assert!(page.contains("北京示例科技有限公司"), "{page}");
+            assert!(page.contains(&authority.seal_id), "{page}");
+        }
         axe_check(&b, &format!("seal verdict ({valid})")).await;
     }
-    let page = page_text(&b).await;
-    assert!(page.contains("北京示例科技有限公司"), "{page}");
-    assert!(page.contains(&authority.seal_id), "{page}");
 
     goto(&b, &srv, &format!("/seals?owner={}", COMPANY.1)).await;
     let rows = b
@@ -1653,5 +1657,55 @@ async fn a_sealed_pdf_is_verified_on_the_seal_page_and_the_register_lists_its_se
     assert_eq!(rows, 2, "the official and the legal representative's seals");
     assert!(text(&b, "#seal-register").await.contains(&official.seal_id));
     axe_check(&b, "seal register").await;
+
+    // 张伟, the company's legal representative, seals a PDF from his wallet; the use shows.
+    sign_in(&b, &srv, "zhangwei").await;
+    goto(&b, &srv, "/wallet/seals").await;
+    assert_eq!(
+        b.find_all(Locator::Css("#wseals tbody tr")).await.unwrap().len(),
+        2,
+        "{}",
+        page_text(&b).await
+    );
+    axe_check(&b, "wallet seals").await;
+    b.execute(
+        &format!(
+            "document.getElementById('seal-choice').value = '{}'",
+            official.seal_id
+        ),
+        vec![],
+    )
+    .await
+    .unwrap();
+    let plain = dir.path().join("plain.pdf");
+    std::fs::write(&plain, pdf).unwrap();
+    b.find(Locator::Css("#seal-file"))
+        .await
+        .expect("#seal-file")
+        .send_keys(&plain.display().to_string())
+        .await
+        .expect("choose the file");
+    type_into(&b, "#seal-purpose", "采购合同").await;
+    click(&b, "#seal-submit").await;
+    wait_until(
+        &b,
+        "!document.getElementById('seal-done').hidden || !document.getElementById('seal-error').hidden",
+        20,
+    )
+    .await;
+    assert!(
+        exists(&b, "#seal-done:not([hidden])").await,
+        "{}",
+        text(&b, "#seal-error").await
+    );
+    let size: usize = attr(&b, "#seal-done", "data-size")
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(size > pdf.len(), "the sealed PDF is the original plus an update");
+    goto(&b, &srv, "/wallet/seals").await;
+    let row = text(&b, &format!("tr[data-seal='{}'] .wseal-uses", official.seal_id)).await;
+    assert!(row.contains("采购合同"), "{row}");
     b.close();
 }

@@ -7,7 +7,7 @@ mod common;
 use common::{read, TestServer};
 use reqwest::StatusCode;
 
-const ROUTES: [(&str, &str); 94] = [
+const ROUTES: [(&str, &str); 95] = [
     ("/healthz", "get"),
     ("/metrics", "get"),
     ("/.well-known/jwt-vc-issuer", "get"),
@@ -110,6 +110,7 @@ const ROUTES: [(&str, &str); 94] = [
     ("/api/v1/seals/{id}/reinstatement", "post"),
     ("/api/v1/seals/{id}/revocation", "post"),
     ("/api/v1/seals/{id}/uses", "get"),
+    ("/api/v1/seals/{id}/users", "put"),
     ("/api/v1/seals/{id}/documents", "post"),
     ("/api/v1/seal-verifications", "post"),
     ("/api/v1/seal-ca/{alg}/certificate", "get"),

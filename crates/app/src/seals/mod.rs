@@ -231,6 +231,8 @@ pub struct SealView {
     pub certificate: String,
     /// The business license it came with (an enterprise's seal), if any.
     pub license: Option<String>,
+    /// Accounts besides the owner's representatives that may use it (authorised staff).
+    pub users: Vec<String>,
     pub created_at: i64,
 }
 
@@ -249,6 +251,7 @@ impl SealView {
             valid_to: r.valid_to,
             certificate: elicense_seal::ca::pem("CERTIFICATE", &r.certificate),
             license: r.license.clone(),
+            users: r.users.clone(),
             created_at: r.created_at,
         }
     }
@@ -503,6 +506,45 @@ pub async fn chain_pem(node: &Arc<Node>, id: &str) -> Result<String> {
         elicense_seal::ca::pem("CERTIFICATE", &r.certificate),
         elicense_seal::ca::pem("CERTIFICATE", ca.ca.certificate())
     ))
+}
+
+/// Replaces who besides the owner's representatives may use seal `id` (authorised staff,
+/// by account username; the owner or the operator: `seal.not_owner`; `seal.bad_user`).
+pub async fn set_users(
+    node: &Arc<Node>,
+    who: &Principal,
+    id: &str,
+    users: Vec<String>,
+) -> Result<SealView> {
+    let r = record(node, id).await?;
+    if !who.may_manage(&r.owner) {
+        return Err(not_allowed(who, "authorise users of this seal"));
+    }
+    let mut clean = Vec::new();
+    for u in users {
+        let u = u.trim().to_owned();
+        if u.is_empty() || u.len() > 64 || u.contains(char::is_whitespace) {
+            return Err(invalid("seal.bad_user", format!("{u:?} is not a username")));
+        }
+        if !clean.contains(&u) {
+            clean.push(u);
+        }
+    }
+    if clean.len() > 100 {
+        return Err(invalid("seal.bad_user", "at most 100 users per seal"));
+    }
+    node.store.set_seal_users(&r.id, clean).await?;
+    get(node, id).await
+}
+
+/// The seals a signed-in person may use: those of every enterprise they represent now
+/// (made if missing), then those that list them as a user, by owner.
+pub async fn for_person(node: &Arc<Node>, id: &crate::wallet::Identity) -> Result<Vec<SealView>> {
+    let mut out = Vec::new();
+    for (e, _) in &id.enterprises {
+        out.extend(of_owner(node, &e.uscc).await?);
+    }
+    Ok(out)
 }
 
 /// A status change of a seal.

@@ -24,6 +24,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/vp.js"),
     ),
     (
+        "seals.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/seals.js"),
+    ),
+    (
         "wallet.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/wallet.js"),

@@ -107,6 +107,7 @@ pub fn routes() -> Vec<PageRoute> {
             wallet::withdraw,
         ),
         at(M::GET, "/wallet/security", security::page),
+        at(M::GET, "/wallet/seals", seals::wallet),
         at(M::GET, "/wallet/requests", shares::list),
         at(M::POST, "/wallet/requests/{id}/consent", shares::consent),
         at(M::POST, "/wallet/requests/{id}/refuse", shares::refuse),

@@ -91,3 +91,44 @@ pub async fn verify(
         listed: Vec::new(),
     }))
 }
+
+#[derive(Template)]
+#[template(path = "wallet_seals.html")]
+struct WalletSealsPage {
+    t: T,
+    back: String,
+    /// Each seal the person may use, with its latest uses.
+    seals: Vec<(SealView, Vec<seals::UseView>)>,
+    /// The active ones (what the sealing form offers).
+    active: Vec<SealView>,
+}
+
+/// `GET /wallet/seals`: the seals of the enterprises the signed-in person represents, their
+/// latest uses, and a form that seals a PDF with one of them (`seals.js`, through
+/// `POST /api/v1/seals/{id}/documents`).
+pub async fn wallet(
+    State(s): State<AppState>,
+    t: T,
+    Back(back): Back,
+    super::auth::Holder(id): super::auth::Holder,
+) -> Result<Response, PageError> {
+    let who = seals::Principal::Person(id.clone());
+    let mut rows = Vec::new();
+    for seal in seals::for_person(&s.node, &id).await.or_page(t, "/wallet")? {
+        let uses = seals::uses(&s.node, &who, &seal.seal_id, 5)
+            .await
+            .or_page(t, "/wallet")?;
+        rows.push((seal, uses));
+    }
+    let active = rows
+        .iter()
+        .filter(|(s, _)| s.status == "active")
+        .map(|(s, _)| s.clone())
+        .collect();
+    Ok(render(&WalletSealsPage {
+        t,
+        back,
+        seals: rows,
+        active,
+    }))
+}

@@ -126,6 +126,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(seals::reinstatement))
         .routes(routes!(seals::revocation))
         .routes(routes!(seals::uses))
+        .routes(routes!(seals::users))
         .routes(routes!(seals::ca_certificate))
         .routes(routes!(seals::ca_crl))
         // PDFs are larger than any other body: these two take up to 32 MiB.

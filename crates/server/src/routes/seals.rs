@@ -212,6 +212,33 @@ pub async fn revocation(
     change(&s, &who, &id, StatusChange::Revoke).await
 }
 
+/// Who besides the owner's representatives may use a seal.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SealUsers {
+    /// Account usernames (authorised staff); replaces the list.
+    pub users: Vec<String>,
+}
+
+#[utoipa::path(put, path = "/api/v1/seals/{id}/users", tag = "seals",
+    security(("api_key" = []), ("institution_key" = []), ("operator_key" = []), ("wallet_session" = [], "wallet_csrf" = [])),
+    params(("id" = String, Path, description = "The seal's id")),
+    request_body = SealUsers,
+    responses(
+        (status = 200, body = SealView, description = "The seal with its users replaced"),
+        (status = 400, body = crate::error::ErrorBody, description = "`seal.bad_user`"),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody, description = "`seal.not_owner`"),
+        (status = 404, body = crate::error::ErrorBody, description = "`seal.not_found`")))]
+pub async fn users(
+    State(s): State<AppState>,
+    SealCaller(who): SealCaller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<SealUsers>,
+) -> ApiResult<Json<SealView>> {
+    Ok(Json(seals::set_users(&s.node, &who, &id, body.users).await?))
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct UsesQuery {
     /// At most this many (default 100, at most 1000).
