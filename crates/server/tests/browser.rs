@@ -1662,7 +1662,10 @@ async fn a_sealed_pdf_is_verified_on_the_seal_page_and_the_register_lists_its_se
     sign_in(&b, &srv, "zhangwei").await;
     goto(&b, &srv, "/wallet/seals").await;
     assert_eq!(
-        b.find_all(Locator::Css("#wseals tbody tr")).await.unwrap().len(),
+        b.find_all(Locator::Css("#wseals tbody tr"))
+            .await
+            .unwrap()
+            .len(),
         2,
         "{}",
         page_text(&b).await
@@ -1703,9 +1706,16 @@ async fn a_sealed_pdf_is_verified_on_the_seal_page_and_the_register_lists_its_se
         .unwrap()
         .parse()
         .unwrap();
-    assert!(size > pdf.len(), "the sealed PDF is the original plus an update");
+    assert!(
+        size > pdf.len(),
+        "the sealed PDF is the original plus an update"
+    );
     goto(&b, &srv, "/wallet/seals").await;
-    let row = text(&b, &format!("tr[data-seal='{}'] .wseal-uses", official.seal_id)).await;
+    let row = text(
+        &b,
+        &format!("tr[data-seal='{}'] .wseal-uses", official.seal_id),
+    )
+    .await;
     assert!(row.contains("采购合同"), "{row}");
     b.close();
 }

@@ -114,7 +114,10 @@ pub async fn wallet(
 ) -> Result<Response, PageError> {
     let who = seals::Principal::Person(id.clone());
     let mut rows = Vec::new();
-    for seal in seals::for_person(&s.node, &id).await.or_page(t, "/wallet")? {
+    for seal in seals::for_person(&s.node, &id)
+        .await
+        .or_page(t, "/wallet")?
+    {
         let uses = seals::uses(&s.node, &who, &seal.seal_id, 5)
             .await
             .or_page(t, "/wallet")?;

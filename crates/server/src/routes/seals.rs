@@ -236,7 +236,9 @@ pub async fn users(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<SealUsers>,
 ) -> ApiResult<Json<SealView>> {
-    Ok(Json(seals::set_users(&s.node, &who, &id, body.users).await?))
+    Ok(Json(
+        seals::set_users(&s.node, &who, &id, body.users).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
