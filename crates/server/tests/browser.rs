@@ -338,6 +338,16 @@ async fn type_into(b: &Client, css: &str, value: &str) {
         .unwrap_or_else(|e| panic!("type into {css}: {e}"));
 }
 
+/// Chooses `file` in the file input `css`.
+async fn choose_file(b: &Client, css: &str, file: &std::path::Path) {
+    b.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+        .send_keys(&file.display().to_string())
+        .await
+        .expect("choose the file");
+}
+
 async fn goto(b: &Client, srv: &TestServer, path: &str) {
     b.goto(&srv.url(path))
         .await
@@ -1275,12 +1285,7 @@ async fn bad_input_in_the_browser_gives_an_error_page_with_a_code() {
         (&not_image, &["verify.bad_image"][..]),
     ] {
         goto(&b, &srv, "/verify").await;
-        b.find(Locator::Css("#qr-file"))
-            .await
-            .expect("#qr-file")
-            .send_keys(&file.display().to_string())
-            .await
-            .expect("choose the file");
+        choose_file(&b, "#qr-file", file).await;
         click(&b, "#upload-submit").await;
         wait_until(&b, &has("#error-code"), 10).await;
         let code = text(&b, "#error-code").await;
@@ -1619,12 +1624,7 @@ async fn a_sealed_pdf_is_verified_on_the_seal_page_and_the_register_lists_its_se
     let b = Browser::start().await;
     for (file, valid) in [(&good, "true"), (&bad, "false")] {
         goto(&b, &srv, "/seals").await;
-        b.find(Locator::Css("#seal-pdf"))
-            .await
-            .expect("#seal-pdf")
-            .send_keys(&file.display().to_string())
-            .await
-            .expect("choose the file");
+        choose_file(&b, "#seal-pdf", file).await;
         click(&b, "#seal-verify-submit").await;
         wait_until(&b, "!!document.getElementById('seal-verdict')", 15).await;
         assert_eq!(
@@ -1682,12 +1682,7 @@ async fn a_sealed_pdf_is_verified_on_the_seal_page_and_the_register_lists_its_se
     .unwrap();
     let plain = dir.path().join("plain.pdf");
     std::fs::write(&plain, pdf).unwrap();
-    b.find(Locator::Css("#seal-file"))
-        .await
-        .expect("#seal-file")
-        .send_keys(&plain.display().to_string())
-        .await
-        .expect("choose the file");
+    choose_file(&b, "#seal-file", &plain).await;
     type_into(&b, "#seal-purpose", "采购合同").await;
     click(&b, "#seal-submit").await;
     wait_until(

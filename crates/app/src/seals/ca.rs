@@ -69,7 +69,12 @@ pub(crate) async fn get(node: &Node, alg: Alg) -> Result<Arc<LoadedCa>> {
 }
 
 async fn decrypt(node: &Node, r: &SealCaRecord) -> Result<Arc<KeyPair>> {
-    let (pem, password) = (r.encrypted_pem.clone(), node.config.key_password.clone());
+    decrypt_pem(node, &r.encrypted_pem).await
+}
+
+/// A key stored encrypted with the node's key password, decrypted off the async threads.
+pub(crate) async fn decrypt_pem(node: &Node, pem: &str) -> Result<Arc<KeyPair>> {
+    let (pem, password) = (pem.to_owned(), node.config.key_password.clone());
     let key =
         tokio::task::spawn_blocking(move || KeyPair::from_encrypted_pem(&pem, password.as_bytes()))
             .await

@@ -641,13 +641,7 @@ pub(crate) async fn signer(node: &Node, r: &SealRecord) -> Result<Arc<KeyPair>> 
     {
         return Ok(k.clone());
     }
-    let (pem, password) = (r.encrypted_pem.clone(), node.config.key_password.clone());
-    let key =
-        tokio::task::spawn_blocking(move || KeyPair::from_encrypted_pem(&pem, password.as_bytes()))
-            .await
-            .map_err(internal)?
-            .map_err(AppError::crypto)?;
-    let key = Arc::new(key);
+    let key = ca::decrypt_pem(node, &r.encrypted_pem).await?;
     node.seals
         .signers
         .lock()

@@ -172,40 +172,12 @@ async fn verify(data: &DataArgs, node: Option<&str>, file: &Path) -> i32 {
 }
 
 async fn remote(url: &str, pdf: Vec<u8>) -> Result<serde_json::Value, AppError> {
-    let resp = reqwest::Client::new()
+    let request = reqwest::Client::new()
         .post(format!(
             "{}/api/v1/seal-verifications",
             url.trim_end_matches('/')
         ))
         .header("content-type", "application/pdf")
-        .body(pdf)
-        .send()
-        .await
-        .map_err(|e| {
-            AppError::new(
-                ErrorKind::Unavailable,
-                "node.unreachable",
-                format!("{url}: {e}"),
-            )
-        })?;
-    let status = resp.status();
-    let value: serde_json::Value = resp.json().await.map_err(|e| {
-        AppError::new(
-            ErrorKind::Unavailable,
-            "node.bad_response",
-            format!("{url}: {e}"),
-        )
-    })?;
-    if status.is_success() {
-        return Ok(value);
-    }
-    Err(AppError::new(
-        ErrorKind::Invalid,
-        "node.refused",
-        format!(
-            "{}: {}",
-            value["error"]["code"].as_str().unwrap_or("node.error"),
-            value["error"]["message"].as_str().unwrap_or("")
-        ),
-    ))
+        .body(pdf);
+    super::verify::node_json(url, request).await
 }

@@ -101,21 +101,28 @@ async fn remote(
         "nonce": opts.nonce,
         "audience": opts.audience,
     });
-    let resp = reqwest::Client::new()
+    let request = reqwest::Client::new()
         .post(format!(
             "{}/api/v1/verifications",
             url.trim_end_matches('/')
         ))
-        .json(&body)
-        .send()
-        .await
-        .map_err(|e| {
-            AppError::new(
-                ErrorKind::Unavailable,
-                "node.unreachable",
-                format!("{url}: {e}"),
-            )
-        })?;
+        .json(&body);
+    node_json(url, request).await
+}
+
+/// Sends `request` to the node at `url` and reads its JSON answer: the answer when 2xx,
+/// `node.refused` with the node's code when not, `node.unreachable`, `node.bad_response`.
+pub(super) async fn node_json(
+    url: &str,
+    request: reqwest::RequestBuilder,
+) -> Result<serde_json::Value, AppError> {
+    let resp = request.send().await.map_err(|e| {
+        AppError::new(
+            ErrorKind::Unavailable,
+            "node.unreachable",
+            format!("{url}: {e}"),
+        )
+    })?;
     let status = resp.status();
     let value: serde_json::Value = resp.json().await.map_err(|e| {
         AppError::new(
