@@ -32,7 +32,8 @@
 //!
 //! Sealed documents: `seal_trust_anchors` (`ELICENSE_SEAL_TRUST_ANCHORS`, comma-separated
 //! paths of PEM or DER certificates): outside certification authorities (third-party CAs)
-//! whose certificates the node accepts for seals and signers, besides its own seal CAs.
+//! whose certificates the node accepts for seals and signers, besides its own seal CAs;
+//! `seal_crls` (`ELICENSE_SEAL_CRLS`, paths of PEM or DER CRLs): their revocation lists.
 //!
 //! OpenID Connect sign-in: the `[oidc]` section and `ELICENSE_OIDC_*`
 //! ([`crate::wallet::oidc::settings`]).
@@ -99,6 +100,8 @@ pub struct NodeConfig {
     /// Outside certification authorities whose seal and signer certificates the node accepts
     /// when it verifies sealed documents (`seal_trust_anchors`), DER.
     pub seal_trust_anchors: Vec<Vec<u8>>,
+    /// Revocation lists of those authorities (`seal_crls`), DER, applied when verifying.
+    pub seal_crls: Vec<Vec<u8>>,
 }
 
 /// Trust-list settings (see the module docs).
@@ -315,6 +318,7 @@ struct FileConfig {
     wallet_verifiers: Option<Vec<String>>,
     checkpoint_interval_ms: Option<u64>,
     seal_trust_anchors: Option<Vec<String>>,
+    seal_crls: Option<Vec<String>>,
 }
 
 /// Default public base URL.
@@ -430,8 +434,28 @@ fn seal_trust_anchors(file: Option<Vec<String>>) -> Result<Vec<Vec<u8>>> {
     Ok(out)
 }
 
+/// The outside CAs' revocation lists: `ELICENSE_SEAL_CRLS` (comma-separated paths), else the
+/// file's; each file one or more PEM `X509 CRL` blocks (or one DER CRL), read at start.
+fn seal_crls(file: Option<Vec<String>>) -> Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    for path in env_or_file_list("ELICENSE_SEAL_CRLS", file) {
+        let bytes = std::fs::read(&path).map_err(|e| invalid(format!("seal CRL {path}: {e}")))?;
+        let crls = pem_blocks(&bytes, "X509 CRL");
+        if crls.is_empty() {
+            return Err(invalid(format!("seal CRL {path} holds no CRL")));
+        }
+        out.extend(crls);
+    }
+    Ok(out)
+}
+
 /// The certificates of a file: one DER certificate, or every PEM `CERTIFICATE` block.
 pub fn certificates(bytes: &[u8]) -> Vec<Vec<u8>> {
+    pem_blocks(bytes, "CERTIFICATE")
+}
+
+/// The DER of a file: the file itself when it is DER, else every PEM block labelled `label`.
+fn pem_blocks(bytes: &[u8], label: &str) -> Vec<Vec<u8>> {
     use base64::Engine;
     if bytes.first() == Some(&0x30) {
         return vec![bytes.to_vec()];
@@ -439,11 +463,15 @@ pub fn certificates(bytes: &[u8]) -> Vec<Vec<u8>> {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return Vec::new();
     };
+    let (begin, end_line) = (
+        format!("-----BEGIN {label}-----"),
+        format!("-----END {label}-----"),
+    );
     let mut out = Vec::new();
     let mut rest = text;
-    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
-        let body = &rest[start + "-----BEGIN CERTIFICATE-----".len()..];
-        let Some(end) = body.find("-----END CERTIFICATE-----") else {
+    while let Some(start) = rest.find(&begin) {
+        let body = &rest[start + begin.len()..];
+        let Some(end) = body.find(&end_line) else {
             break;
         };
         let b64: String = body[..end].chars().filter(|c| !c.is_whitespace()).collect();
@@ -643,6 +671,7 @@ impl NodeConfig {
             wallet_verifiers: wallet_verifiers(file.wallet_verifiers)?,
             checkpoint_interval_ms: checkpoint_interval_ms(file.checkpoint_interval_ms)?,
             seal_trust_anchors: seal_trust_anchors(file.seal_trust_anchors)?,
+            seal_crls: seal_crls(file.seal_crls)?,
         })
     }
 
@@ -681,6 +710,7 @@ impl NodeConfig {
             wallet_verifiers: Vec::new(),
             checkpoint_interval_ms: DEFAULT_CHECKPOINT_INTERVAL_MS,
             seal_trust_anchors: Vec::new(),
+            seal_crls: Vec::new(),
         }
     }
 

@@ -23,6 +23,7 @@ fn new_seal(owner: &str, kind: &str, name: &str, alg: &str) -> NewSeal {
         alg: Some(alg.into()),
         valid_days: None,
         users: Vec::new(),
+        picture: None,
     }
 }
 
@@ -363,9 +364,56 @@ async fn a_document_sealed_on_another_node_verifies_once_its_ca_is_a_trust_ancho
             .extend(elicense_app::config::certificates(pem.as_bytes()));
     }
     assert_eq!(config.seal_trust_anchors.len(), 2);
-    let c = env_with(config).await;
+    let c = env_with(config.clone()).await;
     let v = sealdoc::verify(&c.node, &sealed).await.unwrap();
     assert!(v.valid, "{v:?}");
+    // A revokes the seal: a node that lists A's revocation list (`seal_crls`) refuses it.
+    seals::set_status(&a.node, &issuer(BJ_SAMR), &id, StatusChange::Revoke)
+        .await
+        .unwrap();
+    config.seal_crls = vec![seals::crl(&a.node, Alg::Sm2).await.unwrap()];
+    let d = env_with(config).await;
+    let v = sealdoc::verify(&d.node, &sealed).await.unwrap();
+    assert!(!v.valid);
+    assert!(
+        v.signatures[0]
+            .problems
+            .iter()
+            .any(|p| p == "chain.revoked"),
+        "{v:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_owner_may_upload_the_seal_picture() {
+    use base64::Engine;
+    let env = env().await;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let picture = elicense_face::seal_png("北京市市场监督管理局", "110000", 256).unwrap();
+    let mut new = new_seal(BJ_SAMR, "finance", "北京市市场监督管理局财务专用章", "sm2");
+    new.picture = Some(b64(&picture));
+    let s = seals::create(&env.node, &issuer(BJ_SAMR), new)
+        .await
+        .unwrap();
+    let der = seals::seal_der(&env.node, &s.seal_id).await.unwrap();
+    let seal = elicense_seal::ses::Seal::from_der(&der).unwrap();
+    assert_eq!(seal.info().picture.data, picture, "the picture as uploaded");
+    assert_eq!(seal.info().picture.format, "PNG");
+    for bad in [b64(b"not a png"), "***".into(), b64(&picture[..40])] {
+        let mut new = new_seal(BJ_SAMR, "finance", "x", "sm2");
+        new.picture = Some(bad);
+        expect_code(
+            seals::create(&env.node, &issuer(BJ_SAMR), new).await,
+            "seal.bad_picture",
+        );
+    }
+    let tiny = elicense_face::seal_png("小", "1", 32).unwrap();
+    let mut new = new_seal(BJ_SAMR, "finance", "x", "sm2");
+    new.picture = Some(b64(&tiny));
+    expect_code(
+        seals::create(&env.node, &issuer(BJ_SAMR), new).await,
+        "seal.bad_picture",
+    );
 }
 
 #[tokio::test]

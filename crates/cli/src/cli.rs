@@ -918,6 +918,10 @@ pub enum SealCommand {
         /// An account (username) besides the owner's representatives that may use it.
         #[arg(long)]
         user: Vec<String>,
+        /// The seal picture, a PNG file (64 to 2048 pixels a side); without it one is drawn
+        /// in the standard style.
+        #[arg(long)]
+        picture: Option<PathBuf>,
         /// Print JSON (the default output is JSON too; kept for scripts that pass it).
         #[arg(long)]
         json: bool,

@@ -986,6 +986,7 @@ impl Fixtures {
             alg: None,
             valid_days: None,
             users: Vec::new(),
+            picture: None,
         };
         let id = seals::create(node, &operator, new).await.unwrap().seal_id;
         if suspended {

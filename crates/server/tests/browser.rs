@@ -1592,6 +1592,7 @@ async fn a_sealed_pdf_is_verified_on_the_seal_page_and_the_register_lists_its_se
             alg: Some("es256".into()),
             valid_days: None,
             users: Vec::new(),
+            picture: None,
         },
     )
     .await

@@ -269,6 +269,7 @@ async fn trust(node: &Arc<Node>) -> Result<Trust> {
         crls.push(super::crl(node, alg).await?);
     }
     anchors.extend(node.config.seal_trust_anchors.iter().cloned());
+    crls.extend(node.config.seal_crls.iter().cloned());
     Ok(Trust { anchors, crls })
 }
 

@@ -90,6 +90,7 @@ pub async fn ensure_for_license(node: &Arc<Node>, record: &LicenseRecord) -> Res
             license: Some(record.lineage.clone()),
             actor: &format!("license:{}", record.identifier),
             number_seed: Some(seed(node, &record.lineage, owner.as_str(), kind)),
+            picture: None,
         };
         match make(node, m).await {
             Ok(_) => {}

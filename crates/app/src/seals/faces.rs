@@ -59,6 +59,7 @@ async fn face_seal(node: &Arc<Node>, issuer: &str, issuer_name: &str) -> Result<
             license: None,
             actor: FACE_ACTOR,
             number_seed: Some(m.finalize().into_bytes().to_vec()),
+            picture: None,
         };
         match make(node, making).await {
             Ok(r) => return Ok(r),

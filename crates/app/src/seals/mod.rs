@@ -208,6 +208,10 @@ pub struct NewSeal {
     /// Accounts (usernames) besides the owner's representatives that may use the seal.
     #[serde(default)]
     pub users: Vec<String>,
+    /// The seal picture, base64 of a PNG (64 to 2048 pixels a side, at most 1 MiB); without
+    /// it the node draws one in the standard style.
+    #[serde(default)]
+    pub picture: Option<String>,
 }
 
 /// A seal as anyone sees it (its key never leaves the node).
@@ -300,6 +304,33 @@ pub(crate) struct Making<'a> {
     pub actor: &'a str,
     /// Fixes the seal number (an enterprise's seals: one per license and kind).
     pub number_seed: Option<Vec<u8>>,
+    /// An uploaded picture (checked PNG); `None`: drawn in the standard style.
+    pub picture: Option<Vec<u8>>,
+}
+
+/// Largest uploaded seal picture, bytes.
+pub const MAX_PICTURE_BYTES: usize = 1024 * 1024;
+
+/// Checks an uploaded seal picture: base64 of a PNG, 64 to 2048 pixels a side, at most
+/// [`MAX_PICTURE_BYTES`] (`seal.bad_picture`).
+pub fn picture_of(b64: &str) -> Result<Vec<u8>> {
+    use base64::Engine;
+    let bad = |why: &str| invalid("seal.bad_picture", format!("the seal picture {why}"));
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .map_err(|_| bad("is not base64"))?;
+    if bytes.len() > MAX_PICTURE_BYTES {
+        return Err(bad("is larger than 1 MiB"));
+    }
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(&bytes[..]));
+    decoder.set_limits(png::Limits { bytes: 64 << 20 });
+    let reader = decoder.read_info().map_err(|_| bad("is not a PNG"))?;
+    let info = reader.info();
+    let fits = |n: u32| (64..=2048).contains(&n);
+    if !fits(info.width) || !fits(info.height) {
+        return Err(bad("must be 64 to 2048 pixels a side"));
+    }
+    Ok(bytes)
 }
 
 /// Makes and files a seal (key, certificate, picture, `SESeal`); `Duplicate` from the store
@@ -339,7 +370,10 @@ pub(crate) async fn make(node: &Arc<Node>, m: Making<'_>) -> Result<SealRecord> 
         .ca
         .issue(&subject, &key.public_jwk(), validity, &serial)
         .map_err(|e| AppError::new(ErrorKind::Internal, e.code(), e.to_string()))?;
-    let picture = elicense_face::seal_png(&name, &id, 480).map_err(internal)?;
+    let picture = match m.picture {
+        Some(p) => p,
+        None => elicense_face::seal_png(&name, &id, 480).map_err(internal)?,
+    };
     let info = SealInfo {
         vendor_id: VENDOR_ID.into(),
         seal_id: id.clone(),
@@ -428,7 +462,7 @@ async fn owner_name(node: &Node, owner: &Uscc, given: Option<&str>) -> Result<St
 
 /// Files a new seal for `new.owner` (`seal.not_owner` unless `who` is the owner or the
 /// operator; `seal.bad_kind`, `seal.bad_alg`, `seal.bad_name`, `seal.bad_validity`,
-/// `seal.owner_unknown`, `uscc.*`). `who` is recorded as its maker.
+/// `seal.bad_picture`, `seal.owner_unknown`, `uscc.*`). `who` is recorded as its maker.
 pub async fn create(node: &Arc<Node>, who: &Principal, new: NewSeal) -> Result<SealView> {
     let owner = Uscc::parse(new.owner.trim()).map_err(AppError::invalid)?;
     if !who.may_manage(owner.as_str()) {
@@ -438,6 +472,7 @@ pub async fn create(node: &Arc<Node>, who: &Principal, new: NewSeal) -> Result<S
     let owner_name = owner_name(node, &owner, new.owner_name.as_deref()).await?;
     let kind = kind_of(&new.kind)?;
     let alg = alg_of(new.alg.as_deref())?;
+    let picture = new.picture.as_deref().map(picture_of).transpose()?;
     for u in &new.users {
         if u.trim().is_empty() || u.contains(char::is_whitespace) {
             return Err(invalid("seal.bad_user", format!("{u:?} is not a username")));
@@ -456,6 +491,7 @@ pub async fn create(node: &Arc<Node>, who: &Principal, new: NewSeal) -> Result<S
             license: None,
             actor,
             number_seed: None,
+            picture: picture.clone(),
         };
         match make(node, m).await {
             Ok(r) => return Ok(SealView::of(&r)),
@@ -614,7 +650,8 @@ pub async fn ca_pem(node: &Arc<Node>, alg: Alg) -> Result<String> {
 }
 
 /// The revocation list of the seal CA of `alg` (DER): every seal of that algorithm that is
-/// not active, as of when its status changed; valid for a day.
+/// not active, as of when its status changed; valid for a day (what another node lists in
+/// `seal_crls`).
 pub async fn crl(node: &Arc<Node>, alg: Alg) -> Result<Vec<u8>> {
     let ca = ca::get(node, alg).await?;
     let mut revoked = Vec::new();

@@ -38,6 +38,7 @@ pub async fn run(cmd: SealCommand) -> i32 {
             alg,
             valid_days,
             user,
+            picture,
             json: _,
         } => {
             with_node(&data, true, |node| async move {
@@ -49,6 +50,13 @@ pub async fn run(cmd: SealCommand) -> i32 {
                     alg: Some(alg),
                     valid_days,
                     users: user,
+                    picture: match picture {
+                        Some(path) => {
+                            use base64::Engine;
+                            Some(base64::engine::general_purpose::STANDARD.encode(read(&path)?))
+                        }
+                        None => None,
+                    },
                 };
                 output::json(&seals::create(&node, &operator(), new).await?);
                 Ok(0)
