@@ -465,3 +465,55 @@ async fn a_face_pdf_leaves_the_node_sealed_by_its_issuer_in_the_seal_box() {
     assert!(sealdoc::verify(node, &pdf).await.unwrap().valid);
     assert_eq!(seals::of_owner(node, BJ_TRAFFIC).await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn an_owner_authorises_staff_to_use_a_seal() {
+    let env = env().await;
+    let node = &env.node;
+    let s = seals::create(
+        node,
+        &issuer(BJ_SAMR),
+        new_seal(BJ_SAMR, "contract", "北京市市场监督管理局合同专用章", "sm2"),
+    )
+    .await
+    .unwrap();
+    let li = account(&env, "lina", LI).await;
+    let staff = Principal::Person(li.clone());
+    expect_code(
+        sealdoc::seal(node, &staff, CLASSIC, &[at(&s.seal_id, 1)], "合同").await,
+        "seal.not_allowed",
+    );
+    assert!(seals::for_person(node, &li).await.unwrap().is_empty());
+    // Only the owner (or the operator) names users.
+    expect_code(
+        seals::set_users(node, &staff, &s.seal_id, vec!["lina".into()]).await,
+        "seal.not_owner",
+    );
+    expect_code(
+        seals::set_users(node, &issuer(BJ_SAMR), &s.seal_id, vec!["li na".into()]).await,
+        "seal.bad_user",
+    );
+    let view = seals::set_users(node, &issuer(BJ_SAMR), &s.seal_id, vec!["lina".into()])
+        .await
+        .unwrap();
+    assert_eq!(view.users, ["lina"]);
+    // Now she sees it in her wallet and may seal with it; the use names her.
+    let mine = seals::for_person(node, &li).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].seal_id, s.seal_id);
+    sealdoc::seal(node, &staff, CLASSIC, &[at(&s.seal_id, 1)], "合同")
+        .await
+        .unwrap();
+    let uses = seals::uses(node, &issuer(BJ_SAMR), &s.seal_id, 5)
+        .await
+        .unwrap();
+    assert_eq!(uses[0].actor, "account:lina");
+    // Taken off the list, she may not.
+    seals::set_users(node, &issuer(BJ_SAMR), &s.seal_id, vec![])
+        .await
+        .unwrap();
+    expect_code(
+        sealdoc::seal(node, &staff, CLASSIC, &[at(&s.seal_id, 1)], "合同").await,
+        "seal.not_allowed",
+    );
+}

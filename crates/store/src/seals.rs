@@ -125,6 +125,8 @@ pub trait SealStore: Send + Sync {
     /// The seals issued with the business license of `lineage`, oldest first (by
     /// `created_at`, then id).
     async fn seals_of_license(&self, lineage: &str) -> Result<Vec<SealRecord>>;
+    /// The seals that list `username` among their users (authorised staff), oldest first.
+    async fn seals_of_user(&self, username: &str) -> Result<Vec<SealRecord>>;
     /// Sets the status of seal `id` as of `at`; `false` when there is no such seal.
     async fn set_seal_status(&self, id: &str, status: &str, at: i64) -> Result<bool>;
     /// Replaces who besides the owner's representatives may use seal `id`; `false` when

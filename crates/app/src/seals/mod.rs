@@ -574,11 +574,16 @@ pub async fn set_users(
 }
 
 /// The seals a signed-in person may use: those of every enterprise they represent now
-/// (made if missing), then those that list them as a user, by owner.
+/// (made if missing), then those that list them as a user (authorised staff).
 pub async fn for_person(node: &Arc<Node>, id: &crate::wallet::Identity) -> Result<Vec<SealView>> {
     let mut out = Vec::new();
     for (e, _) in &id.enterprises {
         out.extend(of_owner(node, &e.uscc).await?);
+    }
+    for r in node.store.seals_of_user(&id.username).await? {
+        if !out.iter().any(|s: &SealView| s.seal_id == r.id) {
+            out.push(SealView::of(&r));
+        }
     }
     Ok(out)
 }

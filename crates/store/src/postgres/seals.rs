@@ -185,6 +185,11 @@ impl SealStore for PgStore {
             .await
     }
 
+    async fn seals_of_user(&self, username: &str) -> Result<Vec<SealRecord>> {
+        self.seals_where("$1 = ANY(users)", OLDEST_FIRST, username)
+            .await
+    }
+
     async fn set_seal_status(&self, id: &str, status: &str, at: i64) -> Result<bool> {
         let client = self.client().await?;
         let st = client

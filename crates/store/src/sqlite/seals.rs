@@ -184,6 +184,20 @@ impl SealStore for SqliteStore {
             .await
     }
 
+    async fn seals_of_user(&self, username: &str) -> Result<Vec<SealRecord>> {
+        let username = username.to_owned();
+        // `users` is a JSON array: a seal lists the user when one element equals the name.
+        self.read(move |conn| {
+            seals_where(
+                conn,
+                "EXISTS (SELECT 1 FROM json_each(seals.users) WHERE json_each.value = ?1)",
+                OLDEST_FIRST,
+                &username,
+            )
+        })
+        .await
+    }
+
     async fn set_seal_status(&self, id: &str, status: &str, at: i64) -> Result<bool> {
         let (id, status) = (id.to_owned(), status.to_owned());
         self.write(move |conn| {

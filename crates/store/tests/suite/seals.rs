@@ -155,9 +155,14 @@ pub async fn seal_status_and_users(s: &dyn Store) {
         .unwrap());
     r.users = vec!["carol".into(), "dave".into()];
     assert_eq!(s.seal("U1").await.unwrap(), Some(r.clone()));
+    // Found by user: an exact name, not a part of one.
+    assert_eq!(s.seals_of_user("dave").await.unwrap(), vec![r.clone()]);
+    assert!(s.seals_of_user("dav").await.unwrap().is_empty());
+    assert!(s.seals_of_user("nobody").await.unwrap().is_empty());
     // Replaced, not added to; and emptied.
     assert!(s.set_seal_users("U1", vec!["erin".into()]).await.unwrap());
     assert_eq!(s.seal("U1").await.unwrap().unwrap().users, ["erin"]);
+    assert!(s.seals_of_user("dave").await.unwrap().is_empty());
     assert!(s.set_seal_users("U1", vec![]).await.unwrap());
     r.users = vec![];
     assert_eq!(s.seal("U1").await.unwrap(), Some(r));
