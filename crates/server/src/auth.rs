@@ -34,7 +34,7 @@ fn bearer_token(header: &str) -> Option<&str> {
 }
 
 /// The Bearer token of a request, `None` without an Authorization header.
-fn request_token(parts: &Parts) -> Result<Option<&str>, ApiError> {
+pub(crate) fn request_token(parts: &Parts) -> Result<Option<&str>, ApiError> {
     let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
         return Ok(None);
     };

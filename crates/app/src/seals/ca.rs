@@ -110,6 +110,15 @@ fn validity() -> Result<Validity> {
     })
 }
 
+/// A new certificate serial number: 16 random bytes, positive and without a leading zero
+/// byte (RFC 5280 §4.1.2.2).
+pub(crate) fn fresh_serial() -> [u8; 16] {
+    let mut serial = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut serial);
+    serial[0] = (serial[0] & 0x7f) | 0x01;
+    serial
+}
+
 /// The node's seal maker of `alg`: a new key certified by `ca`, stored as `name`.
 async fn make_maker(
     node: &Node,
@@ -127,11 +136,8 @@ async fn make_maker(
         organization: Some("elicense".into()),
         uscc: None,
     };
-    let mut serial = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut serial);
-    serial[0] = (serial[0] & 0x7f) | 0x01;
     let certificate = ca
-        .issue(&subject, &key.public_jwk(), validity()?, &serial)
+        .issue(&subject, &key.public_jwk(), validity()?, &fresh_serial())
         .map_err(ca_error)?;
     Ok(SealCaRecord {
         alg: name.to_owned(),

@@ -354,9 +354,7 @@ pub(crate) async fn make(node: &Arc<Node>, m: Making<'_>) -> Result<SealRecord> 
     let (from, to) = (now, now + i64::from(m.valid_days) * 86_400);
     let id = seal_number(&m.owner, m.number_seed.as_deref());
     let key = Arc::new(KeyPair::generate(m.alg, &mut rand::rngs::OsRng));
-    let mut serial = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut serial);
-    serial[0] = (serial[0] & 0x7f) | 0x01;
+    let serial = ca::fresh_serial();
     let subject = elicense_seal::ca::Subject {
         common_name: name.clone(),
         organization: Some(m.owner_name.clone()),

@@ -145,37 +145,23 @@ async fn verify(data: &DataArgs, node: Option<&str>, file: &Path) -> i32 {
         Ok(p) => p,
         Err(e) => return output::error(&e, true),
     };
-    let verdict = match node {
-        Some(url) => remote(url, pdf).await,
+    let verdict = |valid: bool| if valid { 0 } else { 1 };
+    match node {
+        Some(url) => match remote(url, pdf).await {
+            Ok(v) => {
+                output::json(&v);
+                verdict(v["valid"] == serde_json::Value::Bool(true))
+            }
+            Err(e) => output::error(&e, true),
+        },
         None => {
-            let mut out = None;
-            let code = with_node(data, true, |node| {
-                let out = &mut out;
-                async move {
-                    let v = sealdoc::verify(&node, &pdf).await?;
-                    *out = Some(
-                        serde_json::to_value(v).map_err(|e| AppError::internal(e.to_string()))?,
-                    );
-                    Ok(0)
-                }
+            with_node(data, true, |node| async move {
+                let v = sealdoc::verify(&node, &pdf).await?;
+                output::json(&v);
+                Ok(verdict(v.valid))
             })
-            .await;
-            match out {
-                Some(v) => Ok(v),
-                None => return code,
-            }
+            .await
         }
-    };
-    match verdict {
-        Ok(v) => {
-            output::json(&v);
-            if v["valid"] == serde_json::Value::Bool(true) {
-                0
-            } else {
-                1
-            }
-        }
-        Err(e) => output::error(&e, true),
     }
 }
 

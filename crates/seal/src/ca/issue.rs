@@ -248,6 +248,18 @@ impl<S: Signer> SealCa<S> {
         })
     }
 
+    /// The authority key identifier extension of what this CA signs (certificates, CRLs).
+    fn authority_key_identifier(&self) -> Result<Extension, CaError> {
+        extension(
+            &AuthorityKeyIdentifier {
+                key_identifier: Some(OctetString::new(self.key_id.clone()).map_err(bad)?),
+                authority_cert_issuer: None,
+                authority_cert_serial_number: None,
+            },
+            false,
+        )
+    }
+
     /// The CA certificate (DER).
     pub fn certificate(&self) -> &[u8] {
         &self.cert.der
@@ -281,14 +293,7 @@ impl<S: Signer> SealCa<S> {
                 &SubjectKeyIdentifier(OctetString::new(key_id(&spki)).map_err(bad)?),
                 false,
             )?,
-            extension(
-                &AuthorityKeyIdentifier {
-                    key_identifier: Some(OctetString::new(self.key_id.clone()).map_err(bad)?),
-                    authority_cert_issuer: None,
-                    authority_cert_serial_number: None,
-                },
-                false,
-            )?,
+            self.authority_key_identifier()?,
         ];
         let tbs = TbsCertificate {
             version: Version::V3,
@@ -331,14 +336,7 @@ impl<S: Signer> SealCa<S> {
         let issuer = self.cert.cert.tbs_certificate.subject.clone();
         let number = Uint::new(&this_update.unix_timestamp().max(0).to_be_bytes()).map_err(bad)?;
         let extensions = vec![
-            extension(
-                &AuthorityKeyIdentifier {
-                    key_identifier: Some(OctetString::new(self.key_id.clone()).map_err(bad)?),
-                    authority_cert_issuer: None,
-                    authority_cert_serial_number: None,
-                },
-                false,
-            )?,
+            self.authority_key_identifier()?,
             extension(&CrlNumber(number), false)?,
         ];
         let tbs = TbsCertList {

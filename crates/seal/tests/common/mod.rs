@@ -9,34 +9,10 @@ use elicense_seal::ses::{CertList, Picture, SealInfo, SealKind};
 use time::macros::datetime;
 use time::OffsetDateTime;
 
-/// The `openssl` binary, or a failure with a clear message: CI installs it.
-pub fn openssl() -> &'static str {
-    let ok = std::process::Command::new("openssl")
-        .arg("version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        ok,
-        "the `openssl` command-line tool (OpenSSL 3) is required by these tests"
-    );
-    "openssl"
-}
-
-/// Runs `openssl ARGS` in `dir`: whether it succeeded, and its stdout and stderr together.
-pub fn run(args: &[&str], dir: &Path) -> (bool, String) {
-    let out = std::process::Command::new(openssl())
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
+// The OpenSSL runner the crypto crate's interop tests use (as elicense-sm2's do).
+#[path = "../../../crypto/tests/common/mod.rs"]
+mod crypto_common;
+pub use crypto_common::run;
 
 /// Runs `openssl ARGS` and fails the test with its output if it fails.
 pub fn ok(args: &[&str], dir: &Path) -> String {

@@ -43,24 +43,23 @@ impl FromRequestParts<AppState> for SealCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.trim().split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim().to_owned());
+        // The same Bearer parsing as every key-authenticated route (`auth.missing` for another
+        // scheme, `auth.invalid_key` for a header that cannot hold a key).
+        let token = crate::auth::request_token(parts)?.map(str::to_owned);
         let node = &s.node;
+        let role = |t: &str, prefix: &str| t.starts_with(&format!("{prefix}_"));
         let principal = match token {
-            Some(t) if t.starts_with("elo_") => {
+            Some(t) if role(&t, elicense_app::operator::OPERATOR_PREFIX) => {
                 Principal::Operator(elicense_app::operator::authenticate(node, &t).await?.code())
             }
-            Some(t) if t.starts_with("eli_") => Principal::Organisation {
-                role: "institution",
-                uscc: elicense_app::institutions::authenticate(node, &t)
-                    .await?
-                    .code,
-            },
+            Some(t) if role(&t, elicense_app::apikeys::INSTITUTION_PREFIX) => {
+                Principal::Organisation {
+                    role: "institution",
+                    uscc: elicense_app::institutions::authenticate(node, &t)
+                        .await?
+                        .code,
+                }
+            }
             Some(t) => Principal::Organisation {
                 role: "issuer",
                 uscc: elicense_app::apikeys::authenticate(node, &t).await?.issuer,
