@@ -13,12 +13,15 @@
 # build dependencies are installed from Debian when missing.
 #
 # Settings (environment):
-#   ELICENSE_CITUS_DIR    data directories (default .cache/citus/cluster, or
-#                         /var/tmp/elicense-citus when the postgres user cannot reach .cache)
-#   ELICENSE_CITUS_PORT   the coordinator's port (default 9700); the workers use the next two
+#   ELICENSE_CITUS_DIR    data directories (default .cache/citus/cluster, or a directory of
+#                         this checkout's under /var/tmp/elicense-citus when the postgres user
+#                         cannot reach .cache)
+#   ELICENSE_CITUS_PORT   the coordinator's port for a new cluster (default 9700); the workers
+#                         use the next two. A cluster keeps the ports it was made with.
 #
 # Idempotent: a running cluster is left alone, a stopped one is started, a missing one is made
-# (initdb). Progress goes to stderr, the coordinator's URL (for ELICENSE_TEST_CITUS_URL) to
+# (initdb). Outside CI a cluster of another checkout answering on the port is used as it is;
+# under CI (CI set) never: the new cluster moves to free ports instead. Progress goes to stderr, the coordinator's URL (for ELICENSE_TEST_CITUS_URL) to
 # stdout. Run as root (CI is): the instances run as the `postgres` user, as Debian's do
 # (initdb refuses root); as another user it runs them as that user and installs nothing.
 # A throw-away test cluster: small memory, fsync off.
@@ -78,8 +81,9 @@ sql() {
     "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d "$db" "$@"
 }
 
-# Where the data goes when the postgres user cannot reach the default directory.
-FALLBACK=/var/tmp/elicense-citus
+# Where the data goes when the postgres user cannot reach the default directory: one
+# directory per checkout, so that two checkouts never share a cluster by accident.
+FALLBACK=/var/tmp/elicense-citus/$(printf %s "$repo" | sha1sum | cut -c1-12)
 
 stop_cluster() {
     local dir name dirs=("$CLUSTER")
@@ -104,11 +108,61 @@ case "${1:-start}" in
     *) die "usage: scripts/citus.sh [start|stop]" ;;
 esac
 
-# A cluster already serving the coordinator's port (started from another checkout of this
-# repository, or with another ELICENSE_CITUS_DIR) is used as it is: two cannot share the ports.
-if [ -x "$PG_BIN/psql" ] && [ "$(sql "$PORT" "$DB" -tAc \
-    "SELECT count(*) FROM citus_get_active_worker_nodes()" 2>/dev/null)" = 2 ]; then
-    say "a Citus cluster with two workers already answers on 127.0.0.1:$PORT"
+usable() {
+    mkdir -p "$1" && chown "$PG_USER" "$1" && as_pg test -w "$1" -a -x "$1"
+}
+if ! usable "$CLUSTER"; then
+    # A checkout under a directory closed to other users (/root): the instances' data cannot
+    # live in it.
+    [ -z "${ELICENSE_CITUS_DIR:-}" ] || die "$PG_USER cannot write $CLUSTER"
+    CLUSTER=$FALLBACK
+    say "$PG_USER cannot reach $repo/.cache: the cluster lives in $CLUSTER"
+    usable "$CLUSTER" || die "$PG_USER cannot write $CLUSTER: set ELICENSE_CITUS_DIR"
+fi
+
+# --- Ports --------------------------------------------------------------------------------
+
+# Whether a Citus coordinator with two active workers answers on a port.
+answers() {
+    [ -x "$PG_BIN/psql" ] && [ "$(sql "$1" "$DB" -tAc \
+        "SELECT count(*) FROM citus_get_active_worker_nodes()" 2>/dev/null)" = 2 ]
+}
+# Whether the instance on a port is this checkout's coordinator.
+ours() {
+    local dir
+    dir=$(sql "$1" "$DB" -tAc "SHOW data_directory" 2>/dev/null) || return 1
+    [ "$(realpath -m "$dir")" = "$(realpath -m "$CLUSTER/coordinator")" ]
+}
+# Whether anything listens on a port of 127.0.0.1.
+taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# This checkout's cluster keeps the ports written in its configuration at initdb.
+made_port=$(sed -n 's/^port = \([0-9][0-9]*\)$/\1/p' "$CLUSTER/coordinator/postgresql.conf" \
+    2>/dev/null | tail -n 1 || true)
+if [ -n "$made_port" ]; then
+    PORT=$made_port
+elif [ -z "${CI:-}" ] && answers "$PORT"; then
+    # On a developer's machine a cluster started from another checkout of this repository (or
+    # with another ELICENSE_CITUS_DIR) is used as it is: two cannot share the ports.
+    say "a Citus cluster with two workers already answers on 127.0.0.1:$PORT; using it"
+    echo "postgres://postgres@127.0.0.1:$PORT/$DB"
+    exit 0
+else
+    # Under CI the tests never use a cluster this checkout did not make (it belongs to someone
+    # who may stop it mid-run): a new one takes the first three free ports from $PORT up, in
+    # steps of ten.
+    tries=0
+    while taken "$PORT" || taken $((PORT + 1)) || taken $((PORT + 2)); do
+        tries=$((tries + 1))
+        [ "$tries" -lt 50 ] || die "no three free ports from ${PORTS[0]} up"
+        PORT=$((PORT + 10))
+    done
+    [ "$PORT" = "${PORTS[0]}" ] || say "ports ${PORTS[0]}-$((${PORTS[0]} + 2)) are taken: using $PORT-$((PORT + 2))"
+fi
+PORTS=("$PORT" $((PORT + 1)) $((PORT + 2)))
+
+if answers "$PORT" && ours "$PORT"; then
+    say "this checkout's Citus cluster already runs on 127.0.0.1:$PORT"
     echo "postgres://postgres@127.0.0.1:$PORT/$DB"
     exit 0
 fi
@@ -171,18 +225,6 @@ if ! { [ -x "$PG_CONFIG" ] && citus_ok "$(so)"; }; then
 fi
 
 # --- The cluster --------------------------------------------------------------------------
-
-usable() {
-    mkdir -p "$1" && chown "$PG_USER" "$1" && as_pg test -w "$1" -a -x "$1"
-}
-if ! usable "$CLUSTER"; then
-    # A checkout under a directory closed to other users (/root): the instances' data cannot
-    # live in it.
-    [ -z "${ELICENSE_CITUS_DIR:-}" ] || die "$PG_USER cannot write $CLUSTER"
-    CLUSTER=$FALLBACK
-    say "$PG_USER cannot reach $repo/.cache: the cluster lives in $CLUSTER"
-    usable "$CLUSTER" || die "$PG_USER cannot write $CLUSTER: set ELICENSE_CITUS_DIR"
-fi
 
 for i in 0 1 2; do
     name=${NODES[$i]}
