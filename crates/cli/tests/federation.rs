@@ -690,3 +690,171 @@ fn a_county_license_verifies_in_the_other_province_and_its_revocation_is_seen_th
         .collect();
     assert!(codes.iter().any(|c| c.starts_with("status.")), "{refused}");
 }
+
+/// `elicense seal SUB --data DIR ARGS…` at `m`, which must succeed.
+fn seal_cmd(m: &Member, sub: &str, rest: &[&str]) -> Out {
+    let mut args = vec!["seal", sub, "--data", m.dir.data()];
+    args.extend_from_slice(rest);
+    let out = run(&args);
+    out.ok();
+    out
+}
+
+/// Each signature's (status now, problems) in `elicense seal verify`'s verdict.
+fn seal_states(v: &Value) -> Vec<(String, Vec<String>)> {
+    v["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let problems = s["problems"].as_array().unwrap();
+            (
+                s["status_now"].as_str().unwrap_or("").to_owned(),
+                problems
+                    .iter()
+                    .map(|p| p.as_str().unwrap().to_owned())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// "Who signs, verifies" across the network: a PDF sealed in the county verifies in the other
+/// province, its seals' certificates trusted through the hub's trust list and their status
+/// read from the county's revocation lists, live: suspended, reinstated, revoked; and a county
+/// that does not answer leaves the status unavailable, not valid.
+#[test]
+fn a_county_seal_verifies_in_the_other_province_with_its_status_from_the_county() {
+    let (_hub, _beijing, _city, mut county, sichuan) = network();
+    let sm = seal_cmd(
+        &county,
+        "create",
+        &[
+            "--owner",
+            BEIJING_TRAFFIC_POLICE,
+            "--kind",
+            "contract",
+            "--name",
+            "北京市公安局公安交通管理局合同专用章",
+        ],
+    )
+    .json()["seal_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let es = seal_cmd(
+        &county,
+        "create",
+        &[
+            "--owner",
+            BEIJING_SAMR,
+            "--kind",
+            "official",
+            "--name",
+            "北京市市场监督管理局",
+            "--alg",
+            "es256",
+        ],
+    )
+    .json()["seal_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let classic = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../pdfsign/testdata/ten-pages-classic.pdf");
+    let sealed = county.dir.path("sealed.pdf");
+    let sealed = sealed.to_str().unwrap();
+    seal_cmd(
+        &county,
+        "sign",
+        &[
+            "--seal",
+            &sm,
+            "--seal",
+            &es,
+            "--page",
+            "1",
+            "--page",
+            "2",
+            "--in",
+            classic.to_str().unwrap(),
+            "--out",
+            sealed,
+        ],
+    );
+    let verify = || {
+        let out = run(&["seal", "verify", "--node", &sichuan.url(), sealed]);
+        assert!(matches!(out.code, 0 | 1), "{}", out.stderr);
+        out.json()
+    };
+    let active = || (String::from("active"), Vec::<String>::new());
+
+    // The county's node document names its seal CAs; once the hub's trust list carries them,
+    // Sichuan trusts the county's seals and asks the county for their status.
+    let (_, doc) = http_get(county.port, "/.well-known/elicense-node").unwrap();
+    let doc: Value = serde_json::from_str(&doc).unwrap();
+    assert!(doc["seal_cas"]["sm2"].is_string() && doc["seal_cas"]["es256"].is_string());
+    let v = eventually(
+        Duration::from_secs(60),
+        "Sichuan verifies the county's seals",
+        || {
+            let v = verify();
+            (v["valid"] == true).then_some(v)
+        },
+    );
+    assert_eq!(seal_states(&v), [active(), active()], "{v}");
+    let listed = sichuan.trust_list().unwrap();
+    let entry = listed["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["url"] == county.url())
+        .unwrap()
+        .clone();
+    assert_eq!(entry["seal_cas"], doc["seal_cas"]);
+
+    // Suspended in the county: on hold in its revocation list, seen in Sichuan at once. (A
+    // second after the sealing: times are whole seconds, and a seal used in the second it was
+    // suspended counts as used while suspended.)
+    std::thread::sleep(Duration::from_millis(1100));
+    seal_cmd(&county, "suspend", &["--seal", &sm]);
+    let v = verify();
+    assert_eq!(v["valid"], false);
+    assert_eq!(
+        seal_states(&v),
+        [
+            ("suspended".to_owned(), vec!["chain.revoked".to_owned()]),
+            active()
+        ],
+        "{v}"
+    );
+    seal_cmd(&county, "reinstate", &["--seal", &sm]);
+    assert_eq!(verify()["valid"], true);
+
+    // Revoked: no use of it is valid any more.
+    seal_cmd(&county, "revoke", &["--seal", &es]);
+    let v = verify();
+    assert_eq!(
+        seal_states(&v),
+        [
+            active(),
+            (
+                "revoked".to_owned(),
+                vec!["chain.revoked".to_owned(), "seal.revoked".to_owned()]
+            )
+        ],
+        "{v}"
+    );
+
+    // The county down: Sichuan cannot know the status now and says so.
+    county.kill9();
+    let v = verify();
+    assert_eq!(v["valid"], false);
+    for (status, problems) in seal_states(&v) {
+        assert_eq!(status, "unknown", "{v}");
+        assert!(
+            problems.contains(&"seal.status_unavailable".to_owned()),
+            "{v}"
+        );
+    }
+}

@@ -65,6 +65,7 @@ fn trust_list(hub: &KeyPair, seq: u64, node: &str, key: &Jwk) -> String {
             witness_key: String::new(),
             log_keys: vec![],
             log_origin: None,
+            seal_cas: Default::default(),
         }],
         issuers: vec![TrustedIssuer {
             code: BEIJING_TRAFFIC_POLICE.into(),

@@ -67,10 +67,18 @@ fn openssl_accepts_our_chains_and_crls() {
 
         let crl = ca
             .crl(
-                &[Revoked {
-                    serial: vec![7],
-                    at: SIGNED,
-                }],
+                &[
+                    Revoked {
+                        serial: vec![7],
+                        at: SIGNED,
+                        hold: false,
+                    },
+                    Revoked {
+                        serial: vec![8],
+                        at: SIGNED,
+                        hold: true,
+                    },
+                ],
                 SIGNED,
                 SIGNED + time::Duration::days(30),
             )
@@ -78,6 +86,10 @@ fn openssl_accepts_our_chains_and_crls() {
         write(d, "crl.pem", pem("X509 CRL", &crl).as_bytes());
         let out = ok(&["crl", "-in", "crl.pem", "-noout", "-text"], d);
         assert!(out.contains("Serial Number: 07"), "{alg}: {out}");
+        // A suspended seal's certificate is on hold (reason code 6), the revoked one has none.
+        let (revoked, held) = out.split_once("Serial Number: 08").unwrap();
+        assert!(!revoked.contains("Certificate Hold"), "{alg}: {out}");
+        assert!(held.contains("Certificate Hold"), "{alg}: {out}");
         match alg {
             // `openssl crl -verify` has no option for the SM2 ID and checks with an empty
             // one; GM/T 0015 signs CRLs with the default ID, so the signature is checked over

@@ -316,6 +316,119 @@ fn revoked_or_suspended_seals_are_not_valid() {
     assert!(verify_pdf(&sealed, &trust, w.now, &|_| None).unwrap().valid);
 }
 
+/// A seal the verifier does not file (another node's): its status now comes from a current
+/// CRL of its certificate's issuer, and only one that issuer signed.
+#[test]
+fn a_seal_filed_elsewhere_takes_its_status_from_the_issuers_crl() {
+    let w = World::new();
+    let sealed = joint(&w);
+    let unfiled = |_: &str| Some(SealStatus::Unknown);
+    let statuses = |v: &DocVerdict| {
+        v.signatures
+            .iter()
+            .map(|s| s.status_now)
+            .collect::<Vec<_>>()
+    };
+    let with_crl = |crl: Vec<u8>| Trust {
+        anchors: w.trust().anchors,
+        crls: vec![crl],
+    };
+    let crl = |ca: &elicense_seal::ca::SealCa<elicense_crypto::KeyPair>, revoked: &[Revoked]| {
+        ca.crl(
+            revoked,
+            w.now - Duration::minutes(1),
+            w.now + Duration::days(1),
+        )
+        .unwrap()
+    };
+
+    // No CRL: nothing known, which is no problem by itself.
+    let v = verify_pdf(&sealed, &w.trust(), w.now, &unfiled).unwrap();
+    assert!(v.valid, "{:?}", codes(&v));
+    assert_eq!(statuses(&v), [Some(SealStatus::Unknown); 2]);
+
+    // A current CRL that lists neither: both active.
+    let v = verify_pdf(&sealed, &with_crl(crl(&w.ca, &[])), w.now, &unfiled).unwrap();
+    assert!(v.valid, "{:?}", codes(&v));
+    assert_eq!(statuses(&v), [Some(SealStatus::Active); 2]);
+
+    // 甲's certificate (serial 2) on hold since a minute ago: suspended after its use; 乙's
+    // (serial 3) revoked.
+    let since = w.now - Duration::minutes(1);
+    let listed = crl(
+        &w.ca,
+        &[
+            Revoked {
+                serial: vec![2],
+                at: since,
+                hold: true,
+            },
+            Revoked {
+                serial: vec![3],
+                at: since,
+                hold: false,
+            },
+        ],
+    );
+    let v = verify_pdf(&sealed, &with_crl(listed.clone()), w.now, &unfiled).unwrap();
+    assert_eq!(
+        statuses(&v),
+        [
+            Some(SealStatus::Suspended { since: Some(since) }),
+            Some(SealStatus::Revoked { since: Some(since) })
+        ]
+    );
+    assert_eq!(
+        codes(&v),
+        [vec!["chain.revoked"], vec!["chain.revoked", "seal.revoked"]]
+    );
+    // The registry that files a seal has the last word over the CRL.
+    let filed = |_: &str| Some(SealStatus::Active);
+    let v = verify_pdf(&sealed, &with_crl(listed.clone()), w.now, &filed).unwrap();
+    assert_eq!(statuses(&v), [Some(SealStatus::Active); 2]);
+    // A CRL past its nextUpdate says nothing about now.
+    let later = w.now + Duration::days(2);
+    let v = verify_pdf(&sealed, &with_crl(listed), later, &unfiled).unwrap();
+    assert_eq!(statuses(&v), [Some(SealStatus::Unknown); 2]);
+
+    // A list made by a CA whose clock runs a little ahead still counts; far ahead, not.
+    let ahead = |by: Duration| {
+        w.ca.crl(&[], w.now + by, w.now + Duration::days(1))
+            .unwrap()
+    };
+    let v = verify_pdf(
+        &sealed,
+        &with_crl(ahead(Duration::minutes(2))),
+        w.now,
+        &unfiled,
+    )
+    .unwrap();
+    assert!(v.valid, "{:?}", codes(&v));
+    assert_eq!(statuses(&v), [Some(SealStatus::Active); 2]);
+    let v = verify_pdf(
+        &sealed,
+        &with_crl(ahead(Duration::minutes(10))),
+        w.now,
+        &unfiled,
+    )
+    .unwrap();
+    assert_eq!(statuses(&v), [Some(SealStatus::Unknown); 2]);
+    assert_eq!(
+        codes(&v)[0],
+        ["chain.crl_outdated", "maker.chain.crl_outdated"]
+    );
+
+    // A CRL of the same name from another CA's key is not believed.
+    let other = World::new();
+    let forged = crl(&other.ca, &[]);
+    let v = verify_pdf(&sealed, &with_crl(forged), w.now, &unfiled).unwrap();
+    assert_eq!(statuses(&v), [Some(SealStatus::Unknown); 2]);
+    assert!(!v.valid);
+    for s in &v.signatures {
+        assert_eq!(s.problems[0], "chain.crl_signature_invalid", "{s:#?}");
+    }
+}
+
 #[test]
 fn a_seal_used_after_its_validity_is_not_valid() {
     let w = World::new();
@@ -358,6 +471,7 @@ fn certificates_from_another_ca_or_revoked_are_not_trusted() {
             &[Revoked {
                 serial: vec![3],
                 at: w.now - Duration::minutes(1),
+                hold: false,
             }],
             w.now - Duration::minutes(1),
             w.now + Duration::days(7),

@@ -69,6 +69,7 @@ fn node_entry(s: &TestServer) -> TrustedNode {
         witness_key: String::new(),
         log_keys: vec![],
         log_origin: None,
+        seal_cas: Default::default(),
     }
 }
 

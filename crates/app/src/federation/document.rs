@@ -5,7 +5,9 @@
 //! for a standalone node, `parent` also for the national hub; `keys` holds the public node
 //! key(s) that sign node-to-node requests (their `kid` is the RFC 9421 `keyid`);
 //! `witness_key` is the C2SP vkey of the key that co-signs children's checkpoints;
-//! `log_origin` and `log_keys` say how to check the node's own checkpoints.
+//! `log_origin` and `log_keys` say how to check the node's own checkpoints; `seal_cas` holds
+//! the certificates of the node's seal CAs (made on first use), which the trust list carries
+//! so that every member trusts the seals of every other and knows whom to ask for their status.
 
 use elicense_core::NodeLevel;
 use serde::{Deserialize, Serialize};
@@ -36,10 +38,13 @@ pub struct NodeDocument {
     /// The log's note verifier keys (C2SP vkeys): Ed25519, then SM2.
     #[serde(default)]
     pub log_keys: Vec<String>,
+    /// The node's seal CA certificates by algorithm (`sm2`, `es256`): base64 of the DER.
+    #[serde(default)]
+    pub seal_cas: std::collections::BTreeMap<String, String>,
 }
 
-/// The document of `node`.
-pub fn node_document(node: &Node) -> Result<NodeDocument> {
+/// The document of `node` (its seal CAs made if they are not yet).
+pub async fn node_document(node: &Node) -> Result<NodeDocument> {
     let id = node.config.federation.identity();
     let keys = node.node_keys.get()?;
     let jwks = node.node_keys.jwks()?;
@@ -57,5 +62,12 @@ pub fn node_document(node: &Node) -> Result<NodeDocument> {
             .iter()
             .map(ToString::to_string)
             .collect(),
+        // The federation does not stop for the seals: a node whose seal CAs cannot be had now
+        // (the store down, keys under another password) publishes none, and its seals are
+        // not trusted elsewhere until they can.
+        seal_cas: crate::seals::ca_certificates(node)
+            .await
+            .inspect_err(|e| tracing::error!(error = %e, "seal CAs left out of the node document"))
+            .unwrap_or_default(),
     })
 }

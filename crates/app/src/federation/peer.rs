@@ -154,12 +154,13 @@ pub fn trusted_node(doc: &NodeDocument) -> Result<TrustedNode> {
         witness_key: doc.witness_key.clone(),
         log_keys: doc.log_keys.clone(),
         log_origin: Some(doc.log_origin.clone()),
+        seal_cas: doc.seal_cas.clone(),
     })
 }
 
 /// This node as the trust list and its parent see it.
-pub fn own_trusted_node(node: &Node) -> Result<TrustedNode> {
-    trusted_node(&super::document::node_document(node)?)
+pub async fn own_trusted_node(node: &Node) -> Result<TrustedNode> {
+    trusted_node(&super::document::node_document(node).await?)
 }
 
 /// The record of a node known through `via` (`None`: a direct child).

@@ -597,7 +597,7 @@ pub enum Pushed {
 
 /// The nodes and issuers this node reports, with their hash.
 async fn report(node: &Arc<Node>) -> Result<(Vec<TrustedNode>, Vec<serde_json::Value>, [u8; 32])> {
-    let mut nodes = vec![peer::own_trusted_node(node)?];
+    let mut nodes = vec![peer::own_trusted_node(node).await?];
     for r in node.store.fed_nodes().await? {
         nodes.push(document_of(&r)?);
     }

@@ -144,7 +144,7 @@ async fn inputs(
     nodes: Vec<TrustedNode>,
     issuers: Vec<TrustedIssuer>,
 ) -> Result<TrustList> {
-    let own = peer::own_trusted_node(node)?;
+    let own = peer::own_trusted_node(node).await?;
     let mut all_nodes = vec![own.clone()];
     for n in nodes {
         if !all_nodes.iter().any(|m| m.url == n.url) {

@@ -72,6 +72,9 @@ pub struct TrustedNode {
     pub log_keys: Vec<String>,
     #[serde(default)]
     pub log_origin: Option<String>,
+    /// The node's seal CA certificates by algorithm (`sm2`, `es256`): base64 of the DER.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub seal_cas: std::collections::BTreeMap<String, String>,
 }
 
 /// An issuing authority.

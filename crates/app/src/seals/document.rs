@@ -8,11 +8,15 @@
 //!
 //! Verifying: anyone, no account. Each signature is checked against the document as it is
 //! now, the seal's maker signature and validity window, the certificates against the trust
-//! anchors (the node's seal CAs, their revocation lists, and any outside CA the operator
-//! lists in `seal_trust_anchors`), and the seal's status now when this node files it.
+//! anchors (the node's seal CAs, their revocation lists, any outside CA the operator lists in
+//! `seal_trust_anchors`, and the seal CAs of the other members of the network as the hub's
+//! trust list names them), and the seal's status now: this node's register for its own
+//! seals, the owning member's revocation list (fetched from it for each verification, never
+//! cached) for another node's.
 
 use std::sync::Arc;
 
+use elicense_seal::ca::named_issuer;
 use elicense_seal::document::{self as doc, DocVerdict, SealJob, SealStatus, Trust};
 use elicense_seal::ses::Seal;
 use elicense_store::{SealRecord, SealUseRecord};
@@ -71,8 +75,9 @@ pub struct SignatureView {
     pub seal_ok: bool,
     /// The certificates chain to a trusted CA now (revocation lists applied).
     pub chain_ok: bool,
-    /// The seal's status now where this node files it: `active`, `suspended`, `revoked`;
-    /// `unknown` for a seal filed elsewhere.
+    /// The seal's status now: `active`, `suspended`, `revoked` from this node's register or,
+    /// for another member's seal, from that member's revocation list; `unknown` when neither
+    /// knows it.
     pub status_now: Option<String>,
     /// Stable codes of everything wrong (`pdf.*`, `cms.*`, `seal.*`, `chain.*`).
     pub problems: Vec<String>,
@@ -259,8 +264,11 @@ pub async fn seal(
 }
 
 /// The trust anchors and revocation lists this node verifies seals against: its own seal CAs
-/// (with their current revocation lists) and the outside CAs the operator listed.
-async fn trust(node: &Arc<Node>) -> Result<Trust> {
+/// (with their current revocation lists), the outside CAs the operator listed, and the seal
+/// CAs of other members (from the trust list) that issued a certificate in `certs`, with the
+/// revocation lists fetched from their nodes now. Returns also the member CAs whose list
+/// could not be had.
+async fn trust(node: &Arc<Node>, certs: &[&[u8]]) -> Result<(Trust, Vec<Vec<u8>>)> {
     let mut anchors = Vec::new();
     let mut crls = Vec::new();
     for alg in [elicense_crypto::Alg::Sm2, elicense_crypto::Alg::Es256] {
@@ -270,7 +278,70 @@ async fn trust(node: &Arc<Node>) -> Result<Trust> {
     }
     anchors.extend(node.config.seal_trust_anchors.iter().cloned());
     crls.extend(node.config.seal_crls.iter().cloned());
-    Ok(Trust { anchors, crls })
+    let members = member_cas(node, certs, &anchors);
+    let fetched = futures::future::join_all(members.iter().map(fetch_crl)).await;
+    let mut unavailable = Vec::new();
+    for (m, crl) in members.into_iter().zip(fetched) {
+        match crl {
+            Some(crl) => crls.push(crl),
+            None => unavailable.push(m.certificate.clone()),
+        }
+        anchors.push(m.certificate);
+    }
+    Ok((Trust { anchors, crls }, unavailable))
+}
+
+/// A seal CA of another member of the network, as the trust list names it.
+struct MemberCa {
+    /// The member's base URL.
+    url: String,
+    /// `sm2` or `es256`.
+    alg: String,
+    certificate: Vec<u8>,
+}
+
+/// The seal CAs of the other members in the trust list held that name themselves issuer of
+/// one of `certs` (and are not already among `anchors`).
+fn member_cas(node: &Node, certs: &[&[u8]], anchors: &[Vec<u8>]) -> Vec<MemberCa> {
+    use base64::Engine;
+    let Some(list) = node.trust.current() else {
+        return Vec::new();
+    };
+    let mut out: Vec<MemberCa> = Vec::new();
+    for n in &list.nodes {
+        for (alg, b64) in &n.seal_cas {
+            let Ok(der) = base64::engine::general_purpose::STANDARD.decode(b64) else {
+                continue;
+            };
+            let known = anchors.contains(&der) || out.iter().any(|m| m.certificate == der);
+            if !known && certs.iter().any(|c| named_issuer(c, &der)) {
+                out.push(MemberCa {
+                    url: n.url.trim_end_matches('/').to_owned(),
+                    alg: alg.clone(),
+                    certificate: der,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The member's current revocation list for its seal CA (`GET /api/v1/seal-ca/{alg}/crl`),
+/// or `None` when it cannot be had. The list is signed by the CA: the chain check verifies it
+/// and ignores a list the CA did not sign.
+async fn fetch_crl(m: &MemberCa) -> Option<Vec<u8>> {
+    let url = format!("{}/api/v1/seal-ca/{}/crl", m.url, m.alg);
+    let resp = crate::federation::peer::client()
+        .get(&url)
+        .send()
+        .await
+        .inspect_err(|e| tracing::warn!(%url, error = %e, "seal CRL unreachable"))
+        .ok()?;
+    if !resp.status().is_success() {
+        tracing::warn!(%url, status = %resp.status(), "seal CRL refused");
+        return None;
+    }
+    resp.bytes().await.ok().map(|b| b.to_vec())
 }
 
 /// A seal's status as this node files it (`Unknown` for one filed elsewhere).
@@ -284,24 +355,46 @@ fn status_of(r: Option<SealRecord>) -> SealStatus {
     }
 }
 
-/// Verifies a sealed PDF: every seal signature, with the seal's status now where this node
-/// files the seal (`unknown` for another node's seal). `pdf.*` only for a file that is not a
-/// readable PDF; a bad seal is a verdict.
+/// Verifies a sealed PDF: every seal signature, with the seal's status now: from this node's
+/// register when it files the seal, else from the revocation list of the member of the
+/// network whose seal CA certified it (`seal.status_unavailable` when that node does not
+/// answer), else `unknown`. `pdf.*` only for a file that is not a readable PDF; a bad seal
+/// is a verdict.
 pub async fn verify(node: &Arc<Node>, pdf: &[u8]) -> Result<DocumentVerdict> {
     check_size(pdf)?;
-    let trust = trust(node).await?;
     let now = OffsetDateTime::from_unix_timestamp(node.now())
         .map_err(|e| AppError::internal(e.to_string()))?;
     let input = pdf.to_vec();
+    let inspection = tokio::task::spawn_blocking(move || doc::inspect(&input, now))
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))?
+        .map_err(doc_error)?;
+    let (trust, unavailable) = trust(node, &inspection.certificates()).await?;
     let store = node.store.clone();
     let handle = tokio::runtime::Handle::current();
-    let verdict = tokio::task::spawn_blocking(move || {
+    let (mut verdict, signers) = tokio::task::spawn_blocking(move || {
         // The status callback is synchronous: it reads the store from this blocking thread.
         let status = |id: &str| Some(status_of(handle.block_on(store.seal(id)).ok().flatten()));
-        doc::verify_pdf(&input, &trust, now, &status)
+        let verdict = inspection.judge(&trust, &status);
+        let signers: Vec<Option<Vec<u8>>> = inspection
+            .signer_certificates()
+            .into_iter()
+            .map(|c| c.map(<[u8]>::to_vec))
+            .collect();
+        (verdict, signers)
     })
     .await
-    .map_err(|e| AppError::internal(e.to_string()))?
-    .map_err(doc_error)?;
+    .map_err(|e| AppError::internal(e.to_string()))?;
+    // A member's seal whose status could not be asked is not known to be valid now.
+    for (s, signer) in verdict.signatures.iter_mut().zip(&signers) {
+        let from_silent_member = signer
+            .as_deref()
+            .is_some_and(|c| unavailable.iter().any(|ca| named_issuer(c, ca)));
+        if from_silent_member && s.status_now == Some(SealStatus::Unknown) {
+            s.problems.push("seal.status_unavailable".to_owned());
+            s.valid = false;
+            verdict.valid = false;
+        }
+    }
     Ok(DocumentVerdict::of(verdict))
 }

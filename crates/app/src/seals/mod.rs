@@ -662,12 +662,28 @@ pub async fn crl(node: &Arc<Node>, alg: Alg) -> Result<Vec<u8>> {
         revoked.push(elicense_seal::ca::Revoked {
             serial: hex::decode(&s.serial).map_err(internal)?,
             at: time_of(s.status_at)?,
+            hold: s.status == "suspended",
         });
     }
     let now = node.now();
     ca.ca
         .crl(&revoked, time_of(now)?, time_of(now + 86_400)?)
         .map_err(|e| AppError::new(ErrorKind::Internal, e.code(), e.to_string()))
+}
+
+/// The node's seal CA certificates by algorithm name, base64 of the DER (the CAs made on
+/// first use): what the node document and the trust list carry.
+pub async fn ca_certificates(node: &Node) -> Result<std::collections::BTreeMap<String, String>> {
+    use base64::Engine;
+    let mut out = std::collections::BTreeMap::new();
+    for alg in [Alg::Sm2, Alg::Es256] {
+        let ca = ca::get(node, alg).await?;
+        out.insert(
+            alg_name(alg).to_owned(),
+            base64::engine::general_purpose::STANDARD.encode(ca.ca.certificate()),
+        );
+    }
+    Ok(out)
 }
 
 /// The decrypted key of seal `r` (decrypted once per process).

@@ -409,6 +409,7 @@ mod tests {
                 witness_key: String::new(),
                 log_keys: vec![],
                 log_origin: None,
+                seal_cas: Default::default(),
             }],
             issuers: vec![TrustedIssuer {
                 code: "11100000000000000X".into(),

@@ -6,19 +6,26 @@
 //! respected); the leaf's keyUsage, when present, allows digitalSignature or
 //! nonRepudiation; no certificate carries a critical extension we do not process; and, for
 //! every issuer for which a CRL is given, the CRL is signed by that issuer (keyUsage cRLSign
-//! when present), current at that time, and does not list the certificate as revoked by then.
+//! when present), current at that time (its thisUpdate at most [`CRL_CLOCK_SKEW`] later, for
+//! clocks that differ), and does not list the certificate as revoked by then.
 //! Names chain by exact DER equality of issuer and subject (what our CA and OpenSSL write).
 //! The first failure found is returned as a stable code.
 
 use der::asn1::ObjectIdentifier;
+use der::oid::AssociatedOid;
 use der::Decode;
 use thiserror::Error;
 use time::OffsetDateTime;
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
+use x509_cert::ext::pkix::{BasicConstraints, CrlReason, KeyUsage};
 use x509_cert::Certificate;
 
 use crate::cert::{Cert, Crl};
 use crate::timeconv;
+
+/// How far a CRL's thisUpdate may lie after the time asked: the CA's clock (another node's)
+/// may run ahead of the verifier's, and a list made after the time taken for a verification
+/// is only fresher.
+const CRL_CLOCK_SKEW: time::Duration = time::Duration::minutes(5);
 
 /// The longest path accepted (leaf and anchor included).
 const MAX_PATH: usize = 8;
@@ -209,7 +216,7 @@ fn check_revocation(
             return Err(ChainError::CrlSignatureInvalid(subject(issuer)));
         }
         let tbs = &crl.crl.tbs_cert_list;
-        let stale = at < timeconv::from_x509(&tbs.this_update)
+        let stale = at + CRL_CLOCK_SKEW < timeconv::from_x509(&tbs.this_update)
             || tbs
                 .next_update
                 .as_ref()
@@ -306,4 +313,71 @@ pub fn validate_chain(
         current = next;
     }
     Err(ChainError::TooLong)
+}
+
+/// What its issuer's revocation list says about a certificate now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocation {
+    /// A current CRL of the issuer does not list it.
+    Good,
+    /// Listed since `since`: on hold (`certificateHold`, a suspended seal) or revoked.
+    Listed {
+        /// The entry's revocation date.
+        since: OffsetDateTime,
+        /// The entry's reason is `certificateHold`.
+        hold: bool,
+    },
+}
+
+/// The state of `cert` (DER) in a CRL among `crls` that its issuer signed and that is current
+/// at `at`; the issuer is the certificate among `issuers` whose subject is `cert`'s issuer
+/// and whose key signed `cert`. `None` when there is no such issuer or CRL: nothing is known.
+pub fn revocation(
+    cert: &[u8],
+    issuers: &[Vec<u8>],
+    crls: &[Vec<u8>],
+    at: OffsetDateTime,
+) -> Option<Revocation> {
+    let cert = Cert::parse(cert)?;
+    let candidates: Vec<Cert> = issuers.iter().filter_map(|d| Cert::parse(d)).collect();
+    let issuer = find_issuer(&cert, &candidates).ok()??;
+    let key = issuer.key()?;
+    let serial = &cert.cert.tbs_certificate.serial_number;
+    let crl = crls.iter().filter_map(|d| Crl::parse(d)).find(|c| {
+        let tbs = &c.crl.tbs_cert_list;
+        tbs.issuer == issuer.cert.tbs_certificate.subject
+            && c.signed_by(&key)
+            && at + CRL_CLOCK_SKEW >= timeconv::from_x509(&tbs.this_update)
+            && tbs
+                .next_update
+                .as_ref()
+                .is_none_or(|n| at <= timeconv::from_x509(n))
+    })?;
+    let entry = crl
+        .crl
+        .tbs_cert_list
+        .revoked_certificates
+        .iter()
+        .flatten()
+        .find(|r| &r.serial_number == serial && timeconv::from_x509(&r.revocation_date) <= at);
+    Some(match entry {
+        None => Revocation::Good,
+        Some(r) => Revocation::Listed {
+            since: timeconv::from_x509(&r.revocation_date),
+            hold: r.crl_entry_extensions.iter().flatten().any(|e| {
+                e.extn_id == CrlReason::OID
+                    && CrlReason::from_der(e.extn_value.as_bytes()).ok()
+                        == Some(CrlReason::CertificateHold)
+            }),
+        },
+    })
+}
+
+/// Whether `cert`'s issuer name is `ca`'s subject (both DER; exact name equality, as paths
+/// are built): a cheap first test of which CA to ask, before any signature is checked.
+pub fn named_issuer(cert: &[u8], ca: &[u8]) -> bool {
+    match (Cert::parse(cert), Cert::parse(ca)) {
+        (Some(c), Some(a)) => c.cert.tbs_certificate.issuer == a.cert.tbs_certificate.subject,
+        _ => false,
+    }
 }

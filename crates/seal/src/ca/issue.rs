@@ -12,6 +12,7 @@ use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::certificate::{TbsCertificate, Version};
 use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
 use x509_cert::ext::pkix::crl::CrlNumber;
+use x509_cert::ext::pkix::CrlReason;
 use x509_cert::ext::pkix::{
     AuthorityKeyIdentifier, BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier,
 };
@@ -134,8 +135,11 @@ impl Validity {
 pub struct Revoked {
     /// The certificate's serial number (big-endian bytes).
     pub serial: Vec<u8>,
-    /// When it was revoked.
+    /// When it was revoked (or put on hold).
     pub at: OffsetDateTime,
+    /// On hold (reason `certificateHold`: a suspended seal, which may come back) rather than
+    /// revoked for good.
+    pub hold: bool,
 }
 
 /// The key identifier of a public key: SHA-256 of the subjectPublicKey, leftmost 160 bits.
@@ -329,7 +333,11 @@ impl<S: Signer> SealCa<S> {
                 Ok(RevokedCert {
                     serial_number: serial(&r.serial)?,
                     revocation_date: t(r.at)?,
-                    crl_entry_extensions: None,
+                    crl_entry_extensions: if r.hold {
+                        Some(vec![extension(&CrlReason::CertificateHold, false)?])
+                    } else {
+                        None
+                    },
                 })
             })
             .collect::<Result<Vec<_>, CaError>>()?;

@@ -17,5 +17,5 @@
 mod chain;
 mod issue;
 
-pub use chain::{validate_chain, ChainError};
+pub use chain::{named_issuer, revocation, validate_chain, ChainError, Revocation};
 pub use issue::{pem, CaError, Revoked, SealCa, Subject, Validity};

@@ -28,7 +28,9 @@
 //! `seal.*`, `chain.*` for the signer's certificate, `maker.chain.*` for the maker's):
 //! the signature over the document, the seal (maker signature, signer listed, validity
 //! window at the claimed signing time), the certificate chains of signer and maker up to
-//! an anchor, and the seal's status now from the caller. Chains are judged at `now` with
+//! an anchor, and the seal's status now: the caller's registry when it files the seal, else
+//! the signer certificate's entry in a current CRL of its issuer (`certificateHold` is a
+//! suspended seal, any other entry a revoked one, none an active one). Chains are judged at `now` with
 //! the CRLs given: without a trusted timestamp the signing time is only the signer's claim,
 //! so a certificate expired or revoked now does not pass (a revoked key could back-date).
 //! SM2 records carry no intermediates, so their intermediate CAs must be anchors.
@@ -45,7 +47,7 @@ use time::OffsetDateTime;
 
 pub use embed::OID_SESEAL_ATTRIBUTE;
 pub use sign::{seal_pdf, SealJob};
-pub use verify::verify_pdf;
+pub use verify::{inspect, verify_pdf, Inspection};
 
 use crate::ses::{SealError, SealKind};
 use crate::SigAlg;
@@ -77,7 +79,8 @@ pub enum SealStatus {
         /// When the revocation took effect.
         since: Option<OffsetDateTime>,
     },
-    /// The registry does not know the seal (e.g. one filed elsewhere).
+    /// The registry does not know the seal (e.g. one filed elsewhere) and no current CRL of
+    /// its certificate's issuer is at hand.
     Unknown,
 }
 
@@ -123,7 +126,7 @@ pub struct SealVerdict {
     pub seal_ok: bool,
     /// The signer's and the maker's certificates chain to an anchor now, CRLs applied.
     pub chain_ok: bool,
-    /// The seal's status now, from the caller.
+    /// The seal's status now: from the caller's registry, else from the issuer's CRL.
     pub status_now: Option<SealStatus>,
     /// Stable codes of everything found wrong; empty when valid.
     pub problems: Vec<String>,

@@ -5,7 +5,7 @@ use elicense_pdf::{Report, SignatureReport};
 use time::{OffsetDateTime, UtcOffset};
 
 use super::{embed, DocError, DocVerdict, SealStatus, SealVerdict, Trust, SES_SUB_FILTER};
-use crate::ca::validate_chain;
+use crate::ca::{revocation, validate_chain, Revocation};
 use crate::cert::Cert;
 use crate::ses::{verify_signature, Problem, Seal, SealSignature};
 use crate::SigAlg;
@@ -18,13 +18,64 @@ pub fn verify_pdf(
     now: OffsetDateTime,
     status: &dyn Fn(&str) -> Option<SealStatus>,
 ) -> Result<DocVerdict, DocError> {
-    let report = elicense_pdf::verify(pdf)?;
-    let signatures: Vec<SealVerdict> = report
-        .signatures
-        .iter()
-        .map(|s| check(s, &report, trust, now, status))
-        .collect();
+    Ok(inspect(pdf, now)?.judge(trust, status))
+}
 
+/// A PDF read and each signature checked on its own (the signature over its bytes, the seal
+/// it carries), before trust anchors and statuses are applied: [`verify_pdf`] in two steps,
+/// for a caller that picks its anchors and revocation lists by the certificates found.
+pub struct Inspection {
+    report: Report,
+    /// Per signature of `report`: what it carries, and the problems found so far.
+    found: Vec<(Found, Vec<String>)>,
+    now: OffsetDateTime,
+}
+
+/// Reads `pdf` and checks each signature and seal at `now` (see [`Inspection`]). `Err` only
+/// when the file is not a readable PDF.
+pub fn inspect(pdf: &[u8], now: OffsetDateTime) -> Result<Inspection, DocError> {
+    let report = elicense_pdf::verify(pdf)?;
+    let found = report.signatures.iter().map(|s| found_in(s, now)).collect();
+    Ok(Inspection { report, found, now })
+}
+
+impl Inspection {
+    /// Each signature's signer certificate (DER), in the document's order.
+    pub fn signer_certificates(&self) -> Vec<Option<&[u8]>> {
+        self.found
+            .iter()
+            .map(|(f, _)| f.signer_cert.as_deref())
+            .collect()
+    }
+
+    /// Every certificate the signatures carry: signers', seal makers' and intermediates (DER).
+    pub fn certificates(&self) -> Vec<&[u8]> {
+        let mut all = Vec::new();
+        for (f, _) in &self.found {
+            all.extend(f.signer_cert.as_deref());
+            all.extend(f.seal.as_ref().map(Seal::maker_cert));
+            all.extend(f.intermediates.iter().map(Vec::as_slice));
+        }
+        all
+    }
+
+    /// The verdict with the caller's anchors and CRLs, `status` giving a seal's status by its
+    /// id (as [`verify_pdf`]).
+    pub fn judge(&self, trust: &Trust, status: &dyn Fn(&str) -> Option<SealStatus>) -> DocVerdict {
+        let report = &self.report;
+        let signatures: Vec<SealVerdict> = report
+            .signatures
+            .iter()
+            .zip(&self.found)
+            .map(|(s, (found, problems))| {
+                check(s, report, found, problems.clone(), trust, self.now, status)
+            })
+            .collect();
+        verdict(report, signatures)
+    }
+}
+
+fn verdict(report: &Report, signatures: Vec<SealVerdict>) -> DocVerdict {
     // The last signature is the one signing the latest revision.
     let last = report
         .signatures
@@ -46,12 +97,12 @@ pub fn verify_pdf(
     let modified_after_last = !changes_after_last.is_empty();
     let valid =
         !signatures.is_empty() && signatures.iter().all(|s| s.valid) && !modified_after_last;
-    Ok(DocVerdict {
+    DocVerdict {
         signatures,
         modified_after_last,
         changes_after_last,
         valid,
-    })
+    }
 }
 
 fn push_unique(v: &mut Vec<String>, code: &str) {
@@ -71,15 +122,10 @@ struct Found {
     seal_ok: bool,
 }
 
-fn check(
-    s: &SignatureReport,
-    report: &Report,
-    trust: &Trust,
-    now: OffsetDateTime,
-    status: &dyn Fn(&str) -> Option<SealStatus>,
-) -> SealVerdict {
+/// The checks of one signature that need no trust decision: the PDF's own findings
+/// (/ByteRange, the CMS for PAdES, later modifications), the signature and the seal.
+fn found_in(s: &SignatureReport, now: OffsetDateTime) -> (Found, Vec<String>) {
     let mut problems: Vec<String> = Vec::new();
-    // The PDF's own findings: /ByteRange, the CMS (for PAdES), later modifications.
     let mut pdf_signature_ok = true;
     for p in &s.problems {
         let code = p.code();
@@ -88,12 +134,25 @@ fn check(
         }
         push_unique(&mut problems, code);
     }
-    let found = if s.sub_filter == SES_SUB_FILTER {
+    let mut found = if s.sub_filter == SES_SUB_FILTER {
         ses_record(s, now, &mut problems)
     } else {
         pades(s, &mut problems)
     };
-    let signature_ok = pdf_signature_ok && found.signature_ok;
+    found.signature_ok &= pdf_signature_ok;
+    (found, problems)
+}
+
+fn check(
+    s: &SignatureReport,
+    report: &Report,
+    found: &Found,
+    mut problems: Vec<String>,
+    trust: &Trust,
+    now: OffsetDateTime,
+    status: &dyn Fn(&str) -> Option<SealStatus>,
+) -> SealVerdict {
+    let signature_ok = found.signature_ok;
 
     // Chains of the signer's and the maker's certificates, judged now.
     let mut chain_ok = true;
@@ -112,9 +171,18 @@ fn check(
         chain(seal.maker_cert(), "maker.", &mut problems);
     }
 
-    // The registry's word now.
+    // The registry's word now; for a seal the caller does not file, its certificate's
+    // issuer's current revocation list, when the caller has one.
     let seal_id = found.seal.as_ref().map(|s| s.info().seal_id.clone());
-    let status_now = seal_id.as_deref().and_then(status);
+    let filed = seal_id.as_deref().and_then(status);
+    let status_now = match filed {
+        Some(SealStatus::Unknown) | None => found
+            .signer_cert
+            .as_deref()
+            .and_then(|c| crl_status(c, &found.intermediates, trust, now))
+            .or(filed),
+        known => known,
+    };
     match status_now {
         Some(SealStatus::Revoked { .. }) => push_unique(&mut problems, "seal.revoked"),
         Some(SealStatus::Suspended { since }) => {
@@ -162,6 +230,22 @@ fn check(
         valid: problems.is_empty(),
         problems,
     }
+}
+
+/// A seal's status by its signer certificate's entry in a current CRL of its issuer (an
+/// anchor or a carried intermediate): on hold is suspended, listed otherwise is revoked.
+fn crl_status(
+    cert: &[u8],
+    intermediates: &[Vec<u8>],
+    trust: &Trust,
+    now: OffsetDateTime,
+) -> Option<SealStatus> {
+    let issuers: Vec<Vec<u8>> = trust.anchors.iter().chain(intermediates).cloned().collect();
+    Some(match revocation(cert, &issuers, &trust.crls, now)? {
+        Revocation::Good => SealStatus::Active,
+        Revocation::Listed { since, hold: true } => SealStatus::Suspended { since: Some(since) },
+        Revocation::Listed { since, hold: false } => SealStatus::Revoked { since: Some(since) },
+    })
 }
 
 /// A `SES_Signature` in /Contents: every check of [`verify_signature`] against the digest of

@@ -376,7 +376,7 @@ pub async fn ca_certificate(
 #[utoipa::path(get, path = "/api/v1/seal-ca/{alg}/crl", tag = "seals",
     params(("alg" = String, Path, description = "`sm2` or `es256`")),
     responses(
-        (status = 200, content_type = "application/pkix-crl", body = Vec<u8>, description = "The CA's revocation list (DER): every suspended or revoked seal, valid for a day"),
+        (status = 200, content_type = "application/pkix-crl", body = Vec<u8>, description = "The CA's revocation list (DER): every suspended (reason certificateHold) or revoked seal, valid for a day; other members of the network read it for the status of this node's seals"),
         (status = 400, body = crate::error::ErrorBody, description = "`seal.bad_alg`")))]
 pub async fn ca_crl(State(s): State<AppState>, Path(alg): Path<String>) -> ApiResult<Response> {
     let der = seals::crl(&s.node, alg_param(&alg)?).await?;

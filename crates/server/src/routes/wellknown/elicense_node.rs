@@ -11,5 +11,5 @@ use crate::state::AppState;
 #[utoipa::path(get, path = "/.well-known/elicense-node", tag = "public",
     responses((status = 200, body = NodeDocument)))]
 pub async fn handler(State(s): State<AppState>) -> ApiResult<Json<NodeDocument>> {
-    Ok(Json(node_document(&s.node)?))
+    Ok(Json(node_document(&s.node).await?))
 }
