@@ -321,8 +321,14 @@ pub async fn sign_and_record(
     let issuance = issuance(node, license_type, &meta, slot, now, holder_jwk);
     // Salts come from the thread's CSPRNG (ChaCha, seeded and reseeded from the OS): as
     // unpredictable as OsRng for 128-bit salts, without a system call per disclosure.
-    let credential = sdjwt::issue(signer.as_ref(), &issuance, &mut rand::thread_rng())
-        .map_err(AppError::crypto)?;
+    let x5c = crate::key_certificates::x5c(node, signer.kid()).await?;
+    let credential = sdjwt::issue_with_x5c(
+        signer.as_ref(),
+        &issuance,
+        x5c.as_deref().map(Vec::as_slice),
+        &mut rand::thread_rng(),
+    )
+    .map_err(AppError::crypto)?;
     let identifier = meta.identifier.clone();
     let record = LicenseRecord {
         identifier: identifier.to_string(),
@@ -388,7 +394,14 @@ async fn resign(
     };
     let mut issuance = issuance(node, license_type, meta, slot, now, holder_jwk);
     edit(&mut issuance);
-    sdjwt::issue(signer.as_ref(), &issuance, &mut rand::thread_rng()).map_err(AppError::crypto)
+    let x5c = crate::key_certificates::x5c(node, signer.kid()).await?;
+    sdjwt::issue_with_x5c(
+        signer.as_ref(),
+        &issuance,
+        x5c.as_deref().map(Vec::as_slice),
+        &mut rand::thread_rng(),
+    )
+    .map_err(AppError::crypto)
 }
 
 /// Claims every credential carries in the clear, whatever a matter needs.

@@ -17,6 +17,7 @@ pub mod federation;
 pub mod import;
 pub mod institutions;
 pub mod issue;
+pub mod key_certificates;
 pub mod keys;
 pub mod lifecycle;
 pub mod limit;

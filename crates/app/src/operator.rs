@@ -397,7 +397,7 @@ async fn account_named(node: &Node, username: &str) -> Result<elicense_store::Ac
         })
 }
 
-async fn existing_key(node: &Node, kid: &str) -> Result<elicense_store::KeyRecord> {
+pub(crate) async fn existing_key(node: &Node, kid: &str) -> Result<elicense_store::KeyRecord> {
     node.store
         .all_keys()
         .await?

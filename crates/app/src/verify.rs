@@ -140,6 +140,10 @@ pub struct Verdict {
     /// cached, with its age) or an offline cache. Absent when no status was read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_source: Option<StatusOrigin>,
+    /// The outside CA's certificate of the signing key, from the credential's `x5c`, when
+    /// the verifier trusts that CA (`seal_trust_anchors`) and the chain holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer_certificate: Option<crate::key_certificates::CertificateView>,
 }
 
 impl StatusView {
@@ -243,6 +247,7 @@ pub async fn verify_with(
             annotation: None,
             problems,
             status_source: None,
+            issuer_certificate: None,
         });
     };
     let policy = KbPolicy {
@@ -278,6 +283,8 @@ pub async fn verify_with(
         ));
     }
     let claims = verified.claims;
+    let issuer_certificate =
+        outside_certificate(keys, &key, &parsed.jws.header, now, &mut problems);
 
     // The issuer named in the credential must be the key's owner, and the key valid at iat.
     let expected_iss = &key.iss;
@@ -390,7 +397,49 @@ pub async fn verify_with(
         annotation,
         problems,
         status_source,
+        issuer_certificate,
     })
+}
+
+/// The outside CA's certificate a credential carries in `x5c`, judged when the verifier
+/// trusts outside CAs: for the signing key, naming its issuer, chaining now to an anchor
+/// (CRLs applied); else an `issuer.certificate_*` problem. `None` without `x5c` or anchors.
+fn outside_certificate(
+    keys: &dyn KeySource,
+    key: &IssuerKey,
+    header: &elicense_crypto::jws::Header,
+    now: i64,
+    problems: &mut Vec<Problem>,
+) -> Option<crate::key_certificates::CertificateView> {
+    let x5c = header.extra.get("x5c")?;
+    let (anchors, crls) = keys.outside_cas();
+    if anchors.is_empty() {
+        return None;
+    }
+    let checked = match (crate::key_certificates::chain_of_x5c(x5c), &key.jwk) {
+        (Some(chain), Some(jwk)) => {
+            crate::key_certificates::check_chain(&chain, jwk, &key.issuer, anchors, crls, now)
+        }
+        _ => Err(crate::key_certificates::ChainProblem {
+            code: "bad_chain".into(),
+            message: "x5c is not an array of base64 certificates".into(),
+        }),
+    };
+    match checked {
+        Ok(view) => Some(view),
+        Err(p) => {
+            let code: &'static str = match p.code.as_str() {
+                "wrong_key" => "issuer.certificate_wrong_key",
+                "wrong_subject" => "issuer.certificate_wrong_subject",
+                "untrusted" => "issuer.certificate_untrusted",
+                "expired" | "not_yet_valid" => "issuer.certificate_expired",
+                "revoked" => "issuer.certificate_revoked",
+                _ => "issuer.certificate_invalid",
+            };
+            problems.push(problem(Category::Authenticity, code, p.message));
+            None
+        }
+    }
 }
 
 fn describe(view: &Option<StatusView>, fallback: &str) -> String {

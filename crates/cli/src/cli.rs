@@ -261,6 +261,11 @@ pub enum Command {
     /// chain, verify a sealed PDF, list an owner's seals, suspend, reinstate or revoke one.
     #[command(subcommand)]
     Seal(SealCommand),
+    /// Issuer keys certified by an outside CA: print a key's certificate request (PKCS#10,
+    /// signed by the key), attach the certificate chain the CA returns (checked against
+    /// `seal_trust_anchors`); credentials the key signs then carry it in `x5c`.
+    #[command(subcommand, name = "key-cert")]
+    KeyCert(KeyCertCommand),
     /// Wallet accounts: make one after checking the person's ID, reset its password, disable
     /// it (ends its sessions at once, also on a running node) or enable it again.
     #[command(subcommand)]
@@ -890,6 +895,32 @@ mod tests {
             assert_eq!(retire.or(revoke).as_deref(), Some("-5Xq_kid"));
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCertCommand {
+    /// Print the PEM certificate request for issuer key KID (subject: the issuer's name and
+    /// USCC), for the outside CA.
+    Request {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The issuer key's kid (it may begin with `-`).
+        #[arg(long, allow_hyphen_values = true)]
+        kid: String,
+    },
+    /// Attach the certificate chain (PEM: the key's certificate first, then any intermediate
+    /// CA) the outside CA issued for issuer key KID; prints the certificate's subject, CA,
+    /// serial and end of validity.
+    Attach {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The issuer key's kid (it may begin with `-`).
+        #[arg(long, allow_hyphen_values = true)]
+        kid: String,
+        /// The PEM file of the chain.
+        #[arg(long)]
+        chain: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

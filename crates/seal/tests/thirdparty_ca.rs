@@ -8,7 +8,7 @@ use std::path::Path;
 
 use common::*;
 use elicense_crypto::Alg;
-use elicense_seal::ca::validate_chain;
+use elicense_seal::ca::{certificate_info, certificate_request, certifies, pem, validate_chain};
 use elicense_seal::ses::{sign_data, verify_signature, Seal};
 use time::{Duration, OffsetDateTime};
 
@@ -240,5 +240,81 @@ fn third_party_chains_are_validated_and_refused_for_the_right_reasons() {
         let weak_leaf = openssl_leaf(d, alg, "weakca", "weakleaf.pem", "4661");
         let err = validate_chain(&weak_leaf, &[], &[weak], now, &[]).unwrap_err();
         assert_eq!(err.code(), "chain.issuer_key_usage", "{alg}");
+    }
+}
+
+/// The PKCS#10 request we make for a key of ours passes `openssl req -verify` (SM2 with the
+/// GM/T default ID), the OpenSSL CA certifies it as it stands, and the certificate it returns
+/// is recognised as for that key (and for no other).
+#[test]
+fn our_certificate_requests_are_signed_by_an_outside_ca() {
+    let now = OffsetDateTime::now_utc() + Duration::minutes(2);
+    for alg in [Alg::Sm2, Alg::Es256] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let ours = key(alg);
+        let subject = elicense_seal::ca::Subject {
+            common_name: "北京市公安局公安交通管理局 电子证照签发".into(),
+            organization: Some("北京市公安局公安交通管理局".into()),
+            uscc: Some("11110000000000012X".into()),
+        };
+        let csr = certificate_request(&ours, &ours.public_jwk(), &subject).unwrap();
+        write(d, "ours.csr", pem("CERTIFICATE REQUEST", &csr).as_bytes());
+        let vfy: Vec<&str> = match alg {
+            Alg::Sm2 => vec!["-vfyopt", "distid:1234567812345678"],
+            _ => vec![],
+        };
+        let mut args = vec!["req", "-in", "ours.csr", "-verify", "-noout", "-text"];
+        args.extend(&vfy);
+        let text = ok(&args, d);
+        assert!(text.contains("verify OK"), "{alg}: {text}");
+        assert!(text.contains("11110000000000012X"), "{alg}: {text}");
+        // A request whose signature was tampered with is refused.
+        let mut bad = csr.clone();
+        let n = bad.len();
+        bad[n - 5] ^= 1;
+        write(d, "bad.csr", pem("CERTIFICATE REQUEST", &bad).as_bytes());
+        let mut args = vec!["req", "-in", "bad.csr", "-verify", "-noout"];
+        args.extend(&vfy);
+        let (good, text) = run(&args, d);
+        assert!(!good || !text.contains("verify OK"), "{alg}: {text}");
+
+        let ca = openssl_ca(d, alg, "tpca", "keyCertSign,cRLSign");
+        std::fs::write(
+            d.join("leaf.cnf"),
+            "[v]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n",
+        )
+        .unwrap();
+        let mut args = vec![
+            "x509",
+            "-req",
+            "-in",
+            "ours.csr",
+            "-CA",
+            "tpca.pem",
+            "-CAkey",
+            "tpca.key",
+            "-set_serial",
+            "77",
+            "-days",
+            "30",
+            "-extfile",
+            "leaf.cnf",
+            "-extensions",
+            "v",
+            "-out",
+            "ours.pem",
+        ];
+        args.extend(sm2_sigopts(alg));
+        args.extend(&vfy);
+        ok(&args, d);
+        let cert = der_of(d, "ours.pem", "x509");
+        assert!(certifies(&cert, &ours.public_jwk()), "{alg}");
+        assert!(!certifies(&cert, &key(alg).public_jwk()), "{alg}");
+        validate_chain(&cert, &[], &[ca], now, &[]).unwrap();
+        let info = certificate_info(&cert).unwrap();
+        assert!(info.subject.contains("11110000000000012X"), "{info:?}");
+        assert!(info.issuer.contains("CN=tpca"), "{info:?}");
+        assert_eq!(info.serial, "4d");
     }
 }

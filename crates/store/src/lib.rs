@@ -30,7 +30,7 @@ pub use log::{CheckpointRecord, EventLogStore, LogEntry, LogEntryRecord, Opening
 pub use oidc::{OidcLinkRecord, OidcLoginRecord, OidcStore};
 pub use postgres::PgStore;
 pub use records::*;
-pub use seals::{SealCaRecord, SealRecord, SealStore, SealUseRecord};
+pub use seals::{KeyCertificateRecord, SealCaRecord, SealRecord, SealStore, SealUseRecord};
 pub use sqlite::SqliteStore;
 pub use traits::*;
 pub use trust::{RecognitionRecord, TrustStore};

@@ -9,6 +9,8 @@
 //!   unique (`Duplicate` otherwise) and its certificate serial unique per CA algorithm.
 //! - A status change names the moment it took effect; a seal's uses are only appended, never
 //!   changed, and a use is stored only with the seal it names (`NotFound` otherwise).
+//! - An issuer key has at most one certificate of an outside CA: attaching another (a renewal)
+//!   replaces it.
 
 use async_trait::async_trait;
 
@@ -109,6 +111,23 @@ pub struct SealUseRecord {
     pub purpose: String,
 }
 
+/// The certificate an outside CA issued for one of the node's issuer keys, with its chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCertificateRecord {
+    /// The issuer key's kid.
+    pub kid: String,
+    /// The certificate first, then any intermediate CA certificates: DER each.
+    pub chain: Vec<Vec<u8>>,
+    /// The certificate's subject and issuer (RFC 4514), serial number (hex), end of validity.
+    pub subject: String,
+    pub issuer: String,
+    pub serial: String,
+    pub not_after: i64,
+    /// When and by whom it was attached.
+    pub attached_at: i64,
+    pub attached_by: String,
+}
+
 /// Storage of seals.
 #[async_trait]
 pub trait SealStore: Send + Sync {
@@ -140,4 +159,8 @@ pub trait SealStore: Send + Sync {
     async fn record_seal_uses(&self, uses: Vec<SealUseRecord>) -> Result<Vec<SealUseRecord>>;
     /// The uses of seal `id`, newest first, at most `limit`.
     async fn seal_uses(&self, id: &str, limit: u32) -> Result<Vec<SealUseRecord>>;
+    /// Attaches an outside CA's certificate to issuer key `c.kid`, replacing any earlier one.
+    async fn put_key_certificate(&self, c: KeyCertificateRecord) -> Result<()>;
+    /// The certificate attached to issuer key `kid`.
+    async fn key_certificate(&self, kid: &str) -> Result<Option<KeyCertificateRecord>>;
 }

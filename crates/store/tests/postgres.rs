@@ -698,10 +698,10 @@ const UNDO_OIDC: &str = "DROP TABLE staff; DROP INDEX licenses_representative;
      DELETE FROM schema_migrations WHERE version >= 16;";
 
 /// What the list-algorithm migration (19), the forms one (20), the presentation requests one
-/// (21, with 24's column), the staff sign-in one (22), the OpenID4VCI one (23) and the seals one
-/// (25) added, undone by hand.
-const UNDO_LIST_ALG: &str =
-    "DROP TABLE seal_uses, seals, seal_cas; DROP TABLE vci_nonces, vci_offers;
+/// (21, with 24's column), the staff sign-in one (22), the OpenID4VCI one (23), the seals one
+/// (25) and the key certificates one (26) added, undone by hand.
+const UNDO_LIST_ALG: &str = "DROP TABLE key_certificates;
+     DROP TABLE seal_uses, seals, seal_cas; DROP TABLE vci_nonces, vci_offers;
      DROP INDEX staff_person; ALTER TABLE staff DROP COLUMN person_key; DROP TABLE vp_requests;
      DROP TABLE forms; DROP INDEX status_lists_issuer_alg;
      ALTER TABLE status_lists DROP COLUMN alg;

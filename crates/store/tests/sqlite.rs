@@ -57,7 +57,8 @@ async fn lists_from_before_algorithms_keep_none_and_get_no_slots() {
         // Back to schema 15, as the file was before the migration.
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(
-            "DROP TABLE seal_uses; DROP TABLE seals; DROP TABLE seal_cas; \
+            "DROP TABLE key_certificates; \
+             DROP TABLE seal_uses; DROP TABLE seals; DROP TABLE seal_cas; \
              DROP TABLE vci_nonces; DROP TABLE vci_offers; \
              DROP INDEX staff_person; ALTER TABLE staff DROP COLUMN person_key; \
              DROP TABLE vp_requests; DROP TABLE forms; \
@@ -135,11 +136,12 @@ async fn version_2_database_upgrades_to_the_wallet() {
     let s = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
     let issued = s.insert(suite::new_license("W1", (1, 0))).await.unwrap();
     drop(s);
-    // Undo the later migrations (seals, OpenID4VCI, staff sign-in, presentation requests, forms, list algorithms, staff, representatives, OIDC, trust list, witness, federation, operator, leaf format 2, sessions, 4 and 3) by hand: what a
+    // Undo the later migrations (key certificates, seals, OpenID4VCI, staff sign-in, presentation requests, forms, list algorithms, staff, representatives, OIDC, trust list, witness, federation, operator, leaf format 2, sessions, 4 and 3) by hand: what a
     // build of version 2 left.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE seal_uses; DROP TABLE seals; DROP TABLE seal_cas;
+        "DROP TABLE key_certificates;
+         DROP TABLE seal_uses; DROP TABLE seals; DROP TABLE seal_cas;
          DROP TABLE vci_nonces; DROP TABLE vci_offers; DROP INDEX staff_person;
          DROP TABLE vp_requests; DROP TABLE forms;
          DROP INDEX status_lists_issuer_alg; ALTER TABLE status_lists DROP COLUMN alg;

@@ -20,7 +20,7 @@
 //!   (`enterprise`): made when the license is issued, revoked when it is cancelled or
 //!   withdrawn, usable by whoever represents the enterprise now.
 
-mod ca;
+pub(crate) mod ca;
 pub mod document;
 pub mod enterprise;
 pub mod faces;
@@ -67,11 +67,13 @@ fn internal(e: impl std::fmt::Display) -> AppError {
     AppError::internal(e.to_string())
 }
 
-/// Per-process seal state: the loaded CAs and the decrypted seal keys.
+/// Per-process seal state: the loaded CAs, the decrypted seal keys, and the outside CAs'
+/// certificate chains of issuer keys (`x5c` by kid, [`crate::key_certificates::x5c`]).
 #[derive(Default)]
 pub struct SealState {
     cas: tokio::sync::Mutex<HashMap<&'static str, Arc<LoadedCa>>>,
     signers: Mutex<HashMap<String, Arc<KeyPair>>>,
+    pub(crate) x5c: crate::cache::TtlCache<String, Option<Arc<Vec<String>>>>,
 }
 
 /// Who acts on seals.

@@ -50,6 +50,8 @@ pub struct IssuerKey {
     /// Compromised: what claims to be signed from this time on is invalid.
     pub revoked_at: Option<i64>,
     pub origin: KeyOrigin,
+    /// The public key (to match an outside CA's certificate in the credential's `x5c`).
+    pub jwk: Option<elicense_crypto::Jwk>,
 }
 
 impl IssuerKey {
@@ -81,6 +83,7 @@ impl IssuerKey {
             not_after: key.retired_at,
             revoked_at: key.revoked_since,
             origin: KeyOrigin::TrustList,
+            jwk: Some(key.jwk.clone()),
         }))
     }
 }
@@ -94,6 +97,13 @@ pub fn issuer_url(base_url: &str, code: &str) -> String {
 #[async_trait]
 pub trait KeySource: Send + Sync {
     async fn issuer_key(&self, kid: &str) -> Result<Option<IssuerKey>>;
+
+    /// The outside certification authorities this verifier trusts for the certificates in a
+    /// credential's `x5c`, and their CRLs (DER each): none by default, and then an `x5c` is
+    /// not judged.
+    fn outside_cas(&self) -> (&[Vec<u8>], &[Vec<u8>]) {
+        (&[], &[])
+    }
 }
 
 /// Which kind of source a status value came from.
@@ -192,12 +202,17 @@ impl KeySource for NodeSources {
                 not_after: k.record.not_after,
                 revoked_at: k.record.revoked_at,
                 origin: KeyOrigin::Local,
+                jwk: Some(k.jwk.clone()),
             }));
         }
         match node.trust.current() {
             Some(list) => IssuerKey::trust_listed(&list, kid, |key| node.trust.verifier(key)),
             None => Ok(None),
         }
+    }
+
+    fn outside_cas(&self) -> (&[Vec<u8>], &[Vec<u8>]) {
+        (&self.0.config.seal_trust_anchors, &self.0.config.seal_crls)
     }
 }
 

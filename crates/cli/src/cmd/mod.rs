@@ -105,6 +105,7 @@ pub async fn run(cli: crate::cli::Cli) -> i32 {
         },
         Command::Institution(cmd) => institution::run(cmd).await,
         Command::Seal(cmd) => seal::run(cmd).await,
+        Command::KeyCert(cmd) => seal::key_cert(cmd).await,
         Command::Account(cmd) => account::run(cmd).await,
         Command::Apikey(args) => match args.command {
             Some(ApikeyCommand::Revoke { data, key_id }) => {

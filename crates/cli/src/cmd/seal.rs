@@ -1,7 +1,8 @@
 //! `elicense seal create|sign|cert|verify|list|suspend|reinstate|revoke`: electronic seals
 //! (GB/T 38540) from the command line, as the region operator at the node's data dir (the
 //! actor is `operator:cli`). `verify` also asks a running node (`--node URL`). Over
-//! `elicense_app::seals`.
+//! `elicense_app::seals`. And `elicense key-cert request|attach`: issuer keys certified by an
+//! outside CA (`elicense_app::key_certificates`).
 
 use std::path::Path;
 
@@ -10,7 +11,7 @@ use elicense_app::seals::{self, NewSeal, Principal, StatusChange};
 use elicense_app::{AppError, ErrorKind};
 
 use super::with_node;
-use crate::cli::{DataArgs, SealCommand};
+use crate::cli::{DataArgs, KeyCertCommand, SealCommand};
 use crate::output;
 
 fn operator() -> Principal {
@@ -128,6 +129,31 @@ pub async fn run(cmd: SealCommand) -> i32 {
             status(&data, &seal, StatusChange::Reinstate).await
         }
         SealCommand::Revoke { data, seal } => status(&data, &seal, StatusChange::Revoke).await,
+    }
+}
+
+/// `elicense key-cert request|attach`.
+pub async fn key_cert(cmd: KeyCertCommand) -> i32 {
+    use elicense_app::key_certificates;
+    match cmd {
+        KeyCertCommand::Request { data, kid } => {
+            with_node(&data, true, |node| async move {
+                print!("{}", key_certificates::request(&node, &kid).await?);
+                Ok(0)
+            })
+            .await
+        }
+        KeyCertCommand::Attach { data, kid, chain } => {
+            with_node(&data, true, |node| async move {
+                let pem = String::from_utf8(read(&chain)?).map_err(|_| {
+                    AppError::new(ErrorKind::Invalid, "key_cert.bad_chain", "not a PEM text")
+                })?;
+                let actor = elicense_core::OperatorActor::Cli.code();
+                output::json(&key_certificates::attach(&node, &actor, &kid, &pem).await?);
+                Ok(0)
+            })
+            .await
+        }
     }
 }
 

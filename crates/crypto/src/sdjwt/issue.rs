@@ -86,6 +86,18 @@ pub fn prepare(
     kid: &str,
     rng: &mut (impl rand_core::CryptoRngCore + ?Sized),
 ) -> PreparedSdJwt {
+    prepare_with_x5c(issuance, alg, kid, None, rng)
+}
+
+/// [`prepare`] with an `x5c` header (RFC 7515 §4.1.6: the base64 DER certificate of the
+/// signing key first, then the CAs above it) when the key is certified by a CA.
+pub fn prepare_with_x5c(
+    issuance: &Issuance,
+    alg: Alg,
+    kid: &str,
+    x5c: Option<&[String]>,
+    rng: &mut (impl rand_core::CryptoRngCore + ?Sized),
+) -> PreparedSdJwt {
     let disclosures: Vec<Disclosure> = issuance
         .selective
         .iter()
@@ -109,7 +121,10 @@ pub fn prepare(
     }
     payload.insert("_sd_alg".into(), SD_ALG.into());
 
-    let header = Header::new(alg).with_typ(TYP_SD_JWT_VC).with_kid(kid);
+    let mut header = Header::new(alg).with_typ(TYP_SD_JWT_VC).with_kid(kid);
+    if let Some(chain) = x5c {
+        header.extra.insert("x5c".into(), chain.into());
+    }
     PreparedSdJwt {
         jws: jws::prepare(&header, &Value::Object(payload)),
         disclosures,
@@ -122,8 +137,18 @@ pub fn issue(
     issuance: &Issuance,
     rng: &mut (impl rand_core::CryptoRngCore + ?Sized),
 ) -> Result<String, CryptoError> {
+    issue_with_x5c(signer, issuance, None, rng)
+}
+
+/// [`issue`] with the signing key's certificate chain in the `x5c` header.
+pub fn issue_with_x5c(
+    signer: &dyn Signer,
+    issuance: &Issuance,
+    x5c: Option<&[String]>,
+    rng: &mut (impl rand_core::CryptoRngCore + ?Sized),
+) -> Result<String, CryptoError> {
     issuance.validate()?;
-    let prepared = prepare(issuance, signer.alg(), signer.kid(), rng);
+    let prepared = prepare_with_x5c(issuance, signer.alg(), signer.kid(), x5c, rng);
     let jwt = jws::sign_prepared(signer, prepared.jws)?;
     Ok(with_disclosures(jwt, &prepared.disclosures))
 }

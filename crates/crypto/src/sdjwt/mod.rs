@@ -15,7 +15,7 @@ mod present;
 mod verify;
 
 pub use disclosure::Disclosure;
-pub use issue::{issue, prepare, Issuance, PreparedSdJwt};
+pub use issue::{issue, issue_with_x5c, prepare, prepare_with_x5c, Issuance, PreparedSdJwt};
 pub use parse::{parse, Parsed, MAX_LEN};
 pub use present::{add_key_binding, key_binding_prepare, present};
 pub use verify::{KbPolicy, Problem, Verified};

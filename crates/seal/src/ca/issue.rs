@@ -64,7 +64,7 @@ impl CaError {
     }
 }
 
-fn bad(e: impl std::fmt::Display) -> CaError {
+pub(crate) fn bad(e: impl std::fmt::Display) -> CaError {
     CaError::BadValue(e.to_string())
 }
 
@@ -80,7 +80,7 @@ pub struct Subject {
 }
 
 impl Subject {
-    fn to_name(&self) -> Result<Name, CaError> {
+    pub(crate) fn to_name(&self) -> Result<Name, CaError> {
         let utf8 = |s: &str| {
             if s.is_empty() {
                 return Err(bad("an empty name"));
@@ -367,7 +367,7 @@ impl<S: Signer> SealCa<S> {
     }
 }
 
-fn spki(public: &Jwk) -> Result<SubjectPublicKeyInfoOwned, CaError> {
+pub(crate) fn spki(public: &Jwk) -> Result<SubjectPublicKeyInfoOwned, CaError> {
     alg::spki_of_jwk(public)
         .ok_or_else(|| CaError::UnsupportedKey("not an SM2 or P-256 public key".into()))
 }

@@ -1,5 +1,6 @@
 //! The node's seal CA (RFC 5280): a self-signed CA certificate, leaf certificates for seal
-//! keys, CRLs; and [`validate_chain`] for our own and third-party chains.
+//! keys, CRLs; [`validate_chain`] for our own and third-party chains; and certificate
+//! requests for keys an outside CA certifies ([`certificate_request`]).
 //!
 //! Invariants:
 //! - Everything we issue is X.509 v3 DER signed with the CA key's algorithm: SM2 keys sign
@@ -16,6 +17,8 @@
 
 mod chain;
 mod issue;
+mod request;
 
 pub use chain::{named_issuer, revocation, validate_chain, ChainError, Revocation};
 pub use issue::{pem, CaError, Revoked, SealCa, Subject, Validity};
+pub use request::{certificate_info, certificate_request, certifies, CertificateInfo};

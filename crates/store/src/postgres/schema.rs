@@ -164,6 +164,7 @@ CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, note text NOT NULL, creat
     VCI,
     VP_HOLDER,
     SEALS,
+    KEY_CERTIFICATES,
 ];
 
 /// Migration 3: the national hub's index (DESIGN.md, "Storage and scale"; docs/SCALE.md):
@@ -606,6 +607,16 @@ CREATE TABLE seal_uses (
     document text NOT NULL, page bigint NOT NULL, purpose text NOT NULL
 );
 CREATE INDEX seal_uses_seal ON seal_uses (seal, seq);
+"#;
+
+/// Migration 26: issuer keys certified by an outside CA (`SealStore::put_key_certificate`),
+/// the chain as an array of DER certificates. Node-local, on the coordinator under Citus.
+const KEY_CERTIFICATES: &str = r#"
+CREATE TABLE key_certificates (
+    kid text PRIMARY KEY, chain bytea[] NOT NULL, subject text NOT NULL, issuer text NOT NULL,
+    serial text NOT NULL, not_after bigint NOT NULL, attached_at bigint NOT NULL,
+    attached_by text NOT NULL
+);
 "#;
 
 const MIGRATION_LOCK: i32 = 0x454c_0001;

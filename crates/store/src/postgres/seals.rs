@@ -11,7 +11,7 @@ use tokio_postgres::Row;
 use super::rows::{self, get};
 use super::PgStore;
 use crate::error::{Result, StoreError};
-use crate::seals::{SealCaRecord, SealRecord, SealStore, SealUseRecord};
+use crate::seals::{KeyCertificateRecord, SealCaRecord, SealRecord, SealStore, SealUseRecord};
 
 const CA_COLUMNS: &str = "alg, encrypted_pem, certificate, created_at";
 
@@ -23,6 +23,22 @@ const COLUMNS: &str = "id, owner, owner_name, kind, name, alg, encrypted_pem, ce
 const OLDEST_FIRST: &str = "created_at, id";
 
 const USE_COLUMNS: &str = "seq, seal, at, actor, document, page, purpose";
+
+const KEY_CERT_COLUMNS: &str =
+    "kid, chain, subject, issuer, serial, not_after, attached_at, attached_by";
+
+fn key_cert_from_row(r: &Row) -> Result<KeyCertificateRecord> {
+    Ok(KeyCertificateRecord {
+        kid: get(r, 0)?,
+        chain: get(r, 1)?,
+        subject: get(r, 2)?,
+        issuer: get(r, 3)?,
+        serial: get(r, 4)?,
+        not_after: get(r, 5)?,
+        attached_at: get(r, 6)?,
+        attached_by: get(r, 7)?,
+    })
+}
 
 fn ca_from_row(r: &Row) -> Result<SealCaRecord> {
     Ok(SealCaRecord {
@@ -276,5 +292,49 @@ impl SealStore for PgStore {
             &client.query(&st, &[&id, &i64::from(limit)]).await?,
             use_from_row,
         )
+    }
+
+    async fn put_key_certificate(&self, c: KeyCertificateRecord) -> Result<()> {
+        let client = self.client().await?;
+        let st = client
+            .prepare_cached(&format!(
+                "INSERT INTO key_certificates ({KEY_CERT_COLUMNS}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (kid) DO UPDATE SET chain = EXCLUDED.chain, \
+                 subject = EXCLUDED.subject, issuer = EXCLUDED.issuer, \
+                 serial = EXCLUDED.serial, not_after = EXCLUDED.not_after, \
+                 attached_at = EXCLUDED.attached_at, attached_by = EXCLUDED.attached_by"
+            ))
+            .await?;
+        client
+            .execute(
+                &st,
+                &[
+                    &c.kid,
+                    &c.chain,
+                    &c.subject,
+                    &c.issuer,
+                    &c.serial,
+                    &c.not_after,
+                    &c.attached_at,
+                    &c.attached_by,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn key_certificate(&self, kid: &str) -> Result<Option<KeyCertificateRecord>> {
+        let client = self.client().await?;
+        let st = client
+            .prepare_cached(&format!(
+                "SELECT {KEY_CERT_COLUMNS} FROM key_certificates WHERE kid = $1"
+            ))
+            .await?;
+        client
+            .query_opt(&st, &[&kid])
+            .await?
+            .map(|r| key_cert_from_row(&r))
+            .transpose()
     }
 }

@@ -350,6 +350,15 @@ CREATE TABLE seal_uses (
 );
 CREATE INDEX seal_uses_seal ON seal_uses(seal, seq);
 "#,
+    // 23: issuer keys certified by an outside CA (`SealStore::put_key_certificate`): the
+    // chain is the DER certificates, each prefixed by its length as 4 big-endian bytes.
+    r#"
+CREATE TABLE key_certificates (
+    kid TEXT PRIMARY KEY, chain BLOB NOT NULL, subject TEXT NOT NULL, issuer TEXT NOT NULL,
+    serial TEXT NOT NULL, not_after INTEGER NOT NULL, attached_at INTEGER NOT NULL,
+    attached_by TEXT NOT NULL
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this build writes.

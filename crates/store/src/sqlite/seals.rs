@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
-use crate::seals::{SealCaRecord, SealRecord, SealStore, SealUseRecord};
+use crate::seals::{KeyCertificateRecord, SealCaRecord, SealRecord, SealStore, SealUseRecord};
 
 const CA_COLUMNS: &str = "alg, encrypted_pem, certificate, created_at";
 
@@ -68,6 +68,51 @@ fn use_from_row(r: &Row<'_>) -> rusqlite::Result<SealUseRecord> {
         document: r.get(4)?,
         page: r.get(5)?,
         purpose: r.get(6)?,
+    })
+}
+
+const KEY_CERT_COLUMNS: &str =
+    "kid, chain, subject, issuer, serial, not_after, attached_at, attached_by";
+
+/// A chain as one blob: each DER certificate prefixed by its length (4 bytes, big-endian).
+fn chain_blob(chain: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for c in chain {
+        out.extend_from_slice(&(c.len() as u32).to_be_bytes());
+        out.extend_from_slice(c);
+    }
+    out
+}
+
+fn chain_of(blob: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    let mut rest = blob;
+    while !rest.is_empty() {
+        let n = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+        out.push(rest.get(4..4 + n)?.to_vec());
+        rest = &rest[4 + n..];
+    }
+    Some(out)
+}
+
+fn key_cert_from_row(r: &Row<'_>) -> rusqlite::Result<KeyCertificateRecord> {
+    let blob: Vec<u8> = r.get(1)?;
+    let chain = chain_of(&blob).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            1,
+            rusqlite::types::Type::Blob,
+            "a certificate chain cut short".into(),
+        )
+    })?;
+    Ok(KeyCertificateRecord {
+        kid: r.get(0)?,
+        chain,
+        subject: r.get(2)?,
+        issuer: r.get(3)?,
+        serial: r.get(4)?,
+        not_after: r.get(5)?,
+        attached_at: r.get(6)?,
+        attached_by: r.get(7)?,
     })
 }
 
@@ -275,6 +320,40 @@ impl SealStore for SqliteStore {
             ))?;
             let rows = st.query_map(params![id, limit], use_from_row)?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn put_key_certificate(&self, c: KeyCertificateRecord) -> Result<()> {
+        self.write(move |conn| {
+            conn.prepare_cached(&format!(
+                "INSERT OR REPLACE INTO key_certificates ({KEY_CERT_COLUMNS}) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            ))?
+            .execute(params![
+                c.kid,
+                chain_blob(&c.chain),
+                c.subject,
+                c.issuer,
+                c.serial,
+                c.not_after,
+                c.attached_at,
+                c.attached_by
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn key_certificate(&self, kid: &str) -> Result<Option<KeyCertificateRecord>> {
+        let kid = kid.to_owned();
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(&format!(
+                    "SELECT {KEY_CERT_COLUMNS} FROM key_certificates WHERE kid = ?1"
+                ))?
+                .query_row(params![kid], key_cert_from_row)
+                .optional()?)
         })
         .await
     }

@@ -511,7 +511,8 @@ macro_rules! conformance_tests {
             vp_requests_are_answered_once,
             vci_offers_burn_grant_and_redeem_once, vci_nonces_are_used_once_and_purged,
             seal_ca_first_writer_wins, seals_put_get_and_list, seals_duplicates_write_nothing,
-            seal_status_and_users, inactive_seals_by_algorithm, seal_uses_all_or_none);
+            seal_status_and_users, inactive_seals_by_algorithm, seal_uses_all_or_none,
+            key_certificates_are_replaced_by_renewals);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(

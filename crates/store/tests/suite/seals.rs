@@ -268,3 +268,32 @@ pub async fn seal_uses_all_or_none(s: &dyn Store) {
         vec![stored[1].clone()]
     );
 }
+
+/// An issuer key's outside certificate: none at first, stored with its chain as given, and a
+/// renewal replaces it.
+pub async fn key_certificates_are_replaced_by_renewals(s: &dyn Store) {
+    assert_eq!(s.key_certificate("kid-1").await.unwrap(), None);
+    let cert = |serial: &str, chain: Vec<Vec<u8>>, at: i64| KeyCertificateRecord {
+        kid: "kid-1".into(),
+        chain,
+        subject: "CN=北京市公安局公安交通管理局,SERIALNUMBER=11110000000000012X".into(),
+        issuer: "CN=Third Party Trust CA".into(),
+        serial: serial.into(),
+        not_after: at + 86_400,
+        attached_at: at,
+        attached_by: "cli".into(),
+    };
+    // A chain of a leaf and an intermediate, with an empty and a large member to show the
+    // chain's bytes come back exactly.
+    let first = cert(
+        "4d",
+        vec![vec![0x30, 0x82, 1, 2], vec![], vec![7u8; 70_000]],
+        100,
+    );
+    s.put_key_certificate(first.clone()).await.unwrap();
+    assert_eq!(s.key_certificate("kid-1").await.unwrap(), Some(first));
+    assert_eq!(s.key_certificate("kid-2").await.unwrap(), None);
+    let renewed = cert("4e", vec![vec![0x30, 3]], 200);
+    s.put_key_certificate(renewed.clone()).await.unwrap();
+    assert_eq!(s.key_certificate("kid-1").await.unwrap(), Some(renewed));
+}
