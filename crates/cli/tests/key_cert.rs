@@ -2,7 +2,8 @@
 //! SM3, and P-256): `elicense key-cert request` makes a certificate request OpenSSL accepts
 //! and certifies, `key-cert attach` checks what comes back (for the key, naming the issuer,
 //! chaining to a CA the operator lists), credentials then carry the chain in `x5c` (which
-//! `openssl verify` accepts), and verification judges it, down to the CA's revocation list.
+//! `openssl verify` accepts, and with which npm `jose` verifies an ES256 credential), and
+//! verification judges it, down to the CA's revocation list.
 
 mod common;
 
@@ -108,6 +109,36 @@ fn certify(dir: &Path, alg: &str, csr: &str, out: &str, serial: &str) {
     ];
     args.extend(sigopts(alg));
     openssl(dir, &args);
+}
+
+/// `node crates/server/tests/oid4vc/x5c_verify.mjs` (npm `jose`, installed by
+/// scripts/deps.sh) on `credential`: its JSON answer and exit code.
+fn jose_x5c(credential: &str) -> (Value, i32) {
+    use std::io::Write;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut child = std::process::Command::new("node")
+        .arg(root.join("crates/server/tests/oid4vc/x5c_verify.mjs"))
+        .env("ELICENSE_OID4VC_DIR", root.join(".cache/oid4vc"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("node (installed by scripts/deps.sh)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(credential.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v = serde_json::from_str(text.trim()).unwrap_or_else(|_| {
+        panic!(
+            "x5c_verify.mjs: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (v, out.status.code().unwrap_or(-1))
 }
 
 fn header_of(credential: &str) -> Value {
@@ -264,6 +295,24 @@ fn an_issuer_key_certified_by_an_outside_ca_signs_credentials_with_its_chain() {
         }
         args.push("x5c.pem");
         assert!(openssl(ca_dir, &args).contains("x5c.pem: OK"));
+
+        // An outside JOSE library (npm `jose`, which knows ES256 and not SM2) verifies the
+        // credential with the key of the certificate in x5c, and refuses it once changed.
+        if alg == "es256" {
+            let (v, code) = jose_x5c(&credential);
+            assert_eq!(code, 0, "{v}");
+            assert_eq!(v["typ"], "dc+sd-jwt", "{v}");
+            let mut parts: Vec<String> = credential.split('.').map(str::to_owned).collect();
+            // One payload character changed: the signature no longer covers it.
+            let c = if parts[1].as_bytes()[5] == b'A' {
+                "B"
+            } else {
+                "A"
+            };
+            parts[1].replace_range(5..6, c);
+            let (v, code) = jose_x5c(&parts.join("."));
+            assert_eq!((code, &v["valid"]), (1, &Value::Bool(false)), "{v}");
+        }
 
         // Verified: valid, with the certificate; the earlier credential without x5c too.
         let verdict = d.run_stdin(&["verify"], &credential);
