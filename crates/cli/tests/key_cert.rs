@@ -12,20 +12,21 @@ use std::path::Path;
 use common::*;
 use serde_json::Value;
 
+// The OpenSSL runner the crypto crate's interop tests use (as the seal crate's do).
+#[path = "../../crypto/tests/common/mod.rs"]
+mod crypto_common;
+
 /// `openssl ARGS` in `dir`, which must succeed; its output.
 fn openssl(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "openssl {}: {text}", args.join(" "));
+    let (good, text) = crypto_common::run(args, dir);
+    assert!(good, "openssl {}: {text}", args.join(" "));
     text
+}
+
+/// A new EC key of `alg`'s curve in `dir/name`.
+fn ec_key(dir: &Path, alg: &str, name: &str) {
+    let curve = if alg == "sm2" { "SM2" } else { "prime256v1" };
+    openssl(dir, &["ecparam", "-name", curve, "-genkey", "-out", name]);
 }
 
 /// Signature options for a CA of `alg` (SM2: SM3 with the GM/T default ID).
@@ -44,11 +45,7 @@ fn sigopts(alg: &str) -> Vec<&'static str> {
 
 /// A CA made by OpenSSL in `dir` (`ca.key`, `ca.pem`), with an `openssl ca` database for CRLs.
 fn outside_ca(dir: &Path, alg: &str) {
-    let curve = if alg == "sm2" { "SM2" } else { "prime256v1" };
-    openssl(
-        dir,
-        &["ecparam", "-name", curve, "-genkey", "-out", "ca.key"],
-    );
+    ec_key(dir, alg, "ca.key");
     let mut args = vec![
         "req",
         "-x509",
@@ -218,11 +215,7 @@ fn an_issuer_key_certified_by_an_outside_ca_signs_credentials_with_its_chain() {
 
         // A certificate for another key (an OpenSSL key of its own), or one not naming the
         // issuer: refused.
-        let curve = if alg == "sm2" { "SM2" } else { "prime256v1" };
-        openssl(
-            ca_dir,
-            &["ecparam", "-name", curve, "-genkey", "-out", "other.key"],
-        );
+        ec_key(ca_dir, alg, "other.key");
         let mut args = vec![
             "req",
             "-new",
