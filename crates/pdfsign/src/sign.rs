@@ -22,7 +22,7 @@ use crate::error::{bad_object, PdfError};
 use crate::object::{
     text_string, write_dict, write_hex_string, write_object, Dict, Object, Ref, Stream,
 };
-use crate::picture::{decode_png, deflate};
+use crate::picture::{decode_png_cached, deflate};
 use crate::verify::Digests;
 
 /// The /SubFilter of a signature: what /Contents holds.
@@ -223,7 +223,7 @@ fn resolved_array(doc: &Doc, o: Option<&Object>) -> Result<Vec<Object>, PdfError
 pub fn prepare(pdf: &[u8], spec: &SealPlacement) -> Result<Prepared, PdfError> {
     check_placement(spec)?;
     let doc = Doc::parse(pdf)?;
-    let picture = decode_png(&spec.picture)?;
+    let picture = decode_png_cached(&spec.picture)?;
     let pages = doc.pages()?;
     let page_ref = *pages.get(spec.page).ok_or(PdfError::NoSuchPage {
         page: spec.page,
