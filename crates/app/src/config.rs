@@ -440,7 +440,7 @@ fn seal_crls(file: Option<Vec<String>>) -> Result<Vec<Vec<u8>>> {
     let mut out = Vec::new();
     for path in env_or_file_list("ELICENSE_SEAL_CRLS", file) {
         let bytes = std::fs::read(&path).map_err(|e| invalid(format!("seal CRL {path}: {e}")))?;
-        let crls = pem_blocks(&bytes, "X509 CRL");
+        let crls = pem_blocks(&bytes, "X509 CRL", false).unwrap_or_default();
         if crls.is_empty() {
             return Err(invalid(format!("seal CRL {path} holds no CRL")));
         }
@@ -451,17 +451,22 @@ fn seal_crls(file: Option<Vec<String>>) -> Result<Vec<Vec<u8>>> {
 
 /// The certificates of a file: one DER certificate, or every PEM `CERTIFICATE` block.
 pub fn certificates(bytes: &[u8]) -> Vec<Vec<u8>> {
-    pem_blocks(bytes, "CERTIFICATE")
+    pem_blocks(bytes, "CERTIFICATE", false).unwrap_or_default()
 }
 
 /// The DER of a file: the file itself when it is DER, else every PEM block labelled `label`.
-fn pem_blocks(bytes: &[u8], label: &str) -> Vec<Vec<u8>> {
+/// A block not closed or not base64 is skipped, or with `strict` the error (what is wrong).
+pub(crate) fn pem_blocks(
+    bytes: &[u8],
+    label: &str,
+    strict: bool,
+) -> std::result::Result<Vec<Vec<u8>>, String> {
     use base64::Engine;
     if bytes.first() == Some(&0x30) {
-        return vec![bytes.to_vec()];
+        return Ok(vec![bytes.to_vec()]);
     }
     let Ok(text) = std::str::from_utf8(bytes) else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     let (begin, end_line) = (
         format!("-----BEGIN {label}-----"),
@@ -472,15 +477,20 @@ fn pem_blocks(bytes: &[u8], label: &str) -> Vec<Vec<u8>> {
     while let Some(start) = rest.find(&begin) {
         let body = &rest[start + begin.len()..];
         let Some(end) = body.find(&end_line) else {
+            if strict {
+                return Err(format!("a {label} block is not closed"));
+            }
             break;
         };
         let b64: String = body[..end].chars().filter(|c| !c.is_whitespace()).collect();
-        if let Ok(der) = base64::engine::general_purpose::STANDARD.decode(b64) {
-            out.push(der);
+        match base64::engine::general_purpose::STANDARD.decode(b64) {
+            Ok(der) => out.push(der),
+            Err(e) if strict => return Err(format!("a {label} block: {e}")),
+            Err(_) => {}
         }
         rest = &body[end..];
     }
-    out
+    Ok(out)
 }
 
 /// Trusted proxy addresses: `ELICENSE_TRUSTED_PROXIES` (comma-separated), else the file's.

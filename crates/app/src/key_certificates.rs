@@ -53,10 +53,23 @@ fn view_of(cert: &[u8]) -> Option<CertificateView> {
     })
 }
 
-/// Why a chain does not vouch for a key of an issuer: a code's suffix (`wrong_key`,
-/// `wrong_subject`, or a `chain.*` code without its prefix) and a message.
+/// Why a chain does not vouch for a key of an issuer.
+#[derive(Debug)]
+pub enum ChainFault {
+    /// No certificate, or the first does not parse.
+    BadChain,
+    /// The certificate is for another key.
+    WrongKey,
+    /// Its subject does not name the issuer.
+    WrongSubject,
+    /// The path to an anchor fails (`ChainError::code` says how).
+    Chain(elicense_seal::ca::ChainError),
+}
+
+/// A [`ChainFault`] with what to tell the user.
+#[derive(Debug)]
 pub struct ChainProblem {
-    pub code: String,
+    pub fault: ChainFault,
     pub message: String,
 }
 
@@ -70,28 +83,25 @@ pub fn check_chain(
     crls: &[Vec<u8>],
     now: i64,
 ) -> std::result::Result<CertificateView, ChainProblem> {
-    let problem = |code: &str, message: String| ChainProblem {
-        code: code.to_owned(),
-        message,
-    };
+    let problem = |fault: ChainFault, message: String| ChainProblem { fault, message };
     let Some((leaf, rest)) = chain.split_first() else {
-        return Err(problem("bad_chain", "no certificate".into()));
+        return Err(problem(ChainFault::BadChain, "no certificate".into()));
     };
     let Some(view) = view_of(leaf) else {
         return Err(problem(
-            "bad_chain",
+            ChainFault::BadChain,
             "the first certificate does not parse".into(),
         ));
     };
     if !certifies(leaf, jwk) {
         return Err(problem(
-            "wrong_key",
+            ChainFault::WrongKey,
             format!("the certificate {} is for another key", view.subject),
         ));
     }
     if !view.subject.contains(issuer) {
         return Err(problem(
-            "wrong_subject",
+            ChainFault::WrongSubject,
             format!(
                 "the certificate's subject {} does not name {issuer}",
                 view.subject
@@ -99,12 +109,10 @@ pub fn check_chain(
         ));
     }
     let at = time::OffsetDateTime::from_unix_timestamp(now)
-        .map_err(|e| problem("bad_chain", e.to_string()))?;
+        .map_err(|e| problem(ChainFault::BadChain, e.to_string()))?;
     validate_chain(leaf, rest, anchors, at, crls).map_err(|e| {
-        problem(
-            e.code().trim_start_matches("chain."),
-            format!("{}: {e}", view.subject),
-        )
+        let message = format!("{}: {e}", view.subject);
+        problem(ChainFault::Chain(e), message)
     })?;
     Ok(view)
 }
@@ -151,21 +159,8 @@ pub async fn request(node: &Arc<Node>, kid: &str) -> Result<String> {
 /// The DER certificates of a PEM text, in order (`key_cert.bad_chain` when there is none or
 /// one does not decode).
 fn certificates_of_pem(text: &str) -> Result<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
-        let body = &rest[start + "-----BEGIN CERTIFICATE-----".len()..];
-        let end = body
-            .find("-----END CERTIFICATE-----")
-            .ok_or_else(|| invalid("key_cert.bad_chain", "a certificate is not closed"))?;
-        let b64: String = body[..end].chars().filter(|c| !c.is_whitespace()).collect();
-        out.push(
-            base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .map_err(|e| invalid("key_cert.bad_chain", format!("a certificate: {e}")))?,
-        );
-        rest = &body[end..];
-    }
+    let out = crate::config::pem_blocks(text.as_bytes(), "CERTIFICATE", true)
+        .map_err(|e| invalid("key_cert.bad_chain", e))?;
     if out.is_empty() {
         return Err(invalid(
             "key_cert.bad_chain",
@@ -198,14 +193,15 @@ pub async fn attach(
         now,
     )
     .map_err(|p| {
-        let code: &'static str = match p.code.as_str() {
-            "bad_chain" => "key_cert.bad_chain",
-            "wrong_key" => "key_cert.wrong_key",
-            "wrong_subject" => "key_cert.wrong_subject",
-            "untrusted" => "key_cert.untrusted",
-            "expired" => "key_cert.expired",
-            "revoked" => "key_cert.revoked",
-            _ => "key_cert.invalid_chain",
+        use elicense_seal::ca::ChainError;
+        let code = match p.fault {
+            ChainFault::BadChain => "key_cert.bad_chain",
+            ChainFault::WrongKey => "key_cert.wrong_key",
+            ChainFault::WrongSubject => "key_cert.wrong_subject",
+            ChainFault::Chain(ChainError::Untrusted(_)) => "key_cert.untrusted",
+            ChainFault::Chain(ChainError::Expired(_)) => "key_cert.expired",
+            ChainFault::Chain(ChainError::Revoked(_)) => "key_cert.revoked",
+            ChainFault::Chain(_) => "key_cert.invalid_chain",
         };
         invalid(code, p.message)
     })?;

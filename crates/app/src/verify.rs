@@ -416,25 +416,27 @@ fn outside_certificate(
     if anchors.is_empty() {
         return None;
     }
-    let checked = match (crate::key_certificates::chain_of_x5c(x5c), &key.jwk) {
-        (Some(chain), Some(jwk)) => {
-            crate::key_certificates::check_chain(&chain, jwk, &key.issuer, anchors, crls, now)
-        }
-        _ => Err(crate::key_certificates::ChainProblem {
-            code: "bad_chain".into(),
+    use crate::key_certificates::{chain_of_x5c, check_chain, ChainFault, ChainProblem};
+    use elicense_seal::ca::ChainError;
+    let checked = match chain_of_x5c(x5c) {
+        Some(chain) => check_chain(&chain, &key.jwk, &key.issuer, anchors, crls, now),
+        None => Err(ChainProblem {
+            fault: ChainFault::BadChain,
             message: "x5c is not an array of base64 certificates".into(),
         }),
     };
     match checked {
         Ok(view) => Some(view),
         Err(p) => {
-            let code: &'static str = match p.code.as_str() {
-                "wrong_key" => "issuer.certificate_wrong_key",
-                "wrong_subject" => "issuer.certificate_wrong_subject",
-                "untrusted" => "issuer.certificate_untrusted",
-                "expired" | "not_yet_valid" => "issuer.certificate_expired",
-                "revoked" => "issuer.certificate_revoked",
-                _ => "issuer.certificate_invalid",
+            let code = match p.fault {
+                ChainFault::WrongKey => "issuer.certificate_wrong_key",
+                ChainFault::WrongSubject => "issuer.certificate_wrong_subject",
+                ChainFault::Chain(ChainError::Untrusted(_)) => "issuer.certificate_untrusted",
+                ChainFault::Chain(ChainError::Expired(_) | ChainError::NotYetValid(_)) => {
+                    "issuer.certificate_expired"
+                }
+                ChainFault::Chain(ChainError::Revoked(_)) => "issuer.certificate_revoked",
+                ChainFault::BadChain | ChainFault::Chain(_) => "issuer.certificate_invalid",
             };
             problems.push(problem(Category::Authenticity, code, p.message));
             None

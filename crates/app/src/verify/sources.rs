@@ -51,7 +51,7 @@ pub struct IssuerKey {
     pub revoked_at: Option<i64>,
     pub origin: KeyOrigin,
     /// The public key (to match an outside CA's certificate in the credential's `x5c`).
-    pub jwk: Option<elicense_crypto::Jwk>,
+    pub jwk: elicense_crypto::Jwk,
 }
 
 impl IssuerKey {
@@ -83,7 +83,7 @@ impl IssuerKey {
             not_after: key.retired_at,
             revoked_at: key.revoked_since,
             origin: KeyOrigin::TrustList,
-            jwk: Some(key.jwk.clone()),
+            jwk: key.jwk.clone(),
         }))
     }
 }
@@ -202,7 +202,7 @@ impl KeySource for NodeSources {
                 not_after: k.record.not_after,
                 revoked_at: k.record.revoked_at,
                 origin: KeyOrigin::Local,
-                jwk: Some(k.jwk.clone()),
+                jwk: k.jwk.clone(),
             }));
         }
         match node.trust.current() {

@@ -16,6 +16,7 @@ use der::oid::AssociatedOid;
 use der::Decode;
 use thiserror::Error;
 use time::OffsetDateTime;
+use x509_cert::crl::RevokedCert;
 use x509_cert::ext::pkix::{BasicConstraints, CrlReason, KeyUsage};
 use x509_cert::Certificate;
 
@@ -215,25 +216,36 @@ fn check_revocation(
         if !crl.signed_by(&key) {
             return Err(ChainError::CrlSignatureInvalid(subject(issuer)));
         }
-        let tbs = &crl.crl.tbs_cert_list;
-        let stale = at + CRL_CLOCK_SKEW < timeconv::from_x509(&tbs.this_update)
-            || tbs
-                .next_update
-                .as_ref()
-                .is_some_and(|n| at > timeconv::from_x509(n));
-        if stale {
+        if !current(crl, at) {
             return Err(ChainError::CrlOutdated(subject(issuer)));
         }
-        let serial = &cert.cert.tbs_certificate.serial_number;
-        let revoked =
-            tbs.revoked_certificates.iter().flatten().any(|r| {
-                &r.serial_number == serial && timeconv::from_x509(&r.revocation_date) <= at
-            });
-        if revoked {
+        if entry(crl, cert, at).is_some() {
             return Err(ChainError::Revoked(subject(cert)));
         }
     }
     Ok(())
+}
+
+/// Whether `crl` is current at `at`: its thisUpdate at most [`CRL_CLOCK_SKEW`] later, its
+/// nextUpdate (if any) not before.
+fn current(crl: &Crl, at: OffsetDateTime) -> bool {
+    let tbs = &crl.crl.tbs_cert_list;
+    at + CRL_CLOCK_SKEW >= timeconv::from_x509(&tbs.this_update)
+        && tbs
+            .next_update
+            .as_ref()
+            .is_none_or(|n| at <= timeconv::from_x509(n))
+}
+
+/// The entry of `crl` that lists `cert` as revoked (or on hold) by `at`.
+fn entry<'a>(crl: &'a Crl, cert: &Cert, at: OffsetDateTime) -> Option<&'a RevokedCert> {
+    let serial = &cert.cert.tbs_certificate.serial_number;
+    crl.crl
+        .tbs_cert_list
+        .revoked_certificates
+        .iter()
+        .flatten()
+        .find(|r| &r.serial_number == serial && timeconv::from_x509(&r.revocation_date) <= at)
 }
 
 /// Finds the issuer of `cert` among `candidates`: one whose subject is `cert`'s issuer and
@@ -342,25 +354,12 @@ pub fn revocation(
     let candidates: Vec<Cert> = issuers.iter().filter_map(|d| Cert::parse(d)).collect();
     let issuer = find_issuer(&cert, &candidates).ok()??;
     let key = issuer.key()?;
-    let serial = &cert.cert.tbs_certificate.serial_number;
     let crl = crls.iter().filter_map(|d| Crl::parse(d)).find(|c| {
-        let tbs = &c.crl.tbs_cert_list;
-        tbs.issuer == issuer.cert.tbs_certificate.subject
+        c.crl.tbs_cert_list.issuer == issuer.cert.tbs_certificate.subject
             && c.signed_by(&key)
-            && at + CRL_CLOCK_SKEW >= timeconv::from_x509(&tbs.this_update)
-            && tbs
-                .next_update
-                .as_ref()
-                .is_none_or(|n| at <= timeconv::from_x509(n))
+            && current(c, at)
     })?;
-    let entry = crl
-        .crl
-        .tbs_cert_list
-        .revoked_certificates
-        .iter()
-        .flatten()
-        .find(|r| &r.serial_number == serial && timeconv::from_x509(&r.revocation_date) <= at);
-    Some(match entry {
+    Some(match entry(&crl, &cert, at) {
         None => Revocation::Good,
         Some(r) => Revocation::Listed {
             since: timeconv::from_x509(&r.revocation_date),
