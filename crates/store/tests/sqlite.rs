@@ -308,3 +308,43 @@ async fn the_wal_is_checkpointed_while_the_store_is_open() {
     }
     drop(s);
 }
+
+/// Under writes that never pause, the WAL still starts over: a `PASSIVE` checkpoint alone
+/// never resets it (new frames keep arriving while it copies), so before the checkpointer
+/// restarted it the WAL grew by a frame or more for every commit, without end. Here one task
+/// commits one reservation after another for over a second, with a WAL that is to start over
+/// past 32 frames; the WAL file ends far smaller than the frames those commits wrote, and
+/// every reservation is there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_starts_over_under_steady_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let opts = SqliteOptions {
+        wal_restart_frames: 32,
+        ..Default::default()
+    };
+    let s = SqliteStore::open(&path, opts).unwrap();
+    let start = std::time::Instant::now();
+    let mut commits = 0u64;
+    let mut last = 0;
+    // Long enough for several checkpoint rounds (every 100 ms), bounded in count.
+    while (start.elapsed() < std::time::Duration::from_millis(1500) || commits < 2_000)
+        && commits < 200_000
+    {
+        last = s.reserve("T", "I", "sm2", 1).await.unwrap().first_serial;
+        commits += 1;
+    }
+    // Each commit appends at least one frame (a 4 KiB page and its 24-byte header).
+    let appended = commits * 4_120;
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal_len = std::fs::metadata(&wal).unwrap().len();
+    assert!(
+        wal_len < appended / 4,
+        "the WAL holds {wal_len} bytes after {commits} commits ({appended} bytes of frames)"
+    );
+    assert_eq!(last, commits, "a reservation was lost");
+    let lists = s.lists().await.unwrap();
+    assert_eq!(lists.iter().map(|l| u64::from(l.len)).sum::<u64>(), commits);
+    drop(s);
+}

@@ -124,7 +124,9 @@ async fn drive(
             }
             let resp = req.send().await.map_err(failed)?;
             let status = resp.status();
-            let v: Value = resp.json().await.map_err(failed)?;
+            // A body that is not JSON is given to the check as null (which the loads of the
+            // API refuse, with the status).
+            let v: Value = resp.json().await.unwrap_or(Value::Null);
             (load.check)(status, &v)?;
         }
     };
@@ -222,6 +224,23 @@ pub async fn bench_http(a: &BenchArgs) -> Result<Value, AppError> {
         _ => Value::Null,
     };
     let e2e = a.count as f64 / wall;
+    // The floor of HTTP itself, same run: the same requests over the same connections to a
+    // path the node does not serve, answered 404 by its router through the same middleware.
+    // No handler can make a request cheaper than that.
+    let floor_load = Load {
+        url: format!("{}/api/v1/bench-http-floor", served.url),
+        check: |status, v| {
+            if status != reqwest::StatusCode::NOT_FOUND {
+                return Err(failed(format!("the floor path answered {status}: {v}")));
+            }
+            Ok(())
+        },
+        ..load
+    };
+    let floor = a.count as f64
+        / drive(&floor_load, &client, clients, a.count)
+            .await?
+            .as_secs_f64();
     let (what, target) = if issue {
         ("http-issue", 0.45)
     } else {
@@ -233,11 +252,13 @@ pub async fn bench_http(a: &BenchArgs) -> Result<Value, AppError> {
         "workload": name, "claims": sd.len(), "count": a.count, "cores": cores, "http_clients": clients,
         "raw_per_s": round(raw), "raw_per_core_per_s": round(raw / cores as f64),
         "end_to_end_per_s": round(e2e), "ratio": round3(e2e / raw), "target_ratio": target,
+        "http_floor_per_s": round(floor), "http_floor_ratio": round3(floor / raw),
+        "of_http_floor": round3(e2e / floor),
         "server_cpu_share": share(server0, server1), "client_cpu_share": share(client0, client1),
         "what": if issue {
-            "POST /api/v1/licenses to an elicense serve process on 127.0.0.1 (SQLite), each answer with its signed log inclusion proof; raw = signing only, all cores at once; cpu shares = CPU time of each process over wall time × cores"
+            "POST /api/v1/licenses to an elicense serve process on 127.0.0.1 (SQLite), each answer with its signed log inclusion proof; raw = signing only, all cores at once; cpu shares = CPU time of each process over wall time × cores; http floor = the same requests to a path the node does not serve (404 from its router), the most any handler could reach"
         } else {
-            "POST /api/v1/verifications to an elicense serve process on 127.0.0.1 (SQLite); raw = signature verification only, all cores at once; cpu shares = CPU time of each process over wall time × cores"
+            "POST /api/v1/verifications to an elicense serve process on 127.0.0.1 (SQLite); raw = signature verification only, all cores at once; cpu shares = CPU time of each process over wall time × cores; http floor = the same requests to a path the node does not serve (404 from its router), the most any handler could reach"
         }
     }))
 }

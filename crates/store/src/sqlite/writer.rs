@@ -29,7 +29,7 @@ impl Writer {
     pub fn spawn(conn: Connection) -> Writer {
         let (tx, rx) = crossbeam_channel::unbounded::<Job>();
         std::thread::Builder::new()
-            .name("elicense-sqlite-writer".into())
+            .name("sqlite-writer".into())
             .spawn(move || run(conn, rx))
             .expect("spawn writer thread");
         Writer { tx }
