@@ -562,6 +562,8 @@ pub struct BenchArgs {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum BenchWhat {
+    /// Issuing on all cores, without and with the log proof, against the raw signing rate
+    /// and the store alone writing the same licenses.
     Issue,
     /// Bulk import of `--count` generated licenses through the CSV import path.
     Import,
@@ -584,10 +586,12 @@ pub enum BenchWhat {
     /// clients (default 8), against a one-row read through the same pool.
     HubLookup,
     /// `POST /api/v1/licenses` (with the log proof each answer carries) to an `elicense serve`
-    /// process on 127.0.0.1, from `--http-clients` keep-alive connections (default 32).
+    /// process on 127.0.0.1, from `--http-clients` keep-alive connections (default 32), then
+    /// the same requests to a path the node does not serve (the cost of HTTP alone).
     HttpIssue,
     /// `POST /api/v1/verifications` to an `elicense serve` process on 127.0.0.1, from
-    /// `--http-clients` keep-alive connections (default 32).
+    /// `--http-clients` keep-alive connections (default 32), then the same requests to a path
+    /// the node does not serve (the cost of HTTP alone).
     HttpVerify,
     /// The raw signature and verification rates of every algorithm, on one core and on all
     /// cores, with the implementation behind each.

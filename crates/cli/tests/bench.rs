@@ -1,5 +1,6 @@
-//! `elicense bench http-issue|http-verify|algs`: the benchmarks that drive a real node process
-//! over loopback, and the raw limits of every algorithm, run with small counts. What is
+//! `elicense bench issue|http-issue|http-verify|algs`: issuing with the store's own floor, the
+//! benchmarks that drive a real node process over loopback with HTTP's own floor, and the raw
+//! limits of every algorithm, run with small counts. What is
 //! checked is that they do the work they report (every answer checked by the benchmark
 //! itself) and report it completely, never how fast it went.
 
@@ -45,6 +46,53 @@ fn http_benchmarks_drive_a_node_process_and_report_both_sides() {
             v["implementation"].as_str().is_some_and(|s| !s.is_empty()),
             "{v}"
         );
+        // HTTP alone: the same requests to a path the node does not serve (every answer a 404,
+        // checked by the benchmark), with the ceiling that leaves for any handler.
+        assert!(
+            v["http_floor_per_s"].as_f64().is_some_and(|x| x > 0.0),
+            "{v}"
+        );
+        for key in ["http_floor_server_cpu_share", "http_floor_client_cpu_share"] {
+            assert!((0.0..=1.05).contains(&share(key)), "{key}: {v}");
+        }
+        assert!(v["raw_cpu_us"].as_f64().is_some_and(|x| x > 0.0), "{v}");
+        assert!(
+            v["ceiling_ratio"]
+                .as_f64()
+                .is_some_and(|x| x > 0.0 && x <= 1.0),
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn issue_benchmark_reports_the_store_alone_beside_issuing() {
+    let out = run(&[
+        "bench",
+        "issue",
+        "--count",
+        "30",
+        "--tasks",
+        "4",
+        "--raw-secs",
+        "0.1",
+        "--json",
+    ]);
+    out.ok();
+    let v = out.json();
+    assert_eq!(
+        (v["bench"].as_str(), v["count"].as_u64()),
+        (Some("issue"), Some(30))
+    );
+    for key in [
+        "raw_per_s",
+        "end_to_end_per_s",
+        "with_log_proof_per_s",
+        "store_floor_per_s",
+        "store_floor_ratio",
+        "of_store_floor",
+    ] {
+        assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key}: {v}");
     }
 }
 

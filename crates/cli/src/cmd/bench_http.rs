@@ -15,6 +15,7 @@
 
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use elicense_app::{AppError, Node, NodeConfig};
@@ -91,48 +92,77 @@ impl ServedNode {
 }
 
 /// What the client side sends: one request per call of `body(i)`.
-struct Load<'a> {
+#[derive(Clone)]
+struct Load {
     url: String,
     token: Option<String>,
     content_type: &'static str,
-    body: &'a (dyn Fn(usize) -> String + Sync),
+    body: Arc<dyn Fn(usize) -> String + Send + Sync>,
     /// Checks one answer; an error stops the run.
     check: fn(reqwest::StatusCode, &Value) -> Result<(), AppError>,
 }
 
 /// Sends `n` requests over `clients` concurrent keep-alive connections; returns the wall time.
+/// Each connection is a task of its own, so the client uses every core of the runtime as a
+/// real fleet of clients would, instead of one thread polling them all.
 async fn drive(
-    load: &Load<'_>,
+    load: &Load,
     client: &reqwest::Client,
     clients: usize,
     n: usize,
 ) -> Result<Duration, AppError> {
     let start = Instant::now();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let one = || async {
-        loop {
-            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if i >= n {
-                return Ok::<(), AppError>(());
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..clients {
+        let (load, client, next) = (load.clone(), client.clone(), next.clone());
+        tasks.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= n {
+                    return Ok::<(), AppError>(());
+                }
+                let mut req = client
+                    .post(&load.url)
+                    .header("content-type", load.content_type)
+                    .body((load.body)(i));
+                if let Some(t) = &load.token {
+                    req = req.bearer_auth(t);
+                }
+                let resp = req.send().await.map_err(failed)?;
+                let status = resp.status();
+                // A body that is not JSON is given to the check as null (which the loads of
+                // the API refuse, with the status).
+                let v: Value = resp.json().await.unwrap_or(Value::Null);
+                (load.check)(status, &v)?;
             }
-            let mut req = client
-                .post(&load.url)
-                .header("content-type", load.content_type)
-                .body((load.body)(i));
-            if let Some(t) = &load.token {
-                req = req.bearer_auth(t);
-            }
-            let resp = req.send().await.map_err(failed)?;
-            let status = resp.status();
-            // A body that is not JSON is given to the check as null (which the loads of the
-            // API refuse, with the status).
-            let v: Value = resp.json().await.unwrap_or(Value::Null);
-            (load.check)(status, &v)?;
-        }
-    };
-    let results = futures::future::join_all((0..clients).map(|_| one())).await;
-    results.into_iter().collect::<Result<Vec<()>, AppError>>()?;
+        });
+    }
+    for done in tasks.join_all().await {
+        done?;
+    }
     Ok(start.elapsed())
+}
+
+/// [`drive`], with the share of the machine's cores each process of `pids` used meanwhile
+/// (its CPU time over wall time × cores; null where `/proc` does not tell); returns the wall
+/// time in seconds.
+async fn measured<const N: usize>(
+    load: &Load,
+    client: &reqwest::Client,
+    clients: usize,
+    n: usize,
+    pids: &[String; N],
+    cores: usize,
+) -> Result<(f64, [Value; N]), AppError> {
+    let before = pids.each_ref().map(|p| cpu_secs(p));
+    let wall = drive(load, client, clients, n).await?.as_secs_f64();
+    let after = pids.each_ref().map(|p| cpu_secs(p));
+    let shares = std::array::from_fn(|i| match (before[i], after[i]) {
+        (Some(a), Some(b)) => json!(round3((b - a) / (wall * cores as f64))),
+        _ => Value::Null,
+    });
+    Ok((wall, shares))
 }
 
 pub async fn bench_http(a: &BenchArgs) -> Result<Value, AppError> {
@@ -182,14 +212,14 @@ pub async fn bench_http(a: &BenchArgs) -> Result<Value, AppError> {
         .map_err(failed)?;
 
     let issue_body = serde_json::to_string(&issue_json(&sd, alg)).map_err(failed)?;
-    let issue_fn = |_: usize| issue_body.clone();
-    let verify_fn = |i: usize| creds[i % creds.len()].clone();
+    let issue_fn = move |_: usize| issue_body.clone();
+    let verify_fn = move |i: usize| creds[i % creds.len()].clone();
     let load = if issue {
         Load {
             url: format!("{}/api/v1/licenses", served.url),
             token: Some(token),
             content_type: "application/json",
-            body: &issue_fn,
+            body: Arc::new(issue_fn),
             check: |status, v| {
                 if status != reqwest::StatusCode::CREATED
                     || v["log"]["checkpoint"].as_str().is_none()
@@ -204,7 +234,7 @@ pub async fn bench_http(a: &BenchArgs) -> Result<Value, AppError> {
             url: format!("{}/api/v1/verifications", served.url),
             token: None,
             content_type: "application/dc+sd-jwt",
-            body: &verify_fn,
+            body: Arc::new(verify_fn),
             check: |status, v| {
                 if !status.is_success() || v["valid"] != Value::Bool(true) {
                     return Err(failed(format!("not valid over HTTP ({status}): {v}")));
@@ -215,14 +245,9 @@ pub async fn bench_http(a: &BenchArgs) -> Result<Value, AppError> {
     };
     // Warm up: connections, caches, the issuer key's decryption.
     drive(&load, &client, clients, clients * 4).await?;
-    let (pid, me) = (served.pid(), std::process::id().to_string());
-    let (server0, client0) = (cpu_secs(&pid), cpu_secs(&me));
-    let wall = drive(&load, &client, clients, a.count).await?.as_secs_f64();
-    let (server1, client1) = (cpu_secs(&pid), cpu_secs(&me));
-    let share = |a: Option<f64>, b: Option<f64>| match (a, b) {
-        (Some(a), Some(b)) => json!(round3((b - a) / (wall * cores as f64))),
-        _ => Value::Null,
-    };
+    let pids = [served.pid(), std::process::id().to_string()];
+    let (wall, [server_share, client_share]) =
+        measured(&load, &client, clients, a.count, &pids, cores).await?;
     let e2e = a.count as f64 / wall;
     // The floor of HTTP itself, same run: the same requests over the same connections to a
     // path the node does not serve, answered 404 by its router through the same middleware.
@@ -237,10 +262,22 @@ pub async fn bench_http(a: &BenchArgs) -> Result<Value, AppError> {
         },
         ..load
     };
-    let floor = a.count as f64
-        / drive(&floor_load, &client, clients, a.count)
-            .await?
-            .as_secs_f64();
+    let (floor_wall, [floor_server, floor_client]) =
+        measured(&floor_load, &client, clients, a.count, &pids, cores).await?;
+    let floor = a.count as f64 / floor_wall;
+    // CPU time (server and client together) that HTTP alone costs a request, and that the
+    // signature (or verification) costs on its own: a request can be no cheaper than their
+    // sum, so no handler can reach a ratio above op / (op + http).
+    let cpu_us = |share: &Value, wall: f64| {
+        share
+            .as_f64()
+            .map(|s| s * cores as f64 * wall / a.count as f64 * 1e6)
+    };
+    let http_us = cpu_us(&floor_server, floor_wall)
+        .zip(cpu_us(&floor_client, floor_wall))
+        .map(|(s, c)| s + c);
+    let op_us = cores as f64 / raw * 1e6;
+    let ceiling = http_us.map(|h| round3(op_us / (op_us + h)));
     let (what, target) = if issue {
         ("http-issue", 0.45)
     } else {
@@ -252,13 +289,14 @@ pub async fn bench_http(a: &BenchArgs) -> Result<Value, AppError> {
         "workload": name, "claims": sd.len(), "count": a.count, "cores": cores, "http_clients": clients,
         "raw_per_s": round(raw), "raw_per_core_per_s": round(raw / cores as f64),
         "end_to_end_per_s": round(e2e), "ratio": round3(e2e / raw), "target_ratio": target,
-        "http_floor_per_s": round(floor), "http_floor_ratio": round3(floor / raw),
-        "of_http_floor": round3(e2e / floor),
-        "server_cpu_share": share(server0, server1), "client_cpu_share": share(client0, client1),
+        "http_floor_per_s": round(floor), "http_cpu_us_per_request": http_us.map(round3),
+        "raw_cpu_us": round3(op_us), "ceiling_ratio": ceiling,
+        "server_cpu_share": server_share, "client_cpu_share": client_share,
+        "http_floor_server_cpu_share": floor_server, "http_floor_client_cpu_share": floor_client,
         "what": if issue {
-            "POST /api/v1/licenses to an elicense serve process on 127.0.0.1 (SQLite), each answer with its signed log inclusion proof; raw = signing only, all cores at once; cpu shares = CPU time of each process over wall time × cores; http floor = the same requests to a path the node does not serve (404 from its router), the most any handler could reach"
+            "POST /api/v1/licenses to an elicense serve process on 127.0.0.1 (SQLite), each answer with its signed log inclusion proof; raw = signing only, all cores at once; cpu shares = CPU time of each process over wall time × cores; http floor = the same requests to a path the node does not serve (404 from its router); http_cpu_us_per_request = server and client CPU per request there; ceiling_ratio = raw_cpu_us / (raw_cpu_us + http_cpu_us_per_request), the highest ratio a request that costs HTTP plus one signature operation can reach"
         } else {
-            "POST /api/v1/verifications to an elicense serve process on 127.0.0.1 (SQLite); raw = signature verification only, all cores at once; cpu shares = CPU time of each process over wall time × cores; http floor = the same requests to a path the node does not serve (404 from its router), the most any handler could reach"
+            "POST /api/v1/verifications to an elicense serve process on 127.0.0.1 (SQLite); raw = signature verification only, all cores at once; cpu shares = CPU time of each process over wall time × cores; http floor = the same requests to a path the node does not serve (404 from its router); http_cpu_us_per_request = server and client CPU per request there; ceiling_ratio = raw_cpu_us / (raw_cpu_us + http_cpu_us_per_request), the highest ratio a request that costs HTTP plus one signature operation can reach"
         }
     }))
 }
