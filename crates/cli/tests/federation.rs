@@ -645,6 +645,15 @@ fn demo_federation_starts_five_nodes_and_gathers_their_licenses_at_the_hub() {
         "{}",
         demo.stdout()
     );
+    // Stopped as a service manager stops it (SIGTERM), the demo stops its five nodes too:
+    // none is left running (before, every node outlived it).
+    demo.signal("TERM");
+    assert_eq!(demo.wait(Duration::from_secs(30)), 0, "{}", demo.stderr());
+    for n in nodes {
+        let url = n["url"].as_str().unwrap();
+        let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+        assert!(!http_ok(port, "/healthz"), "{url} still answers");
+    }
 }
 
 #[test]

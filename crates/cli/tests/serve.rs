@@ -1,5 +1,6 @@
 //! `elicense serve` as a process: `/metrics` on a listen address of its own (flag, environment
-//! or `elicense.toml`), and the main listener then answers 404 there.
+//! or `elicense.toml`), and the main listener then answers 404 there; SIGTERM and SIGINT stop
+//! it gracefully.
 
 mod common;
 
@@ -163,4 +164,25 @@ fn federation_flags_are_checked_and_published() {
     assert_eq!(doc["level"], "county");
     assert_eq!(doc["parent"], parent.as_str());
     assert!(d.dir.join("node-key.pem").exists() && d.dir.join("witness-key.pem").exists());
+}
+
+/// SIGTERM (systemd's, `docker stop`'s and Kubernetes' way to stop a service) and SIGINT
+/// (Ctrl-C) both stop the node through its graceful shutdown: it says so and exits 0, and the
+/// port is free afterwards. Before, SIGTERM killed it at once, in-flight requests and all.
+#[test]
+fn sigterm_and_sigint_stop_the_node_gracefully() {
+    for signal in ["TERM", "INT"] {
+        let port = free_port();
+        let d = DataDir::with_base_url(&format!("http://127.0.0.1:{port}")).setup(&[]);
+        let mut node = Server::serve(&d, port, "serve");
+        node.proc.signal(signal);
+        let code = node.proc.wait(Duration::from_secs(30));
+        assert_eq!(code, 0, "SIG{signal}: {}", node.proc.stderr());
+        assert!(
+            node.proc.stderr().contains("shutting down"),
+            "SIG{signal}: {}",
+            node.proc.stderr()
+        );
+        assert!(!http_ok(port, "/healthz"), "SIG{signal}: still answering");
+    }
 }

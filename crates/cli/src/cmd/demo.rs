@@ -62,8 +62,9 @@ async fn run_server(
         },
         metrics,
     };
+    let stop = super::StopSignal::install();
     let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+        stop.requested().await;
         eprintln!("shutting down");
     };
     match elicense_server::serve_with(node, listener, options, shutdown).await {

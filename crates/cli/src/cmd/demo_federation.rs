@@ -99,9 +99,12 @@ pub(super) async fn ready(url: &str, child: &mut tokio::process::Child) -> Resul
 }
 
 pub async fn run(data: &DataArgs, listen: &str) -> i32 {
+    // Ctrl-C or SIGTERM stops the nodes with the demo, none is left running: a signal during
+    // the start is acted on once they are up, and a start that fails drops (kills) them.
+    let stop = super::StopSignal::install();
     match start(data, listen).await {
         Ok(mut children) => {
-            let _ = tokio::signal::ctrl_c().await;
+            stop.requested().await;
             eprintln!("stopping the federation");
             for c in &mut children {
                 let _ = c.kill().await;

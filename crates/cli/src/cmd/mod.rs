@@ -281,3 +281,41 @@ where
         Err(e) => output::error(&e, as_json),
     }
 }
+
+/// The signals that ask the process to stop: Ctrl-C (SIGINT) and, on Unix, SIGTERM (what
+/// systemd, `docker stop`, Kubernetes and a plain `kill` send). Installed when made: from then
+/// on those signals no longer end the process at once, [`StopSignal::requested`] reports them.
+pub struct StopSignal {
+    #[cfg(unix)]
+    streams: Option<[tokio::signal::unix::Signal; 2]>,
+}
+
+impl StopSignal {
+    /// Installs the handlers (a warning, and Ctrl-C alone, where that fails).
+    pub fn install() -> StopSignal {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let streams = signal(SignalKind::interrupt())
+                .and_then(|int| Ok([int, signal(SignalKind::terminate())?]))
+                .map_err(|e| tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C only"))
+                .ok();
+            StopSignal { streams }
+        }
+        #[cfg(not(unix))]
+        StopSignal {}
+    }
+
+    /// Resolves at the first stop signal since [`install`](Self::install).
+    pub async fn requested(self) {
+        #[cfg(unix)]
+        if let Some([mut int, mut term]) = self.streams {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

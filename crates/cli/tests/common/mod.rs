@@ -424,6 +424,16 @@ impl Running {
             .map(|s| s.code().unwrap_or(-1))
     }
 
+    /// Sends the signal `name` (`TERM`, `INT`) with `kill(1)`, as an operator or a service
+    /// manager would.
+    pub fn signal(&self, name: &str) {
+        let sent = Command::new("kill")
+            .args(["-s", name, &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -s {name} failed");
+    }
+
     /// SIGKILL (std's `Child::kill`) and reap.
     pub fn kill9(&mut self) {
         let _ = self.child.kill();
