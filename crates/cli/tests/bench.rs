@@ -52,8 +52,10 @@ fn http_benchmarks_drive_a_node_process_and_report_both_sides() {
             v["http_floor_per_s"].as_f64().is_some_and(|x| x > 0.0),
             "{v}"
         );
+        // The floor's 40 requests take a few milliseconds: CPU read in whole clock ticks over
+        // so short a time says little, only that it was read.
         for key in ["http_floor_server_cpu_share", "http_floor_client_cpu_share"] {
-            assert!((0.0..=1.05).contains(&share(key)), "{key}: {v}");
+            assert!(share(key) >= 0.0, "{key}: {v}");
         }
         assert!(v["raw_cpu_us"].as_f64().is_some_and(|x| x > 0.0), "{v}");
         assert!(

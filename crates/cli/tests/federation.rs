@@ -560,13 +560,22 @@ fn the_hub_runs_on_a_citus_cluster() {
         });
         assert_eq!(loc["node"], county.url());
     }
-    // The rows are in the distributed tables, each license on the shard of its lineage.
-    let rows = citus_sql(&format!(
-        "SELECT count(*)::bigint, count(DISTINCT get_shard_id_for_distribution_column(\
-         '{0}.hub_licenses', lineage))::bigint FROM {0}.hub_licenses",
-        schema.0
-    ));
-    let (n, shards): (i64, i64) = (rows[0].get(0), rows[0].get(1));
+    // The rows are in the distributed tables, each license on the shard of its lineage. The
+    // hub may locate a license through the trust list's issuer node before the sync that
+    // writes its row has arrived, so the rows are awaited, not expected at once.
+    let (n, shards) = eventually(
+        Duration::from_secs(60),
+        "the three rows in hub_licenses",
+        || {
+            let rows = citus_sql(&format!(
+                "SELECT count(*)::bigint, count(DISTINCT get_shard_id_for_distribution_column(\
+                 '{0}.hub_licenses', lineage))::bigint FROM {0}.hub_licenses",
+                schema.0
+            ));
+            let (n, shards): (i64, i64) = (rows[0].get(0), rows[0].get(1));
+            (n == 3).then_some((n, shards))
+        },
+    );
     assert_eq!(n, 3);
     assert!(shards >= 1);
     let dist = citus_sql(&format!(
