@@ -144,25 +144,20 @@ async fn drive(
     Ok(start.elapsed())
 }
 
-/// [`drive`], with the share of the machine's cores each process of `pids` used meanwhile
-/// (its CPU time over wall time × cores; null where `/proc` does not tell); returns the wall
-/// time in seconds.
+/// [`drive`], with the CPU seconds each process of `pids` used meanwhile (`None` where `/proc`
+/// does not tell); returns the wall time in seconds.
 async fn measured<const N: usize>(
     load: &Load,
     client: &reqwest::Client,
     clients: usize,
     n: usize,
     pids: &[String; N],
-    cores: usize,
-) -> Result<(f64, [Value; N]), AppError> {
+) -> Result<(f64, [Option<f64>; N]), AppError> {
     let before = pids.each_ref().map(|p| cpu_secs(p));
     let wall = drive(load, client, clients, n).await?.as_secs_f64();
     let after = pids.each_ref().map(|p| cpu_secs(p));
-    let shares = std::array::from_fn(|i| match (before[i], after[i]) {
-        (Some(a), Some(b)) => json!(round3((b - a) / (wall * cores as f64))),
-        _ => Value::Null,
-    });
-    Ok((wall, shares))
+    let used = std::array::from_fn(|i| Some(after[i]? - before[i]?));
+    Ok((wall, used))
 }
 
 pub async fn bench_http(a: &BenchArgs) -> Result<Value, AppError> {
@@ -246,8 +241,13 @@ pub async fn bench_http(a: &BenchArgs) -> Result<Value, AppError> {
     // Warm up: connections, caches, the issuer key's decryption.
     drive(&load, &client, clients, clients * 4).await?;
     let pids = [served.pid(), std::process::id().to_string()];
-    let (wall, [server_share, client_share]) =
-        measured(&load, &client, clients, a.count, &pids, cores).await?;
+    // A process's CPU time over wall time × cores: its share of the machine (null unknown).
+    let share = |cpu: Option<f64>, wall: f64| match cpu {
+        Some(c) => json!(round3(c / (wall * cores as f64))),
+        None => Value::Null,
+    };
+    let (wall, [server_cpu, client_cpu]) =
+        measured(&load, &client, clients, a.count, &pids).await?;
     let e2e = a.count as f64 / wall;
     // The floor of HTTP itself, same run: the same requests over the same connections to a
     // path the node does not serve, answered 404 by its router through the same middleware.
@@ -263,19 +263,14 @@ pub async fn bench_http(a: &BenchArgs) -> Result<Value, AppError> {
         ..load
     };
     let (floor_wall, [floor_server, floor_client]) =
-        measured(&floor_load, &client, clients, a.count, &pids, cores).await?;
+        measured(&floor_load, &client, clients, a.count, &pids).await?;
     let floor = a.count as f64 / floor_wall;
     // CPU time (server and client together) that HTTP alone costs a request, and that the
     // signature (or verification) costs on its own: a request can be no cheaper than their
     // sum, so no handler can reach a ratio above op / (op + http).
-    let cpu_us = |share: &Value, wall: f64| {
-        share
-            .as_f64()
-            .map(|s| s * cores as f64 * wall / a.count as f64 * 1e6)
-    };
-    let http_us = cpu_us(&floor_server, floor_wall)
-        .zip(cpu_us(&floor_client, floor_wall))
-        .map(|(s, c)| s + c);
+    let http_us = floor_server
+        .zip(floor_client)
+        .map(|(s, c)| (s + c) / a.count as f64 * 1e6);
     let op_us = cores as f64 / raw * 1e6;
     let ceiling = http_us.map(|h| round3(op_us / (op_us + h)));
     let (what, target) = if issue {
@@ -291,8 +286,9 @@ pub async fn bench_http(a: &BenchArgs) -> Result<Value, AppError> {
         "end_to_end_per_s": round(e2e), "ratio": round3(e2e / raw), "target_ratio": target,
         "http_floor_per_s": round(floor), "http_cpu_us_per_request": http_us.map(round3),
         "raw_cpu_us": round3(op_us), "ceiling_ratio": ceiling,
-        "server_cpu_share": server_share, "client_cpu_share": client_share,
-        "http_floor_server_cpu_share": floor_server, "http_floor_client_cpu_share": floor_client,
+        "server_cpu_share": share(server_cpu, wall), "client_cpu_share": share(client_cpu, wall),
+        "http_floor_server_cpu_share": share(floor_server, floor_wall),
+        "http_floor_client_cpu_share": share(floor_client, floor_wall),
         "what": if issue {
             "POST /api/v1/licenses to an elicense serve process on 127.0.0.1 (SQLite), each answer with its signed log inclusion proof; raw = signing only, all cores at once; cpu shares = CPU time of each process over wall time × cores; http floor = the same requests to a path the node does not serve (404 from its router); http_cpu_us_per_request = server and client CPU per request there; ceiling_ratio = raw_cpu_us / (raw_cpu_us + http_cpu_us_per_request), the highest ratio a request that costs HTTP plus one signature operation can reach"
         } else {

@@ -298,7 +298,9 @@ impl StopSignal {
             use tokio::signal::unix::{signal, SignalKind};
             let streams = signal(SignalKind::interrupt())
                 .and_then(|int| Ok([int, signal(SignalKind::terminate())?]))
-                .map_err(|e| tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C only"))
+                .map_err(|e| {
+                    tracing::warn!(error = %e, "cannot listen for SIGINT and SIGTERM; Ctrl-C only")
+                })
                 .ok();
             StopSignal { streams }
         }
